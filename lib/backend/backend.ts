@@ -1,0 +1,71 @@
+import type { WindowGeometry } from '../ops/geometry.js';
+
+/**
+ * The seam between the functional API and the kernels. Every method works on
+ * flat row-major arrays that the caller allocated and sized from the
+ * geometry (outputs are overwritten, never accumulated into); shapes have
+ * already been validated by lib/ops. Two implementations: `reference`
+ * (lib/backend/reference.ts) and `native` (the C++ addon).
+ *
+ * Argument order follows llm.c: a forward is (inputs..., outputs..., sizes),
+ * its backward is (dOutput, saved inputs..., dInputs..., sizes).
+ */
+export interface Backend {
+  readonly name: 'reference' | 'native';
+
+  /** y[N,OH,OW,O] = conv(x[N,H,W,C], w[KH,KW,C,O]) + b[O] */
+  conv2d(x: Float32Array, w: Float32Array, b: Float32Array | null, y: Float32Array, g: WindowGeometry): void;
+  /** dx[N,H,W,C] from dy[N,OH,OW,O] and w */
+  conv2dBackwardData(dy: Float32Array, w: Float32Array, dx: Float32Array, g: WindowGeometry): void;
+  /** dw[KH,KW,C,O] and db[O] from dy and x */
+  conv2dBackwardFilter(dy: Float32Array, x: Float32Array, dw: Float32Array, db: Float32Array | null, g: WindowGeometry): void;
+
+  /** y[N,OH,OW,C] = max over each window of x; padding never wins. */
+  maxPool2d(x: Float32Array, y: Float32Array, g: WindowGeometry): void;
+  /** dx gets each dy at its window's first maximum in row-major order. */
+  maxPool2dBackward(dy: Float32Array, x: Float32Array, dx: Float32Array, g: WindowGeometry): void;
+  /** y = mean over the window's input cells (padding not counted). */
+  avgPool2d(x: Float32Array, y: Float32Array, g: WindowGeometry): void;
+  avgPool2dBackward(dy: Float32Array, dx: Float32Array, g: WindowGeometry): void;
+
+  /** y[rows,outF] = x[rows,inF] · w[inF,outF] + b[outF] */
+  dense(x: Float32Array, w: Float32Array, b: Float32Array | null, y: Float32Array, rows: number, inF: number, outF: number): void;
+  /** dx = dy · wᵀ, dw = xᵀ · dy, db = column sums of dy; dx may be null (first layer). */
+  denseBackward(
+    dy: Float32Array, x: Float32Array, w: Float32Array,
+    dx: Float32Array | null, dw: Float32Array, db: Float32Array | null,
+    rows: number, inF: number, outF: number,
+  ): void;
+
+  relu(x: Float32Array, y: Float32Array): void;
+  reluBackward(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
+  leakyRelu(x: Float32Array, y: Float32Array, alpha: number): void;
+  leakyReluBackward(dy: Float32Array, x: Float32Array, dx: Float32Array, alpha: number): void;
+  sigmoid(x: Float32Array, y: Float32Array): void;
+  /** Takes the forward's output y = sigmoid(x). */
+  sigmoidBackward(dy: Float32Array, y: Float32Array, dx: Float32Array): void;
+  tanh(x: Float32Array, y: Float32Array): void;
+  /** Takes the forward's output y = tanh(x). */
+  tanhBackward(dy: Float32Array, y: Float32Array, dx: Float32Array): void;
+  /** Softmax over the last axis of a [rows, cols] array. */
+  softmax(x: Float32Array, y: Float32Array, rows: number, cols: number): void;
+  softmaxBackward(dy: Float32Array, y: Float32Array, dx: Float32Array, rows: number, cols: number): void;
+
+  /**
+   * Mean softmax cross-entropy over rows; writes the probabilities and
+   * dLoss/dLogits (already divided by rows). Labels are in [0, cols).
+   */
+  softmaxCrossEntropy(
+    logits: Float32Array, labels: Int32Array, probs: Float32Array, dLogits: Float32Array, rows: number, cols: number,
+  ): number;
+  /** Mean binary cross-entropy of sigmoid(logits) against targets in [0, 1]; writes dLoss/dLogits. */
+  sigmoidBinaryCrossEntropy(logits: Float32Array, targets: Float32Array, dLogits: Float32Array): number;
+
+  /** v = momentum·v + g + wd·p; p -= lr·v  (velocity null: plain SGD). */
+  sgdStep(param: Float32Array, grad: Float32Array, velocity: Float32Array | null, lr: number, momentum: number, weightDecay: number): void;
+  /** Adam with bias correction; step counts from 1. */
+  adamStep(
+    param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array,
+    lr: number, beta1: number, beta2: number, eps: number, step: number, weightDecay: number,
+  ): void;
+}

@@ -1,0 +1,129 @@
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { BackendError, ConvkitError, DTypeError, ShapeError } from '../errors.js';
+import { GEOMETRY_FIELDS, type WindowGeometry } from '../ops/geometry.js';
+import type { Backend } from './backend.js';
+
+const require = createRequire(import.meta.url);
+
+/** What the addon reports about itself. */
+export interface NativeInfo {
+  isa: string;
+  supportedIsas: string[];
+  threads: number;
+  openmp: boolean;
+  compiledIsas: string[];
+}
+
+/** The C++ addon's exports (native/binding.cc). Geometry travels as an Int32Array. */
+interface Addon {
+  info(): NativeInfo;
+  setIsa(name: string): void;
+  setNumThreads(n: number): void;
+  [kernel: string]: unknown;
+}
+
+export interface LoadedAddon {
+  addon: Addon;
+  path: string;
+}
+
+let loaded: LoadedAddon | Error | null = null;
+
+/** The package root: two levels above this file in both lib/ and dist/. */
+const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * Loads the addon once: CONVKIT_ADDON_PATH if set (a debug or sanitizer
+ * build), else a prebuild matching this platform, else build/Release.
+ */
+export function loadAddon(): LoadedAddon {
+  if (loaded === null) {
+    try {
+      const explicit = process.env.CONVKIT_ADDON_PATH;
+      let path: string;
+      if (explicit) path = explicit;
+      else {
+        const nodeGypBuild = require('node-gyp-build') as { resolve(dir: string): string };
+        path = nodeGypBuild.resolve(packageRoot);
+      }
+      loaded = { addon: require(path) as Addon, path };
+    } catch (error) {
+      loaded = error instanceof Error ? error : new Error(String(error));
+    }
+  }
+  if (loaded instanceof Error) {
+    throw new BackendError(`the native addon could not be loaded: ${firstLine(loaded.message)}`);
+  }
+  return loaded;
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0];
+}
+
+/** The addon throws TypeError for a wrong kind of argument and RangeError for a wrong size. */
+function translate(error: unknown, kernel: string): ConvkitError {
+  if (error instanceof ConvkitError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof TypeError) return new DTypeError(`native ${kernel}: ${message}`);
+  if (error instanceof RangeError) return new ShapeError(`native ${kernel}: ${message}`);
+  return new BackendError(`native ${kernel}: ${message}`);
+}
+
+const geometryCache = new WeakMap<WindowGeometry, Int32Array>();
+
+function packGeometry(g: WindowGeometry): Int32Array {
+  let packed = geometryCache.get(g);
+  if (!packed) {
+    packed = Int32Array.from(GEOMETRY_FIELDS, (field) => g[field]);
+    geometryCache.set(g, packed);
+  }
+  return packed;
+}
+
+const GEOMETRY_KERNELS = new Set([
+  'conv2d', 'conv2dBackwardData', 'conv2dBackwardFilter',
+  'maxPool2d', 'maxPool2dBackward', 'avgPool2d', 'avgPool2dBackward',
+]);
+
+const KERNELS = [
+  ...GEOMETRY_KERNELS, 'dense', 'denseBackward',
+  'relu', 'reluBackward', 'leakyRelu', 'leakyReluBackward', 'sigmoid', 'sigmoidBackward',
+  'tanh', 'tanhBackward', 'softmax', 'softmaxBackward', 'softmaxCrossEntropy', 'sigmoidBinaryCrossEntropy',
+  'sgdStep', 'adamStep',
+] as const;
+
+/**
+ * The native backend: each method forwards to the addon; a geometry becomes
+ * an Int32Array (cached per geometry object) as the last argument, and any
+ * error the addon raises is rethrown as a ConvkitError from the caller's frame.
+ */
+export function createNativeBackend(addon: Addon): Backend {
+  const backend: Record<string, unknown> = { name: 'native' };
+  for (const kernel of KERNELS) {
+    const fn = addon[kernel];
+    if (typeof fn !== 'function') throw new BackendError(`the native addon lacks the kernel '${kernel}'; rebuild it (npm run build:native)`);
+    const call = fn as (...args: unknown[]) => unknown;
+    if (GEOMETRY_KERNELS.has(kernel)) {
+      backend[kernel] = (...args: unknown[]) => {
+        const last = args.length - 1;
+        args[last] = packGeometry(args[last] as WindowGeometry);
+        try {
+          return call(...args);
+        } catch (error) {
+          throw translate(error, kernel);
+        }
+      };
+    } else {
+      backend[kernel] = (...args: unknown[]) => {
+        try {
+          return call(...args);
+        } catch (error) {
+          throw translate(error, kernel);
+        }
+      };
+    }
+  }
+  return backend as unknown as Backend;
+}

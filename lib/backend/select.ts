@@ -1,0 +1,135 @@
+import { availableParallelism } from 'node:os';
+import { BackendError, ValueError, describe } from '../errors.js';
+import type { Backend } from './backend.js';
+import { type NativeInfo, createNativeBackend, loadAddon } from './native.js';
+import { reference } from './reference.js';
+
+export type BackendName = 'native' | 'reference';
+
+let current: Backend | null = null;
+let native: Backend | null = null;
+let warned = false;
+let threads = 0;
+
+function warnOnce(message: string): void {
+  if (warned) return;
+  warned = true;
+  process.emitWarning(message, { code: 'CONVKIT_NO_NATIVE' });
+}
+
+/** The native backend, loading the addon on first use; throws BackendError if it cannot load. */
+export function nativeBackend(): Backend {
+  if (native === null) {
+    const { addon } = loadAddon();
+    const isa = process.env.CONVKIT_ISA;
+    if (isa) {
+      try {
+        addon.setIsa(isa);
+      } catch (error) {
+        throw new BackendError(`CONVKIT_ISA=${isa}: ${(error as Error).message}`);
+      }
+    }
+    addon.setNumThreads(threads || defaultThreads());
+    native = createNativeBackend(addon);
+  }
+  return native;
+}
+
+function defaultThreads(): number {
+  for (const name of ['CONVKIT_NUM_THREADS', 'OMP_NUM_THREADS']) {
+    const value = process.env[name];
+    if (value !== undefined && value !== '') {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 1) throw new ValueError(`${name} must be a positive integer, got '${value}'`);
+      return n;
+    }
+  }
+  return availableParallelism();
+}
+
+function resolveDefault(): Backend {
+  const wanted = process.env.CONVKIT_BACKEND;
+  if (wanted === 'reference') return reference;
+  if (wanted === 'native') return nativeBackend();
+  if (wanted !== undefined && wanted !== '' && wanted !== 'auto') {
+    throw new BackendError(`CONVKIT_BACKEND must be 'native', 'reference' or 'auto', got '${wanted}'`);
+  }
+  try {
+    return nativeBackend();
+  } catch (error) {
+    warnOnce(`convkit: ${(error as Error).message}. Running on the slow reference backend; set CONVKIT_BACKEND=native to make this an error.`);
+    return reference;
+  }
+}
+
+/** The backend ops run on now: CONVKIT_BACKEND, else native when the addon loads, else reference. */
+export function getBackend(): Backend {
+  return current ?? (current = resolveDefault());
+}
+
+/** Chooses the backend by name (or passes one in, e.g. an instrumented wrapper for tests). */
+export function setBackend(backend: BackendName | Backend): Backend {
+  if (backend === 'reference') current = reference;
+  else if (backend === 'native') current = nativeBackend();
+  else if (backend && typeof backend === 'object' && typeof backend.conv2d === 'function') current = backend;
+  else throw new ValueError(`setBackend: backend must be 'native' or 'reference', got ${describe(backend)}`);
+  return current;
+}
+
+/** Sets the native backend's OpenMP thread count (the reference backend is single-threaded). */
+export function setNumThreads(n: number): void {
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 1024) {
+    throw new ValueError(`setNumThreads: n must be an integer in [1, 1024], got ${describe(n)}`);
+  }
+  threads = n;
+  if (native !== null) loadAddon().addon.setNumThreads(n);
+}
+
+export function getNumThreads(): number {
+  if (native !== null) return loadAddon().addon.info().threads;
+  return threads || defaultThreads();
+}
+
+/** Forces an instruction set on the native backend ('avx512' | 'avx2' | 'generic'); for tests and benchmarks. */
+export function setIsa(isa: string): void {
+  nativeBackend();
+  try {
+    loadAddon().addon.setIsa(isa);
+  } catch (error) {
+    throw new BackendError(`setIsa: ${(error as Error).message}`);
+  }
+}
+
+export interface Info {
+  backend: BackendName;
+  nativeAvailable: boolean;
+  nativeError?: string;
+  isa?: string;
+  supportedIsas?: string[];
+  compiledIsas?: string[];
+  threads: number;
+  openmp?: boolean;
+  addonPath?: string;
+}
+
+/** What convkit runs on: backend, ISA, threads, OpenMP, and where the addon came from. */
+export function info(): Info {
+  const backend = getBackend().name;
+  try {
+    nativeBackend();
+    const { addon, path } = loadAddon();
+    const n: NativeInfo = addon.info();
+    return {
+      backend,
+      nativeAvailable: true,
+      isa: n.isa,
+      supportedIsas: n.supportedIsas,
+      compiledIsas: n.compiledIsas,
+      threads: backend === 'native' ? n.threads : 1,
+      openmp: n.openmp,
+      addonPath: path,
+    };
+  } catch (error) {
+    return { backend, nativeAvailable: false, nativeError: (error as Error).message, threads: 1 };
+  }
+}

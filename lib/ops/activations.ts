@@ -1,0 +1,73 @@
+import { ValueError, describe } from '../errors.js';
+import { getBackend } from '../backend/select.js';
+import { Tensor } from '../tensor.js';
+import { checkSameShape, checkTensor, rowsAndCols } from './check.js';
+
+type Unary = (x: Float32Array, y: Float32Array) => void;
+type Binary = (dy: Float32Array, saved: Float32Array, dx: Float32Array) => void;
+
+function unary(x: Tensor, op: string, kernel: (backend: ReturnType<typeof getBackend>) => Unary): Tensor {
+  checkTensor(x, 'x', op);
+  const y = new Float32Array(x.size);
+  kernel(getBackend())(x.data, y);
+  return new Tensor(y, x.shape);
+}
+
+function binary(dy: Tensor, saved: Tensor, savedName: string, op: string, kernel: (backend: ReturnType<typeof getBackend>) => Binary): Tensor {
+  checkTensor(dy, 'dy', op);
+  checkTensor(saved, savedName, op);
+  checkSameShape(dy, 'dy', saved, savedName, op);
+  const dx = new Float32Array(dy.size);
+  kernel(getBackend())(dy.data, saved.data, dx);
+  return new Tensor(dx, dy.shape);
+}
+
+function checkAlpha(alpha: unknown, op: string): number {
+  if (typeof alpha !== 'number' || !Number.isFinite(alpha)) throw new ValueError(`${op}: alpha must be a finite number, got ${describe(alpha)}`);
+  return alpha;
+}
+
+/** max(x, 0) */
+export const relu = (x: Tensor): Tensor => unary(x, 'relu', (b) => b.relu.bind(b));
+/** dy where x > 0, else 0 (takes the forward's input) */
+export const reluBackward = (dy: Tensor, x: Tensor): Tensor => binary(dy, x, 'x', 'reluBackward', (b) => b.reluBackward.bind(b));
+
+/** x where x > 0, else alpha·x */
+export function leakyRelu(x: Tensor, alpha = 0.01): Tensor {
+  const a = checkAlpha(alpha, 'leakyRelu');
+  return unary(x, 'leakyRelu', (b) => (xs, ys) => b.leakyRelu(xs, ys, a));
+}
+export function leakyReluBackward(dy: Tensor, x: Tensor, alpha = 0.01): Tensor {
+  const a = checkAlpha(alpha, 'leakyReluBackward');
+  return binary(dy, x, 'x', 'leakyReluBackward', (b) => (d, s, dx) => b.leakyReluBackward(d, s, dx, a));
+}
+
+/** 1 / (1 + e^-x) */
+export const sigmoid = (x: Tensor): Tensor => unary(x, 'sigmoid', (b) => b.sigmoid.bind(b));
+/** Takes y = sigmoid(x), the forward's output: dx = dy·y·(1 - y). */
+export const sigmoidBackward = (dy: Tensor, y: Tensor): Tensor => binary(dy, y, 'y', 'sigmoidBackward', (b) => b.sigmoidBackward.bind(b));
+
+export const tanh = (x: Tensor): Tensor => unary(x, 'tanh', (b) => b.tanh.bind(b));
+/** Takes y = tanh(x), the forward's output: dx = dy·(1 - y²). */
+export const tanhBackward = (dy: Tensor, y: Tensor): Tensor => binary(dy, y, 'y', 'tanhBackward', (b) => b.tanhBackward.bind(b));
+
+/** Softmax over the last axis. */
+export function softmax(x: Tensor): Tensor {
+  checkTensor(x, 'x', 'softmax');
+  const [rows, cols] = rowsAndCols(x);
+  const y = new Float32Array(x.size);
+  getBackend().softmax(x.data, y, rows, cols);
+  return new Tensor(y, x.shape);
+}
+
+/** Takes y = softmax(x): dx = y ⊙ (dy - Σ dy ⊙ y) per row. */
+export function softmaxBackward(dy: Tensor, y: Tensor): Tensor {
+  const op = 'softmaxBackward';
+  checkTensor(dy, 'dy', op);
+  checkTensor(y, 'y', op);
+  checkSameShape(dy, 'dy', y, 'y', op);
+  const [rows, cols] = rowsAndCols(y);
+  const dx = new Float32Array(y.size);
+  getBackend().softmaxBackward(dy.data, y.data, dx, rows, cols);
+  return new Tensor(dx, y.shape);
+}

@@ -1,0 +1,170 @@
+import { ShapeError, ValueError, describe, formatShape } from '../errors.js';
+
+/**
+ * Everything a sliding-window kernel (convolution or pooling) needs, computed
+ * once in TypeScript and handed to both backends as plain integers, so the
+ * kernels infer nothing. NHWC input [batch, inH, inW, inC], output
+ * [batch, outH, outW, outC]; for pooling outC === inC.
+ */
+export interface WindowGeometry {
+  readonly batch: number;
+  readonly inH: number;
+  readonly inW: number;
+  readonly inC: number;
+  readonly outH: number;
+  readonly outW: number;
+  readonly outC: number;
+  readonly kH: number;
+  readonly kW: number;
+  readonly strideH: number;
+  readonly strideW: number;
+  readonly padTop: number;
+  readonly padBottom: number;
+  readonly padLeft: number;
+  readonly padRight: number;
+}
+
+/** The order in which native code receives a geometry's fields. */
+export const GEOMETRY_FIELDS = [
+  'batch', 'inH', 'inW', 'inC', 'outH', 'outW', 'outC', 'kH', 'kW',
+  'strideH', 'strideW', 'padTop', 'padBottom', 'padLeft', 'padRight',
+] as const;
+
+export type Stride = number | readonly [number, number];
+export type Padding =
+  | number
+  | readonly [number, number]
+  | readonly [number, number, number, number]
+  | 'same'
+  | 'valid';
+
+export interface Pads {
+  top: number;
+  bottom: number;
+  left: number;
+  right: number;
+}
+
+function positiveInt(value: unknown, name: string, op: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new ValueError(`${op}: ${name} must be a positive integer, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function nonNegativeInt(value: unknown, name: string, op: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw new ValueError(`${op}: ${name} must be a non-negative integer, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** A number or [h, w] pair of positive integers, as [h, w]. */
+export function normalizePair(value: unknown, name: string, op: string): [number, number] {
+  if (typeof value === 'number') {
+    const v = positiveInt(value, name, op);
+    return [v, v];
+  }
+  if (Array.isArray(value) && value.length === 2) {
+    return [positiveInt(value[0], `${name}[0]`, op), positiveInt(value[1], `${name}[1]`, op)];
+  }
+  throw new ValueError(`${op}: ${name} must be a positive integer or [h, w], got ${describe(value)}`);
+}
+
+/**
+ * Resolves padding to four sides. 'same' follows TensorFlow: the output has
+ * ceil(n / stride) rows and the odd padding row goes at the bottom/right.
+ */
+export function normalizePadding(
+  padding: unknown,
+  inH: number,
+  inW: number,
+  kH: number,
+  kW: number,
+  strideH: number,
+  strideW: number,
+  op: string,
+): Pads {
+  if (padding === 'valid') return { top: 0, bottom: 0, left: 0, right: 0 };
+  if (padding === 'same') {
+    const total = (n: number, k: number, s: number) => Math.max((Math.ceil(n / s) - 1) * s + k - n, 0);
+    const th = total(inH, kH, strideH);
+    const tw = total(inW, kW, strideW);
+    return { top: Math.floor(th / 2), bottom: th - Math.floor(th / 2), left: Math.floor(tw / 2), right: tw - Math.floor(tw / 2) };
+  }
+  if (typeof padding === 'number') {
+    const p = nonNegativeInt(padding, 'padding', op);
+    return { top: p, bottom: p, left: p, right: p };
+  }
+  if (Array.isArray(padding) && padding.length === 2) {
+    const ph = nonNegativeInt(padding[0], 'padding[0]', op);
+    const pw = nonNegativeInt(padding[1], 'padding[1]', op);
+    return { top: ph, bottom: ph, left: pw, right: pw };
+  }
+  if (Array.isArray(padding) && padding.length === 4) {
+    const [top, bottom, left, right] = padding.map((p, i) => nonNegativeInt(p, `padding[${i}]`, op));
+    return { top, bottom, left, right };
+  }
+  throw new ValueError(
+    `${op}: padding must be a number, [ph, pw], [top, bottom, left, right], 'same' or 'valid', got ${describe(padding)}`,
+  );
+}
+
+/** floor((n + padBefore + padAfter - k) / s) + 1, refusing a window that does not fit. */
+export function outputSize(n: number, k: number, s: number, before: number, after: number, what: string, op: string): number {
+  const span = n + before + after - k;
+  if (span < 0) {
+    throw new ShapeError(`${op}: the ${what} window ${k} is larger than the padded input ${n + before + after} (input ${n}, padding ${before}+${after})`);
+  }
+  return Math.floor(span / s) + 1;
+}
+
+export interface Conv2dOptions {
+  stride?: Stride;
+  padding?: Padding;
+}
+
+/** Geometry of conv2d for x [N, H, W, C] and w [kH, kW, C, O]. */
+export function conv2dGeometry(xShape: readonly number[], wShape: readonly number[], options: Conv2dOptions, op = 'conv2d'): WindowGeometry {
+  const [batch, inH, inW, inC] = xShape;
+  const [kH, kW, wC, outC] = wShape;
+  if (wC !== inC) {
+    throw new ShapeError(`${op}: x has ${inC} channels but w expects ${wC} (x.shape = ${formatShape(xShape)}, w.shape = ${formatShape(wShape)})`);
+  }
+  const [strideH, strideW] = normalizePair(options.stride ?? 1, 'stride', op);
+  const pads = normalizePadding(options.padding ?? 0, inH, inW, kH, kW, strideH, strideW, op);
+  const outH = outputSize(inH, kH, strideH, pads.top, pads.bottom, 'height', op);
+  const outW = outputSize(inW, kW, strideW, pads.left, pads.right, 'width', op);
+  return { batch, inH, inW, inC, outH, outW, outC, kH, kW, strideH, strideW, padTop: pads.top, padBottom: pads.bottom, padLeft: pads.left, padRight: pads.right };
+}
+
+export interface Pool2dOptions {
+  kernel: number | readonly [number, number];
+  stride?: Stride;
+  padding?: Padding;
+}
+
+/** Geometry of a pooling window over x [N, H, W, C]. Padding must be smaller than the window. */
+export function pool2dGeometry(xShape: readonly number[], options: Pool2dOptions, op: string): WindowGeometry {
+  if (options === null || typeof options !== 'object') {
+    throw new ValueError(`${op}: options must be an object with a kernel, got ${describe(options)}`);
+  }
+  const [batch, inH, inW, inC] = xShape;
+  const [kH, kW] = normalizePair(options.kernel, 'kernel', op);
+  const [strideH, strideW] = normalizePair(options.stride ?? [kH, kW], 'stride', op);
+  const pads = normalizePadding(options.padding ?? 0, inH, inW, kH, kW, strideH, strideW, op);
+  if (pads.top >= kH || pads.bottom >= kH || pads.left >= kW || pads.right >= kW) {
+    throw new ValueError(`${op}: padding must be smaller than the kernel ${kH}x${kW} so every window sees the input, got [${pads.top}, ${pads.bottom}, ${pads.left}, ${pads.right}]`);
+  }
+  const outH = outputSize(inH, kH, strideH, pads.top, pads.bottom, 'height', op);
+  const outW = outputSize(inW, kW, strideW, pads.left, pads.right, 'width', op);
+  return { batch, inH, inW, inC, outH, outW, outC: inC, kH, kW, strideH, strideW, padTop: pads.top, padBottom: pads.bottom, padLeft: pads.left, padRight: pads.right };
+}
+
+export function inputSize(g: WindowGeometry): number {
+  return g.batch * g.inH * g.inW * g.inC;
+}
+
+export function outputElements(g: WindowGeometry): number {
+  return g.batch * g.outH * g.outW * g.outC;
+}

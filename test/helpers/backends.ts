@@ -1,0 +1,35 @@
+import { beforeAll, describe } from 'vitest';
+import { loadAddon } from '../../lib/backend/native.js';
+import { type BackendName, setBackend } from '../../lib/backend/select.js';
+
+/** Why the native addon cannot be used here, or null when it can. */
+export function nativeUnavailable(): string | null {
+  try {
+    loadAddon();
+    return null;
+  } catch (error) {
+    if (process.env.CONVKIT_REQUIRE_NATIVE === '1') throw error;
+    return (error as Error).message;
+  }
+}
+
+const nativeReason = nativeUnavailable();
+if (nativeReason) console.warn(`skipping native-backend tests: ${nativeReason}`);
+
+/** The backends a suite should run on: both when the addon loads, else reference only. */
+export const BACKENDS: BackendName[] = nativeReason ? ['reference'] : ['reference', 'native'];
+
+/** Runs the same suite once per backend (TensorFlow.js's describeWithFlags(ALL_ENVS)). */
+export function describeEachBackend(name: string, body: (backend: BackendName) => void): void {
+  for (const backend of BACKENDS) {
+    describe(`${name} [${backend}]`, () => {
+      beforeAll(() => {
+        setBackend(backend);
+      });
+      body(backend);
+    });
+  }
+}
+
+/** describe, or describe.skip with the reason, depending on the addon. */
+export const describeNative: typeof describe = nativeReason ? describe.skip : describe;
