@@ -1,0 +1,75 @@
+{
+  # The addon: one N-API file (native/binding.cc), kernels in native/kernels/.
+  # Each ISA's GEMM micro-kernel is its own static library with its own
+  # flags, so the rest of the binary runs on any x86-64 and cpu.cc picks the
+  # best kernel at load (CPUID + XGETBV).
+  "variables": {
+    "convkit_opt": ["-O3", "-fno-math-errno", "-fno-trapping-math", "-fPIC"],
+    "convkit_sanitize%": "0"
+  },
+  "target_defaults": {
+    "cflags!": ["-O2", "-fno-exceptions"],
+    "cflags_cc!": ["-O2", "-fno-exceptions"],
+    "cflags_cc": ["-std=c++17", "-fexceptions", "<@(convkit_opt)"],
+    "include_dirs": ["native"],
+    "conditions": [
+      ["convkit_sanitize==1", {
+        "cflags_cc": ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-fno-sanitize-recover=undefined", "-O1", "-g"],
+        "ldflags": ["-fsanitize=address,undefined"]
+      }]
+    ]
+  },
+  "targets": [
+    {
+      "target_name": "convkit",
+      "sources": [
+        "native/binding.cc",
+        "native/cpu.cc",
+        "native/kernels/gemm.cc",
+        "native/kernels/gemm_ukernel_generic.cc",
+        "native/kernels/parallel.cc",
+        "native/kernels/conv2d.cc",
+        "native/kernels/pool.cc",
+        "native/kernels/dense.cc",
+        "native/kernels/elementwise.cc",
+        "native/kernels/loss.cc",
+        "native/kernels/optim.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+      "conditions": [
+        ["target_arch=='x64'", {
+          "dependencies": ["convkit_avx2", "convkit_avx512"]
+        }],
+        ["OS=='linux'", {
+          "cflags_cc": ["-fopenmp"],
+          "ldflags": ["-fopenmp"]
+        }],
+        ["OS=='mac'", {
+          "xcode_settings": {
+            "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
+            "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+            "OTHER_CPLUSPLUSFLAGS": ["-O3"]
+          }
+        }],
+        ["OS=='win'", {
+          "msvs_settings": {"VCCLCompilerTool": {"ExceptionHandling": 1, "OpenMP": "true"}}
+        }]
+      ]
+    },
+    {
+      "target_name": "convkit_avx2",
+      "type": "static_library",
+      "sources": ["native/kernels/gemm_ukernel_avx2.cc"],
+      "cflags_cc": ["-mavx2", "-mfma"],
+      "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-mavx2", "-mfma", "-O3"]}
+    },
+    {
+      "target_name": "convkit_avx512",
+      "type": "static_library",
+      "sources": ["native/kernels/gemm_ukernel_avx512.cc"],
+      "cflags_cc": ["-mavx512f", "-mavx512dq", "-mavx512bw", "-mavx512vl", "-mavx2", "-mfma"],
+      "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-mavx512f", "-mavx512dq", "-mavx512bw", "-mavx512vl", "-mfma", "-O3"]}
+    }
+  ]
+}

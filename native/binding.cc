@@ -1,0 +1,479 @@
+// The one N-API file: argument checks, zero-copy views of the caller's
+// Float32Arrays, and dispatch to the kernels. Every buffer length is checked
+// against the geometry here, again, so that no input can make a kernel read
+// or write out of bounds. TypeError: wrong kind of argument; RangeError:
+// wrong size or value (lib/backend/native.ts maps them to ConvkitErrors).
+
+#include <napi.h>
+
+#include <climits>
+#include <cmath>
+#include <cstdint>
+#include <string>
+
+#include "cpu.h"
+#include "kernels/conv2d.h"
+#include "kernels/dense.h"
+#include "kernels/elementwise.h"
+#include "kernels/gemm.h"
+#include "kernels/loss.h"
+#include "kernels/optim.h"
+#include "kernels/parallel.h"
+#include "kernels/pool.h"
+
+namespace {
+
+using convkit::Geometry;
+
+constexpr int64_t kMaxElements = INT32_MAX;
+
+[[noreturn]] void type_error(Napi::Env env, const std::string& message) {
+  throw Napi::TypeError::New(env, message);
+}
+
+[[noreturn]] void range_error(Napi::Env env, const std::string& message) {
+  throw Napi::RangeError::New(env, message);
+}
+
+struct Floats {
+  float* data = nullptr;
+  int64_t length = 0;
+  explicit operator bool() const { return data != nullptr || length > 0; }
+};
+
+// A view of argument i, which must be a Float32Array (or null when nullable).
+Floats floats(const Napi::CallbackInfo& info, size_t i, const char* name, bool nullable = false) {
+  Napi::Env env = info.Env();
+  Napi::Value v = info[i];
+  if (nullable && (v.IsNull() || v.IsUndefined())) return {};
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    type_error(env, std::string(name) + " must be a Float32Array");
+  }
+  Napi::Float32Array array = v.As<Napi::Float32Array>();
+  Floats out;
+  out.length = static_cast<int64_t>(array.ElementLength());
+  out.data = out.length > 0 ? array.Data() : nullptr;
+  return out;
+}
+
+// A required buffer of exactly `expected` elements.
+Floats floats_of(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t expected) {
+  Floats f = floats(info, i, name);
+  if (f.length != expected) {
+    range_error(info.Env(), std::string(name) + " has " + std::to_string(f.length) + " elements, expected " +
+                                std::to_string(expected));
+  }
+  return f;
+}
+
+int64_t integer(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min, int64_t max) {
+  Napi::Value v = info[i];
+  if (!v.IsNumber()) type_error(info.Env(), std::string(name) + " must be a number");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= static_cast<double>(min) && d <= static_cast<double>(max)) || std::floor(d) != d) {
+    range_error(info.Env(), std::string(name) + " must be an integer in [" + std::to_string(min) + ", " +
+                                std::to_string(max) + "], got " + std::to_string(d));
+  }
+  return static_cast<int64_t>(d);
+}
+
+double number(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  Napi::Value v = info[i];
+  if (!v.IsNumber()) type_error(info.Env(), std::string(name) + " must be a number");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d)) range_error(info.Env(), std::string(name) + " must be finite");
+  return d;
+}
+
+int64_t checked_product(Napi::Env env, std::initializer_list<int64_t> dims, const char* what) {
+  int64_t p = 1;
+  for (int64_t d : dims) {
+    if (d != 0 && p > kMaxElements / d) range_error(env, std::string(what) + " has more than 2^31-1 elements");
+    p *= d;
+  }
+  return p;
+}
+
+// Reads and re-derives a geometry: output sizes must follow from the input,
+// kernel, stride and padding, so a forged geometry cannot reach a kernel.
+Geometry geometry(const Napi::CallbackInfo& info, size_t i, bool pooling) {
+  Napi::Env env = info.Env();
+  Napi::Value v = info[i];
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    type_error(env, "geometry must be an Int32Array");
+  }
+  Napi::Int32Array a = v.As<Napi::Int32Array>();
+  if (a.ElementLength() != 15) range_error(env, "geometry must hold 15 integers");
+  const int32_t* p = a.Data();
+  Geometry g{p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12], p[13], p[14]};
+  if (g.batch < 0 || g.in_h < 1 || g.in_w < 1 || g.in_c < 1 || g.out_c < 1 || g.k_h < 1 || g.k_w < 1 ||
+      g.stride_h < 1 || g.stride_w < 1 || g.pad_top < 0 || g.pad_bottom < 0 || g.pad_left < 0 || g.pad_right < 0) {
+    range_error(env, "geometry has a negative or zero size");
+  }
+  const int64_t span_h = static_cast<int64_t>(g.in_h) + g.pad_top + g.pad_bottom - g.k_h;
+  const int64_t span_w = static_cast<int64_t>(g.in_w) + g.pad_left + g.pad_right - g.k_w;
+  if (span_h < 0 || span_w < 0) range_error(env, "geometry: the window is larger than the padded input");
+  if (g.out_h != span_h / g.stride_h + 1 || g.out_w != span_w / g.stride_w + 1) {
+    range_error(env, "geometry: output size does not follow from input, kernel, stride and padding");
+  }
+  if (pooling && (g.out_c != g.in_c || g.pad_top >= g.k_h || g.pad_bottom >= g.k_h || g.pad_left >= g.k_w ||
+                  g.pad_right >= g.k_w)) {
+    range_error(env, "geometry: pooling needs out_c == in_c and padding smaller than the window");
+  }
+  checked_product(env, {g.batch, g.in_h, g.in_w, g.in_c}, "input");
+  checked_product(env, {g.batch, g.out_h, g.out_w, g.out_c}, "output");
+  checked_product(env, {g.out_h, g.out_w, g.k_h, g.k_w, g.in_c}, "im2col matrix");
+  checked_product(env, {g.k_h, g.k_w, g.in_c, g.out_c}, "weights");
+  return g;
+}
+
+int64_t input_size(const Geometry& g) { return static_cast<int64_t>(g.batch) * g.in_h * g.in_w * g.in_c; }
+int64_t output_size(const Geometry& g) { return static_cast<int64_t>(g.batch) * g.out_h * g.out_w * g.out_c; }
+int64_t weight_size(const Geometry& g) { return static_cast<int64_t>(g.k_h) * g.k_w * g.in_c * g.out_c; }
+
+void expect_args(const Napi::CallbackInfo& info, size_t n, const char* fn) {
+  if (info.Length() != n) {
+    type_error(info.Env(), std::string(fn) + " takes " + std::to_string(n) + " arguments, got " + std::to_string(info.Length()));
+  }
+}
+
+// ---- convolution ----------------------------------------------------------
+
+// conv2d(x, w, b | null, y, geometry)
+Napi::Value Conv2d(const Napi::CallbackInfo& info) {
+  expect_args(info, 5, "conv2d");
+  const Geometry g = geometry(info, 4, false);
+  Floats x = floats_of(info, 0, "x", input_size(g));
+  Floats w = floats_of(info, 1, "w", weight_size(g));
+  Floats b = floats(info, 2, "b", true);
+  if (b && b.length != g.out_c) range_error(info.Env(), "b has " + std::to_string(b.length) + " elements, expected " + std::to_string(g.out_c));
+  Floats y = floats_of(info, 3, "y", output_size(g));
+  convkit::conv2d_forward(y.data, x.data, w.data, b.data, g);
+  return info.Env().Undefined();
+}
+
+// conv2dBackwardData(dy, w, dx, geometry)
+Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& info) {
+  expect_args(info, 4, "conv2dBackwardData");
+  const Geometry g = geometry(info, 3, false);
+  Floats dy = floats_of(info, 0, "dy", output_size(g));
+  Floats w = floats_of(info, 1, "w", weight_size(g));
+  Floats dx = floats_of(info, 2, "dx", input_size(g));
+  convkit::conv2d_backward_data(dx.data, dy.data, w.data, g);
+  return info.Env().Undefined();
+}
+
+// conv2dBackwardFilter(dy, x, dw, db | null, geometry)
+Napi::Value Conv2dBackwardFilter(const Napi::CallbackInfo& info) {
+  expect_args(info, 5, "conv2dBackwardFilter");
+  const Geometry g = geometry(info, 4, false);
+  Floats dy = floats_of(info, 0, "dy", output_size(g));
+  Floats x = floats_of(info, 1, "x", input_size(g));
+  Floats dw = floats_of(info, 2, "dw", weight_size(g));
+  Floats db = floats(info, 3, "db", true);
+  if (db && db.length != g.out_c) range_error(info.Env(), "db has " + std::to_string(db.length) + " elements, expected " + std::to_string(g.out_c));
+  convkit::conv2d_backward_filter(dw.data, db.data, dy.data, x.data, g);
+  return info.Env().Undefined();
+}
+
+// ---- pooling --------------------------------------------------------------
+
+// maxPool2d(x, y, geometry) / avgPool2d(x, y, geometry)
+template <void (*Kernel)(float*, const float*, const Geometry&)>
+Napi::Value PoolForward(const Napi::CallbackInfo& info) {
+  expect_args(info, 3, "pool2d");
+  const Geometry g = geometry(info, 2, true);
+  Floats x = floats_of(info, 0, "x", input_size(g));
+  Floats y = floats_of(info, 1, "y", output_size(g));
+  Kernel(y.data, x.data, g);
+  return info.Env().Undefined();
+}
+
+// maxPool2dBackward(dy, x, dx, geometry)
+Napi::Value MaxPool2dBackward(const Napi::CallbackInfo& info) {
+  expect_args(info, 4, "maxPool2dBackward");
+  const Geometry g = geometry(info, 3, true);
+  Floats dy = floats_of(info, 0, "dy", output_size(g));
+  Floats x = floats_of(info, 1, "x", input_size(g));
+  Floats dx = floats_of(info, 2, "dx", input_size(g));
+  convkit::max_pool2d_backward(dx.data, dy.data, x.data, g);
+  return info.Env().Undefined();
+}
+
+// avgPool2dBackward(dy, dx, geometry)
+Napi::Value AvgPool2dBackward(const Napi::CallbackInfo& info) {
+  expect_args(info, 3, "avgPool2dBackward");
+  const Geometry g = geometry(info, 2, true);
+  Floats dy = floats_of(info, 0, "dy", output_size(g));
+  Floats dx = floats_of(info, 1, "dx", input_size(g));
+  convkit::avg_pool2d_backward(dx.data, dy.data, g);
+  return info.Env().Undefined();
+}
+
+// ---- dense ----------------------------------------------------------------
+
+struct DenseSizes {
+  int rows, in, out;
+};
+
+DenseSizes dense_sizes(const Napi::CallbackInfo& info, size_t i) {
+  DenseSizes s{static_cast<int>(integer(info, i, "rows", 0, kMaxElements)),
+               static_cast<int>(integer(info, i + 1, "inFeatures", 1, kMaxElements)),
+               static_cast<int>(integer(info, i + 2, "outFeatures", 1, kMaxElements))};
+  checked_product(info.Env(), {s.rows, s.in}, "x");
+  checked_product(info.Env(), {s.in, s.out}, "w");
+  checked_product(info.Env(), {s.rows, s.out}, "y");
+  return s;
+}
+
+// dense(x, w, b | null, y, rows, in, out)
+Napi::Value Dense(const Napi::CallbackInfo& info) {
+  expect_args(info, 7, "dense");
+  const DenseSizes s = dense_sizes(info, 4);
+  Floats x = floats_of(info, 0, "x", int64_t{s.rows} * s.in);
+  Floats w = floats_of(info, 1, "w", int64_t{s.in} * s.out);
+  Floats b = floats(info, 2, "b", true);
+  if (b && b.length != s.out) range_error(info.Env(), "b has " + std::to_string(b.length) + " elements, expected " + std::to_string(s.out));
+  Floats y = floats_of(info, 3, "y", int64_t{s.rows} * s.out);
+  convkit::dense_forward(y.data, x.data, w.data, b.data, s.rows, s.in, s.out);
+  return info.Env().Undefined();
+}
+
+// denseBackward(dy, x, w, dx | null, dw, db | null, rows, in, out)
+Napi::Value DenseBackward(const Napi::CallbackInfo& info) {
+  expect_args(info, 9, "denseBackward");
+  const DenseSizes s = dense_sizes(info, 6);
+  Floats dy = floats_of(info, 0, "dy", int64_t{s.rows} * s.out);
+  Floats x = floats_of(info, 1, "x", int64_t{s.rows} * s.in);
+  Floats w = floats_of(info, 2, "w", int64_t{s.in} * s.out);
+  Floats dx = floats(info, 3, "dx", true);
+  if (dx && dx.length != int64_t{s.rows} * s.in) range_error(info.Env(), "dx has " + std::to_string(dx.length) + " elements, expected " + std::to_string(int64_t{s.rows} * s.in));
+  Floats dw = floats_of(info, 4, "dw", int64_t{s.in} * s.out);
+  Floats db = floats(info, 5, "db", true);
+  if (db && db.length != s.out) range_error(info.Env(), "db has " + std::to_string(db.length) + " elements, expected " + std::to_string(s.out));
+  const bool want_dx = !(info[3].IsNull() || info[3].IsUndefined());
+  convkit::dense_backward(want_dx ? dx.data : nullptr, dw.data, db.data, dy.data, x.data, w.data, s.rows, s.in, s.out);
+  return info.Env().Undefined();
+}
+
+// ---- element-wise ---------------------------------------------------------
+
+// name(x, y)
+template <void (*Kernel)(float*, const float*, long)>
+Napi::Value Unary(const Napi::CallbackInfo& info) {
+  expect_args(info, 2, "activation");
+  Floats x = floats(info, 0, "x");
+  Floats y = floats_of(info, 1, "y", x.length);
+  Kernel(y.data, x.data, x.length);
+  return info.Env().Undefined();
+}
+
+// nameBackward(dy, saved, dx)
+template <void (*Kernel)(float*, const float*, const float*, long)>
+Napi::Value UnaryBackward(const Napi::CallbackInfo& info) {
+  expect_args(info, 3, "activation backward");
+  Floats dy = floats(info, 0, "dy");
+  Floats saved = floats_of(info, 1, "x or y", dy.length);
+  Floats dx = floats_of(info, 2, "dx", dy.length);
+  Kernel(dx.data, dy.data, saved.data, dy.length);
+  return info.Env().Undefined();
+}
+
+// leakyRelu(x, y, alpha)
+Napi::Value LeakyRelu(const Napi::CallbackInfo& info) {
+  expect_args(info, 3, "leakyRelu");
+  Floats x = floats(info, 0, "x");
+  Floats y = floats_of(info, 1, "y", x.length);
+  convkit::leaky_relu_forward(y.data, x.data, static_cast<float>(number(info, 2, "alpha")), x.length);
+  return info.Env().Undefined();
+}
+
+// leakyReluBackward(dy, x, dx, alpha)
+Napi::Value LeakyReluBackward(const Napi::CallbackInfo& info) {
+  expect_args(info, 4, "leakyReluBackward");
+  Floats dy = floats(info, 0, "dy");
+  Floats x = floats_of(info, 1, "x", dy.length);
+  Floats dx = floats_of(info, 2, "dx", dy.length);
+  convkit::leaky_relu_backward(dx.data, dy.data, x.data, static_cast<float>(number(info, 3, "alpha")), dy.length);
+  return info.Env().Undefined();
+}
+
+struct RowsCols {
+  int64_t rows;
+  int cols;
+};
+
+RowsCols rows_cols(const Napi::CallbackInfo& info, size_t i) {
+  RowsCols rc{integer(info, i, "rows", 0, kMaxElements), static_cast<int>(integer(info, i + 1, "cols", 1, kMaxElements))};
+  checked_product(info.Env(), {rc.rows, rc.cols}, "rows x cols");
+  return rc;
+}
+
+// softmax(x, y, rows, cols)
+Napi::Value Softmax(const Napi::CallbackInfo& info) {
+  expect_args(info, 4, "softmax");
+  const RowsCols rc = rows_cols(info, 2);
+  Floats x = floats_of(info, 0, "x", rc.rows * rc.cols);
+  Floats y = floats_of(info, 1, "y", rc.rows * rc.cols);
+  convkit::softmax_forward(y.data, x.data, rc.rows, rc.cols);
+  return info.Env().Undefined();
+}
+
+// softmaxBackward(dy, y, dx, rows, cols)
+Napi::Value SoftmaxBackward(const Napi::CallbackInfo& info) {
+  expect_args(info, 5, "softmaxBackward");
+  const RowsCols rc = rows_cols(info, 3);
+  Floats dy = floats_of(info, 0, "dy", rc.rows * rc.cols);
+  Floats y = floats_of(info, 1, "y", rc.rows * rc.cols);
+  Floats dx = floats_of(info, 2, "dx", rc.rows * rc.cols);
+  convkit::softmax_backward(dx.data, dy.data, y.data, rc.rows, rc.cols);
+  return info.Env().Undefined();
+}
+
+// ---- losses ---------------------------------------------------------------
+
+// softmaxCrossEntropy(logits, labels, probs, dLogits, rows, cols) -> loss
+Napi::Value SoftmaxCrossEntropy(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  expect_args(info, 6, "softmaxCrossEntropy");
+  const RowsCols rc = rows_cols(info, 4);
+  if (rc.rows < 1) range_error(env, "rows must be at least 1");
+  Floats logits = floats_of(info, 0, "logits", rc.rows * rc.cols);
+  if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    type_error(env, "labels must be an Int32Array");
+  }
+  Napi::Int32Array labels = info[1].As<Napi::Int32Array>();
+  if (static_cast<int64_t>(labels.ElementLength()) != rc.rows) {
+    range_error(env, "labels has " + std::to_string(labels.ElementLength()) + " elements, expected " + std::to_string(rc.rows));
+  }
+  const int32_t* l = labels.Data();
+  for (int64_t r = 0; r < rc.rows; ++r) {
+    if (l[r] < 0 || l[r] >= rc.cols) range_error(env, "labels[" + std::to_string(r) + "] = " + std::to_string(l[r]) + " is outside [0, " + std::to_string(rc.cols) + ")");
+  }
+  Floats probs = floats_of(info, 2, "probs", rc.rows * rc.cols);
+  Floats d = floats_of(info, 3, "dLogits", rc.rows * rc.cols);
+  return Napi::Number::New(env, convkit::softmax_cross_entropy(probs.data, d.data, logits.data, l, rc.rows, rc.cols));
+}
+
+// sigmoidBinaryCrossEntropy(logits, targets, dLogits) -> loss
+Napi::Value SigmoidBinaryCrossEntropy(const Napi::CallbackInfo& info) {
+  expect_args(info, 3, "sigmoidBinaryCrossEntropy");
+  Floats logits = floats(info, 0, "logits");
+  if (logits.length < 1) range_error(info.Env(), "logits must not be empty");
+  Floats targets = floats_of(info, 1, "targets", logits.length);
+  Floats d = floats_of(info, 2, "dLogits", logits.length);
+  return Napi::Number::New(info.Env(), convkit::sigmoid_binary_cross_entropy(d.data, logits.data, targets.data, logits.length));
+}
+
+// ---- optimizers -----------------------------------------------------------
+
+// sgdStep(param, grad, velocity | null, lr, momentum, weightDecay)
+Napi::Value SgdStep(const Napi::CallbackInfo& info) {
+  expect_args(info, 6, "sgdStep");
+  Floats p = floats(info, 0, "param");
+  Floats g = floats_of(info, 1, "grad", p.length);
+  Floats v = floats(info, 2, "velocity", true);
+  const bool has_v = !(info[2].IsNull() || info[2].IsUndefined());
+  if (has_v && v.length != p.length) range_error(info.Env(), "velocity has " + std::to_string(v.length) + " elements, expected " + std::to_string(p.length));
+  convkit::sgd_step(p.data, has_v ? v.data : nullptr, g.data, static_cast<float>(number(info, 3, "lr")),
+                    static_cast<float>(number(info, 4, "momentum")), static_cast<float>(number(info, 5, "weightDecay")), p.length);
+  return info.Env().Undefined();
+}
+
+// adamStep(param, grad, m, v, lr, beta1, beta2, eps, step, weightDecay)
+Napi::Value AdamStep(const Napi::CallbackInfo& info) {
+  expect_args(info, 10, "adamStep");
+  Floats p = floats(info, 0, "param");
+  Floats g = floats_of(info, 1, "grad", p.length);
+  Floats m = floats_of(info, 2, "m", p.length);
+  Floats v = floats_of(info, 3, "v", p.length);
+  const double step = static_cast<double>(integer(info, 8, "step", 1, INT64_C(1) << 52));
+  convkit::adam_step(p.data, m.data, v.data, g.data, static_cast<float>(number(info, 4, "lr")),
+                     static_cast<float>(number(info, 5, "beta1")), static_cast<float>(number(info, 6, "beta2")),
+                     static_cast<float>(number(info, 7, "eps")), step, static_cast<float>(number(info, 9, "weightDecay")), p.length);
+  return info.Env().Undefined();
+}
+
+// ---- runtime --------------------------------------------------------------
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("isa", convkit::isa_name(convkit::current_isa()));
+  out.Set("gemmKernel", convkit::current_gemm_kernel().name);
+  Napi::Array supported = Napi::Array::New(env);
+  Napi::Array compiled = Napi::Array::New(env);
+  uint32_t ns = 0, nc = 0;
+  for (convkit::Isa isa : {convkit::Isa::Avx512, convkit::Isa::Avx2, convkit::Isa::Generic}) {
+    if (convkit::cpu_supports(isa) && convkit::isa_compiled(isa)) supported.Set(ns++, convkit::isa_name(isa));
+    if (convkit::isa_compiled(isa)) compiled.Set(nc++, convkit::isa_name(isa));
+  }
+  out.Set("supportedIsas", supported);
+  out.Set("compiledIsas", compiled);
+  out.Set("threads", convkit::num_threads());
+  out.Set("openmp", convkit::openmp_enabled());
+  return out;
+}
+
+Napi::Value SetIsa(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 1 || !info[0].IsString()) type_error(env, "setIsa takes one string: 'avx512', 'avx2' or 'generic'");
+  const std::string name = info[0].As<Napi::String>().Utf8Value();
+  convkit::Isa isa;
+  if (!convkit::parse_isa(name.c_str(), &isa)) {
+    range_error(env, "unknown ISA '" + name + "'; expected 'avx512', 'avx2' or 'generic'");
+  }
+  if (!convkit::set_isa(isa)) {
+    std::string have;
+    for (convkit::Isa i : {convkit::Isa::Avx512, convkit::Isa::Avx2, convkit::Isa::Generic}) {
+      if (convkit::cpu_supports(i) && convkit::isa_compiled(i)) have += (have.empty() ? "" : ", ") + std::string(convkit::isa_name(i));
+    }
+    range_error(env, "this CPU or build cannot run '" + name + "' (it can run: " + have + ")");
+  }
+  return env.Undefined();
+}
+
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  const int n = static_cast<int>(integer(info, 0, "threads", 1, 1024));
+  convkit::set_num_threads(n);
+  convkit::set_kernel_threads(n);
+  return info.Env().Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  convkit::set_isa(convkit::best_isa());
+  convkit::set_kernel_threads(convkit::num_threads());
+
+  exports.Set("info", Napi::Function::New(env, Info));
+  exports.Set("setIsa", Napi::Function::New(env, SetIsa));
+  exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
+
+  exports.Set("conv2d", Napi::Function::New(env, Conv2d));
+  exports.Set("conv2dBackwardData", Napi::Function::New(env, Conv2dBackwardData));
+  exports.Set("conv2dBackwardFilter", Napi::Function::New(env, Conv2dBackwardFilter));
+  exports.Set("maxPool2d", Napi::Function::New(env, PoolForward<convkit::max_pool2d_forward>));
+  exports.Set("maxPool2dBackward", Napi::Function::New(env, MaxPool2dBackward));
+  exports.Set("avgPool2d", Napi::Function::New(env, PoolForward<convkit::avg_pool2d_forward>));
+  exports.Set("avgPool2dBackward", Napi::Function::New(env, AvgPool2dBackward));
+  exports.Set("dense", Napi::Function::New(env, Dense));
+  exports.Set("denseBackward", Napi::Function::New(env, DenseBackward));
+  exports.Set("relu", Napi::Function::New(env, Unary<convkit::relu_forward>));
+  exports.Set("reluBackward", Napi::Function::New(env, UnaryBackward<convkit::relu_backward>));
+  exports.Set("leakyRelu", Napi::Function::New(env, LeakyRelu));
+  exports.Set("leakyReluBackward", Napi::Function::New(env, LeakyReluBackward));
+  exports.Set("sigmoid", Napi::Function::New(env, Unary<convkit::sigmoid_forward>));
+  exports.Set("sigmoidBackward", Napi::Function::New(env, UnaryBackward<convkit::sigmoid_backward>));
+  exports.Set("tanh", Napi::Function::New(env, Unary<convkit::tanh_forward>));
+  exports.Set("tanhBackward", Napi::Function::New(env, UnaryBackward<convkit::tanh_backward>));
+  exports.Set("softmax", Napi::Function::New(env, Softmax));
+  exports.Set("softmaxBackward", Napi::Function::New(env, SoftmaxBackward));
+  exports.Set("softmaxCrossEntropy", Napi::Function::New(env, SoftmaxCrossEntropy));
+  exports.Set("sigmoidBinaryCrossEntropy", Napi::Function::New(env, SigmoidBinaryCrossEntropy));
+  exports.Set("sgdStep", Napi::Function::New(env, SgdStep));
+  exports.Set("adamStep", Napi::Function::New(env, AdamStep));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(convkit, Init)

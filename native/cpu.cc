@@ -1,0 +1,144 @@
+#include "cpu.h"
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
+#if defined(__x86_64__) || defined(_M_X64)
+#define CONVKIT_X86 1
+#include <cpuid.h>
+#endif
+
+#include <cstring>
+#include <thread>
+
+namespace convkit {
+
+namespace {
+
+#if defined(CONVKIT_X86)
+// XGETBV(0): which register states the OS saves on a context switch. CPUID
+// alone is not enough: a hypervisor can report AVX-512 and leave it disabled.
+unsigned long long xgetbv0() {
+  unsigned int eax = 0, edx = 0;
+  __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
+  return (static_cast<unsigned long long>(edx) << 32) | eax;
+}
+
+struct Features {
+  bool avx2_fma = false;
+  bool avx512 = false;
+};
+
+Features detect() {
+  Features f;
+  unsigned int eax, ebx, ecx, edx;
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return f;
+  const bool osxsave = ecx & (1u << 27);
+  const bool avx = ecx & (1u << 28);
+  const bool fma = ecx & (1u << 12);
+  if (!osxsave || !avx) return f;
+  const unsigned long long xcr0 = xgetbv0();
+  const bool ymm_saved = (xcr0 & 0x6) == 0x6;            // SSE and AVX state
+  const bool zmm_saved = (xcr0 & 0xe6) == 0xe6;          // plus opmask and both ZMM halves
+  if (__get_cpuid_max(0, nullptr) < 7) return f;
+  __cpuid_count(7, 0, eax, ebx, ecx, edx);
+  const bool avx2 = ebx & (1u << 5);
+  const bool avx512f = ebx & (1u << 16);
+  const bool avx512dq = ebx & (1u << 17);
+  const bool avx512bw = ebx & (1u << 30);
+  const bool avx512vl = ebx & (1u << 31);
+  f.avx2_fma = ymm_saved && avx2 && fma;
+  f.avx512 = f.avx2_fma && zmm_saved && avx512f && avx512dq && avx512bw && avx512vl;
+  return f;
+}
+
+const Features& features() {
+  static const Features f = detect();
+  return f;
+}
+#endif
+
+Isa& selected() {
+  static Isa isa = best_isa();
+  return isa;
+}
+
+int& thread_count() {
+  static int n = 0;
+  return n;
+}
+
+}  // namespace
+
+const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::Avx512: return "avx512";
+    case Isa::Avx2: return "avx2";
+    default: return "generic";
+  }
+}
+
+bool parse_isa(const char* name, Isa* out) {
+  if (std::strcmp(name, "avx512") == 0) *out = Isa::Avx512;
+  else if (std::strcmp(name, "avx2") == 0) *out = Isa::Avx2;
+  else if (std::strcmp(name, "generic") == 0) *out = Isa::Generic;
+  else return false;
+  return true;
+}
+
+bool isa_compiled(Isa isa) {
+#if defined(CONVKIT_X86)
+  (void)isa;
+  return true;
+#else
+  return isa == Isa::Generic;
+#endif
+}
+
+bool cpu_supports(Isa isa) {
+#if defined(CONVKIT_X86)
+  switch (isa) {
+    case Isa::Avx512: return features().avx512;
+    case Isa::Avx2: return features().avx2_fma;
+    default: return true;
+  }
+#else
+  return isa == Isa::Generic;
+#endif
+}
+
+Isa best_isa() {
+  if (cpu_supports(Isa::Avx512) && isa_compiled(Isa::Avx512)) return Isa::Avx512;
+  if (cpu_supports(Isa::Avx2) && isa_compiled(Isa::Avx2)) return Isa::Avx2;
+  return Isa::Generic;
+}
+
+Isa current_isa() { return selected(); }
+
+bool set_isa(Isa isa) {
+  if (!cpu_supports(isa) || !isa_compiled(isa)) return false;
+  selected() = isa;
+  select_gemm_kernel(isa == Isa::Avx512 ? GemmIsa::Avx512 : isa == Isa::Avx2 ? GemmIsa::Avx2 : GemmIsa::Generic);
+  return true;
+}
+
+int num_threads() {
+  if (thread_count() <= 0) {
+    unsigned hw = std::thread::hardware_concurrency();
+    thread_count() = hw > 0 ? static_cast<int>(hw) : 1;
+  }
+  return thread_count();
+}
+
+void set_num_threads(int n) { thread_count() = n > 0 ? n : 1; }
+
+bool openmp_enabled() {
+#if defined(_OPENMP)
+  return true;
+#else
+  return false;
+#endif
+}
+
+}  // namespace convkit

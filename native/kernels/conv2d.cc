@@ -1,0 +1,150 @@
+#include "conv2d.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "dense.h"
+#include "gemm.h"
+#include "parallel.h"
+#include "scratch.h"
+
+namespace convkit {
+
+namespace {
+
+thread_local Scratch t_columns;
+thread_local Scratch t_partials;
+
+// The kw range [lo, hi) of a kernel row that lands inside the image for output column ow.
+inline void valid_kw(const Geometry& g, int ow, int* lo, int* hi) {
+  const int iw0 = ow * g.stride_w - g.pad_left;
+  *lo = std::max(0, -iw0);
+  *hi = std::min(g.k_w, g.in_w - iw0);
+  if (*hi < *lo) *hi = *lo;
+}
+
+// cols[out_pixels, KH*KW*C] for one image. For a fixed (oh, ow, kh) the
+// valid kw taps are consecutive pixels, so each is one contiguous copy.
+void im2col(float* cols, const float* x, const Geometry& g) {
+  const long C = g.in_c;
+  const long row_len = static_cast<long>(g.k_w) * C;
+  float* out = cols;
+  for (int oh = 0; oh < g.out_h; ++oh) {
+    for (int ow = 0; ow < g.out_w; ++ow) {
+      int lo, hi;
+      valid_kw(g, ow, &lo, &hi);
+      const int iw0 = ow * g.stride_w - g.pad_left;
+      for (int kh = 0; kh < g.k_h; ++kh) {
+        const int ih = oh * g.stride_h - g.pad_top + kh;
+        if (ih < 0 || ih >= g.in_h || lo >= hi) {
+          std::memset(out, 0, sizeof(float) * row_len);
+        } else {
+          if (lo > 0) std::memset(out, 0, sizeof(float) * lo * C);
+          std::memcpy(out + lo * C, x + (static_cast<long>(ih) * g.in_w + iw0 + lo) * C, sizeof(float) * (hi - lo) * C);
+          if (hi < g.k_w) std::memset(out + hi * C, 0, sizeof(float) * (g.k_w - hi) * C);
+        }
+        out += row_len;
+      }
+    }
+  }
+}
+
+// dx (one image, zeroed here) += each row of dcols scattered back to its taps.
+void col2im(float* dx, const float* dcols, const Geometry& g) {
+  const long C = g.in_c;
+  std::memset(dx, 0, sizeof(float) * g.in_image());
+  const float* in = dcols;
+  for (int oh = 0; oh < g.out_h; ++oh) {
+    for (int ow = 0; ow < g.out_w; ++ow) {
+      int lo, hi;
+      valid_kw(g, ow, &lo, &hi);
+      const int iw0 = ow * g.stride_w - g.pad_left;
+      for (int kh = 0; kh < g.k_h; ++kh) {
+        const int ih = oh * g.stride_h - g.pad_top + kh;
+        if (ih >= 0 && ih < g.in_h && lo < hi) {
+          float* dst = dx + (static_cast<long>(ih) * g.in_w + iw0 + lo) * C;
+          const float* src = in + lo * C;
+          const long n = (hi - lo) * C;
+          for (long i = 0; i < n; ++i) dst[i] += src[i];
+        }
+        in += static_cast<long>(g.k_w) * C;
+      }
+    }
+  }
+}
+
+// Every row of y[rows, cols] set to b.
+void fill_rows(float* y, const float* b, long rows, int cols) {
+  for (long r = 0; r < rows; ++r) std::memcpy(y + r * cols, b, sizeof(float) * cols);
+}
+
+}  // namespace
+
+void conv2d_forward(float* y, const float* x, const float* w, const float* b, const Geometry& g) {
+  const int M = static_cast<int>(g.out_pixels());
+  const int K = static_cast<int>(g.patch());
+  const int O = g.out_c;
+  const long flops = 2L * g.batch * M * K * O;
+  parallel_chunks(g.batch, flops, [&](long n0, long n1, int) {
+    float* cols = g.is_pointwise() ? nullptr : t_columns.floats(static_cast<std::size_t>(M) * K);
+    for (long n = n0; n < n1; ++n) {
+      const float* xn = x + n * g.in_image();
+      float* yn = y + n * g.out_image();
+      if (cols) im2col(cols, xn, g);
+      if (b) fill_rows(yn, b, M, O);
+      sgemm(false, false, M, O, K, cols ? cols : xn, K, w, O, yn, O, b != nullptr);
+    }
+  });
+}
+
+void conv2d_backward_data(float* dx, const float* dy, const float* w, const Geometry& g) {
+  const int M = static_cast<int>(g.out_pixels());
+  const int K = static_cast<int>(g.patch());
+  const int O = g.out_c;
+  const long flops = 2L * g.batch * M * K * O;
+  parallel_chunks(g.batch, flops, [&](long n0, long n1, int) {
+    float* dcols = g.is_pointwise() ? nullptr : t_columns.floats(static_cast<std::size_t>(M) * K);
+    for (long n = n0; n < n1; ++n) {
+      const float* dyn = dy + n * g.out_image();
+      float* dxn = dx + n * g.in_image();
+      // dcols[M, K] = dy[M, O] * w[K, O]^T
+      sgemm(false, true, M, K, O, dyn, O, w, O, dcols ? dcols : dxn, K, false);
+      if (dcols) col2im(dxn, dcols, g);
+    }
+  });
+}
+
+void conv2d_backward_filter(float* dw, float* db, const float* dy, const float* x, const Geometry& g) {
+  const int M = static_cast<int>(g.out_pixels());
+  const int K = static_cast<int>(g.patch());
+  const int O = g.out_c;
+  const long weights = static_cast<long>(K) * O;
+  const long flops = 2L * g.batch * M * K * O;
+  const int team = parallel_team(g.batch, flops);
+  // Each thread sums its images into its own slice; the slices are then
+  // added in thread order, so the result depends only on the thread count.
+  float* partials = team > 1 ? t_partials.floats(static_cast<std::size_t>(team) * weights) : dw;
+  if (team > 1) std::memset(partials, 0, sizeof(float) * team * weights);
+  else std::memset(dw, 0, sizeof(float) * weights);
+  parallel_chunks(g.batch, flops, [&](long n0, long n1, int t) {
+    float* mine = partials + static_cast<long>(t) * weights;
+    float* cols = g.is_pointwise() ? nullptr : t_columns.floats(static_cast<std::size_t>(M) * K);
+    for (long n = n0; n < n1; ++n) {
+      const float* xn = x + n * g.in_image();
+      if (cols) im2col(cols, xn, g);
+      // dw[K, O] += cols[M, K]^T * dy[M, O]
+      sgemm(true, false, K, O, M, cols ? cols : xn, K, dy + n * g.out_image(), O, mine, O, true);
+    }
+  });
+  if (team > 1) {
+    std::memcpy(dw, partials, sizeof(float) * weights);
+    for (int t = 1; t < team; ++t) {
+      const float* p = partials + static_cast<long>(t) * weights;
+      for (long i = 0; i < weights; ++i) dw[i] += p[i];
+    }
+  }
+  if (db) column_sums(db, dy, static_cast<long>(g.batch) * M, O);
+}
+
+}  // namespace convkit

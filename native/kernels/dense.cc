@@ -1,0 +1,49 @@
+#include "dense.h"
+
+#include <cstring>
+#include <vector>
+
+#include "gemm.h"
+#include "parallel.h"
+
+namespace convkit {
+
+void dense_forward(float* y, const float* x, const float* w, const float* b, int rows, int in, int out) {
+  const long flops = 2L * rows * in * out;
+  parallel_chunks(rows, flops, [&](long r0, long r1, int) {
+    float* yr = y + r0 * out;
+    const long n = r1 - r0;
+    if (b) {
+      for (long r = 0; r < n; ++r) std::memcpy(yr + r * out, b, sizeof(float) * out);
+    }
+    sgemm(false, false, static_cast<int>(n), out, in, x + r0 * in, in, w, out, yr, out, b != nullptr);
+  });
+}
+
+void dense_backward(float* dx, float* dw, float* db, const float* dy, const float* x, const float* w,
+                    int rows, int in, int out) {
+  const long flops = 2L * rows * in * out;
+  if (dx) {
+    parallel_chunks(rows, flops, [&](long r0, long r1, int) {
+      // dx[rows, in] = dy[rows, out] * w[in, out]^T
+      sgemm(false, true, static_cast<int>(r1 - r0), in, out, dy + r0 * out, out, w, out, dx + r0 * in, in, false);
+    });
+  }
+  parallel_chunks(in, flops, [&](long i0, long i1, int) {
+    // dw[i0:i1, out] = x[rows, i0:i1]^T * dy[rows, out]
+    sgemm(true, false, static_cast<int>(i1 - i0), out, rows, x + i0, in, dy, out, dw + i0 * out, out, false);
+  });
+  if (db) column_sums(db, dy, rows, out);
+}
+
+void column_sums(float* sums, const float* m, long rows, int cols) {
+  thread_local std::vector<double> acc;
+  acc.assign(cols, 0.0);
+  for (long r = 0; r < rows; ++r) {
+    const float* row = m + r * cols;
+    for (int c = 0; c < cols; ++c) acc[c] += row[c];
+  }
+  for (int c = 0; c < cols; ++c) sums[c] = static_cast<float>(acc[c]);
+}
+
+}  // namespace convkit

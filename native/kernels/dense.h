@@ -1,0 +1,16 @@
+// Fully connected layers on the blocked SGEMM. Threads split rows of the output.
+#pragma once
+
+namespace convkit {
+
+// y[rows, out] = x[rows, in] * w[in, out] + b[out] (b may be null)
+void dense_forward(float* y, const float* x, const float* w, const float* b, int rows, int in, int out);
+
+// dx[rows, in] = dy * w^T (dx may be null), dw[in, out] = x^T * dy, db[out] = column sums of dy (db may be null)
+void dense_backward(float* dx, float* dw, float* db, const float* dy, const float* x, const float* w,
+                    int rows, int in, int out);
+
+// sums[c] = sum over r of m[r * cols + c], accumulated in double.
+void column_sums(float* sums, const float* m, long rows, int cols);
+
+}  // namespace convkit

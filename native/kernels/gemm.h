@@ -1,0 +1,36 @@
+// Single-precision GEMM: a packed, cache-blocked driver (gemm.cc) around one
+// register-blocked micro-kernel per ISA (gemm_ukernel_*.cc, each compiled
+// with its own flags). Plain C++ on raw pointers.
+#pragma once
+
+namespace convkit {
+
+// C[mr x nr] (row stride ldc) = (accumulate ? C : 0) + sum over p < k of
+// a[p * mr + i] * b[p * nr + j]: a and b are the packed slivers gemm.cc makes.
+using GemmMicroKernel = void (*)(int k, const float* a, const float* b, float* c, long ldc, bool accumulate);
+
+struct GemmKernel {
+  int mr;
+  int nr;
+  GemmMicroKernel run;
+  const char* name;
+};
+
+enum class GemmIsa { Generic, Avx2, Avx512 };
+
+// One per translation unit; the table the dispatcher, tests and benchmarks read.
+GemmKernel gemm_kernel_generic();
+GemmKernel gemm_kernel_avx2();
+GemmKernel gemm_kernel_avx512();
+
+void select_gemm_kernel(GemmIsa isa);
+const GemmKernel& current_gemm_kernel();
+
+// C[M x N] = op(A) * op(B) (+ C when accumulate), single-threaded.
+// op(A) is M x K: A[i * lda + p], or A[p * lda + i] when trans_a.
+// op(B) is K x N: B[p * ldb + j], or B[j * ldb + p] when trans_b.
+void sgemm(bool trans_a, bool trans_b, int M, int N, int K,
+           const float* A, long lda, const float* B, long ldb,
+           float* C, long ldc, bool accumulate);
+
+}  // namespace convkit

@@ -1,0 +1,45 @@
+// AVX-512 12x32 micro-kernel: 24 zmm accumulators, two B vectors, A
+// broadcast from memory into each FMA. Compiled with -mavx512f only in this file.
+#include <immintrin.h>
+
+#include "gemm.h"
+
+namespace convkit {
+
+namespace {
+
+constexpr int MR = 12;
+constexpr int NR = 32;
+
+void ukernel_12x32(int k, const float* a, const float* b, float* c, long ldc, bool accumulate) {
+  __m512 c0[MR], c1[MR];
+  for (int i = 0; i < MR; ++i) c0[i] = c1[i] = _mm512_setzero_ps();
+  for (int p = 0; p < k; ++p) {
+    const __m512 b0 = _mm512_load_ps(b);
+    const __m512 b1 = _mm512_load_ps(b + 16);
+#pragma GCC unroll 12
+    for (int i = 0; i < MR; ++i) {
+      const __m512 ai = _mm512_set1_ps(a[i]);
+      c0[i] = _mm512_fmadd_ps(ai, b0, c0[i]);
+      c1[i] = _mm512_fmadd_ps(ai, b1, c1[i]);
+    }
+    a += MR;
+    b += NR;
+  }
+#pragma GCC unroll 12
+  for (int i = 0; i < MR; ++i) {
+    float* ci = c + i * ldc;
+    if (accumulate) {
+      c0[i] = _mm512_add_ps(c0[i], _mm512_loadu_ps(ci));
+      c1[i] = _mm512_add_ps(c1[i], _mm512_loadu_ps(ci + 16));
+    }
+    _mm512_storeu_ps(ci, c0[i]);
+    _mm512_storeu_ps(ci + 16, c1[i]);
+  }
+}
+
+}  // namespace
+
+GemmKernel gemm_kernel_avx512() { return {MR, NR, ukernel_12x32, "avx512_12x32"}; }
+
+}  // namespace convkit

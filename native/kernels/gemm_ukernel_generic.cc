@@ -1,0 +1,36 @@
+// Portable 4x16 micro-kernel: plain loops the compiler may vectorise for the
+// baseline ISA. Used where no better ISA is available and under CONVKIT_ISA=generic.
+#include "gemm.h"
+
+namespace convkit {
+
+namespace {
+
+constexpr int MR = 4;
+constexpr int NR = 16;
+
+void ukernel_4x16(int k, const float* a, const float* b, float* c, long ldc, bool accumulate) {
+  float acc[MR][NR] = {};
+  for (int p = 0; p < k; ++p) {
+    for (int i = 0; i < MR; ++i) {
+      const float ai = a[i];
+      for (int j = 0; j < NR; ++j) acc[i][j] += ai * b[j];
+    }
+    a += MR;
+    b += NR;
+  }
+  for (int i = 0; i < MR; ++i) {
+    float* ci = c + i * ldc;
+    if (accumulate) {
+      for (int j = 0; j < NR; ++j) ci[j] += acc[i][j];
+    } else {
+      for (int j = 0; j < NR; ++j) ci[j] = acc[i][j];
+    }
+  }
+}
+
+}  // namespace
+
+GemmKernel gemm_kernel_generic() { return {MR, NR, ukernel_4x16, "generic_4x16"}; }
+
+}  // namespace convkit

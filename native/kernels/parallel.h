@@ -1,0 +1,52 @@
+// The one way kernels use threads: a static split of [0, count) into
+// contiguous chunks, one per thread, so that results depend only on the
+// thread count. Only outer loops are split; no team is ever nested.
+#pragma once
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
+namespace convkit {
+
+// The team size kernels use (set by cpu.cc from setNumThreads).
+int kernel_threads();
+void set_kernel_threads(int n);
+
+// Calls body(begin, end, thread) for each thread's chunk of [0, count).
+// Runs inline when count or the work is too small to be worth a team.
+template <typename Body>
+void parallel_chunks(long count, long work, Body body) {
+  int threads = kernel_threads();
+  if (threads > count) threads = static_cast<int>(count);
+  if (work < 32768) threads = 1;  // below this, waking the team costs more than it saves
+  if (threads <= 1) {
+    if (count > 0) body(0L, count, 0);
+    return;
+  }
+#if defined(_OPENMP)
+#pragma omp parallel num_threads(threads)
+  {
+    const int t = omp_get_thread_num();
+    const int team = omp_get_num_threads();
+    const long begin = count * t / team;
+    const long end = count * (t + 1) / team;
+    if (begin < end) body(begin, end, t);
+  }
+#else
+  body(0L, count, 0);
+#endif
+}
+
+// The number of chunks parallel_chunks will use for the same arguments.
+inline int parallel_team(long count, long work) {
+  int threads = kernel_threads();
+  if (threads > count) threads = static_cast<int>(count);
+  if (work < 32768 || threads < 1) threads = 1;
+#if !defined(_OPENMP)
+  threads = 1;
+#endif
+  return threads;
+}
+
+}  // namespace convkit

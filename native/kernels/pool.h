@@ -1,0 +1,17 @@
+// Max and average pooling over NHWC windows (overlapping and padded windows
+// allowed; padding is never selected by max and never counted by average).
+// Threads split the batch.
+#pragma once
+
+#include "geometry.h"
+
+namespace convkit {
+
+void max_pool2d_forward(float* y, const float* x, const Geometry& g);
+// Routes dy to the first maximum of each window in row-major order.
+void max_pool2d_backward(float* dx, const float* dy, const float* x, const Geometry& g);
+
+void avg_pool2d_forward(float* y, const float* x, const Geometry& g);
+void avg_pool2d_backward(float* dx, const float* dy, const Geometry& g);
+
+}  // namespace convkit
