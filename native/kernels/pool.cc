@@ -1,6 +1,7 @@
 #include "pool.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -57,12 +58,17 @@ void max_pool2d_forward(float* y, const float* x, const Geometry& g) {
 void max_pool2d_backward(float* dx, const float* dy, const float* x, const Geometry& g) {
   const int C = g.in_c;
   parallel_chunks(g.batch, pool_work(g), [&](long n0, long n1, int) {
+    // Per channel: the best value so far and its offset in the image (an
+    // image has < 2^31 elements, checked by the binding).
     thread_local std::vector<float> best;
-    thread_local std::vector<long> where;
+    thread_local std::vector<int32_t> where;
     if (best.size() < static_cast<std::size_t>(C)) {
       best.resize(C);
       where.resize(C);
     }
+    const int C = g.in_c;  // a local, so stores through int32_t* cannot alias the loop bound
+    float* __restrict best_c = best.data();
+    int32_t* __restrict where_c = where.data();
     for (long n = n0; n < n1; ++n) {
       const float* xn = x + n * g.in_image();
       const float* dyn = dy + n * g.out_image();
@@ -71,21 +77,27 @@ void max_pool2d_backward(float* dx, const float* dy, const float* x, const Geome
       for (int oh = 0; oh < g.out_h; ++oh)
         for (int ow = 0; ow < g.out_w; ++ow) {
           const Window win = window(g, oh, ow);
-          bool first = true;
+          const int32_t first = (win.h0 * g.in_w + win.w0) * C;
+          for (int c = 0; c < C; ++c) {
+            best_c[c] = xn[first + c];
+            where_c[c] = first + c;
+          }
           for (int ih = win.h0; ih < win.h1; ++ih)
             for (int iw = win.w0; iw < win.w1; ++iw) {
-              const long offset = (static_cast<long>(ih) * g.in_w + iw) * C;
-              const float* in = xn + offset;
+              const int32_t offset = (ih * g.in_w + iw) * C;
+              if (offset == first) continue;
+              const float* __restrict in = xn + offset;
+              // Branch-free so it vectorises: random data would mispredict a branch half the time.
               for (int c = 0; c < C; ++c) {
-                if (first || in[c] > best[c]) {  // strict: ties keep the earlier cell
-                  best[c] = in[c];
-                  where[c] = offset + c;
-                }
+                const float v = in[c];
+                const float b = best_c[c];
+                const int32_t better = -static_cast<int32_t>(v > b);  // strict: ties keep the earlier cell
+                best_c[c] = b < v ? v : b;
+                where_c[c] = (where_c[c] & ~better) | ((offset + c) & better);
               }
-              first = false;
             }
           const float* d = dyn + (static_cast<long>(oh) * g.out_w + ow) * C;
-          for (int c = 0; c < C; ++c) dxn[where[c]] += d[c];
+          for (int c = 0; c < C; ++c) dxn[where_c[c]] += d[c];
         }
     }
   });

@@ -1,0 +1,354 @@
+// Native kernels against the reference backend, for every op, under every
+// ISA this CPU supports and 1 and 2 threads. Random shapes (fast-check,
+// fixed seed) include stride > 1, padding, non-square kernels and inputs,
+// odd sizes, batch 1 and > 1, and channel counts on and off the SIMD width.
+// Tolerances: each element may differ by 2e-5 of the sum of the absolute
+// values of the terms that produced it (float32 accumulating in another order).
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { referenceKernels as ref } from '../../lib/backend/reference.js';
+import { info, nativeBackend, setIsa, setNumThreads } from '../../lib/backend/select.js';
+import { type WindowGeometry, conv2dGeometry, pool2dGeometry } from '../../lib/ops/geometry.js';
+import { skipNative } from '../helpers/backends.js';
+import { type ConvCase, convCaseArbitrary, rng, uniform } from '../helpers/random.js';
+
+const REL = 2e-5;
+const runs = { seed: 424242, numRuns: 25 };
+
+const abs = (a: Float32Array) => a.map(Math.abs);
+
+function expectWithin(label: string, actual: Float32Array, expected: Float32Array | Float64Array, bound: ArrayLike<number>, rel = REL): void {
+  expect(actual.length, `${label}: length`).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    const tolerance = rel * bound[i] + 1e-30;
+    const err = Math.abs(actual[i] - expected[i]);
+    if (!(err <= tolerance)) {
+      throw new Error(`${label}: [${i}] native ${actual[i]} vs reference ${expected[i]} (|diff| ${err} > ${tolerance})`);
+    }
+  }
+}
+
+/** Channel counts on, below and above the 8- and 16-wide SIMD registers and the GEMM tiles. */
+const channels = fc.constantFrom(1, 3, 8, 15, 16, 17, 32, 33);
+
+const bigConvCase: fc.Arbitrary<ConvCase> = fc
+  .record({
+    base: convCaseArbitrary({ batch: 4, size: 12, channels: 4, kernel: 5 }),
+    c: channels,
+    o: channels,
+  })
+  .map(({ base, c, o }) => ({ ...base, c, o }));
+
+function convSetup(k: ConvCase, seed: number) {
+  const random = rng(seed);
+  const g = conv2dGeometry([k.batch, k.h, k.w, k.c], [k.kh, k.kw, k.c, k.o], { stride: k.stride, padding: k.padding });
+  return {
+    g,
+    x: uniform(random, k.batch * k.h * k.w * k.c),
+    w: uniform(random, k.kh * k.kw * k.c * k.o),
+    b: uniform(random, k.o),
+    dy: uniform(random, g.batch * g.outH * g.outW * g.outC),
+  };
+}
+
+function outSize(g: WindowGeometry): number {
+  return g.batch * g.outH * g.outW * g.outC;
+}
+
+const isas = skipNative ? [] : (info().supportedIsas ?? []);
+const configs = isas.flatMap((isa) => [1, 2].map((threads) => ({ isa, threads })));
+
+describe.skipIf(skipNative)('native conformance', () => {
+  afterAll(() => {
+    setIsa(isas[0]);
+    setNumThreads(2);
+  });
+
+  it('runs on every ISA the CPU supports', () => {
+    expect(isas.length).toBeGreaterThan(0);
+    expect(isas).toContain('generic');
+  });
+
+  describe.each(configs)('$isa, $threads thread(s)', ({ isa, threads }) => {
+    const native = () => {
+      const backend = nativeBackend();
+      setIsa(isa);
+      setNumThreads(threads);
+      return backend;
+    };
+
+    it('conv2d forward, backward-data and backward-filter', () => {
+      const nb = native();
+      fc.assert(
+        fc.property(bigConvCase, fc.integer({ min: 1, max: 1e9 }), (k, seed) => {
+          const { g, x, w, b, dy } = convSetup(k, seed);
+          const label = JSON.stringify(k);
+          const y = new Float32Array(outSize(g));
+          const yRef = new Float64Array(outSize(g));
+          const yBound = new Float64Array(outSize(g));
+          nb.conv2d(x, w, b, y, g);
+          ref.conv2d(x, w, b, yRef, g);
+          ref.conv2d(abs(x), abs(w), abs(b), yBound, g);
+          expectWithin(`conv2d ${label}`, y, yRef, yBound);
+
+          const dx = new Float32Array(x.length).fill(Number.NaN); // kernels must overwrite, not accumulate
+          const dxRef = new Float64Array(x.length);
+          const dxBound = new Float64Array(x.length);
+          nb.conv2dBackwardData(dy, w, dx, g);
+          ref.conv2dBackwardData(dy, w, dxRef, g);
+          ref.conv2dBackwardData(abs(dy), abs(w), dxBound, g);
+          expectWithin(`conv2dBackwardData ${label}`, dx, dxRef, dxBound);
+
+          const dw = new Float32Array(w.length).fill(Number.NaN);
+          const db = new Float32Array(b.length).fill(Number.NaN);
+          const dwRef = new Float64Array(w.length);
+          const dbRef = new Float64Array(b.length);
+          const dwBound = new Float64Array(w.length);
+          const dbBound = new Float64Array(b.length);
+          nb.conv2dBackwardFilter(dy, x, dw, db, g);
+          ref.conv2dBackwardFilter(dy, x, dwRef, dbRef, g);
+          ref.conv2dBackwardFilter(abs(dy), abs(x), dwBound, dbBound, g);
+          expectWithin(`conv2dBackwardFilter dw ${label}`, dw, dwRef, dwBound);
+          expectWithin(`conv2dBackwardFilter db ${label}`, db, dbRef, dbBound);
+        }),
+        runs,
+      );
+    });
+
+    it('conv2d at the real layer shapes and past the GEMM blocking (K > 256, M > 96)', () => {
+      const nb = native();
+      const random = rng(3);
+      const shapes: [number[], number[], number][] = [
+        [[2, 28, 28, 1], [3, 3, 1, 16], 1],
+        [[2, 14, 14, 16], [3, 3, 16, 32], 1],
+        [[2, 7, 7, 32], [3, 3, 32, 64], 1],
+        [[1, 9, 11, 40], [3, 3, 40, 37], 0], // K = 360 crosses the 256 block
+        [[3, 6, 5, 20], [1, 1, 20, 35], 0],  // pointwise path (no im2col)
+      ];
+      for (const [xs, ws, pad] of shapes) {
+        const g = conv2dGeometry(xs, ws, { padding: pad });
+        const x = uniform(random, xs.reduce((a, b) => a * b));
+        const w = uniform(random, ws.reduce((a, b) => a * b));
+        const dy = uniform(random, outSize(g));
+        const y = new Float32Array(outSize(g));
+        const yRef = new Float64Array(outSize(g));
+        const bound = new Float64Array(outSize(g));
+        nb.conv2d(x, w, null, y, g);
+        ref.conv2d(x, w, null, yRef, g);
+        ref.conv2d(abs(x), abs(w), null, bound, g);
+        expectWithin(`conv2d ${xs}x${ws}`, y, yRef, bound);
+        const dx = new Float32Array(x.length);
+        const dxRef = new Float64Array(x.length);
+        const dxBound = new Float64Array(x.length);
+        nb.conv2dBackwardData(dy, w, dx, g);
+        ref.conv2dBackwardData(dy, w, dxRef, g);
+        ref.conv2dBackwardData(abs(dy), abs(w), dxBound, g);
+        expectWithin(`conv2dBackwardData ${xs}x${ws}`, dx, dxRef, dxBound);
+        const dw = new Float32Array(w.length);
+        const dwRef = new Float64Array(w.length);
+        const dwBound = new Float64Array(w.length);
+        nb.conv2dBackwardFilter(dy, x, dw, null, g);
+        ref.conv2dBackwardFilter(dy, x, dwRef, null, g);
+        ref.conv2dBackwardFilter(abs(dy), abs(x), dwBound, null, g);
+        expectWithin(`conv2dBackwardFilter ${xs}x${ws}`, dw, dwRef, dwBound);
+      }
+    });
+
+    it('max and average pooling, forward and backward', () => {
+      const nb = native();
+      const pool = fc
+        .record({
+          batch: fc.integer({ min: 1, max: 4 }),
+          h: fc.integer({ min: 1, max: 11 }),
+          w: fc.integer({ min: 1, max: 11 }),
+          c: channels,
+          kernel: fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 })),
+          stride: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
+          padding: fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 })),
+        })
+        .filter((p) => p.padding[0] < p.kernel[0] && p.padding[1] < p.kernel[1] && p.h + 2 * p.padding[0] >= p.kernel[0] && p.w + 2 * p.padding[1] >= p.kernel[1]);
+      fc.assert(
+        fc.property(pool, fc.integer({ min: 1, max: 1e9 }), (p, seed) => {
+          const random = rng(seed);
+          const g = pool2dGeometry([p.batch, p.h, p.w, p.c], p, 'test');
+          // Integers in a small range make ties common, so the first-maximum rule is exercised.
+          const x = uniform(random, p.batch * p.h * p.w * p.c).map((v) => Math.round(v * 3));
+          const dy = uniform(random, outSize(g));
+          const label = JSON.stringify(p);
+          const y = new Float32Array(outSize(g));
+          const yRef = new Float64Array(outSize(g));
+          nb.maxPool2d(x, y, g);
+          ref.maxPool2d(x, yRef, g);
+          expect(Array.from(y), `maxPool2d ${label}`).toEqual(Array.from(yRef));
+          const dx = new Float32Array(x.length).fill(Number.NaN);
+          const dxRef = new Float64Array(x.length);
+          nb.maxPool2dBackward(dy, x, dx, g);
+          ref.maxPool2dBackward(dy, x, dxRef, g);
+          expectWithin(`maxPool2dBackward ${label}`, dx, dxRef, new Float64Array(x.length).fill(p.kernel[0] * p.kernel[1] * 2));
+          nb.avgPool2d(x, y, g);
+          ref.avgPool2d(x, yRef, g);
+          expectWithin(`avgPool2d ${label}`, y, yRef, new Float64Array(y.length).fill(3));
+          nb.avgPool2dBackward(dy, dx, g);
+          ref.avgPool2dBackward(dy, dxRef, g);
+          expectWithin(`avgPool2dBackward ${label}`, dx, dxRef, new Float64Array(x.length).fill(p.kernel[0] * p.kernel[1]));
+        }),
+        runs,
+      );
+    });
+
+    it('dense forward and backward', () => {
+      const nb = native();
+      fc.assert(
+        fc.property(fc.integer({ min: 1, max: 70 }), fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 1e9 }), (rows, inF, outF, seed) => {
+          const random = rng(seed);
+          const x = uniform(random, rows * inF);
+          const w = uniform(random, inF * outF);
+          const b = uniform(random, outF);
+          const dy = uniform(random, rows * outF);
+          const y = new Float32Array(rows * outF);
+          const yRef = new Float64Array(rows * outF);
+          const yBound = new Float64Array(rows * outF);
+          nb.dense(x, w, b, y, rows, inF, outF);
+          ref.dense(x, w, b, yRef, rows, inF, outF);
+          ref.dense(abs(x), abs(w), abs(b), yBound, rows, inF, outF);
+          expectWithin('dense', y, yRef, yBound);
+          const dx = new Float32Array(rows * inF);
+          const dw = new Float32Array(inF * outF);
+          const db = new Float32Array(outF);
+          const dxRef = new Float64Array(rows * inF);
+          const dwRef = new Float64Array(inF * outF);
+          const dbRef = new Float64Array(outF);
+          const dxB = new Float64Array(rows * inF);
+          const dwB = new Float64Array(inF * outF);
+          const dbB = new Float64Array(outF);
+          nb.denseBackward(dy, x, w, dx, dw, db, rows, inF, outF);
+          ref.denseBackward(dy, x, w, dxRef, dwRef, dbRef, rows, inF, outF);
+          ref.denseBackward(abs(dy), abs(x), abs(w), dxB, dwB, dbB, rows, inF, outF);
+          expectWithin('denseBackward dx', dx, dxRef, dxB);
+          expectWithin('denseBackward dw', dw, dwRef, dwB);
+          expectWithin('denseBackward db', db, dbRef, dbB);
+        }),
+        runs,
+      );
+    });
+
+    it('activations, softmax and their backwards', () => {
+      const nb = native();
+      const random = rng(11);
+      for (const n of [1, 15, 16, 17, 1000, 70000]) {
+        const x = uniform(random, n, -6, 6);
+        const dy = uniform(random, n);
+        const y = new Float32Array(n);
+        const yRef = new Float64Array(n);
+        const dx = new Float32Array(n);
+        const dxRef = new Float64Array(n);
+        const unit = new Float64Array(n).fill(1);
+        const pairs: [string, () => void, () => void][] = [
+          ['relu', () => nb.relu(x, y), () => ref.relu(x, yRef)],
+          ['leakyRelu', () => nb.leakyRelu(x, y, 0.2), () => ref.leakyRelu(x, yRef, 0.2)],
+          ['sigmoid', () => nb.sigmoid(x, y), () => ref.sigmoid(x, yRef)],
+          ['tanh', () => nb.tanh(x, y), () => ref.tanh(x, yRef)],
+        ];
+        for (const [name, run, runRef] of pairs) {
+          run();
+          runRef();
+          expectWithin(`${name} n=${n}`, y, yRef, unit, 1e-6);
+        }
+        const backs: [string, () => void, () => void][] = [
+          ['reluBackward', () => nb.reluBackward(dy, x, dx), () => ref.reluBackward(dy, x, dxRef)],
+          ['leakyReluBackward', () => nb.leakyReluBackward(dy, x, dx, 0.2), () => ref.leakyReluBackward(dy, x, dxRef, 0.2)],
+          ['sigmoidBackward', () => nb.sigmoidBackward(dy, y, dx), () => ref.sigmoidBackward(dy, y, dxRef)],
+          ['tanhBackward', () => nb.tanhBackward(dy, y, dx), () => ref.tanhBackward(dy, y, dxRef)],
+        ];
+        for (const [name, run, runRef] of backs) {
+          run();
+          runRef();
+          expectWithin(`${name} n=${n}`, dx, dxRef, unit, 1e-6);
+        }
+      }
+      for (const [rows, cols] of [[1, 1], [3, 10], [64, 17], [500, 100]]) {
+        const x = uniform(random, rows * cols, -30, 30);
+        const dy = uniform(random, rows * cols);
+        const y = new Float32Array(rows * cols);
+        const yRef = new Float64Array(rows * cols);
+        nb.softmax(x, y, rows, cols);
+        ref.softmax(x, yRef, rows, cols);
+        expectWithin('softmax', y, yRef, new Float64Array(rows * cols).fill(1), 1e-6);
+        const dx = new Float32Array(rows * cols);
+        const dxRef = new Float64Array(rows * cols);
+        nb.softmaxBackward(dy, y, dx, rows, cols);
+        ref.softmaxBackward(dy, y, dxRef, rows, cols);
+        expectWithin('softmaxBackward', dx, dxRef, new Float64Array(rows * cols).fill(2), 1e-6);
+      }
+    });
+
+    it('softmax cross-entropy and sigmoid BCE, including logits of +-1000', () => {
+      const nb = native();
+      const random = rng(12);
+      for (const [rows, cols, scale] of [[1, 2, 1], [32, 10, 5], [7, 3, 1000]]) {
+        const logits = uniform(random, rows * cols, -scale, scale);
+        const labels = Int32Array.from({ length: rows }, () => Math.floor(random() * cols));
+        const probs = new Float32Array(rows * cols);
+        const d = new Float32Array(rows * cols);
+        const probsRef = new Float64Array(rows * cols);
+        const dRef = new Float64Array(rows * cols);
+        const loss = nb.softmaxCrossEntropy(logits, labels, probs, d, rows, cols);
+        const lossRef = ref.softmaxCrossEntropy(logits, labels, probsRef, dRef, rows, cols);
+        expect(Math.abs(loss - lossRef)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(lossRef)));
+        expectWithin('probs', probs, probsRef, new Float64Array(rows * cols).fill(1), 1e-6);
+        expectWithin('dLogits', d, dRef, new Float64Array(rows * cols).fill(1 / rows), 1e-6);
+        const targets = Float32Array.from({ length: rows * cols }, () => (random() < 0.5 ? 0 : 1));
+        const bce = nb.sigmoidBinaryCrossEntropy(logits, targets, d);
+        const bceRef = ref.sigmoidBinaryCrossEntropy(logits, targets, dRef);
+        expect(Math.abs(bce - bceRef)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(bceRef)));
+        expectWithin('bce dLogits', d, dRef, new Float64Array(rows * cols).fill(1 / (rows * cols)), 1e-6);
+      }
+    });
+
+    it('SGD, momentum and Adam updates', () => {
+      const nb = native();
+      const random = rng(13);
+      for (const n of [5, 40000]) {
+        const p0 = uniform(random, n);
+        const grad = uniform(random, n);
+        const p = p0.slice();
+        const pRef = Float64Array.from(p0);
+        const v = new Float32Array(n);
+        const vRef = new Float64Array(n);
+        for (let step = 0; step < 3; step++) {
+          nb.sgdStep(p, grad, v, 0.1, 0.9, 1e-3);
+          ref.sgdStep(pRef, grad, vRef, 0.1, 0.9, 1e-3);
+        }
+        expectWithin('sgd momentum', p, pRef, new Float64Array(n).fill(1), 1e-6);
+        nb.sgdStep(p, grad, null, 0.1, 0, 0);
+        ref.sgdStep(pRef, grad, null, 0.1, 0, 0);
+        expectWithin('sgd', p, pRef, new Float64Array(n).fill(1), 1e-6);
+        const m = new Float32Array(n);
+        const s = new Float32Array(n);
+        const mRef = new Float64Array(n);
+        const sRef = new Float64Array(n);
+        for (let step = 1; step <= 3; step++) {
+          nb.adamStep(p, grad, m, s, 1e-3, 0.9, 0.999, 1e-8, step, 0);
+          ref.adamStep(pRef, grad, mRef, sRef, 1e-3, 0.9, 0.999, 1e-8, step, 0);
+        }
+        expectWithin('adam', p, pRef, new Float64Array(n).fill(1), 1e-6);
+      }
+    });
+  });
+
+  it('gives the same bits for the same thread count, run after run', () => {
+    const nb = nativeBackend();
+    setNumThreads(2);
+    const random = rng(21);
+    const g = conv2dGeometry([8, 14, 14, 16], [3, 3, 16, 32], { padding: 1 });
+    const x = uniform(random, 8 * 14 * 14 * 16);
+    const dy = uniform(random, outSize(g));
+    const first = new Float32Array(3 * 3 * 16 * 32);
+    const again = new Float32Array(first.length);
+    nb.conv2dBackwardFilter(dy, x, first, null, g);
+    for (let i = 0; i < 3; i++) {
+      nb.conv2dBackwardFilter(dy, x, again, null, g);
+      expect(again).toEqual(first);
+    }
+  });
+});

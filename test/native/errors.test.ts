@@ -1,0 +1,86 @@
+// Bad input that reaches a native entry point ends in a ConvkitError, never
+// a crash or an out-of-bounds access; the process stays healthy afterwards.
+// The binding re-derives every size from the geometry, so even a forged
+// geometry or a wrong buffer is refused before a kernel runs.
+import { describe, expect, it } from 'vitest';
+import { nativeBackend } from '../../lib/backend/select.js';
+import { ConvkitError, DTypeError, ShapeError } from '../../lib/errors.js';
+import { type WindowGeometry, conv2dGeometry, pool2dGeometry } from '../../lib/ops/geometry.js';
+import { skipNative } from '../helpers/backends.js';
+
+const f = (n: number) => new Float32Array(n);
+
+function expectConvkitError(call: () => unknown, kind: typeof ConvkitError, message: RegExp): void {
+  let thrown: unknown;
+  try {
+    call();
+  } catch (e) {
+    thrown = e;
+  }
+  expect(thrown, 'expected a ConvkitError').toBeInstanceOf(kind);
+  expect((thrown as Error).message).toMatch(message);
+}
+
+describe.skipIf(skipNative)('native entry points refuse bad input', () => {
+  const nb = skipNative ? (null as never) : nativeBackend();
+  const g = conv2dGeometry([2, 5, 5, 3], [3, 3, 3, 4], { padding: 1 }); // y [2, 5, 5, 4]
+  const p = pool2dGeometry([2, 4, 4, 3], { kernel: 2 }, 'test'); // y [2, 2, 2, 3]
+  const forged = (over: Partial<WindowGeometry>): WindowGeometry => ({ ...g, ...over });
+  const huge: WindowGeometry = { ...g, batch: 1 << 20, inH: 1 << 12, inW: 1 << 12, outH: 1 << 12, outW: 1 << 12 };
+
+  const cases: [string, () => unknown, typeof ConvkitError, RegExp][] = [
+    ['conv2d short x', () => nb.conv2d(f(10), f(108), null, f(200), g), ShapeError, /x has 10 elements, expected 150/],
+    ['conv2d short y', () => nb.conv2d(f(150), f(108), null, f(199), g), ShapeError, /y has 199 elements, expected 200/],
+    ['conv2d wrong bias', () => nb.conv2d(f(150), f(108), f(3), f(200), g), ShapeError, /b has 3 elements, expected 4/],
+    ['conv2d Float64Array', () => nb.conv2d(new Float64Array(150) as never, f(108), null, f(200), g), DTypeError, /x must be a Float32Array/],
+    ['conv2d forged output size', () => nb.conv2d(f(150), f(108), null, f(2 * 9 * 9 * 4), forged({ outH: 9, outW: 9 })), ShapeError, /output size does not follow/],
+    ['conv2d negative padding', () => nb.conv2d(f(150), f(108), null, f(200), forged({ padTop: -1 })), ShapeError, /negative or zero size/],
+    ['conv2d huge sizes', () => nb.conv2d(f(150), f(108), null, f(200), huge), ShapeError, /more than 2\^31-1 elements/],
+    ['conv2dBackwardData short dx', () => nb.conv2dBackwardData(f(200), f(108), f(149), g), ShapeError, /dx has 149 elements, expected 150/],
+    ['conv2dBackwardData not an array', () => nb.conv2dBackwardData([1, 2] as never, f(108), f(150), g), DTypeError, /dy must be a Float32Array/],
+    ['conv2dBackwardFilter short dw', () => nb.conv2dBackwardFilter(f(200), f(150), f(100), null, g), ShapeError, /dw has 100 elements, expected 108/],
+    ['conv2dBackwardFilter wrong db', () => nb.conv2dBackwardFilter(f(200), f(150), f(108), f(5), g), ShapeError, /db has 5 elements, expected 4/],
+    ['maxPool2d short y', () => nb.maxPool2d(f(96), f(23), p), ShapeError, /y has 23 elements, expected 24/],
+    ['maxPool2d forged channels', () => nb.maxPool2d(f(96), f(32), { ...p, outC: 4 }), ShapeError, /pooling needs out_c == in_c/],
+    ['maxPool2dBackward short x', () => nb.maxPool2dBackward(f(24), f(95), f(96), p), ShapeError, /x has 95 elements, expected 96/],
+    ['avgPool2d huge', () => nb.avgPool2d(f(96), f(24), { ...p, batch: 1 << 30 }), ShapeError, /more than 2\^31-1 elements/],
+    ['avgPool2dBackward short dx', () => nb.avgPool2dBackward(f(24), f(1), p), ShapeError, /dx has 1 elements, expected 96/],
+    ['dense short w', () => nb.dense(f(12), f(17), null, f(6), 2, 6, 3), ShapeError, /w has 17 elements, expected 18/],
+    ['dense negative rows', () => nb.dense(f(12), f(18), null, f(6), -2, 6, 3), ShapeError, /rows must be an integer in \[0, 2147483647\]/],
+    ['dense huge', () => nb.dense(f(12), f(18), null, f(6), 1 << 30, 1 << 30, 3), ShapeError, /more than 2\^31-1 elements/],
+    ['denseBackward short dx', () => nb.denseBackward(f(6), f(12), f(18), f(11), f(18), f(3), 2, 6, 3), ShapeError, /dx has 11 elements, expected 12/],
+    ['relu short y', () => nb.relu(f(10), f(9)), ShapeError, /y has 9 elements, expected 10/],
+    ['reluBackward short x', () => nb.reluBackward(f(10), f(9), f(10)), ShapeError, /has 9 elements, expected 10/],
+    ['leakyRelu NaN alpha', () => nb.leakyRelu(f(10), f(10), Number.NaN), ShapeError, /alpha must be finite/],
+    ['leakyReluBackward short dx', () => nb.leakyReluBackward(f(10), f(10), f(3), 0.1), ShapeError, /dx has 3 elements/],
+    ['sigmoid string', () => nb.sigmoid('x' as never, f(10)), DTypeError, /x must be a Float32Array/],
+    ['sigmoidBackward short', () => nb.sigmoidBackward(f(10), f(10), f(1)), ShapeError, /dx has 1 elements/],
+    ['tanh short', () => nb.tanh(f(10), f(11)), ShapeError, /y has 11 elements/],
+    ['tanhBackward short', () => nb.tanhBackward(f(10), f(2), f(10)), ShapeError, /has 2 elements/],
+    ['softmax cols', () => nb.softmax(f(10), f(10), 3, 4), ShapeError, /x has 10 elements, expected 12/],
+    ['softmaxBackward zero cols', () => nb.softmaxBackward(f(10), f(10), f(10), 10, 0), ShapeError, /cols must be an integer in \[1/],
+    ['softmaxCrossEntropy label out of range', () => nb.softmaxCrossEntropy(f(6), Int32Array.from([0, 3]), f(6), f(6), 2, 3), ShapeError, /labels\[1\] = 3 is outside \[0, 3\)/],
+    ['softmaxCrossEntropy negative label', () => nb.softmaxCrossEntropy(f(6), Int32Array.from([-1, 0]), f(6), f(6), 2, 3), ShapeError, /labels\[0\] = -1/],
+    ['softmaxCrossEntropy label dtype', () => nb.softmaxCrossEntropy(f(6), new Uint8Array(2) as never, f(6), f(6), 2, 3), DTypeError, /labels must be an Int32Array/],
+    ['sigmoidBinaryCrossEntropy empty', () => nb.sigmoidBinaryCrossEntropy(f(0), f(0), f(0)), ShapeError, /logits must not be empty/],
+    ['sgdStep short grad', () => nb.sgdStep(f(10), f(9), null, 0.1, 0, 0), ShapeError, /grad has 9 elements/],
+    ['sgdStep infinite lr', () => nb.sgdStep(f(10), f(10), null, Infinity, 0, 0), ShapeError, /lr must be finite/],
+    ['adamStep short v', () => nb.adamStep(f(10), f(10), f(10), f(2), 1e-3, 0.9, 0.999, 1e-8, 1, 0), ShapeError, /v has 2 elements/],
+    ['adamStep step 0', () => nb.adamStep(f(10), f(10), f(10), f(10), 1e-3, 0.9, 0.999, 1e-8, 0, 0), ShapeError, /step must be an integer/],
+  ];
+
+  it.each(cases)('%s', (_label, call, kind, message) => {
+    expectConvkitError(call, kind, message);
+  });
+
+  it('refuses a wrong argument count and a geometry that is not an Int32Array', () => {
+    expectConvkitError(() => (nb.relu as (...a: unknown[]) => void)(f(1)), DTypeError, /takes 2 arguments, got 1/);
+  });
+
+  it('still computes correctly after every refusal', () => {
+    const y = f(200);
+    nb.conv2d(f(150).fill(1), f(108).fill(1), null, y, g);
+    expect(y[0]).toBe(12); // corner pixel: 2x2 valid taps x 3 channels
+    expect(y[(1 * 5 + 1) * 4]).toBe(27); // interior pixel (1, 1): 3x3 taps x 3 channels
+  });
+});

@@ -1,0 +1,76 @@
+// What a user sees when the addon is missing or settings are wrong: these
+// run convkit (compiled, in dist/) in child processes with a given environment.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { skipNative } from '../helpers/backends.js';
+
+const entry = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+
+function run(env: Record<string, string>, script: string) {
+  const code = `import * as ck from ${JSON.stringify(entry)};\n${script}`;
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', code], {
+    env: { ...process.env, CONVKIT_BACKEND: '', CONVKIT_ISA: '', CONVKIT_NUM_THREADS: '', ...env },
+    encoding: 'utf8',
+  });
+  return { status: child.status, stdout: child.stdout, stderr: child.stderr };
+}
+
+const convolve = `
+const y = ck.ops.conv2d(ck.tensor([1, 2, 3, 4], [1, 2, 2, 1]), ck.tensor([1, 1, 1, 1], [2, 2, 1, 1]));
+ck.ops.relu(y);
+console.log(JSON.stringify({ y: Array.from(y.data), info: ck.info() }));`;
+
+describe('loading the native addon', () => {
+  it('warns once, with the reason, and runs on the reference backend when the addon is missing', () => {
+    const r = run({ CONVKIT_ADDON_PATH: '/nonexistent/convkit.node' }, convolve);
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.y).toEqual([10]);
+    expect(out.info.backend).toBe('reference');
+    expect(out.info.nativeAvailable).toBe(false);
+    const warnings = r.stderr.split('\n').filter((line) => line.includes('CONVKIT_NO_NATIVE'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/native addon could not be loaded: Cannot find module '\/nonexistent\/convkit.node'/);
+    expect(warnings[0]).toMatch(/set CONVKIT_BACKEND=native to make this an error/);
+  });
+
+  it('makes a missing addon a hard error under CONVKIT_BACKEND=native', () => {
+    const r = run({ CONVKIT_ADDON_PATH: '/nonexistent/convkit.node', CONVKIT_BACKEND: 'native' }, `
+try { ${convolve} } catch (e) { console.log(e.name + ': ' + e.message); process.exit(3); }`);
+    expect(r.status).toBe(3);
+    expect(r.stdout).toMatch(/BackendError: the native addon could not be loaded/);
+  });
+
+  it('refuses an unknown CONVKIT_BACKEND', () => {
+    const r = run({ CONVKIT_BACKEND: 'gpu' }, `try { ${convolve} } catch (e) { console.log(e.message); process.exit(3); }`);
+    expect(r.status).toBe(3);
+    expect(r.stdout).toMatch(/CONVKIT_BACKEND must be 'native', 'reference' or 'auto', got 'gpu'/);
+  });
+
+  it.skipIf(skipNative)('reports backend, ISA, threads, OpenMP and the addon path', () => {
+    const r = run({ CONVKIT_BACKEND: 'native', CONVKIT_NUM_THREADS: '1' }, convolve);
+    expect(r.status, r.stderr).toBe(0);
+    const { info } = JSON.parse(r.stdout);
+    expect(info.backend).toBe('native');
+    expect(info.threads).toBe(1);
+    expect(info.isa).toBe(info.supportedIsas[0]);
+    expect(typeof info.openmp).toBe('boolean');
+    expect(info.addonPath).toMatch(/convkit\.node$/);
+  });
+
+  it.skipIf(skipNative)('forces an ISA with CONVKIT_ISA and refuses an unknown one', () => {
+    const generic = run({ CONVKIT_BACKEND: 'native', CONVKIT_ISA: 'generic' }, convolve);
+    expect(generic.status, generic.stderr).toBe(0);
+    expect(JSON.parse(generic.stdout).info.isa).toBe('generic');
+    const bogus = run({ CONVKIT_BACKEND: 'native', CONVKIT_ISA: 'sse9' }, `try { ${convolve} } catch (e) { console.log(e.name + ': ' + e.message); process.exit(3); }`);
+    expect(bogus.status).toBe(3);
+    expect(bogus.stdout).toMatch(/BackendError: CONVKIT_ISA=sse9: unknown ISA 'sse9'; expected 'avx512', 'avx2' or 'generic'/);
+  });
+
+  it('refuses a bad CONVKIT_NUM_THREADS', () => {
+    const r = run({ CONVKIT_BACKEND: 'native', CONVKIT_NUM_THREADS: 'many' }, `try { ${convolve} } catch (e) { console.log(e.name + ': ' + e.message); process.exit(3); }`);
+    expect(r.status).toBe(3);
+    expect(r.stdout).toMatch(/CONVKIT_NUM_THREADS must be a positive integer, got 'many'/);
+  });
+});
