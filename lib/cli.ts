@@ -1,0 +1,302 @@
+#!/usr/bin/env node
+// The convkit command: train, evaluate, predict, summary, info.
+// Exit codes: 0 success, 2 bad usage, 1 failure (one line; the stack with --verbose).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { info, setBackend, setNumThreads } from './backend/select.js';
+import { type DatasetName, DATASETS, loadDataset } from './data/datasets.js';
+import { resize } from './data/transforms.js';
+import { readIdx } from './data/idx.js';
+import { readNpy, toFloat32 } from './data/npy.js';
+import { readCsv } from './data/csv.js';
+import { scaleImages } from './data/transforms.js';
+import { ConvkitError } from './errors.js';
+import { loadModel, saveModel } from './io/checkpoint.js';
+import { confusionMatrix, perClassAccuracy, worstClass } from './metrics.js';
+import type { Sequential } from './model.js';
+import { createOptimizer, type OptimizerName } from './optimizers.js';
+import { Tensor } from './tensor.js';
+import { ZOO, ZOO_NAMES, zooModel } from './zoo.js';
+
+class UsageError extends Error {}
+
+const DEFAULTS = {
+  model: 'mnist-3layer',
+  dataset: 'mnist',
+  epochs: 5,
+  batchSize: 32,
+  optimizer: 'adam',
+  seed: 0,
+} as const;
+
+const HELP = `convkit — train and run convolutional neural networks from Node
+
+usage: convkit <command> [options]
+
+commands:
+  train      train a zoo model on a data set and print its test accuracy
+  evaluate   accuracy of a checkpoint on a data set's test images
+  predict    class predictions of a checkpoint for images in a file
+  summary    a model's layers, output shapes and parameter counts
+  info       backend, instruction set, threads, OpenMP, addon path
+
+train options:
+  --model NAME        zoo model (default ${DEFAULTS.model}); one of: ${ZOO_NAMES.join(', ')}
+  --dataset NAME      ${DATASETS.join(' | ')} (default ${DEFAULTS.dataset})
+  --data-dir DIR      folder with the data set's files (default: $CONVKIT_DATA, the cache, a download, the embedded sample)
+  --epochs N          passes over the training set (default ${DEFAULTS.epochs})
+  --batch-size N      images per step (default ${DEFAULTS.batchSize})
+  --optimizer NAME    adam | sgd | momentum (default ${DEFAULTS.optimizer})
+  --lr RATE           learning rate (default 0.001 for adam, 0.01 for sgd and momentum)
+  --validation F      hold out this fraction of the training set for validation (default 0: none)
+  --limit N           train on the first N training images only
+  --seed N            seed for weights and shuffling (default ${DEFAULTS.seed})
+  --out DIR           run directory: model.safetensors, history.json, run.json
+  --backend NAME      native | reference (default: native when the addon loads)
+  --threads N         native threads (default: $CONVKIT_NUM_THREADS, else all cores)
+  --quiet             no progress output
+
+evaluate options:  --checkpoint PATH (file or run directory), --dataset, --data-dir, --batch-size
+predict options:   --checkpoint PATH, --input FILE (.npy, IDX or .csv images), --csv OUT (writes ID,Label)
+summary options:   --model NAME or --checkpoint PATH
+global options:    --verbose (stack traces on errors), --help
+`;
+
+const OPTIONS = {
+  model: { type: 'string' },
+  dataset: { type: 'string' },
+  'data-dir': { type: 'string' },
+  epochs: { type: 'string' },
+  'batch-size': { type: 'string' },
+  optimizer: { type: 'string' },
+  lr: { type: 'string' },
+  validation: { type: 'string' },
+  limit: { type: 'string' },
+  seed: { type: 'string' },
+  out: { type: 'string' },
+  backend: { type: 'string' },
+  threads: { type: 'string' },
+  checkpoint: { type: 'string' },
+  input: { type: 'string' },
+  csv: { type: 'string' },
+  quiet: { type: 'boolean' },
+  verbose: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Flags = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+
+function int(flags: Flags, name: keyof Flags, fallback: number, min = 1): number {
+  const raw = flags[name];
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}, got '${raw}'`);
+  return n;
+}
+
+function num(flags: Flags, name: keyof Flags): number | undefined {
+  const raw = flags[name];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number, got '${raw}'`);
+  return n;
+}
+
+function applyRuntime(flags: Flags): void {
+  if (flags.backend !== undefined) {
+    if (flags.backend !== 'native' && flags.backend !== 'reference') throw new UsageError(`--backend must be 'native' or 'reference', got '${flags.backend}'`);
+    setBackend(flags.backend);
+  }
+  if (flags.threads !== undefined) setNumThreads(int(flags, 'threads', 1));
+}
+
+/** Resizes images to the model's input size when they differ (e.g. 28×28 → 14×14). */
+function fitToModel(x: Tensor, model: Sequential, say: (m: string) => void): Tensor {
+  const [h, w] = model.inputShape;
+  if (x.shape[1] === h && x.shape[2] === w) return x;
+  say(`resizing images ${x.shape[1]}×${x.shape[2]} → ${h}×${w} for ${model.name}`);
+  return resize(x, h, w);
+}
+
+function firstN(x: Tensor, y: Uint8Array, n: number): { x: Tensor; y: Uint8Array } {
+  if (n >= y.length) return { x, y };
+  const row = x.size / x.shape[0];
+  return { x: new Tensor(x.data.subarray(0, n * row), [n, ...x.shape.slice(1)]), y: y.subarray(0, n) };
+}
+
+function reportAccuracy(model: Sequential, x: Tensor, y: Uint8Array, classes: string[], say: (m: string) => void, batchSize: number) {
+  const predicted = model.predictClasses(x, { batchSize: 256 });
+  const matrix = confusionMatrix(y, predicted, classes.length);
+  const perClass = perClassAccuracy(matrix, classes);
+  const correct = perClass.reduce((n, c) => n + c.correct, 0);
+  const accuracy = correct / y.length;
+  const { loss } = model.evaluate(x, y, { batchSize: Math.max(batchSize, 256) });
+  say('per-class accuracy:');
+  for (const c of perClass) say(`  ${String(c.class).padStart(2)} ${c.name.padEnd(12)} ${(c.accuracy * 100).toFixed(2).padStart(6)}%  (${c.correct}/${c.total})`);
+  const worst = worstClass(perClass);
+  say(`worst class: ${worst.class} ${worst.name} at ${(worst.accuracy * 100).toFixed(2)}%`);
+  console.log(`test accuracy: ${(accuracy * 100).toFixed(2)}% (${correct.toLocaleString('en-US')}/${y.length.toLocaleString('en-US')}), test loss ${loss.toFixed(4)}`);
+  return { accuracy, loss, perClass, matrix };
+}
+
+async function train(flags: Flags): Promise<void> {
+  const say = flags.quiet ? () => {} : (m: string) => process.stderr.write(`${m}\n`);
+  const modelName = flags.model ?? DEFAULTS.model;
+  if (!ZOO[modelName]) throw new UsageError(`unknown --model '${modelName}'; choose one of: ${ZOO_NAMES.join(', ')}`);
+  const datasetName = flags.dataset ?? DEFAULTS.dataset;
+  if (!DATASETS.includes(datasetName as DatasetName)) throw new UsageError(`unknown --dataset '${datasetName}'; choose one of: ${DATASETS.join(', ')}`);
+  const epochs = int(flags, 'epochs', DEFAULTS.epochs);
+  const batchSize = int(flags, 'batch-size', DEFAULTS.batchSize);
+  const seed = int(flags, 'seed', DEFAULTS.seed, 0);
+  const optimizerName = (flags.optimizer ?? DEFAULTS.optimizer) as OptimizerName;
+  if (!['adam', 'sgd', 'momentum'].includes(optimizerName)) throw new UsageError(`--optimizer must be adam, sgd or momentum, got '${optimizerName}'`);
+  const lr = num(flags, 'lr');
+  const validation = flags.validation === undefined ? undefined : Number(flags.validation);
+  if (validation !== undefined && !(validation > 0 && validation < 1)) throw new UsageError(`--validation must be a fraction in (0, 1), got '${flags.validation}'`);
+  const limit = flags.limit === undefined ? undefined : int(flags, 'limit', 1);
+  applyRuntime(flags);
+
+  const entry = ZOO[modelName];
+  if (entry.inputShape[2] !== 1 || entry.classes !== 10) {
+    throw new UsageError(`--model ${modelName} takes ${entry.inputShape.join('×')} images in ${entry.classes} classes; the command line trains it on ${DATASETS.join(' or ')} only with the API`);
+  }
+  const started = performance.now();
+  const ds = await loadDataset(datasetName as DatasetName, { dataDir: flags['data-dir'], log: say });
+  const model = zooModel(modelName, { seed });
+  let train = limit ? firstN(ds.train.x, ds.train.y, limit) : ds.train;
+  const trainX = fitToModel(train.x, model, say);
+  const testX = fitToModel(ds.test.x, model, say);
+  const i = info();
+  say(`training ${modelName} (${model.countParams().toLocaleString('en-US')} parameters) on ${train.y.length.toLocaleString('en-US')} images: ${epochs} epoch(s), batch ${batchSize}, ${optimizerName}${lr ? ` lr ${lr}` : ''}, backend ${i.backend}${i.backend === 'native' ? ` (${i.isa}, ${i.threads} threads)` : ''}`);
+  const history = await model.fit(trainX, train.y, {
+    epochs, batchSize, seed, optimizer: createOptimizer(optimizerName, lr), validation, verbose: flags.quiet ? 0 : 1,
+  });
+  const result = reportAccuracy(model, testX, ds.test.y, ds.classes, say, batchSize);
+  const seconds = (performance.now() - started) / 1000;
+  say(`done in ${seconds.toFixed(1)} s (data: ${ds.sourceKind})`);
+  if (flags.out) {
+    mkdirSync(flags.out, { recursive: true });
+    const file = saveModel(model, flags.out, { zoo: modelName, dataset: datasetName });
+    writeFileSync(join(flags.out, 'history.json'), JSON.stringify(history, null, 2) + '\n');
+    writeFileSync(
+      join(flags.out, 'run.json'),
+      JSON.stringify({ model: modelName, dataset: datasetName, source: ds.source, epochs, batchSize, optimizer: optimizerName, learningRate: lr ?? null, seed, validation: validation ?? null, limit: limit ?? null, backend: info(), testAccuracy: result.accuracy, testLoss: result.loss, perClass: result.perClass, confusionMatrix: result.matrix, seconds }, null, 2) + '\n',
+    );
+    say(`saved ${file}, history.json and run.json in ${flags.out}`);
+  }
+}
+
+async function evaluateCommand(flags: Flags): Promise<void> {
+  if (!flags.checkpoint) throw new UsageError('evaluate needs --checkpoint PATH');
+  applyRuntime(flags);
+  const say = flags.quiet ? () => {} : (m: string) => process.stderr.write(`${m}\n`);
+  const datasetName = flags.dataset ?? DEFAULTS.dataset;
+  if (!DATASETS.includes(datasetName as DatasetName)) throw new UsageError(`unknown --dataset '${datasetName}'; choose one of: ${DATASETS.join(', ')}`);
+  const model = loadModel(flags.checkpoint);
+  const ds = await loadDataset(datasetName as DatasetName, { dataDir: flags['data-dir'], log: say });
+  reportAccuracy(model, fitToModel(ds.test.x, model, say), ds.test.y, ds.classes, say, int(flags, 'batch-size', 256));
+}
+
+/** Images from .npy (floats as they are, uint8 scaled to [0, 1]), IDX (scaled) or CSV, as [N, H, W, C] for the model. */
+function readImages(path: string, model: Sequential): Tensor {
+  let x: Tensor;
+  if (path.endsWith('.npy')) {
+    const a = readNpy(path);
+    x = a.dtype === 'u1' ? scaleImages(a.data as Uint8Array, a.shape) : toFloat32(a);
+  } else if (path.endsWith('.csv')) {
+    x = readCsv(path, { labelColumn: null }).x;
+  } else {
+    const idx = readIdx(path);
+    x = scaleImages(idx.data, idx.dims);
+  }
+  const per = model.inputShape.reduce((a, b) => a * b, 1);
+  const n = x.shape[0];
+  if (x.size !== n * per) {
+    const [h, w, c] = model.inputShape;
+    if (c === 1 && x.size === n * 28 * 28) x = resize(x.reshape([n, 28, 28, 1]), h, w);
+    else throw new ConvkitError(`${path}: ${x.size / Math.max(n, 1)} values per image but the model takes ${model.inputShape.join('×')}`);
+  }
+  return x.reshape([n, ...model.inputShape]);
+}
+
+async function predictCommand(flags: Flags): Promise<void> {
+  if (!flags.checkpoint) throw new UsageError('predict needs --checkpoint PATH');
+  if (!flags.input) throw new UsageError('predict needs --input FILE (.npy, IDX or .csv)');
+  applyRuntime(flags);
+  const model = loadModel(flags.checkpoint);
+  const x = readImages(flags.input, model);
+  const classes = model.predictClasses(x);
+  const rows = ['ID,Label', ...Array.from(classes, (c, i) => `${i},${c}`)].join('\n') + '\n';
+  if (flags.csv) {
+    writeFileSync(flags.csv, rows);
+    process.stderr.write(`wrote ${classes.length} predictions to ${flags.csv}\n`);
+  } else process.stdout.write(rows);
+}
+
+function summaryCommand(flags: Flags): void {
+  if (flags.checkpoint) console.log(loadModel(flags.checkpoint).summary());
+  else {
+    const name = flags.model ?? DEFAULTS.model;
+    if (!ZOO[name]) throw new UsageError(`unknown --model '${name}'; choose one of: ${ZOO_NAMES.join(', ')}`);
+    console.log(zooModel(name).summary());
+    console.log(`\n${ZOO[name].description}`);
+  }
+}
+
+function infoCommand(flags: Flags): void {
+  applyRuntime(flags);
+  const i = info();
+  const lines: [string, string][] = [
+    ['backend', i.backend],
+    ['native addon', i.nativeAvailable ? (i.addonPath ?? '-') : `unavailable (${i.nativeError})`],
+    ['instruction set', i.isa ?? '-'],
+    ['supported', i.supportedIsas?.join(', ') ?? '-'],
+    ['threads', String(i.threads)],
+    ['OpenMP', i.openmp === undefined ? '-' : i.openmp ? 'on' : 'off'],
+    ['node', process.version],
+  ];
+  for (const [k, v] of lines) console.log(`${k.padEnd(16)} ${v}`);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let flags: Flags = {};
+  try {
+    const parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    flags = parsed.values as Flags;
+    const [command, ...rest] = parsed.positionals;
+    if (flags.help || command === 'help' || command === undefined) {
+      process.stdout.write(HELP);
+      return command === undefined && !flags.help ? 2 : 0;
+    }
+    if (rest.length) throw new UsageError(`unexpected argument '${rest[0]}'`);
+    switch (command) {
+      case 'train':
+        await train(flags);
+        return 0;
+      case 'evaluate':
+        await evaluateCommand(flags);
+        return 0;
+      case 'predict':
+        await predictCommand(flags);
+        return 0;
+      case 'summary':
+        summaryCommand(flags);
+        return 0;
+      case 'info':
+        infoCommand(flags);
+        return 0;
+      default:
+        throw new UsageError(`unknown command '${command}'; commands: train, evaluate, predict, summary, info`);
+    }
+  } catch (error) {
+    const e = error as Error & { code?: string };
+    const usage = error instanceof UsageError || (typeof e.code === 'string' && e.code.startsWith('ERR_PARSE_ARGS'));
+    process.stderr.write(`convkit: ${usage ? '' : `${e.name === 'Error' ? 'error' : e.name}: `}${e.message}\n`);
+    if (usage) process.stderr.write(`run 'convkit --help' for usage\n`);
+    if (flags.verbose && e.stack) process.stderr.write(`${e.stack}\n`);
+    return usage ? 2 : 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

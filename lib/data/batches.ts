@@ -1,0 +1,77 @@
+import { ShapeError, ValueError, describe, formatShape } from '../errors.js';
+import { checkTensor } from '../ops/check.js';
+import { Random } from '../random.js';
+import { Tensor } from '../tensor.js';
+
+export type LabelArray = Int32Array | Uint8Array | readonly number[];
+
+export interface Batch {
+  x: Tensor;
+  y: Int32Array;
+  /** The rows of the full data set this batch holds. */
+  indices: Int32Array;
+}
+
+/**
+ * Gathers rows of x and y into batch buffers that are reused from batch to
+ * batch (one set for full batches, one for the last short batch), so an
+ * epoch allocates nothing. A batch is valid until the next one is made.
+ */
+export class BatchGatherer {
+  private readonly rowSize: number;
+  private readonly sampleShape: number[];
+  private full: { x: Float32Array; y: Int32Array } | null = null;
+  private tail: { x: Float32Array; y: Int32Array } | null = null;
+
+  constructor(private readonly x: Tensor, private readonly y: LabelArray | null, private readonly batchSize: number) {
+    this.sampleShape = x.shape.slice(1);
+    this.rowSize = this.sampleShape.reduce((a, b) => a * b, 1);
+  }
+
+  gather(indices: Int32Array): Batch {
+    const n = indices.length;
+    let slot = n === this.batchSize ? this.full : this.tail;
+    if (!slot || slot.y.length !== n) {
+      slot = { x: new Float32Array(n * this.rowSize), y: new Int32Array(n) };
+      if (n === this.batchSize) this.full = slot;
+      else this.tail = slot;
+    }
+    const src = this.x.data;
+    const size = this.rowSize;
+    for (let i = 0; i < n; i++) {
+      const row = indices[i];
+      slot.x.set(src.subarray(row * size, row * size + size), i * size);
+      if (this.y) slot.y[i] = this.y[row];
+    }
+    return { x: new Tensor(slot.x, [n, ...this.sampleShape]), y: slot.y, indices };
+  }
+}
+
+export function checkBatchSize(batchSize: unknown, op: string): number {
+  if (typeof batchSize !== 'number' || !Number.isInteger(batchSize) || batchSize < 1) {
+    throw new ValueError(`${op}: batchSize must be a positive integer, got ${describe(batchSize)}`);
+  }
+  return batchSize;
+}
+
+/**
+ * Mini-batches covering every sample exactly once per epoch (the course's
+ * get_mini_batch): shuffled with the seed when shuffle is true, the last
+ * batch shorter when batchSize does not divide the count.
+ */
+export function* miniBatches(
+  x: Tensor,
+  y: LabelArray | null,
+  batchSize: number,
+  options: { shuffle?: boolean; seed?: number } = {},
+): Generator<Batch> {
+  checkTensor(x, 'x', 'miniBatches');
+  checkBatchSize(batchSize, 'miniBatches');
+  const count = x.shape[0];
+  if (y && y.length !== count) throw new ShapeError(`miniBatches: y has ${y.length} labels but x has ${count} samples (x.shape = ${formatShape(x.shape)})`);
+  const order = options.shuffle === false ? Int32Array.from({ length: count }, (_, i) => i) : new Random(options.seed ?? 0).permutation(count);
+  const gatherer = new BatchGatherer(x, y, batchSize);
+  for (let start = 0; start < count; start += batchSize) {
+    yield gatherer.gather(order.subarray(start, Math.min(start + batchSize, count)));
+  }
+}

@@ -1,0 +1,11 @@
+export { miniBatches, BatchGatherer } from './batches.js';
+export type { Batch, LabelArray } from './batches.js';
+export { scaleImages, resize, StandardScaler, split, takeRows, takeLabels } from './transforms.js';
+export type { Split } from './transforms.js';
+export { parseIdx, readIdx, encodeIdx } from './idx.js';
+export { loadDataset, defaultCacheDir, DATASETS } from './datasets.js';
+export type { DatasetName, ImageDataset, LoadOptions, LabelledImages } from './datasets.js';
+export { parseNpy, readNpy, encodeNpy, parseNpz, readNpz, encodeNpz, toFloat32, toLabels } from './npy.js';
+export type { NpyArray, NpyDtype } from './npy.js';
+export { parseCsv, readCsv } from './csv.js';
+export type { CsvData, CsvOptions } from './csv.js';

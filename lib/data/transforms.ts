@@ -1,0 +1,136 @@
+import { ShapeError, ValueError, describe, formatShape } from '../errors.js';
+import { checkTensor } from '../ops/check.js';
+import { Random } from '../random.js';
+import { Tensor } from '../tensor.js';
+import type { LabelArray } from './batches.js';
+
+/** uint8 pixels (0..255) to float32 in [0, 1], as [N, H, W, C] images. */
+export function scaleImages(pixels: Uint8Array, shape: readonly number[]): Tensor {
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (pixels.length !== size) throw new ShapeError(`scaleImages: ${pixels.length} pixels do not fill shape ${formatShape(shape)}`);
+  const out = new Float32Array(size);
+  for (let i = 0; i < size; i++) out[i] = pixels[i] / 255;
+  return new Tensor(out, shape);
+}
+
+/**
+ * Resizes NHWC images by area averaging (each output pixel is the mean of
+ * the input area it covers), e.g. MNIST 28×28 → 14×14 as the courses do.
+ * Works for any sizes; integer factors average exact blocks.
+ */
+export function resize(x: Tensor, height: number, width: number): Tensor {
+  checkTensor(x, 'x', 'resize', 4);
+  for (const [name, v] of [['height', height], ['width', width]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new ValueError(`resize: ${name} must be a positive integer, got ${describe(v)}`);
+  }
+  const [n, h, w, c] = x.shape;
+  const out = new Float32Array(n * height * width * c);
+  const sy = h / height;
+  const sx = w / width;
+  for (let b = 0; b < n; b++)
+    for (let oy = 0; oy < height; oy++) {
+      const y0 = oy * sy;
+      const y1 = y0 + sy;
+      for (let ox = 0; ox < width; ox++) {
+        const x0 = ox * sx;
+        const x1 = x0 + sx;
+        for (let ch = 0; ch < c; ch++) {
+          let sum = 0;
+          for (let iy = Math.floor(y0); iy < Math.min(Math.ceil(y1), h); iy++) {
+            const wy = Math.min(iy + 1, y1) - Math.max(iy, y0);
+            for (let ix = Math.floor(x0); ix < Math.min(Math.ceil(x1), w); ix++) {
+              const wx = Math.min(ix + 1, x1) - Math.max(ix, x0);
+              sum += wy * wx * x.data[((b * h + iy) * w + ix) * c + ch];
+            }
+          }
+          out[((b * height + oy) * width + ox) * c + ch] = sum / (sy * sx);
+        }
+      }
+    }
+  return new Tensor(out, [n, height, width, c]);
+}
+
+/** Per-feature standardisation (scikit-learn's StandardScaler): fit on training data, apply to any. */
+export class StandardScaler {
+  mean: Float32Array | null = null;
+  std: Float32Array | null = null;
+
+  fit(x: Tensor): this {
+    checkTensor(x, 'x', 'StandardScaler.fit');
+    const n = x.shape[0];
+    if (n === 0) throw new ShapeError('StandardScaler.fit: x has no samples');
+    const f = x.size / n;
+    const mean = new Float64Array(f);
+    const sq = new Float64Array(f);
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < f; j++) {
+        const v = x.data[i * f + j];
+        mean[j] += v;
+        sq[j] += v * v;
+      }
+    this.mean = new Float32Array(f);
+    this.std = new Float32Array(f);
+    for (let j = 0; j < f; j++) {
+      const m = mean[j] / n;
+      this.mean[j] = m;
+      const variance = Math.max(sq[j] / n - m * m, 0);
+      this.std[j] = variance > 1e-12 ? Math.sqrt(variance) : 1; // a constant feature is left centred, not divided by 0
+    }
+    return this;
+  }
+
+  transform(x: Tensor): Tensor {
+    checkTensor(x, 'x', 'StandardScaler.transform');
+    if (!this.mean || !this.std) throw new ValueError('StandardScaler.transform: call fit first');
+    const f = this.mean.length;
+    if (x.size % f !== 0 || x.size / x.shape[0] !== f) throw new ShapeError(`StandardScaler.transform: fitted on ${f} features, x has ${x.size / Math.max(x.shape[0], 1)} per sample`);
+    const out = new Float32Array(x.size);
+    for (let i = 0; i < x.size; i++) out[i] = (x.data[i] - this.mean[i % f]) / this.std[i % f];
+    return new Tensor(out, x.shape);
+  }
+
+  fitTransform(x: Tensor): Tensor {
+    return this.fit(x).transform(x);
+  }
+}
+
+/** Rows of x (and y) in the given order. */
+export function takeRows(x: Tensor, indices: ArrayLike<number>): Tensor {
+  const row = x.shape.slice(1).reduce((a, b) => a * b, 1);
+  const out = new Float32Array(indices.length * row);
+  for (let i = 0; i < indices.length; i++) out.set(x.data.subarray(indices[i] * row, indices[i] * row + row), i * row);
+  return new Tensor(out, [indices.length, ...x.shape.slice(1)]);
+}
+
+export function takeLabels(y: LabelArray, indices: ArrayLike<number>): Int32Array {
+  return Int32Array.from({ length: indices.length }, (_, i) => y[indices[i]]);
+}
+
+export interface Split {
+  x: Tensor;
+  y: Int32Array;
+}
+
+/**
+ * A seeded shuffle of (x, y) cut into parts by fraction, e.g.
+ * split(x, y, [0.8, 0.1, 0.1], {seed}) → [train, validation, test].
+ */
+export function split(x: Tensor, y: LabelArray, fractions: readonly number[], options: { seed?: number; shuffle?: boolean } = {}): Split[] {
+  checkTensor(x, 'x', 'split');
+  const n = x.shape[0];
+  if (y.length !== n) throw new ShapeError(`split: y has ${y.length} labels but x has ${n} samples`);
+  const total = fractions.reduce((a, b) => a + b, 0);
+  if (fractions.some((f) => !(f >= 0)) || Math.abs(total - 1) > 1e-9) throw new ValueError(`split: fractions must be non-negative and sum to 1, got ${describe(fractions as number[])}`);
+  const order = options.shuffle === false ? Int32Array.from({ length: n }, (_, i) => i) : new Random(options.seed ?? 0).permutation(n);
+  const parts: Split[] = [];
+  let start = 0;
+  let acc = 0;
+  fractions.forEach((f, i) => {
+    acc += f;
+    const end = i === fractions.length - 1 ? n : Math.round(acc * n);
+    const idx = order.subarray(start, end);
+    parts.push({ x: takeRows(x, idx), y: takeLabels(y, idx) });
+    start = end;
+  });
+  return parts;
+}

@@ -1,0 +1,97 @@
+import { readFileSync, statSync } from 'node:fs';
+import { FormatError, LimitError } from '../errors.js';
+import { writeFileAtomic } from './atomic.js';
+
+/**
+ * safetensors: an 8-byte little-endian header length, a JSON header
+ * {name: {dtype, shape, data_offsets: [begin, end]}, __metadata__: {string: string}},
+ * then the tensors' bytes. convkit writes and reads F32 tensors.
+ */
+export interface NamedArray {
+  shape: number[];
+  data: Float32Array;
+}
+
+const MAX_HEADER = 100 * 1024 * 1024;
+
+export function encodeSafetensors(tensors: Record<string, NamedArray>, metadata: Record<string, string> = {}): Uint8Array[] {
+  const header: Record<string, unknown> = { __metadata__: metadata };
+  let offset = 0;
+  const names = Object.keys(tensors).sort();
+  for (const name of names) {
+    const t = tensors[name];
+    const size = t.data.byteLength;
+    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + size] };
+    offset += size;
+  }
+  let json = JSON.stringify(header);
+  json = json.padEnd(Math.ceil((json.length + 8) / 8) * 8 - 8, ' '); // keep the data 8-byte aligned
+  const head = new TextEncoder().encode(json);
+  const prefix = new Uint8Array(8);
+  new DataView(prefix.buffer).setBigUint64(0, BigInt(head.length), true);
+  return [prefix, head, ...names.map((n) => new Uint8Array(tensors[n].data.buffer, tensors[n].data.byteOffset, tensors[n].data.byteLength))];
+}
+
+/** Writes atomically (temporary file, fsync, rename). */
+export function writeSafetensors(path: string, tensors: Record<string, NamedArray>, metadata: Record<string, string> = {}, hooks: { beforeRename?: () => void } = {}): void {
+  writeFileAtomic(path, encodeSafetensors(tensors, metadata), hooks);
+}
+
+export interface Safetensors {
+  tensors: Record<string, NamedArray>;
+  metadata: Record<string, string>;
+}
+
+/** Parses safetensors bytes, checking every offset and size before copying anything. */
+export function parseSafetensors(bytes: Uint8Array, source = 'safetensors data'): Safetensors {
+  if (bytes.length < 8) throw new FormatError(`${source}: ${bytes.length} bytes is too short for a safetensors file`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = view.getBigUint64(0, true);
+  if (headerLength > BigInt(MAX_HEADER)) throw new LimitError(`${source}: header length ${headerLength} is larger than the ${MAX_HEADER}-byte limit`);
+  const n = Number(headerLength);
+  if (8 + n > bytes.length) throw new FormatError(`${source}: header of ${n} bytes runs past the end of the file (${bytes.length} bytes)`);
+  let header: Record<string, unknown>;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
+  } catch (error) {
+    throw new FormatError(`${source}: header is not valid JSON (${(error as Error).message})`);
+  }
+  if (!header || typeof header !== 'object' || Array.isArray(header)) throw new FormatError(`${source}: header is not a JSON object`);
+  const dataStart = 8 + n;
+  const dataLength = bytes.length - dataStart;
+  const metadata: Record<string, string> = {};
+  const tensors: Record<string, NamedArray> = {};
+  for (const [name, entry] of Object.entries(header)) {
+    if (name === '__metadata__') {
+      if (entry && typeof entry === 'object') for (const [k, v] of Object.entries(entry)) if (typeof v === 'string') metadata[k] = v;
+      continue;
+    }
+    const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (e?.dtype !== 'F32') throw new FormatError(`${source}: tensor '${name}' has dtype ${JSON.stringify(e?.dtype)}; convkit reads F32`);
+    if (!Array.isArray(e.shape) || e.shape.some((d) => !Number.isInteger(d) || d < 0)) throw new FormatError(`${source}: tensor '${name}' has a bad shape ${JSON.stringify(e.shape)}`);
+    const offsets = e.data_offsets;
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
+      throw new FormatError(`${source}: tensor '${name}' has bad data_offsets ${JSON.stringify(offsets)}`);
+    }
+    const [begin, end] = offsets as [number, number];
+    const count = (e.shape as number[]).reduce((a, b) => a * b, 1);
+    if (count > 2 ** 31 - 1) throw new LimitError(`${source}: tensor '${name}' claims ${count} elements`);
+    if (end < begin || end > dataLength) throw new FormatError(`${source}: tensor '${name}' spans bytes ${begin}..${end} but the file holds ${dataLength} bytes of data`);
+    if (end - begin !== count * 4) throw new FormatError(`${source}: tensor '${name}' of shape [${(e.shape as number[]).join(', ')}] needs ${count * 4} bytes, its offsets give ${end - begin}`);
+    const copy = bytes.slice(dataStart + begin, dataStart + end);
+    tensors[name] = { shape: e.shape as number[], data: new Float32Array(copy.buffer) };
+  }
+  return { tensors, metadata };
+}
+
+export function readSafetensors(path: string): Safetensors {
+  let bytes: Uint8Array;
+  try {
+    if (!statSync(path).isFile()) throw new FormatError(`${path}: not a file`);
+    bytes = readFileSync(path);
+  } catch (error) {
+    if (error instanceof FormatError) throw error;
+    throw new FormatError(`${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  return parseSafetensors(bytes, path);
+}

@@ -1,0 +1,194 @@
+import { getBackend } from '../backend/select.js';
+import { ValueError, describe } from '../errors.js';
+import type { Random } from '../random.js';
+import { Tensor } from '../tensor.js';
+import { Layer, type SampleShape } from './layer.js';
+
+abstract class Elementwise extends Layer {
+  protected saved: Tensor | null = null;
+
+  constructor(options: { name?: string } = {}) {
+    super(options.name);
+  }
+
+  protected setup(inputShape: SampleShape, _random?: Random): SampleShape {
+    return inputShape;
+  }
+
+  config(): Record<string, unknown> {
+    return {};
+  }
+}
+
+/** max(x, 0). */
+export class ReLU extends Elementwise {
+  readonly kind = 'ReLU';
+
+  forward(x: Tensor): Tensor {
+    const y = this.output('y', x.shape[0], this.outputShape);
+    getBackend().relu(x.data, y.data);
+    this.saved = x;
+    return y;
+  }
+
+  backward(dy: Tensor, need: boolean): Tensor | null {
+    if (!need) return null;
+    const dx = this.output('dx', dy.shape[0], this.inputShape);
+    getBackend().reluBackward(dy.data, this.saved!.data, dx.data);
+    return dx;
+  }
+}
+
+/** x for x > 0, alpha·x otherwise. */
+export class LeakyReLU extends Elementwise {
+  readonly kind = 'LeakyReLU';
+  readonly alpha: number;
+
+  constructor(options: { alpha?: number; name?: string } = {}) {
+    super(options);
+    const alpha = options.alpha ?? 0.01;
+    if (typeof alpha !== 'number' || !Number.isFinite(alpha)) throw new ValueError(`LeakyReLU: alpha must be a finite number, got ${describe(alpha)}`);
+    this.alpha = alpha;
+  }
+
+  forward(x: Tensor): Tensor {
+    const y = this.output('y', x.shape[0], this.outputShape);
+    getBackend().leakyRelu(x.data, y.data, this.alpha);
+    this.saved = x;
+    return y;
+  }
+
+  backward(dy: Tensor, need: boolean): Tensor | null {
+    if (!need) return null;
+    const dx = this.output('dx', dy.shape[0], this.inputShape);
+    getBackend().leakyReluBackward(dy.data, this.saved!.data, dx.data, this.alpha);
+    return dx;
+  }
+
+  override config(): Record<string, unknown> {
+    return { alpha: this.alpha };
+  }
+}
+
+/** 1 / (1 + e^-x). */
+export class Sigmoid extends Elementwise {
+  readonly kind = 'Sigmoid';
+
+  forward(x: Tensor): Tensor {
+    const y = this.output('y', x.shape[0], this.outputShape);
+    getBackend().sigmoid(x.data, y.data);
+    this.saved = y;
+    return y;
+  }
+
+  backward(dy: Tensor, need: boolean): Tensor | null {
+    if (!need) return null;
+    const dx = this.output('dx', dy.shape[0], this.inputShape);
+    getBackend().sigmoidBackward(dy.data, this.saved!.data, dx.data);
+    return dx;
+  }
+}
+
+export class Tanh extends Elementwise {
+  readonly kind = 'Tanh';
+
+  forward(x: Tensor): Tensor {
+    const y = this.output('y', x.shape[0], this.outputShape);
+    getBackend().tanh(x.data, y.data);
+    this.saved = y;
+    return y;
+  }
+
+  backward(dy: Tensor, need: boolean): Tensor | null {
+    if (!need) return null;
+    const dx = this.output('dx', dy.shape[0], this.inputShape);
+    getBackend().tanhBackward(dy.data, this.saved!.data, dx.data);
+    return dx;
+  }
+}
+
+/** Softmax over the last axis. (For training, end the model in logits and let the loss apply it.) */
+export class Softmax extends Elementwise {
+  readonly kind = 'Softmax';
+
+  forward(x: Tensor): Tensor {
+    const y = this.output('y', x.shape[0], this.outputShape);
+    const cols = this.outputShape[this.outputShape.length - 1];
+    getBackend().softmax(x.data, y.data, x.size / cols, cols);
+    this.saved = y;
+    return y;
+  }
+
+  backward(dy: Tensor, need: boolean): Tensor | null {
+    if (!need) return null;
+    const dx = this.output('dx', dy.shape[0], this.inputShape);
+    const cols = this.outputShape[this.outputShape.length - 1];
+    getBackend().softmaxBackward(dy.data, this.saved!.data, dx.data, dy.size / cols, cols);
+    return dx;
+  }
+}
+
+/** Inverted dropout: in training zeroes each value with probability rate and scales the rest by 1 / (1 - rate). */
+export class Dropout extends Elementwise {
+  readonly kind = 'Dropout';
+  readonly rate: number;
+  private random: Random | null = null;
+  private mask: Float32Array | null = null;
+
+  constructor(options: { rate: number; name?: string }) {
+    super(options);
+    const rate = options?.rate;
+    if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) throw new ValueError(`Dropout: rate must be a number in [0, 1), got ${describe(rate)}`);
+    this.rate = rate;
+  }
+
+  protected override setup(inputShape: SampleShape, random: Random): SampleShape {
+    this.random = random.fork();
+    return inputShape;
+  }
+
+  forward(x: Tensor, training: boolean): Tensor {
+    if (!training || this.rate === 0) {
+      this.mask = null;
+      return x;
+    }
+    const y = this.output('y', x.shape[0], this.outputShape);
+    const mask = this.buffers.get('mask', x.size);
+    const keep = 1 / (1 - this.rate);
+    for (let i = 0; i < x.size; i++) {
+      mask[i] = this.random!.next() < this.rate ? 0 : keep;
+      y.data[i] = x.data[i] * mask[i];
+    }
+    this.mask = mask;
+    return y;
+  }
+
+  backward(dy: Tensor, need: boolean): Tensor | null {
+    if (!need) return null;
+    if (!this.mask) return dy;
+    const dx = this.output('dx', dy.shape[0], this.inputShape);
+    for (let i = 0; i < dy.size; i++) dx.data[i] = dy.data[i] * this.mask[i];
+    return dx;
+  }
+
+  override config(): Record<string, unknown> {
+    return { rate: this.rate };
+  }
+}
+
+/** [N, d1, d2, ...] → [N, d1·d2·...] in row-major (h, w, c) order; a view, no copy. */
+export class Flatten extends Elementwise {
+  readonly kind = 'Flatten';
+
+  protected override setup(inputShape: SampleShape): SampleShape {
+    return [inputShape.reduce((a, b) => a * b, 1)];
+  }
+
+  forward(x: Tensor): Tensor {
+    return new Tensor(x.data, [x.shape[0], ...this.outputShape]);
+  }
+
+  backward(dy: Tensor, need: boolean): Tensor | null {
+    return need ? new Tensor(dy.data, [dy.shape[0], ...this.inputShape]) : null;
+  }
+}

@@ -1,0 +1,88 @@
+import { getBackend } from '../backend/select.js';
+import { type Initializer, initialize } from '../initializers.js';
+import { type Padding, type Stride, type WindowGeometry, conv2dGeometry, normalizePair } from '../ops/geometry.js';
+import type { Random } from '../random.js';
+import type { Tensor } from '../tensor.js';
+import { Layer, type Parameter, type SampleShape, parameter } from './layer.js';
+
+export interface Conv2DOptions {
+  filters: number;
+  kernelSize: number | [number, number];
+  strides?: Stride;
+  padding?: Padding;
+  useBias?: boolean;
+  kernelInitializer?: Initializer;
+  name?: string;
+}
+
+/**
+ * 2-D convolution over NHWC inputs with HWIO weights.
+ *
+ * Shape: [N, H, W, C] → [N, OH, OW, filters], OH = floor((H + padTop + padBottom - KH) / strideH) + 1.
+ */
+export class Conv2D extends Layer {
+  readonly kind = 'Conv2D';
+  readonly options: Required<Omit<Conv2DOptions, 'name'>>;
+  weight!: Parameter;
+  bias: Parameter | null = null;
+  private input: Tensor | null = null;
+  private geometry: WindowGeometry | null = null;
+
+  constructor(options: Conv2DOptions) {
+    super(options.name);
+    const [kh, kw] = normalizePair(options.kernelSize, 'kernelSize', 'Conv2D');
+    normalizePair(options.filters, 'filters', 'Conv2D');
+    this.options = {
+      filters: options.filters,
+      kernelSize: [kh, kw],
+      strides: options.strides ?? 1,
+      padding: options.padding ?? 'valid',
+      useBias: options.useBias ?? true,
+      kernelInitializer: options.kernelInitializer ?? 'he',
+    };
+  }
+
+  protected setup(inputShape: SampleShape, random: Random): SampleShape {
+    this.expectRank(inputShape, 3, '[height, width, channels] images');
+    const [kh, kw] = this.options.kernelSize as [number, number];
+    const shape = [kh, kw, inputShape[2], this.options.filters];
+    this.weight = parameter(`${this.name}.weight`, shape);
+    initialize(this.options.kernelInitializer, this.weight.value.data, kh * kw * inputShape[2], kh * kw * this.options.filters, random);
+    this.bias = this.options.useBias ? parameter(`${this.name}.bias`, [this.options.filters]) : null;
+    const g = this.geometryFor(1, inputShape);
+    return [g.outH, g.outW, g.outC];
+  }
+
+  private geometryFor(batch: number, inputShape: SampleShape = this.inputShape): WindowGeometry {
+    if (this.geometry?.batch === batch) return this.geometry;
+    this.geometry = conv2dGeometry([batch, ...inputShape], this.weight.value.shape, { stride: this.options.strides, padding: this.options.padding }, `Conv2D '${this.name}'`);
+    return this.geometry;
+  }
+
+  forward(x: Tensor): Tensor {
+    const g = this.geometryFor(x.shape[0]);
+    const y = this.output('y', g.batch, this.outputShape);
+    getBackend().conv2d(x.data, this.weight.value.data, this.bias ? this.bias.value.data : null, y.data, g);
+    this.input = x;
+    return y;
+  }
+
+  backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
+    const x = this.input!;
+    const g = this.geometryFor(x.shape[0]);
+    const backend = getBackend();
+    backend.conv2dBackwardFilter(dy.data, x.data, this.weight.grad.data, this.bias ? this.bias.grad.data : null, g);
+    if (!needInputGrad) return null;
+    const dx = this.output('dx', g.batch, this.inputShape);
+    backend.conv2dBackwardData(dy.data, this.weight.value.data, dx.data, g);
+    return dx;
+  }
+
+  override parameters(): Parameter[] {
+    return this.bias ? [this.weight, this.bias] : [this.weight];
+  }
+
+  config(): Record<string, unknown> {
+    return { ...this.options };
+  }
+}

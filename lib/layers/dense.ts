@@ -1,0 +1,64 @@
+import { getBackend } from '../backend/select.js';
+import { type Initializer, initialize } from '../initializers.js';
+import { normalizePair } from '../ops/geometry.js';
+import type { Random } from '../random.js';
+import type { Tensor } from '../tensor.js';
+import { Layer, type Parameter, type SampleShape, parameter } from './layer.js';
+
+export interface DenseOptions {
+  units: number;
+  useBias?: boolean;
+  kernelInitializer?: Initializer;
+  name?: string;
+}
+
+/** Fully connected: y = x · W + b with W [in, units]. Shape: [N, in] → [N, units]. */
+export class Dense extends Layer {
+  readonly kind = 'Dense';
+  readonly options: Required<Omit<DenseOptions, 'name'>>;
+  weight!: Parameter;
+  bias: Parameter | null = null;
+  private input: Tensor | null = null;
+
+  constructor(options: DenseOptions) {
+    super(options.name);
+    normalizePair(options.units, 'units', 'Dense');
+    this.options = { units: options.units, useBias: options.useBias ?? true, kernelInitializer: options.kernelInitializer ?? 'he' };
+  }
+
+  protected setup(inputShape: SampleShape, random: Random): SampleShape {
+    this.expectRank(inputShape, 1, '[features] (add a Flatten layer before it)');
+    const inF = inputShape[0];
+    this.weight = parameter(`${this.name}.weight`, [inF, this.options.units]);
+    initialize(this.options.kernelInitializer, this.weight.value.data, inF, this.options.units, random);
+    this.bias = this.options.useBias ? parameter(`${this.name}.bias`, [this.options.units]) : null;
+    return [this.options.units];
+  }
+
+  forward(x: Tensor): Tensor {
+    const rows = x.shape[0];
+    const y = this.output('y', rows, this.outputShape);
+    getBackend().dense(x.data, this.weight.value.data, this.bias ? this.bias.value.data : null, y.data, rows, this.inputShape[0], this.options.units);
+    this.input = x;
+    return y;
+  }
+
+  backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
+    const x = this.input!;
+    const rows = x.shape[0];
+    const dx = needInputGrad ? this.output('dx', rows, this.inputShape) : null;
+    getBackend().denseBackward(
+      dy.data, x.data, this.weight.value.data, dx ? dx.data : null, this.weight.grad.data,
+      this.bias ? this.bias.grad.data : null, rows, this.inputShape[0], this.options.units,
+    );
+    return dx;
+  }
+
+  override parameters(): Parameter[] {
+    return this.bias ? [this.weight, this.bias] : [this.weight];
+  }
+
+  config(): Record<string, unknown> {
+    return { ...this.options };
+  }
+}

@@ -1,0 +1,50 @@
+import { type Conv2DOptions, Conv2D } from './conv.js';
+import { type DenseOptions, Dense } from './dense.js';
+import { Dropout, Flatten, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh } from './activation.js';
+import { AvgPool2D, GlobalAvgPool2D, MaxPool2D, type Pool2DOptions } from './pool.js';
+import { ValueError, describe } from '../errors.js';
+import type { Layer } from './layer.js';
+
+export { Layer, Buffers, parameter } from './layer.js';
+export type { Parameter, SampleShape } from './layer.js';
+export { Conv2D, Dense, MaxPool2D, AvgPool2D, GlobalAvgPool2D, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, Dropout, Flatten };
+export type { Conv2DOptions, DenseOptions, Pool2DOptions };
+
+// Keras-style factories: layers.conv2d({...}) is new layers.Conv2D({...}).
+export const conv2d = (o: Conv2DOptions) => new Conv2D(o);
+export const dense = (o: DenseOptions) => new Dense(o);
+export const maxPool2d = (o: Pool2DOptions = {}) => new MaxPool2D(o);
+export const avgPool2d = (o: Pool2DOptions = {}) => new AvgPool2D(o);
+export const globalAvgPool2d = (o: { name?: string } = {}) => new GlobalAvgPool2D(o);
+export const relu = (o: { name?: string } = {}) => new ReLU(o);
+export const leakyRelu = (o: { alpha?: number; name?: string } = {}) => new LeakyReLU(o);
+export const sigmoid = (o: { name?: string } = {}) => new Sigmoid(o);
+export const tanh = (o: { name?: string } = {}) => new Tanh(o);
+export const softmax = (o: { name?: string } = {}) => new Softmax(o);
+export const dropout = (o: { rate: number; name?: string }) => new Dropout(o);
+export const flatten = (o: { name?: string } = {}) => new Flatten(o);
+
+/** What a layer's config() gives, with its kind: enough to rebuild it (checkpoints). */
+export interface LayerSpec {
+  kind: string;
+  name?: string;
+  [option: string]: unknown;
+}
+
+const KINDS: Record<string, (o: never) => Layer> = {
+  Conv2D: (o) => new Conv2D(o), Dense: (o) => new Dense(o), MaxPool2D: (o) => new MaxPool2D(o),
+  AvgPool2D: (o) => new AvgPool2D(o), GlobalAvgPool2D: (o) => new GlobalAvgPool2D(o), ReLU: (o) => new ReLU(o),
+  LeakyReLU: (o) => new LeakyReLU(o), Sigmoid: (o) => new Sigmoid(o), Tanh: (o) => new Tanh(o),
+  Softmax: (o) => new Softmax(o), Dropout: (o) => new Dropout(o), Flatten: (o) => new Flatten(o),
+};
+
+export function layerFromSpec(spec: LayerSpec): Layer {
+  const make = spec && typeof spec === 'object' ? KINDS[spec.kind] : undefined;
+  if (!make) throw new ValueError(`unknown layer kind ${describe(spec?.kind)}; known: ${Object.keys(KINDS).join(', ')}`);
+  const { kind: _kind, ...options } = spec;
+  return make(options as never);
+}
+
+export function layerSpec(layer: Layer): LayerSpec {
+  return { kind: layer.kind, name: layer.name, ...layer.config() };
+}

@@ -1,0 +1,94 @@
+import { ShapeError, formatShape } from '../errors.js';
+import type { Random } from '../random.js';
+import { Tensor } from '../tensor.js';
+
+/** A trainable array and its gradient (same shape), owned by a layer. */
+export interface Parameter {
+  /** `${layer}.${weight|bias}`, the key in state dicts and checkpoints. */
+  name: string;
+  value: Tensor;
+  grad: Tensor;
+}
+
+/** A shape without the batch dimension, e.g. [28, 28, 1] or [576]. */
+export type SampleShape = readonly number[];
+
+/** Reused output and gradient arrays: a batch of the same size allocates nothing. */
+export class Buffers {
+  private readonly arrays = new Map<string, Float32Array>();
+
+  get(key: string, length: number): Float32Array {
+    let a = this.arrays.get(key);
+    if (!a || a.length !== length) {
+      a = new Float32Array(length);
+      this.arrays.set(key, a);
+    }
+    return a;
+  }
+}
+
+/**
+ * A layer of a sequential model: built once for a sample shape, then run
+ * forward (keeping what its backward needs) and backward (writing its
+ * parameters' gradients and returning the gradient of its input).
+ * Outputs live in the layer's reused buffers and stay valid until the next
+ * forward of the same layer.
+ */
+export abstract class Layer {
+  abstract readonly kind: string;
+  name: string;
+  inputShape: SampleShape = [];
+  outputShape: SampleShape = [];
+  protected readonly buffers = new Buffers();
+
+  constructor(name?: string) {
+    this.name = name ?? '';
+  }
+
+  get built(): boolean {
+    return this.outputShape.length > 0;
+  }
+
+  /** Sets up parameters for inputs of this sample shape; returns the output sample shape. */
+  build(inputShape: SampleShape, random: Random): SampleShape {
+    this.inputShape = [...inputShape];
+    this.outputShape = [...this.setup(inputShape, random)];
+    return this.outputShape;
+  }
+
+  protected abstract setup(inputShape: SampleShape, random: Random): SampleShape;
+
+  abstract forward(x: Tensor, training: boolean): Tensor;
+
+  /** needInputGrad is false for the first layer, whose input gradient nobody reads. */
+  abstract backward(dy: Tensor, needInputGrad: boolean): Tensor | null;
+
+  parameters(): Parameter[] {
+    return [];
+  }
+
+  /** The options that rebuild this layer (JSON), without its name. */
+  abstract config(): Record<string, unknown>;
+
+  /** Parameter count. */
+  countParams(): number {
+    return this.parameters().reduce((n, p) => n + p.value.size, 0);
+  }
+
+  protected expectRank(inputShape: SampleShape, rank: number, what: string): void {
+    if (inputShape.length !== rank) {
+      throw new ShapeError(`${this.kind} '${this.name}': expects ${what}, got input shape ${formatShape(inputShape)}`);
+    }
+  }
+
+  protected output(key: string, batch: number, shape: SampleShape): Tensor {
+    const size = shape.reduce((a, b) => a * b, batch);
+    return new Tensor(this.buffers.get(key, size), [batch, ...shape]);
+  }
+}
+
+/** A weight or bias tensor with a zero gradient of the same shape. */
+export function parameter(name: string, shape: number[]): Parameter {
+  const size = shape.reduce((a, b) => a * b, 1);
+  return { name, value: new Tensor(new Float32Array(size), shape), grad: new Tensor(new Float32Array(size), shape) };
+}

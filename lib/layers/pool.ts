@@ -1,0 +1,123 @@
+import { getBackend } from '../backend/select.js';
+import { type Padding, type Stride, type WindowGeometry, normalizePair, pool2dGeometry } from '../ops/geometry.js';
+import type { Tensor } from '../tensor.js';
+import { Layer, type SampleShape } from './layer.js';
+
+export interface Pool2DOptions {
+  poolSize?: number | [number, number];
+  strides?: Stride;
+  padding?: Padding;
+  name?: string;
+}
+
+abstract class Pool2D extends Layer {
+  readonly options: { poolSize: [number, number]; strides: Stride; padding: Padding };
+  protected input: Tensor | null = null;
+  private geometry: WindowGeometry | null = null;
+
+  constructor(options: Pool2DOptions = {}) {
+    super(options.name);
+    const poolSize = normalizePair(options.poolSize ?? 2, 'poolSize', 'Pool2D');
+    this.options = { poolSize, strides: options.strides ?? poolSize, padding: options.padding ?? 0 };
+  }
+
+  protected setup(inputShape: SampleShape): SampleShape {
+    this.expectRank(inputShape, 3, '[height, width, channels] images');
+    const g = this.geometryFor(1, inputShape);
+    return [g.outH, g.outW, g.outC];
+  }
+
+  protected geometryFor(batch: number, inputShape: SampleShape = this.inputShape): WindowGeometry {
+    if (this.geometry?.batch === batch) return this.geometry;
+    this.geometry = pool2dGeometry([batch, ...inputShape], { kernel: this.options.poolSize, stride: this.options.strides, padding: this.options.padding }, `${this.kind} '${this.name}'`);
+    return this.geometry;
+  }
+
+  config(): Record<string, unknown> {
+    return { ...this.options };
+  }
+}
+
+/** Max pooling; the gradient goes to each window's first maximum. Shape: [N, H, W, C] → [N, OH, OW, C]. */
+export class MaxPool2D extends Pool2D {
+  readonly kind = 'MaxPool2D';
+
+  forward(x: Tensor): Tensor {
+    const g = this.geometryFor(x.shape[0]);
+    const y = this.output('y', g.batch, this.outputShape);
+    getBackend().maxPool2d(x.data, y.data, g);
+    this.input = x;
+    return y;
+  }
+
+  backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
+    if (!needInputGrad) return null;
+    const x = this.input!;
+    const g = this.geometryFor(x.shape[0]);
+    const dx = this.output('dx', g.batch, this.inputShape);
+    getBackend().maxPool2dBackward(dy.data, x.data, dx.data, g);
+    return dx;
+  }
+}
+
+/** Average pooling (padding not counted). Shape: [N, H, W, C] → [N, OH, OW, C]. */
+export class AvgPool2D extends Pool2D {
+  readonly kind = 'AvgPool2D';
+
+  forward(x: Tensor): Tensor {
+    const g = this.geometryFor(x.shape[0]);
+    const y = this.output('y', g.batch, this.outputShape);
+    getBackend().avgPool2d(x.data, y.data, g);
+    this.input = x;
+    return y;
+  }
+
+  backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
+    if (!needInputGrad) return null;
+    const g = this.geometryFor(dy.shape[0]);
+    const dx = this.output('dx', g.batch, this.inputShape);
+    getBackend().avgPool2dBackward(dy.data, dx.data, g);
+    return dx;
+  }
+}
+
+/** Mean over height and width. Shape: [N, H, W, C] → [N, C]. */
+export class GlobalAvgPool2D extends Layer {
+  readonly kind = 'GlobalAvgPool2D';
+  private geometry: WindowGeometry | null = null;
+
+  constructor(options: { name?: string } = {}) {
+    super(options.name);
+  }
+
+  protected setup(inputShape: SampleShape): SampleShape {
+    this.expectRank(inputShape, 3, '[height, width, channels] images');
+    return [inputShape[2]];
+  }
+
+  private geometryFor(batch: number): WindowGeometry {
+    if (this.geometry?.batch === batch) return this.geometry;
+    const [h, w] = this.inputShape;
+    this.geometry = pool2dGeometry([batch, ...this.inputShape], { kernel: [h, w] }, `GlobalAvgPool2D '${this.name}'`);
+    return this.geometry;
+  }
+
+  forward(x: Tensor): Tensor {
+    const g = this.geometryFor(x.shape[0]);
+    const y = this.output('y', g.batch, this.outputShape);
+    getBackend().avgPool2d(x.data, y.data, g);
+    return y;
+  }
+
+  backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
+    if (!needInputGrad) return null;
+    const g = this.geometryFor(dy.shape[0]);
+    const dx = this.output('dx', g.batch, this.inputShape);
+    getBackend().avgPool2dBackward(dy.data, dx.data, g);
+    return dx;
+  }
+
+  config(): Record<string, unknown> {
+    return {};
+  }
+}

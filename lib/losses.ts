@@ -1,0 +1,83 @@
+import { getBackend } from './backend/select.js';
+import { ValueError, describe } from './errors.js';
+import { Buffers } from './layers/layer.js';
+import { Tensor } from './tensor.js';
+
+/**
+ * A loss over a model's raw outputs (logits) and integer labels, mean over
+ * the batch. compute() writes dLoss/dLogits into a reused buffer.
+ */
+export interface Loss {
+  readonly name: LossName;
+  compute(logits: Tensor, labels: Int32Array): { loss: number; dLogits: Tensor };
+  /** Probabilities from logits, for predict(). */
+  probabilities(logits: Tensor): Tensor;
+  /** Class predictions from logits. */
+  classes(logits: Tensor): Int32Array;
+}
+
+export type LossName = 'softmaxCrossEntropy' | 'sigmoidBinaryCrossEntropy';
+
+/** Softmax cross-entropy over K classes: logits [N, K], labels in [0, K). */
+export class SoftmaxCrossEntropy implements Loss {
+  readonly name = 'softmaxCrossEntropy' as const;
+  private readonly buffers = new Buffers();
+
+  compute(logits: Tensor, labels: Int32Array) {
+    const [rows, cols] = logits.shape;
+    const probs = this.buffers.get('probs', logits.size);
+    const d = this.buffers.get('d', logits.size);
+    const loss = getBackend().softmaxCrossEntropy(logits.data, labels, probs, d, rows, cols);
+    return { loss, dLogits: new Tensor(d, logits.shape) };
+  }
+
+  probabilities(logits: Tensor): Tensor {
+    const [rows, cols] = logits.shape;
+    const y = new Float32Array(logits.size);
+    getBackend().softmax(logits.data, y, rows, cols);
+    return new Tensor(y, logits.shape);
+  }
+
+  classes(logits: Tensor): Int32Array {
+    const [rows, cols] = logits.shape;
+    const out = new Int32Array(rows);
+    for (let r = 0; r < rows; r++) {
+      let best = 0;
+      for (let j = 1; j < cols; j++) if (logits.data[r * cols + j] > logits.data[r * cols + best]) best = j;
+      out[r] = best;
+    }
+    return out;
+  }
+}
+
+/** Binary cross-entropy of sigmoid(logits) for one output: logits [N, 1], labels 0 or 1. */
+export class SigmoidBinaryCrossEntropy implements Loss {
+  readonly name = 'sigmoidBinaryCrossEntropy' as const;
+  private readonly buffers = new Buffers();
+
+  compute(logits: Tensor, labels: Int32Array) {
+    const targets = this.buffers.get('t', labels.length);
+    for (let i = 0; i < labels.length; i++) targets[i] = labels[i];
+    const d = this.buffers.get('d', logits.size);
+    const loss = getBackend().sigmoidBinaryCrossEntropy(logits.data, targets, d);
+    return { loss, dLogits: new Tensor(d, logits.shape) };
+  }
+
+  probabilities(logits: Tensor): Tensor {
+    const y = new Float32Array(logits.size);
+    getBackend().sigmoid(logits.data, y);
+    return new Tensor(y, logits.shape);
+  }
+
+  classes(logits: Tensor): Int32Array {
+    return Int32Array.from(logits.data, (z) => (z > 0 ? 1 : 0));
+  }
+}
+
+export function createLoss(loss: LossName | Loss | undefined, outputs: number): Loss {
+  if (loss === undefined) return outputs === 1 ? new SigmoidBinaryCrossEntropy() : new SoftmaxCrossEntropy();
+  if (typeof loss === 'object' && loss !== null && typeof loss.compute === 'function') return loss;
+  if (loss === 'softmaxCrossEntropy') return new SoftmaxCrossEntropy();
+  if (loss === 'sigmoidBinaryCrossEntropy') return new SigmoidBinaryCrossEntropy();
+  throw new ValueError(`loss must be 'softmaxCrossEntropy' or 'sigmoidBinaryCrossEntropy', got ${describe(loss)}`);
+}

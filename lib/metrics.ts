@@ -1,0 +1,52 @@
+import { ShapeError, ValueError } from './errors.js';
+import type { LabelArray } from './data/batches.js';
+
+/** counts[true][predicted] over classes 0..classes-1. */
+export function confusionMatrix(truth: LabelArray, predicted: LabelArray, classes: number): number[][] {
+  if (truth.length !== predicted.length) throw new ShapeError(`confusionMatrix: ${truth.length} labels but ${predicted.length} predictions`);
+  const m = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
+  for (let i = 0; i < truth.length; i++) {
+    const t = truth[i];
+    const p = predicted[i];
+    if (t < 0 || t >= classes || p < 0 || p >= classes) throw new ValueError(`confusionMatrix: pair ${i} (${t}, ${p}) is outside ${classes} classes`);
+    m[t][p]++;
+  }
+  return m;
+}
+
+/** Each row divided by its total (rows with no samples stay 0). */
+export function normalizeRows(matrix: number[][]): number[][] {
+  return matrix.map((row) => {
+    const total = row.reduce((a, b) => a + b, 0);
+    return row.map((v) => (total > 0 ? v / total : 0));
+  });
+}
+
+export function accuracy(truth: LabelArray, predicted: LabelArray): number {
+  if (truth.length !== predicted.length) throw new ShapeError(`accuracy: ${truth.length} labels but ${predicted.length} predictions`);
+  if (truth.length === 0) return 0;
+  let right = 0;
+  for (let i = 0; i < truth.length; i++) if (truth[i] === predicted[i]) right++;
+  return right / truth.length;
+}
+
+export interface ClassAccuracy {
+  class: number;
+  name: string;
+  correct: number;
+  total: number;
+  accuracy: number;
+}
+
+/** Accuracy of each true class (recall), from a confusion matrix. */
+export function perClassAccuracy(matrix: number[][], names?: readonly string[]): ClassAccuracy[] {
+  return matrix.map((row, c) => {
+    const total = row.reduce((a, b) => a + b, 0);
+    return { class: c, name: names?.[c] ?? String(c), correct: row[c], total, accuracy: total > 0 ? row[c] / total : 0 };
+  });
+}
+
+/** The class with the lowest accuracy. */
+export function worstClass(perClass: ClassAccuracy[]): ClassAccuracy {
+  return perClass.filter((c) => c.total > 0).reduce((a, b) => (b.accuracy < a.accuracy ? b : a));
+}

@@ -1,0 +1,225 @@
+import { ShapeError, ValueError, describe, formatShape } from './errors.js';
+import { Buffers, type Layer, type Parameter, type SampleShape } from './layers/layer.js';
+import { type LayerSpec, layerFromSpec, layerSpec } from './layers/index.js';
+import { checkTensor } from './ops/check.js';
+import { Random } from './random.js';
+import { Tensor } from './tensor.js';
+import { type EvaluateOptions, type FitOptions, type History, type PredictOptions, evaluate, fit, predictBatches } from './train.js';
+import type { LabelArray } from './data/batches.js';
+import { type Loss, createLoss } from './losses.js';
+
+export interface SequentialOptions {
+  /** Per-sample input shape, e.g. [28, 28, 1]; without it the model builds at its first input. */
+  inputShape?: readonly number[];
+  /** Seeds the initial weights (and dropout). */
+  seed?: number;
+  name?: string;
+}
+
+/** The architecture as JSON: enough to rebuild the model (checkpoints keep it in their metadata). */
+export interface ModelConfig {
+  name: string;
+  inputShape: number[];
+  seed: number;
+  layers: LayerSpec[];
+}
+
+/**
+ * A stack of layers run in order. forward keeps what backward needs;
+ * backward fills every parameter's gradient. Outputs of internal layers
+ * live in reused buffers, so a training step of a fixed batch size
+ * allocates nothing.
+ */
+export class Sequential {
+  readonly layers: Layer[];
+  readonly name: string;
+  readonly seed: number;
+  inputShape: SampleShape = [];
+  /** Set by a callback to stop fit() after the current epoch. */
+  stopTraining = false;
+  private readonly buffers = new Buffers();
+
+  constructor(layers: Layer[], options: SequentialOptions = {}) {
+    if (!Array.isArray(layers) || layers.length === 0) throw new ValueError(`sequential: layers must be a non-empty array of layers, got ${describe(layers)}`);
+    const counts = new Map<string, number>();
+    const names = new Set<string>();
+    layers.forEach((layer, i) => {
+      if (!layer || typeof layer.forward !== 'function') throw new ValueError(`sequential: layers[${i}] is not a layer, got ${describe(layer)}`);
+      if (!layer.name) {
+        const n = (counts.get(layer.kind) ?? 0) + 1;
+        counts.set(layer.kind, n);
+        layer.name = `${layer.kind.toLowerCase()}_${n}`;
+      }
+      if (names.has(layer.name)) throw new ValueError(`sequential: two layers are named '${layer.name}'`);
+      names.add(layer.name);
+    });
+    this.layers = layers;
+    this.name = options.name ?? 'sequential';
+    this.seed = options.seed ?? 0;
+    if (options.inputShape) this.build(options.inputShape);
+  }
+
+  get built(): boolean {
+    return this.inputShape.length > 0;
+  }
+
+  /** Creates every layer's parameters for inputs of this per-sample shape. */
+  build(inputShape: readonly number[]): this {
+    if (!Array.isArray(inputShape) || inputShape.length === 0 || inputShape.some((d) => !Number.isInteger(d) || d < 1)) {
+      throw new ShapeError(`${this.name}: inputShape must be a non-empty list of positive integers, got ${describe(inputShape)}`);
+    }
+    const random = new Random(this.seed);
+    let shape: SampleShape = inputShape;
+    for (const layer of this.layers) shape = layer.build(shape, random);
+    this.inputShape = [...inputShape];
+    return this;
+  }
+
+  get outputShape(): SampleShape {
+    return this.layers[this.layers.length - 1].outputShape;
+  }
+
+  /** Output units per sample (classes, or 1 for a binary model). */
+  get outputUnits(): number {
+    return this.outputShape.reduce((a, b) => a * b, 1);
+  }
+
+  /** Checks x against the model's input shape (building the model at its first input). */
+  checkInput(x: unknown, op: string): Tensor {
+    const t = checkTensor(x, 'x', op);
+    if (!this.built) {
+      if (t.rank < 2) throw new ShapeError(`${op}: x must be [samples, ...sample shape], got x.shape = ${formatShape(t.shape)}`);
+      this.build(t.shape.slice(1));
+    }
+    const want = [t.shape[0], ...this.inputShape];
+    if (t.rank !== want.length || t.shape.some((d, i) => d !== want[i])) {
+      throw new ShapeError(`${op}: x.shape must be [samples, ${this.inputShape.join(', ')}] for model '${this.name}', got ${formatShape(t.shape)}`);
+    }
+    return t;
+  }
+
+  /** Runs the layers; the result is valid until the next forward (training code path). */
+  forwardInPlace(x: Tensor, training: boolean): Tensor {
+    let y = x;
+    for (const layer of this.layers) y = layer.forward(y, training);
+    return y;
+  }
+
+  /** The model's raw output (logits) for x, as a new tensor. */
+  forward(x: Tensor, options: { training?: boolean } = {}): Tensor {
+    return this.forwardInPlace(this.checkInput(x, 'forward'), options.training ?? false).clone();
+  }
+
+  /** Back-propagates dLoss/dOutput through every layer, filling the parameters' gradients. */
+  backward(dy: Tensor): void {
+    let d: Tensor | null = dy;
+    for (let i = this.layers.length - 1; i >= 0 && d; i--) d = this.layers[i].backward(d, i > 0);
+  }
+
+  parameters(): Parameter[] {
+    return this.layers.flatMap((l) => l.parameters());
+  }
+
+  countParams(): number {
+    return this.parameters().reduce((n, p) => n + p.value.size, 0);
+  }
+
+  /** A Keras-like table: layer, output shape, parameter count, totals. */
+  summary(): string {
+    if (!this.built) throw new ValueError(`${this.name}.summary(): the model is not built; pass inputShape or call build([h, w, c])`);
+    const rows = this.layers.map((l) => [`${l.name} (${l.kind})`, `(None, ${l.outputShape.join(', ')})`, l.countParams().toLocaleString('en-US')]);
+    const head = ['Layer (type)', 'Output Shape', 'Param #'];
+    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)) + 2);
+    const line = (cells: string[]) => cells.map((c, i) => (i === 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('').trimEnd();
+    const total = this.countParams();
+    const rule = (ch: string) => ch.repeat(widths.reduce((a, b) => a + b, 0));
+    return [
+      `Model: "${this.name}"  input (None, ${this.inputShape.join(', ')})`,
+      rule('_'),
+      line(head),
+      rule('='),
+      ...rows.map(line),
+      rule('='),
+      `Total params: ${total.toLocaleString('en-US')} (${(total * 4 / 1024).toFixed(2)} KB)`,
+      `Trainable params: ${total.toLocaleString('en-US')}`,
+      'Non-trainable params: 0',
+    ].join('\n');
+  }
+
+  /** Copies of every parameter by name (`conv2d_1.weight`, ...). */
+  stateDict(): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    for (const p of this.parameters()) out[p.name] = p.value.clone();
+    return out;
+  }
+
+  /** Copies values into the parameters; every name and shape must match. */
+  loadStateDict(state: Record<string, Tensor>, options: { strict?: boolean } = {}): void {
+    if (!state || typeof state !== 'object') throw new ValueError(`loadStateDict: state must be an object of tensors, got ${describe(state)}`);
+    const params = this.parameters();
+    for (const p of params) {
+      const t = state[p.name];
+      if (!t) throw new ShapeError(`loadStateDict: '${p.name}' is missing (have: ${Object.keys(state).join(', ') || 'nothing'})`);
+      checkTensor(t, p.name, 'loadStateDict');
+      if (t.shape.length !== p.value.shape.length || t.shape.some((d, i) => d !== p.value.shape[i])) {
+        throw new ShapeError(`loadStateDict: '${p.name}' has shape ${formatShape(t.shape)} but the model expects ${formatShape(p.value.shape)}`);
+      }
+    }
+    if (options.strict !== false) {
+      const known = new Set(params.map((p) => p.name));
+      const extra = Object.keys(state).filter((k) => !known.has(k));
+      if (extra.length) throw new ShapeError(`loadStateDict: unexpected keys ${extra.join(', ')}`);
+    }
+    for (const p of params) p.value.data.set(state[p.name].data);
+  }
+
+  config(): ModelConfig {
+    if (!this.built) throw new ValueError(`${this.name}.config(): the model is not built`);
+    return { name: this.name, inputShape: [...this.inputShape], seed: this.seed, layers: this.layers.map(layerSpec) };
+  }
+
+  /** The loss fit() uses by default: softmax cross-entropy, or sigmoid BCE for one output. */
+  defaultLoss(): Loss {
+    return createLoss(undefined, this.outputUnits);
+  }
+
+  fit(x: Tensor, y: LabelArray, options: FitOptions = {}): Promise<History> {
+    return fit(this, x, y, options);
+  }
+
+  evaluate(x: Tensor, y: LabelArray, options: EvaluateOptions = {}): { loss: number; accuracy: number } {
+    return evaluate(this, x, y, options);
+  }
+
+  /** Raw outputs (logits), batched. */
+  predictLogits(x: Tensor, options: PredictOptions = {}): Tensor {
+    const t = this.checkInput(x, 'predictLogits');
+    const units = this.outputUnits;
+    const out = new Float32Array(t.shape[0] * units);
+    predictBatches(this, t, options, (logits, start) => out.set(logits.data, start * units));
+    return new Tensor(out, [t.shape[0], ...this.outputShape]);
+  }
+
+  /** Probabilities: softmax over the classes, or sigmoid for one output. */
+  predict(x: Tensor, options: PredictOptions = {}): Tensor {
+    const logits = this.predictLogits(x, options);
+    return (options.loss ? createLoss(options.loss, this.outputUnits) : this.defaultLoss()).probabilities(logits.reshape([logits.shape[0], this.outputUnits])).reshape(logits.shape);
+  }
+
+  /** The most probable class of each sample (0/1 for a binary model). */
+  predictClasses(x: Tensor, options: PredictOptions = {}): Int32Array {
+    const logits = this.predictLogits(x, options);
+    return this.defaultLoss().classes(logits.reshape([logits.shape[0], this.outputUnits]));
+  }
+}
+
+/** sequential([layers...], {inputShape, seed, name}) */
+export function sequential(layers: Layer[], options: SequentialOptions = {}): Sequential {
+  return new Sequential(layers, options);
+}
+
+/** Rebuilds a model from its config() (weights are initialised from its seed; load a state dict after). */
+export function modelFromConfig(config: ModelConfig): Sequential {
+  if (!config || !Array.isArray(config.layers)) throw new ValueError(`modelFromConfig: config must have a layers array, got ${describe(config)}`);
+  return new Sequential(config.layers.map(layerFromSpec), { inputShape: config.inputShape, seed: config.seed, name: config.name });
+}

@@ -1,0 +1,165 @@
+import { getBackend } from './backend/select.js';
+import { ValueError, describe } from './errors.js';
+import type { Parameter } from './layers/layer.js';
+
+/** A learning-rate multiplier as a function of the iteration (optimizer steps so far). */
+export type Schedule = (iteration: number) => number;
+
+/** Multiplies the rate by factor every `every` iterations (the course's step decay). */
+export function stepDecay(options: { every: number; factor: number }): Schedule {
+  const { every, factor } = options ?? ({} as never);
+  if (!Number.isInteger(every) || every < 1) throw new ValueError(`stepDecay: every must be a positive integer, got ${describe(every)}`);
+  if (typeof factor !== 'number' || !(factor > 0)) throw new ValueError(`stepDecay: factor must be a positive number, got ${describe(factor)}`);
+  const schedule: Schedule = (iteration) => Math.pow(factor, Math.floor(iteration / every));
+  Object.defineProperty(schedule, 'spec', { value: { kind: 'stepDecay', every, factor } });
+  return schedule;
+}
+
+function positive(value: unknown, name: string, op: string, allowZero = false): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new ValueError(`${op}: ${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** Updates parameters from their gradients; holds per-parameter state by parameter name. */
+export abstract class Optimizer {
+  abstract readonly kind: string;
+  readonly learningRate: number;
+  readonly schedule: Schedule | null;
+  iterations = 0;
+  protected readonly slots = new Map<string, Float32Array[]>();
+
+  constructor(learningRate: number, schedule: Schedule | undefined, op: string) {
+    this.learningRate = positive(learningRate, 'learningRate', op);
+    this.schedule = schedule ?? null;
+  }
+
+  /** The rate this step uses. */
+  currentLearningRate(): number {
+    return this.learningRate * (this.schedule ? this.schedule(this.iterations) : 1);
+  }
+
+  step(params: readonly Parameter[]): void {
+    const lr = this.currentLearningRate();
+    this.iterations++;
+    for (const p of params) this.update(p, lr);
+  }
+
+  protected slot(p: Parameter, count: number): Float32Array[] {
+    let s = this.slots.get(p.name);
+    if (!s) {
+      s = Array.from({ length: count }, () => new Float32Array(p.value.size));
+      this.slots.set(p.name, s);
+    }
+    return s;
+  }
+
+  protected abstract update(p: Parameter, lr: number): void;
+
+  /** State for checkpoints: the iteration count and every slot array by `${param}/${index}`. */
+  state(): { iterations: number; slots: Record<string, Float32Array> } {
+    const slots: Record<string, Float32Array> = {};
+    for (const [name, arrays] of this.slots) arrays.forEach((a, i) => (slots[`${name}/${i}`] = a));
+    return { iterations: this.iterations, slots };
+  }
+
+  loadState(state: { iterations: number; slots: Record<string, Float32Array> }): void {
+    this.iterations = state.iterations;
+    this.slots.clear();
+    const grouped = new Map<string, Float32Array[]>();
+    for (const [key, array] of Object.entries(state.slots)) {
+      const cut = key.lastIndexOf('/');
+      const name = key.slice(0, cut);
+      const index = Number(key.slice(cut + 1));
+      if (!grouped.has(name)) grouped.set(name, []);
+      grouped.get(name)![index] = array.slice();
+    }
+    for (const [name, arrays] of grouped) this.slots.set(name, arrays);
+  }
+
+  abstract config(): Record<string, unknown>;
+}
+
+export interface SGDOptions {
+  learningRate?: number;
+  momentum?: number;
+  weightDecay?: number;
+  schedule?: Schedule;
+}
+
+/** Stochastic gradient descent, with optional momentum (PyTorch's form: v = μv + g; p -= lr·v). */
+export class SGD extends Optimizer {
+  readonly kind = 'sgd';
+  readonly momentum: number;
+  readonly weightDecay: number;
+
+  constructor(options: SGDOptions = {}) {
+    super(options.learningRate ?? 0.01, options.schedule, 'SGD');
+    this.momentum = positive(options.momentum ?? 0, 'momentum', 'SGD', true);
+    this.weightDecay = positive(options.weightDecay ?? 0, 'weightDecay', 'SGD', true);
+    if (this.momentum >= 1) throw new ValueError(`SGD: momentum must be below 1, got ${this.momentum}`);
+  }
+
+  protected update(p: Parameter, lr: number): void {
+    const velocity = this.momentum > 0 ? this.slot(p, 1)[0] : null;
+    getBackend().sgdStep(p.value.data, p.grad.data, velocity, lr, this.momentum, this.weightDecay);
+  }
+
+  config() {
+    return { kind: this.kind, learningRate: this.learningRate, momentum: this.momentum, weightDecay: this.weightDecay };
+  }
+}
+
+export interface AdamOptions {
+  learningRate?: number;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  weightDecay?: number;
+  schedule?: Schedule;
+}
+
+/** Adam (Kingma & Ba 2015) with bias correction. */
+export class Adam extends Optimizer {
+  readonly kind = 'adam';
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  readonly weightDecay: number;
+
+  constructor(options: AdamOptions = {}) {
+    super(options.learningRate ?? 0.001, options.schedule, 'Adam');
+    this.beta1 = positive(options.beta1 ?? 0.9, 'beta1', 'Adam', true);
+    this.beta2 = positive(options.beta2 ?? 0.999, 'beta2', 'Adam', true);
+    this.epsilon = positive(options.epsilon ?? 1e-8, 'epsilon', 'Adam');
+    this.weightDecay = positive(options.weightDecay ?? 0, 'weightDecay', 'Adam', true);
+    if (this.beta1 >= 1 || this.beta2 >= 1) throw new ValueError(`Adam: beta1 and beta2 must be below 1, got ${this.beta1}, ${this.beta2}`);
+  }
+
+  protected update(p: Parameter, lr: number): void {
+    const [m, v] = this.slot(p, 2);
+    getBackend().adamStep(p.value.data, p.grad.data, m, v, lr, this.beta1, this.beta2, this.epsilon, this.iterations, this.weightDecay);
+  }
+
+  config() {
+    return { kind: this.kind, learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, weightDecay: this.weightDecay };
+  }
+}
+
+export type OptimizerName = 'sgd' | 'momentum' | 'adam';
+
+/** 'sgd' | 'momentum' (0.9) | 'adam', with an optional learning rate. */
+export function createOptimizer(name: OptimizerName | Optimizer | undefined, learningRate?: number): Optimizer {
+  if (name instanceof Optimizer) return name;
+  switch (name ?? 'adam') {
+    case 'adam':
+      return new Adam({ learningRate });
+    case 'sgd':
+      return new SGD({ learningRate });
+    case 'momentum':
+      return new SGD({ learningRate, momentum: 0.9 });
+    default:
+      throw new ValueError(`optimizer must be 'sgd', 'momentum', 'adam' or an Optimizer, got ${describe(name)}`);
+  }
+}

@@ -1,0 +1,305 @@
+import { ConvkitError, ShapeError, ValueError, describe, formatShape } from './errors.js';
+import { BatchGatherer, type LabelArray, checkBatchSize } from './data/batches.js';
+import { split } from './data/transforms.js';
+import { type Loss, type LossName, createLoss } from './losses.js';
+import type { Sequential } from './model.js';
+import { type Optimizer, type OptimizerName, createOptimizer } from './optimizers.js';
+import { Progress, type Verbosity } from './progress.js';
+import { Random } from './random.js';
+import { Tensor } from './tensor.js';
+
+/** Training hit a non-finite loss. */
+export class NonFiniteError extends ConvkitError {}
+
+export interface EpochLogs {
+  epoch: number;
+  loss: number;
+  accuracy: number;
+  valLoss?: number;
+  valAccuracy?: number;
+  learningRate: number;
+  seconds: number;
+  imagesPerSecond: number;
+}
+
+export interface BatchLogs {
+  epoch: number;
+  batch: number;
+  loss: number;
+  accuracy: number;
+}
+
+/** Hooks called during fit; any may be async. Returning 'stop' from onEpochEnd ends training. */
+export interface Callbacks {
+  onTrainBegin?(): unknown;
+  onEpochBegin?(epoch: number): unknown;
+  onBatchEnd?(logs: BatchLogs): unknown;
+  onEpochEnd?(logs: EpochLogs): unknown;
+  onTrainEnd?(history: History): unknown;
+}
+
+export interface EarlyStopping {
+  /** Epochs without improvement before stopping. */
+  patience: number;
+  monitor?: 'valLoss' | 'valAccuracy' | 'loss' | 'accuracy';
+  minDelta?: number;
+  /** Put back the weights of the best epoch at the end (default true). */
+  restoreBestWeights?: boolean;
+}
+
+export interface FitOptions {
+  epochs?: number;
+  batchSize?: number;
+  optimizer?: Optimizer | OptimizerName;
+  learningRate?: number;
+  loss?: Loss | LossName;
+  /** Held-out data, or the fraction of (x, y) to hold out (seeded). */
+  validation?: { x: Tensor; y: LabelArray } | number;
+  callbacks?: Callbacks | Callbacks[];
+  seed?: number;
+  shuffle?: boolean;
+  earlyStopping?: EarlyStopping;
+  /** 0 silent, 1 progress bar on a terminal (lines otherwise), 2 one line per epoch. */
+  verbose?: Verbosity;
+  /** Stop with NonFiniteError naming the epoch and batch when the loss is NaN or infinite (default true). */
+  checkFinite?: boolean;
+  /** Aborting stops training after the current batch. */
+  signal?: AbortSignal;
+  /** Epoch to start from (resuming); epochs counts the total. */
+  initialEpoch?: number;
+}
+
+export interface History {
+  epochs: EpochLogs[];
+  loss: number[];
+  accuracy: number[];
+  valLoss: number[];
+  valAccuracy: number[];
+  /** Training loss of every iteration, for curves. */
+  iterationLoss: number[];
+  stoppedEarly: boolean;
+  interrupted: boolean;
+}
+
+export interface EvaluateOptions {
+  batchSize?: number;
+  loss?: Loss | LossName;
+}
+
+export interface PredictOptions {
+  batchSize?: number;
+  loss?: Loss | LossName;
+}
+
+function positiveInt(v: unknown, name: string, op: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ValueError(`${op}: ${name} must be a positive integer, got ${describe(v)}`);
+  return v;
+}
+
+/** Number of classes a label may take for this model. */
+function classCount(model: Sequential): number {
+  return model.outputUnits === 1 ? 2 : model.outputUnits;
+}
+
+/** Checks labels: one per sample, integers in [0, classes). */
+export function checkLabels(y: unknown, count: number, classes: number, op: string, name = 'y'): LabelArray {
+  if (!(y instanceof Int32Array || y instanceof Uint8Array || Array.isArray(y))) {
+    throw new ValueError(`${op}: ${name} must be integer class labels (Int32Array, Uint8Array or number[]), got ${describe(y)}`);
+  }
+  if (y.length !== count) throw new ShapeError(`${op}: ${name} has ${y.length} labels but x has ${count} samples`);
+  for (let i = 0; i < y.length; i++) {
+    const v = y[i];
+    if (typeof v !== 'number' || !Number.isInteger(v)) throw new ValueError(`${op}: ${name}[${i}] must be an integer class label, got ${describe(v)}`);
+    if (v < 0 || v >= classes) throw new ValueError(`${op}: ${name}[${i}] = ${v} is outside the model's ${classes} classes [0, ${classes - 1}]`);
+  }
+  return y as LabelArray;
+}
+
+/** Refuses NaN or infinite inputs, naming the first bad element. */
+export function checkFiniteInput(x: Tensor, op: string, name = 'x'): void {
+  const d = x.data;
+  for (let i = 0; i < d.length; i++) {
+    if (!Number.isFinite(d[i])) {
+      const row = x.shape.slice(1).reduce((a, b) => a * b, 1);
+      throw new ValueError(`${op}: ${name} holds ${d[i]} at sample ${Math.floor(i / row)} (flat index ${i}); clean or impute the data first`);
+    }
+  }
+}
+
+function accuracyOf(loss: Loss, logits: Tensor, labels: Int32Array): number {
+  const predicted = loss.classes(logits);
+  let right = 0;
+  for (let i = 0; i < labels.length; i++) if (predicted[i] === labels[i]) right++;
+  return right;
+}
+
+/** Calls onBatch(logits, start) for each batch of x in order (no shuffling, no training). */
+export function predictBatches(model: Sequential, x: Tensor, options: PredictOptions, onBatch: (logits: Tensor, start: number) => void): void {
+  const batchSize = checkBatchSize(options.batchSize ?? 256, 'predict');
+  const count = x.shape[0];
+  const gatherer = new BatchGatherer(x, null, batchSize);
+  const indices = new Int32Array(Math.min(batchSize, count));
+  for (let start = 0; start < count; start += batchSize) {
+    const n = Math.min(batchSize, count - start);
+    const idx = indices.subarray(0, n);
+    for (let i = 0; i < n; i++) idx[i] = start + i;
+    const batch = gatherer.gather(idx);
+    const out = model.forwardInPlace(batch.x, false);
+    onBatch(out.reshape([n, model.outputUnits]), start);
+  }
+}
+
+/** Mean loss and accuracy over (x, y), in batches. */
+export function evaluate(model: Sequential, x: Tensor, y: LabelArray, options: EvaluateOptions = {}): { loss: number; accuracy: number } {
+  const t = model.checkInput(x, 'evaluate');
+  const labels = checkLabels(y, t.shape[0], classCount(model), 'evaluate');
+  if (t.shape[0] === 0) throw new ShapeError('evaluate: x has no samples');
+  const loss = createLoss(options.loss, model.outputUnits);
+  let total = 0;
+  let right = 0;
+  const batchLabels = new Int32Array(Math.min(options.batchSize ?? 256, t.shape[0]));
+  predictBatches(model, t, options, (logits, start) => {
+    const n = logits.shape[0];
+    const l = batchLabels.subarray(0, n);
+    for (let i = 0; i < n; i++) l[i] = labels[start + i];
+    total += loss.compute(logits, l).loss * n;
+    right += accuracyOf(loss, logits, l);
+  });
+  return { loss: total / t.shape[0], accuracy: right / t.shape[0] };
+}
+
+function resolveValidation(model: Sequential, x: Tensor, y: LabelArray, validation: FitOptions['validation'], seed: number) {
+  if (validation === undefined) return { x, y, val: null };
+  if (typeof validation === 'number') {
+    if (!(validation > 0 && validation < 1)) throw new ValueError(`fit: validation as a fraction must lie in (0, 1), got ${validation}`);
+    const [train, val] = split(x, y, [1 - validation, validation], { seed: seed ^ 0x5eed });
+    if (val.y.length === 0 || train.y.length === 0) throw new ValueError(`fit: a validation fraction of ${validation} leaves an empty part of ${x.shape[0]} samples`);
+    return { x: train.x, y: train.y as LabelArray, val };
+  }
+  if (!validation || typeof validation !== 'object') throw new ValueError(`fit: validation must be {x, y} or a fraction, got ${describe(validation)}`);
+  const vx = model.checkInput(validation.x, 'fit (validation)');
+  checkFiniteInput(vx, 'fit', 'validation.x');
+  const vy = checkLabels(validation.y, vx.shape[0], classCount(model), 'fit', 'validation.y');
+  return { x, y, val: { x: vx, y: vy } };
+}
+
+/**
+ * Trains the model on (x, y). Everything is checked before the first batch:
+ * shapes, label count and range, NaN in the data, the options. Yields to the
+ * event loop between batches so a server or a progress display stays live.
+ */
+export async function fit(model: Sequential, xIn: Tensor, yIn: LabelArray, options: FitOptions = {}): Promise<History> {
+  const op = 'fit';
+  const x0 = model.checkInput(xIn, op);
+  if (x0.shape[0] === 0) throw new ShapeError(`${op}: x has no samples (x.shape = ${formatShape(x0.shape)})`);
+  const y0 = checkLabels(yIn, x0.shape[0], classCount(model), op);
+  checkFiniteInput(x0, op);
+  const epochs = positiveInt(options.epochs ?? 1, 'epochs', op);
+  const batchSize = checkBatchSize(options.batchSize ?? 32, op);
+  const seed = options.seed ?? 0;
+  const loss = createLoss(options.loss, model.outputUnits);
+  const optimizer = createOptimizer(options.optimizer, options.learningRate);
+  const callbacks = options.callbacks === undefined ? [] : Array.isArray(options.callbacks) ? options.callbacks : [options.callbacks];
+  const verbose = options.verbose ?? 1;
+  const checkFinite = options.checkFinite ?? true;
+  const early = options.earlyStopping;
+  if (early) positiveInt(early.patience, 'earlyStopping.patience', op);
+  const { x, y, val } = resolveValidation(model, x0, y0, options.validation, seed);
+  const monitor = early?.monitor ?? (val ? 'valLoss' : 'loss');
+  if (early && monitor.startsWith('val') && !val) throw new ValueError(`${op}: earlyStopping monitors ${monitor} but no validation data was given`);
+
+  const history: History = { epochs: [], loss: [], accuracy: [], valLoss: [], valAccuracy: [], iterationLoss: [], stoppedEarly: false, interrupted: false };
+  const progress = new Progress(verbose);
+  const params = model.parameters();
+  const count = x.shape[0];
+  const batches = Math.ceil(count / batchSize);
+  const gatherer = new BatchGatherer(x, y, batchSize);
+  const random = new Random(seed);
+  const order = new Int32Array(count);
+  let best = { value: Infinity, epoch: -1, state: null as Record<string, Tensor> | null };
+  let waited = 0;
+  model.stopTraining = false;
+
+  for (const cb of callbacks) await cb.onTrainBegin?.();
+  try {
+    for (let epoch = (options.initialEpoch ?? 0) + 1; epoch <= epochs; epoch++) {
+      for (const cb of callbacks) await cb.onEpochBegin?.(epoch);
+      for (let i = 0; i < count; i++) order[i] = i;
+      if (options.shuffle !== false) random.shuffle(order);
+      progress.epochStart(epoch, epochs, batches);
+      const started = performance.now();
+      let lossSum = 0;
+      let right = 0;
+      let seen = 0;
+      for (let b = 0; b < batches; b++) {
+        const batch = gatherer.gather(order.subarray(b * batchSize, Math.min((b + 1) * batchSize, count)));
+        const n = batch.y.length;
+        const logits = model.forwardInPlace(batch.x, true).reshape([n, model.outputUnits]);
+        const { loss: value, dLogits } = loss.compute(logits, batch.y);
+        if (checkFinite && !Number.isFinite(value)) {
+          throw new NonFiniteError(`fit: the loss became ${value} at epoch ${epoch}, batch ${b + 1} of ${batches}; lower the learning rate (now ${optimizer.currentLearningRate()}) or check the data`);
+        }
+        right += accuracyOf(loss, logits, batch.y);
+        model.backward(dLogits.reshape([n, ...model.outputShape]));
+        optimizer.step(params);
+        lossSum += value * n;
+        seen += n;
+        history.iterationLoss.push(value);
+        const elapsed = (performance.now() - started) / 1000;
+        progress.batch(b + 1, lossSum / seen, right / seen, seen / Math.max(elapsed, 1e-9));
+        for (const cb of callbacks) await cb.onBatchEnd?.({ epoch, batch: b + 1, loss: value, accuracy: right / seen });
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (options.signal?.aborted) {
+          history.interrupted = true;
+          break;
+        }
+      }
+      const seconds = (performance.now() - started) / 1000;
+      const logs: EpochLogs = {
+        epoch,
+        loss: lossSum / Math.max(seen, 1),
+        accuracy: right / Math.max(seen, 1),
+        learningRate: optimizer.currentLearningRate(),
+        seconds,
+        imagesPerSecond: seen / Math.max(seconds, 1e-9),
+      };
+      if (history.interrupted) {
+        progress.stop();
+        break;
+      }
+      if (val) {
+        const v = evaluate(model, val.x, val.y, { loss });
+        logs.valLoss = v.loss;
+        logs.valAccuracy = v.accuracy;
+      }
+      history.epochs.push(logs);
+      history.loss.push(logs.loss);
+      history.accuracy.push(logs.accuracy);
+      if (logs.valLoss !== undefined) {
+        history.valLoss.push(logs.valLoss);
+        history.valAccuracy.push(logs.valAccuracy!);
+      }
+      progress.epochEnd({ ...logs, epochs });
+      let stop = false;
+      for (const cb of callbacks) if ((await cb.onEpochEnd?.(logs)) === 'stop') stop = true;
+      if (early) {
+        const raw = logs[monitor]!;
+        const value = monitor.endsWith('ccuracy') ? -raw : raw;
+        if (value < best.value - (early.minDelta ?? 0)) {
+          best = { value, epoch, state: early.restoreBestWeights === false ? null : model.stateDict() };
+          waited = 0;
+        } else if (++waited >= early.patience) {
+          history.stoppedEarly = true;
+          if (best.state) model.loadStateDict(best.state);
+          if (verbose > 0) process.stderr.write(`early stopping: ${monitor} has not improved for ${early.patience} epoch(s); best was epoch ${best.epoch}\n`);
+          stop = true;
+        }
+      }
+      if (stop || model.stopTraining) break;
+    }
+  } finally {
+    progress.stop();
+  }
+  for (const cb of callbacks) await cb.onTrainEnd?.(history);
+  return history;
+}

@@ -1,0 +1,118 @@
+import { ValueError, describe } from './errors.js';
+import { AvgPool2D, Conv2D, Dense, Flatten, GlobalAvgPool2D, MaxPool2D, ReLU } from './layers/index.js';
+import { type Sequential, sequential } from './model.js';
+
+export interface ZooEntry {
+  description: string;
+  inputShape: [number, number, number];
+  classes: number;
+  build(seed: number): Sequential;
+}
+
+const conv = (filters: number, kernelSize: number, padding: number) => new Conv2D({ filters, kernelSize, padding });
+
+/**
+ * Named architectures. Models end in logits; the loss (softmax cross-entropy,
+ * or sigmoid BCE for one output) applies the final nonlinearity.
+ */
+export const ZOO: Record<string, ZooEntry> = {
+  'mlp-30': {
+    description: 'one hidden layer of 30 ReLU units on 14×14 MNIST (the courses\' MLP)',
+    inputShape: [14, 14, 1],
+    classes: 10,
+    build: (seed) => sequential([new Flatten(), new Dense({ units: 30 }), new ReLU(), new Dense({ units: 10, kernelInitializer: 'glorot' })], { inputShape: [14, 14, 1], seed, name: 'mlp-30' }),
+  },
+  'cnn-14': {
+    description: 'conv 3×3 (3 filters, same) → ReLU → max-pool 2 → flatten 147 → dense 10, on 14×14 MNIST',
+    inputShape: [14, 14, 1],
+    classes: 10,
+    build: (seed) => sequential([conv(3, 3, 1), new ReLU(), new MaxPool2D({ poolSize: 2 }), new Flatten(), new Dense({ units: 10, kernelInitializer: 'glorot' })], { inputShape: [14, 14, 1], seed, name: 'cnn-14' }),
+  },
+  'mnist-2layer': {
+    description: 'conv 5×5 16 (pad 2) → ReLU → pool → conv 5×5 32 (pad 2) → ReLU → pool → dense 1568→10',
+    inputShape: [28, 28, 1],
+    classes: 10,
+    build: (seed) =>
+      sequential(
+        [conv(16, 5, 2), new ReLU(), new MaxPool2D(), conv(32, 5, 2), new ReLU(), new MaxPool2D(), new Flatten(), new Dense({ units: 10, kernelInitializer: 'glorot' })],
+        { inputShape: [28, 28, 1], seed, name: 'mnist-2layer' },
+      ),
+  },
+  'mnist-3layer': {
+    description: 'conv 3×3 16/32/64 (pad 1), each → ReLU → max-pool 2 → dense 576→10',
+    inputShape: [28, 28, 1],
+    classes: 10,
+    build: (seed) =>
+      sequential(
+        [
+          conv(16, 3, 1), new ReLU(), new MaxPool2D(),
+          conv(32, 3, 1), new ReLU(), new MaxPool2D(),
+          conv(64, 3, 1), new ReLU(), new MaxPool2D(),
+          new Flatten(), new Dense({ units: 10, kernelInitializer: 'glorot' }),
+        ],
+        { inputShape: [28, 28, 1], seed, name: 'mnist-3layer' },
+      ),
+  },
+  'mnist-gap': {
+    description: 'conv 3×3 16/32 → pools → conv 3×3 64 → global average pool → dense 10 (class activation maps)',
+    inputShape: [28, 28, 1],
+    classes: 10,
+    build: (seed) =>
+      sequential(
+        [
+          conv(16, 3, 1), new ReLU(), new MaxPool2D(),
+          conv(32, 3, 1), new ReLU(), new MaxPool2D(),
+          conv(64, 3, 1), new ReLU(), new GlobalAvgPool2D(),
+          new Dense({ units: 10, kernelInitializer: 'glorot' }),
+        ],
+        { inputShape: [28, 28, 1], seed, name: 'mnist-gap' },
+      ),
+  },
+  lenet5: {
+    description: 'LeNet-5: conv 5×5 6 (pad 2) → ReLU → avg-pool → conv 5×5 16 → ReLU → avg-pool → dense 120 → 84 → 10',
+    inputShape: [28, 28, 1],
+    classes: 10,
+    build: (seed) =>
+      sequential(
+        [
+          conv(6, 5, 2), new ReLU(), new AvgPool2D(),
+          conv(16, 5, 0), new ReLU(), new AvgPool2D(),
+          new Flatten(), new Dense({ units: 120 }), new ReLU(), new Dense({ units: 84 }), new ReLU(), new Dense({ units: 10, kernelInitializer: 'glorot' }),
+        ],
+        { inputShape: [28, 28, 1], seed, name: 'lenet5' },
+      ),
+  },
+  'signs-cnn': {
+    description: 'the SIGNS hand-sign model: conv 4×4 8 (same) → ReLU → max-pool 8 → conv 2×2 16 (same) → ReLU → max-pool 4 → dense 6',
+    inputShape: [64, 64, 3],
+    classes: 6,
+    build: (seed) =>
+      sequential(
+        [
+          new Conv2D({ filters: 8, kernelSize: 4, padding: 'same' }), new ReLU(), new MaxPool2D({ poolSize: 8 }),
+          new Conv2D({ filters: 16, kernelSize: 2, padding: 'same' }), new ReLU(), new MaxPool2D({ poolSize: 4 }),
+          new Flatten(), new Dense({ units: 6, kernelInitializer: 'glorot' }),
+        ],
+        { inputShape: [64, 64, 3], seed, name: 'signs-cnn' },
+      ),
+  },
+  'xray-binary': {
+    description: 'chest X-ray binary classifier on 32×32×1: conv 3×3 16/32 (pad 1) with pools → dense 2048→1 (sigmoid)',
+    inputShape: [32, 32, 1],
+    classes: 2,
+    build: (seed) =>
+      sequential(
+        [conv(16, 3, 1), new ReLU(), new MaxPool2D(), conv(32, 3, 1), new ReLU(), new MaxPool2D(), new Flatten(), new Dense({ units: 1, kernelInitializer: 'glorot' })],
+        { inputShape: [32, 32, 1], seed, name: 'xray-binary' },
+      ),
+  },
+};
+
+export const ZOO_NAMES = Object.keys(ZOO);
+
+/** A zoo model by name, its weights initialised from the seed. */
+export function zooModel(name: string, options: { seed?: number } = {}): Sequential {
+  const entry = ZOO[name];
+  if (!entry) throw new ValueError(`unknown model ${describe(name)}; the zoo has: ${ZOO_NAMES.join(', ')}`);
+  return entry.build(options.seed ?? 0);
+}
