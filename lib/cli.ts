@@ -15,7 +15,7 @@ import { ConvkitError } from './errors.js';
 import { loadModel, saveModel } from './io/checkpoint.js';
 import { confusionMatrix, perClassAccuracy, worstClass } from './metrics.js';
 import type { Sequential } from './model.js';
-import { createOptimizer, type OptimizerName } from './optimizers.js';
+import { Adam, type OptimizerName, SGD, stepDecay } from './optimizers.js';
 import { Tensor } from './tensor.js';
 import { ZOO, ZOO_NAMES, zooModel } from './zoo.js';
 
@@ -27,6 +27,7 @@ const DEFAULTS = {
   epochs: 5,
   batchSize: 32,
   optimizer: 'adam',
+  lrDecay: 0.5,
   seed: 0,
 } as const;
 
@@ -48,7 +49,8 @@ train options:
   --epochs N          passes over the training set (default ${DEFAULTS.epochs})
   --batch-size N      images per step (default ${DEFAULTS.batchSize})
   --optimizer NAME    adam | sgd | momentum (default ${DEFAULTS.optimizer})
-  --lr RATE           learning rate (default 0.001 for adam, 0.01 for sgd and momentum)
+  --lr RATE           learning rate (default 0.002 for adam, 0.01 for sgd and momentum)
+  --lr-decay F        multiply the rate by F after every epoch, the course's step decay (default ${DEFAULTS.lrDecay}; 1 keeps it constant)
   --validation F      hold out this fraction of the training set for validation (default 0: none)
   --limit N           train on the first N training images only
   --seed N            seed for weights and shuffling (default ${DEFAULTS.seed})
@@ -71,6 +73,7 @@ const OPTIONS = {
   'batch-size': { type: 'string' },
   optimizer: { type: 'string' },
   lr: { type: 'string' },
+  'lr-decay': { type: 'string' },
   validation: { type: 'string' },
   limit: { type: 'string' },
   seed: { type: 'string' },
@@ -140,6 +143,12 @@ function reportAccuracy(model: Sequential, x: Tensor, y: Uint8Array, classes: st
   return { accuracy, loss, perClass, matrix };
 }
 
+function makeOptimizer(name: OptimizerName, learningRate: number, decay: number, batchesPerEpoch: number) {
+  const schedule = decay === 1 ? undefined : stepDecay({ every: batchesPerEpoch, factor: decay });
+  if (name === 'adam') return new Adam({ learningRate, schedule });
+  return new SGD({ learningRate, momentum: name === 'momentum' ? 0.9 : 0, schedule });
+}
+
 async function train(flags: Flags): Promise<void> {
   const say = flags.quiet ? () => {} : (m: string) => process.stderr.write(`${m}\n`);
   const modelName = flags.model ?? DEFAULTS.model;
@@ -151,7 +160,8 @@ async function train(flags: Flags): Promise<void> {
   const seed = int(flags, 'seed', DEFAULTS.seed, 0);
   const optimizerName = (flags.optimizer ?? DEFAULTS.optimizer) as OptimizerName;
   if (!['adam', 'sgd', 'momentum'].includes(optimizerName)) throw new UsageError(`--optimizer must be adam, sgd or momentum, got '${optimizerName}'`);
-  const lr = num(flags, 'lr');
+  const lr = num(flags, 'lr') ?? (optimizerName === 'adam' ? 0.002 : 0.01);
+  const lrDecay = num(flags, 'lr-decay') ?? DEFAULTS.lrDecay;
   const validation = flags.validation === undefined ? undefined : Number(flags.validation);
   if (validation !== undefined && !(validation > 0 && validation < 1)) throw new UsageError(`--validation must be a fraction in (0, 1), got '${flags.validation}'`);
   const limit = flags.limit === undefined ? undefined : int(flags, 'limit', 1);
@@ -168,9 +178,9 @@ async function train(flags: Flags): Promise<void> {
   const trainX = fitToModel(train.x, model, say);
   const testX = fitToModel(ds.test.x, model, say);
   const i = info();
-  say(`training ${modelName} (${model.countParams().toLocaleString('en-US')} parameters) on ${train.y.length.toLocaleString('en-US')} images: ${epochs} epoch(s), batch ${batchSize}, ${optimizerName}${lr ? ` lr ${lr}` : ''}, backend ${i.backend}${i.backend === 'native' ? ` (${i.isa}, ${i.threads} threads)` : ''}`);
+  say(`training ${modelName} (${model.countParams().toLocaleString('en-US')} parameters) on ${train.y.length.toLocaleString('en-US')} images: ${epochs} epoch(s), batch ${batchSize}, ${optimizerName} lr ${lr}${lrDecay !== 1 ? ` ×${lrDecay} per epoch` : ''}, backend ${i.backend}${i.backend === 'native' ? ` (${i.isa}, ${i.threads} threads)` : ''}`);
   const history = await model.fit(trainX, train.y, {
-    epochs, batchSize, seed, optimizer: createOptimizer(optimizerName, lr), validation, verbose: flags.quiet ? 0 : 1,
+    epochs, batchSize, seed, optimizer: makeOptimizer(optimizerName, lr, lrDecay, Math.ceil(train.y.length * (1 - (validation ?? 0)) / batchSize)), validation, verbose: flags.quiet ? 0 : 1,
   });
   const result = reportAccuracy(model, testX, ds.test.y, ds.classes, say, batchSize);
   const seconds = (performance.now() - started) / 1000;
@@ -181,7 +191,7 @@ async function train(flags: Flags): Promise<void> {
     writeFileSync(join(flags.out, 'history.json'), JSON.stringify(history, null, 2) + '\n');
     writeFileSync(
       join(flags.out, 'run.json'),
-      JSON.stringify({ model: modelName, dataset: datasetName, source: ds.source, epochs, batchSize, optimizer: optimizerName, learningRate: lr ?? null, seed, validation: validation ?? null, limit: limit ?? null, backend: info(), testAccuracy: result.accuracy, testLoss: result.loss, perClass: result.perClass, confusionMatrix: result.matrix, seconds }, null, 2) + '\n',
+      JSON.stringify({ model: modelName, dataset: datasetName, source: ds.source, epochs, batchSize, optimizer: optimizerName, learningRate: lr, lrDecay, seed, validation: validation ?? null, limit: limit ?? null, backend: info(), testAccuracy: result.accuracy, testLoss: result.loss, perClass: result.perClass, confusionMatrix: result.matrix, seconds }, null, 2) + '\n',
     );
     say(`saved ${file}, history.json and run.json in ${flags.out}`);
   }

@@ -50,7 +50,7 @@ export function parseNpy(bytes: Uint8Array, source = '.npy data', maxElements = 
   const offset = start + headerLen;
   const need = count * SIZES[dtype];
   if (bytes.length - offset < need) throw new FormatError(`${source}: shape (${shape.join(', ')}) of ${descr} needs ${need} bytes but the file holds ${bytes.length - offset}`);
-  const raw = bytes.slice(offset, offset + need); // a copy, aligned for the typed array
+  const raw = new Uint8Array(bytes.subarray(offset, offset + need)); // a copy (Buffer.slice would share), aligned for the typed array
   const buffer = raw.buffer;
   const data: NpyData = {
     f4: () => new Float32Array(buffer), f8: () => new Float64Array(buffer), u1: () => new Uint8Array(buffer), b1: () => new Uint8Array(buffer),

@@ -78,7 +78,7 @@ export function parseSafetensors(bytes: Uint8Array, source = 'safetensors data')
     if (count > 2 ** 31 - 1) throw new LimitError(`${source}: tensor '${name}' claims ${count} elements`);
     if (end < begin || end > dataLength) throw new FormatError(`${source}: tensor '${name}' spans bytes ${begin}..${end} but the file holds ${dataLength} bytes of data`);
     if (end - begin !== count * 4) throw new FormatError(`${source}: tensor '${name}' of shape [${(e.shape as number[]).join(', ')}] needs ${count * 4} bytes, its offsets give ${end - begin}`);
-    const copy = bytes.slice(dataStart + begin, dataStart + end);
+    const copy = new Uint8Array(bytes.subarray(dataStart + begin, dataStart + end)); // a copy: Buffer.slice would share memory
     tensors[name] = { shape: e.shape as number[], data: new Float32Array(copy.buffer) };
   }
   return { tensors, metadata };

@@ -1,0 +1,88 @@
+// The convkit command as a user runs it (compiled, in dist/): exit codes 0 / 2 / 1,
+// one clear line on failure, the main job on a small subset, evaluate and predict.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { data } from '../lib/index.js';
+
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+
+function convkit(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A tiny MNIST-format folder: 64 training and 32 test images. */
+function fixture(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mnist-'));
+  const img = (n: number) => data.encodeIdx([n, 28, 28], new Uint8Array(n * 784).map((_, i) => ((i * 7919) % 251)));
+  const lab = (n: number) => data.encodeIdx([n], Uint8Array.from({ length: n }, (_, i) => i % 10));
+  writeFileSync(join(dir, 'train-images-idx3-ubyte'), img(64));
+  writeFileSync(join(dir, 'train-labels-idx1-ubyte'), lab(64));
+  writeFileSync(join(dir, 't10k-images-idx3-ubyte'), img(32));
+  writeFileSync(join(dir, 't10k-labels-idx1-ubyte'), lab(32));
+  return dir;
+}
+
+describe('convkit CLI', () => {
+  it('--help shows every command and the defaults, exit 0', () => {
+    const r = convkit(['--help']);
+    expect(r.status).toBe(0);
+    for (const text of ['train', 'evaluate', 'predict', 'summary', 'info', '(default mnist-3layer)', '(default 5)', '(default 32)', '(default adam)']) expect(r.stdout).toContain(text);
+  });
+
+  it('exits 2 with one line for bad usage', () => {
+    for (const args of [['train', '--epochs', '0'], ['train', '--model', 'resnet'], ['train', '--bogus'], ['frobnicate'], ['train', '--optimizer', 'rmsprop'], ['train', '--backend', 'gpu'], ['train', '--validation', '2']]) {
+      const r = convkit(args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr.split('\n')[0]).toMatch(/^convkit: /);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('exits 1 with one clear line on failure, and shows the stack only with --verbose', () => {
+    const r = convkit(['train', '--data-dir', '/nonexistent/data']);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toMatch(/^convkit: FormatError: MNIST is not in \/nonexistent\/data: missing .*train-images-idx3-ubyte/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(convkit(['train', '--data-dir', '/nonexistent/data', '--verbose']).stderr).toMatch(/\n\s+at /);
+    expect(convkit(['evaluate', '--checkpoint', '/nonexistent.safetensors']).stderr.trim()).toMatch(/^convkit: FormatError: \/nonexistent.safetensors: no such checkpoint/);
+  });
+
+  it('trains, saves a run directory, evaluates and predicts', () => {
+    const dir = fixture();
+    const out = mkdtempSync(join(tmpdir(), 'run-'));
+    const r = convkit(['train', '--data-dir', dir, '--epochs', '2', '--batch-size', '16', '--out', out, '--backend', 'reference', '--model', 'cnn-14']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^test accuracy: \d+\.\d\d% \(\d+\/32\), test loss \d/m);
+    expect(r.stderr).toMatch(/data: MNIST from .* \(data directory\): 64 training and 32 test images/);
+    expect(r.stderr).toMatch(/resizing images 28×28 → 14×14 for cnn-14/);
+    expect(r.stderr).toMatch(/worst class: /);
+    for (const f of ['model.safetensors', 'history.json', 'run.json']) expect(existsSync(join(out, f)), f).toBe(true);
+    expect(JSON.parse(readFileSync(join(out, 'history.json'), 'utf8')).loss).toHaveLength(2);
+
+    const e = convkit(['evaluate', '--checkpoint', out, '--data-dir', dir]);
+    expect(e.status, e.stderr).toBe(0);
+    expect(e.stdout.trim()).toBe(r.stdout.trim());
+
+    const input = join(dir, 't10k-images-idx3-ubyte');
+    const csv = join(out, 'pred.csv');
+    const p = convkit(['predict', '--checkpoint', join(out, 'model.safetensors'), '--input', input, '--csv', csv]);
+    expect(p.status, p.stderr).toBe(0);
+    const lines = readFileSync(csv, 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('ID,Label');
+    expect(lines).toHaveLength(33);
+    expect(lines[1]).toMatch(/^0,\d$/);
+    expect(convkit(['summary', '--checkpoint', out]).stdout).toMatch(/Total params: 1,510/);
+  });
+
+  it('prints the backend, ISA and threads', () => {
+    const r = convkit(['info']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/backend\s+(native|reference)/);
+    expect(r.stdout).toMatch(/threads\s+\d+/);
+  });
+});

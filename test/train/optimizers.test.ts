@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { Adam, SGD, stepDecay, ValueError } from '../../lib/index.js';
+import { parameter } from '../../lib/layers/layer.js';
+
+function param(values: number[], grads: number[]) {
+  const p = parameter('p', [values.length]);
+  p.value.data.set(values);
+  p.grad.data.set(grads);
+  return p;
+}
+
+describe('optimizers', () => {
+  it('SGD: p -= lr * g', () => {
+    const p = param([1, 2], [0.5, -1]);
+    new SGD({ learningRate: 0.1 }).step([p]);
+    expect(Array.from(p.value.data)).toEqual([Math.fround(0.95), Math.fround(2.1)]);
+  });
+
+  it('momentum: v = 0.9 v + g; p -= lr v', () => {
+    const p = param([0], [1]);
+    const opt = new SGD({ learningRate: 0.1, momentum: 0.9 });
+    opt.step([p]);
+    opt.step([p]);
+    expect(p.value.data[0]).toBeCloseTo(-(0.1 * 1 + 0.1 * 1.9), 6);
+  });
+
+  it('step decay multiplies the rate by the factor every N iterations', () => {
+    const opt = new SGD({ learningRate: 1, schedule: stepDecay({ every: 2, factor: 0.5 }) });
+    const rates: number[] = [];
+    const p = param([0], [0]);
+    for (let i = 0; i < 6; i++) {
+      rates.push(opt.currentLearningRate());
+      opt.step([p]);
+    }
+    expect(rates).toEqual([1, 1, 0.5, 0.5, 0.25, 0.25]);
+    expect(() => stepDecay({ every: 0, factor: 0.5 })).toThrow(ValueError);
+  });
+
+  it('Adam: the first step moves each weight by lr against its gradient sign', () => {
+    const p = param([1, 1], [3, -0.001]);
+    new Adam({ learningRate: 0.01 }).step([p]);
+    expect(p.value.data[0]).toBeCloseTo(0.99, 5);
+    expect(p.value.data[1]).toBeCloseTo(1.01, 4);
+  });
+
+  it('keeps and restores its state by parameter name', () => {
+    const p = param([1], [1]);
+    const a = new Adam();
+    a.step([p]);
+    const b = new Adam();
+    b.loadState(a.state());
+    const q = param([p.value.data[0]], [1]);
+    a.step([p]);
+    b.step([q]);
+    expect(q.value.data[0]).toBe(p.value.data[0]);
+    expect(b.iterations).toBe(2);
+  });
+
+  it('refuses bad settings naming them', () => {
+    expect(() => new SGD({ learningRate: -1 })).toThrow(/SGD: learningRate must be a positive number, got -1/);
+    expect(() => new SGD({ momentum: 1 })).toThrow(/momentum must be below 1/);
+    expect(() => new Adam({ beta1: 1.5 })).toThrow(/beta1 and beta2 must be below 1/);
+  });
+});
