@@ -20,3 +20,5 @@ export type { Loss, LossName } from './losses.js';
 export { Random } from './random.js';
 export { ZOO, ZOO_NAMES, zooModel } from './zoo.js';
 export type { ZooEntry } from './zoo.js';
+export * as metrics from './metrics.js';
+export { saveModel, loadModel } from './io/checkpoint.js';
