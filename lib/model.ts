@@ -72,7 +72,28 @@ export class Sequential {
     let shape: SampleShape = inputShape;
     for (const layer of this.layers) shape = layer.build(shape, random);
     this.inputShape = [...inputShape];
+    this.packParameters();
     return this;
+  }
+
+  /**
+   * Moves every parameter (and gradient) into one contiguous array, as views,
+   * so an optimizer updates the whole model in one native call (llm.c's
+   * params_memory) instead of one per weight and bias.
+   */
+  private packParameters(): void {
+    const params = this.parameters();
+    const total = params.reduce((n, p) => n + p.value.size, 0);
+    const values = new Float32Array(total);
+    const grads = new Float32Array(total);
+    let offset = 0;
+    for (const p of params) {
+      const size = p.value.size;
+      values.set(p.value.data, offset);
+      p.value = new Tensor(values.subarray(offset, offset + size), p.value.shape);
+      p.grad = new Tensor(grads.subarray(offset, offset + size), p.grad.shape);
+      offset += size;
+    }
   }
 
   get outputShape(): SampleShape {

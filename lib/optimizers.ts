@@ -1,6 +1,7 @@
 import { getBackend } from './backend/select.js';
 import { ValueError, describe } from './errors.js';
 import type { Parameter } from './layers/layer.js';
+import type { Tensor } from './tensor.js';
 
 /** A learning-rate multiplier as a function of the iteration (optimizer steps so far). */
 export type Schedule = (iteration: number) => number;
@@ -20,6 +21,29 @@ function positive(value: unknown, name: string, op: string, allowZero = false): 
     throw new ValueError(`${op}: ${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${describe(value)}`);
   }
   return value;
+}
+
+/**
+ * When params lie back to back in one array (a built Sequential packs them so),
+ * a single parameter spanning them all, so one native call updates the model.
+ * Its name lists the first and last parameter, so optimizer state stays tied to the model's layout.
+ */
+function packedView(params: readonly Parameter[]): Parameter | null {
+  if (params.length < 2) return null;
+  const first = params[0];
+  const values = first.value.data;
+  const grads = first.grad.data;
+  let end = values.byteOffset;
+  for (const p of params) {
+    const v = p.value.data;
+    const g = p.grad.data;
+    if (v.buffer !== values.buffer || g.buffer !== grads.buffer || v.byteOffset !== end || g.byteOffset - grads.byteOffset !== v.byteOffset - values.byteOffset) return null;
+    end += v.byteLength;
+  }
+  const count = (end - values.byteOffset) / 4;
+  const value = new Float32Array(values.buffer, values.byteOffset, count);
+  const grad = new Float32Array(grads.buffer, grads.byteOffset, count);
+  return { name: `${first.name}..${params[params.length - 1].name}`, value: { data: value, size: count } as Tensor, grad: { data: grad, size: count } as Tensor };
 }
 
 /** Updates parameters from their gradients; holds per-parameter state by parameter name. */
@@ -43,7 +67,9 @@ export abstract class Optimizer {
   step(params: readonly Parameter[]): void {
     const lr = this.currentLearningRate();
     this.iterations++;
-    for (const p of params) this.update(p, lr);
+    const packed = packedView(params);
+    if (packed) this.update(packed, lr);
+    else for (const p of params) this.update(p, lr);
   }
 
   protected slot(p: Parameter, count: number): Float32Array[] {
