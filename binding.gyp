@@ -26,8 +26,9 @@
         "native/binding.cc",
         "native/cpu.cc",
         "native/kernels/gemm.cc",
-        "native/kernels/gemm_ukernel_generic.cc",
+        "native/kernels/isa_generic.cc",
         "native/kernels/parallel.cc",
+        "native/kernels/direct_conv.cc",
         "native/kernels/conv2d.cc",
         "native/kernels/pool.cc",
         "native/kernels/dense.cc",
@@ -60,14 +61,14 @@
     {
       "target_name": "convkit_avx2",
       "type": "static_library",
-      "sources": ["native/kernels/gemm_ukernel_avx2.cc"],
+      "sources": ["native/kernels/isa_avx2.cc"],
       "cflags_cc": ["-mavx2", "-mfma"],
       "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-mavx2", "-mfma", "-O3"]}
     },
     {
       "target_name": "convkit_avx512",
       "type": "static_library",
-      "sources": ["native/kernels/gemm_ukernel_avx512.cc"],
+      "sources": ["native/kernels/isa_avx512.cc"],
       "cflags_cc": ["-mavx512f", "-mavx512dq", "-mavx512bw", "-mavx512vl", "-mavx2", "-mfma"],
       "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-mavx512f", "-mavx512dq", "-mavx512bw", "-mavx512vl", "-mfma", "-O3"]}
     }

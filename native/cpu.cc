@@ -1,5 +1,7 @@
 #include "cpu.h"
 
+#include "kernels/direct_conv.h"
+
 #if defined(_OPENMP)
 #include <omp.h>
 #endif
@@ -119,7 +121,9 @@ Isa current_isa() { return selected(); }
 bool set_isa(Isa isa) {
   if (!cpu_supports(isa) || !isa_compiled(isa)) return false;
   selected() = isa;
-  select_gemm_kernel(isa == Isa::Avx512 ? GemmIsa::Avx512 : isa == Isa::Avx2 ? GemmIsa::Avx2 : GemmIsa::Generic);
+  const GemmIsa kernels = isa == Isa::Avx512 ? GemmIsa::Avx512 : isa == Isa::Avx2 ? GemmIsa::Avx2 : GemmIsa::Generic;
+  select_gemm_kernel(kernels);
+  select_direct_conv(kernels);
   return true;
 }
 

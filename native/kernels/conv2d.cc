@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "dense.h"
+#include "direct_conv.h"
 #include "gemm.h"
 #include "parallel.h"
 #include "scratch.h"
@@ -74,6 +75,22 @@ void col2im(float* dx, const float* dcols, const Geometry& g) {
   }
 }
 
+// xpad[H + pt + pb, W + pl + pr, C] = x (one image) surrounded by zeros; returns the padded width.
+int pad_image(float* xpad, const float* x, const Geometry& g) {
+  const int pw = g.in_w + g.pad_left + g.pad_right;
+  const int ph = g.in_h + g.pad_top + g.pad_bottom;
+  const long C = g.in_c;
+  std::memset(xpad, 0, sizeof(float) * ph * pw * C);
+  for (int h = 0; h < g.in_h; ++h) {
+    std::memcpy(xpad + ((static_cast<long>(h) + g.pad_top) * pw + g.pad_left) * C, x + static_cast<long>(h) * g.in_w * C, sizeof(float) * g.in_w * C);
+  }
+  return pw;
+}
+
+long padded_size(const Geometry& g) {
+  return static_cast<long>(g.in_h + g.pad_top + g.pad_bottom) * (g.in_w + g.pad_left + g.pad_right) * g.in_c;
+}
+
 // Every row of y[rows, cols] set to b.
 void fill_rows(float* y, const float* b, long rows, int cols) {
   for (long r = 0; r < rows; ++r) std::memcpy(y + r * cols, b, sizeof(float) * cols);
@@ -86,6 +103,17 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* b, co
   const int K = static_cast<int>(g.patch());
   const int O = g.out_c;
   const long flops = 2L * g.batch * M * K * O;
+  if (direct_conv_applies(g)) {
+    const DirectConvForward direct = current_direct_conv().forward;
+    parallel_chunks(g.batch, flops, [&](long n0, long n1, int) {
+      float* xpad = t_columns.floats(padded_size(g));
+      for (long n = n0; n < n1; ++n) {
+        const int pw = pad_image(xpad, x + n * g.in_image(), g);
+        direct(y + n * g.out_image(), xpad, w, b, g, pw);
+      }
+    });
+    return;
+  }
   parallel_chunks(g.batch, flops, [&](long n0, long n1, int) {
     float* cols = g.is_pointwise() ? nullptr : t_columns.floats(static_cast<std::size_t>(M) * K);
     for (long n = n0; n < n1; ++n) {
@@ -127,8 +155,18 @@ void conv2d_backward_filter(float* dw, float* db, const float* dy, const float* 
   float* partials = team > 1 ? t_partials.floats(static_cast<std::size_t>(team) * weights) : dw;
   if (team > 1) std::memset(partials, 0, sizeof(float) * team * weights);
   else std::memset(dw, 0, sizeof(float) * weights);
+  const bool direct = direct_conv_applies(g);
   parallel_chunks(g.batch, flops, [&](long n0, long n1, int t) {
     float* mine = partials + static_cast<long>(t) * weights;
+    if (direct) {
+      const DirectConvFilter filter = current_direct_conv().filter;
+      float* xpad = t_columns.floats(padded_size(g));
+      for (long n = n0; n < n1; ++n) {
+        const int pw = pad_image(xpad, x + n * g.in_image(), g);
+        filter(mine, dy + n * g.out_image(), xpad, g, pw);
+      }
+      return;
+    }
     float* cols = g.is_pointwise() ? nullptr : t_columns.floats(static_cast<std::size_t>(M) * K);
     for (long n = n0; n < n1; ++n) {
       const float* xn = x + n * g.in_image();

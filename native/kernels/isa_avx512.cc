@@ -43,3 +43,10 @@ void ukernel_12x32(int k, const float* a, const float* b, float* c, long ldc, bo
 GemmKernel gemm_kernel_avx512() { return {MR, NR, ukernel_12x32, "avx512_12x32"}; }
 
 }  // namespace convkit
+
+// The direct convolution kernels, compiled with this file's flags.
+#include "direct_conv_impl.h"
+
+namespace convkit {
+DirectConvKernels direct_conv_avx512() { return {direct::forward, direct::filter}; }
+}  // namespace convkit

@@ -43,3 +43,10 @@ void ukernel_6x16(int k, const float* a, const float* b, float* c, long ldc, boo
 GemmKernel gemm_kernel_avx2() { return {MR, NR, ukernel_6x16, "avx2_6x16"}; }
 
 }  // namespace convkit
+
+// The direct convolution kernels, compiled with this file's flags.
+#include "direct_conv_impl.h"
+
+namespace convkit {
+DirectConvKernels direct_conv_avx2() { return {direct::forward, direct::filter}; }
+}  // namespace convkit

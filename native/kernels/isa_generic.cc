@@ -1,5 +1,5 @@
-// Portable 4x16 micro-kernel: plain loops the compiler may vectorise for the
-// baseline ISA. Used where no better ISA is available and under CONVKIT_ISA=generic.
+// Portable kernels: the 4x16 GEMM micro-kernel (plain loops the compiler may
+// vectorise for the baseline ISA) and the direct convolution. Used where no better ISA is available and under CONVKIT_ISA=generic.
 #include "gemm.h"
 
 namespace convkit {
@@ -33,4 +33,11 @@ void ukernel_4x16(int k, const float* a, const float* b, float* c, long ldc, boo
 
 GemmKernel gemm_kernel_generic() { return {MR, NR, ukernel_4x16, "generic_4x16"}; }
 
+}  // namespace convkit
+
+// The direct convolution kernels, compiled with this file's flags.
+#include "direct_conv_impl.h"
+
+namespace convkit {
+DirectConvKernels direct_conv_generic() { return {direct::forward, direct::filter}; }
 }  // namespace convkit

@@ -1,0 +1,21 @@
+#include "direct_conv.h"
+
+namespace convkit {
+
+namespace {
+DirectConvKernels g_direct = direct_conv_generic();
+}
+
+void select_direct_conv(GemmIsa isa) {
+  switch (isa) {
+#if defined(__x86_64__) || defined(_M_X64)
+    case GemmIsa::Avx512: g_direct = direct_conv_avx512(); break;
+    case GemmIsa::Avx2: g_direct = direct_conv_avx2(); break;
+#endif
+    default: g_direct = direct_conv_generic(); break;
+  }
+}
+
+const DirectConvKernels& current_direct_conv() { return g_direct; }
+
+}  // namespace convkit

@@ -1,0 +1,122 @@
+// The direct convolution kernels as templates with fixed block sizes, so
+// that each ISA's translation unit turns the inner loops into its own
+// vector instructions. Everything here has internal linkage (an unnamed
+// namespace): each isa_*.cc gets its own copy, and the linker can never
+// substitute one ISA's code for another's. No standard headers are included,
+// for the same reason.
+#pragma once
+
+#include "direct_conv.h"
+
+namespace convkit {
+namespace {
+namespace direct {
+
+constexpr int OB = kDirectBlock;
+
+// 16 floats as one value: GCC and Clang lower it to one zmm register under
+// AVX-512, two ymm under AVX2 and four xmm otherwise, so the same source
+// gives each ISA its natural code.
+typedef float v16 __attribute__((vector_size(OB * sizeof(float)), aligned(4)));
+
+inline v16 load(const float* p) {
+  v16 v;
+  __builtin_memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+inline void store(float* p, v16 v) { __builtin_memcpy(p, &v, sizeof(v)); }
+
+inline v16 splat(float x) { return v16{} + x; }
+
+// PX output pixels of one row, channels [ob, ob + OB).
+template <int PX>
+inline void forward_block(float* y, const float* xpad, const float* w, const float* b, const Geometry& g, int padded_w,
+                          int oh, int ow0, int ob) {
+  const int C = g.in_c, O = g.out_c;
+  const long step = static_cast<long>(g.stride_w) * C;
+  v16 acc[PX];
+  const v16 bias = b ? load(b + ob) : v16{};
+  for (int j = 0; j < PX; ++j) acc[j] = bias;
+  for (int kh = 0; kh < g.k_h; ++kh) {
+    const float* row = xpad + (static_cast<long>(oh * g.stride_h + kh) * padded_w + static_cast<long>(ow0) * g.stride_w) * C;
+    for (int kw = 0; kw < g.k_w; ++kw) {
+      for (int c = 0; c < C; ++c) {
+        const v16 wv = load(w + (static_cast<long>(kh * g.k_w + kw) * C + c) * O + ob);
+        const float* xs = row + static_cast<long>(kw) * C + c;
+        for (int j = 0; j < PX; ++j) acc[j] += splat(xs[j * step]) * wv;
+      }
+    }
+  }
+  for (int j = 0; j < PX; ++j) store(y + (static_cast<long>(oh) * g.out_w + ow0 + j) * O + ob, acc[j]);
+}
+
+inline void forward(float* y, const float* xpad, const float* w, const float* b, const Geometry& g, int padded_w) {
+  constexpr int PX = 8;
+  for (int oh = 0; oh < g.out_h; ++oh)
+    for (int ob = 0; ob < g.out_c; ob += OB) {
+      int ow = 0;
+      for (; ow + PX <= g.out_w; ow += PX) forward_block<PX>(y, xpad, w, b, g, padded_w, oh, ow, ob);
+      for (; ow < g.out_w; ++ow) forward_block<1>(y, xpad, w, b, g, padded_w, oh, ow, ob);
+    }
+}
+
+// dw[t, ob:ob+OB] += sum over pixels of xpad[pixel's tap t] * dy[pixel, ob:ob+OB], T taps known at compile time.
+template <int T>
+inline void filter_fixed(float* dw, const float* dy, const float* xpad, const Geometry& g, int padded_w, int ob) {
+  const int C = g.in_c, O = g.out_c;
+  v16 acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = v16{};
+  long tap_offset[T];
+  for (int kh = 0, t = 0; kh < g.k_h; ++kh)
+    for (int kw = 0; kw < g.k_w; ++kw)
+      for (int c = 0; c < C; ++c, ++t) tap_offset[t] = (static_cast<long>(kh) * padded_w + kw) * C + c;
+  for (int oh = 0; oh < g.out_h; ++oh)
+    for (int ow = 0; ow < g.out_w; ++ow) {
+      const v16 d = load(dy + (static_cast<long>(oh) * g.out_w + ow) * O + ob);
+      const float* base = xpad + (static_cast<long>(oh * g.stride_h) * padded_w + ow * g.stride_w) * C;
+      for (int t = 0; t < T; ++t) acc[t] += splat(base[tap_offset[t]]) * d;
+    }
+  for (int t = 0; t < T; ++t) {
+    float* out = dw + static_cast<long>(t) * O + ob;
+    store(out, load(out) + acc[t]);
+  }
+}
+
+// The same for any tap count up to 64, accumulating in memory.
+inline void filter_any(float* dw, const float* dy, const float* xpad, const Geometry& g, int padded_w, int ob) {
+  const int C = g.in_c, O = g.out_c;
+  const int T = g.k_h * g.k_w * C;
+  v16 acc[64];
+  for (int t = 0; t < T; ++t) acc[t] = v16{};
+  long tap_offset[64];
+  for (int kh = 0, t = 0; kh < g.k_h; ++kh)
+    for (int kw = 0; kw < g.k_w; ++kw)
+      for (int c = 0; c < C; ++c, ++t) tap_offset[t] = (static_cast<long>(kh) * padded_w + kw) * C + c;
+  for (int oh = 0; oh < g.out_h; ++oh)
+    for (int ow = 0; ow < g.out_w; ++ow) {
+      const v16 d = load(dy + (static_cast<long>(oh) * g.out_w + ow) * O + ob);
+      const float* base = xpad + (static_cast<long>(oh * g.stride_h) * padded_w + ow * g.stride_w) * C;
+      for (int t = 0; t < T; ++t) acc[t] += splat(base[tap_offset[t]]) * d;
+    }
+  for (int t = 0; t < T; ++t) {
+    float* out = dw + static_cast<long>(t) * O + ob;
+    store(out, load(out) + acc[t]);
+  }
+}
+
+inline void filter(float* dw, const float* dy, const float* xpad, const Geometry& g, int padded_w) {
+  const int T = g.k_h * g.k_w * g.in_c;
+  for (int ob = 0; ob < g.out_c; ob += OB) {
+    switch (T) {
+      case 9: filter_fixed<9>(dw, dy, xpad, g, padded_w, ob); break;     // 3x3, one channel
+      case 25: filter_fixed<25>(dw, dy, xpad, g, padded_w, ob); break;   // 5x5, one channel
+      case 27: filter_fixed<27>(dw, dy, xpad, g, padded_w, ob); break;   // 3x3, RGB
+      default: filter_any(dw, dy, xpad, g, padded_w, ob); break;
+    }
+  }
+}
+
+}  // namespace direct
+}  // namespace
+}  // namespace convkit
