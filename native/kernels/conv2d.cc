@@ -16,6 +16,10 @@ namespace {
 
 thread_local Scratch t_columns;
 thread_local Scratch t_partials;
+thread_local Scratch t_weights;
+
+constexpr long kChunkRows = 512;
+constexpr long kChunkFloats = 96 * 1024;  // 384 KB of im2col columns
 
 // The kw range [lo, hi) of a kernel row that lands inside the image for output column ow.
 inline void valid_kw(const Geometry& g, int ow, int* lo, int* hi) {
@@ -98,6 +102,16 @@ void fill_rows(float* y, const float* b, long rows, int cols) {
 
 }  // namespace
 
+// Images per GEMM: enough rows that the B panel and the micro-kernel's
+// edge tiles are amortised (conv3 of mnist-3layer has 49 pixels an image),
+// few enough that the im2col block stays in L2.
+int images_per_chunk(const Geometry& g) {
+  const long rows = std::max(1L, g.out_pixels());
+  const long per_image = rows * std::max(1L, g.patch());
+  long chunk = std::min(kChunkRows / rows, kChunkFloats / per_image);
+  return static_cast<int>(std::max(1L, chunk));
+}
+
 void conv2d_forward(float* y, const float* x, const float* w, const float* b, const Geometry& g) {
   const int M = static_cast<int>(g.out_pixels());
   const int K = static_cast<int>(g.patch());
@@ -114,14 +128,21 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* b, co
     });
     return;
   }
+  // The weights are the B matrix of every image's product: pack them once.
+  float* packed_w = t_weights.floats(packed_b_size(K, O));
+  pack_b(false, K, O, w, O, packed_w);
+  const int chunk = images_per_chunk(g);
   parallel_chunks(g.batch, flops, [&](long n0, long n1, int) {
-    float* cols = g.is_pointwise() ? nullptr : t_columns.floats(static_cast<std::size_t>(M) * K);
-    for (long n = n0; n < n1; ++n) {
-      const float* xn = x + n * g.in_image();
+    float* cols = g.is_pointwise() ? nullptr : t_columns.floats(static_cast<std::size_t>(chunk) * M * K);
+    for (long n = n0; n < n1; n += chunk) {
+      const long count = std::min<long>(chunk, n1 - n);
+      const long rows = count * M;
       float* yn = y + n * g.out_image();
-      if (cols) im2col(cols, xn, g);
-      if (b) fill_rows(yn, b, M, O);
-      sgemm(false, false, M, O, K, cols ? cols : xn, K, w, O, yn, O, b != nullptr);
+      if (cols) {
+        for (long i = 0; i < count; ++i) im2col(cols + i * M * K, x + (n + i) * g.in_image(), g);
+      }
+      if (b) fill_rows(yn, b, rows, O);
+      sgemm_packed(false, static_cast<int>(rows), O, K, cols ? cols : x + n * g.in_image(), K, packed_w, yn, O, b != nullptr);
     }
   });
 }
@@ -131,14 +152,19 @@ void conv2d_backward_data(float* dx, const float* dy, const float* w, const Geom
   const int K = static_cast<int>(g.patch());
   const int O = g.out_c;
   const long flops = 2L * g.batch * M * K * O;
+  // dcols[rows, K] = dy[rows, O] * w[K, O]^T, with w^T packed once.
+  float* packed_wt = t_weights.floats(packed_b_size(O, K));
+  pack_b(true, O, K, w, O, packed_wt);
+  const int chunk = images_per_chunk(g);
   parallel_chunks(g.batch, flops, [&](long n0, long n1, int) {
-    float* dcols = g.is_pointwise() ? nullptr : t_columns.floats(static_cast<std::size_t>(M) * K);
-    for (long n = n0; n < n1; ++n) {
-      const float* dyn = dy + n * g.out_image();
-      float* dxn = dx + n * g.in_image();
-      // dcols[M, K] = dy[M, O] * w[K, O]^T
-      sgemm(false, true, M, K, O, dyn, O, w, O, dcols ? dcols : dxn, K, false);
-      if (dcols) col2im(dxn, dcols, g);
+    float* dcols = g.is_pointwise() ? nullptr : t_columns.floats(static_cast<std::size_t>(chunk) * M * K);
+    for (long n = n0; n < n1; n += chunk) {
+      const long count = std::min<long>(chunk, n1 - n);
+      sgemm_packed(false, static_cast<int>(count * M), K, O, dy + n * g.out_image(), O, packed_wt,
+                   dcols ? dcols : dx + n * g.in_image(), K, false);
+      if (dcols) {
+        for (long i = 0; i < count; ++i) col2im(dx + (n + i) * g.in_image(), dcols + i * M * K, g);
+      }
     }
   });
 }
@@ -156,6 +182,7 @@ void conv2d_backward_filter(float* dw, float* db, const float* dy, const float* 
   if (team > 1) std::memset(partials, 0, sizeof(float) * team * weights);
   else std::memset(dw, 0, sizeof(float) * weights);
   const bool direct = direct_conv_applies(g);
+  const int chunk = images_per_chunk(g);
   parallel_chunks(g.batch, flops, [&](long n0, long n1, int t) {
     float* mine = partials + static_cast<long>(t) * weights;
     if (direct) {
@@ -167,12 +194,14 @@ void conv2d_backward_filter(float* dw, float* db, const float* dy, const float* 
       }
       return;
     }
-    float* cols = g.is_pointwise() ? nullptr : t_columns.floats(static_cast<std::size_t>(M) * K);
-    for (long n = n0; n < n1; ++n) {
-      const float* xn = x + n * g.in_image();
-      if (cols) im2col(cols, xn, g);
-      // dw[K, O] += cols[M, K]^T * dy[M, O]
-      sgemm(true, false, K, O, M, cols ? cols : xn, K, dy + n * g.out_image(), O, mine, O, true);
+    float* cols = g.is_pointwise() ? nullptr : t_columns.floats(static_cast<std::size_t>(chunk) * M * K);
+    for (long n = n0; n < n1; n += chunk) {
+      const long count = std::min<long>(chunk, n1 - n);
+      if (cols) {
+        for (long i = 0; i < count; ++i) im2col(cols + i * M * K, x + (n + i) * g.in_image(), g);
+      }
+      // dw[K, O] += cols[rows, K]^T * dy[rows, O]
+      sgemm(true, false, K, O, static_cast<int>(count * M), cols ? cols : x + n * g.in_image(), K, dy + n * g.out_image(), O, mine, O, true);
     }
   });
   if (team > 1) {

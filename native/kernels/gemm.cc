@@ -38,7 +38,7 @@ void pack_a(bool trans, const float* A, long lda, int M, int i0, int mc, int p0,
 
 // Packs rows [p0, p0 + kc) x columns [j0, j0 + nc) of op(B) into nr-column
 // slivers; columns past N are zero.
-void pack_b(bool trans, const float* B, long ldb, int N, int j0, int nc, int p0, int kc, int nr, float* out) {
+void pack_b_panel(bool trans, const float* B, long ldb, int N, int j0, int nc, int p0, int kc, int nr, float* out) {
   for (int jr = 0; jr < nc; jr += nr) {
     const int cols = std::min(nr, N - (j0 + jr));
     for (int p = 0; p < kc; ++p) {
@@ -72,9 +72,32 @@ void select_gemm_kernel(GemmIsa isa) {
 
 const GemmKernel& current_gemm_kernel() { return g_kernel; }
 
-void sgemm(bool trans_a, bool trans_b, int M, int N, int K,
-           const float* A, long lda, const float* B, long ldb,
-           float* C, long ldc, bool accumulate) {
+long packed_b_size(int K, int N) {
+  const int nr = g_kernel.nr;
+  long total = 0;
+  for (int jc = 0; jc < N; jc += NC) {
+    const int nc = std::min(NC, N - jc);
+    total += static_cast<long>((nc + nr - 1) / nr * nr) * K;
+  }
+  return total;
+}
+
+// Panels in the order sgemm_packed reads them: for each NC block of
+// columns, each KC block of rows, nr-wide slivers.
+void pack_b(bool trans_b, int K, int N, const float* B, long ldb, float* packed) {
+  const int nr = g_kernel.nr;
+  for (int jc = 0; jc < N; jc += NC) {
+    const int nc_padded = (std::min(NC, N - jc) + nr - 1) / nr * nr;
+    for (int pc = 0; pc < K; pc += KC) {
+      const int kc = std::min(KC, K - pc);
+      pack_b_panel(trans_b, B, ldb, N, jc, nc_padded, pc, kc, nr, packed);
+      packed += static_cast<long>(nc_padded) * kc;
+    }
+  }
+}
+
+void sgemm_packed(bool trans_a, int M, int N, int K, const float* A, long lda, const float* packed_b,
+                  float* C, long ldc, bool accumulate) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {
     if (!accumulate) {
@@ -85,9 +108,8 @@ void sgemm(bool trans_a, bool trans_b, int M, int N, int K,
   const GemmKernel kernel = g_kernel;
   const int mr = kernel.mr, nr = kernel.nr;
   float* a_packed = t_pack_a.floats(static_cast<std::size_t>(MC) * KC);
-  const int nc_max = std::min(NC, (N + nr - 1) / nr * nr);
-  float* b_packed = t_pack_b.floats(static_cast<std::size_t>(nc_max) * KC);
   alignas(64) float edge[32 * 32];  // one tile for partial edges; mr, nr <= 32
+  const float* b_panel = packed_b;
 
   for (int jc = 0; jc < N; jc += NC) {
     const int nc = std::min(NC, N - jc);
@@ -95,14 +117,13 @@ void sgemm(bool trans_a, bool trans_b, int M, int N, int K,
     for (int pc = 0; pc < K; pc += KC) {
       const int kc = std::min(KC, K - pc);
       const bool acc = accumulate || pc > 0;
-      pack_b(trans_b, B, ldb, N, jc, nc_padded, pc, kc, nr, b_packed);
       for (int ic = 0; ic < M; ic += MC) {
         const int mc = std::min(MC, M - ic);
         const int mc_padded = (mc + mr - 1) / mr * mr;
         pack_a(trans_a, A, lda, M, ic, mc_padded, pc, kc, mr, a_packed);
         for (int jr = 0; jr < nc; jr += nr) {
           const int cols = std::min(nr, nc - jr);
-          const float* b_sliver = b_packed + static_cast<long>(jr) * kc;
+          const float* b_sliver = b_panel + static_cast<long>(jr) * kc;
           for (int ir = 0; ir < mc; ir += mr) {
             const int rows = std::min(mr, mc - ir);
             const float* a_sliver = a_packed + static_cast<long>(ir) * kc;
@@ -124,8 +145,18 @@ void sgemm(bool trans_a, bool trans_b, int M, int N, int K,
           }
         }
       }
+      b_panel += static_cast<long>(nc_padded) * kc;
     }
   }
+}
+
+void sgemm(bool trans_a, bool trans_b, int M, int N, int K,
+           const float* A, long lda, const float* B, long ldb,
+           float* C, long ldc, bool accumulate) {
+  if (M <= 0 || N <= 0) return;
+  float* packed = t_pack_b.floats(static_cast<std::size_t>(packed_b_size(K, N)));
+  if (K > 0) pack_b(trans_b, K, N, B, ldb, packed);
+  sgemm_packed(trans_a, M, N, K, A, lda, packed, C, ldc, accumulate);
 }
 
 }  // namespace convkit

@@ -26,6 +26,18 @@ GemmKernel gemm_kernel_avx512();
 void select_gemm_kernel(GemmIsa isa);
 const GemmKernel& current_gemm_kernel();
 
+// Floats needed to hold op(B) (K x N) packed for the current micro-kernel.
+long packed_b_size(int K, int N);
+
+// Packs op(B) once, so that many products with the same B (a layer's
+// weights, image after image) skip repacking it: op(B) is B[p * ldb + j],
+// or B[j * ldb + p] when trans_b.
+void pack_b(bool trans_b, int K, int N, const float* B, long ldb, float* packed);
+
+// C[M x N] = op(A) * B (+ C when accumulate), B packed by pack_b with the same K and N.
+void sgemm_packed(bool trans_a, int M, int N, int K, const float* A, long lda, const float* packed_b,
+                  float* C, long ldc, bool accumulate);
+
 // C[M x N] = op(A) * op(B) (+ C when accumulate), single-threaded.
 // op(A) is M x K: A[i * lda + p], or A[p * lda + i] when trans_a.
 // op(B) is K x N: B[p * ldb + j], or B[j * ldb + p] when trans_b.
