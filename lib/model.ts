@@ -1,6 +1,6 @@
 import { ShapeError, ValueError, describe, formatShape } from './errors.js';
 import { Buffers, type Layer, type Parameter, type SampleShape } from './layers/layer.js';
-import { type LayerSpec, layerFromSpec, layerSpec } from './layers/index.js';
+import { Conv2D, type LayerSpec, layerFromSpec, layerSpec, MaxPool2D, ReLU } from './layers/index.js';
 import { checkTensor } from './ops/check.js';
 import { Random } from './random.js';
 import { Tensor } from './tensor.js';
@@ -73,7 +73,28 @@ export class Sequential {
     for (const layer of this.layers) shape = layer.build(shape, random);
     this.inputShape = [...inputShape];
     this.packParameters();
+    this.fuse();
     return this;
+  }
+
+  /**
+   * Conv2D → ReLU runs the ReLU in the convolution's epilogue, and
+   * ReLU → MaxPool2D applies the ReLU's backward mask inside the pooling
+   * backward: the same numbers, two passes over memory fewer each.
+   */
+  private fuse(): void {
+    this.layers.forEach((layer, i) => {
+      if (!(layer instanceof ReLU)) return;
+      const before = this.layers[i - 1];
+      const after = this.layers[i + 1];
+      if (!(before instanceof Conv2D)) return;
+      before.fusedRelu = true;
+      layer.fused = 'forward';
+      if (after instanceof MaxPool2D) {
+        after.reluMask = true;
+        layer.fused = 'both';
+      }
+    });
   }
 
   /**

@@ -139,16 +139,28 @@ void expect_args(const Napi::CallbackInfo& info, size_t n, const char* fn) {
 
 // ---- convolution ----------------------------------------------------------
 
-// conv2d(x, w, b | null, y, geometry)
+bool optional_flag(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (info.Length() <= i || info[i].IsUndefined()) return false;
+  if (!info[i].IsBoolean()) type_error(info.Env(), std::string(name) + " must be a boolean");
+  return info[i].As<Napi::Boolean>().Value();
+}
+
+void expect_args_between(const Napi::CallbackInfo& info, size_t lo, size_t hi, const char* fn) {
+  if (info.Length() < lo || info.Length() > hi) {
+    type_error(info.Env(), std::string(fn) + " takes " + std::to_string(lo) + " to " + std::to_string(hi) + " arguments, got " + std::to_string(info.Length()));
+  }
+}
+
+// conv2d(x, w, b | null, y, geometry, relu?)
 Napi::Value Conv2d(const Napi::CallbackInfo& info) {
-  expect_args(info, 5, "conv2d");
+  expect_args_between(info, 5, 6, "conv2d");
   const Geometry g = geometry(info, 4, false);
   Floats x = floats_of(info, 0, "x", input_size(g));
   Floats w = floats_of(info, 1, "w", weight_size(g));
   Floats b = floats(info, 2, "b", true);
   if (b && b.length != g.out_c) range_error(info.Env(), "b has " + std::to_string(b.length) + " elements, expected " + std::to_string(g.out_c));
   Floats y = floats_of(info, 3, "y", output_size(g));
-  convkit::conv2d_forward(y.data, x.data, w.data, b.data, g);
+  convkit::conv2d_forward(y.data, x.data, w.data, b.data, g, optional_flag(info, 5, "relu"));
   return info.Env().Undefined();
 }
 
@@ -189,14 +201,14 @@ Napi::Value PoolForward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// maxPool2dBackward(dy, x, dx, geometry)
+// maxPool2dBackward(dy, x, dx, geometry, reluMask?)
 Napi::Value MaxPool2dBackward(const Napi::CallbackInfo& info) {
-  expect_args(info, 4, "maxPool2dBackward");
+  expect_args_between(info, 4, 5, "maxPool2dBackward");
   const Geometry g = geometry(info, 3, true);
   Floats dy = floats_of(info, 0, "dy", output_size(g));
   Floats x = floats_of(info, 1, "x", input_size(g));
   Floats dx = floats_of(info, 2, "dx", input_size(g));
-  convkit::max_pool2d_backward(dx.data, dy.data, x.data, g);
+  convkit::max_pool2d_backward(dx.data, dy.data, x.data, g, optional_flag(info, 4, "reluMask"));
   return info.Env().Undefined();
 }
 

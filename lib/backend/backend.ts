@@ -13,8 +13,8 @@ import type { WindowGeometry } from '../ops/geometry.js';
 export interface Backend {
   readonly name: 'reference' | 'native';
 
-  /** y[N,OH,OW,O] = conv(x[N,H,W,C], w[KH,KW,C,O]) + b[O] */
-  conv2d(x: Float32Array, w: Float32Array, b: Float32Array | null, y: Float32Array, g: WindowGeometry): void;
+  /** y[N,OH,OW,O] = conv(x[N,H,W,C], w[KH,KW,C,O]) + b[O], then max(y, 0) when relu (a fused ReLU). */
+  conv2d(x: Float32Array, w: Float32Array, b: Float32Array | null, y: Float32Array, g: WindowGeometry, relu?: boolean): void;
   /** dx[N,H,W,C] from dy[N,OH,OW,O] and w */
   conv2dBackwardData(dy: Float32Array, w: Float32Array, dx: Float32Array, g: WindowGeometry): void;
   /** dw[KH,KW,C,O] and db[O] from dy and x */
@@ -22,8 +22,12 @@ export interface Backend {
 
   /** y[N,OH,OW,C] = max over each window of x; padding never wins. */
   maxPool2d(x: Float32Array, y: Float32Array, g: WindowGeometry): void;
-  /** dx gets each dy at its window's first maximum in row-major order. */
-  maxPool2dBackward(dy: Float32Array, x: Float32Array, dx: Float32Array, g: WindowGeometry): void;
+  /**
+   * dx gets each dy at its window's first maximum in row-major order. With
+   * reluMask, a maximum that is not positive gets 0 instead: the backward of
+   * a ReLU whose output x is, fused in.
+   */
+  maxPool2dBackward(dy: Float32Array, x: Float32Array, dx: Float32Array, g: WindowGeometry, reluMask?: boolean): void;
   /** y = mean over the window's input cells (padding not counted). */
   avgPool2d(x: Float32Array, y: Float32Array, g: WindowGeometry): void;
   avgPool2dBackward(dy: Float32Array, dx: Float32Array, g: WindowGeometry): void;

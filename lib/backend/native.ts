@@ -82,13 +82,14 @@ function packGeometry(g: WindowGeometry): Int32Array {
   return packed;
 }
 
-const GEOMETRY_KERNELS = new Set([
-  'conv2d', 'conv2dBackwardData', 'conv2dBackwardFilter',
-  'maxPool2d', 'maxPool2dBackward', 'avgPool2d', 'avgPool2dBackward',
-]);
+/** Where each windowed kernel takes its geometry (options may follow it). */
+const GEOMETRY_ARG: Record<string, number> = {
+  conv2d: 4, conv2dBackwardData: 3, conv2dBackwardFilter: 4,
+  maxPool2d: 2, maxPool2dBackward: 3, avgPool2d: 2, avgPool2dBackward: 2,
+};
 
 const KERNELS = [
-  ...GEOMETRY_KERNELS, 'dense', 'denseBackward',
+  ...Object.keys(GEOMETRY_ARG), 'dense', 'denseBackward',
   'relu', 'reluBackward', 'leakyRelu', 'leakyReluBackward', 'sigmoid', 'sigmoidBackward',
   'tanh', 'tanhBackward', 'softmax', 'softmaxBackward', 'softmaxCrossEntropy', 'sigmoidBinaryCrossEntropy',
   'sgdStep', 'adamStep',
@@ -105,10 +106,10 @@ export function createNativeBackend(addon: Addon): Backend {
     const fn = addon[kernel];
     if (typeof fn !== 'function') throw new BackendError(`the native addon lacks the kernel '${kernel}'; rebuild it (npm run build:native)`);
     const call = fn as (...args: unknown[]) => unknown;
-    if (GEOMETRY_KERNELS.has(kernel)) {
+    const at = GEOMETRY_ARG[kernel];
+    if (at !== undefined) {
       backend[kernel] = (...args: unknown[]) => {
-        const last = args.length - 1;
-        args[last] = packGeometry(args[last] as WindowGeometry);
+        args[at] = packGeometry(args[at] as WindowGeometry);
         try {
           return call(...args);
         } catch (error) {

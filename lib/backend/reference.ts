@@ -14,7 +14,7 @@ function nhwc(n: number, h: number, w: number, c: number, H: number, W: number, 
   return ((n * H + h) * W + w) * C + c;
 }
 
-function conv2d(x: Floats, w: Floats, b: Floats | null, y: Floats, g: WindowGeometry): void {
+function conv2d(x: Floats, w: Floats, b: Floats | null, y: Floats, g: WindowGeometry, relu = false): void {
   for (let n = 0; n < g.batch; n++)
     for (let oh = 0; oh < g.outH; oh++)
       for (let ow = 0; ow < g.outW; ow++)
@@ -31,7 +31,7 @@ function conv2d(x: Floats, w: Floats, b: Floats | null, y: Floats, g: WindowGeom
               }
             }
           }
-          y[nhwc(n, oh, ow, o, g.outH, g.outW, g.outC)] = sum;
+          y[nhwc(n, oh, ow, o, g.outH, g.outW, g.outC)] = relu && sum < 0 ? 0 : sum;
         }
 }
 
@@ -114,13 +114,15 @@ function maxPool2d(x: Floats, y: Floats, g: WindowGeometry): void {
         }
 }
 
-function maxPool2dBackward(dy: Floats, x: Floats, dx: Floats, g: WindowGeometry): void {
+function maxPool2dBackward(dy: Floats, x: Floats, dx: Floats, g: WindowGeometry, reluMask = false): void {
   dx.fill(0);
   for (let n = 0; n < g.batch; n++)
     for (let oh = 0; oh < g.outH; oh++)
       for (let ow = 0; ow < g.outW; ow++)
         for (let c = 0; c < g.inC; c++) {
-          dx[argMaxInWindow(x, g, n, oh, ow, c)] += dy[nhwc(n, oh, ow, c, g.outH, g.outW, g.outC)];
+          const at = argMaxInWindow(x, g, n, oh, ow, c);
+          if (reluMask && !(x[at] > 0)) continue; // the ReLU before the pool passed no gradient here
+          dx[at] += dy[nhwc(n, oh, ow, c, g.outH, g.outW, g.outC)];
         }
 }
 

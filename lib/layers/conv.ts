@@ -27,6 +27,8 @@ export class Conv2D extends Layer {
   bias: Parameter | null = null;
   private input: Tensor | null = null;
   private geometry: WindowGeometry | null = null;
+  /** Set by Sequential when a ReLU follows: the convolution applies it in its epilogue. */
+  fusedRelu = false;
 
   constructor(options: Conv2DOptions) {
     super(options.name);
@@ -62,7 +64,7 @@ export class Conv2D extends Layer {
   forward(x: Tensor): Tensor {
     const g = this.geometryFor(x.shape[0]);
     const y = this.output('y', g.batch, this.outputShape);
-    getBackend().conv2d(x.data, this.weight.value.data, this.bias ? this.bias.value.data : null, y.data, g);
+    getBackend().conv2d(x.data, this.weight.value.data, this.bias ? this.bias.value.data : null, y.data, g, this.fusedRelu);
     this.input = x;
     return y;
   }

@@ -41,6 +41,8 @@ abstract class Pool2D extends Layer {
 /** Max pooling; the gradient goes to each window's first maximum. Shape: [N, H, W, C] → [N, OH, OW, C]. */
 export class MaxPool2D extends Pool2D {
   readonly kind = 'MaxPool2D';
+  /** Set by Sequential when a ReLU precedes: the backward applies its mask too. */
+  reluMask = false;
 
   forward(x: Tensor): Tensor {
     const g = this.geometryFor(x.shape[0]);
@@ -55,7 +57,7 @@ export class MaxPool2D extends Pool2D {
     const x = this.input!;
     const g = this.geometryFor(x.shape[0]);
     const dx = this.output('dx', g.batch, this.inputShape);
-    getBackend().maxPool2dBackward(dy.data, x.data, dx.data, g);
+    getBackend().maxPool2dBackward(dy.data, x.data, dx.data, g, this.reluMask);
     return dx;
   }
 }

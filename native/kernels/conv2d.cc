@@ -105,14 +105,19 @@ void fill_rows(float* y, const float* b, long rows, int cols) {
 // Images per GEMM: enough rows that the B panel and the micro-kernel's
 // edge tiles are amortised (conv3 of mnist-3layer has 49 pixels an image),
 // few enough that the im2col block stays in L2.
-int images_per_chunk(const Geometry& g) {
+static int images_per_chunk(const Geometry& g) {
   const long rows = std::max(1L, g.out_pixels());
   const long per_image = rows * std::max(1L, g.patch());
   long chunk = std::min(kChunkRows / rows, kChunkFloats / per_image);
   return static_cast<int>(std::max(1L, chunk));
 }
 
-void conv2d_forward(float* y, const float* x, const float* w, const float* b, const Geometry& g) {
+// max(v, 0) over n values, in place.
+static void relu_in_place(float* __restrict v, long n) {
+  for (long i = 0; i < n; ++i) v[i] = v[i] > 0.0f ? v[i] : 0.0f;
+}
+
+void conv2d_forward(float* y, const float* x, const float* w, const float* b, const Geometry& g, bool relu) {
   const int M = static_cast<int>(g.out_pixels());
   const int K = static_cast<int>(g.patch());
   const int O = g.out_c;
@@ -124,6 +129,7 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* b, co
       for (long n = n0; n < n1; ++n) {
         const int pw = pad_image(xpad, x + n * g.in_image(), g);
         direct(y + n * g.out_image(), xpad, w, b, g, pw);
+        if (relu) relu_in_place(y + n * g.out_image(), g.out_image());
       }
     });
     return;
@@ -143,6 +149,7 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* b, co
       }
       if (b) fill_rows(yn, b, rows, O);
       sgemm_packed(false, static_cast<int>(rows), O, K, cols ? cols : x + n * g.in_image(), K, packed_w, yn, O, b != nullptr);
+      if (relu) relu_in_place(yn, rows * O);
     }
   });
 }

@@ -8,8 +8,9 @@
 
 namespace convkit {
 
-// y[N, OH, OW, O] = conv(x[N, H, W, C], w[KH, KW, C, O]) + b[O] (b may be null)
-void conv2d_forward(float* y, const float* x, const float* w, const float* b, const Geometry& g);
+// y[N, OH, OW, O] = conv(x[N, H, W, C], w[KH, KW, C, O]) + b[O] (b may be null),
+// then max(y, 0) when relu: the ReLU applied while the output is in cache.
+void conv2d_forward(float* y, const float* x, const float* w, const float* b, const Geometry& g, bool relu);
 
 // dx[N, H, W, C] = conv2d's gradient with respect to x, given dy[N, OH, OW, O]
 void conv2d_backward_data(float* dx, const float* dy, const float* w, const Geometry& g);

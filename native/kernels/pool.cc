@@ -55,7 +55,7 @@ void max_pool2d_forward(float* y, const float* x, const Geometry& g) {
   });
 }
 
-void max_pool2d_backward(float* dx, const float* dy, const float* x, const Geometry& g) {
+void max_pool2d_backward(float* dx, const float* dy, const float* x, const Geometry& g, bool relu_mask) {
   const int C = g.in_c;
   parallel_chunks(g.batch, pool_work(g), [&](long n0, long n1, int) {
     // Per channel: the best value so far and its offset in the image (an
@@ -97,7 +97,11 @@ void max_pool2d_backward(float* dx, const float* dy, const float* x, const Geome
               }
             }
           const float* d = dyn + (static_cast<long>(oh) * g.out_w + ow) * C;
-          for (int c = 0; c < C; ++c) dxn[where_c[c]] += d[c];
+          if (relu_mask) {
+            for (int c = 0; c < C; ++c) dxn[where_c[c]] += best_c[c] > 0.0f ? d[c] : 0.0f;
+          } else {
+            for (int c = 0; c < C; ++c) dxn[where_c[c]] += d[c];
+          }
         }
     }
   });

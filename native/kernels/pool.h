@@ -8,8 +8,10 @@
 namespace convkit {
 
 void max_pool2d_forward(float* y, const float* x, const Geometry& g);
-// Routes dy to the first maximum of each window in row-major order.
-void max_pool2d_backward(float* dx, const float* dy, const float* x, const Geometry& g);
+// Routes dy to the first maximum of each window in row-major order; with
+// relu_mask, not where that maximum is <= 0 (the backward of the ReLU that
+// produced x, fused in).
+void max_pool2d_backward(float* dx, const float* dy, const float* x, const Geometry& g, bool relu_mask);
 
 void avg_pool2d_forward(float* y, const float* x, const Geometry& g);
 void avg_pool2d_backward(float* dx, const float* dy, const Geometry& g);

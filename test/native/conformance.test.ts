@@ -90,6 +90,9 @@ describe.skipIf(skipNative)('native conformance', () => {
           ref.conv2d(x, w, b, yRef, g);
           ref.conv2d(abs(x), abs(w), abs(b), yBound, g);
           expectWithin(`conv2d ${label}`, y, yRef, yBound);
+          nb.conv2d(x, w, b, y, g, true);
+          ref.conv2d(x, w, b, yRef, g, true);
+          expectWithin(`conv2d+relu ${label}`, y, yRef, yBound);
 
           const dx = new Float32Array(x.length).fill(Number.NaN); // kernels must overwrite, not accumulate
           const dxRef = new Float64Array(x.length);
@@ -185,6 +188,9 @@ describe.skipIf(skipNative)('native conformance', () => {
           nb.maxPool2dBackward(dy, x, dx, g);
           ref.maxPool2dBackward(dy, x, dxRef, g);
           expectWithin(`maxPool2dBackward ${label}`, dx, dxRef, new Float64Array(x.length).fill(p.kernel[0] * p.kernel[1] * 2));
+          nb.maxPool2dBackward(dy, x, dx, g, true);
+          ref.maxPool2dBackward(dy, x, dxRef, g, true);
+          expectWithin(`maxPool2dBackward+reluMask ${label}`, dx, dxRef, new Float64Array(x.length).fill(p.kernel[0] * p.kernel[1] * 2));
           nb.avgPool2d(x, y, g);
           ref.avgPool2d(x, yRef, g);
           expectWithin(`avgPool2d ${label}`, y, yRef, new Float64Array(y.length).fill(3));

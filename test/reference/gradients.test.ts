@@ -100,6 +100,31 @@ describe('pooling backward (reference, float64)', () => {
   });
 });
 
+describe('fused ReLU paths (reference)', () => {
+  it('conv2d with relu equals relu(conv2d), and the masked pool backward equals relu backward after pool backward', () => {
+    const random = rng(31);
+    const g = conv2dGeometry([2, 6, 5, 3], [3, 3, 3, 4], { padding: 1 });
+    const x = randomFloat64(random, 2 * 6 * 5 * 3);
+    const w = randomFloat64(random, 3 * 3 * 3 * 4);
+    const plain = new Float64Array(2 * 6 * 5 * 4);
+    const fused = new Float64Array(plain.length);
+    ref.conv2d(x, w, null, plain, g);
+    ref.conv2d(x, w, null, fused, g, true);
+    const relu = new Float64Array(plain.length);
+    ref.relu(plain, relu);
+    expectGradientsClose(fused, relu, 'conv2d relu', 0);
+    const pg = pool2dGeometry([2, 6, 5, 4], { kernel: 2 }, 'test');
+    const dy = randomFloat64(random, 2 * 3 * 2 * 4);
+    const routed = new Float64Array(plain.length);
+    const masked = new Float64Array(plain.length);
+    const expected = new Float64Array(plain.length);
+    ref.maxPool2dBackward(dy, relu, routed, pg);
+    ref.reluBackward(routed, plain, expected);
+    ref.maxPool2dBackward(dy, relu, masked, pg, true);
+    expectGradientsClose(masked, expected, 'pool backward with relu mask', 0);
+  });
+});
+
 describe('dense backward (reference, float64)', () => {
   it('matches finite differences for dx, dw and db', () => {
     fc.assert(
