@@ -27,6 +27,56 @@ long pool_work(const Geometry& g) {
   return static_cast<long>(g.batch) * g.out_image() * g.k_h * g.k_w;
 }
 
+// Windows that tile the input (stride = kernel, no padding): every input
+// cell belongs to at most one window, so the backward writes each dx cell
+// once instead of zeroing everything and scattering.
+bool tiles(const Geometry& g) {
+  return g.stride_h == g.k_h && g.stride_w == g.k_w && g.pad_top == 0 && g.pad_bottom == 0 && g.pad_left == 0 &&
+         g.pad_right == 0 && g.k_h * g.k_w <= 64;
+}
+
+// One image of the tiled max-pool backward.
+void max_pool_backward_tiled(float* __restrict dxn, const float* __restrict dyn, const float* __restrict xn,
+                             const Geometry& g, bool relu_mask, float* __restrict best, int32_t* __restrict which) {
+  const int C = g.in_c, KH = g.k_h, KW = g.k_w, W = g.in_w;
+  // Rows and columns that the floor of the output size leaves out get no gradient.
+  const int covered_h = g.out_h * KH, covered_w = g.out_w * KW;
+  for (int ih = covered_h; ih < g.in_h; ++ih) std::memset(dxn + static_cast<long>(ih) * W * C, 0, sizeof(float) * W * C);
+  for (int oh = 0; oh < g.out_h; ++oh) {
+    if (covered_w < W) {
+      for (int kh = 0; kh < KH; ++kh) {
+        std::memset(dxn + (static_cast<long>(oh * KH + kh) * W + covered_w) * C, 0, sizeof(float) * (W - covered_w) * C);
+      }
+    }
+    for (int ow = 0; ow < g.out_w; ++ow) {
+      const long origin = (static_cast<long>(oh * KH) * W + ow * KW) * C;
+      for (int c = 0; c < C; ++c) {
+        best[c] = xn[origin + c];
+        which[c] = 0;
+      }
+      for (int cell = 1; cell < KH * KW; ++cell) {
+        const float* in = xn + origin + (static_cast<long>(cell / KW) * W + cell % KW) * C;
+        for (int c = 0; c < C; ++c) {
+          const float v = in[c];
+          const float b = best[c];
+          const int32_t better = -static_cast<int32_t>(v > b);  // strict: ties keep the earlier cell
+          best[c] = b < v ? v : b;
+          which[c] = (which[c] & ~better) | (cell & better);
+        }
+      }
+      const float* d = dyn + (static_cast<long>(oh) * g.out_w + ow) * C;
+      for (int cell = 0; cell < KH * KW; ++cell) {
+        float* out = dxn + origin + (static_cast<long>(cell / KW) * W + cell % KW) * C;
+        for (int c = 0; c < C; ++c) {
+          const bool pass = (which[c] == cell) & (!relu_mask | (best[c] > 0.0f));  // bitwise: no branch
+          const float dv = d[c];
+          out[c] = pass ? dv : 0.0f;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void max_pool2d_forward(float* y, const float* x, const Geometry& g) {
@@ -69,6 +119,12 @@ void max_pool2d_backward(float* dx, const float* dy, const float* x, const Geome
     const int C = g.in_c;  // a local, so stores through int32_t* cannot alias the loop bound
     float* __restrict best_c = best.data();
     int32_t* __restrict where_c = where.data();
+    if (tiles(g)) {
+      for (long n = n0; n < n1; ++n) {
+        max_pool_backward_tiled(dx + n * g.in_image(), dy + n * g.out_image(), x + n * g.in_image(), g, relu_mask, best_c, where_c);
+      }
+      return;
+    }
     for (long n = n0; n < n1; ++n) {
       const float* xn = x + n * g.in_image();
       const float* dyn = dy + n * g.out_image();
