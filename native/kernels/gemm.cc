@@ -120,18 +120,26 @@ void sgemm_packed(bool trans_a, int M, int N, int K, const float* A, long lda, c
       for (int ic = 0; ic < M; ic += MC) {
         const int mc = std::min(MC, M - ic);
         const int mc_padded = (mc + mr - 1) / mr * mr;
-        pack_a(trans_a, A, lda, M, ic, mc_padded, pc, kc, mr, a_packed);
+        // Row-major A is read in place by full tiles; only transposed A, and
+        // the last short sliver of rows, are packed.
+        const bool in_place = !trans_a;
+        const int full_rows = in_place ? mc / mr * mr : 0;
+        if (!in_place) pack_a(trans_a, A, lda, M, ic, mc_padded, pc, kc, mr, a_packed);
+        else if (full_rows < mc) pack_a(false, A, lda, M, ic + full_rows, mr, pc, kc, mr, a_packed);
         for (int jr = 0; jr < nc; jr += nr) {
           const int cols = std::min(nr, nc - jr);
           const float* b_sliver = b_panel + static_cast<long>(jr) * kc;
           for (int ir = 0; ir < mc; ir += mr) {
             const int rows = std::min(mr, mc - ir);
-            const float* a_sliver = a_packed + static_cast<long>(ir) * kc;
+            const bool direct_rows = in_place && ir < full_rows;
+            const float* a_sliver = direct_rows ? A + static_cast<long>(ic + ir) * lda + pc
+                                                : a_packed + static_cast<long>(in_place ? 0 : ir) * kc;
+            const GemmMicroKernel run = direct_rows ? kernel.run_rows : kernel.run;
             float* c = C + static_cast<long>(ic + ir) * ldc + (jc + jr);
             if (rows == mr && cols == nr) {
-              kernel.run(kc, a_sliver, b_sliver, c, ldc, acc);
+              run(kc, a_sliver, lda, b_sliver, c, ldc, acc);
             } else {
-              kernel.run(kc, a_sliver, b_sliver, edge, nr, false);
+              run(kc, a_sliver, lda, b_sliver, edge, nr, false);
               for (int i = 0; i < rows; ++i) {
                 float* ci = c + static_cast<long>(i) * ldc;
                 const float* ei = edge + i * nr;

@@ -6,13 +6,17 @@
 namespace convkit {
 
 // C[mr x nr] (row stride ldc) = (accumulate ? C : 0) + sum over p < k of
-// a[p * mr + i] * b[p * nr + j]: a and b are the packed slivers gemm.cc makes.
-using GemmMicroKernel = void (*)(int k, const float* a, const float* b, float* c, long ldc, bool accumulate);
+// A(i, p) * b[p * nr + j], b being a packed sliver. For `run`, A is a packed
+// sliver too, A(i, p) = a[p * mr + i] (lda unused); for `run_rows` it is read
+// in place from mr full rows, A(i, p) = a[i * lda + p], which saves packing
+// row-major A (an im2col matrix) at the cost of mr streams.
+using GemmMicroKernel = void (*)(int k, const float* a, long lda, const float* b, float* c, long ldc, bool accumulate);
 
 struct GemmKernel {
   int mr;
   int nr;
   GemmMicroKernel run;
+  GemmMicroKernel run_rows;
   const char* name;
 };
 

@@ -11,7 +11,8 @@ namespace {
 constexpr int MR = 6;
 constexpr int NR = 16;
 
-void ukernel_6x16(int k, const float* a, const float* b, float* c, long ldc, bool accumulate) {
+template <bool kRows>
+void ukernel_6x16(int k, const float* a, long lda, const float* b, float* c, long ldc, bool accumulate) {
   __m256 c0[MR], c1[MR];
   for (int i = 0; i < MR; ++i) c0[i] = c1[i] = _mm256_setzero_ps();
   for (int p = 0; p < k; ++p) {
@@ -19,11 +20,11 @@ void ukernel_6x16(int k, const float* a, const float* b, float* c, long ldc, boo
     const __m256 b1 = _mm256_load_ps(b + 8);
 #pragma GCC unroll 6
     for (int i = 0; i < MR; ++i) {
-      const __m256 ai = _mm256_broadcast_ss(a + i);
+      const __m256 ai = _mm256_broadcast_ss(kRows ? a + i * lda : a + i);
       c0[i] = _mm256_fmadd_ps(ai, b0, c0[i]);
       c1[i] = _mm256_fmadd_ps(ai, b1, c1[i]);
     }
-    a += MR;
+    a += kRows ? 1 : MR;
     b += NR;
   }
 #pragma GCC unroll 6
@@ -40,7 +41,7 @@ void ukernel_6x16(int k, const float* a, const float* b, float* c, long ldc, boo
 
 }  // namespace
 
-GemmKernel gemm_kernel_avx2() { return {MR, NR, ukernel_6x16, "avx2_6x16"}; }
+GemmKernel gemm_kernel_avx2() { return {MR, NR, ukernel_6x16<false>, ukernel_6x16<true>, "avx2_6x16"}; }
 
 }  // namespace convkit
 

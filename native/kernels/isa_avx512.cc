@@ -11,7 +11,8 @@ namespace {
 constexpr int MR = 12;
 constexpr int NR = 32;
 
-void ukernel_12x32(int k, const float* a, const float* b, float* c, long ldc, bool accumulate) {
+template <bool kRows>
+void ukernel_12x32(int k, const float* a, long lda, const float* b, float* c, long ldc, bool accumulate) {
   __m512 c0[MR], c1[MR];
   for (int i = 0; i < MR; ++i) c0[i] = c1[i] = _mm512_setzero_ps();
   for (int p = 0; p < k; ++p) {
@@ -19,11 +20,11 @@ void ukernel_12x32(int k, const float* a, const float* b, float* c, long ldc, bo
     const __m512 b1 = _mm512_load_ps(b + 16);
 #pragma GCC unroll 12
     for (int i = 0; i < MR; ++i) {
-      const __m512 ai = _mm512_set1_ps(a[i]);
+      const __m512 ai = _mm512_set1_ps(kRows ? a[i * lda] : a[i]);
       c0[i] = _mm512_fmadd_ps(ai, b0, c0[i]);
       c1[i] = _mm512_fmadd_ps(ai, b1, c1[i]);
     }
-    a += MR;
+    a += kRows ? 1 : MR;
     b += NR;
   }
 #pragma GCC unroll 12
@@ -40,7 +41,7 @@ void ukernel_12x32(int k, const float* a, const float* b, float* c, long ldc, bo
 
 }  // namespace
 
-GemmKernel gemm_kernel_avx512() { return {MR, NR, ukernel_12x32, "avx512_12x32"}; }
+GemmKernel gemm_kernel_avx512() { return {MR, NR, ukernel_12x32<false>, ukernel_12x32<true>, "avx512_12x32"}; }
 
 }  // namespace convkit
 

@@ -9,14 +9,15 @@ namespace {
 constexpr int MR = 4;
 constexpr int NR = 16;
 
-void ukernel_4x16(int k, const float* a, const float* b, float* c, long ldc, bool accumulate) {
+template <bool kRows>
+void ukernel_4x16(int k, const float* a, long lda, const float* b, float* c, long ldc, bool accumulate) {
   float acc[MR][NR] = {};
   for (int p = 0; p < k; ++p) {
     for (int i = 0; i < MR; ++i) {
-      const float ai = a[i];
+      const float ai = kRows ? a[i * lda] : a[i];
       for (int j = 0; j < NR; ++j) acc[i][j] += ai * b[j];
     }
-    a += MR;
+    a += kRows ? 1 : MR;
     b += NR;
   }
   for (int i = 0; i < MR; ++i) {
@@ -31,7 +32,7 @@ void ukernel_4x16(int k, const float* a, const float* b, float* c, long ldc, boo
 
 }  // namespace
 
-GemmKernel gemm_kernel_generic() { return {MR, NR, ukernel_4x16, "generic_4x16"}; }
+GemmKernel gemm_kernel_generic() { return {MR, NR, ukernel_4x16<false>, ukernel_4x16<true>, "generic_4x16"}; }
 
 }  // namespace convkit
 
