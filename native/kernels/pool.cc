@@ -54,23 +54,30 @@ void max_pool_backward_tiled(float* __restrict dxn, const float* __restrict dyn,
         best[c] = xn[origin + c];
         which[c] = 0;
       }
-      for (int cell = 1; cell < KH * KW; ++cell) {
-        const float* in = xn + origin + (static_cast<long>(cell / KW) * W + cell % KW) * C;
-        for (int c = 0; c < C; ++c) {
-          const float v = in[c];
-          const float b = best[c];
-          const int32_t better = -static_cast<int32_t>(v > b);  // strict: ties keep the earlier cell
-          best[c] = b < v ? v : b;
-          which[c] = (which[c] & ~better) | (cell & better);
+      for (int kh = 0, cell = 0; kh < KH; ++kh) {
+        const float* in_row = xn + origin + static_cast<long>(kh) * W * C;
+        for (int kw = 0; kw < KW; ++kw, ++cell) {
+          if (cell == 0) continue;
+          const float* in = in_row + static_cast<long>(kw) * C;
+          for (int c = 0; c < C; ++c) {
+            const float v = in[c];
+            const float b = best[c];
+            const int32_t better = -static_cast<int32_t>(v > b);  // strict: ties keep the earlier cell
+            best[c] = b < v ? v : b;
+            which[c] = (which[c] & ~better) | (cell & better);
+          }
         }
       }
       const float* d = dyn + (static_cast<long>(oh) * g.out_w + ow) * C;
-      for (int cell = 0; cell < KH * KW; ++cell) {
-        float* out = dxn + origin + (static_cast<long>(cell / KW) * W + cell % KW) * C;
-        for (int c = 0; c < C; ++c) {
-          const bool pass = (which[c] == cell) & (!relu_mask | (best[c] > 0.0f));  // bitwise: no branch
-          const float dv = d[c];
-          out[c] = pass ? dv : 0.0f;
+      for (int kh = 0, cell = 0; kh < KH; ++kh) {
+        float* out_row = dxn + origin + static_cast<long>(kh) * W * C;
+        for (int kw = 0; kw < KW; ++kw, ++cell) {
+          float* out = out_row + static_cast<long>(kw) * C;
+          for (int c = 0; c < C; ++c) {
+            const bool pass = (which[c] == cell) & (!relu_mask | (best[c] > 0.0f));  // bitwise: no branch
+            const float dv = d[c];
+            out[c] = pass ? dv : 0.0f;
+          }
         }
       }
     }
