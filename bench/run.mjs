@@ -1,43 +1,127 @@
 #!/usr/bin/env node
-// npm run bench -- [--json FILE] [--quick] [--no-reference] [--batch 32,128]
-// Times every kernel at the real shapes of mnist-3layer on the native and
-// reference backends; prints a table and writes JSON.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// npm run bench -- [--json FILE] [--quick] [--no-reference] [--batch 32,128] [--threads 2,1] [--peers] [--main-job DATA_DIR]
+// Training and inference images/s of the zoo networks, GFLOP/s of every
+// kernel at mnist-3layer's real layer shapes, native against reference and,
+// with --peers, against PyTorch measured in the same run.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import { info, nativeBackend, setNumThreads } from '../dist/backend/select.js';
 import { reference } from '../dist/backend/reference.js';
 import { opCases, timeOp } from './ops.mjs';
 import { machine, parseArgs, table } from './timing.mjs';
+import { benchInfer, benchTrain } from './train.mjs';
+
+const PEAK_GFLOPS_2T = 439; // FP32 AVX-512 FMA peak on 2 threads here (../shared/anchors, fma_peak.cpp)
+const TRAIN_MFLOP = { 'mnist-3layer': 11.55, 'mnist-2layer': 17.03 };
 
 const args = parseArgs(process.argv.slice(2));
 const native = nativeBackend();
-const threads = args.threads?.[0] ?? info().threads;
+const threadList = args.threads ?? [availableParallelism(), 1];
+const threads = threadList[0];
 setNumThreads(threads);
 const meta = info();
+const result = { machine: { ...machine(meta), threads, peak_gflops_2_threads: PEAK_GFLOPS_2T }, train: [], infer: [], ops: [] };
+const reps = 5;
+const log = (m) => process.stderr.write(`${m}\n`);
 
-const result = { machine: { ...machine(meta), threads }, train: [], infer: [], ops: [] };
-const rows = [];
+// Training: both nets, both batch sizes, SGD and Adam on mnist-3layer; each thread count.
+for (const t of threadList) {
+  for (const net of ['mnist-3layer', 'mnist-2layer']) {
+    for (const batch of args.batches) {
+      for (const optimizer of net === 'mnist-3layer' ? ['sgd', 'adam'] : ['sgd']) {
+        if (t !== threads && (net !== 'mnist-3layer' || optimizer !== 'sgd')) continue; // thread scaling: one row per batch
+        const r = benchTrain({ net, batch, optimizer, backend: 'native', threads: t, reps, targetMs: args.quick ? 150 : 600 });
+        r.percent_of_peak = (r.img_per_s.median * TRAIN_MFLOP[net] / 1e3 / PEAK_GFLOPS_2T) * 100;
+        result.train.push(r);
+        log(`train ${net} batch ${batch} ${optimizer} ${t} thread(s): ${Math.round(r.img_per_s.median)} img/s`);
+      }
+    }
+  }
+}
+if (args.reference) {
+  const r = benchTrain({ net: 'mnist-3layer', batch: 32, optimizer: 'sgd', backend: 'reference', threads: 1, reps });
+  result.train.push(r);
+  log(`train mnist-3layer batch 32 sgd reference: ${r.img_per_s.median.toFixed(1)} img/s`);
+}
+setNumThreads(threads);
+for (const net of ['mnist-3layer', 'mnist-2layer']) {
+  const r = benchInfer({ net, batch: 256, backend: 'native', threads, reps, targetMs: args.quick ? 150 : 600 });
+  result.infer.push(r);
+  log(`infer ${net} batch 256: ${Math.round(r.img_per_s.median)} img/s`);
+}
+
+// Kernels.
+const { setBackend } = await import('../dist/backend/select.js');
+setBackend('native');
+setNumThreads(threads);
+const opRows = [];
 for (const batch of args.batches) {
   for (const c of opCases(batch)) {
     const n = timeOp(c, native, { quick: args.quick });
-    result.ops.push({ op: c.op, shape: c.shape, backend: 'native', threads, gflops: n.gflops, seconds: n.seconds });
-    const row = { op: c.op, shape: c.shape, 'native GFLOP/s': n.gflops.toFixed(1) };
-    if (args.reference) {
+    result.ops.push({ op: c.op, shape: c.shape, backend: 'native', threads, gflops: n.gflops, percent_of_peak: (n.gflops / PEAK_GFLOPS_2T) * 100 });
+    const row = { op: c.op, shape: c.shape, 'native GFLOP/s': n.gflops.toFixed(1), '% of peak': ((n.gflops / PEAK_GFLOPS_2T) * 100).toFixed(1) };
+    if (args.reference && batch === args.batches[0]) {
       const r = timeOp(c, reference, { reference: true });
-      result.ops.push({ op: c.op, shape: c.shape, backend: 'reference', threads: 1, gflops: r.gflops, seconds: r.seconds });
+      result.ops.push({ op: c.op, shape: c.shape, backend: 'reference', threads: 1, gflops: r.gflops });
       row['reference GFLOP/s'] = r.gflops.toFixed(3);
-      row['native/reference'] = `${(n.gflops / r.gflops).toFixed(0)}x`;
+      row['native/reference'] = `${Math.round(n.gflops / r.gflops)}x`;
     }
-    rows.push(row);
-    process.stderr.write('.');
+    opRows.push(row);
   }
 }
-process.stderr.write('\n');
 
-console.log(`convkit kernels — ${result.machine.cpu}, ${threads} thread(s), ISA ${meta.isa}, OpenMP ${meta.openmp ? 'on' : 'off'}`);
-console.log(table(rows, Object.keys(rows[0])));
+// The main job, end to end, when the data is at hand.
+if (args.mainJob) {
+  const started = Date.now();
+  const r = spawnSync(process.execPath, ['dist/cli.js', 'train', '--data-dir', args.mainJob, '--quiet', '--threads', String(threads)], { encoding: 'utf8' });
+  const accuracy = /test accuracy: ([\d.]+)%/.exec(r.stdout)?.[1];
+  result.main_job = { command: `convkit train --data-dir ${args.mainJob}`, wall_s: (Date.now() - started) / 1000, test_accuracy_percent: accuracy ? Number(accuracy) : null, exit: r.status };
+  log(`main job: ${result.main_job.wall_s.toFixed(1)} s, test accuracy ${accuracy}%`);
+}
+result.max_rss_mb = Math.round(process.resourceUsage().maxRSS / 1024);
+
+// PyTorch in the same run.
+if (args.peers) {
+  const script = '../shared/anchors/torch_bench.py';
+  const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+  if (!existsSync(script)) log(`peers: ${script} not found; skipped`);
+  else {
+    log('peers: running PyTorch (../shared/anchors/torch_bench.py)...');
+    const r = spawnSync(python, [script, String(threads)], { encoding: 'utf8', env: { ...process.env, MALLOC_MMAP_THRESHOLD_: '1000000000', MALLOC_TRIM_THRESHOLD_: '1000000000' }, maxBuffer: 1 << 26 });
+    if (r.status !== 0) log(`peers: PyTorch did not run (${(r.stderr || '').trim().split('\n').pop()}); install python3-torch from Debian`);
+    else result.peers = { torch: JSON.parse(r.stdout) };
+  }
+}
+
+// Tables.
+const trainRows = result.train.map((r) => {
+  const row = { net: r.net, batch: r.batch, optimizer: r.optimizer, backend: r.backend, threads: r.threads, 'img/s (median)': Math.round(r.img_per_s.median).toLocaleString('en-US'), 'min..max': `${Math.round(r.img_per_s.min)}..${Math.round(r.img_per_s.max)}`, '% of peak': r.percent_of_peak?.toFixed(1) ?? '' };
+  const torch = result.peers?.torch?.train.filter((p) => p.net === r.net && p.batch === r.batch && p.opt === r.optimizer);
+  if (torch?.length && r.backend === 'native' && r.threads === threads) {
+    const best = Math.max(...torch.map((p) => p.img_per_s.median));
+    row['PyTorch best'] = Math.round(best).toLocaleString('en-US');
+    row['convkit/PyTorch'] = (r.img_per_s.median / best).toFixed(2);
+  }
+  return row;
+});
+console.log(`convkit bench — ${result.machine.cpu}, ISA ${meta.isa}, OpenMP ${meta.openmp ? 'on' : 'off'}, peak ${PEAK_GFLOPS_2T} GFLOP/s (2 threads)\n`);
+console.log(table(trainRows, [...new Set(trainRows.flatMap(Object.keys))]));
+const nativeTrain = result.train.find((r) => r.backend === 'native' && r.batch === 32 && r.optimizer === 'sgd' && r.net === 'mnist-3layer' && r.threads === threads);
+const refTrain = result.train.find((r) => r.backend === 'reference');
+const oneThread = result.train.find((r) => r.backend === 'native' && r.batch === 32 && r.net === 'mnist-3layer' && r.threads === 1);
+if (refTrain) console.log(`\nnative / reference training (mnist-3layer, batch 32): ${Math.round(nativeTrain.img_per_s.median / refTrain.img_per_s.median)}x`);
+if (oneThread && threads !== 1) console.log(`${threads} threads / 1 thread (mnist-3layer, batch 32): ${(nativeTrain.img_per_s.median / oneThread.img_per_s.median).toFixed(2)}x`);
+console.log(`minor page faults per training step: ${nativeTrain.minor_faults_per_step.toFixed(2)} (${Math.round(nativeTrain.minor_faults_per_step * 1875)} per 60,000-image epoch); peak RSS ${result.max_rss_mb} MB`);
+console.log('\n' + table(result.infer.map((r) => {
+  const torch = result.peers?.torch?.infer.filter((p) => p.net === r.net);
+  return { net: r.net, batch: r.batch, 'img/s (median)': Math.round(r.img_per_s.median).toLocaleString('en-US'), ...(torch?.length ? { 'PyTorch best': Math.round(Math.max(...torch.map((p) => p.img_per_s.median))).toLocaleString('en-US') } : {}) };
+}), ['net', 'batch', 'img/s (median)', ...(result.peers ? ['PyTorch best'] : [])]));
+console.log('\n' + table(opRows, [...new Set(opRows.flatMap(Object.keys))]));
+if (result.main_job) console.log(`\nmain job (convkit train, 5 epochs of mnist-3layer, load + train + evaluate): ${result.main_job.wall_s.toFixed(1)} s, test accuracy ${result.main_job.test_accuracy_percent}%`);
 if (args.json) {
   mkdirSync(dirname(args.json), { recursive: true });
   writeFileSync(args.json, JSON.stringify(result, null, 2) + '\n');
-  console.log(`wrote ${args.json}`);
+  console.log(`\nwrote ${args.json}`);
 }

@@ -53,7 +53,7 @@ export function machine(info) {
 }
 
 export function parseArgs(argv) {
-  const args = { json: null, quick: false, reference: true, batches: [32, 128], threads: null };
+  const args = { json: null, quick: false, reference: true, batches: [32, 128], threads: null, peers: false, mainJob: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--json') args.json = argv[++i];
@@ -61,8 +61,10 @@ export function parseArgs(argv) {
     else if (a === '--no-reference') args.reference = false;
     else if (a === '--batch') args.batches = argv[++i].split(',').map(Number);
     else if (a === '--threads') args.threads = argv[++i].split(',').map(Number);
+    else if (a === '--peers') args.peers = true;
+    else if (a === '--main-job') args.mainJob = argv[++i];
     else if (a === '--help' || a === '-h') {
-      console.log('usage: npm run bench -- [--json FILE] [--quick] [--no-reference] [--batch 32,128] [--threads 1,2]');
+      console.log('usage: npm run bench -- [--json FILE] [--quick] [--no-reference] [--batch 32,128] [--threads 2,1] [--peers] [--main-job DATA_DIR]');
       process.exit(0);
     } else {
       console.error(`unknown argument: ${a}`);
