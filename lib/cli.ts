@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The convkit command: train, evaluate, predict, summary, info.
 // Exit codes: 0 success, 2 bad usage, 1 failure (one line; the stack with --verbose).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { info, setBackend, setNumThreads } from './backend/select.js';
@@ -12,10 +12,16 @@ import { readNpy, toFloat32 } from './data/npy.js';
 import { readCsv } from './data/csv.js';
 import { scaleImages } from './data/transforms.js';
 import { ConvkitError } from './errors.js';
-import { loadModel, saveModel } from './io/checkpoint.js';
+import { CHECKPOINT_FILE, loadModel, loadOptimizer, OPTIMIZER_FILE, saveModel, saveOptimizer } from './io/checkpoint.js';
+import { writeFileAtomic } from './io/atomic.js';
+import { exportHdf5 } from './io/hdf5.js';
+import type { NameMapping } from './io/names.js';
+import { exportNpz } from './io/npz.js';
+import { exportOnnx } from './io/onnx.js';
+import type { Callbacks, History } from './train.js';
 import { confusionMatrix, perClassAccuracy, worstClass } from './metrics.js';
 import type { Sequential } from './model.js';
-import { Adam, type OptimizerName, SGD, stepDecay } from './optimizers.js';
+import { Adam, type Optimizer, type OptimizerName, SGD, stepDecay } from './optimizers.js';
 import { Tensor } from './tensor.js';
 import { ZOO, ZOO_NAMES, zooModel } from './zoo.js';
 
@@ -39,6 +45,7 @@ commands:
   train      train a zoo model on a data set and print its test accuracy
   evaluate   accuracy of a checkpoint on a data set's test images
   predict    class predictions of a checkpoint for images in a file
+  export     a checkpoint as ONNX, NumPy .npz or HDF5
   summary    a model's layers, output shapes and parameter counts
   info       backend, instruction set, threads, OpenMP, addon path
 
@@ -54,13 +61,16 @@ train options:
   --validation F      hold out this fraction of the training set for validation (default 0: none)
   --limit N           train on the first N training images only
   --seed N            seed for weights and shuffling (default ${DEFAULTS.seed})
-  --out DIR           run directory: model.safetensors, history.json, run.json
+  --out DIR           run directory: model.safetensors, optimizer.safetensors, history.json, run.json (saved every epoch)
+  --resume DIR        continue a run directory where it stopped (--epochs may extend it)
   --backend NAME      native | reference (default: native when the addon loads)
   --threads N         native threads (default: $CONVKIT_NUM_THREADS, else all cores)
   --quiet             no progress output
 
 evaluate options:  --checkpoint PATH (file or run directory), --dataset, --data-dir, --batch-size
 predict options:   --checkpoint PATH, --input FILE (.npy, IDX or .csv images), --csv OUT (writes ID,Label)
+export options:    --checkpoint PATH --format onnx|npz|h5 --output FILE [--names model|course|numbered]
+                   (npz keys default to the model's names, h5 datasets to W1, b1, W2, ...; 'course' gives w1, b1, ... or w_conv, b_conv, w_fc, b_fc)
 summary options:   --model NAME or --checkpoint PATH
 global options:    --verbose (stack traces on errors), --help
 `;
@@ -83,6 +93,10 @@ const OPTIONS = {
   checkpoint: { type: 'string' },
   input: { type: 'string' },
   csv: { type: 'string' },
+  resume: { type: 'string' },
+  format: { type: 'string' },
+  output: { type: 'string' },
+  names: { type: 'string' },
   quiet: { type: 'boolean' },
   verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -149,52 +163,160 @@ function makeOptimizer(name: OptimizerName, learningRate: number, decay: number,
   return new SGD({ learningRate, momentum: name === 'momentum' ? 0.9 : 0, schedule });
 }
 
+/** What a run directory's run.json records of the settings, enough to resume. */
+interface RunSettings {
+  model: string;
+  dataset: DatasetName;
+  epochs: number;
+  batchSize: number;
+  optimizer: OptimizerName;
+  learningRate: number;
+  lrDecay: number;
+  seed: number;
+  validation: number | null;
+  limit: number | null;
+}
+
+function settingsFromFlags(flags: Flags): RunSettings {
+  const model = flags.model ?? DEFAULTS.model;
+  if (!ZOO[model]) throw new UsageError(`unknown --model '${model}'; choose one of: ${ZOO_NAMES.join(', ')}`);
+  const dataset = (flags.dataset ?? DEFAULTS.dataset) as DatasetName;
+  if (!DATASETS.includes(dataset)) throw new UsageError(`unknown --dataset '${dataset}'; choose one of: ${DATASETS.join(', ')}`);
+  const optimizer = (flags.optimizer ?? DEFAULTS.optimizer) as OptimizerName;
+  if (!['adam', 'sgd', 'momentum'].includes(optimizer)) throw new UsageError(`--optimizer must be adam, sgd or momentum, got '${optimizer}'`);
+  const validation = flags.validation === undefined ? null : Number(flags.validation);
+  if (validation !== null && !(validation > 0 && validation < 1)) throw new UsageError(`--validation must be a fraction in (0, 1), got '${flags.validation}'`);
+  const entry = ZOO[model];
+  if (entry.inputShape[2] !== 1 || entry.classes !== 10) {
+    throw new UsageError(`--model ${model} takes ${entry.inputShape.join('×')} images in ${entry.classes} classes; the command line trains it on ${DATASETS.join(' or ')} only with the API`);
+  }
+  return {
+    model,
+    dataset,
+    epochs: int(flags, 'epochs', DEFAULTS.epochs),
+    batchSize: int(flags, 'batch-size', DEFAULTS.batchSize),
+    optimizer,
+    learningRate: num(flags, 'lr') ?? (optimizer === 'adam' ? 0.002 : 0.01),
+    lrDecay: num(flags, 'lr-decay') ?? DEFAULTS.lrDecay,
+    seed: int(flags, 'seed', DEFAULTS.seed, 0),
+    validation,
+    limit: flags.limit === undefined ? null : int(flags, 'limit', 1),
+  };
+}
+
+/** Settings of the run being resumed; --epochs may extend it. */
+function settingsFromRun(dir: string, flags: Flags): RunSettings {
+  for (const name of ['model', 'dataset', 'batch-size', 'optimizer', 'lr', 'lr-decay', 'seed', 'validation', 'limit'] as const) {
+    if (flags[name] !== undefined) throw new UsageError(`--${name} cannot change when resuming; the run keeps the settings in ${join(dir, 'run.json')}`);
+  }
+  let saved: RunSettings;
+  try {
+    saved = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')).settings as RunSettings;
+  } catch (error) {
+    throw new ConvkitError(`--resume ${dir}: cannot read run.json (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  if (!saved || !ZOO[saved.model]) throw new ConvkitError(`--resume ${dir}: run.json has no usable settings`);
+  return { ...saved, epochs: int(flags, 'epochs', saved.epochs) };
+}
+
+function writeJson(path: string, value: unknown): void {
+  writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(value, null, 2) + '\n'));
+}
+
+function mergeHistory(before: History | null, after: History): History {
+  if (!before) return after;
+  return {
+    epochs: [...before.epochs, ...after.epochs],
+    loss: [...before.loss, ...after.loss],
+    accuracy: [...before.accuracy, ...after.accuracy],
+    valLoss: [...before.valLoss, ...after.valLoss],
+    valAccuracy: [...before.valAccuracy, ...after.valAccuracy],
+    iterationLoss: [...before.iterationLoss, ...after.iterationLoss],
+    stoppedEarly: after.stoppedEarly,
+    interrupted: after.interrupted,
+  };
+}
+
 async function train(flags: Flags): Promise<void> {
   const say = flags.quiet ? () => {} : (m: string) => process.stderr.write(`${m}\n`);
-  const modelName = flags.model ?? DEFAULTS.model;
-  if (!ZOO[modelName]) throw new UsageError(`unknown --model '${modelName}'; choose one of: ${ZOO_NAMES.join(', ')}`);
-  const datasetName = flags.dataset ?? DEFAULTS.dataset;
-  if (!DATASETS.includes(datasetName as DatasetName)) throw new UsageError(`unknown --dataset '${datasetName}'; choose one of: ${DATASETS.join(', ')}`);
-  const epochs = int(flags, 'epochs', DEFAULTS.epochs);
-  const batchSize = int(flags, 'batch-size', DEFAULTS.batchSize);
-  const seed = int(flags, 'seed', DEFAULTS.seed, 0);
-  const optimizerName = (flags.optimizer ?? DEFAULTS.optimizer) as OptimizerName;
-  if (!['adam', 'sgd', 'momentum'].includes(optimizerName)) throw new UsageError(`--optimizer must be adam, sgd or momentum, got '${optimizerName}'`);
-  const lr = num(flags, 'lr') ?? (optimizerName === 'adam' ? 0.002 : 0.01);
-  const lrDecay = num(flags, 'lr-decay') ?? DEFAULTS.lrDecay;
-  const validation = flags.validation === undefined ? undefined : Number(flags.validation);
-  if (validation !== undefined && !(validation > 0 && validation < 1)) throw new UsageError(`--validation must be a fraction in (0, 1), got '${flags.validation}'`);
-  const limit = flags.limit === undefined ? undefined : int(flags, 'limit', 1);
+  const resume = flags.resume;
+  const settings = resume ? settingsFromRun(resume, flags) : settingsFromFlags(flags);
+  const out = resume ?? flags.out;
   applyRuntime(flags);
-
-  const entry = ZOO[modelName];
-  if (entry.inputShape[2] !== 1 || entry.classes !== 10) {
-    throw new UsageError(`--model ${modelName} takes ${entry.inputShape.join('×')} images in ${entry.classes} classes; the command line trains it on ${DATASETS.join(' or ')} only with the API`);
-  }
   const started = performance.now();
-  const ds = await loadDataset(datasetName as DatasetName, { dataDir: flags['data-dir'], log: say });
-  const model = zooModel(modelName, { seed });
-  let train = limit ? firstN(ds.train.x, ds.train.y, limit) : ds.train;
+  const ds = await loadDataset(settings.dataset, { dataDir: flags['data-dir'], log: say });
+  const train = settings.limit ? firstN(ds.train.x, ds.train.y, settings.limit) : ds.train;
+  const trainCount = Math.round(train.y.length * (1 - (settings.validation ?? 0)));
+  let model: Sequential;
+  let optimizer: Optimizer;
+  let previous: History | null = null;
+  if (resume) {
+    model = loadModel(resume);
+    optimizer = loadOptimizer(resume);
+    previous = JSON.parse(readFileSync(join(resume, 'history.json'), 'utf8')) as History;
+    say(`resuming ${resume} after epoch ${previous.epochs.length} of ${settings.epochs}`);
+  } else {
+    model = zooModel(settings.model, { seed: settings.seed });
+    optimizer = makeOptimizer(settings.optimizer, settings.learningRate, settings.lrDecay, Math.ceil(trainCount / settings.batchSize));
+  }
+  const done = previous?.epochs.length ?? 0;
   const trainX = fitToModel(train.x, model, say);
   const testX = fitToModel(ds.test.x, model, say);
   const i = info();
-  say(`training ${modelName} (${model.countParams().toLocaleString('en-US')} parameters) on ${train.y.length.toLocaleString('en-US')} images: ${epochs} epoch(s), batch ${batchSize}, ${optimizerName} lr ${lr}${lrDecay !== 1 ? ` ×${lrDecay} per epoch` : ''}, backend ${i.backend}${i.backend === 'native' ? ` (${i.isa}, ${i.threads} threads)` : ''}`);
-  const history = await model.fit(trainX, train.y, {
-    epochs, batchSize, seed, optimizer: makeOptimizer(optimizerName, lr, lrDecay, Math.ceil(train.y.length * (1 - (validation ?? 0)) / batchSize)), validation, verbose: flags.quiet ? 0 : 1,
-  });
-  const result = reportAccuracy(model, testX, ds.test.y, ds.classes, say, batchSize);
+  say(`training ${settings.model} (${model.countParams().toLocaleString('en-US')} parameters) on ${trainCount.toLocaleString('en-US')} images: ${settings.epochs} epoch(s), batch ${settings.batchSize}, ${settings.optimizer} lr ${settings.learningRate}${settings.lrDecay !== 1 ? ` ×${settings.lrDecay} per epoch` : ''}, backend ${i.backend}${i.backend === 'native' ? ` (${i.isa}, ${i.threads} threads)` : ''}`);
+  const record = { settings, source: ds.source, backend: i };
+  if (out) {
+    mkdirSync(out, { recursive: true });
+    writeJson(join(out, 'run.json'), record);
+  }
+  // After every epoch the run directory holds a complete, resumable state.
+  let sofar: History | null = previous ? structuredClone(previous) : null;
+  const checkpoint: Callbacks = {
+    onEpochEnd: (logs) => {
+      if (!out) return;
+      const h = sofar ?? { epochs: [], loss: [], accuracy: [], valLoss: [], valAccuracy: [], iterationLoss: [], stoppedEarly: false, interrupted: false };
+      h.epochs.push(logs);
+      h.loss.push(logs.loss);
+      h.accuracy.push(logs.accuracy);
+      if (logs.valLoss !== undefined) {
+        h.valLoss.push(logs.valLoss);
+        h.valAccuracy.push(logs.valAccuracy!);
+      }
+      sofar = h;
+      saveModel(model, out, { zoo: settings.model, dataset: settings.dataset });
+      saveOptimizer(optimizer, out);
+      writeJson(join(out, 'history.json'), h);
+    },
+  };
+  const history = done >= settings.epochs
+    ? null
+    : await model.fit(trainX, train.y, {
+        epochs: settings.epochs, initialEpoch: done, batchSize: settings.batchSize, seed: settings.seed, optimizer,
+        validation: settings.validation ?? undefined, verbose: flags.quiet ? 0 : 1, callbacks: checkpoint,
+      });
+  const result = reportAccuracy(model, testX, ds.test.y, ds.classes, say, settings.batchSize);
   const seconds = (performance.now() - started) / 1000;
   say(`done in ${seconds.toFixed(1)} s (data: ${ds.sourceKind})`);
-  if (flags.out) {
-    mkdirSync(flags.out, { recursive: true });
-    const file = saveModel(model, flags.out, { zoo: modelName, dataset: datasetName });
-    writeFileSync(join(flags.out, 'history.json'), JSON.stringify(history, null, 2) + '\n');
-    writeFileSync(
-      join(flags.out, 'run.json'),
-      JSON.stringify({ model: modelName, dataset: datasetName, source: ds.source, epochs, batchSize, optimizer: optimizerName, learningRate: lr, lrDecay, seed, validation: validation ?? null, limit: limit ?? null, backend: info(), testAccuracy: result.accuracy, testLoss: result.loss, perClass: result.perClass, confusionMatrix: result.matrix, seconds }, null, 2) + '\n',
-    );
-    say(`saved ${file}, history.json and run.json in ${flags.out}`);
+  if (out) {
+    if (history) writeJson(join(out, 'history.json'), mergeHistory(previous, history));
+    writeJson(join(out, 'run.json'), { ...record, testAccuracy: result.accuracy, testLoss: result.loss, perClass: result.perClass, confusionMatrix: result.matrix, seconds });
+    say(`saved ${join(out, CHECKPOINT_FILE)}, ${OPTIMIZER_FILE}, history.json and run.json in ${out}`);
   }
+}
+
+async function exportCommand(flags: Flags): Promise<void> {
+  if (!flags.checkpoint) throw new UsageError('export needs --checkpoint PATH');
+  const format = flags.format;
+  if (format !== 'onnx' && format !== 'npz' && format !== 'h5') throw new UsageError(`--format must be onnx, npz or h5, got '${format ?? ''}'`);
+  if (!flags.output) throw new UsageError('export needs --output FILE');
+  const names = (flags.names ?? (format === 'h5' ? 'numbered' : 'model')) as NameMapping;
+  if (!['model', 'course', 'numbered'].includes(names as string)) throw new UsageError(`--names must be model, course or numbered, got '${flags.names}'`);
+  const model = loadModel(flags.checkpoint);
+  let keys: string[] | null = null;
+  if (format === 'onnx') exportOnnx(model, flags.output);
+  else if (format === 'npz') keys = exportNpz(model, flags.output, { names });
+  else keys = await exportHdf5(model, flags.output, { names });
+  process.stderr.write(`wrote ${flags.output}${keys ? ` (${keys.join(', ')})` : ''}\n`);
 }
 
 async function evaluateCommand(flags: Flags): Promise<void> {
@@ -293,11 +415,14 @@ export async function main(argv: string[]): Promise<number> {
       case 'summary':
         summaryCommand(flags);
         return 0;
+      case 'export':
+        await exportCommand(flags);
+        return 0;
       case 'info':
         infoCommand(flags);
         return 0;
       default:
-        throw new UsageError(`unknown command '${command}'; commands: train, evaluate, predict, summary, info`);
+        throw new UsageError(`unknown command '${command}'; commands: train, evaluate, predict, export, summary, info`);
     }
   } catch (error) {
     const e = error as Error & { code?: string };

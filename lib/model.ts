@@ -7,6 +7,7 @@ import { Tensor } from './tensor.js';
 import { type EvaluateOptions, type FitOptions, type History, type PredictOptions, evaluate, fit, predictBatches } from './train.js';
 import type { LabelArray } from './data/batches.js';
 import { type Loss, createLoss } from './losses.js';
+import { saveModel } from './io/checkpoint.js';
 
 export interface SequentialOptions {
   /** Per-sample input shape, e.g. [28, 28, 1]; without it the model builds at its first input. */
@@ -218,6 +219,11 @@ export class Sequential {
   config(): ModelConfig {
     if (!this.built) throw new ValueError(`${this.name}.config(): the model is not built`);
     return { name: this.name, inputShape: [...this.inputShape], seed: this.seed, layers: this.layers.map(layerSpec) };
+  }
+
+  /** Saves weights and architecture as safetensors (a file, or model.safetensors in a folder). */
+  save(path: string): string {
+    return saveModel(this, path);
   }
 
   /** The loss fit() uses by default: softmax cross-entropy, or sigmoid BCE for one output. */

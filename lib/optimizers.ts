@@ -105,6 +105,11 @@ export abstract class Optimizer {
   }
 
   abstract config(): Record<string, unknown>;
+
+  /** The schedule as JSON when it is one convkit can rebuild (stepDecay), else null. */
+  protected scheduleSpec(): unknown {
+    return (this.schedule as (Schedule & { spec?: unknown }) | null)?.spec ?? null;
+  }
 }
 
 export interface SGDOptions {
@@ -133,7 +138,7 @@ export class SGD extends Optimizer {
   }
 
   config() {
-    return { kind: this.kind, learningRate: this.learningRate, momentum: this.momentum, weightDecay: this.weightDecay };
+    return { kind: this.kind, learningRate: this.learningRate, momentum: this.momentum, weightDecay: this.weightDecay, schedule: this.scheduleSpec() };
   }
 }
 
@@ -169,7 +174,7 @@ export class Adam extends Optimizer {
   }
 
   config() {
-    return { kind: this.kind, learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, weightDecay: this.weightDecay };
+    return { kind: this.kind, learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, weightDecay: this.weightDecay, schedule: this.scheduleSpec() };
   }
 }
 
@@ -188,4 +193,13 @@ export function createOptimizer(name: OptimizerName | Optimizer | undefined, lea
     default:
       throw new ValueError(`optimizer must be 'sgd', 'momentum', 'adam' or an Optimizer, got ${describe(name)}`);
   }
+}
+
+/** Rebuilds an optimizer from its config() (for resuming training). */
+export function optimizerFromConfig(config: Record<string, unknown>): Optimizer {
+  const spec = config.schedule as { kind?: string; every?: number; factor?: number } | null | undefined;
+  const schedule = spec?.kind === 'stepDecay' ? stepDecay({ every: spec.every!, factor: spec.factor! }) : undefined;
+  if (config.kind === 'adam') return new Adam({ ...(config as AdamOptions), schedule });
+  if (config.kind === 'sgd') return new SGD({ ...(config as SGDOptions), schedule });
+  throw new ValueError(`optimizerFromConfig: unknown optimizer kind ${describe(config.kind)}`);
 }

@@ -91,6 +91,10 @@ export interface PredictOptions {
   loss?: Loss | LossName;
 }
 
+function epochSeed(seed: number, epoch: number): number {
+  return (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(epoch, 0x85ebca6b)) >>> 0;
+}
+
 function positiveInt(v: unknown, name: string, op: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ValueError(`${op}: ${name} must be a positive integer, got ${describe(v)}`);
   return v;
@@ -214,7 +218,6 @@ export async function fit(model: Sequential, xIn: Tensor, yIn: LabelArray, optio
   const count = x.shape[0];
   const batches = Math.ceil(count / batchSize);
   const gatherer = new BatchGatherer(x, y, batchSize);
-  const random = new Random(seed);
   const order = new Int32Array(count);
   let best = { value: Infinity, epoch: -1, state: null as Record<string, Tensor> | null };
   let waited = 0;
@@ -225,7 +228,8 @@ export async function fit(model: Sequential, xIn: Tensor, yIn: LabelArray, optio
     for (let epoch = (options.initialEpoch ?? 0) + 1; epoch <= epochs; epoch++) {
       for (const cb of callbacks) await cb.onEpochBegin?.(epoch);
       for (let i = 0; i < count; i++) order[i] = i;
-      if (options.shuffle !== false) random.shuffle(order);
+      // Each epoch's order depends only on (seed, epoch), so a resumed run shuffles as an uninterrupted one.
+      if (options.shuffle !== false) new Random(epochSeed(seed, epoch)).shuffle(order);
       progress.epochStart(epoch, epochs, batches);
       const started = performance.now();
       let lossSum = 0;

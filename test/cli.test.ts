@@ -79,6 +79,35 @@ describe('convkit CLI', () => {
     expect(convkit(['summary', '--checkpoint', out]).stdout).toMatch(/Total params: 1,510/);
   });
 
+  it('resumes a run directory to the same weights as an uninterrupted run', () => {
+    const dir = fixture();
+    const a = mkdtempSync(join(tmpdir(), 'run-a-'));
+    const b = mkdtempSync(join(tmpdir(), 'run-b-'));
+    expect(convkit(['train', '--data-dir', dir, '--epochs', '1', '--batch-size', '8', '--out', a, '--quiet']).status).toBe(0);
+    const resumed = convkit(['train', '--resume', a, '--data-dir', dir, '--epochs', '3']);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/resuming .* after epoch 1 of 3/);
+    expect(convkit(['train', '--data-dir', dir, '--epochs', '3', '--batch-size', '8', '--out', b, '--quiet']).status).toBe(0);
+    expect(readFileSync(join(a, 'model.safetensors')).equals(readFileSync(join(b, 'model.safetensors')))).toBe(true);
+    expect(JSON.parse(readFileSync(join(a, 'history.json'), 'utf8')).loss).toHaveLength(3);
+    const refused = convkit(['train', '--resume', a, '--data-dir', dir, '--lr', '0.5']);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/--lr cannot change when resuming/);
+  });
+
+  it('exports a checkpoint as ONNX, npz and HDF5', () => {
+    const dir = fixture();
+    const run = mkdtempSync(join(tmpdir(), 'run-'));
+    expect(convkit(['train', '--data-dir', dir, '--epochs', '1', '--model', 'cnn-14', '--out', run, '--quiet']).status).toBe(0);
+    for (const [format, file, keys] of [['onnx', 'm.onnx', ''], ['npz', 'm.npz', 'w_conv, b_conv, w_fc, b_fc'], ['h5', 'm.h5', 'W1, b1, W2, b2']]) {
+      const r = convkit(['export', '--checkpoint', run, '--format', format, '--output', join(run, file), ...(format === 'npz' ? ['--names', 'course'] : [])]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(existsSync(join(run, file))).toBe(true);
+      if (keys) expect(r.stderr).toContain(keys);
+    }
+    expect(convkit(['export', '--checkpoint', run, '--format', 'tflite', '--output', 'x']).status).toBe(2);
+  });
+
   it('prints the backend, ISA and threads', () => {
     const r = convkit(['info']);
     expect(r.status).toBe(0);

@@ -4,6 +4,7 @@ import { FormatError } from '../errors.js';
 import { type ModelConfig, type Sequential, modelFromConfig } from '../model.js';
 import { Tensor } from '../tensor.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
+import { type Optimizer, optimizerFromConfig } from '../optimizers.js';
 
 export const CHECKPOINT_FILE = 'model.safetensors';
 
@@ -51,4 +52,35 @@ export function loadModel(path: string): Sequential {
     throw new FormatError(`${file}: the weights do not match the architecture: ${(error as Error).message}`);
   }
   return model;
+}
+
+export const OPTIMIZER_FILE = 'optimizer.safetensors';
+
+/** Saves the optimizer's slots and iteration count next to a checkpoint (atomically). */
+export function saveOptimizer(optimizer: Optimizer, dir: string, hooks: { beforeRename?: () => void } = {}): string {
+  const { iterations, slots } = optimizer.state();
+  const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
+  for (const [key, data] of Object.entries(slots)) tensors[key] = { shape: [data.length], data };
+  const file = join(dir, OPTIMIZER_FILE);
+  writeSafetensors(file, tensors, { format: 'convkit-optimizer', optimizer: JSON.stringify(optimizer.config()), iterations: String(iterations) }, hooks);
+  return file;
+}
+
+/** Rebuilds the optimizer saved in a run directory, with its state. */
+export function loadOptimizer(dir: string): Optimizer {
+  const file = join(dir, OPTIMIZER_FILE);
+  const { tensors, metadata } = readSafetensors(file);
+  let config: Record<string, unknown>;
+  try {
+    config = JSON.parse(metadata.optimizer ?? '');
+  } catch {
+    throw new FormatError(`${file}: no valid 'optimizer' metadata; not a convkit optimizer state`);
+  }
+  const iterations = Number(metadata.iterations);
+  if (!Number.isInteger(iterations) || iterations < 0) throw new FormatError(`${file}: bad 'iterations' metadata ${JSON.stringify(metadata.iterations)}`);
+  const optimizer = optimizerFromConfig(config);
+  const slots: Record<string, Float32Array> = {};
+  for (const [key, t] of Object.entries(tensors)) slots[key] = t.data;
+  optimizer.loadState({ iterations, slots });
+  return optimizer;
 }

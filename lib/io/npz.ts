@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import { FormatError, ShapeError, formatShape } from '../errors.js';
+import { encodeNpz, parseNpz, toFloat32 } from '../data/npy.js';
+import type { Sequential } from '../model.js';
+import { writeFileAtomic } from './atomic.js';
+import { type NameMapping, parameterKeys } from './names.js';
+
+/**
+ * Writes the model's parameters as a NumPy .npz (np.load reads it), under
+ * the keys the mapping gives, in convkit's layouts: conv weights HWIO
+ * [kh, kw, in, out], dense weights [in, out].
+ */
+export function exportNpz(model: Sequential, path: string, options: { names?: NameMapping; compress?: boolean } = {}): string[] {
+  const keys = parameterKeys(model, options.names, 'exportNpz');
+  const arrays: Record<string, { data: Float32Array; shape: readonly number[] }> = {};
+  model.parameters().forEach((p, i) => (arrays[keys[i]] = { data: p.value.data, shape: p.value.shape }));
+  writeFileAtomic(path, encodeNpz(arrays, { compress: options.compress }));
+  return keys;
+}
+
+/**
+ * Loads parameters from a .npz under the mapping's keys. float64 and integer
+ * arrays are converted to float32; every key must exist with the parameter's shape.
+ */
+export function importNpz(model: Sequential, path: string, options: { names?: NameMapping } = {}): void {
+  const keys = parameterKeys(model, options.names, 'importNpz');
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    throw new FormatError(`${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  const arrays = parseNpz(bytes, path);
+  const params = model.parameters();
+  const values = params.map((p, i) => {
+    const a = arrays[keys[i]];
+    if (!a) throw new FormatError(`${path}: no array '${keys[i]}' for ${p.name} (the file has: ${Object.keys(arrays).join(', ') || 'nothing'})`);
+    if (a.shape.length !== p.value.shape.length || a.shape.some((d, j) => d !== p.value.shape[j])) {
+      throw new ShapeError(`${path}: '${keys[i]}' has shape ${formatShape(a.shape)} but ${p.name} is ${formatShape(p.value.shape)}`);
+    }
+    return toFloat32(a).data;
+  });
+  params.forEach((p, i) => p.value.data.set(values[i]));
+}
