@@ -4,7 +4,7 @@
   # flags, so the rest of the binary runs on any x86-64 and cpu.cc picks the
   # best kernel at load (CPUID + XGETBV).
   "variables": {
-    "convkit_opt": ["-O3", "-fno-math-errno", "-fno-trapping-math", "-fPIC"],
+    "convkit_opt": ["-O3", "-fno-math-errno", "-fno-trapping-math", "-fPIC", "-Wno-psabi"],
     "convkit_sanitize%": "0"
   },
   "target_defaults": {

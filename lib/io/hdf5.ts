@@ -1,6 +1,6 @@
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { FormatError, ShapeError, formatShape } from '../errors.js';
+import { ConvkitError, FormatError, ShapeError, formatShape } from '../errors.js';
 import type { Sequential } from '../model.js';
 import { type NameMapping, parameterKeys } from './names.js';
 
@@ -45,6 +45,16 @@ export async function exportHdf5(model: Sequential, path: string, options: { nam
 
 /** Loads parameters from HDF5 datasets under the mapping's keys (default W1, b1, ...). */
 export async function importHdf5(model: Sequential, path: string, options: { names?: NameMapping } = {}): Promise<void> {
+  try {
+    await readHdf5Into(model, path, options);
+  } catch (error) {
+    // libhdf5 reports a corrupt file in many ways; every one of them is a bad file.
+    if (error instanceof ConvkitError) throw error;
+    throw new FormatError(`${path}: not a readable HDF5 weights file (${(error as Error)?.message ?? String(error)})`);
+  }
+}
+
+async function readHdf5Into(model: Sequential, path: string, options: { names?: NameMapping }): Promise<void> {
   const keys = parameterKeys(model, options.names ?? 'numbered', 'importHdf5');
   if (!existsSync(path)) throw new FormatError(`${path}: no such file`);
   const lib = await hdf5();
@@ -57,13 +67,23 @@ export async function importHdf5(model: Sequential, path: string, options: { nam
   try {
     const params = model.parameters();
     const values = params.map((p, i) => {
-      const entry = file.get(keys[i]);
+      let entry: ReturnType<typeof file.get>;
+      try {
+        entry = file.get(keys[i]);
+      } catch (error) {
+        throw new FormatError(`${path}: cannot read '${keys[i]}' (${(error as Error).message})`);
+      }
       if (!entry || !(entry instanceof lib.Dataset)) throw new FormatError(`${path}: no dataset '${keys[i]}' for ${p.name} (the file has: ${file.keys().join(', ')})`);
       const shape = entry.shape ?? [];
       if (shape.length !== p.value.shape.length || shape.some((d, j) => d !== p.value.shape[j])) {
         throw new ShapeError(`${path}: '${keys[i]}' has shape ${formatShape(shape)} but ${p.name} is ${formatShape(p.value.shape)}`);
       }
-      const raw = entry.value;
+      let raw: unknown;
+      try {
+        raw = entry.value;
+      } catch (error) {
+        throw new FormatError(`${path}: cannot read '${keys[i]}' (${(error as Error).message})`);
+      }
       if (!ArrayBuffer.isView(raw) || raw instanceof DataView) throw new FormatError(`${path}: dataset '${keys[i]}' is not numeric`);
       return Float32Array.from(raw as unknown as ArrayLike<number>);
     });

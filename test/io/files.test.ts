@@ -65,6 +65,26 @@ describe('fuzzing the readers with mutated valid files', () => {
     fuzz('idx.gz', new Uint8Array(gzipSync(idx)), (b) => data.parseIdx(b, 'f.idx.gz'));
   });
   it('csv', () => fuzz('csv', new TextEncoder().encode('label,a,b\n1,2,3\n0,4,5\n'), (b) => data.parseCsv(new TextDecoder().decode(b), {}, 'f.csv')));
+  it('hdf5: a mutated file loads or is refused with a FormatError', async () => {
+    const { exportHdf5, importHdf5 } = await import('../../lib/index.js');
+    const path = join(dir, 'fuzz.h5');
+    await exportHdf5(zooModel('mlp-30'), path);
+    const valid = readFileSync(path);
+    const random = rng(5);
+    let refused = 0;
+    for (let i = 0; i < 40; i++) {
+      const mutated = join(dir, `fuzz${i}.h5`);
+      writeFileSync(mutated, mutate(valid, random));
+      try {
+        await importHdf5(zooModel('mlp-30'), mutated);
+      } catch (error) {
+        if (!(error instanceof ConvkitError)) throw new Error(`hdf5 mutation ${i}: ${(error as Error).name}: ${(error as Error).message}`);
+        refused++;
+      }
+    }
+    expect(refused).toBeGreaterThan(0);
+  });
+
   it('checkpoints: a mutated file either loads as the same architecture or is refused', () => {
     const random = rng(99);
     for (let i = 0; i < 200; i++) {
