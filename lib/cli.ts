@@ -27,6 +27,9 @@ import { ZOO, ZOO_NAMES, zooModel } from './zoo.js';
 
 class UsageError extends Error {}
 
+/** Training stopped by Ctrl-C after saving; exit code 130 like a shell. */
+class Interrupted extends Error {}
+
 const DEFAULTS = {
   model: 'mnist-3layer',
   dataset: 'mnist',
@@ -66,6 +69,8 @@ train options:
   --backend NAME      native | reference (default: native when the addon loads)
   --threads N         native threads (default: $CONVKIT_NUM_THREADS, else all cores)
   --quiet             no progress output
+  --no-check-finite   do not stop when the loss or a gradient turns NaN/Inf (checked by default)
+  Ctrl-C              finishes the batch, saves a resumable state (to --out, else runs/), exits 130
 
 evaluate options:  --checkpoint PATH (file or run directory), --dataset, --data-dir, --batch-size
 predict options:   --checkpoint PATH, --input FILE (.npy, IDX or .csv images), --csv OUT (writes ID,Label)
@@ -98,6 +103,7 @@ const OPTIONS = {
   output: { type: 'string' },
   names: { type: 'string' },
   quiet: { type: 'boolean' },
+  'no-check-finite': { type: 'boolean' },
   verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -219,6 +225,20 @@ function settingsFromRun(dir: string, flags: Flags): RunSettings {
   return { ...saved, epochs: int(flags, 'epochs', saved.epochs) };
 }
 
+/** How far a run directory got: epochs completed and batches of the next one. */
+interface Progress {
+  epochsDone: number;
+  batchesDone: number;
+}
+
+function progressOf(dir: string, history: History): Progress {
+  try {
+    const p = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')).progress as Progress | undefined;
+    if (p && Number.isInteger(p.epochsDone) && Number.isInteger(p.batchesDone)) return p;
+  } catch {}
+  return { epochsDone: history.epochs.length, batchesDone: 0 };
+}
+
 function writeJson(path: string, value: unknown): void {
   writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(value, null, 2) + '\n'));
 }
@@ -250,25 +270,45 @@ async function train(flags: Flags): Promise<void> {
   let model: Sequential;
   let optimizer: Optimizer;
   let previous: History | null = null;
+  let start: Progress = { epochsDone: 0, batchesDone: 0 };
   if (resume) {
     model = loadModel(resume);
     optimizer = loadOptimizer(resume);
     previous = JSON.parse(readFileSync(join(resume, 'history.json'), 'utf8')) as History;
-    say(`resuming ${resume} after epoch ${previous.epochs.length} of ${settings.epochs}`);
+    start = progressOf(resume, previous);
+    say(`resuming ${resume} after epoch ${start.epochsDone}${start.batchesDone ? ` and ${start.batchesDone} batches` : ''} of ${settings.epochs}`);
   } else {
     model = zooModel(settings.model, { seed: settings.seed });
     optimizer = makeOptimizer(settings.optimizer, settings.learningRate, settings.lrDecay, Math.ceil(trainCount / settings.batchSize));
   }
-  const done = previous?.epochs.length ?? 0;
+  const done = start.epochsDone;
   const trainX = fitToModel(train.x, model, say);
   const testX = fitToModel(ds.test.x, model, say);
   const i = info();
   say(`training ${settings.model} (${model.countParams().toLocaleString('en-US')} parameters) on ${trainCount.toLocaleString('en-US')} images: ${settings.epochs} epoch(s), batch ${settings.batchSize}, ${settings.optimizer} lr ${settings.learningRate}${settings.lrDecay !== 1 ? ` ×${settings.lrDecay} per epoch` : ''}, backend ${i.backend}${i.backend === 'native' ? ` (${i.isa}, ${i.threads} threads)` : ''}`);
   const record = { settings, source: ds.source, backend: i };
+  let runDir = out;
+  const saveState = (progress: Progress, history: History) => {
+    runDir ??= join('runs', `${settings.model}-interrupted-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+    mkdirSync(runDir, { recursive: true });
+    saveModel(model, runDir, { zoo: settings.model, dataset: settings.dataset });
+    saveOptimizer(optimizer, runDir);
+    writeJson(join(runDir, 'history.json'), history);
+    writeJson(join(runDir, 'run.json'), { ...record, progress });
+  };
   if (out) {
     mkdirSync(out, { recursive: true });
-    writeJson(join(out, 'run.json'), record);
+    writeJson(join(out, 'run.json'), { ...record, progress: start });
   }
+  // Ctrl-C: the first finishes the current batch and saves a resumable state;
+  // a second exits at once (saves are atomic, so the last good one survives).
+  const interrupt = new AbortController();
+  const onSigint = () => {
+    if (interrupt.signal.aborted) process.exit(130);
+    interrupt.abort();
+    process.stderr.write('\nconvkit: stopping after this batch and saving (Ctrl-C again to quit at once)\n');
+  };
+  process.on('SIGINT', onSigint);
   // After every epoch the run directory holds a complete, resumable state.
   let sofar: History | null = previous ? structuredClone(previous) : null;
   const checkpoint: Callbacks = {
@@ -283,17 +323,27 @@ async function train(flags: Flags): Promise<void> {
         h.valAccuracy.push(logs.valAccuracy!);
       }
       sofar = h;
-      saveModel(model, out, { zoo: settings.model, dataset: settings.dataset });
-      saveOptimizer(optimizer, out);
-      writeJson(join(out, 'history.json'), h);
+      saveState({ epochsDone: logs.epoch, batchesDone: 0 }, h);
     },
   };
-  const history = done >= settings.epochs
-    ? null
-    : await model.fit(trainX, train.y, {
-        epochs: settings.epochs, initialEpoch: done, batchSize: settings.batchSize, seed: settings.seed, optimizer,
-        validation: settings.validation ?? undefined, verbose: flags.quiet ? 0 : 1, callbacks: checkpoint,
-      });
+  let history: History | null = null;
+  try {
+    history = done >= settings.epochs
+      ? null
+      : await model.fit(trainX, train.y, {
+          epochs: settings.epochs, initialEpoch: done, initialBatch: start.batchesDone, batchSize: settings.batchSize, seed: settings.seed, optimizer,
+          validation: settings.validation ?? undefined, verbose: flags.quiet ? 0 : 1, callbacks: checkpoint, signal: interrupt.signal,
+          checkFinite: flags['no-check-finite'] ? false : 'all',
+        });
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  if (history?.interrupted) {
+    const at = history.stoppedAt!;
+    saveState({ epochsDone: at.epoch - 1, batchesDone: at.batch }, sofar ?? mergeHistory(previous, { ...history, epochs: [], loss: [], accuracy: [], valLoss: [], valAccuracy: [] }));
+    process.stderr.write(`convkit: interrupted in epoch ${at.epoch} after ${at.batch} batches; saved ${runDir}. Resume with: convkit train --resume ${runDir}\n`);
+    throw new Interrupted();
+  }
   const result = reportAccuracy(model, testX, ds.test.y, ds.classes, say, settings.batchSize);
   const seconds = (performance.now() - started) / 1000;
   say(`done in ${seconds.toFixed(1)} s (data: ${ds.sourceKind})`);
@@ -425,6 +475,7 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command '${command}'; commands: train, evaluate, predict, export, summary, info`);
     }
   } catch (error) {
+    if (error instanceof Interrupted) return 130;
     const e = error as Error & { code?: string };
     const usage = error instanceof UsageError || (typeof e.code === 'string' && e.code.startsWith('ERR_PARSE_ARGS'));
     process.stderr.write(`convkit: ${usage ? '' : `${e.name === 'Error' ? 'error' : e.name}: `}${e.message}\n`);

@@ -61,12 +61,18 @@ export interface FitOptions {
   earlyStopping?: EarlyStopping;
   /** 0 silent, 1 progress bar on a terminal (lines otherwise), 2 one line per epoch. */
   verbose?: Verbosity;
-  /** Stop with NonFiniteError naming the epoch and batch when the loss is NaN or infinite (default true). */
-  checkFinite?: boolean;
+  /**
+   * Stop with NonFiniteError naming the epoch and batch when the loss (true or
+   * 'loss', the default) or also any gradient ('all') is NaN or infinite,
+   * before the optimizer touches the weights.
+   */
+  checkFinite?: boolean | 'loss' | 'all';
   /** Aborting stops training after the current batch. */
   signal?: AbortSignal;
-  /** Epoch to start from (resuming); epochs counts the total. */
+  /** Epochs already done (resuming); epochs counts the total. */
   initialEpoch?: number;
+  /** Batches of the next epoch already done (resuming an interrupted epoch). */
+  initialBatch?: number;
 }
 
 export interface History {
@@ -79,6 +85,8 @@ export interface History {
   iterationLoss: number[];
   stoppedEarly: boolean;
   interrupted: boolean;
+  /** Where an interrupted run stopped: the epoch in progress and the batches of it done. */
+  stoppedAt?: { epoch: number; batch: number };
 }
 
 export interface EvaluateOptions {
@@ -89,6 +97,12 @@ export interface EvaluateOptions {
 export interface PredictOptions {
   batchSize?: number;
   loss?: Loss | LossName;
+}
+
+function allFinite(a: Float32Array): boolean {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += a[i] * 0; // NaN or ±Infinity times 0 is NaN; finite values add 0
+  return sum === 0;
 }
 
 function epochSeed(seed: number, epoch: number): number {
@@ -206,6 +220,7 @@ export async function fit(model: Sequential, xIn: Tensor, yIn: LabelArray, optio
   const callbacks = options.callbacks === undefined ? [] : Array.isArray(options.callbacks) ? options.callbacks : [options.callbacks];
   const verbose = options.verbose ?? 1;
   const checkFinite = options.checkFinite ?? true;
+  const checkGradients = checkFinite === 'all';
   const early = options.earlyStopping;
   if (early) positiveInt(early.patience, 'earlyStopping.patience', op);
   const { x, y, val } = resolveValidation(model, x0, y0, options.validation, seed);
@@ -225,7 +240,8 @@ export async function fit(model: Sequential, xIn: Tensor, yIn: LabelArray, optio
 
   for (const cb of callbacks) await cb.onTrainBegin?.();
   try {
-    for (let epoch = (options.initialEpoch ?? 0) + 1; epoch <= epochs; epoch++) {
+    const firstEpoch = (options.initialEpoch ?? 0) + 1;
+    for (let epoch = firstEpoch; epoch <= epochs; epoch++) {
       for (const cb of callbacks) await cb.onEpochBegin?.(epoch);
       for (let i = 0; i < count; i++) order[i] = i;
       // Each epoch's order depends only on (seed, epoch), so a resumed run shuffles as an uninterrupted one.
@@ -235,7 +251,8 @@ export async function fit(model: Sequential, xIn: Tensor, yIn: LabelArray, optio
       let lossSum = 0;
       let right = 0;
       let seen = 0;
-      for (let b = 0; b < batches; b++) {
+      const skip = epoch === firstEpoch ? options.initialBatch ?? 0 : 0;
+      for (let b = skip; b < batches; b++) {
         const batch = gatherer.gather(order.subarray(b * batchSize, Math.min((b + 1) * batchSize, count)));
         const n = batch.y.length;
         const logits = model.forwardInPlace(batch.x, true).reshape([n, model.outputUnits]);
@@ -245,6 +262,10 @@ export async function fit(model: Sequential, xIn: Tensor, yIn: LabelArray, optio
         }
         right += accuracyOf(loss, logits, batch.y);
         model.backward(dLogits.reshape([n, ...model.outputShape]));
+        if (checkGradients) {
+          const bad = params.find((p) => !allFinite(p.grad.data));
+          if (bad) throw new NonFiniteError(`fit: the gradient of ${bad.name} became non-finite at epoch ${epoch}, batch ${b + 1} of ${batches}; the weights were left as they were before this batch`);
+        }
         optimizer.step(params);
         lossSum += value * n;
         seen += n;
@@ -255,6 +276,7 @@ export async function fit(model: Sequential, xIn: Tensor, yIn: LabelArray, optio
         await new Promise<void>((resolve) => setImmediate(resolve));
         if (options.signal?.aborted) {
           history.interrupted = true;
+          history.stoppedAt = { epoch, batch: b + 1 };
           break;
         }
       }
@@ -267,10 +289,11 @@ export async function fit(model: Sequential, xIn: Tensor, yIn: LabelArray, optio
         seconds,
         imagesPerSecond: seen / Math.max(seconds, 1e-9),
       };
-      if (history.interrupted) {
+      if (history.interrupted && history.stoppedAt!.batch < batches) {
         progress.stop();
-        break;
+        break; // mid-epoch: the epoch's statistics are incomplete, so none are recorded
       }
+      if (history.interrupted) history.stoppedAt = { epoch: epoch + 1, batch: 0 };
       if (val) {
         const v = evaluate(model, val.x, val.y, { loss });
         logs.valLoss = v.loss;
@@ -299,7 +322,7 @@ export async function fit(model: Sequential, xIn: Tensor, yIn: LabelArray, optio
           stop = true;
         }
       }
-      if (stop || model.stopTraining) break;
+      if (stop || model.stopTraining || history.interrupted) break;
     }
   } finally {
     progress.stop();

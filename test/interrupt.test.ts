@@ -1,0 +1,82 @@
+// Ctrl-C during `convkit train`: the current batch finishes, a resumable
+// state is saved, the exit code is 130; resuming reaches the same weights as
+// an uninterrupted run with the same seed. A second Ctrl-C exits at once and
+// leaves the last good checkpoint loadable.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { data, loadModel } from '../lib/index.js';
+import { rng } from './helpers/random.js';
+
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+
+function fixture(count: number): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mnist-'));
+  const random = rng(count);
+  const img = (n: number) => data.encodeIdx([n, 28, 28], new Uint8Array(n * 784).map(() => Math.floor(random() * 256)));
+  const lab = (n: number) => data.encodeIdx([n], Uint8Array.from({ length: n }, (_, i) => i % 10));
+  writeFileSync(join(dir, 'train-images-idx3-ubyte'), img(count));
+  writeFileSync(join(dir, 'train-labels-idx1-ubyte'), lab(count));
+  writeFileSync(join(dir, 't10k-images-idx3-ubyte'), img(20));
+  writeFileSync(join(dir, 't10k-labels-idx1-ubyte'), lab(20));
+  return dir;
+}
+
+interface Run {
+  status: number | null;
+  stderr: string;
+}
+
+/** Runs the CLI; when `when` first matches stderr, waits `delayMs` and sends SIGINT `signals` times. */
+function run(args: string[], interrupt?: { when: RegExp; delayMs: number; signals: number }): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let sent = false;
+    child.stdout.resume();
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+      if (interrupt && !sent && interrupt.when.test(stderr)) {
+        sent = true;
+        setTimeout(() => {
+          for (let i = 0; i < interrupt.signals; i++) child.kill('SIGINT');
+        }, interrupt.delayMs);
+      }
+    });
+    child.on('close', (status) => resolve({ status, stderr }));
+  });
+}
+
+const common = ['--model', 'cnn-14', '--epochs', '3', '--batch-size', '2', '--seed', '5', '--threads', '1'];
+
+describe('interrupting training', () => {
+  it('saves on Ctrl-C, exits 130, and a resumed run ends with the weights of an uninterrupted one', async () => {
+    const dir = fixture(3000);
+    const interrupted = mkdtempSync(join(tmpdir(), 'run-i-'));
+    const straight = mkdtempSync(join(tmpdir(), 'run-s-'));
+    const delay = 50 + Math.floor(rng(Date.now() % 1000)() * 400); // a random point in training
+    const first = await run(['train', '--data-dir', dir, '--out', interrupted, ...common], { when: /training cnn-14/, delayMs: delay, signals: 1 });
+    expect(first.status, first.stderr).toBe(130);
+    expect(first.stderr).toMatch(/stopping after this batch and saving/);
+    expect(first.stderr).toMatch(/interrupted in epoch \d after \d+ batches; saved .*\. Resume with: convkit train --resume /);
+    const progress = JSON.parse(readFileSync(join(interrupted, 'run.json'), 'utf8')).progress;
+    expect(progress.epochsDone * 1500 + progress.batchesDone).toBeGreaterThan(0);
+
+    const resumed = await run(['train', '--resume', interrupted, '--data-dir', dir, '--threads', '1']);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    const whole = await run(['train', '--data-dir', dir, '--out', straight, ...common]);
+    expect(whole.status, whole.stderr).toBe(0);
+    expect(readFileSync(join(interrupted, 'model.safetensors')).equals(readFileSync(join(straight, 'model.safetensors')))).toBe(true);
+  });
+
+  it('exits at once on a second Ctrl-C, leaving the last good checkpoint loadable', async () => {
+    const dir = fixture(3000);
+    const out = mkdtempSync(join(tmpdir(), 'run-2-'));
+    const r = await run(['train', '--data-dir', dir, '--out', out, ...common], { when: /epoch 1\/3 ·/, delayMs: 0, signals: 2 });
+    expect(r.status).toBe(130);
+    expect(loadModel(out).name).toBe('cnn-14');
+  });
+});
