@@ -1,4 +1,5 @@
-export { Tensor, tensor, fromNested, zeros, full, isTensor, MAX_ELEMENTS } from './tensor.js';
+export { Tensor, tensor, fromNested, zeros, full, isTensor } from './tensor.js';
+export { MAX_ELEMENTS, getAllocationLimit, setAllocationLimit } from './limits.js';
 export type { Shape } from './tensor.js';
 export {
   ConvkitError, ShapeError, DTypeError, ValueError, FormatError, BackendError, LimitError,

@@ -1,9 +1,9 @@
-import { DTypeError, LimitError, ShapeError, ValueError, describe, formatShape } from './errors.js';
+import { DTypeError, ShapeError, ValueError, describe, formatShape } from './errors.js';
+import { checkAllocation } from './limits.js';
 
 export type Shape = readonly number[];
 
-/** Largest element count convkit handles in one tensor: native kernels index with int32. */
-export const MAX_ELEMENTS = 2 ** 31 - 1;
+export { MAX_ELEMENTS } from './limits.js';
 
 /**
  * A float32 tensor: a Float32Array and a row-major shape. Tensors are plain
@@ -97,9 +97,7 @@ export function checkShape(shape: unknown, name: string): number {
     }
     size *= n;
   }
-  if (size > MAX_ELEMENTS) {
-    throw new LimitError(`${name} ${formatShape(shape)} has ${size} elements, more than the ${MAX_ELEMENTS} convkit supports`);
-  }
+  checkAllocation(size, 4, `${name} ${formatShape(shape)}`);
   return size;
 }
 

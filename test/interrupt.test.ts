@@ -50,20 +50,21 @@ function run(args: string[], interrupt?: { when: RegExp; delayMs: number; signal
   });
 }
 
-const common = ['--model', 'cnn-14', '--epochs', '3', '--batch-size', '2', '--seed', '5', '--threads', '1'];
+const common = ['--model', 'cnn-14', '--epochs', '8', '--batch-size', '2', '--seed', '5', '--threads', '1'];
 
 describe('interrupting training', () => {
   it('saves on Ctrl-C, exits 130, and a resumed run ends with the weights of an uninterrupted one', async () => {
     const dir = fixture(3000);
     const interrupted = mkdtempSync(join(tmpdir(), 'run-i-'));
     const straight = mkdtempSync(join(tmpdir(), 'run-s-'));
-    const delay = 50 + Math.floor(rng(Date.now() % 1000)() * 400); // a random point in training
-    const first = await run(['train', '--data-dir', dir, '--out', interrupted, ...common], { when: /training cnn-14/, delayMs: delay, signals: 1 });
+    const delay = Math.floor(rng(Date.now() % 1000)() * 150); // a random point in epoch 2 (an epoch takes ~200 ms)
+    const first = await run(['train', '--data-dir', dir, '--out', interrupted, ...common], { when: /epoch 1\/8 ·/, delayMs: delay, signals: 1 });
     expect(first.status, first.stderr).toBe(130);
     expect(first.stderr).toMatch(/stopping after this batch and saving/);
     expect(first.stderr).toMatch(/interrupted in epoch \d after \d+ batches; saved .*\. Resume with: convkit train --resume /);
     const progress = JSON.parse(readFileSync(join(interrupted, 'run.json'), 'utf8')).progress;
-    expect(progress.epochsDone * 1500 + progress.batchesDone).toBeGreaterThan(0);
+    expect(progress.epochsDone * 1500 + progress.batchesDone).toBeGreaterThan(1500);
+    expect(progress.epochsDone).toBeLessThan(8);
 
     const resumed = await run(['train', '--resume', interrupted, '--data-dir', dir, '--threads', '1']);
     expect(resumed.status, resumed.stderr).toBe(0);
@@ -75,7 +76,7 @@ describe('interrupting training', () => {
   it('exits at once on a second Ctrl-C, leaving the last good checkpoint loadable', async () => {
     const dir = fixture(3000);
     const out = mkdtempSync(join(tmpdir(), 'run-2-'));
-    const r = await run(['train', '--data-dir', dir, '--out', out, ...common], { when: /epoch 1\/3 ·/, delayMs: 0, signals: 2 });
+    const r = await run(['train', '--data-dir', dir, '--out', out, ...common], { when: /epoch 1\/8 ·/, delayMs: 0, signals: 2 });
     expect(r.status).toBe(130);
     expect(loadModel(out).name).toBe('cnn-14');
   });

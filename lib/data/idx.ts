@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { FormatError, LimitError } from '../errors.js';
+import { checkAllocation } from '../limits.js';
 
 export interface IdxArray {
   dims: number[];
@@ -45,6 +46,7 @@ export function parseIdx(input: Uint8Array, source = 'IDX data'): IdxArray {
     size *= d;
   }
   if (size > 2 ** 31 - 1) throw new LimitError(`${source}: header claims ${size} elements (dims ${dims.join('x')}), more than convkit reads`);
+  checkAllocation(size, 4, `${source}: dims ${dims.join('x')} as float32`);
   if (bytes.length - header < size) throw new FormatError(`${source}: header claims ${size} bytes of data (dims ${dims.join('x')}) but the file holds ${bytes.length - header}`);
   if (bytes.length - header > size) throw new FormatError(`${source}: ${bytes.length - header - size} bytes of trailing data after ${size} elements`);
   return { dims, data: bytes.subarray(header, header + size) };

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { unzipSync, zipSync } from 'fflate';
 import { FormatError, LimitError, ValueError, describe } from '../errors.js';
 import { Tensor } from '../tensor.js';
+import { checkAllocation } from '../limits.js';
 
 export type NpyDtype = 'f4' | 'f8' | 'u1' | 'i1' | 'u2' | 'i2' | 'u4' | 'i4' | 'i8' | 'u8' | 'b1';
 export type NpyData = Float32Array | Float64Array | Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | BigInt64Array | BigUint64Array;
@@ -47,6 +48,7 @@ export function parseNpy(bytes: Uint8Array, source = '.npy data', maxElements = 
   });
   const count = shape.reduce((a, b) => a * b, 1);
   if (count > maxElements) throw new LimitError(`${source}: shape (${shape.join(', ')}) has ${count} elements, more than the ${maxElements} allowed`);
+  checkAllocation(count, Math.max(SIZES[dtype], 4), `${source}: shape (${shape.join(', ')})`);
   const offset = start + headerLen;
   const need = count * SIZES[dtype];
   if (bytes.length - offset < need) throw new FormatError(`${source}: shape (${shape.join(', ')}) of ${descr} needs ${need} bytes but the file holds ${bytes.length - offset}`);

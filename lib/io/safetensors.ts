@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { FormatError, LimitError } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
+import { checkAllocation } from '../limits.js';
 
 /**
  * safetensors: an 8-byte little-endian header length, a JSON header
@@ -47,9 +48,9 @@ export function parseSafetensors(bytes: Uint8Array, source = 'safetensors data')
   if (bytes.length < 8) throw new FormatError(`${source}: ${bytes.length} bytes is too short for a safetensors file`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getBigUint64(0, true);
+  if (headerLength + 8n > BigInt(bytes.length)) throw new FormatError(`${source}: header of ${headerLength} bytes runs past the end of the file (${bytes.length} bytes)`);
   if (headerLength > BigInt(MAX_HEADER)) throw new LimitError(`${source}: header length ${headerLength} is larger than the ${MAX_HEADER}-byte limit`);
   const n = Number(headerLength);
-  if (8 + n > bytes.length) throw new FormatError(`${source}: header of ${n} bytes runs past the end of the file (${bytes.length} bytes)`);
   let header: Record<string, unknown>;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
@@ -76,6 +77,7 @@ export function parseSafetensors(bytes: Uint8Array, source = 'safetensors data')
     const [begin, end] = offsets as [number, number];
     const count = (e.shape as number[]).reduce((a, b) => a * b, 1);
     if (count > 2 ** 31 - 1) throw new LimitError(`${source}: tensor '${name}' claims ${count} elements`);
+    checkAllocation(count, 4, `${source}: tensor '${name}'`);
     if (end < begin || end > dataLength) throw new FormatError(`${source}: tensor '${name}' spans bytes ${begin}..${end} but the file holds ${dataLength} bytes of data`);
     if (end - begin !== count * 4) throw new FormatError(`${source}: tensor '${name}' of shape [${(e.shape as number[]).join(', ')}] needs ${count * 4} bytes, its offsets give ${end - begin}`);
     const copy = new Uint8Array(bytes.subarray(dataStart + begin, dataStart + end)); // a copy: Buffer.slice would share memory

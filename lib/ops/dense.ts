@@ -1,6 +1,7 @@
 import { ShapeError, formatShape } from '../errors.js';
 import { getBackend } from '../backend/select.js';
 import { Tensor } from '../tensor.js';
+import { checkAllocation } from '../limits.js';
 import { checkShapeIs, checkTensor } from './check.js';
 
 /**
@@ -21,6 +22,7 @@ export function dense(x: Tensor, w: Tensor, b: Tensor | null = null): Tensor {
     checkTensor(b, 'b', op);
     checkShapeIs(b, 'b', [outF], op, `one bias per output of w.shape = ${formatShape(w.shape)}`);
   }
+  checkAllocation(rows * outF, 4, `dense: the output [${rows}, ${outF}]`);
   const y = new Float32Array(rows * outF);
   getBackend().dense(x.data, w.data, b ? b.data : null, y, rows, inF, outF);
   return new Tensor(y, [rows, outF]);

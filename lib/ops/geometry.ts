@@ -1,4 +1,5 @@
 import { ShapeError, ValueError, describe, formatShape } from '../errors.js';
+import { checkAllocation } from '../limits.js';
 
 /**
  * Everything a sliding-window kernel (convolution or pooling) needs, computed
@@ -135,6 +136,8 @@ export function conv2dGeometry(xShape: readonly number[], wShape: readonly numbe
   const pads = normalizePadding(options.padding ?? 0, inH, inW, kH, kW, strideH, strideW, op);
   const outH = outputSize(inH, kH, strideH, pads.top, pads.bottom, 'height', op);
   const outW = outputSize(inW, kW, strideW, pads.left, pads.right, 'width', op);
+  checkAllocation(batch * outH * outW * outC, 4, `${op}: the output [${batch}, ${outH}, ${outW}, ${outC}]`);
+  checkAllocation(outH * outW * kH * kW * inC, 4, `${op}: the im2col matrix of one image`);
   return { batch, inH, inW, inC, outH, outW, outC, kH, kW, strideH, strideW, padTop: pads.top, padBottom: pads.bottom, padLeft: pads.left, padRight: pads.right };
 }
 
