@@ -2,7 +2,7 @@
 // The convkit command: train, evaluate, predict, summary, info.
 // Exit codes: 0 success, 2 bad usage, 1 failure (one line; the stack with --verbose).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { info, setBackend, setNumThreads } from './backend/select.js';
 import { type DatasetName, DATASETS, loadDataset } from './data/datasets.js';
@@ -19,7 +19,8 @@ import type { NameMapping } from './io/names.js';
 import { exportNpz } from './io/npz.js';
 import { exportOnnx } from './io/onnx.js';
 import type { Callbacks, History } from './train.js';
-import { confusionMatrix, perClassAccuracy, worstClass } from './metrics.js';
+import { type Analysis, analyze, writeReport } from './viz/report.js';
+import { EventWriter } from './viz/tensorboard.js';
 import type { Sequential } from './model.js';
 import { Adam, type Optimizer, type OptimizerName, SGD, stepDecay } from './optimizers.js';
 import { Tensor } from './tensor.js';
@@ -49,6 +50,7 @@ commands:
   evaluate   accuracy of a checkpoint on a data set's test images
   predict    class predictions of a checkpoint for images in a file
   export     a checkpoint as ONNX, NumPy .npz or HDF5
+  report     an HTML report (curves, confusion matrix, top-3 images, CAMs) for a run directory
   summary    a model's layers, output shapes and parameter counts
   info       backend, instruction set, threads, OpenMP, addon path
 
@@ -66,6 +68,8 @@ train options:
   --seed N            seed for weights and shuffling (default ${DEFAULTS.seed})
   --out DIR           run directory: model.safetensors, optimizer.safetensors, history.json, run.json (saved every epoch)
   --resume DIR        continue a run directory where it stopped (--epochs may extend it)
+  --tensorboard DIR   write TensorBoard event files (scalars per iteration and epoch, top-3 test images per class)
+  --report FILE       write a self-contained HTML report (and the curves as SVG files beside it, or in --out)
   --backend NAME      native | reference (default: native when the addon loads)
   --threads N         native threads (default: $CONVKIT_NUM_THREADS, else all cores)
   --quiet             no progress output
@@ -76,6 +80,7 @@ evaluate options:  --checkpoint PATH (file or run directory), --dataset, --data-
 predict options:   --checkpoint PATH, --input FILE (.npy, IDX or .csv images), --csv OUT (writes ID,Label)
 export options:    --checkpoint PATH --format onnx|npz|h5 --output FILE [--names model|course|numbered]
                    (npz keys default to the model's names, h5 datasets to W1, b1, W2, ...; 'course' gives w1, b1, ... or w_conv, b_conv, w_fc, b_fc)
+report options:    convkit report RUN_DIR [--data-dir DIR] [--output FILE (default RUN_DIR/report.html)]
 summary options:   --model NAME or --checkpoint PATH
 global options:    --verbose (stack traces on errors), --help
 `;
@@ -102,6 +107,8 @@ const OPTIONS = {
   format: { type: 'string' },
   output: { type: 'string' },
   names: { type: 'string' },
+  tensorboard: { type: 'string' },
+  report: { type: 'string' },
   quiet: { type: 'boolean' },
   'no-check-finite': { type: 'boolean' },
   verbose: { type: 'boolean' },
@@ -149,18 +156,28 @@ function firstN(x: Tensor, y: Uint8Array, n: number): { x: Tensor; y: Uint8Array
 }
 
 function reportAccuracy(model: Sequential, x: Tensor, y: Uint8Array, classes: string[], say: (m: string) => void, batchSize: number) {
-  const predicted = model.predictClasses(x, { batchSize: 256 });
-  const matrix = confusionMatrix(y, predicted, classes.length);
-  const perClass = perClassAccuracy(matrix, classes);
+  const analysis = analyze(model, x, y, classes);
+  const { accuracy, matrix, perClass, worst } = analysis;
   const correct = perClass.reduce((n, c) => n + c.correct, 0);
-  const accuracy = correct / y.length;
   const { loss } = model.evaluate(x, y, { batchSize: Math.max(batchSize, 256) });
   say('per-class accuracy:');
   for (const c of perClass) say(`  ${String(c.class).padStart(2)} ${c.name.padEnd(12)} ${(c.accuracy * 100).toFixed(2).padStart(6)}%  (${c.correct}/${c.total})`);
-  const worst = worstClass(perClass);
   say(`worst class: ${worst.class} ${worst.name} at ${(worst.accuracy * 100).toFixed(2)}%`);
   console.log(`test accuracy: ${(accuracy * 100).toFixed(2)}% (${correct.toLocaleString('en-US')}/${y.length.toLocaleString('en-US')}), test loss ${loss.toFixed(4)}`);
-  return { accuracy, loss, perClass, matrix };
+  return { accuracy, loss, perClass, matrix, analysis };
+}
+
+/** Top-3 test images per class, as TensorBoard images at the final step. */
+function tensorboardImages(writer: EventWriter, analysis: Analysis, classes: readonly string[], step: number, size: [number, number]): void {
+  analysis.topImages.forEach((images, c) =>
+    images.forEach((png, r) => writer.image(`top3/${c}_${classes[c].replace(/[^A-Za-z0-9]+/g, '_')}/${r + 1}`, png, size[1] * 3, size[0] * 3, step)),
+  );
+}
+
+/** The end-of-run table: final metrics and where the files went. */
+function summaryTable(rows: [string, string][]): string {
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n');
 }
 
 function makeOptimizer(name: OptimizerName, learningRate: number, decay: number, batchesPerEpoch: number) {
@@ -311,6 +328,22 @@ async function train(flags: Flags): Promise<void> {
   process.on('SIGINT', onSigint);
   // After every epoch the run directory holds a complete, resumable state.
   let sofar: History | null = previous ? structuredClone(previous) : null;
+  const board = flags.tensorboard ? new EventWriter(flags.tensorboard) : null;
+  let iteration = (start.epochsDone * Math.ceil(trainCount / settings.batchSize)) + start.batchesDone;
+  const tensorboard: Callbacks = {
+    onBatchEnd: (logs) => board?.scalar('train/iteration_loss', logs.loss, ++iteration),
+    onEpochEnd: (logs) => {
+      if (!board) return;
+      board.scalar('train/loss', logs.loss, logs.epoch);
+      board.scalar('train/accuracy', logs.accuracy, logs.epoch);
+      if (logs.valLoss !== undefined) {
+        board.scalar('validation/loss', logs.valLoss, logs.epoch);
+        board.scalar('validation/accuracy', logs.valAccuracy!, logs.epoch);
+      }
+      board.scalar('train/learning_rate', logs.learningRate, logs.epoch);
+      board.flush();
+    },
+  };
   const checkpoint: Callbacks = {
     onEpochEnd: (logs) => {
       if (!out) return;
@@ -332,7 +365,7 @@ async function train(flags: Flags): Promise<void> {
       ? null
       : await model.fit(trainX, train.y, {
           epochs: settings.epochs, initialEpoch: done, initialBatch: start.batchesDone, batchSize: settings.batchSize, seed: settings.seed, optimizer,
-          validation: settings.validation ?? undefined, verbose: flags.quiet ? 0 : 1, callbacks: checkpoint, signal: interrupt.signal,
+          validation: settings.validation ?? undefined, verbose: flags.quiet ? 0 : 1, callbacks: [tensorboard, checkpoint], signal: interrupt.signal,
           checkFinite: flags['no-check-finite'] ? false : 'all',
         });
   } finally {
@@ -346,12 +379,62 @@ async function train(flags: Flags): Promise<void> {
   }
   const result = reportAccuracy(model, testX, ds.test.y, ds.classes, say, settings.batchSize);
   const seconds = (performance.now() - started) / 1000;
-  say(`done in ${seconds.toFixed(1)} s (data: ${ds.sourceKind})`);
+  const fullHistory = history ? mergeHistory(previous, history) : previous;
+  const files: [string, string][] = [];
   if (out) {
-    if (history) writeJson(join(out, 'history.json'), mergeHistory(previous, history));
+    if (history) writeJson(join(out, 'history.json'), fullHistory);
     writeJson(join(out, 'run.json'), { ...record, testAccuracy: result.accuracy, testLoss: result.loss, perClass: result.perClass, confusionMatrix: result.matrix, seconds });
-    say(`saved ${join(out, CHECKPOINT_FILE)}, ${OPTIMIZER_FILE}, history.json and run.json in ${out}`);
+    files.push(['checkpoint', join(out, CHECKPOINT_FILE)], ['optimizer state', join(out, OPTIMIZER_FILE)], ['history', join(out, 'history.json')]);
   }
+  if (board) {
+    board.scalar('test/accuracy', result.accuracy, settings.epochs);
+    board.scalar('test/loss', result.loss, settings.epochs);
+    tensorboardImages(board, result.analysis, ds.classes, settings.epochs, [testX.shape[1], testX.shape[2]]);
+    board.flush();
+    files.push(['tensorboard', `${board.path} (tensorboard --logdir ${flags.tensorboard})`]);
+  }
+  if (flags.report && fullHistory) {
+    const report = await writeReport(flags.report, {
+      title: `${settings.model} on ${ds.name}`, model, history: fullHistory, settings: { ...settings, data: ds.source, seconds: Number(seconds.toFixed(1)) },
+      classes: ds.classes, test: { x: testX, y: ds.test.y }, dataSource: ds.source,
+    }, { svgDir: out ?? dirname(flags.report), analysis: result.analysis });
+    files.push(['report', report.html], ['curves (SVG)', report.svgs.length ? dirname(report.svgs[0]) : '-']);
+  }
+  if (!flags.quiet) {
+    const rows: [string, string][] = [
+      ['test accuracy', `${(result.accuracy * 100).toFixed(2)}%`],
+      ['test loss', result.loss.toFixed(4)],
+      ['worst class', `${result.analysis.worst.class} ${result.analysis.worst.name} (${(result.analysis.worst.accuracy * 100).toFixed(2)}%)`],
+      ['epochs', String(fullHistory?.epochs.length ?? settings.epochs)],
+      ['wall time', `${seconds.toFixed(1)} s (data: ${ds.sourceKind})`],
+      ...files,
+    ];
+    process.stderr.write(`\nsummary\n${summaryTable(rows)}\n`);
+  }
+}
+
+async function reportCommand(flags: Flags, dir: string | undefined): Promise<void> {
+  const runDir = dir ?? flags.out;
+  if (!runDir) throw new UsageError('report needs a run directory: convkit report RUN_DIR');
+  applyRuntime(flags);
+  const say = flags.quiet ? () => {} : (m: string) => process.stderr.write(`${m}\n`);
+  let run: { settings: RunSettings; source?: string };
+  let history: History;
+  try {
+    run = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'));
+    history = JSON.parse(readFileSync(join(runDir, 'history.json'), 'utf8'));
+  } catch (error) {
+    throw new ConvkitError(`${runDir}: not a run directory (cannot read run.json and history.json: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  const model = loadModel(runDir);
+  const ds = await loadDataset(run.settings.dataset, { dataDir: flags['data-dir'], log: say });
+  const testX = fitToModel(ds.test.x, model, say);
+  const output = flags.output ?? join(runDir, 'report.html');
+  const report = await writeReport(output, {
+    title: `${run.settings.model} on ${ds.name}`, model, history, settings: { ...run.settings, data: ds.source }, classes: ds.classes,
+    test: { x: testX, y: ds.test.y }, dataSource: ds.source,
+  }, { svgDir: runDir });
+  process.stderr.write(`wrote ${report.html} and ${report.svgs.length} SVG curves in ${runDir}\n`);
 }
 
 async function exportCommand(flags: Flags): Promise<void> {
@@ -451,7 +534,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(HELP);
       return command === undefined && !flags.help ? 2 : 0;
     }
-    if (rest.length) throw new UsageError(`unexpected argument '${rest[0]}'`);
+    if (rest.length > (command === 'report' ? 1 : 0)) throw new UsageError(`unexpected argument '${rest[rest.length - 1]}'`);
     switch (command) {
       case 'train':
         await train(flags);
@@ -468,11 +551,14 @@ export async function main(argv: string[]): Promise<number> {
       case 'export':
         await exportCommand(flags);
         return 0;
+      case 'report':
+        await reportCommand(flags, rest.shift());
+        return 0;
       case 'info':
         infoCommand(flags);
         return 0;
       default:
-        throw new UsageError(`unknown command '${command}'; commands: train, evaluate, predict, export, summary, info`);
+        throw new UsageError(`unknown command '${command}'; commands: train, evaluate, predict, export, report, summary, info`);
     }
   } catch (error) {
     if (error instanceof Interrupted) return 130;

@@ -28,3 +28,7 @@ export { exportHdf5, importHdf5 } from './io/hdf5.js';
 export { exportOnnx, encodeOnnx } from './io/onnx.js';
 export { readSafetensors, writeSafetensors, parseSafetensors } from './io/safetensors.js';
 export type { NameMapping } from './io/names.js';
+export { classActivationMap } from './viz/cam.js';
+export { writeReport, analyze } from './viz/report.js';
+export type { ReportInput, Analysis } from './viz/report.js';
+export { EventWriter } from './viz/tensorboard.js';

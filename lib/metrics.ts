@@ -50,3 +50,31 @@ export function perClassAccuracy(matrix: number[][], names?: readonly string[]):
 export function worstClass(perClass: ClassAccuracy[]): ClassAccuracy {
   return perClass.filter((c) => c.total > 0).reduce((a, b) => (b.accuracy < a.accuracy ? b : a));
 }
+
+export interface ScoredExample {
+  index: number;
+  probability: number;
+  trueClass: number;
+}
+
+/**
+ * For each class, the k examples the model gives the highest probability of
+ * being that class (the examples it is surest about), best first.
+ * probs is [N, classes] row-major.
+ */
+export function topKPerClass(probs: Float32Array, classes: number, truth: ArrayLike<number>, k = 3): ScoredExample[][] {
+  const n = probs.length / classes;
+  if (!Number.isInteger(n) || truth.length !== n) throw new ShapeError(`topKPerClass: ${probs.length} probabilities do not make ${truth.length} rows of ${classes} classes`);
+  return Array.from({ length: classes }, (_, c) => {
+    const best: ScoredExample[] = [];
+    for (let i = 0; i < n; i++) {
+      const p = probs[i * classes + c];
+      if (best.length < k || p > best[best.length - 1].probability) {
+        best.push({ index: i, probability: p, trueClass: truth[i] });
+        best.sort((a, b) => b.probability - a.probability || a.index - b.index);
+        if (best.length > k) best.pop();
+      }
+    }
+    return best;
+  });
+}

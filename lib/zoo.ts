@@ -54,14 +54,16 @@ export const ZOO: Record<string, ZooEntry> = {
       ),
   },
   'mnist-gap': {
-    description: 'conv 3×3 16/32 → pools → conv 3×3 64 → global average pool → dense 10 (class activation maps)',
+    // The last convolutions stay at 14×14, not 7×7: class activation maps are
+    // as sharp as the feature maps they come from.
+    description: 'conv 3×3 16 → pool → conv 3×3 32 → conv 3×3 64 (14×14) → global average pool → dense 10 (for class activation maps)',
     inputShape: [28, 28, 1],
     classes: 10,
     build: (seed) =>
       sequential(
         [
           conv(16, 3, 1), new ReLU(), new MaxPool2D(),
-          conv(32, 3, 1), new ReLU(), new MaxPool2D(),
+          conv(32, 3, 1), new ReLU(),
           conv(64, 3, 1), new ReLU(), new GlobalAvgPool2D(),
           new Dense({ units: 10, kernelInitializer: 'glorot' }),
         ],

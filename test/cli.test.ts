@@ -1,12 +1,13 @@
 // The convkit command as a user runs it (compiled, in dist/): exit codes 0 / 2 / 1,
 // one clear line on failure, the main job on a small subset, evaluate and predict.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { data } from '../lib/index.js';
+import { readEvents } from './helpers/tfevents.js';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
@@ -106,6 +107,22 @@ describe('convkit CLI', () => {
       if (keys) expect(r.stderr).toContain(keys);
     }
     expect(convkit(['export', '--checkpoint', run, '--format', 'tflite', '--output', 'x']).status).toBe(2);
+  });
+
+  it('writes TensorBoard events and an HTML report, and prints the end-of-run summary', () => {
+    const dir = fixture();
+    const run = mkdtempSync(join(tmpdir(), 'run-'));
+    const r = convkit(['train', '--data-dir', dir, '--epochs', '2', '--model', 'mnist-gap', '--out', run, '--tensorboard', join(run, 'tb'), '--report', join(run, 'report.html')]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/summary\n\s+test accuracy\s+\d+\.\d\d%[\s\S]*report\s+.*report.html/);
+    const events = readEvents(join(run, 'tb', readdirSync(join(run, 'tb'))[0]));
+    const tags = new Set(events.flatMap((e) => e.values.map((v) => v.tag)));
+    for (const tag of ['train/iteration_loss', 'train/loss', 'train/accuracy', 'test/accuracy', 'top3/0_0/1', 'top3/9_9/3']) expect(tags, tag).toContain(tag);
+    expect(events.filter((e) => e.values.some((v) => v.tag === 'train/loss')).map((e) => e.step)).toEqual([1, 2]);
+    for (const f of ['report.html', 'loss-per-iteration.svg', 'confusion-matrix.svg']) expect(existsSync(join(run, f)), f).toBe(true);
+    const again = convkit(['report', run, '--data-dir', dir, '--output', join(run, 'again.html')]);
+    expect(again.status, again.stderr).toBe(0);
+    expect(readFileSync(join(run, 'again.html'), 'utf8')).toContain('Class activation maps');
   });
 
   it('prints the backend, ISA and threads', () => {

@@ -1,0 +1,91 @@
+import { crc32c } from '@aws-crypto/crc32c';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import protobuf from 'protobufjs';
+
+// The parts of TensorFlow's event.proto and summary.proto that scalars and
+// images use, with their field numbers, encoded by protobufjs.
+const SCHEMA = `
+syntax = "proto3";
+message Event {
+  double wall_time = 1;
+  int64 step = 2;
+  oneof what {
+    string file_version = 3;
+    Summary summary = 5;
+  }
+}
+message Summary {
+  message Image {
+    int32 height = 1;
+    int32 width = 2;
+    int32 colorspace = 3;
+    bytes encoded_image_string = 4;
+  }
+  message Value {
+    string tag = 1;
+    oneof value {
+      float simple_value = 2;
+      Image image = 4;
+    }
+  }
+  repeated Value value = 1;
+}`;
+
+const Event = protobuf.parse(SCHEMA).root.lookupType('Event');
+
+/** TFRecord's masked CRC32C: rotate right by 15 and add a constant. */
+export function maskedCrc32c(bytes: Uint8Array): number {
+  const crc = crc32c(bytes) >>> 0;
+  return ((((crc >>> 15) | (crc << 17)) >>> 0) + 0xa282ead8) >>> 0;
+}
+
+/** One TFRecord: length (uint64 LE), its masked CRC, the data, the data's masked CRC. */
+export function tfRecord(data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(8 + 4 + data.length + 4);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, BigInt(data.length), true);
+  view.setUint32(8, maskedCrc32c(out.subarray(0, 8)), true);
+  out.set(data, 12);
+  view.setUint32(12 + data.length, maskedCrc32c(data), true);
+  return out;
+}
+
+/**
+ * Writes TensorBoard event files (`events.out.tfevents.<time>.<host>`) that
+ * TensorBoard reads: scalars and PNG images. Records are buffered and
+ * appended on flush().
+ */
+export class EventWriter {
+  readonly path: string;
+  private pending: Uint8Array[] = [];
+
+  constructor(dir: string) {
+    mkdirSync(dir, { recursive: true });
+    const now = Date.now() / 1000;
+    this.path = join(dir, `events.out.tfevents.${Math.floor(now)}.${hostname()}.${process.pid}`);
+    this.write({ wallTime: now, step: 0, fileVersion: 'brain.Event:2' });
+    this.flush();
+  }
+
+  private write(event: Record<string, unknown>): void {
+    const message = Event.fromObject({ wallTime: Date.now() / 1000, ...event });
+    this.pending.push(tfRecord(Event.encode(message).finish()));
+  }
+
+  scalar(tag: string, value: number, step: number): void {
+    this.write({ step, summary: { value: [{ tag, simpleValue: value }] } });
+  }
+
+  /** A PNG image (colorspace: 1 gray, 3 RGB, 4 RGBA). */
+  image(tag: string, png: Uint8Array, width: number, height: number, step: number, colorspace = 4): void {
+    this.write({ step, summary: { value: [{ tag, image: { height, width, colorspace, encodedImageString: png } }] } });
+  }
+
+  flush(): void {
+    if (this.pending.length === 0) return;
+    appendFileSync(this.path, Buffer.concat(this.pending));
+    this.pending = [];
+  }
+}
