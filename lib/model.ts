@@ -94,9 +94,13 @@ export class Sequential {
       if (after instanceof MaxPool2D) {
         after.reluMask = true;
         layer.fused = 'both';
+        if (after.tiles) this.fusedBackward.set(i + 1, before);
       }
     });
   }
+
+  /** Pool layer index → the Conv2D whose backward runs through ReLU and pool in one call. */
+  private readonly fusedBackward = new Map<number, Conv2D>();
 
   /**
    * Moves every parameter (and gradient) into one contiguous array, as views,
@@ -156,7 +160,13 @@ export class Sequential {
   /** Back-propagates dLoss/dOutput through every layer, filling the parameters' gradients. */
   backward(dy: Tensor): void {
     let d: Tensor | null = dy;
-    for (let i = this.layers.length - 1; i >= 0 && d; i--) d = this.layers[i].backward(d, i > 0);
+    for (let i = this.layers.length - 1; i >= 0 && d; i--) {
+      const conv = this.fusedBackward.get(i);
+      if (conv) {
+        d = conv.backwardThroughReluPool(d, this.layers[i] as MaxPool2D, i - 2 > 0);
+        i -= 2; // the ReLU and the convolution are done
+      } else d = this.layers[i].backward(d, i > 0);
+    }
   }
 
   parameters(): Parameter[] {

@@ -188,6 +188,29 @@ Napi::Value Conv2dBackwardFilter(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// conv2dReluPoolBackward(dPooled, x, w, convOut, dx | null, dw, db | null, geometry, poolGeometry)
+Napi::Value Conv2dReluPoolBackward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  expect_args(info, 9, "conv2dReluPoolBackward");
+  const Geometry g = geometry(info, 7, false);
+  const Geometry pg = geometry(info, 8, true);
+  if (pg.batch != g.batch || pg.in_h != g.out_h || pg.in_w != g.out_w || pg.in_c != g.out_c) {
+    range_error(env, "poolGeometry must pool the convolution's output");
+  }
+  if (!convkit::pool_windows_tile(pg)) range_error(env, "poolGeometry: the fused backward needs windows that tile (stride = kernel, no padding)");
+  Floats dp = floats_of(info, 0, "dPooled", output_size(pg));
+  Floats x = floats_of(info, 1, "x", input_size(g));
+  Floats w = floats_of(info, 2, "w", weight_size(g));
+  Floats conv_out = floats_of(info, 3, "convOut", output_size(g));
+  const bool want_dx = !(info[4].IsNull() || info[4].IsUndefined());
+  Floats dx = want_dx ? floats_of(info, 4, "dx", input_size(g)) : Floats{};
+  Floats dw = floats_of(info, 5, "dw", weight_size(g));
+  Floats db = floats(info, 6, "db", true);
+  if (db && db.length != g.out_c) range_error(env, "db has " + std::to_string(db.length) + " elements, expected " + std::to_string(g.out_c));
+  convkit::conv2d_relu_pool_backward(want_dx ? dx.data : nullptr, dw.data, db.data, dp.data, x.data, w.data, conv_out.data, g, pg);
+  return env.Undefined();
+}
+
 // ---- pooling --------------------------------------------------------------
 
 // maxPool2d(x, y, geometry) / avgPool2d(x, y, geometry)
@@ -463,6 +486,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("conv2d", Napi::Function::New(env, Conv2d));
   exports.Set("conv2dBackwardData", Napi::Function::New(env, Conv2dBackwardData));
   exports.Set("conv2dBackwardFilter", Napi::Function::New(env, Conv2dBackwardFilter));
+  exports.Set("conv2dReluPoolBackward", Napi::Function::New(env, Conv2dReluPoolBackward));
   exports.Set("maxPool2d", Napi::Function::New(env, PoolForward<convkit::max_pool2d_forward>));
   exports.Set("maxPool2dBackward", Napi::Function::New(env, MaxPool2dBackward));
   exports.Set("avgPool2d", Napi::Function::New(env, PoolForward<convkit::avg_pool2d_forward>));

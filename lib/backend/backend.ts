@@ -20,6 +20,17 @@ export interface Backend {
   /** dw[KH,KW,C,O] and db[O] from dy and x */
   conv2dBackwardFilter(dy: Float32Array, x: Float32Array, dw: Float32Array, db: Float32Array | null, g: WindowGeometry): void;
 
+  /**
+   * The backward of Conv2D → ReLU → MaxPool2D in one call, for pooling
+   * windows that tile the convolution's output (pg: stride = kernel, no
+   * padding): from dPooled, the saved input x and the ReLU'd output convOut,
+   * writes dw, db and (unless null) dx.
+   */
+  conv2dReluPoolBackward(
+    dPooled: Float32Array, x: Float32Array, w: Float32Array, convOut: Float32Array,
+    dx: Float32Array | null, dw: Float32Array, db: Float32Array | null, g: WindowGeometry, pg: WindowGeometry,
+  ): void;
+
   /** y[N,OH,OW,C] = max over each window of x; padding never wins. */
   maxPool2d(x: Float32Array, y: Float32Array, g: WindowGeometry): void;
   /**

@@ -90,14 +90,14 @@ function packGeometry(g: WindowGeometry): Int32Array {
   return packed;
 }
 
-/** Where each windowed kernel takes its geometry (options may follow it). */
-const GEOMETRY_ARG: Record<string, number> = {
-  conv2d: 4, conv2dBackwardData: 3, conv2dBackwardFilter: 4,
-  maxPool2d: 2, maxPool2dBackward: 3, avgPool2d: 2, avgPool2dBackward: 2,
+/** Where each windowed kernel takes its geometries (options may follow them). */
+const GEOMETRY_ARGS: Record<string, number[]> = {
+  conv2d: [4], conv2dBackwardData: [3], conv2dBackwardFilter: [4], conv2dReluPoolBackward: [7, 8],
+  maxPool2d: [2], maxPool2dBackward: [3], avgPool2d: [2], avgPool2dBackward: [2],
 };
 
 const KERNELS = [
-  ...Object.keys(GEOMETRY_ARG), 'dense', 'denseBackward',
+  ...Object.keys(GEOMETRY_ARGS), 'dense', 'denseBackward',
   'relu', 'reluBackward', 'leakyRelu', 'leakyReluBackward', 'sigmoid', 'sigmoidBackward',
   'tanh', 'tanhBackward', 'softmax', 'softmaxBackward', 'softmaxCrossEntropy', 'sigmoidBinaryCrossEntropy',
   'sgdStep', 'adamStep',
@@ -114,10 +114,10 @@ export function createNativeBackend(addon: Addon): Backend {
     const fn = addon[kernel];
     if (typeof fn !== 'function') throw new BackendError(`the native addon lacks the kernel '${kernel}'; rebuild it (npm run build:native)`);
     const call = fn as (...args: unknown[]) => unknown;
-    const at = GEOMETRY_ARG[kernel];
+    const at = GEOMETRY_ARGS[kernel];
     if (at !== undefined) {
       backend[kernel] = (...args: unknown[]) => {
-        args[at] = packGeometry(args[at] as WindowGeometry);
+        for (const i of at) args[i] = packGeometry(args[i] as WindowGeometry);
         try {
           return call(...args);
         } catch (error) {

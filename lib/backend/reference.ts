@@ -83,6 +83,16 @@ function conv2dBackwardFilter(dy: Floats, x: Floats, dw: Floats, db: Floats | nu
   }
 }
 
+function conv2dReluPoolBackward(
+  dPooled: Floats, x: Floats, w: Floats, convOut: Floats, dx: Floats | null, dw: Floats, db: Floats | null, g: WindowGeometry, pg: WindowGeometry,
+): void {
+  // By definition: the pool's backward with the ReLU mask, then the convolution's.
+  const dConv = new Float64Array(convOut.length);
+  maxPool2dBackward(dPooled, convOut, dConv, pg, true);
+  conv2dBackwardFilter(dConv, x, dw, db, g);
+  if (dx) conv2dBackwardData(dConv, w, dx, g);
+}
+
 /** Calls visit(inputIndex) for each input cell inside window (n, oh, ow, c), in row-major order. */
 function forEachInWindow(g: WindowGeometry, n: number, oh: number, ow: number, c: number, visit: (index: number) => void): void {
   for (let kh = 0; kh < g.kH; kh++) {
@@ -287,6 +297,7 @@ export const referenceKernels = {
   conv2d,
   conv2dBackwardData,
   conv2dBackwardFilter,
+  conv2dReluPoolBackward,
   maxPool2d,
   maxPool2dBackward,
   avgPool2d,

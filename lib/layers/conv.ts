@@ -4,6 +4,7 @@ import { type Padding, type Stride, type WindowGeometry, conv2dGeometry, normali
 import type { Random } from '../random.js';
 import type { Tensor } from '../tensor.js';
 import { Layer, type Parameter, type SampleShape, parameter } from './layer.js';
+import type { MaxPool2D } from './pool.js';
 
 export interface Conv2DOptions {
   filters: number;
@@ -77,6 +78,22 @@ export class Conv2D extends Layer {
     if (!needInputGrad) return null;
     const dx = this.output('dx', g.batch, this.inputShape);
     backend.conv2dBackwardData(dy.data, this.weight.value.data, dx.data, g);
+    return dx;
+  }
+
+  /**
+   * The backward of this layer, the ReLU after it and the MaxPool2D after
+   * that (Sequential fuses them when the pool's windows tile): one native
+   * call from the pool's output gradient to this layer's input gradient.
+   */
+  backwardThroughReluPool(dPooled: Tensor, pool: MaxPool2D, needInputGrad: boolean): Tensor | null {
+    const x = this.input!;
+    const g = this.geometryFor(x.shape[0]);
+    const dx = needInputGrad ? this.output('dx', g.batch, this.inputShape) : null;
+    getBackend().conv2dReluPoolBackward(
+      dPooled.data, x.data, this.weight.value.data, pool.input!.data, dx ? dx.data : null,
+      this.weight.grad.data, this.bias ? this.bias.grad.data : null, g, pool.geometryFor(g.batch),
+    );
     return dx;
   }
 

@@ -12,7 +12,8 @@ export interface Pool2DOptions {
 
 abstract class Pool2D extends Layer {
   readonly options: { poolSize: [number, number]; strides: Stride; padding: Padding };
-  protected input: Tensor | null = null;
+  /** The input saved by the last forward (the ReLU'd convolution output, when fused). */
+  input: Tensor | null = null;
   private geometry: WindowGeometry | null = null;
 
   constructor(options: Pool2DOptions = {}) {
@@ -27,7 +28,8 @@ abstract class Pool2D extends Layer {
     return [g.outH, g.outW, g.outC];
   }
 
-  protected geometryFor(batch: number, inputShape: SampleShape = this.inputShape): WindowGeometry {
+  /** The pooling geometry for a batch of this size. */
+  geometryFor(batch: number, inputShape: SampleShape = this.inputShape): WindowGeometry {
     if (this.geometry?.batch === batch) return this.geometry;
     this.geometry = pool2dGeometry([batch, ...inputShape], { kernel: this.options.poolSize, stride: this.options.strides, padding: this.options.padding }, `${this.kind} '${this.name}'`);
     return this.geometry;
@@ -43,6 +45,12 @@ export class MaxPool2D extends Pool2D {
   readonly kind = 'MaxPool2D';
   /** Set by Sequential when a ReLU precedes: the backward applies its mask too. */
   reluMask = false;
+
+  /** Whether the windows tile the input (stride = kernel, no padding): the fused backward's case. */
+  get tiles(): boolean {
+    const g = this.geometryFor(1);
+    return g.strideH === g.kH && g.strideW === g.kW && g.padTop === 0 && g.padBottom === 0 && g.padLeft === 0 && g.padRight === 0;
+  }
 
   forward(x: Tensor): Tensor {
     const g = this.geometryFor(x.shape[0]);

@@ -8,6 +8,7 @@
 #include "direct_conv.h"
 #include "gemm.h"
 #include "parallel.h"
+#include "pool.h"
 #include "scratch.h"
 
 namespace convkit {
@@ -17,6 +18,10 @@ namespace {
 thread_local Scratch t_columns;
 thread_local Scratch t_partials;
 thread_local Scratch t_weights;
+thread_local Scratch t_grad;
+thread_local Scratch t_pool_best;
+thread_local Scratch t_db;
+thread_local Scratch t_pad;
 
 constexpr long kChunkRows = 512;
 constexpr long kChunkFloats = 96 * 1024;  // 384 KB of im2col columns
@@ -219,6 +224,81 @@ void conv2d_backward_filter(float* dw, float* db, const float* dy, const float* 
     }
   }
   if (db) column_sums(db, dy, static_cast<long>(g.batch) * M, O);
+}
+
+void conv2d_relu_pool_backward(float* dx, float* dw, float* db, const float* d_pooled, const float* x, const float* w,
+                               const float* conv_out, const Geometry& g, const Geometry& pg) {
+  const int M = static_cast<int>(g.out_pixels());
+  const int K = static_cast<int>(g.patch());
+  const int O = g.out_c;
+  const long weights = static_cast<long>(K) * O;
+  const long flops = 2L * g.batch * M * K * O * (dx ? 2 : 1);
+  const int team = parallel_team(g.batch, flops);
+  const bool direct = direct_conv_applies(g);
+  const int chunk = images_per_chunk(g);
+  // Per-thread partial sums of dw and db, added in thread order afterwards.
+  float* partials = t_partials.floats(static_cast<std::size_t>(team) * weights);
+  std::memset(partials, 0, sizeof(float) * team * weights);
+  float* db_partials = t_db.floats(static_cast<std::size_t>(team) * O * 2);  // doubles, as floats x2
+  std::memset(db_partials, 0, sizeof(float) * team * O * 2);
+  float* packed_wt = nullptr;
+  if (dx) {
+    packed_wt = t_weights.floats(packed_b_size(O, K));
+    pack_b(true, O, K, w, O, packed_wt);
+  }
+  parallel_chunks(g.batch, flops, [&](long n0, long n1, int t) {
+    float* mine = partials + static_cast<long>(t) * weights;
+    double* db_mine = reinterpret_cast<double*>(db_partials) + static_cast<long>(t) * O;
+    float* dconv = t_grad.floats(static_cast<std::size_t>(chunk) * g.out_image());
+    float* best = t_pool_best.floats(static_cast<std::size_t>(O) * 2);
+    int32_t* which = reinterpret_cast<int32_t*>(best + O);
+    float* cols = (direct || g.is_pointwise()) && !dx ? nullptr : t_columns.floats(static_cast<std::size_t>(chunk) * M * K);
+    float* xpad = direct ? t_pad.floats(padded_size(g)) : nullptr;
+    for (long n = n0; n < n1; n += chunk) {
+      const long count = std::min<long>(chunk, n1 - n);
+      const long rows = count * M;
+      for (long i = 0; i < count; ++i) {
+        max_pool2d_backward_tiled_image(dconv + i * g.out_image(), d_pooled + (n + i) * pg.out_image(),
+                                        conv_out + (n + i) * g.out_image(), pg, true, best, which);
+      }
+      for (long r = 0; r < rows; ++r) {
+        const float* d = dconv + r * O;
+        for (int o = 0; o < O; ++o) db_mine[o] += d[o];
+      }
+      if (direct) {
+        const DirectConvFilter filter = current_direct_conv().filter;
+        for (long i = 0; i < count; ++i) {
+          const int pw = pad_image(xpad, x + (n + i) * g.in_image(), g);
+          filter(mine, dconv + i * g.out_image(), xpad, g, pw);
+        }
+      } else {
+        if (!g.is_pointwise()) {
+          for (long i = 0; i < count; ++i) im2col(cols + i * M * K, x + (n + i) * g.in_image(), g);
+        }
+        sgemm(true, false, K, O, static_cast<int>(rows), g.is_pointwise() ? x + n * g.in_image() : cols, K, dconv, O, mine, O, true);
+      }
+      if (dx) {
+        float* target = g.is_pointwise() ? dx + n * g.in_image() : cols;
+        sgemm_packed(false, static_cast<int>(rows), K, O, dconv, O, packed_wt, target, K, false);
+        if (!g.is_pointwise()) {
+          for (long i = 0; i < count; ++i) col2im(dx + (n + i) * g.in_image(), cols + i * M * K, g);
+        }
+      }
+    }
+  });
+  std::memcpy(dw, partials, sizeof(float) * weights);
+  for (int t = 1; t < team; ++t) {
+    const float* p = partials + static_cast<long>(t) * weights;
+    for (long i = 0; i < weights; ++i) dw[i] += p[i];
+  }
+  if (db) {
+    const double* all = reinterpret_cast<const double*>(db_partials);
+    for (int o = 0; o < O; ++o) {
+      double sum = 0.0;
+      for (int t = 0; t < team; ++t) sum += all[static_cast<long>(t) * O + o];
+      db[o] = static_cast<float>(sum);
+    }
+  }
 }
 
 }  // namespace convkit

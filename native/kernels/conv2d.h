@@ -18,4 +18,12 @@ void conv2d_backward_data(float* dx, const float* dy, const float* w, const Geom
 // dw[KH, KW, C, O], db[O] (db may be null) given dy and the forward's x
 void conv2d_backward_filter(float* dw, float* db, const float* dy, const float* x, const Geometry& g);
 
+// The backward of Conv2D → ReLU → MaxPool2D (windows tiling the conv output,
+// pg) in one pass per chunk of images: the pool's gradient with the ReLU mask
+// is made into a per-thread buffer and consumed by the weight and input
+// gradients while it is still in cache. conv_out is the ReLU'd convolution
+// output the pool saw; dx and db may be null.
+void conv2d_relu_pool_backward(float* dx, float* dw, float* db, const float* d_pooled, const float* x, const float* w,
+                               const float* conv_out, const Geometry& g, const Geometry& pg);
+
 }  // namespace convkit

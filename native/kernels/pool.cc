@@ -86,6 +86,13 @@ void max_pool_backward_tiled(float* __restrict dxn, const float* __restrict dyn,
 
 }  // namespace
 
+bool pool_windows_tile(const Geometry& g) { return tiles(g); }
+
+void max_pool2d_backward_tiled_image(float* dx_image, const float* dy_image, const float* x_image, const Geometry& g,
+                                     bool relu_mask, float* best, int32_t* which) {
+  max_pool_backward_tiled(dx_image, dy_image, x_image, g, relu_mask, best, which);
+}
+
 void max_pool2d_forward(float* y, const float* x, const Geometry& g) {
   const int C = g.in_c;
   parallel_chunks(g.batch, pool_work(g), [&](long n0, long n1, int) {

@@ -3,6 +3,8 @@
 // Threads split the batch.
 #pragma once
 
+#include <cstdint>
+
 #include "geometry.h"
 
 namespace convkit {
@@ -12,6 +14,15 @@ void max_pool2d_forward(float* y, const float* x, const Geometry& g);
 // relu_mask, not where that maximum is <= 0 (the backward of the ReLU that
 // produced x, fused in).
 void max_pool2d_backward(float* dx, const float* dy, const float* x, const Geometry& g, bool relu_mask);
+
+// Whether the windows tile the input (stride = kernel, no padding), the case
+// the fused convolution backward handles.
+bool pool_windows_tile(const Geometry& g);
+
+// One image of the tiled max-pool backward: dx_image written in full (each
+// cell once); best and which are scratch of g.in_c entries.
+void max_pool2d_backward_tiled_image(float* dx_image, const float* dy_image, const float* x_image, const Geometry& g,
+                                     bool relu_mask, float* best, int32_t* which);
 
 void avg_pool2d_forward(float* y, const float* x, const Geometry& g);
 void avg_pool2d_backward(float* dx, const float* dy, const Geometry& g);

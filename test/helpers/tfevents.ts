@@ -83,7 +83,7 @@ export function readEvents(path: string): Decoded[] {
             if (f === 1) entry.tag = new TextDecoder().decode(x as Uint8Array);
             if (f === 2) entry.scalar = x as number;
             if (f === 4) {
-              const img = { height: 0, width: 0, png: new Uint8Array() };
+              const img: { height: number; width: number; png: Uint8Array } = { height: 0, width: 0, png: new Uint8Array() };
               for (const [g, , y] of fields(x as Uint8Array)) {
                 if (g === 1) img.height = Number(y);
                 if (g === 2) img.width = Number(y);

@@ -157,6 +157,44 @@ describe.skipIf(skipNative)('native conformance', () => {
       }
     });
 
+    it('the fused conv + ReLU + max-pool backward', () => {
+      const nb = native();
+      fc.assert(
+        fc.property(bigConvCase, fc.integer({ min: 1, max: 3 }), fc.boolean(), fc.integer({ min: 1, max: 1e9 }), (k, pool, withDx, seed) => {
+          const { g, x, w } = convSetup(k, seed);
+          if (g.outH < pool || g.outW < pool) return;
+          const random = rng(seed + 1);
+          const pg = pool2dGeometry([g.batch, g.outH, g.outW, g.outC], { kernel: pool }, 'test');
+          const convOut = new Float32Array(outSize(g));
+          ref.conv2d(x, w, null, convOut, g, true);
+          const dPooled = uniform(random, outSize(pg));
+          const label = `${JSON.stringify(k)} pool ${pool} dx ${withDx}`;
+          const dx = withDx ? new Float32Array(x.length).fill(Number.NaN) : null;
+          const dw = new Float32Array(w.length).fill(Number.NaN);
+          const db = new Float32Array(g.outC).fill(Number.NaN);
+          const dxRef = withDx ? new Float64Array(x.length) : null;
+          const dwRef = new Float64Array(w.length);
+          const dbRef = new Float64Array(g.outC);
+          nb.conv2dReluPoolBackward(dPooled, x, w, convOut, dx, dw, db, g, pg);
+          ref.conv2dReluPoolBackward(dPooled, x, w, convOut, dxRef, dwRef, dbRef, g, pg);
+          // Bounds: the same products with absolute values, through the unfused reference path.
+          const dConvAbs = new Float64Array(convOut.length);
+          ref.maxPool2dBackward(abs(dPooled), convOut, dConvAbs, pg, true);
+          const dwBound = new Float64Array(w.length);
+          const dbBound = new Float64Array(g.outC);
+          ref.conv2dBackwardFilter(dConvAbs, abs(x), dwBound, dbBound, g);
+          expectWithin(`fused dw ${label}`, dw, dwRef, dwBound);
+          expectWithin(`fused db ${label}`, db, dbRef, dbBound);
+          if (dx && dxRef) {
+            const dxBound = new Float64Array(x.length);
+            ref.conv2dBackwardData(dConvAbs, abs(w), dxBound, g);
+            expectWithin(`fused dx ${label}`, dx, dxRef, dxBound);
+          }
+        }),
+        runs,
+      );
+    });
+
     it('max and average pooling, forward and backward', () => {
       const nb = native();
       const pool = fc

@@ -72,3 +72,25 @@ describe.skipIf(skipNative)('a training step on both backends', () => {
     });
   }
 });
+
+describe.skipIf(skipNative)('a Sequential model on both backends', () => {
+  it('gives the same gradients through the fused conv + ReLU + pool blocks', async () => {
+    const { zooModel } = await import('../../lib/index.js');
+    const grads = (backend: 'native' | 'reference') => {
+      setBackend(backend);
+      const model = zooModel('mnist-3layer', { seed: 3 });
+      const x = randomTensor(rng(4), [6, 28, 28, 1], 0, 1);
+      const logits = model.forwardInPlace(x, true);
+      const { dLogits } = model.defaultLoss().compute(logits.reshape([6, 10]), Int32Array.from([0, 1, 2, 3, 4, 5]));
+      model.backward(dLogits);
+      return model.parameters().map((p) => ({ name: p.name, grad: p.grad.data.slice() }));
+    };
+    const native = grads('native');
+    const reference = grads('reference');
+    native.forEach((p, i) => {
+      const r = reference[i].grad;
+      const scale = Math.max(...Array.from(r, Math.abs));
+      for (let j = 0; j < r.length; j++) expect(Math.abs(p.grad[j] - r[j]), `${p.name}[${j}]`).toBeLessThanOrEqual(1e-4 * scale);
+    });
+  });
+});
