@@ -95,12 +95,15 @@ export class Sequential {
         after.reluMask = true;
         layer.fused = 'both';
         if (after.tiles) this.fusedBackward.set(i + 1, before);
+        this.fusedForward.set(i - 1, before);
       }
     });
   }
 
   /** Pool layer index → the Conv2D whose backward runs through ReLU and pool in one call. */
   private readonly fusedBackward = new Map<number, Conv2D>();
+  /** Conv layer index → itself, when its forward runs through ReLU and pool in one call. */
+  private readonly fusedForward = new Map<number, Conv2D>();
 
   /**
    * Moves every parameter (and gradient) into one contiguous array, as views,
@@ -148,7 +151,13 @@ export class Sequential {
   /** Runs the layers; the result is valid until the next forward (training code path). */
   forwardInPlace(x: Tensor, training: boolean): Tensor {
     let y = x;
-    for (const layer of this.layers) y = layer.forward(y, training);
+    for (let i = 0; i < this.layers.length; i++) {
+      const conv = this.fusedForward.get(i);
+      if (conv) {
+        y = conv.forwardThroughReluPool(y, this.layers[i + 2] as MaxPool2D);
+        i += 2; // the ReLU and the pool are done
+      } else y = this.layers[i].forward(y, training);
+    }
     return y;
   }
 

@@ -188,6 +188,25 @@ Napi::Value Conv2dBackwardFilter(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// conv2dReluPool(x, w, b | null, convOut, pooled, geometry, poolGeometry)
+Napi::Value Conv2dReluPool(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  expect_args(info, 7, "conv2dReluPool");
+  const Geometry g = geometry(info, 5, false);
+  const Geometry pg = geometry(info, 6, true);
+  if (pg.batch != g.batch || pg.in_h != g.out_h || pg.in_w != g.out_w || pg.in_c != g.out_c) {
+    range_error(env, "poolGeometry must pool the convolution's output");
+  }
+  Floats x = floats_of(info, 0, "x", input_size(g));
+  Floats w = floats_of(info, 1, "w", weight_size(g));
+  Floats b = floats(info, 2, "b", true);
+  if (b && b.length != g.out_c) range_error(env, "b has " + std::to_string(b.length) + " elements, expected " + std::to_string(g.out_c));
+  Floats conv_out = floats_of(info, 3, "convOut", output_size(g));
+  Floats pooled = floats_of(info, 4, "pooled", output_size(pg));
+  convkit::conv2d_forward(conv_out.data, x.data, w.data, b.data, g, true, pooled.data, &pg);
+  return env.Undefined();
+}
+
 // conv2dReluPoolBackward(dPooled, x, w, convOut, dx | null, dw, db | null, geometry, poolGeometry)
 Napi::Value Conv2dReluPoolBackward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -486,6 +505,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("conv2d", Napi::Function::New(env, Conv2d));
   exports.Set("conv2dBackwardData", Napi::Function::New(env, Conv2dBackwardData));
   exports.Set("conv2dBackwardFilter", Napi::Function::New(env, Conv2dBackwardFilter));
+  exports.Set("conv2dReluPool", Napi::Function::New(env, Conv2dReluPool));
   exports.Set("conv2dReluPoolBackward", Napi::Function::New(env, Conv2dReluPoolBackward));
   exports.Set("maxPool2d", Napi::Function::New(env, PoolForward<convkit::max_pool2d_forward>));
   exports.Set("maxPool2dBackward", Napi::Function::New(env, MaxPool2dBackward));

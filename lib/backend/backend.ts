@@ -21,6 +21,14 @@ export interface Backend {
   conv2dBackwardFilter(dy: Float32Array, x: Float32Array, dw: Float32Array, db: Float32Array | null, g: WindowGeometry): void;
 
   /**
+   * Conv2D → ReLU → MaxPool2D forward in one call: convOut = max(conv(x, w) + b, 0),
+   * pooled = max-pool of convOut (pg), each chunk pooled while still in cache.
+   */
+  conv2dReluPool(
+    x: Float32Array, w: Float32Array, b: Float32Array | null, convOut: Float32Array, pooled: Float32Array, g: WindowGeometry, pg: WindowGeometry,
+  ): void;
+
+  /**
    * The backward of Conv2D → ReLU → MaxPool2D in one call, for pooling
    * windows that tile the convolution's output (pg: stride = kernel, no
    * padding): from dPooled, the saved input x and the ReLU'd output convOut,

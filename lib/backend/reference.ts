@@ -83,6 +83,11 @@ function conv2dBackwardFilter(dy: Floats, x: Floats, dw: Floats, db: Floats | nu
   }
 }
 
+function conv2dReluPool(x: Floats, w: Floats, b: Floats | null, convOut: Floats, pooled: Floats, g: WindowGeometry, pg: WindowGeometry): void {
+  conv2d(x, w, b, convOut, g, true);
+  maxPool2d(convOut, pooled, pg);
+}
+
 function conv2dReluPoolBackward(
   dPooled: Floats, x: Floats, w: Floats, convOut: Floats, dx: Floats | null, dw: Floats, db: Floats | null, g: WindowGeometry, pg: WindowGeometry,
 ): void {
@@ -297,6 +302,7 @@ export const referenceKernels = {
   conv2d,
   conv2dBackwardData,
   conv2dBackwardFilter,
+  conv2dReluPool,
   conv2dReluPoolBackward,
   maxPool2d,
   maxPool2dBackward,

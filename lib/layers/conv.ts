@@ -82,6 +82,20 @@ export class Conv2D extends Layer {
   }
 
   /**
+   * The forward of this layer, the ReLU after it and the MaxPool2D after
+   * that, in one native call; the pool keeps the ReLU'd output as its input.
+   */
+  forwardThroughReluPool(x: Tensor, pool: MaxPool2D): Tensor {
+    const g = this.geometryFor(x.shape[0]);
+    const y = this.output('y', g.batch, this.outputShape);
+    const pooled = pool.outputFor(g.batch);
+    getBackend().conv2dReluPool(x.data, this.weight.value.data, this.bias ? this.bias.value.data : null, y.data, pooled.data, g, pool.geometryFor(g.batch));
+    this.input = x;
+    pool.input = y;
+    return pooled;
+  }
+
+  /**
    * The backward of this layer, the ReLU after it and the MaxPool2D after
    * that (Sequential fuses them when the pool's windows tile): one native
    * call from the pool's output gradient to this layer's input gradient.

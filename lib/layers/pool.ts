@@ -46,6 +46,11 @@ export class MaxPool2D extends Pool2D {
   /** Set by Sequential when a ReLU precedes: the backward applies its mask too. */
   reluMask = false;
 
+  /** The output buffer for a batch (the fused forward writes into it). */
+  outputFor(batch: number): Tensor {
+    return this.output('y', batch, this.outputShape);
+  }
+
   /** Whether the windows tile the input (stride = kernel, no padding): the fused backward's case. */
   get tiles(): boolean {
     const g = this.geometryFor(1);

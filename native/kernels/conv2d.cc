@@ -122,7 +122,13 @@ static void relu_in_place(float* __restrict v, long n) {
   for (long i = 0; i < n; ++i) v[i] = v[i] > 0.0f ? v[i] : 0.0f;
 }
 
-void conv2d_forward(float* y, const float* x, const float* w, const float* b, const Geometry& g, bool relu) {
+void conv2d_forward(float* y, const float* x, const float* w, const float* b, const Geometry& g, bool relu,
+                    float* pooled, const Geometry* pg) {
+  // The pooling of images [n, n + count), just computed.
+  auto pool = [&](long n, long count) {
+    if (!pooled) return;
+    for (long i = n; i < n + count; ++i) max_pool2d_forward_image(pooled + i * pg->out_image(), y + i * g.out_image(), *pg);
+  };
   const int M = static_cast<int>(g.out_pixels());
   const int K = static_cast<int>(g.patch());
   const int O = g.out_c;
@@ -135,6 +141,7 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* b, co
         const int pw = pad_image(xpad, x + n * g.in_image(), g);
         direct(y + n * g.out_image(), xpad, w, b, g, pw);
         if (relu) relu_in_place(y + n * g.out_image(), g.out_image());
+        pool(n, 1);
       }
     });
     return;
@@ -155,6 +162,7 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* b, co
       if (b) fill_rows(yn, b, rows, O);
       sgemm_packed(false, static_cast<int>(rows), O, K, cols ? cols : x + n * g.in_image(), K, packed_w, yn, O, b != nullptr);
       if (relu) relu_in_place(yn, rows * O);
+      pool(n, count);
     }
   });
 }

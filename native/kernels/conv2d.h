@@ -10,7 +10,10 @@ namespace convkit {
 
 // y[N, OH, OW, O] = conv(x[N, H, W, C], w[KH, KW, C, O]) + b[O] (b may be null),
 // then max(y, 0) when relu: the ReLU applied while the output is in cache.
-void conv2d_forward(float* y, const float* x, const float* w, const float* b, const Geometry& g, bool relu);
+// When pooled is not null, also max-pools each chunk of images (pg: windows
+// over the convolution's output) right after computing it, while it is in cache.
+void conv2d_forward(float* y, const float* x, const float* w, const float* b, const Geometry& g, bool relu,
+                    float* pooled = nullptr, const Geometry* pg = nullptr);
 
 // dx[N, H, W, C] = conv2d's gradient with respect to x, given dy[N, OH, OW, O]
 void conv2d_backward_data(float* dx, const float* dy, const float* w, const Geometry& g);

@@ -93,29 +93,29 @@ void max_pool2d_backward_tiled_image(float* dx_image, const float* dy_image, con
   max_pool_backward_tiled(dx_image, dy_image, x_image, g, relu_mask, best, which);
 }
 
-void max_pool2d_forward(float* y, const float* x, const Geometry& g) {
+void max_pool2d_forward_image(float* yn, const float* xn, const Geometry& g) {
   const int C = g.in_c;
-  parallel_chunks(g.batch, pool_work(g), [&](long n0, long n1, int) {
-    for (long n = n0; n < n1; ++n) {
-      const float* xn = x + n * g.in_image();
-      float* yn = y + n * g.out_image();
-      for (int oh = 0; oh < g.out_h; ++oh)
-        for (int ow = 0; ow < g.out_w; ++ow) {
-          const Window win = window(g, oh, ow);
-          float* out = yn + (static_cast<long>(oh) * g.out_w + ow) * C;
-          bool first = true;
-          for (int ih = win.h0; ih < win.h1; ++ih)
-            for (int iw = win.w0; iw < win.w1; ++iw) {
-              const float* in = xn + (static_cast<long>(ih) * g.in_w + iw) * C;
-              if (first) {
-                std::memcpy(out, in, sizeof(float) * C);
-                first = false;
-              } else {
-                for (int c = 0; c < C; ++c) out[c] = in[c] > out[c] ? in[c] : out[c];
-              }
-            }
+  for (int oh = 0; oh < g.out_h; ++oh)
+    for (int ow = 0; ow < g.out_w; ++ow) {
+      const Window win = window(g, oh, ow);
+      float* out = yn + (static_cast<long>(oh) * g.out_w + ow) * C;
+      bool first = true;
+      for (int ih = win.h0; ih < win.h1; ++ih)
+        for (int iw = win.w0; iw < win.w1; ++iw) {
+          const float* in = xn + (static_cast<long>(ih) * g.in_w + iw) * C;
+          if (first) {
+            std::memcpy(out, in, sizeof(float) * C);
+            first = false;
+          } else {
+            for (int c = 0; c < C; ++c) out[c] = in[c] > out[c] ? in[c] : out[c];
+          }
         }
     }
+}
+
+void max_pool2d_forward(float* y, const float* x, const Geometry& g) {
+  parallel_chunks(g.batch, pool_work(g), [&](long n0, long n1, int) {
+    for (long n = n0; n < n1; ++n) max_pool2d_forward_image(y + n * g.out_image(), x + n * g.in_image(), g);
   });
 }
 

@@ -10,6 +10,8 @@
 namespace convkit {
 
 void max_pool2d_forward(float* y, const float* x, const Geometry& g);
+// One image of the max-pool forward.
+void max_pool2d_forward_image(float* y_image, const float* x_image, const Geometry& g);
 // Routes dy to the first maximum of each window in row-major order; with
 // relu_mask, not where that maximum is <= 0 (the backward of the ReLU that
 // produced x, fused in).

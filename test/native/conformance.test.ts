@@ -175,6 +175,16 @@ describe.skipIf(skipNative)('native conformance', () => {
           const dxRef = withDx ? new Float64Array(x.length) : null;
           const dwRef = new Float64Array(w.length);
           const dbRef = new Float64Array(g.outC);
+          // The fused forward: the ReLU'd convolution and its pooling.
+          const fusedOut = new Float32Array(outSize(g));
+          const pooled = new Float32Array(outSize(pg));
+          const pooledRef = new Float64Array(outSize(pg));
+          const yBound = new Float64Array(outSize(g));
+          nb.conv2dReluPool(x, w, null, fusedOut, pooled, g, pg);
+          ref.maxPool2d(convOut, pooledRef, pg);
+          ref.conv2d(abs(x), abs(w), null, yBound, g);
+          expectWithin(`fused forward conv ${label}`, fusedOut, convOut, yBound);
+          expectWithin(`fused forward pool ${label}`, pooled, pooledRef, new Float64Array(pooled.length).fill(Math.max(...Array.from(yBound))));
           nb.conv2dReluPoolBackward(dPooled, x, w, convOut, dx, dw, db, g, pg);
           ref.conv2dReluPoolBackward(dPooled, x, w, convOut, dxRef, dwRef, dbRef, g, pg);
           // Bounds: the same products with absolute values, through the unfused reference path.
