@@ -1,5 +1,5 @@
 import { ShapeError, ValueError, describe, formatShape } from './errors.js';
-import { Buffers, type Layer, type Parameter, type SampleShape } from './layers/layer.js';
+import type { Layer, Parameter, SampleShape } from './layers/layer.js';
 import { Conv2D, type LayerSpec, layerFromSpec, layerSpec, MaxPool2D, ReLU } from './layers/index.js';
 import { checkTensor } from './ops/check.js';
 import { Random } from './random.js';
@@ -38,7 +38,6 @@ export class Sequential {
   inputShape: SampleShape = [];
   /** Set by a callback to stop fit() after the current epoch. */
   stopTraining = false;
-  private readonly buffers = new Buffers();
 
   constructor(layers: Layer[], options: SequentialOptions = {}) {
     if (!Array.isArray(layers) || layers.length === 0) throw new ValueError(`sequential: layers must be a non-empty array of layers, got ${describe(layers)}`);

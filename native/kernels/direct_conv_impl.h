@@ -61,13 +61,16 @@ inline void forward(float* y, const float* xpad, const float* w, const float* b,
     }
 }
 
-// dw[t, ob:ob+OB] += sum over pixels of xpad[pixel's tap t] * dy[pixel, ob:ob+OB], T taps known at compile time.
+// dw[t, ob:ob+OB] += sum over pixels of xpad[pixel's tap t] * dy[pixel, ob:ob+OB].
+// T bounds the tap count at compile time: the exact count (9, 25, 27) lets the
+// accumulators live in registers; 64 serves any count up to it from memory.
 template <int T>
-inline void filter_fixed(float* dw, const float* dy, const float* xpad, const Geometry& g, int padded_w, int ob) {
+inline void filter_taps(float* dw, const float* dy, const float* xpad, const Geometry& g, int padded_w, int ob) {
   const int C = g.in_c, O = g.out_c;
+  const int taps = T == 64 ? g.k_h * g.k_w * C : T;
   v16 acc[T];
-  for (int t = 0; t < T; ++t) acc[t] = v16{};
   long tap_offset[T];
+  for (int t = 0; t < taps; ++t) acc[t] = v16{};
   for (int kh = 0, t = 0; kh < g.k_h; ++kh)
     for (int kw = 0; kw < g.k_w; ++kw)
       for (int c = 0; c < C; ++c, ++t) tap_offset[t] = (static_cast<long>(kh) * padded_w + kw) * C + c;
@@ -75,31 +78,9 @@ inline void filter_fixed(float* dw, const float* dy, const float* xpad, const Ge
     for (int ow = 0; ow < g.out_w; ++ow) {
       const v16 d = load(dy + (static_cast<long>(oh) * g.out_w + ow) * O + ob);
       const float* base = xpad + (static_cast<long>(oh * g.stride_h) * padded_w + ow * g.stride_w) * C;
-      for (int t = 0; t < T; ++t) acc[t] += splat(base[tap_offset[t]]) * d;
+      for (int t = 0; t < taps; ++t) acc[t] += splat(base[tap_offset[t]]) * d;
     }
-  for (int t = 0; t < T; ++t) {
-    float* out = dw + static_cast<long>(t) * O + ob;
-    store(out, load(out) + acc[t]);
-  }
-}
-
-// The same for any tap count up to 64, accumulating in memory.
-inline void filter_any(float* dw, const float* dy, const float* xpad, const Geometry& g, int padded_w, int ob) {
-  const int C = g.in_c, O = g.out_c;
-  const int T = g.k_h * g.k_w * C;
-  v16 acc[64];
-  for (int t = 0; t < T; ++t) acc[t] = v16{};
-  long tap_offset[64];
-  for (int kh = 0, t = 0; kh < g.k_h; ++kh)
-    for (int kw = 0; kw < g.k_w; ++kw)
-      for (int c = 0; c < C; ++c, ++t) tap_offset[t] = (static_cast<long>(kh) * padded_w + kw) * C + c;
-  for (int oh = 0; oh < g.out_h; ++oh)
-    for (int ow = 0; ow < g.out_w; ++ow) {
-      const v16 d = load(dy + (static_cast<long>(oh) * g.out_w + ow) * O + ob);
-      const float* base = xpad + (static_cast<long>(oh * g.stride_h) * padded_w + ow * g.stride_w) * C;
-      for (int t = 0; t < T; ++t) acc[t] += splat(base[tap_offset[t]]) * d;
-    }
-  for (int t = 0; t < T; ++t) {
+  for (int t = 0; t < taps; ++t) {
     float* out = dw + static_cast<long>(t) * O + ob;
     store(out, load(out) + acc[t]);
   }
@@ -109,10 +90,10 @@ inline void filter(float* dw, const float* dy, const float* xpad, const Geometry
   const int T = g.k_h * g.k_w * g.in_c;
   for (int ob = 0; ob < g.out_c; ob += OB) {
     switch (T) {
-      case 9: filter_fixed<9>(dw, dy, xpad, g, padded_w, ob); break;     // 3x3, one channel
-      case 25: filter_fixed<25>(dw, dy, xpad, g, padded_w, ob); break;   // 5x5, one channel
-      case 27: filter_fixed<27>(dw, dy, xpad, g, padded_w, ob); break;   // 3x3, RGB
-      default: filter_any(dw, dy, xpad, g, padded_w, ob); break;
+      case 9: filter_taps<9>(dw, dy, xpad, g, padded_w, ob); break;     // 3x3, one channel
+      case 25: filter_taps<25>(dw, dy, xpad, g, padded_w, ob); break;   // 5x5, one channel
+      case 27: filter_taps<27>(dw, dy, xpad, g, padded_w, ob); break;   // 3x3, RGB
+      default: filter_taps<64>(dw, dy, xpad, g, padded_w, ob); break;   // up to 64 (direct_conv_applies)
     }
   }
 }
