@@ -24,8 +24,8 @@ export function reportAccuracy(model: Sequential, x: Tensor, y: Uint8Array, clas
   const correct = perClass.reduce((n, c) => n + c.correct, 0);
   const { loss } = model.evaluate(x, y, { batchSize: Math.max(batchSize, 256) });
   say('per-class accuracy:');
-  for (const c of perClass) say(`  ${String(c.class).padStart(2)} ${c.name.padEnd(12)} ${(c.accuracy * 100).toFixed(2).padStart(6)}%  (${c.correct}/${c.total})`);
-  say(`worst class: ${worst.class} ${worst.name} at ${(worst.accuracy * 100).toFixed(2)}%`);
+  for (const c of perClass) say(`  ${classLabel(c.class, c.name).padEnd(14)} ${(c.accuracy * 100).toFixed(2).padStart(6)}%  (${c.correct}/${c.total})`);
+  say(`worst class: ${classLabel(worst.class, worst.name)} at ${(worst.accuracy * 100).toFixed(2)}%`);
   console.log(`test accuracy: ${(accuracy * 100).toFixed(2)}% (${correct.toLocaleString('en-US')}/${y.length.toLocaleString('en-US')}), test loss ${loss.toFixed(4)}`);
   return { accuracy, loss, perClass, matrix, analysis };
 }
@@ -34,4 +34,9 @@ export function reportAccuracy(model: Sequential, x: Tensor, y: Uint8Array, clas
 export function summaryTable(rows: [string, string][]): string {
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n');
+}
+
+/** "3" for a class named by its number (MNIST), "6 Shirt" otherwise. */
+export function classLabel(c: number, name: string): string {
+  return name === String(c) ? String(c) : `${c} ${name}`;
 }

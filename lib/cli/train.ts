@@ -13,7 +13,7 @@ import { type Analysis, writeReport } from '../viz/report.js';
 import { EventWriter } from '../viz/tensorboard.js';
 import { ZOO, ZOO_NAMES, zooModel } from '../zoo.js';
 import { applyRuntime, DEFAULTS, type Flags, int, Interrupted, num, UsageError } from './options.js';
-import { firstN, fitToModel, reportAccuracy, summaryTable } from './shared.js';
+import { classLabel, firstN, fitToModel, reportAccuracy, summaryTable } from './shared.js';
 
 /** Top-3 test images per class, as TensorBoard images at the final step. */
 export function tensorboardImages(writer: EventWriter, analysis: Analysis, classes: readonly string[], step: number, size: [number, number]): void {
@@ -246,7 +246,7 @@ export async function train(flags: Flags): Promise<void> {
     const rows: [string, string][] = [
       ['test accuracy', `${(result.accuracy * 100).toFixed(2)}%`],
       ['test loss', result.loss.toFixed(4)],
-      ['worst class', `${result.analysis.worst.class} ${result.analysis.worst.name} (${(result.analysis.worst.accuracy * 100).toFixed(2)}%)`],
+      ['worst class', `${classLabel(result.analysis.worst.class, result.analysis.worst.name)} (${(result.analysis.worst.accuracy * 100).toFixed(2)}%)`],
       ['epochs', String(fullHistory?.epochs.length ?? settings.epochs)],
       ['wall time', `${seconds.toFixed(1)} s (data: ${ds.sourceKind})`],
       ...files,
