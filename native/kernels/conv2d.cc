@@ -100,6 +100,11 @@ long padded_size(const Geometry& g) {
   return static_cast<long>(g.in_h + g.pad_top + g.pad_bottom) * (g.in_w + g.pad_left + g.pad_right) * g.in_c;
 }
 
+// sum[0:n] += row[0:n]
+inline void add_row(float* __restrict sum, const float* __restrict row, int n) {
+  for (int i = 0; i < n; ++i) sum[i] += row[i];
+}
+
 // Every row of y[rows, cols] set to b.
 void fill_rows(float* y, const float* b, long rows, int cols) {
   for (long r = 0; r < rows; ++r) std::memcpy(y + r * cols, b, sizeof(float) * cols);
@@ -269,10 +274,11 @@ void conv2d_relu_pool_backward(float* dx, float* dw, float* db, const float* d_p
         max_pool2d_backward_tiled_image(dconv + i * g.out_image(), d_pooled + (n + i) * pg.out_image(),
                                         conv_out + (n + i) * g.out_image(), pg, true, best, which);
       }
-      for (long r = 0; r < rows; ++r) {
-        const float* d = dconv + r * O;
-        for (int o = 0; o < O; ++o) db_mine[o] += d[o];
-      }
+      // Bias gradient: a float sum over this chunk's rows (vectorised), then into the thread's double total.
+      float* chunk_sum = best;  // O floats of scratch; the pool backward is done with them for this chunk
+      for (int o = 0; o < O; ++o) chunk_sum[o] = 0.0f;
+      for (long r = 0; r < rows; ++r) add_row(chunk_sum, dconv + r * O, O);
+      for (int o = 0; o < O; ++o) db_mine[o] += chunk_sum[o];
       if (direct) {
         const DirectConvFilter filter = current_direct_conv().filter;
         for (long i = 0; i < count; ++i) {

@@ -51,3 +51,11 @@ GemmKernel gemm_kernel_avx2() { return {MR, NR, ukernel_6x16<false>, ukernel_6x1
 namespace convkit {
 DirectConvKernels direct_conv_avx2() { return {direct::forward, direct::filter}; }
 }  // namespace convkit
+
+// The 16-channel tiled max-pool kernels, compiled with this file's flags.
+#include "pool.h"
+#include "pool_impl.h"
+
+namespace convkit {
+PoolKernels pool_kernels_avx2() { return {pooling::forward_image, pooling::backward_image}; }
+}  // namespace convkit

@@ -42,3 +42,11 @@ GemmKernel gemm_kernel_generic() { return {MR, NR, ukernel_4x16<false>, ukernel_
 namespace convkit {
 DirectConvKernels direct_conv_generic() { return {direct::forward, direct::filter}; }
 }  // namespace convkit
+
+// The 16-channel tiled max-pool kernels, compiled with this file's flags.
+#include "pool.h"
+#include "pool_impl.h"
+
+namespace convkit {
+PoolKernels pool_kernels_generic() { return {pooling::forward_image, pooling::backward_image}; }
+}  // namespace convkit

@@ -90,11 +90,16 @@ bool pool_windows_tile(const Geometry& g) { return tiles(g); }
 
 void max_pool2d_backward_tiled_image(float* dx_image, const float* dy_image, const float* x_image, const Geometry& g,
                                      bool relu_mask, float* best, int32_t* which) {
-  max_pool_backward_tiled(dx_image, dy_image, x_image, g, relu_mask, best, which);
+  if (g.in_c % 16 == 0) current_pool_kernels().backward_image(dx_image, dy_image, x_image, g, relu_mask);
+  else max_pool_backward_tiled(dx_image, dy_image, x_image, g, relu_mask, best, which);
 }
 
 void max_pool2d_forward_image(float* yn, const float* xn, const Geometry& g) {
   const int C = g.in_c;
+  if (tiles(g) && C % 16 == 0) {
+    current_pool_kernels().forward_image(yn, xn, g);
+    return;
+  }
   for (int oh = 0; oh < g.out_h; ++oh)
     for (int ow = 0; ow < g.out_w; ++ow) {
       const Window win = window(g, oh, ow);
@@ -135,7 +140,7 @@ void max_pool2d_backward(float* dx, const float* dy, const float* x, const Geome
     int32_t* __restrict where_c = where.data();
     if (tiles(g)) {
       for (long n = n0; n < n1; ++n) {
-        max_pool_backward_tiled(dx + n * g.in_image(), dy + n * g.out_image(), x + n * g.in_image(), g, relu_mask, best_c, where_c);
+        max_pool2d_backward_tiled_image(dx + n * g.in_image(), dy + n * g.out_image(), x + n * g.in_image(), g, relu_mask, best_c, where_c);
       }
       return;
     }

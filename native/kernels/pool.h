@@ -26,6 +26,17 @@ bool pool_windows_tile(const Geometry& g);
 void max_pool2d_backward_tiled_image(float* dx_image, const float* dy_image, const float* x_image, const Geometry& g,
                                      bool relu_mask, float* best, int32_t* which);
 
+// The 16-channel tiled kernels of one ISA (pool_impl.h, compiled in each isa_*.cc).
+struct PoolKernels {
+  void (*forward_image)(float* y, const float* x, const Geometry& g);
+  void (*backward_image)(float* dx, const float* dy, const float* x, const Geometry& g, bool relu_mask);
+};
+PoolKernels pool_kernels_generic();
+PoolKernels pool_kernels_avx2();
+PoolKernels pool_kernels_avx512();
+// The current ISA's (selected with the direct convolution, in direct_conv.cc).
+const PoolKernels& current_pool_kernels();
+
 void avg_pool2d_forward(float* y, const float* x, const Geometry& g);
 void avg_pool2d_backward(float* dx, const float* dy, const Geometry& g);
 
