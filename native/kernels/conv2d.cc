@@ -144,8 +144,7 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* b, co
       float* xpad = t_columns.floats(padded_size(g));
       for (long n = n0; n < n1; ++n) {
         const int pw = pad_image(xpad, x + n * g.in_image(), g);
-        direct(y + n * g.out_image(), xpad, w, b, g, pw);
-        if (relu) relu_in_place(y + n * g.out_image(), g.out_image());
+        direct(y + n * g.out_image(), xpad, w, b, g, pw, relu);
         pool(n, 1);
       }
     });

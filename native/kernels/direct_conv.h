@@ -19,8 +19,8 @@ inline bool direct_conv_applies(const Geometry& g) {
   return g.out_c % kDirectBlock == 0 && static_cast<long>(g.k_h) * g.k_w * g.in_c <= 64;
 }
 
-// One image: y[OH, OW, O] = conv(xpad, w) + b, xpad being [H + pt + pb, W + pl + pr, C].
-using DirectConvForward = void (*)(float* y, const float* xpad, const float* w, const float* b, const Geometry& g, int padded_w);
+// One image: y[OH, OW, O] = conv(xpad, w) + b (then max(y, 0) when relu), xpad being [H + pt + pb, W + pl + pr, C].
+using DirectConvForward = void (*)(float* y, const float* xpad, const float* w, const float* b, const Geometry& g, int padded_w, bool relu);
 // One image: dw[KH, KW, C, O] += the filter gradient from dy[OH, OW, O] and xpad.
 using DirectConvFilter = void (*)(float* dw, const float* dy, const float* xpad, const Geometry& g, int padded_w);
 

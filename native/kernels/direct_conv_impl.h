@@ -32,7 +32,7 @@ inline v16 splat(float x) { return v16{} + x; }
 // PX output pixels of one row, channels [ob, ob + OB).
 template <int PX>
 inline void forward_block(float* y, const float* xpad, const float* w, const float* b, const Geometry& g, int padded_w,
-                          int oh, int ow0, int ob) {
+                          int oh, int ow0, int ob, bool relu) {
   const int C = g.in_c, O = g.out_c;
   const long step = static_cast<long>(g.stride_w) * C;
   v16 acc[PX];
@@ -48,16 +48,20 @@ inline void forward_block(float* y, const float* xpad, const float* w, const flo
       }
     }
   }
+  if (relu) {
+    const v16 zero = v16{};
+    for (int j = 0; j < PX; ++j) acc[j] = acc[j] > zero ? acc[j] : zero;
+  }
   for (int j = 0; j < PX; ++j) store(y + (static_cast<long>(oh) * g.out_w + ow0 + j) * O + ob, acc[j]);
 }
 
-inline void forward(float* y, const float* xpad, const float* w, const float* b, const Geometry& g, int padded_w) {
+inline void forward(float* y, const float* xpad, const float* w, const float* b, const Geometry& g, int padded_w, bool relu) {
   constexpr int PX = 8;
   for (int oh = 0; oh < g.out_h; ++oh)
     for (int ob = 0; ob < g.out_c; ob += OB) {
       int ow = 0;
-      for (; ow + PX <= g.out_w; ow += PX) forward_block<PX>(y, xpad, w, b, g, padded_w, oh, ow, ob);
-      for (; ow < g.out_w; ++ow) forward_block<1>(y, xpad, w, b, g, padded_w, oh, ow, ob);
+      for (; ow + PX <= g.out_w; ow += PX) forward_block<PX>(y, xpad, w, b, g, padded_w, oh, ow, ob, relu);
+      for (; ow < g.out_w; ++ow) forward_block<1>(y, xpad, w, b, g, padded_w, oh, ow, ob, relu);
     }
 }
 
