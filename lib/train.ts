@@ -236,6 +236,7 @@ export async function fit(model: Sequential, xIn: Tensor, yIn: LabelArray, optio
   const order = new Int32Array(count);
   let best = { value: Infinity, epoch: -1, state: null as Record<string, Tensor> | null };
   let waited = 0;
+  let lastYield = performance.now();
   model.stopTraining = false;
 
   for (const cb of callbacks) await cb.onTrainBegin?.();
@@ -273,13 +274,20 @@ export async function fit(model: Sequential, xIn: Tensor, yIn: LabelArray, optio
         const elapsed = (performance.now() - started) / 1000;
         progress.batch(b + 1, lossSum / seen, right / seen, seen / Math.max(elapsed, 1e-9));
         for (const cb of callbacks) await cb.onBatchEnd?.({ epoch, batch: b + 1, loss: value, accuracy: right / seen });
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        // Let the event loop run (timers, I/O, a progress display) between batches:
+        // at least every 10 ms, not after every batch, which costs a few percent of a 2 ms step.
+        if (performance.now() - lastYield >= 10) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          lastYield = performance.now();
+        }
         if (options.signal?.aborted) {
           history.interrupted = true;
           history.stoppedAt = { epoch, batch: b + 1 };
           break;
         }
       }
+      await new Promise<void>((resolve) => setImmediate(resolve)); // and always at the end of an epoch
+      lastYield = performance.now();
       const seconds = (performance.now() - started) / 1000;
       const logs: EpochLogs = {
         epoch,
