@@ -19,10 +19,10 @@ export function firstN(x: Tensor, y: Uint8Array, n: number): { x: Tensor; y: Uin
 }
 
 export function reportAccuracy(model: Sequential, x: Tensor, y: Uint8Array, classes: string[], say: (m: string) => void, batchSize: number) {
-  const analysis = analyze(model, x, y, classes);
+  const analysis = analyze(model, x, y, classes, 3, Math.max(batchSize, 256));
   const { accuracy, matrix, perClass, worst } = analysis;
   const correct = perClass.reduce((n, c) => n + c.correct, 0);
-  const { loss } = model.evaluate(x, y, { batchSize: Math.max(batchSize, 256) });
+  const loss = analysis.loss; // the same predictions, not a second pass
   say('per-class accuracy:');
   for (const c of perClass) say(`  ${classLabel(c.class, c.name).padEnd(14)} ${(c.accuracy * 100).toFixed(2).padStart(6)}%  (${c.correct}/${c.total})`);
   say(`worst class: ${classLabel(worst.class, worst.name)} at ${(worst.accuracy * 100).toFixed(2)}%`);

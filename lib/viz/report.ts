@@ -24,6 +24,8 @@ export interface ReportInput {
 /** Test-set results the report, the TensorBoard images and the CLI summary share. */
 export interface Analysis {
   accuracy: number;
+  /** Mean cross-entropy of the true classes (the training loss, on the test set). */
+  loss: number;
   matrix: number[][];
   perClass: ClassAccuracy[];
   worst: ClassAccuracy;
@@ -50,8 +52,8 @@ function grayImage(x: Tensor, index: number): { pixels: Float32Array; width: num
   return { pixels, width, height };
 }
 
-export function analyze(model: Sequential, x: Tensor, y: ArrayLike<number>, classes: readonly string[], k = 3): Analysis {
-  const probs = model.predict(x, { batchSize: 256 });
+export function analyze(model: Sequential, x: Tensor, y: ArrayLike<number>, classes: readonly string[], k = 3, batchSize = 256): Analysis {
+  const probs = model.predict(x, { batchSize });
   const units = model.outputUnits;
   // A one-output (sigmoid) model scores two classes: 1 - p and p.
   const scores = units === 1 ? Float32Array.from({ length: probs.size * 2 }, (_, i) => (i % 2 ? probs.data[i >> 1] : 1 - probs.data[i >> 1])) : probs.data;
@@ -61,6 +63,9 @@ export function analyze(model: Sequential, x: Tensor, y: ArrayLike<number>, clas
     for (let c = 1; c < count; c++) if (scores[i * count + c] > scores[i * count + best]) best = c;
     return best;
   });
+  let loss = 0;
+  for (let i = 0; i < y.length; i++) loss -= Math.log(Math.max(scores[i * count + y[i]], 1e-30));
+  loss /= Math.max(y.length, 1);
   const matrix = confusionMatrix(y as Int32Array, predicted, count);
   const perClass = perClassAccuracy(matrix, classes);
   const top = topKPerClass(scores, count, y, k);
@@ -80,7 +85,7 @@ export function analyze(model: Sequential, x: Tensor, y: ArrayLike<number>, clas
         return overlayPng(g.pixels, map.data, g.width, g.height, SCALE);
       })
     : null;
-  return { accuracy: perClass.reduce((n, c) => n + c.correct, 0) / y.length, matrix, perClass, worst: worstClass(perClass), top, topImages, cams };
+  return { accuracy: perClass.reduce((n, c) => n + c.correct, 0) / y.length, loss, matrix, perClass, worst: worstClass(perClass), top, topImages, cams };
 }
 
 /** "3" for a class named by its number, "6 Shirt" otherwise. */
