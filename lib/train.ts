@@ -34,7 +34,8 @@ export interface Callbacks {
   onTrainBegin?(): unknown;
   onEpochBegin?(epoch: number): unknown;
   onBatchEnd?(logs: BatchLogs): unknown;
-  onEpochEnd?(logs: EpochLogs): unknown;
+  /** history is fit's own record so far, this epoch included (read it, do not change it). */
+  onEpochEnd?(logs: EpochLogs, history: History): unknown;
   onTrainEnd?(history: History): unknown;
 }
 
@@ -316,7 +317,7 @@ export async function fit(model: Sequential, xIn: Tensor, yIn: LabelArray, optio
       }
       progress.epochEnd({ ...logs, epochs });
       let stop = false;
-      for (const cb of callbacks) if ((await cb.onEpochEnd?.(logs)) === 'stop') stop = true;
+      for (const cb of callbacks) if ((await cb.onEpochEnd?.(logs, history)) === 'stop') stop = true;
       if (early) {
         const raw = logs[monitor]!;
         const value = monitor.endsWith('ccuracy') ? -raw : raw;

@@ -169,7 +169,6 @@ export async function train(flags: Flags): Promise<void> {
   };
   process.on('SIGINT', onSigint);
   // After every epoch the run directory holds a complete, resumable state.
-  let sofar: History | null = previous ? structuredClone(previous) : null;
   const board = flags.tensorboard ? new EventWriter(flags.tensorboard) : null;
   let iteration = (start.epochsDone * Math.ceil(trainCount / settings.batchSize)) + start.batchesDone;
   const tensorboard: Callbacks = {
@@ -187,18 +186,8 @@ export async function train(flags: Flags): Promise<void> {
     },
   };
   const checkpoint: Callbacks = {
-    onEpochEnd: (logs) => {
-      if (!out) return;
-      const h = sofar ?? { epochs: [], loss: [], accuracy: [], valLoss: [], valAccuracy: [], iterationLoss: [], stoppedEarly: false, interrupted: false };
-      h.epochs.push(logs);
-      h.loss.push(logs.loss);
-      h.accuracy.push(logs.accuracy);
-      if (logs.valLoss !== undefined) {
-        h.valLoss.push(logs.valLoss);
-        h.valAccuracy.push(logs.valAccuracy!);
-      }
-      sofar = h;
-      saveState({ epochsDone: logs.epoch, batchesDone: 0 }, h);
+    onEpochEnd: (logs, history) => {
+      if (out) saveState({ epochsDone: logs.epoch, batchesDone: 0 }, mergeHistory(previous, history));
     },
   };
   let history: History | null = null;
@@ -215,7 +204,7 @@ export async function train(flags: Flags): Promise<void> {
   }
   if (history?.interrupted) {
     const at = history.stoppedAt!;
-    saveState({ epochsDone: at.epoch - 1, batchesDone: at.batch }, sofar ?? mergeHistory(previous, { ...history, epochs: [], loss: [], accuracy: [], valLoss: [], valAccuracy: [] }));
+    saveState({ epochsDone: at.epoch - 1, batchesDone: at.batch }, mergeHistory(previous, history));
     process.stderr.write(`convkit: interrupted in epoch ${at.epoch} after ${at.batch} batches; saved ${runDir}. Resume with: convkit train --resume ${runDir}\n`);
     throw new Interrupted();
   }
