@@ -35,6 +35,22 @@ abstract class Pool2D extends Layer {
     return this.geometry;
   }
 
+  /** The output buffer for a batch (the fused forward writes into it). */
+  outputFor(batch: number): Tensor {
+    return this.output('y', batch, this.outputShape);
+  }
+
+  /** y = the pooling of x (one backend call). */
+  protected abstract pool(x: Float32Array, y: Float32Array, g: WindowGeometry): void;
+
+  forward(x: Tensor): Tensor {
+    const g = this.geometryFor(x.shape[0]);
+    const y = this.outputFor(g.batch);
+    this.pool(x.data, y.data, g);
+    this.input = x;
+    return y;
+  }
+
   config(): Record<string, unknown> {
     return { ...this.options };
   }
@@ -46,23 +62,14 @@ export class MaxPool2D extends Pool2D {
   /** Set by Sequential when a ReLU precedes: the backward applies its mask too. */
   reluMask = false;
 
-  /** The output buffer for a batch (the fused forward writes into it). */
-  outputFor(batch: number): Tensor {
-    return this.output('y', batch, this.outputShape);
-  }
-
   /** Whether the windows tile the input (stride = kernel, no padding): the fused backward's case. */
   get tiles(): boolean {
     const g = this.geometryFor(1);
     return g.strideH === g.kH && g.strideW === g.kW && g.padTop === 0 && g.padBottom === 0 && g.padLeft === 0 && g.padRight === 0;
   }
 
-  forward(x: Tensor): Tensor {
-    const g = this.geometryFor(x.shape[0]);
-    const y = this.output('y', g.batch, this.outputShape);
-    getBackend().maxPool2d(x.data, y.data, g);
-    this.input = x;
-    return y;
+  protected pool(x: Float32Array, y: Float32Array, g: WindowGeometry): void {
+    getBackend().maxPool2d(x, y, g);
   }
 
   backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
@@ -79,12 +86,8 @@ export class MaxPool2D extends Pool2D {
 export class AvgPool2D extends Pool2D {
   readonly kind = 'AvgPool2D';
 
-  forward(x: Tensor): Tensor {
-    const g = this.geometryFor(x.shape[0]);
-    const y = this.output('y', g.batch, this.outputShape);
-    getBackend().avgPool2d(x.data, y.data, g);
-    this.input = x;
-    return y;
+  protected pool(x: Float32Array, y: Float32Array, g: WindowGeometry): void {
+    getBackend().avgPool2d(x, y, g);
   }
 
   backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
