@@ -105,11 +105,6 @@ inline void add_row(float* __restrict sum, const float* __restrict row, int n) {
   for (int i = 0; i < n; ++i) sum[i] += row[i];
 }
 
-// Every row of y[rows, cols] set to b.
-void fill_rows(float* y, const float* b, long rows, int cols) {
-  for (long r = 0; r < rows; ++r) std::memcpy(y + r * cols, b, sizeof(float) * cols);
-}
-
 }  // namespace
 
 // Images per GEMM: enough rows that the B panel and the micro-kernel's
@@ -120,11 +115,6 @@ static int images_per_chunk(const Geometry& g) {
   const long per_image = rows * std::max(1L, g.patch());
   long chunk = std::min(kChunkRows / rows, kChunkFloats / per_image);
   return static_cast<int>(std::max(1L, chunk));
-}
-
-// max(v, 0) over n values, in place.
-static void relu_in_place(float* __restrict v, long n) {
-  for (long i = 0; i < n; ++i) v[i] = v[i] > 0.0f ? v[i] : 0.0f;
 }
 
 void conv2d_forward(float* y, const float* x, const float* w, const float* b, const Geometry& g, bool relu,
@@ -163,9 +153,7 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* b, co
       if (cols) {
         for (long i = 0; i < count; ++i) im2col(cols + i * M * K, x + (n + i) * g.in_image(), g);
       }
-      if (b) fill_rows(yn, b, rows, O);
-      sgemm_packed(false, static_cast<int>(rows), O, K, cols ? cols : x + n * g.in_image(), K, packed_w, yn, O, b != nullptr);
-      if (relu) relu_in_place(yn, rows * O);
+      sgemm_packed(false, static_cast<int>(rows), O, K, cols ? cols : x + n * g.in_image(), K, packed_w, yn, O, false, b, relu);
       pool(n, count);
     }
   });

@@ -11,12 +11,7 @@ namespace convkit {
 void dense_forward(float* y, const float* x, const float* w, const float* b, int rows, int in, int out) {
   const long flops = 2L * rows * in * out;
   parallel_chunks(rows, flops, [&](long r0, long r1, int) {
-    float* yr = y + r0 * out;
-    const long n = r1 - r0;
-    if (b) {
-      for (long r = 0; r < n; ++r) std::memcpy(yr + r * out, b, sizeof(float) * out);
-    }
-    sgemm(false, false, static_cast<int>(n), out, in, x + r0 * in, in, w, out, yr, out, b != nullptr);
+    sgemm(false, false, static_cast<int>(r1 - r0), out, in, x + r0 * in, in, w, out, y + r0 * out, out, false, b);
   });
 }
 

@@ -1,22 +1,38 @@
-// Single-precision GEMM: a packed, cache-blocked driver (gemm.cc) around one
-// register-blocked micro-kernel per ISA (gemm_ukernel_*.cc, each compiled
-// with its own flags). Plain C++ on raw pointers.
+// Single-precision GEMM: a cache-blocked driver (gemm.cc) around one
+// register-blocked micro-kernel per ISA (isa_*.cc, each compiled with its
+// own flags). Plain C++ on raw pointers.
 #pragma once
 
 namespace convkit {
 
-// C[mr x nr] (row stride ldc) = (accumulate ? C : 0) + sum over p < k of
-// A(i, p) * b[p * nr + j], b being a packed sliver. For `run`, A is a packed
-// sliver too, A(i, p) = a[p * mr + i] (lda unused); for `run_rows` it is read
-// in place from mr full rows, A(i, p) = a[i * lda + p], which saves packing
-// row-major A (an im2col matrix) at the cost of mr streams.
-using GemmMicroKernel = void (*)(int k, const float* a, long lda, const float* b, float* c, long ldc, bool accumulate);
+// One register tile of C: rows x cols of C[i * ldc + j] =
+// (accumulate ? C : 0) + sum over p < k of A(i, p) * b[p * nr + j]
+// (+ bias[j]) (then max(., 0) when relu). b is a packed sliver of B, zero
+// past cols. A is read where it lies, never copied:
+// run_rows: A(i, p) = a[i * lda + p] (row-major A, e.g. an im2col matrix);
+// run_cols: A(i, p) = a[p * lda + i] (transposed A, or a packed sliver with lda = mr).
+// Only the first `rows` rows of A are read, and only rows x cols of C touched.
+struct GemmTile {
+  int k;
+  const float* a;
+  long lda;
+  const float* b;
+  float* c;
+  long ldc;
+  int rows;
+  int cols;
+  bool accumulate;
+  const float* bias;  // nullptr: none
+  bool relu;
+};
+
+using GemmMicroKernel = void (*)(const GemmTile& tile);
 
 struct GemmKernel {
   int mr;
   int nr;
-  GemmMicroKernel run;
   GemmMicroKernel run_rows;
+  GemmMicroKernel run_cols;
   const char* name;
 };
 
@@ -30,6 +46,11 @@ GemmKernel gemm_kernel_avx512();
 void select_gemm_kernel(GemmIsa isa);
 const GemmKernel& current_gemm_kernel();
 
+// Finishes a tile a kernel computed in full into acc[mr x nr] (row stride
+// nr): adds C when accumulating, the bias, applies relu, and writes only the
+// tile's rows x cols. For the edges of kernels without masked stores.
+void gemm_store_partial(const GemmTile& tile, const float* acc, int nr);
+
 // Floats needed to hold op(B) (K x N) packed for the current micro-kernel.
 long packed_b_size(int K, int N);
 
@@ -38,15 +59,16 @@ long packed_b_size(int K, int N);
 // or B[j * ldb + p] when trans_b.
 void pack_b(bool trans_b, int K, int N, const float* B, long ldb, float* packed);
 
-// C[M x N] = op(A) * B (+ C when accumulate), B packed by pack_b with the same K and N.
+// C[M x N] = op(A) * B (+ C when accumulate) (+ bias[j]) (then max(., 0)
+// when relu), B packed by pack_b with the same K and N. op(A) is M x K:
+// A[i * lda + p], or A[p * lda + i] when trans_a; it is read in place.
 void sgemm_packed(bool trans_a, int M, int N, int K, const float* A, long lda, const float* packed_b,
-                  float* C, long ldc, bool accumulate);
+                  float* C, long ldc, bool accumulate, const float* bias = nullptr, bool relu = false);
 
-// C[M x N] = op(A) * op(B) (+ C when accumulate), single-threaded.
-// op(A) is M x K: A[i * lda + p], or A[p * lda + i] when trans_a.
+// C[M x N] = op(A) * op(B) (+ C when accumulate) (+ bias[j]), single-threaded.
 // op(B) is K x N: B[p * ldb + j], or B[j * ldb + p] when trans_b.
 void sgemm(bool trans_a, bool trans_b, int M, int N, int K,
            const float* A, long lda, const float* B, long ldb,
-           float* C, long ldc, bool accumulate);
+           float* C, long ldc, bool accumulate, const float* bias = nullptr);
 
 }  // namespace convkit

@@ -1,6 +1,11 @@
 // AVX-512 12x32 micro-kernel: 24 zmm accumulators, two B vectors, A
-// broadcast from memory into each FMA. Compiled with -mavx512f only in this file.
+// broadcast from memory into each FMA; tiles 16 columns wide or less use one
+// B vector, and partial tiles are written with masked stores. Compiled with
+// -mavx512f only in this file.
 #include <immintrin.h>
+
+// GCC 12 warns that _mm512_max_ps reads an undefined pass-through vector; it is never used.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 #include "gemm.h"
 
@@ -11,37 +16,78 @@ namespace {
 constexpr int MR = 12;
 constexpr int NR = 32;
 
-template <bool kRows>
-void ukernel_12x32(int k, const float* a, long lda, const float* b, float* c, long ldc, bool accumulate) {
-  __m512 c0[MR], c1[MR];
-  for (int i = 0; i < MR; ++i) c0[i] = c1[i] = _mm512_setzero_ps();
-  for (int p = 0; p < k; ++p) {
-    const __m512 b0 = _mm512_load_ps(b);
-    const __m512 b1 = _mm512_load_ps(b + 16);
-#pragma GCC unroll 12
-    for (int i = 0; i < MR; ++i) {
-      const __m512 ai = _mm512_set1_ps(kRows ? a[i * lda] : a[i]);
-      c0[i] = _mm512_fmadd_ps(ai, b0, c0[i]);
-      c1[i] = _mm512_fmadd_ps(ai, b1, c1[i]);
-    }
-    a += kRows ? 1 : MR;
-    b += NR;
+// The epilogue: C (+)= acc (+ bias) (then relu), the tile's valid rows;
+// kMasked for tiles narrower than the vectors.
+template <bool kFull, int NV, bool kMasked>
+inline void store_tile(const GemmTile& t, const __m512 (&acc)[MR][NV]) {
+  __mmask16 mask[NV];
+  for (int v = 0; v < NV; ++v) {
+    const int n = t.cols - 16 * v;
+    mask[v] = !kMasked || n >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << (n > 0 ? n : 0)) - 1);
   }
+  auto load = [&](const float* p, int v) { return kMasked ? _mm512_maskz_loadu_ps(mask[v], p) : _mm512_loadu_ps(p); };
+  __m512 bias[NV];
+  for (int v = 0; v < NV; ++v) bias[v] = t.bias ? load(t.bias + 16 * v, v) : _mm512_setzero_ps();
+  const __m512 zero = _mm512_setzero_ps();
 #pragma GCC unroll 12
   for (int i = 0; i < MR; ++i) {
-    float* ci = c + i * ldc;
-    if (accumulate) {
-      c0[i] = _mm512_add_ps(c0[i], _mm512_loadu_ps(ci));
-      c1[i] = _mm512_add_ps(c1[i], _mm512_loadu_ps(ci + 16));
+    if (!kFull && i >= t.rows) break;
+    float* ci = t.c + i * t.ldc;
+    for (int v = 0; v < NV; ++v) {
+      __m512 r = acc[i][v];
+      if (t.accumulate) r = _mm512_add_ps(r, load(ci + 16 * v, v));
+      if (t.bias) r = _mm512_add_ps(r, bias[v]);
+      if (t.relu) r = _mm512_max_ps(r, zero);
+      if (kMasked) _mm512_mask_storeu_ps(ci + 16 * v, mask[v], r);
+      else _mm512_storeu_ps(ci + 16 * v, r);
     }
-    _mm512_storeu_ps(ci, c0[i]);
-    _mm512_storeu_ps(ci + 16, c1[i]);
+  }
+}
+
+// kRows: A(i, p) = a[i * lda + p], else a[p * lda + i]. kFull: all MR rows
+// are valid; otherwise rows past t.rows repeat the last valid one (so that
+// nothing outside A is read) and are not stored. NV: B vectors of 16 used.
+template <bool kRows, bool kFull, int NV>
+void tile_12x32(const GemmTile& t) {
+  __m512 acc[MR][NV];
+  for (int i = 0; i < MR; ++i)
+    for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
+  const long lda = t.lda;
+  const long row_step = kRows ? lda : 1;
+  long offset[MR];
+  for (int i = 0; i < MR; ++i) offset[i] = (kFull || i < t.rows ? i : t.rows - 1) * row_step;
+  const float* a = t.a;
+  const float* b = t.b;
+  for (int p = 0; p < t.k; ++p) {
+    __m512 bv[NV];
+    for (int v = 0; v < NV; ++v) bv[v] = _mm512_load_ps(b + 16 * v);
+#pragma GCC unroll 12
+    for (int i = 0; i < MR; ++i) {
+      const __m512 ai = _mm512_set1_ps(kFull ? a[i * row_step] : a[offset[i]]);
+      for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
+    }
+    a += kRows ? 1 : lda;
+    b += NR;
+  }
+  if (t.cols >= 16 * NV) store_tile<kFull, NV, false>(t, acc);
+  else store_tile<kFull, NV, true>(t, acc);
+}
+
+template <bool kRows>
+void run_12x32(const GemmTile& t) {
+  const bool narrow = t.cols <= 16;
+  if (t.rows == MR) {
+    if (narrow) tile_12x32<kRows, true, 1>(t);
+    else tile_12x32<kRows, true, 2>(t);
+  } else {
+    if (narrow) tile_12x32<kRows, false, 1>(t);
+    else tile_12x32<kRows, false, 2>(t);
   }
 }
 
 }  // namespace
 
-GemmKernel gemm_kernel_avx512() { return {MR, NR, ukernel_12x32<false>, ukernel_12x32<true>, "avx512_12x32"}; }
+GemmKernel gemm_kernel_avx512() { return {MR, NR, run_12x32<true>, run_12x32<false>, "avx512_12x32"}; }
 
 }  // namespace convkit
 

@@ -1,5 +1,6 @@
 // Portable kernels: the 4x16 GEMM micro-kernel (plain loops the compiler may
-// vectorise for the baseline ISA) and the direct convolution. Used where no better ISA is available and under CONVKIT_ISA=generic.
+// vectorise for the baseline ISA) and the direct convolution. Used where no
+// better ISA is available and under CONVKIT_ISA=generic.
 #include "gemm.h"
 
 namespace convkit {
@@ -9,30 +10,27 @@ namespace {
 constexpr int MR = 4;
 constexpr int NR = 16;
 
+// kRows: A(i, p) = a[i * lda + p], else a[p * lda + i]; only valid rows are read.
 template <bool kRows>
-void ukernel_4x16(int k, const float* a, long lda, const float* b, float* c, long ldc, bool accumulate) {
+void tile_4x16(const GemmTile& t) {
   float acc[MR][NR] = {};
-  for (int p = 0; p < k; ++p) {
-    for (int i = 0; i < MR; ++i) {
-      const float ai = kRows ? a[i * lda] : a[i];
+  const long row_step = kRows ? t.lda : 1;
+  const float* a = t.a;
+  const float* b = t.b;
+  for (int p = 0; p < t.k; ++p) {
+    for (int i = 0; i < t.rows; ++i) {
+      const float ai = a[i * row_step];
       for (int j = 0; j < NR; ++j) acc[i][j] += ai * b[j];
     }
-    a += kRows ? 1 : MR;
+    a += kRows ? 1 : t.lda;
     b += NR;
   }
-  for (int i = 0; i < MR; ++i) {
-    float* ci = c + i * ldc;
-    if (accumulate) {
-      for (int j = 0; j < NR; ++j) ci[j] += acc[i][j];
-    } else {
-      for (int j = 0; j < NR; ++j) ci[j] = acc[i][j];
-    }
-  }
+  gemm_store_partial(t, &acc[0][0], NR);
 }
 
 }  // namespace
 
-GemmKernel gemm_kernel_generic() { return {MR, NR, ukernel_4x16<false>, ukernel_4x16<true>, "generic_4x16"}; }
+GemmKernel gemm_kernel_generic() { return {MR, NR, tile_4x16<true>, tile_4x16<false>, "generic_4x16"}; }
 
 }  // namespace convkit
 
