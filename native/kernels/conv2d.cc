@@ -100,11 +100,6 @@ long padded_size(const Geometry& g) {
   return static_cast<long>(g.in_h + g.pad_top + g.pad_bottom) * (g.in_w + g.pad_left + g.pad_right) * g.in_c;
 }
 
-// sum[0:n] += row[0:n]
-inline void add_row(float* __restrict sum, const float* __restrict row, int n) {
-  for (int i = 0; i < n; ++i) sum[i] += row[i];
-}
-
 }  // namespace
 
 // Images per GEMM: enough rows that the B panel and the micro-kernel's
@@ -250,21 +245,21 @@ void conv2d_relu_pool_backward(float* dx, float* dw, float* db, const float* d_p
     float* mine = partials + static_cast<long>(t) * weights;
     double* db_mine = reinterpret_cast<double*>(db_partials) + static_cast<long>(t) * O;
     float* dconv = t_grad.floats(static_cast<std::size_t>(chunk) * g.out_image());
-    float* best = t_pool_best.floats(static_cast<std::size_t>(O) * 2);
+    float* best = t_pool_best.floats(static_cast<std::size_t>(O) * 3);
     int32_t* which = reinterpret_cast<int32_t*>(best + O);
+    float* chunk_sum = best + 2 * O;
     float* cols = (direct || g.is_pointwise()) && !dx ? nullptr : t_columns.floats(static_cast<std::size_t>(chunk) * M * K);
     float* xpad = direct ? t_pad.floats(padded_size(g)) : nullptr;
     for (long n = n0; n < n1; n += chunk) {
       const long count = std::min<long>(chunk, n1 - n);
       const long rows = count * M;
+      // The bias gradient comes out of the pool backward: a float sum over
+      // this chunk's images, then into the thread's double total.
+      for (int o = 0; o < O; ++o) chunk_sum[o] = 0.0f;
       for (long i = 0; i < count; ++i) {
         max_pool2d_backward_tiled_image(dconv + i * g.out_image(), d_pooled + (n + i) * pg.out_image(),
-                                        conv_out + (n + i) * g.out_image(), pg, true, best, which);
+                                        conv_out + (n + i) * g.out_image(), pg, true, best, which, chunk_sum);
       }
-      // Bias gradient: a float sum over this chunk's rows (vectorised), then into the thread's double total.
-      float* chunk_sum = best;  // O floats of scratch; the pool backward is done with them for this chunk
-      for (int o = 0; o < O; ++o) chunk_sum[o] = 0.0f;
-      for (long r = 0; r < rows; ++r) add_row(chunk_sum, dconv + r * O, O);
       for (int o = 0; o < O; ++o) db_mine[o] += chunk_sum[o];
       if (direct) {
         const DirectConvFilter filter = current_direct_conv().filter;

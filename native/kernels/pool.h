@@ -22,14 +22,16 @@ void max_pool2d_backward(float* dx, const float* dy, const float* x, const Geome
 bool pool_windows_tile(const Geometry& g);
 
 // One image of the tiled max-pool backward: dx_image written in full (each
-// cell once); best and which are scratch of g.in_c entries.
+// cell once); best and which are scratch of g.in_c entries. When
+// channel_sums is not null, each channel's sum of dx_image is added to it
+// (the bias gradient of the convolution before the pool, for free).
 void max_pool2d_backward_tiled_image(float* dx_image, const float* dy_image, const float* x_image, const Geometry& g,
-                                     bool relu_mask, float* best, int32_t* which);
+                                     bool relu_mask, float* best, int32_t* which, float* channel_sums = nullptr);
 
 // The 16-channel tiled kernels of one ISA (pool_impl.h, compiled in each isa_*.cc).
 struct PoolKernels {
   void (*forward_image)(float* y, const float* x, const Geometry& g);
-  void (*backward_image)(float* dx, const float* dy, const float* x, const Geometry& g, bool relu_mask);
+  void (*backward_image)(float* dx, const float* dy, const float* x, const Geometry& g, bool relu_mask, float* channel_sums);
 };
 PoolKernels pool_kernels_generic();
 PoolKernels pool_kernels_avx2();

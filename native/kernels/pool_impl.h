@@ -44,8 +44,9 @@ inline void forward_image(float* y, const float* x, const Geometry& g) {
 
 // One image: dx gets each dy at its window's first maximum (masked by max > 0
 // when relu_mask); every dx cell is written once, the rows and columns the
-// floor leaves out get 0.
-inline void backward_image(float* dx, const float* dy, const float* x, const Geometry& g, bool relu_mask) {
+// floor leaves out get 0. channel_sums (if not null) += each channel's sum of dx.
+inline void backward_image(float* dx, const float* dy, const float* x, const Geometry& g, bool relu_mask,
+                           float* channel_sums) {
   const int C = g.in_c, KH = g.k_h, KW = g.k_w, W = g.in_w;
   const int covered_h = g.out_h * KH, covered_w = g.out_w * KW;
   for (int ih = covered_h; ih < g.in_h; ++ih) __builtin_memset(dx + static_cast<long>(ih) * W * C, 0, sizeof(float) * W * C);
@@ -71,6 +72,7 @@ inline void backward_image(float* dx, const float* dy, const float* x, const Geo
         i16 pass = i16{} - 1;
         if (relu_mask) pass = best > zero;
         const f16 dv = loadf(d + cb);
+        if (channel_sums) storef(channel_sums + cb, loadf(channel_sums + cb) + (pass ? dv : zero));
         for (int kh = 0, cell = 0; kh < KH; ++kh)
           for (int kw = 0; kw < KW; ++kw, ++cell) {
             const i16 hit = (which == cell) & pass;
