@@ -8,6 +8,7 @@
 #include "direct_conv.h"
 #include "gemm.h"
 #include "parallel.h"
+#include "patches.h"
 #include "pool.h"
 #include "scratch.h"
 
@@ -26,63 +27,9 @@ thread_local Scratch t_pad;
 constexpr long kChunkRows = 512;
 constexpr long kChunkFloats = 96 * 1024;  // 384 KB of im2col columns
 
-// The kw range [lo, hi) of a kernel row that lands inside the image for output column ow.
-inline void valid_kw(const Geometry& g, int ow, int* lo, int* hi) {
-  const int iw0 = ow * g.stride_w - g.pad_left;
-  *lo = std::max(0, -iw0);
-  *hi = std::min(g.k_w, g.in_w - iw0);
-  if (*hi < *lo) *hi = *lo;
-}
-
-// cols[out_pixels, KH*KW*C] for one image. For a fixed (oh, ow, kh) the
-// valid kw taps are consecutive pixels, so each is one contiguous copy.
-void im2col(float* cols, const float* x, const Geometry& g) {
-  const long C = g.in_c;
-  const long row_len = static_cast<long>(g.k_w) * C;
-  float* out = cols;
-  for (int oh = 0; oh < g.out_h; ++oh) {
-    for (int ow = 0; ow < g.out_w; ++ow) {
-      int lo, hi;
-      valid_kw(g, ow, &lo, &hi);
-      const int iw0 = ow * g.stride_w - g.pad_left;
-      for (int kh = 0; kh < g.k_h; ++kh) {
-        const int ih = oh * g.stride_h - g.pad_top + kh;
-        if (ih < 0 || ih >= g.in_h || lo >= hi) {
-          std::memset(out, 0, sizeof(float) * row_len);
-        } else {
-          if (lo > 0) std::memset(out, 0, sizeof(float) * lo * C);
-          std::memcpy(out + lo * C, x + (static_cast<long>(ih) * g.in_w + iw0 + lo) * C, sizeof(float) * (hi - lo) * C);
-          if (hi < g.k_w) std::memset(out + hi * C, 0, sizeof(float) * (g.k_w - hi) * C);
-        }
-        out += row_len;
-      }
-    }
-  }
-}
-
-// dx (one image, zeroed here) += each row of dcols scattered back to its taps.
-void col2im(float* dx, const float* dcols, const Geometry& g) {
-  const long C = g.in_c;
-  std::memset(dx, 0, sizeof(float) * g.in_image());
-  const float* in = dcols;
-  for (int oh = 0; oh < g.out_h; ++oh) {
-    for (int ow = 0; ow < g.out_w; ++ow) {
-      int lo, hi;
-      valid_kw(g, ow, &lo, &hi);
-      const int iw0 = ow * g.stride_w - g.pad_left;
-      for (int kh = 0; kh < g.k_h; ++kh) {
-        const int ih = oh * g.stride_h - g.pad_top + kh;
-        if (ih >= 0 && ih < g.in_h && lo < hi) {
-          float* dst = dx + (static_cast<long>(ih) * g.in_w + iw0 + lo) * C;
-          const float* src = in + lo * C;
-          const long n = (hi - lo) * C;
-          for (long i = 0; i < n; ++i) dst[i] += src[i];
-        }
-        in += static_cast<long>(g.k_w) * C;
-      }
-    }
-  }
-}
+// The current ISA's im2col and col2im (patches_impl.h).
+void im2col(float* cols, const float* x, const Geometry& g) { current_patch_kernels().im2col(cols, x, g); }
+void col2im(float* dx, const float* dcols, const Geometry& g) { current_patch_kernels().col2im(dx, dcols, g); }
 
 // xpad[H + pt + pb, W + pl + pr, C] = x (one image) surrounded by zeros; returns the padded width.
 int pad_image(float* xpad, const float* x, const Geometry& g) {

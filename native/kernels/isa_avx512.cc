@@ -105,3 +105,10 @@ DirectConvKernels direct_conv_avx512() { return {direct::forward, direct::filter
 namespace convkit {
 PoolKernels pool_kernels_avx512() { return {pooling::forward_image, pooling::backward_image}; }
 }  // namespace convkit
+
+// im2col and col2im, compiled with this file's flags.
+#include "patches_impl.h"
+
+namespace convkit {
+PatchKernels patch_kernels_avx512() { return {patches::im2col, patches::col2im}; }
+}  // namespace convkit

@@ -48,3 +48,10 @@ DirectConvKernels direct_conv_generic() { return {direct::forward, direct::filte
 namespace convkit {
 PoolKernels pool_kernels_generic() { return {pooling::forward_image, pooling::backward_image}; }
 }  // namespace convkit
+
+// im2col and col2im, compiled with this file's flags.
+#include "patches_impl.h"
+
+namespace convkit {
+PatchKernels patch_kernels_generic() { return {patches::im2col, patches::col2im}; }
+}  // namespace convkit
