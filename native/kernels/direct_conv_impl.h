@@ -55,7 +55,58 @@ inline void forward_block(float* y, const float* xpad, const float* w, const flo
   for (int j = 0; j < PX; ++j) store(y + (static_cast<long>(oh) * g.out_w + ow0 + j) * O + ob, acc[j]);
 }
 
+// Output pixels per block of the fixed-shape kernels: the accumulators and
+// the weight vector must fit the vector registers (32 zmm; 16 ymm hold 8
+// two-register v16 values at most).
+#if defined(__AVX512F__)
+constexpr int kFixedPX = 14;
+#else
+constexpr int kFixedPX = 4;
+#endif
+
+// forward_block with the kernel's shape known at compile time, so that the
+// tap loops unroll completely (an image network's first layer: 3x3 or 5x5
+// over 1 or 3 channels).
+template <int KH, int KW, int C, int PX>
+inline void forward_block_fixed(float* y, const float* xpad, const float* w, const float* b, const Geometry& g,
+                                int padded_w, int oh, int ow0, int ob, bool relu) {
+  const int O = g.out_c;
+  const long step = static_cast<long>(g.stride_w) * C;
+  v16 acc[PX];
+  const v16 bias = b ? load(b + ob) : v16{};
+  for (int j = 0; j < PX; ++j) acc[j] = bias;
+#pragma GCC unroll 5
+  for (int kh = 0; kh < KH; ++kh) {
+    const float* row = xpad + (static_cast<long>(oh * g.stride_h + kh) * padded_w + static_cast<long>(ow0) * g.stride_w) * C;
+#pragma GCC unroll 15
+    for (int t = 0; t < KW * C; ++t) {
+      const v16 wv = load(w + (static_cast<long>(kh) * KW * C + t) * O + ob);
+#pragma GCC unroll 14
+      for (int j = 0; j < PX; ++j) acc[j] += splat(row[t + j * step]) * wv;
+    }
+  }
+  if (relu) {
+    const v16 zero = v16{};
+    for (int j = 0; j < PX; ++j) acc[j] = acc[j] > zero ? acc[j] : zero;
+  }
+  for (int j = 0; j < PX; ++j) store(y + (static_cast<long>(oh) * g.out_w + ow0 + j) * O + ob, acc[j]);
+}
+
+template <int KH, int KW, int C>
+inline void forward_fixed(float* y, const float* xpad, const float* w, const float* b, const Geometry& g, int padded_w, bool relu) {
+  for (int oh = 0; oh < g.out_h; ++oh)
+    for (int ob = 0; ob < g.out_c; ob += OB) {
+      int ow = 0;
+      for (; ow + kFixedPX <= g.out_w; ow += kFixedPX) forward_block_fixed<KH, KW, C, kFixedPX>(y, xpad, w, b, g, padded_w, oh, ow, ob, relu);
+      for (; ow + 4 <= g.out_w; ow += 4) forward_block_fixed<KH, KW, C, 4>(y, xpad, w, b, g, padded_w, oh, ow, ob, relu);
+      for (; ow < g.out_w; ++ow) forward_block_fixed<KH, KW, C, 1>(y, xpad, w, b, g, padded_w, oh, ow, ob, relu);
+    }
+}
+
 inline void forward(float* y, const float* xpad, const float* w, const float* b, const Geometry& g, int padded_w, bool relu) {
+  if (g.k_h == 3 && g.k_w == 3 && g.in_c == 1) return forward_fixed<3, 3, 1>(y, xpad, w, b, g, padded_w, relu);
+  if (g.k_h == 5 && g.k_w == 5 && g.in_c == 1) return forward_fixed<5, 5, 1>(y, xpad, w, b, g, padded_w, relu);
+  if (g.k_h == 3 && g.k_w == 3 && g.in_c == 3) return forward_fixed<3, 3, 3>(y, xpad, w, b, g, padded_w, relu);
   constexpr int PX = 8;
   for (int oh = 0; oh < g.out_h; ++oh)
     for (int ob = 0; ob < g.out_c; ob += OB) {
