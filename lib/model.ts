@@ -153,7 +153,7 @@ export class Sequential {
     for (let i = 0; i < this.layers.length; i++) {
       const conv = this.fusedForward.get(i);
       if (conv) {
-        y = conv.forwardThroughReluPool(y, this.layers[i + 2] as MaxPool2D);
+        y = conv.forwardThroughReluPool(y, this.layers[i + 2] as MaxPool2D, training);
         i += 2; // the ReLU and the pool are done
       } else y = this.layers[i].forward(y, training);
     }

@@ -188,7 +188,7 @@ Napi::Value Conv2dBackwardFilter(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// conv2dReluPool(x, w, b | null, convOut, pooled, geometry, poolGeometry)
+// conv2dReluPool(x, w, b | null, convOut | null, pooled, geometry, poolGeometry)
 Napi::Value Conv2dReluPool(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   expect_args(info, 7, "conv2dReluPool");
@@ -201,9 +201,10 @@ Napi::Value Conv2dReluPool(const Napi::CallbackInfo& info) {
   Floats w = floats_of(info, 1, "w", weight_size(g));
   Floats b = floats(info, 2, "b", true);
   if (b && b.length != g.out_c) range_error(env, "b has " + std::to_string(b.length) + " elements, expected " + std::to_string(g.out_c));
-  Floats conv_out = floats_of(info, 3, "convOut", output_size(g));
+  const bool keep = !(info[3].IsNull() || info[3].IsUndefined());
+  Floats conv_out = keep ? floats_of(info, 3, "convOut", output_size(g)) : Floats{};
   Floats pooled = floats_of(info, 4, "pooled", output_size(pg));
-  convkit::conv2d_forward(conv_out.data, x.data, w.data, b.data, g, true, pooled.data, &pg);
+  convkit::conv2d_forward(keep ? conv_out.data : nullptr, x.data, w.data, b.data, g, true, pooled.data, &pg);
   return env.Undefined();
 }
 

@@ -23,9 +23,10 @@ export interface Backend {
   /**
    * Conv2D → ReLU → MaxPool2D forward in one call: convOut = max(conv(x, w) + b, 0),
    * pooled = max-pool of convOut (pg), each chunk pooled while still in cache.
+   * convOut null: not kept (inference), only pooled is written.
    */
   conv2dReluPool(
-    x: Float32Array, w: Float32Array, b: Float32Array | null, convOut: Float32Array, pooled: Float32Array, g: WindowGeometry, pg: WindowGeometry,
+    x: Float32Array, w: Float32Array, b: Float32Array | null, convOut: Float32Array | null, pooled: Float32Array, g: WindowGeometry, pg: WindowGeometry,
   ): void;
 
   /**

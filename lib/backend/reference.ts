@@ -83,9 +83,10 @@ function conv2dBackwardFilter(dy: Floats, x: Floats, dw: Floats, db: Floats | nu
   }
 }
 
-function conv2dReluPool(x: Floats, w: Floats, b: Floats | null, convOut: Floats, pooled: Floats, g: WindowGeometry, pg: WindowGeometry): void {
-  conv2d(x, w, b, convOut, g, true);
-  maxPool2d(convOut, pooled, pg);
+function conv2dReluPool(x: Floats, w: Floats, b: Floats | null, convOut: Floats | null, pooled: Floats, g: WindowGeometry, pg: WindowGeometry): void {
+  const out = convOut ?? new Float64Array(g.batch * g.outH * g.outW * g.outC);
+  conv2d(x, w, b, out, g, true);
+  maxPool2d(out, pooled, pg);
 }
 
 function conv2dReluPoolBackward(

@@ -1,4 +1,5 @@
 import { getBackend } from '../backend/select.js';
+import { ValueError } from '../errors.js';
 import { type Initializer, initialize } from '../initializers.js';
 import { type Padding, type Stride, type WindowGeometry, conv2dGeometry, normalizePair } from '../ops/geometry.js';
 import type { Random } from '../random.js';
@@ -84,12 +85,14 @@ export class Conv2D extends Layer {
   /**
    * The forward of this layer, the ReLU after it and the MaxPool2D after
    * that, in one native call; the pool keeps the ReLU'd output as its input.
+   * Outside training that output is not kept (only the pooled result is
+   * written to memory), so backward needs a training forward.
    */
-  forwardThroughReluPool(x: Tensor, pool: MaxPool2D): Tensor {
+  forwardThroughReluPool(x: Tensor, pool: MaxPool2D, training: boolean): Tensor {
     const g = this.geometryFor(x.shape[0]);
-    const y = this.output('y', g.batch, this.outputShape);
+    const y = training ? this.output('y', g.batch, this.outputShape) : null;
     const pooled = pool.outputFor(g.batch);
-    getBackend().conv2dReluPool(x.data, this.weight.value.data, this.bias ? this.bias.value.data : null, y.data, pooled.data, g, pool.geometryFor(g.batch));
+    getBackend().conv2dReluPool(x.data, this.weight.value.data, this.bias ? this.bias.value.data : null, y ? y.data : null, pooled.data, g, pool.geometryFor(g.batch));
     this.input = x;
     pool.input = y;
     return pooled;
@@ -102,10 +105,11 @@ export class Conv2D extends Layer {
    */
   backwardThroughReluPool(dPooled: Tensor, pool: MaxPool2D, needInputGrad: boolean): Tensor | null {
     const x = this.input!;
+    if (!pool.input) throw new ValueError(`${this.name}: backward needs the activations of a forward with training: true, the last forward was for inference`);
     const g = this.geometryFor(x.shape[0]);
     const dx = needInputGrad ? this.output('dx', g.batch, this.inputShape) : null;
     getBackend().conv2dReluPoolBackward(
-      dPooled.data, x.data, this.weight.value.data, pool.input!.data, dx ? dx.data : null,
+      dPooled.data, x.data, this.weight.value.data, pool.input.data, dx ? dx.data : null,
       this.weight.grad.data, this.bias ? this.bias.grad.data : null, g, pool.geometryFor(g.batch),
     );
     return dx;

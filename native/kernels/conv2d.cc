@@ -23,6 +23,7 @@ thread_local Scratch t_grad;
 thread_local Scratch t_pool_best;
 thread_local Scratch t_db;
 thread_local Scratch t_pad;
+thread_local Scratch t_out;
 
 constexpr long kChunkRows = 512;
 constexpr long kChunkFloats = 96 * 1024;  // 384 KB of im2col columns
@@ -61,11 +62,12 @@ static int images_per_chunk(const Geometry& g) {
 
 void conv2d_forward(float* y, const float* x, const float* w, const float* b, const Geometry& g, bool relu,
                     float* pooled, const Geometry* pg) {
-  // The pooling of images [n, n + count), just computed.
-  auto pool = [&](long n, long count) {
+  // Images [n, n + count) just computed into out, pooled.
+  auto pool = [&](const float* out, long n, long count) {
     if (!pooled) return;
-    for (long i = n; i < n + count; ++i) max_pool2d_forward_image(pooled + i * pg->out_image(), y + i * g.out_image(), *pg);
+    for (long i = 0; i < count; ++i) max_pool2d_forward_image(pooled + (n + i) * pg->out_image(), out + i * g.out_image(), *pg);
   };
+  const bool keep = y != nullptr;
   const int M = static_cast<int>(g.out_pixels());
   const int K = static_cast<int>(g.patch());
   const int O = g.out_c;
@@ -74,10 +76,12 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* b, co
     const DirectConvForward direct = current_direct_conv().forward;
     parallel_chunks(g.batch, flops, [&](long n0, long n1, int) {
       float* xpad = t_columns.floats(padded_size(g));
+      float* own = keep ? nullptr : t_out.floats(g.out_image());
       for (long n = n0; n < n1; ++n) {
+        float* out = keep ? y + n * g.out_image() : own;
         const int pw = pad_image(xpad, x + n * g.in_image(), g);
-        direct(y + n * g.out_image(), xpad, w, b, g, pw, relu);
-        pool(n, 1);
+        direct(out, xpad, w, b, g, pw, relu);
+        pool(out, n, 1);
       }
     });
     return;
@@ -88,15 +92,16 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* b, co
   const int chunk = images_per_chunk(g);
   parallel_chunks(g.batch, flops, [&](long n0, long n1, int) {
     float* cols = g.is_pointwise() ? nullptr : t_columns.floats(static_cast<std::size_t>(chunk) * M * K);
+    float* own = keep ? nullptr : t_out.floats(static_cast<std::size_t>(chunk) * g.out_image());
     for (long n = n0; n < n1; n += chunk) {
       const long count = std::min<long>(chunk, n1 - n);
       const long rows = count * M;
-      float* yn = y + n * g.out_image();
+      float* out = keep ? y + n * g.out_image() : own;
       if (cols) {
         for (long i = 0; i < count; ++i) im2col(cols + i * M * K, x + (n + i) * g.in_image(), g);
       }
-      sgemm_packed(false, static_cast<int>(rows), O, K, cols ? cols : x + n * g.in_image(), K, packed_w, yn, O, false, b, relu);
-      pool(n, count);
+      sgemm_packed(false, static_cast<int>(rows), O, K, cols ? cols : x + n * g.in_image(), K, packed_w, out, O, false, b, relu);
+      pool(out, n, count);
     }
   });
 }

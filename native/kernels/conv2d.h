@@ -11,7 +11,9 @@ namespace convkit {
 // y[N, OH, OW, O] = conv(x[N, H, W, C], w[KH, KW, C, O]) + b[O] (b may be null),
 // then max(y, 0) when relu: the ReLU applied while the output is in cache.
 // When pooled is not null, also max-pools each chunk of images (pg: windows
-// over the convolution's output) right after computing it, while it is in cache.
+// over the convolution's output) right after computing it, while it is in
+// cache; y may then be null (inference: the convolution's output goes to a
+// per-thread buffer and only the pooled result to memory).
 void conv2d_forward(float* y, const float* x, const float* w, const float* b, const Geometry& g, bool relu,
                     float* pooled = nullptr, const Geometry* pg = nullptr);
 

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { layers, modelFromConfig, ops, sequential, ShapeError, Tensor, ValueError, zooModel, ZOO_NAMES } from '../../lib/index.js';
 import { setBackend } from '../../lib/backend/select.js';
 import { randomTensor, rng } from '../helpers/random.js';
+import { BACKENDS } from '../helpers/backends.js';
 
 describe('Sequential', () => {
   it('back-propagates exactly what the functional ops compute', () => {
@@ -91,5 +92,19 @@ describe('Sequential', () => {
     expect(kept.every((v) => v === 2)).toBe(true);
     expect(kept.length).toBeGreaterThan(400);
     expect(kept.length).toBeLessThan(600);
+  });
+
+  it.each(BACKENDS)('infers through fused conv + ReLU + pool blocks without keeping their activations [%s]', (backend) => {
+    setBackend(backend);
+    const model = zooModel('mnist-3layer', { seed: 5 });
+    const x = randomTensor(rng(6), [3, 28, 28, 1], 0, 1);
+    const training = model.forwardInPlace(x, true).clone();
+    const inference = model.forwardInPlace(x, false);
+    expect(Array.from(inference.data)).toEqual(Array.from(training.data));
+    // The inference forward kept no activations: a backward now is a usage error, not garbage gradients.
+    expect(() => model.backward(new Tensor(new Float32Array(30), [3, 10]))).toThrow(ValueError);
+    expect(() => model.backward(new Tensor(new Float32Array(30), [3, 10]))).toThrow(/training: true/);
+    model.forwardInPlace(x, true);
+    expect(() => model.backward(new Tensor(new Float32Array(30), [3, 10]))).not.toThrow();
   });
 });
