@@ -56,6 +56,26 @@ Floats floats(const Napi::CallbackInfo& info, size_t i, const char* name, bool n
   return out;
 }
 
+struct Bytes {
+  uint8_t* data = nullptr;
+  int64_t length = 0;
+  explicit operator bool() const { return data != nullptr || length > 0; }
+};
+
+// A view of argument i, which must be a Uint8Array (or null when nullable).
+Bytes bytes(const Napi::CallbackInfo& info, size_t i, const char* name, bool nullable) {
+  Napi::Value v = info[i];
+  if (nullable && (v.IsNull() || v.IsUndefined())) return {};
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    type_error(info.Env(), std::string(name) + " must be a Uint8Array");
+  }
+  Napi::Uint8Array array = v.As<Napi::Uint8Array>();
+  Bytes out;
+  out.length = static_cast<int64_t>(array.ElementLength());
+  out.data = out.length > 0 ? array.Data() : nullptr;
+  return out;
+}
+
 // A required buffer of exactly `expected` elements.
 Floats floats_of(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t expected) {
   Floats f = floats(info, i, name);
@@ -188,12 +208,12 @@ Napi::Value Conv2dBackwardFilter(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// conv2dReluPool(x, w, b | null, convOut | null, pooled, geometry, poolGeometry)
+// conv2dReluPool(x, w, b | null, convOut | null, pooled, cells | null, geometry, poolGeometry)
 Napi::Value Conv2dReluPool(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  expect_args(info, 7, "conv2dReluPool");
-  const Geometry g = geometry(info, 5, false);
-  const Geometry pg = geometry(info, 6, true);
+  expect_args(info, 8, "conv2dReluPool");
+  const Geometry g = geometry(info, 6, false);
+  const Geometry pg = geometry(info, 7, true);
   if (pg.batch != g.batch || pg.in_h != g.out_h || pg.in_w != g.out_w || pg.in_c != g.out_c) {
     range_error(env, "poolGeometry must pool the convolution's output");
   }
@@ -204,16 +224,21 @@ Napi::Value Conv2dReluPool(const Napi::CallbackInfo& info) {
   const bool keep = !(info[3].IsNull() || info[3].IsUndefined());
   Floats conv_out = keep ? floats_of(info, 3, "convOut", output_size(g)) : Floats{};
   Floats pooled = floats_of(info, 4, "pooled", output_size(pg));
-  convkit::conv2d_forward(keep ? conv_out.data : nullptr, x.data, w.data, b.data, g, true, pooled.data, &pg);
+  Bytes cells = bytes(info, 5, "cells", true);
+  if (cells) {
+    if (cells.length != output_size(pg)) range_error(env, "cells has " + std::to_string(cells.length) + " elements, expected " + std::to_string(output_size(pg)));
+    if (!convkit::pool_windows_tile(pg)) range_error(env, "poolGeometry: recording cells needs windows that tile (stride = kernel, no padding)");
+  }
+  convkit::conv2d_forward(keep ? conv_out.data : nullptr, x.data, w.data, b.data, g, true, pooled.data, &pg, cells ? cells.data : nullptr);
   return env.Undefined();
 }
 
-// conv2dReluPoolBackward(dPooled, x, w, convOut, dx | null, dw, db | null, geometry, poolGeometry)
+// conv2dReluPoolBackward(dPooled, x, w, pooled, cells, dx | null, dw, db | null, geometry, poolGeometry)
 Napi::Value Conv2dReluPoolBackward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  expect_args(info, 9, "conv2dReluPoolBackward");
-  const Geometry g = geometry(info, 7, false);
-  const Geometry pg = geometry(info, 8, true);
+  expect_args(info, 10, "conv2dReluPoolBackward");
+  const Geometry g = geometry(info, 8, false);
+  const Geometry pg = geometry(info, 9, true);
   if (pg.batch != g.batch || pg.in_h != g.out_h || pg.in_w != g.out_w || pg.in_c != g.out_c) {
     range_error(env, "poolGeometry must pool the convolution's output");
   }
@@ -221,13 +246,15 @@ Napi::Value Conv2dReluPoolBackward(const Napi::CallbackInfo& info) {
   Floats dp = floats_of(info, 0, "dPooled", output_size(pg));
   Floats x = floats_of(info, 1, "x", input_size(g));
   Floats w = floats_of(info, 2, "w", weight_size(g));
-  Floats conv_out = floats_of(info, 3, "convOut", output_size(g));
-  const bool want_dx = !(info[4].IsNull() || info[4].IsUndefined());
-  Floats dx = want_dx ? floats_of(info, 4, "dx", input_size(g)) : Floats{};
-  Floats dw = floats_of(info, 5, "dw", weight_size(g));
-  Floats db = floats(info, 6, "db", true);
+  Floats pooled = floats_of(info, 3, "pooled", output_size(pg));
+  Bytes cells = bytes(info, 4, "cells", false);
+  if (cells.length != output_size(pg)) range_error(env, "cells has " + std::to_string(cells.length) + " elements, expected " + std::to_string(output_size(pg)));
+  const bool want_dx = !(info[5].IsNull() || info[5].IsUndefined());
+  Floats dx = want_dx ? floats_of(info, 5, "dx", input_size(g)) : Floats{};
+  Floats dw = floats_of(info, 6, "dw", weight_size(g));
+  Floats db = floats(info, 7, "db", true);
   if (db && db.length != g.out_c) range_error(env, "db has " + std::to_string(db.length) + " elements, expected " + std::to_string(g.out_c));
-  convkit::conv2d_relu_pool_backward(want_dx ? dx.data : nullptr, dw.data, db.data, dp.data, x.data, w.data, conv_out.data, g, pg);
+  convkit::conv2d_relu_pool_backward(want_dx ? dx.data : nullptr, dw.data, db.data, dp.data, x.data, w.data, pooled.data, cells.data, g, pg);
   return env.Undefined();
 }
 

@@ -23,20 +23,23 @@ export interface Backend {
   /**
    * Conv2D → ReLU → MaxPool2D forward in one call: convOut = max(conv(x, w) + b, 0),
    * pooled = max-pool of convOut (pg), each chunk pooled while still in cache.
-   * convOut null: not kept (inference), only pooled is written.
+   * convOut null: not kept, only pooled is written. cells (windows that
+   * tile only): cells[i] = the row-major index, within its window, of the
+   * cell pooled[i] came from (the first maximum) — all the backward needs.
    */
   conv2dReluPool(
-    x: Float32Array, w: Float32Array, b: Float32Array | null, convOut: Float32Array | null, pooled: Float32Array, g: WindowGeometry, pg: WindowGeometry,
+    x: Float32Array, w: Float32Array, b: Float32Array | null, convOut: Float32Array | null, pooled: Float32Array,
+    cells: Uint8Array | null, g: WindowGeometry, pg: WindowGeometry,
   ): void;
 
   /**
    * The backward of Conv2D → ReLU → MaxPool2D in one call, for pooling
    * windows that tile the convolution's output (pg: stride = kernel, no
-   * padding): from dPooled, the saved input x and the ReLU'd output convOut,
-   * writes dw, db and (unless null) dx.
+   * padding): from dPooled, the saved input x, and the forward's pooled and
+   * cells, writes dw, db and (unless null) dx.
    */
   conv2dReluPoolBackward(
-    dPooled: Float32Array, x: Float32Array, w: Float32Array, convOut: Float32Array,
+    dPooled: Float32Array, x: Float32Array, w: Float32Array, pooled: Float32Array, cells: Uint8Array,
     dx: Float32Array | null, dw: Float32Array, db: Float32Array | null, g: WindowGeometry, pg: WindowGeometry,
   ): void;
 

@@ -92,7 +92,7 @@ function packGeometry(g: WindowGeometry): Int32Array {
 
 /** Where each windowed kernel takes its geometries (options may follow them). */
 const GEOMETRY_ARGS: Record<string, number[]> = {
-  conv2d: [4], conv2dBackwardData: [3], conv2dBackwardFilter: [4], conv2dReluPool: [5, 6], conv2dReluPoolBackward: [7, 8],
+  conv2d: [4], conv2dBackwardData: [3], conv2dBackwardFilter: [4], conv2dReluPool: [6, 7], conv2dReluPoolBackward: [8, 9],
   maxPool2d: [2], maxPool2dBackward: [3], avgPool2d: [2], avgPool2dBackward: [2],
 };
 

@@ -83,18 +83,41 @@ function conv2dBackwardFilter(dy: Floats, x: Floats, dw: Floats, db: Floats | nu
   }
 }
 
-function conv2dReluPool(x: Floats, w: Floats, b: Floats | null, convOut: Floats | null, pooled: Floats, g: WindowGeometry, pg: WindowGeometry): void {
+function conv2dReluPool(
+  x: Floats, w: Floats, b: Floats | null, convOut: Floats | null, pooled: Floats, cells: Uint8Array | null, g: WindowGeometry, pg: WindowGeometry,
+): void {
   const out = convOut ?? new Float64Array(g.batch * g.outH * g.outW * g.outC);
   conv2d(x, w, b, out, g, true);
   maxPool2d(out, pooled, pg);
+  if (!cells) return;
+  for (let n = 0; n < pg.batch; n++)
+    for (let oh = 0; oh < pg.outH; oh++)
+      for (let ow = 0; ow < pg.outW; ow++)
+        for (let c = 0; c < pg.inC; c++) {
+          const pixel = Math.floor(argMaxInWindow(out, pg, n, oh, ow, c) / pg.inC) % (pg.inH * pg.inW);
+          const ih = Math.floor(pixel / pg.inW);
+          const iw = pixel % pg.inW;
+          cells[nhwc(n, oh, ow, c, pg.outH, pg.outW, pg.outC)] = (ih - oh * pg.strideH + pg.padTop) * pg.kW + (iw - ow * pg.strideW + pg.padLeft);
+        }
 }
 
 function conv2dReluPoolBackward(
-  dPooled: Floats, x: Floats, w: Floats, convOut: Floats, dx: Floats | null, dw: Floats, db: Floats | null, g: WindowGeometry, pg: WindowGeometry,
+  dPooled: Floats, x: Floats, w: Floats, pooled: Floats, cells: Uint8Array, dx: Floats | null, dw: Floats, db: Floats | null,
+  g: WindowGeometry, pg: WindowGeometry,
 ): void {
-  // By definition: the pool's backward with the ReLU mask, then the convolution's.
-  const dConv = new Float64Array(convOut.length);
-  maxPool2dBackward(dPooled, convOut, dConv, pg, true);
+  // By definition: each pooled gradient goes to the cell its maximum came
+  // from, where that maximum (a ReLU output) is > 0; then the convolution's backward.
+  const dConv = new Float64Array(g.batch * g.outH * g.outW * g.outC);
+  for (let n = 0; n < pg.batch; n++)
+    for (let oh = 0; oh < pg.outH; oh++)
+      for (let ow = 0; ow < pg.outW; ow++)
+        for (let c = 0; c < pg.inC; c++) {
+          const at = nhwc(n, oh, ow, c, pg.outH, pg.outW, pg.outC);
+          if (!(pooled[at] > 0) || cells[at] >= pg.kH * pg.kW) continue;
+          const ih = oh * pg.strideH - pg.padTop + Math.floor(cells[at] / pg.kW);
+          const iw = ow * pg.strideW - pg.padLeft + (cells[at] % pg.kW);
+          dConv[nhwc(n, ih, iw, c, pg.inH, pg.inW, pg.inC)] += dPooled[at];
+        }
   conv2dBackwardFilter(dConv, x, dw, db, g);
   if (dx) conv2dBackwardData(dConv, w, dx, g);
 }

@@ -84,17 +84,22 @@ export class Conv2D extends Layer {
 
   /**
    * The forward of this layer, the ReLU after it and the MaxPool2D after
-   * that, in one native call; the pool keeps the ReLU'd output as its input.
-   * Outside training that output is not kept (only the pooled result is
-   * written to memory), so backward needs a training forward.
+   * that, in one native call. In training, when the pool's windows tile,
+   * only the pooled output and the cell each maximum came from (a byte per
+   * output) are kept for the backward, not the convolution's output; with
+   * other windows the pool keeps that output as its input. Inference keeps nothing.
    */
   forwardThroughReluPool(x: Tensor, pool: MaxPool2D, training: boolean): Tensor {
     const g = this.geometryFor(x.shape[0]);
-    const y = training ? this.output('y', g.batch, this.outputShape) : null;
     const pooled = pool.outputFor(g.batch);
-    getBackend().conv2dReluPool(x.data, this.weight.value.data, this.bias ? this.bias.value.data : null, y ? y.data : null, pooled.data, g, pool.geometryFor(g.batch));
+    const cells = training && pool.tiles ? this.cellsFor(pooled.size) : null;
+    const y = training && !cells ? this.output('y', g.batch, this.outputShape) : null;
+    getBackend().conv2dReluPool(
+      x.data, this.weight.value.data, this.bias ? this.bias.value.data : null, y ? y.data : null, pooled.data, cells, g, pool.geometryFor(g.batch),
+    );
     this.input = x;
     pool.input = y;
+    this.pooled = cells ? pooled : null;
     return pooled;
   }
 
@@ -105,14 +110,25 @@ export class Conv2D extends Layer {
    */
   backwardThroughReluPool(dPooled: Tensor, pool: MaxPool2D, needInputGrad: boolean): Tensor | null {
     const x = this.input!;
-    if (!pool.input) throw new ValueError(`${this.name}: backward needs the activations of a forward with training: true, the last forward was for inference`);
+    if (!this.pooled || !this.cells) {
+      throw new ValueError(`${this.name}: backward needs the activations of a forward with training: true, the last forward was for inference`);
+    }
     const g = this.geometryFor(x.shape[0]);
     const dx = needInputGrad ? this.output('dx', g.batch, this.inputShape) : null;
     getBackend().conv2dReluPoolBackward(
-      dPooled.data, x.data, this.weight.value.data, pool.input.data, dx ? dx.data : null,
+      dPooled.data, x.data, this.weight.value.data, this.pooled.data, this.cells, dx ? dx.data : null,
       this.weight.grad.data, this.bias ? this.bias.grad.data : null, g, pool.geometryFor(g.batch),
     );
     return dx;
+  }
+
+  /** The pool's output and cells of the last training forward through ReLU and pool. */
+  private pooled: Tensor | null = null;
+  private cells: Uint8Array | null = null;
+
+  private cellsFor(size: number): Uint8Array {
+    if (this.cells?.length !== size) this.cells = new Uint8Array(size);
+    return this.cells;
   }
 
   override parameters(): Parameter[] {

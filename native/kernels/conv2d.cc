@@ -20,7 +20,7 @@ thread_local Scratch t_columns;
 thread_local Scratch t_partials;
 thread_local Scratch t_weights;
 thread_local Scratch t_grad;
-thread_local Scratch t_pool_best;
+thread_local Scratch t_channel_sums;
 thread_local Scratch t_db;
 thread_local Scratch t_pad;
 thread_local Scratch t_out;
@@ -61,11 +61,15 @@ static int images_per_chunk(const Geometry& g) {
 }
 
 void conv2d_forward(float* y, const float* x, const float* w, const float* b, const Geometry& g, bool relu,
-                    float* pooled, const Geometry* pg) {
+                    float* pooled, const Geometry* pg, uint8_t* cells) {
   // Images [n, n + count) just computed into out, pooled.
   auto pool = [&](const float* out, long n, long count) {
     if (!pooled) return;
-    for (long i = 0; i < count; ++i) max_pool2d_forward_image(pooled + (n + i) * pg->out_image(), out + i * g.out_image(), *pg);
+    for (long i = 0; i < count; ++i) {
+      const long at = (n + i) * pg->out_image();
+      if (cells) max_pool2d_forward_cells_image(pooled + at, cells + at, out + i * g.out_image(), *pg);
+      else max_pool2d_forward_image(pooled + at, out + i * g.out_image(), *pg);
+    }
   };
   const bool keep = y != nullptr;
   const int M = static_cast<int>(g.out_pixels());
@@ -174,7 +178,7 @@ void conv2d_backward_filter(float* dw, float* db, const float* dy, const float* 
 }
 
 void conv2d_relu_pool_backward(float* dx, float* dw, float* db, const float* d_pooled, const float* x, const float* w,
-                               const float* conv_out, const Geometry& g, const Geometry& pg) {
+                               const float* pooled, const uint8_t* cells, const Geometry& g, const Geometry& pg) {
   const int M = static_cast<int>(g.out_pixels());
   const int K = static_cast<int>(g.patch());
   const int O = g.out_c;
@@ -197,9 +201,7 @@ void conv2d_relu_pool_backward(float* dx, float* dw, float* db, const float* d_p
     float* mine = partials + static_cast<long>(t) * weights;
     double* db_mine = reinterpret_cast<double*>(db_partials) + static_cast<long>(t) * O;
     float* dconv = t_grad.floats(static_cast<std::size_t>(chunk) * g.out_image());
-    float* best = t_pool_best.floats(static_cast<std::size_t>(O) * 3);
-    int32_t* which = reinterpret_cast<int32_t*>(best + O);
-    float* chunk_sum = best + 2 * O;
+    float* chunk_sum = t_channel_sums.floats(static_cast<std::size_t>(O));
     float* cols = (direct || g.is_pointwise()) && !dx ? nullptr : t_columns.floats(static_cast<std::size_t>(chunk) * M * K);
     float* xpad = direct ? t_pad.floats(padded_size(g)) : nullptr;
     for (long n = n0; n < n1; n += chunk) {
@@ -209,8 +211,8 @@ void conv2d_relu_pool_backward(float* dx, float* dw, float* db, const float* d_p
       // this chunk's images, then into the thread's double total.
       for (int o = 0; o < O; ++o) chunk_sum[o] = 0.0f;
       for (long i = 0; i < count; ++i) {
-        max_pool2d_backward_tiled_image(dconv + i * g.out_image(), d_pooled + (n + i) * pg.out_image(),
-                                        conv_out + (n + i) * g.out_image(), pg, true, best, which, chunk_sum);
+        const long at = (n + i) * pg.out_image();
+        max_pool2d_backward_cells_image(dconv + i * g.out_image(), d_pooled + at, pooled + at, cells + at, pg, true, chunk_sum);
       }
       for (int o = 0; o < O; ++o) db_mine[o] += chunk_sum[o];
       if (direct) {

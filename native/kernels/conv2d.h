@@ -4,6 +4,8 @@
 // Threads split the batch.
 #pragma once
 
+#include <cstdint>
+
 #include "geometry.h"
 
 namespace convkit {
@@ -14,8 +16,10 @@ namespace convkit {
 // over the convolution's output) right after computing it, while it is in
 // cache; y may then be null (inference: the convolution's output goes to a
 // per-thread buffer and only the pooled result to memory).
+// With cells (pg's windows must tile), the pool also records which cell of
+// each window won (max_pool2d_forward_cells_image), all the backward needs.
 void conv2d_forward(float* y, const float* x, const float* w, const float* b, const Geometry& g, bool relu,
-                    float* pooled = nullptr, const Geometry* pg = nullptr);
+                    float* pooled = nullptr, const Geometry* pg = nullptr, uint8_t* cells = nullptr);
 
 // dx[N, H, W, C] = conv2d's gradient with respect to x, given dy[N, OH, OW, O]
 void conv2d_backward_data(float* dx, const float* dy, const float* w, const Geometry& g);
@@ -26,9 +30,9 @@ void conv2d_backward_filter(float* dw, float* db, const float* dy, const float* 
 // The backward of Conv2D → ReLU → MaxPool2D (windows tiling the conv output,
 // pg) in one pass per chunk of images: the pool's gradient with the ReLU mask
 // is made into a per-thread buffer and consumed by the weight and input
-// gradients while it is still in cache. conv_out is the ReLU'd convolution
-// output the pool saw; dx and db may be null.
+// gradients while it is still in cache. pooled and cells are what the
+// forward wrote (the pooled maxima and their cells); dx and db may be null.
 void conv2d_relu_pool_backward(float* dx, float* dw, float* db, const float* d_pooled, const float* x, const float* w,
-                               const float* conv_out, const Geometry& g, const Geometry& pg);
+                               const float* pooled, const uint8_t* cells, const Geometry& g, const Geometry& pg);
 
 }  // namespace convkit

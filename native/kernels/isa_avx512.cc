@@ -103,7 +103,9 @@ DirectConvKernels direct_conv_avx512() { return {direct::forward, direct::filter
 #include "pool_impl.h"
 
 namespace convkit {
-PoolKernels pool_kernels_avx512() { return {pooling::forward_image, pooling::backward_image}; }
+PoolKernels pool_kernels_avx512() {
+  return {pooling::forward_image, pooling::backward_image, pooling::forward_cells_image, pooling::backward_cells_image};
+}
 }  // namespace convkit
 
 // im2col and col2im, compiled with this file's flags.

@@ -46,7 +46,9 @@ DirectConvKernels direct_conv_generic() { return {direct::forward, direct::filte
 #include "pool_impl.h"
 
 namespace convkit {
-PoolKernels pool_kernels_generic() { return {pooling::forward_image, pooling::backward_image}; }
+PoolKernels pool_kernels_generic() {
+  return {pooling::forward_image, pooling::backward_image, pooling::forward_cells_image, pooling::backward_cells_image};
+}
 }  // namespace convkit
 
 // im2col and col2im, compiled with this file's flags.

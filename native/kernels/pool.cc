@@ -92,6 +92,56 @@ void max_pool_backward_tiled(float* __restrict dxn, const float* __restrict dyn,
 
 bool pool_windows_tile(const Geometry& g) { return tiles(g); }
 
+void max_pool2d_forward_cells_image(float* yn, uint8_t* cells, const float* xn, const Geometry& g) {
+  const int C = g.in_c, KH = g.k_h, KW = g.k_w, W = g.in_w;
+  if (C % 16 == 0) {
+    current_pool_kernels().forward_cells_image(yn, cells, xn, g);
+    return;
+  }
+  for (int oh = 0; oh < g.out_h; ++oh)
+    for (int ow = 0; ow < g.out_w; ++ow) {
+      const long origin = (static_cast<long>(oh * KH) * W + ow * KW) * C;
+      const long out = (static_cast<long>(oh) * g.out_w + ow) * C;
+      for (int c = 0; c < C; ++c) {
+        float best = xn[origin + c];
+        int which = 0;
+        for (int kh = 0, cell = 0; kh < KH; ++kh)
+          for (int kw = 0; kw < KW; ++kw, ++cell) {
+            const float v = xn[origin + (static_cast<long>(kh) * W + kw) * C + c];
+            if (v > best) {  // strict: ties keep the earlier cell
+              best = v;
+              which = cell;
+            }
+          }
+        yn[out + c] = best;
+        cells[out + c] = static_cast<uint8_t>(which);
+      }
+    }
+}
+
+void max_pool2d_backward_cells_image(float* dxn, const float* dyn, const float* yn, const uint8_t* cells, const Geometry& g,
+                                     bool relu_mask, float* channel_sums) {
+  const int C = g.in_c, KH = g.k_h, KW = g.k_w, W = g.in_w;
+  if (C % 16 == 0) {
+    current_pool_kernels().backward_cells_image(dxn, dyn, yn, cells, g, relu_mask, channel_sums);
+    return;
+  }
+  // Every cell of dx is written: zero, then each window's winner.
+  std::memset(dxn, 0, sizeof(float) * g.in_image());
+  for (int oh = 0; oh < g.out_h; ++oh)
+    for (int ow = 0; ow < g.out_w; ++ow) {
+      const long origin = (static_cast<long>(oh * KH) * W + ow * KW) * C;
+      const long out = (static_cast<long>(oh) * g.out_w + ow) * C;
+      for (int c = 0; c < C; ++c) {
+        if (relu_mask && !(yn[out + c] > 0.0f)) continue;
+        const int cell = cells[out + c];
+        if (cell >= KH * KW) continue;  // not a cell of this window (a forged buffer): never write outside it
+        dxn[origin + (static_cast<long>(cell / KW) * W + cell % KW) * C + c] = dyn[out + c];
+        if (channel_sums) channel_sums[c] += dyn[out + c];
+      }
+    }
+}
+
 void max_pool2d_backward_tiled_image(float* dx_image, const float* dy_image, const float* x_image, const Geometry& g,
                                      bool relu_mask, float* best, int32_t* which, float* channel_sums) {
   if (g.in_c % 16 == 0) current_pool_kernels().backward_image(dx_image, dy_image, x_image, g, relu_mask, channel_sums);

@@ -28,10 +28,23 @@ bool pool_windows_tile(const Geometry& g);
 void max_pool2d_backward_tiled_image(float* dx_image, const float* dy_image, const float* x_image, const Geometry& g,
                                      bool relu_mask, float* best, int32_t* which, float* channel_sums = nullptr);
 
+// Max pooling over windows that tile (pool_windows_tile), remembering which
+// cell of each window won: one byte per output instead of keeping the whole
+// input for the backward. cells[i] is the row-major index of y[i]'s cell
+// within its window (the first maximum).
+void max_pool2d_forward_cells_image(float* y_image, uint8_t* cells_image, const float* x_image, const Geometry& g);
+// dx_image (written in full) gets dy at each recorded cell, where y > 0 when
+// relu_mask; channel_sums as in max_pool2d_backward_tiled_image.
+void max_pool2d_backward_cells_image(float* dx_image, const float* dy_image, const float* y_image, const uint8_t* cells_image,
+                                     const Geometry& g, bool relu_mask, float* channel_sums);
+
 // The 16-channel tiled kernels of one ISA (pool_impl.h, compiled in each isa_*.cc).
 struct PoolKernels {
   void (*forward_image)(float* y, const float* x, const Geometry& g);
   void (*backward_image)(float* dx, const float* dy, const float* x, const Geometry& g, bool relu_mask, float* channel_sums);
+  void (*forward_cells_image)(float* y, uint8_t* cells, const float* x, const Geometry& g);
+  void (*backward_cells_image)(float* dx, const float* dy, const float* y, const uint8_t* cells, const Geometry& g,
+                               bool relu_mask, float* channel_sums);
 };
 PoolKernels pool_kernels_generic();
 PoolKernels pool_kernels_avx2();

@@ -55,6 +55,25 @@ function outSize(g: WindowGeometry): number {
   return g.batch * g.outH * g.outW * g.outC;
 }
 
+/** For windows that tile y's images: the row-major cell of each window's first maximum. */
+function firstMaxCells(y: Float32Array, pg: WindowGeometry): Uint8Array {
+  const cells = new Uint8Array(pg.batch * pg.outH * pg.outW * pg.outC);
+  for (let n = 0; n < pg.batch; n++)
+    for (let oh = 0; oh < pg.outH; oh++)
+      for (let ow = 0; ow < pg.outW; ow++)
+        for (let c = 0; c < pg.inC; c++) {
+          let best = -Infinity;
+          let which = -1;
+          for (let kh = 0; kh < pg.kH; kh++)
+            for (let kw = 0; kw < pg.kW; kw++) {
+              const v = y[((n * pg.inH + oh * pg.kH + kh) * pg.inW + ow * pg.kW + kw) * pg.inC + c];
+              if (which < 0 || v > best) [best, which] = [v, kh * pg.kW + kw];
+            }
+          cells[((n * pg.outH + oh) * pg.outW + ow) * pg.outC + c] = which;
+        }
+  return cells;
+}
+
 const isas = skipNative ? [] : (info().supportedIsas ?? []);
 const configs = isas.flatMap((isa) => [1, 2].map((threads) => ({ isa, threads })));
 
@@ -175,31 +194,38 @@ describe.skipIf(skipNative)('native conformance', () => {
           const dxRef = withDx ? new Float64Array(x.length) : null;
           const dwRef = new Float64Array(w.length);
           const dbRef = new Float64Array(g.outC);
-          // The fused forward: the ReLU'd convolution and its pooling.
+          // The fused forward: the ReLU'd convolution, its pooling and the cell each maximum came from.
           const fusedOut = new Float32Array(outSize(g));
           const pooled = new Float32Array(outSize(pg));
+          const cells = new Uint8Array(outSize(pg)).fill(255);
           const pooledRef = new Float64Array(outSize(pg));
           const yBound = new Float64Array(outSize(g));
-          nb.conv2dReluPool(x, w, null, fusedOut, pooled, g, pg);
+          nb.conv2dReluPool(x, w, null, fusedOut, pooled, cells, g, pg);
           ref.maxPool2d(convOut, pooledRef, pg);
           ref.conv2d(abs(x), abs(w), null, yBound, g);
           expectWithin(`fused forward conv ${label}`, fusedOut, convOut, yBound);
           expectWithin(`fused forward pool ${label}`, pooled, pooledRef, new Float64Array(pooled.length).fill(Math.max(...Array.from(yBound))));
-          nb.conv2dReluPoolBackward(dPooled, x, w, convOut, dx, dw, db, g, pg);
-          ref.conv2dReluPoolBackward(dPooled, x, w, convOut, dxRef, dwRef, dbRef, g, pg);
-          // Bounds: the same products with absolute values, through the unfused reference path.
-          const dConvAbs = new Float64Array(convOut.length);
-          ref.maxPool2dBackward(abs(dPooled), convOut, dConvAbs, pg, true);
+          // The cells are exact: the first maximum of each window of the kernel's own output.
+          expect(Array.from(cells), `cells ${label}`).toEqual(Array.from(firstMaxCells(fusedOut, pg)));
+          // Without the convolution's output kept (inference), the pooled result is the same.
+          const pooledOnly = new Float32Array(outSize(pg));
+          nb.conv2dReluPool(x, w, null, null, pooledOnly, null, g, pg);
+          expect(Array.from(pooledOnly), `pooled without convOut ${label}`).toEqual(Array.from(pooled));
+          // The backward routes through the forward's cells, on both backends.
+          nb.conv2dReluPoolBackward(dPooled, x, w, pooled, cells, dx, dw, db, g, pg);
+          ref.conv2dReluPoolBackward(dPooled, x, w, pooled, cells, dxRef, dwRef, dbRef, g, pg);
+          // Bounds: the same products with absolute values.
+          const dxBound = withDx ? new Float64Array(x.length) : null;
           const dwBound = new Float64Array(w.length);
           const dbBound = new Float64Array(g.outC);
-          ref.conv2dBackwardFilter(dConvAbs, abs(x), dwBound, dbBound, g);
+          ref.conv2dReluPoolBackward(abs(dPooled), abs(x), abs(w), pooled, cells, dxBound, dwBound, dbBound, g, pg);
           expectWithin(`fused dw ${label}`, dw, dwRef, dwBound);
           expectWithin(`fused db ${label}`, db, dbRef, dbBound);
-          if (dx && dxRef) {
-            const dxBound = new Float64Array(x.length);
-            ref.conv2dBackwardData(dConvAbs, abs(w), dxBound, g);
-            expectWithin(`fused dx ${label}`, dx, dxRef, dxBound);
-          }
+          if (dx && dxRef && dxBound) expectWithin(`fused dx ${label}`, dx, dxRef, dxBound);
+          // Cells that name no cell of their window (a forged buffer) route nothing and write nowhere else.
+          cells.fill(255);
+          nb.conv2dReluPoolBackward(dPooled, x, w, pooled, cells, dx, dw, db, g, pg);
+          expect(dw.every((v) => v === 0) && db.every((v) => v === 0) && (!dx || dx.every((v) => v === 0)), `forged cells ${label}`).toBe(true);
         }),
         runs,
       );
