@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "dense.h"
@@ -32,21 +33,22 @@ constexpr long kChunkFloats = 96 * 1024;  // 384 KB of im2col columns
 void im2col(float* cols, const float* x, const Geometry& g) { current_patch_kernels().im2col(cols, x, g); }
 void col2im(float* dx, const float* dcols, const Geometry& g) { current_patch_kernels().col2im(dx, dcols, g); }
 
-// xpad[H + pt + pb, W + pl + pr, C] = x (one image) surrounded by zeros; returns the padded width.
-int pad_image(float* xpad, const float* x, const Geometry& g) {
-  const int pw = g.in_w + g.pad_left + g.pad_right;
-  const int ph = g.in_h + g.pad_top + g.pad_bottom;
-  const long C = g.in_c;
-  std::memset(xpad, 0, sizeof(float) * ph * pw * C);
-  for (int h = 0; h < g.in_h; ++h) {
-    std::memcpy(xpad + ((static_cast<long>(h) + g.pad_top) * pw + g.pad_left) * C, x + static_cast<long>(h) * g.in_w * C, sizeof(float) * g.in_w * C);
+// One image at a time zero-padded, for the direct kernels: xpad[H + pt +
+// pb, W + pl + pr, C] in a per-thread buffer whose zero border is written
+// once per call; each image only copies its interior.
+struct PaddedImage {
+  float* data;
+  int width;
+  PaddedImage(Scratch& scratch, const Geometry& g) : width(g.in_w + g.pad_left + g.pad_right) {
+    const long size = static_cast<long>(g.in_h + g.pad_top + g.pad_bottom) * width * g.in_c;
+    data = scratch.floats(size);
+    std::memset(data, 0, sizeof(float) * size);
   }
-  return pw;
-}
-
-long padded_size(const Geometry& g) {
-  return static_cast<long>(g.in_h + g.pad_top + g.pad_bottom) * (g.in_w + g.pad_left + g.pad_right) * g.in_c;
-}
+  const float* load(const float* x, const Geometry& g) {
+    current_patch_kernels().pad_interior(data, x, g, width);
+    return data;
+  }
+};
 
 }  // namespace
 
@@ -79,12 +81,11 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* b, co
   if (direct_conv_applies(g)) {
     const DirectConvForward direct = current_direct_conv().forward;
     parallel_chunks(g.batch, flops, [&](long n0, long n1, int) {
-      float* xpad = t_columns.floats(padded_size(g));
+      PaddedImage xpad(t_columns, g);
       float* own = keep ? nullptr : t_out.floats(g.out_image());
       for (long n = n0; n < n1; ++n) {
         float* out = keep ? y + n * g.out_image() : own;
-        const int pw = pad_image(xpad, x + n * g.in_image(), g);
-        direct(out, xpad, w, b, g, pw, relu);
+        direct(out, xpad.load(x + n * g.in_image(), g), w, b, g, xpad.width, relu);
         pool(out, n, 1);
       }
     });
@@ -150,11 +151,8 @@ void conv2d_backward_filter(float* dw, float* db, const float* dy, const float* 
     float* mine = partials + static_cast<long>(t) * weights;
     if (direct) {
       const DirectConvFilter filter = current_direct_conv().filter;
-      float* xpad = t_columns.floats(padded_size(g));
-      for (long n = n0; n < n1; ++n) {
-        const int pw = pad_image(xpad, x + n * g.in_image(), g);
-        filter(mine, dy + n * g.out_image(), xpad, g, pw);
-      }
+      PaddedImage xpad(t_columns, g);
+      for (long n = n0; n < n1; ++n) filter(mine, dy + n * g.out_image(), xpad.load(x + n * g.in_image(), g), g, xpad.width);
       return;
     }
     float* cols = g.is_pointwise() ? nullptr : t_columns.floats(static_cast<std::size_t>(chunk) * M * K);
@@ -203,7 +201,8 @@ void conv2d_relu_pool_backward(float* dx, float* dw, float* db, const float* d_p
     float* dconv = t_grad.floats(static_cast<std::size_t>(chunk) * g.out_image());
     float* chunk_sum = t_channel_sums.floats(static_cast<std::size_t>(O));
     float* cols = (direct || g.is_pointwise()) && !dx ? nullptr : t_columns.floats(static_cast<std::size_t>(chunk) * M * K);
-    float* xpad = direct ? t_pad.floats(padded_size(g)) : nullptr;
+    std::optional<PaddedImage> xpad;
+    if (direct) xpad.emplace(t_pad, g);
     for (long n = n0; n < n1; n += chunk) {
       const long count = std::min<long>(chunk, n1 - n);
       const long rows = count * M;
@@ -218,8 +217,7 @@ void conv2d_relu_pool_backward(float* dx, float* dw, float* db, const float* d_p
       if (direct) {
         const DirectConvFilter filter = current_direct_conv().filter;
         for (long i = 0; i < count; ++i) {
-          const int pw = pad_image(xpad, x + (n + i) * g.in_image(), g);
-          filter(mine, dconv + i * g.out_image(), xpad, g, pw);
+          filter(mine, dconv + i * g.out_image(), xpad->load(x + (n + i) * g.in_image(), g), g, xpad->width);
         }
       } else {
         if (!g.is_pointwise()) {

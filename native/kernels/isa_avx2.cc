@@ -99,5 +99,5 @@ PoolKernels pool_kernels_avx2() {
 #include "patches_impl.h"
 
 namespace convkit {
-PatchKernels patch_kernels_avx2() { return {patches::im2col, patches::col2im}; }
+PatchKernels patch_kernels_avx2() { return {patches::im2col, patches::col2im, patches::pad_interior}; }
 }  // namespace convkit

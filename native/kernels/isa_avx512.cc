@@ -112,5 +112,5 @@ PoolKernels pool_kernels_avx512() {
 #include "patches_impl.h"
 
 namespace convkit {
-PatchKernels patch_kernels_avx512() { return {patches::im2col, patches::col2im}; }
+PatchKernels patch_kernels_avx512() { return {patches::im2col, patches::col2im, patches::pad_interior}; }
 }  // namespace convkit

@@ -55,5 +55,5 @@ PoolKernels pool_kernels_generic() {
 #include "patches_impl.h"
 
 namespace convkit {
-PatchKernels patch_kernels_generic() { return {patches::im2col, patches::col2im}; }
+PatchKernels patch_kernels_generic() { return {patches::im2col, patches::col2im, patches::pad_interior}; }
 }  // namespace convkit

@@ -12,6 +12,8 @@ struct PatchKernels {
   void (*im2col)(float* cols, const float* x, const Geometry& g);
   // dx = each row of dcols added back onto the input cells it came from (dx overwritten).
   void (*col2im)(float* dx, const float* dcols, const Geometry& g);
+  // The interior of xpad[H + pt + pb, padded_w, C] = x (one image); the border is left as it is.
+  void (*pad_interior)(float* xpad, const float* x, const Geometry& g, int padded_w);
 };
 
 PatchKernels patch_kernels_generic();

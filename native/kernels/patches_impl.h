@@ -90,6 +90,13 @@ inline void col2im(float* dx, const float* dcols, const Geometry& g) {
   }
 }
 
+inline void pad_interior(float* xpad, const float* x, const Geometry& g, int padded_w) {
+  const long C = g.in_c;
+  for (int h = 0; h < g.in_h; ++h) {
+    copy(xpad + ((static_cast<long>(h) + g.pad_top) * padded_w + g.pad_left) * C, x + static_cast<long>(h) * g.in_w * C, g.in_w * C);
+  }
+}
+
 }  // namespace patches
 }  // namespace
 }  // namespace convkit
