@@ -141,13 +141,54 @@ inline void filter_taps(float* dw, const float* dy, const float* xpad, const Geo
   }
 }
 
+// filter_taps with the kernel's shape known at compile time: the taps'
+// offsets are constants from KH row pointers (no offset table to load), and
+// the loops unroll completely.
+template <int KH, int KW, int C>
+inline void filter_fixed(float* dw, const float* dy, const float* xpad, const Geometry& g, int padded_w, int ob) {
+  constexpr int T = KH * KW * C;
+  const int O = g.out_c;
+  const long step = static_cast<long>(g.stride_w) * C;
+  v16 acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = v16{};
+  for (int oh = 0; oh < g.out_h; ++oh) {
+    const float* rows[KH];
+    for (int kh = 0; kh < KH; ++kh) rows[kh] = xpad + static_cast<long>(oh * g.stride_h + kh) * padded_w * C;
+    const float* d = dy + static_cast<long>(oh) * g.out_w * O + ob;
+    for (int ow = 0; ow < g.out_w; ++ow) {
+      const v16 dv = load(d + static_cast<long>(ow) * O);
+      const long at = ow * step;
+#pragma GCC unroll 5
+      for (int kh = 0; kh < KH; ++kh)
+#pragma GCC unroll 15
+        for (int t = 0; t < KW * C; ++t) acc[kh * KW * C + t] += splat(rows[kh][at + t]) * dv;
+    }
+  }
+  for (int t = 0; t < T; ++t) {
+    float* out = dw + static_cast<long>(t) * O + ob;
+    store(out, load(out) + acc[t]);
+  }
+}
+
 inline void filter(float* dw, const float* dy, const float* xpad, const Geometry& g, int padded_w) {
   const int T = g.k_h * g.k_w * g.in_c;
   for (int ob = 0; ob < g.out_c; ob += OB) {
+    if (g.k_h == 3 && g.k_w == 3 && g.in_c == 1) {
+      filter_fixed<3, 3, 1>(dw, dy, xpad, g, padded_w, ob);
+      continue;
+    }
+    if (g.k_h == 5 && g.k_w == 5 && g.in_c == 1) {
+      filter_fixed<5, 5, 1>(dw, dy, xpad, g, padded_w, ob);
+      continue;
+    }
+    if (g.k_h == 3 && g.k_w == 3 && g.in_c == 3) {
+      filter_fixed<3, 3, 3>(dw, dy, xpad, g, padded_w, ob);
+      continue;
+    }
     switch (T) {
-      case 9: filter_taps<9>(dw, dy, xpad, g, padded_w, ob); break;     // 3x3, one channel
-      case 25: filter_taps<25>(dw, dy, xpad, g, padded_w, ob); break;   // 5x5, one channel
-      case 27: filter_taps<27>(dw, dy, xpad, g, padded_w, ob); break;   // 3x3, RGB
+      case 9: filter_taps<9>(dw, dy, xpad, g, padded_w, ob); break;     // e.g. 1x9, 3x1 over 3 channels
+      case 25: filter_taps<25>(dw, dy, xpad, g, padded_w, ob); break;
+      case 27: filter_taps<27>(dw, dy, xpad, g, padded_w, ob); break;
       default: filter_taps<64>(dw, dy, xpad, g, padded_w, ob); break;   // up to 64 (direct_conv_applies)
     }
   }
