@@ -13,6 +13,7 @@
 
 #include "cpu.h"
 #include "kernels/conv2d.h"
+#include "kernels/convert.h"
 #include "kernels/dense.h"
 #include "kernels/elementwise.h"
 #include "kernels/gemm.h"
@@ -361,6 +362,17 @@ Napi::Value UnaryBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// bytesToFloats(x: Uint8Array, y, divisor)
+Napi::Value BytesToFloats(const Napi::CallbackInfo& info) {
+  expect_args(info, 3, "bytesToFloats");
+  Bytes x = bytes(info, 0, "x", false);
+  Floats y = floats_of(info, 1, "y", x.length);
+  const double divisor = number(info, 2, "divisor");
+  if (divisor == 0.0) range_error(info.Env(), "divisor must not be 0");
+  convkit::bytes_to_floats(y.data, x.data, static_cast<long>(x.length), static_cast<float>(divisor));
+  return info.Env().Undefined();
+}
+
 // leakyRelu(x, y, alpha)
 Napi::Value LeakyRelu(const Napi::CallbackInfo& info) {
   expect_args(info, 3, "leakyRelu");
@@ -541,6 +553,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("avgPool2dBackward", Napi::Function::New(env, AvgPool2dBackward));
   exports.Set("dense", Napi::Function::New(env, Dense));
   exports.Set("denseBackward", Napi::Function::New(env, DenseBackward));
+  exports.Set("bytesToFloats", Napi::Function::New(env, BytesToFloats));
   exports.Set("relu", Napi::Function::New(env, Unary<convkit::relu_forward>));
   exports.Set("reluBackward", Napi::Function::New(env, UnaryBackward<convkit::relu_backward>));
   exports.Set("leakyRelu", Napi::Function::New(env, LeakyRelu));

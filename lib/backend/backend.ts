@@ -64,6 +64,9 @@ export interface Backend {
     rows: number, inF: number, outF: number,
   ): void;
 
+  /** y[i] = x[i] / divisor (image bytes to floats, a whole data set at a time). */
+  bytesToFloats(x: Uint8Array, y: Float32Array, divisor: number): void;
+
   relu(x: Float32Array, y: Float32Array): void;
   reluBackward(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
   leakyRelu(x: Float32Array, y: Float32Array, alpha: number): void;

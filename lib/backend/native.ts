@@ -97,7 +97,7 @@ const GEOMETRY_ARGS: Record<string, number[]> = {
 };
 
 const KERNELS = [
-  ...Object.keys(GEOMETRY_ARGS), 'dense', 'denseBackward',
+  ...Object.keys(GEOMETRY_ARGS), 'dense', 'denseBackward', 'bytesToFloats',
   'relu', 'reluBackward', 'leakyRelu', 'leakyReluBackward', 'sigmoid', 'sigmoidBackward',
   'tanh', 'tanhBackward', 'softmax', 'softmaxBackward', 'softmaxCrossEntropy', 'sigmoidBinaryCrossEntropy',
   'sgdStep', 'adamStep',

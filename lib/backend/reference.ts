@@ -334,6 +334,9 @@ export const referenceKernels = {
   avgPool2dBackward,
   dense,
   denseBackward,
+  bytesToFloats: (x: Uint8Array, y: Floats, divisor: number) => {
+    for (let i = 0; i < x.length; i++) y[i] = x[i] / divisor;
+  },
   relu: (x: Floats, y: Floats) => map(x, y, (v) => (v > 0 ? v : 0)),
   reluBackward: (dy: Floats, x: Floats, dx: Floats) => map2(dy, x, dx, (d, v) => (v > 0 ? d : 0)),
   leakyRelu: (x: Floats, y: Floats, alpha: number) => map(x, y, (v) => (v > 0 ? v : alpha * v)),

@@ -1,4 +1,5 @@
 import { ShapeError, ValueError, describe, formatShape } from '../errors.js';
+import { getBackend } from '../backend/select.js';
 import { checkTensor } from '../ops/check.js';
 import { Random } from '../random.js';
 import { Tensor } from '../tensor.js';
@@ -9,7 +10,7 @@ export function scaleImages(pixels: Uint8Array, shape: readonly number[]): Tenso
   const size = shape.reduce((a, b) => a * b, 1);
   if (pixels.length !== size) throw new ShapeError(`scaleImages: ${pixels.length} pixels do not fill shape ${formatShape(shape)}`);
   const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) out[i] = pixels[i] / 255;
+  getBackend().bytesToFloats(pixels, out, 255);
   return new Tensor(out, shape);
 }
 

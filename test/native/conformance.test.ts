@@ -231,6 +231,17 @@ describe.skipIf(skipNative)('native conformance', () => {
       );
     });
 
+    it('image bytes to floats, exactly as the reference divides them', () => {
+      const nb = native();
+      // Large enough to be split between threads and to span huge pages.
+      const x = Uint8Array.from({ length: (1 << 20) + 13 }, (_, i) => (i * 131 + (i >> 9)) & 255);
+      const y = new Float32Array(x.length).fill(Number.NaN);
+      const yRef = new Float32Array(x.length);
+      nb.bytesToFloats(x, y, 255);
+      ref.bytesToFloats(x, yRef, 255);
+      expect(y.every((v, i) => v === yRef[i])).toBe(true);
+    });
+
     it('max and average pooling, forward and backward', () => {
       const nb = native();
       const pool = fc
