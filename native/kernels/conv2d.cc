@@ -91,11 +91,13 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* b, co
     });
     return;
   }
-  // The weights are the B matrix of every image's product: pack them once.
-  float* packed_w = t_weights.floats(packed_b_size(K, O));
-  pack_b(false, K, O, w, O, packed_w);
   const int chunk = images_per_chunk(g);
   parallel_chunks(g.batch, flops, [&](long n0, long n1, int) {
+    // The weights are the B matrix of every image's product: each thread
+    // packs its own copy once, so that no thread reads what another wrote
+    // (a cache line from the other core costs more than packing it again).
+    float* packed_w = t_weights.floats(packed_b_size(K, O));
+    pack_b(false, K, O, w, O, packed_w);
     float* cols = g.is_pointwise() ? nullptr : t_columns.floats(static_cast<std::size_t>(chunk) * M * K);
     float* own = keep ? nullptr : t_out.floats(static_cast<std::size_t>(chunk) * g.out_image());
     for (long n = n0; n < n1; n += chunk) {
@@ -117,10 +119,10 @@ void conv2d_backward_data(float* dx, const float* dy, const float* w, const Geom
   const int O = g.out_c;
   const long flops = 2L * g.batch * M * K * O;
   // dcols[rows, K] = dy[rows, O] * w[K, O]^T, with w^T packed once.
-  float* packed_wt = t_weights.floats(packed_b_size(O, K));
-  pack_b(true, O, K, w, O, packed_wt);
   const int chunk = images_per_chunk(g);
   parallel_chunks(g.batch, flops, [&](long n0, long n1, int) {
+    float* packed_wt = t_weights.floats(packed_b_size(O, K));  // per thread, as in conv2d_forward
+    pack_b(true, O, K, w, O, packed_wt);
     float* dcols = g.is_pointwise() ? nullptr : t_columns.floats(static_cast<std::size_t>(chunk) * M * K);
     for (long n = n0; n < n1; n += chunk) {
       const long count = std::min<long>(chunk, n1 - n);
@@ -190,12 +192,12 @@ void conv2d_relu_pool_backward(float* dx, float* dw, float* db, const float* d_p
   std::memset(partials, 0, sizeof(float) * team * weights);
   float* db_partials = t_db.floats(static_cast<std::size_t>(team) * O * 2);  // doubles, as floats x2
   std::memset(db_partials, 0, sizeof(float) * team * O * 2);
-  float* packed_wt = nullptr;
-  if (dx) {
-    packed_wt = t_weights.floats(packed_b_size(O, K));
-    pack_b(true, O, K, w, O, packed_wt);
-  }
   parallel_chunks(g.batch, flops, [&](long n0, long n1, int t) {
+    float* packed_wt = nullptr;
+    if (dx) {
+      packed_wt = t_weights.floats(packed_b_size(O, K));  // per thread, as in conv2d_forward
+      pack_b(true, O, K, w, O, packed_wt);
+    }
     float* mine = partials + static_cast<long>(t) * weights;
     double* db_mine = reinterpret_cast<double*>(db_partials) + static_cast<long>(t) * O;
     float* dconv = t_grad.floats(static_cast<std::size_t>(chunk) * g.out_image());
