@@ -2,7 +2,8 @@
 // npm run bench -- [--json FILE] [--quick] [--no-reference] [--batch 32,128] [--threads 2,1] [--peers] [--main-job DATA_DIR]
 // Training and inference images/s of the zoo networks, GFLOP/s of every
 // kernel at mnist-3layer's real layer shapes, native against reference and,
-// with --peers, against PyTorch measured in the same run.
+// with --peers, against PyTorch measured in the same run (two alternating
+// rounds; each side keeps its best).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -26,19 +27,68 @@ const result = { machine: { ...machine(meta), threads, peak_gflops_2_threads: PE
 const reps = 5;
 const log = (m) => process.stderr.write(`${m}\n`);
 
-// Training: both nets, both batch sizes, SGD and Adam on mnist-3layer; each thread count.
-for (const t of threadList) {
-  for (const net of ['mnist-3layer', 'mnist-2layer']) {
-    for (const batch of args.batches) {
-      for (const optimizer of net === 'mnist-3layer' ? ['sgd', 'adam'] : ['sgd']) {
-        if (t !== threads && (net !== 'mnist-3layer' || optimizer !== 'sgd')) continue; // thread scaling: one row per batch
-        const r = benchTrain({ net, batch, optimizer, backend: 'native', threads: t, reps, targetMs: args.quick ? 150 : 600 });
-        r.percent_of_peak = (r.img_per_s.median * TRAIN_MFLOP[net] / 1e3 / PEAK_GFLOPS_2T) * 100;
-        result.train.push(r);
-        log(`train ${net} batch ${batch} ${optimizer} ${t} thread(s): ${Math.round(r.img_per_s.median)} img/s`);
+// PyTorch (../shared/anchors/torch_bench.py), when asked for: the whole set of its rows, or null.
+function runTorch() {
+  const script = '../shared/anchors/torch_bench.py';
+  const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+  if (!existsSync(script)) {
+    log(`peers: ${script} not found; skipped`);
+    return null;
+  }
+  log('peers: running PyTorch (../shared/anchors/torch_bench.py)...');
+  const r = spawnSync(python, [script, String(threads)], { encoding: 'utf8', env: { ...process.env, MALLOC_MMAP_THRESHOLD_: '1000000000', MALLOC_TRIM_THRESHOLD_: '1000000000' }, maxBuffer: 1 << 26 });
+  if (r.status !== 0) {
+    log(`peers: PyTorch did not run (${(r.stderr || '').trim().split('\n').pop()}); install python3-torch from Debian`);
+    return null;
+  }
+  return JSON.parse(r.stdout);
+}
+
+// Training: both nets, both batch sizes, SGD and Adam on mnist-3layer; each
+// thread count. With --peers, two rounds alternate with PyTorch's (this
+// machine's speed drifts by ±20% over minutes): each system keeps its best
+// round, and every round is in the JSON.
+const rounds = args.peers ? 2 : 1;
+const torchRuns = [];
+const trainRounds = [];
+for (let round = 1; round <= rounds; round++) {
+  if (args.peers) {
+    const t = runTorch();
+    if (t) torchRuns.push(t);
+  }
+  const rows = [];
+  for (const t of threadList) {
+    for (const net of ['mnist-3layer', 'mnist-2layer']) {
+      for (const batch of args.batches) {
+        for (const optimizer of net === 'mnist-3layer' ? ['sgd', 'adam'] : ['sgd']) {
+          if (t !== threads && (net !== 'mnist-3layer' || optimizer !== 'sgd')) continue; // thread scaling: one row per batch
+          const r = benchTrain({ net, batch, optimizer, backend: 'native', threads: t, reps, targetMs: args.quick ? 150 : 600 });
+          r.percent_of_peak = (r.img_per_s.median * TRAIN_MFLOP[net] / 1e3 / PEAK_GFLOPS_2T) * 100;
+          rows.push(r);
+          log(`train ${net} batch ${batch} ${optimizer} ${t} thread(s): ${Math.round(r.img_per_s.median)} img/s${rounds > 1 ? ` (round ${round})` : ''}`);
+        }
       }
     }
   }
+  trainRounds.push(rows);
+}
+// Each configuration's best round; the others' medians stay beside it.
+for (const [i, r] of trainRounds[0].entries()) {
+  const all = trainRounds.map((rows) => rows[i]);
+  const best = all.reduce((a, b) => (b.img_per_s.median > a.img_per_s.median ? b : a));
+  result.train.push({ ...best, rounds: all.map((x) => Math.round(x.img_per_s.median)) });
+}
+if (torchRuns.length) {
+  // PyTorch's best round per row, the same way.
+  const merged = structuredClone(torchRuns[0]);
+  for (const kind of ['train', 'infer']) {
+    merged[kind] = torchRuns[0][kind].map((row, i) => {
+      const all = torchRuns.map((t) => t[kind][i]);
+      const best = all.reduce((a, b) => (b.img_per_s.median > a.img_per_s.median ? b : a));
+      return { ...best, rounds: all.map((x) => x.img_per_s.median) };
+    });
+  }
+  result.peers = { torch: merged };
 }
 if (args.reference) {
   const r = benchTrain({ net: 'mnist-3layer', batch: 32, optimizer: 'sgd', backend: 'reference', threads: 1, reps });
@@ -81,19 +131,6 @@ if (args.mainJob) {
   log(`main job: ${result.main_job.wall_s.toFixed(1)} s, test accuracy ${accuracy}%`);
 }
 result.max_rss_mb = Math.round(process.resourceUsage().maxRSS / 1024);
-
-// PyTorch in the same run.
-if (args.peers) {
-  const script = '../shared/anchors/torch_bench.py';
-  const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-  if (!existsSync(script)) log(`peers: ${script} not found; skipped`);
-  else {
-    log('peers: running PyTorch (../shared/anchors/torch_bench.py)...');
-    const r = spawnSync(python, [script, String(threads)], { encoding: 'utf8', env: { ...process.env, MALLOC_MMAP_THRESHOLD_: '1000000000', MALLOC_TRIM_THRESHOLD_: '1000000000' }, maxBuffer: 1 << 26 });
-    if (r.status !== 0) log(`peers: PyTorch did not run (${(r.stderr || '').trim().split('\n').pop()}); install python3-torch from Debian`);
-    else result.peers = { torch: JSON.parse(r.stdout) };
-  }
-}
 
 // Tables.
 const trainRows = result.train.map((r) => {
