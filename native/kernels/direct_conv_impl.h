@@ -27,7 +27,10 @@ inline v16 load(const float* p) {
 
 inline void store(float* p, v16 v) { __builtin_memcpy(p, &v, sizeof(v)); }
 
-inline v16 splat(float x) { return v16{} + x; }
+// Every lane x. Not v16{} + x: that is 0.0f + x per lane, which GCC must
+// compute with a scalar add before broadcasting (0.0f + -0.0f is +0.0f);
+// x - 0.0f is x for every x, so this is a bare broadcast, folded into the load.
+inline v16 splat(float x) { return x - v16{}; }
 
 // PX output pixels of one row, channels [ob, ob + OB).
 template <int PX>
