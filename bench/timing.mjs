@@ -8,8 +8,11 @@ import { execSync } from 'node:child_process';
  * of `inner` calls each, where `inner` is chosen so one repetition takes
  * about `targetMs`. Returns seconds per call for each repetition.
  */
-export function timeCalls(fn, { reps = 5, warmup = 2, targetMs = 60 } = {}) {
+export function timeCalls(fn, { reps = 5, warmup = 2, warmupMs = 0, targetMs = 60 } = {}) {
   for (let i = 0; i < warmup; i++) fn();
+  // Then keep warming for warmupMs: the JIT, the thread team and the page
+  // tables settle over the first few hundred milliseconds, not 10 calls.
+  for (const start = performance.now(); performance.now() - start < warmupMs; ) fn();
   const t0 = performance.now();
   fn();
   const once = Math.max(performance.now() - t0, 1e-3);

@@ -37,7 +37,7 @@ export function benchTrain({ net, batch, optimizer, backend, threads, reps = 5, 
   if (backend === 'native') setNumThreads(threads);
   const { step } = trainStep(net, batch, optimizer);
   const reference = backend === 'reference';
-  const seconds = stats(timeCalls(step, { reps, warmup: reference ? 1 : 10, targetMs: reference ? 1 : targetMs }));
+  const seconds = stats(timeCalls(step, { reps, warmup: reference ? 1 : 10, warmupMs: reference ? 0 : 500, targetMs: reference ? 1 : targetMs }));
   const before = process.resourceUsage();
   const steps = reference ? 2 : 200;
   for (let k = 0; k < steps; k++) step();
@@ -54,6 +54,6 @@ export function benchInfer({ net, batch, backend, threads, reps = 5, targetMs = 
   if (backend === 'native') setNumThreads(threads);
   const model = zooModel(net, { seed: 1 });
   const x = batches(1, batch, 3)[0].x;
-  const seconds = stats(timeCalls(() => model.forwardInPlace(x, false), { reps, warmup: 10, targetMs }));
+  const seconds = stats(timeCalls(() => model.forwardInPlace(x, false), { reps, warmup: 10, warmupMs: 500, targetMs }));
   return { net, batch, backend, threads, img_per_s: rate(seconds, batch) };
 }
