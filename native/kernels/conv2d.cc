@@ -78,6 +78,19 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* b, co
   const int K = static_cast<int>(g.patch());
   const int O = g.out_c;
   const long flops = 2L * g.batch * M * K * O;
+  if (pooled && !keep && relu && direct_conv_pool_applies(g, *pg)) {
+    // The first layer's output is the largest of a network (28x28x16 floats
+    // an image): pooled in registers, it never goes through memory.
+    const DirectConvForwardPool direct_pool = current_direct_conv().forward_pool;
+    parallel_chunks(g.batch, flops, [&](long n0, long n1, int) {
+      PaddedImage xpad(t_columns, g);
+      for (long n = n0; n < n1; ++n) {
+        const long at = n * pg->out_image();
+        direct_pool(pooled + at, cells ? cells + at : nullptr, xpad.load(x + n * g.in_image(), g), w, b, g, xpad.width, *pg);
+      }
+    });
+    return;
+  }
   if (direct_conv_applies(g)) {
     const DirectConvForward direct = current_direct_conv().forward;
     parallel_chunks(g.batch, flops, [&](long n0, long n1, int) {

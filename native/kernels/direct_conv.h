@@ -6,6 +6,8 @@
 // per ISA (direct_conv_impl.h is included by each isa_*.cc).
 #pragma once
 
+#include <cstdint>
+
 #include "gemm.h"
 #include "geometry.h"
 
@@ -24,10 +26,26 @@ using DirectConvForward = void (*)(float* y, const float* xpad, const float* w, 
 // One image: dw[KH, KW, C, O] += the filter gradient from dy[OH, OW, O] and xpad.
 using DirectConvFilter = void (*)(float* dw, const float* dy, const float* xpad, const Geometry& g, int padded_w);
 
+// One image: pooled = 2 x 2 max-pool (stride 2) of max(conv(xpad, w) + b, 0),
+// and when cells is not null the cell of each maximum, the convolution's
+// output kept in registers only (direct_conv_pool_applies).
+using DirectConvForwardPool = void (*)(float* pooled, uint8_t* cells, const float* xpad, const float* w, const float* b,
+                                       const Geometry& g, int padded_w, const Geometry& pg);
+
 struct DirectConvKernels {
   DirectConvForward forward;
   DirectConvFilter filter;
+  DirectConvForwardPool forward_pool;
 };
+
+// Whether forward_pool handles conv g followed by pool pg: a fixed-shape
+// kernel (3x3 or 5x5 over 1 channel, 3x3 over 3) and 2 x 2 windows with stride 2.
+inline bool direct_conv_pool_applies(const Geometry& g, const Geometry& pg) {
+  const bool shape = (g.k_h == 3 && g.k_w == 3 && (g.in_c == 1 || g.in_c == 3)) || (g.k_h == 5 && g.k_w == 5 && g.in_c == 1);
+  return direct_conv_applies(g) && shape && pg.k_h == 2 && pg.k_w == 2 && pg.stride_h == 2 && pg.stride_w == 2 &&
+         pg.pad_top == 0 && pg.pad_bottom == 0 && pg.pad_left == 0 && pg.pad_right == 0 && pg.in_h == g.out_h &&
+         pg.in_w == g.out_w && pg.in_c == g.out_c;
+}
 
 DirectConvKernels direct_conv_generic();
 DirectConvKernels direct_conv_avx2();

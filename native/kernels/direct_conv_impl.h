@@ -18,6 +18,7 @@ constexpr int OB = kDirectBlock;
 // AVX-512, two ymm under AVX2 and four xmm otherwise, so the same source
 // gives each ISA its natural code.
 typedef float v16 __attribute__((vector_size(OB * sizeof(float)), aligned(4)));
+typedef int32_t i16 __attribute__((vector_size(OB * sizeof(int32_t)), aligned(4)));
 
 inline v16 load(const float* p) {
   v16 v;
@@ -104,6 +105,87 @@ inline void forward_fixed(float* y, const float* xpad, const float* w, const flo
       for (; ow + 4 <= g.out_w; ow += 4) forward_block_fixed<KH, KW, C, 4>(y, xpad, w, b, g, padded_w, oh, ow, ob, relu);
       for (; ow < g.out_w; ++ow) forward_block_fixed<KH, KW, C, 1>(y, xpad, w, b, g, padded_w, oh, ow, ob, relu);
     }
+}
+
+// Pooled columns per block of forward_pool_block: two conv rows of 2 * PP
+// pixels are 4 * PP accumulators.
+#if defined(__AVX512F__)
+constexpr int kPoolPP = 4;
+#else
+constexpr int kPoolPP = 1;
+#endif
+
+// PP pooled outputs of pooled row ph, channels [ob, ob + OB): the 2 x 2
+// windows of the ReLU'd convolution computed in registers and pooled there,
+// so the convolution's output never reaches memory. The first maximum in
+// row-major order wins, as in pool_impl.h; cells (if not null) records it.
+template <int KH, int KW, int C, int PP>
+inline void forward_pool_block(float* pooled, uint8_t* cells, const float* xpad, const float* w, const float* b,
+                               const Geometry& g, int padded_w, int pooled_w, int ph, int pw0, int ob) {
+  const int O = g.out_c;
+  const long step = static_cast<long>(g.stride_w) * C;
+  v16 acc[2][2 * PP];
+  const v16 bias = b ? load(b + ob) : v16{};
+  for (int r = 0; r < 2; ++r)
+    for (int j = 0; j < 2 * PP; ++j) acc[r][j] = bias;
+  const int ow0 = 2 * pw0;
+  for (int r = 0; r < 2; ++r) {
+    const int oh = 2 * ph + r;
+#pragma GCC unroll 5
+    for (int kh = 0; kh < KH; ++kh) {
+      const float* row = xpad + (static_cast<long>(oh * g.stride_h + kh) * padded_w + static_cast<long>(ow0) * g.stride_w) * C;
+#pragma GCC unroll 15
+      for (int t = 0; t < KW * C; ++t) {
+        const v16 wv = load(w + (static_cast<long>(kh) * KW * C + t) * O + ob);
+#pragma GCC unroll 8
+        for (int j = 0; j < 2 * PP; ++j) acc[r][j] += splat(row[t + j * step]) * wv;
+      }
+    }
+  }
+  const v16 zero = v16{};
+  for (int p = 0; p < PP; ++p) {
+    const v16 v00 = acc[0][2 * p] > zero ? acc[0][2 * p] : zero;
+    const v16 v01 = acc[0][2 * p + 1] > zero ? acc[0][2 * p + 1] : zero;
+    const v16 v10 = acc[1][2 * p] > zero ? acc[1][2 * p] : zero;
+    const v16 v11 = acc[1][2 * p + 1] > zero ? acc[1][2 * p + 1] : zero;
+    v16 best = v00;
+    i16 which = i16{};
+    i16 better = v01 > best;  // strict: ties keep the earlier cell
+    best = better ? v01 : best;
+    which = better ? i16{} + 1 : which;
+    better = v10 > best;
+    best = better ? v10 : best;
+    which = better ? i16{} + 2 : which;
+    better = v11 > best;
+    best = better ? v11 : best;
+    which = better ? i16{} + 3 : which;
+    const long out = (static_cast<long>(ph) * pooled_w + pw0 + p) * O + ob;
+    store(pooled + out, best);
+    if (cells) {
+      uint8_t bytes[OB];
+      for (int i = 0; i < OB; ++i) bytes[i] = static_cast<uint8_t>(which[i]);
+      __builtin_memcpy(cells + out, bytes, OB);
+    }
+  }
+}
+
+template <int KH, int KW, int C>
+inline void forward_pool_fixed(float* pooled, uint8_t* cells, const float* xpad, const float* w, const float* b, const Geometry& g,
+                               int padded_w, const Geometry& pg) {
+  for (int ph = 0; ph < pg.out_h; ++ph)
+    for (int ob = 0; ob < g.out_c; ob += OB) {
+      int pw = 0;
+      for (; pw + kPoolPP <= pg.out_w; pw += kPoolPP) forward_pool_block<KH, KW, C, kPoolPP>(pooled, cells, xpad, w, b, g, padded_w, pg.out_w, ph, pw, ob);
+      for (; pw < pg.out_w; ++pw) forward_pool_block<KH, KW, C, 1>(pooled, cells, xpad, w, b, g, padded_w, pg.out_w, ph, pw, ob);
+    }
+}
+
+// One image of conv -> ReLU -> 2 x 2 max-pool (direct_conv_pool_applies).
+inline void forward_pool(float* pooled, uint8_t* cells, const float* xpad, const float* w, const float* b, const Geometry& g,
+                         int padded_w, const Geometry& pg) {
+  if (g.k_h == 3 && g.k_w == 3 && g.in_c == 1) return forward_pool_fixed<3, 3, 1>(pooled, cells, xpad, w, b, g, padded_w, pg);
+  if (g.k_h == 5 && g.k_w == 5 && g.in_c == 1) return forward_pool_fixed<5, 5, 1>(pooled, cells, xpad, w, b, g, padded_w, pg);
+  return forward_pool_fixed<3, 3, 3>(pooled, cells, xpad, w, b, g, padded_w, pg);
 }
 
 inline void forward(float* y, const float* xpad, const float* w, const float* b, const Geometry& g, int padded_w, bool relu) {

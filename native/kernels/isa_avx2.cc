@@ -82,7 +82,7 @@ GemmKernel gemm_kernel_avx2() { return {MR, NR, run_6x16<true>, run_6x16<false>,
 #include "direct_conv_impl.h"
 
 namespace convkit {
-DirectConvKernels direct_conv_avx2() { return {direct::forward, direct::filter}; }
+DirectConvKernels direct_conv_avx2() { return {direct::forward, direct::filter, direct::forward_pool}; }
 }  // namespace convkit
 
 // The 16-channel tiled max-pool kernels, compiled with this file's flags.

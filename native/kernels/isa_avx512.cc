@@ -95,7 +95,7 @@ GemmKernel gemm_kernel_avx512() { return {MR, NR, run_12x32<true>, run_12x32<fal
 #include "direct_conv_impl.h"
 
 namespace convkit {
-DirectConvKernels direct_conv_avx512() { return {direct::forward, direct::filter}; }
+DirectConvKernels direct_conv_avx512() { return {direct::forward, direct::filter, direct::forward_pool}; }
 }  // namespace convkit
 
 // The 16-channel tiled max-pool kernels, compiled with this file's flags.

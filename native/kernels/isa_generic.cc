@@ -38,7 +38,7 @@ GemmKernel gemm_kernel_generic() { return {MR, NR, tile_4x16<true>, tile_4x16<fa
 #include "direct_conv_impl.h"
 
 namespace convkit {
-DirectConvKernels direct_conv_generic() { return {direct::forward, direct::filter}; }
+DirectConvKernels direct_conv_generic() { return {direct::forward, direct::filter, direct::forward_pool}; }
 }  // namespace convkit
 
 // The 16-channel tiled max-pool kernels, compiled with this file's flags.

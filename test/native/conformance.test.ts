@@ -231,6 +231,33 @@ describe.skipIf(skipNative)('native conformance', () => {
       );
     });
 
+    it('the first layer pooled in registers equals its convolution pooled from memory, bit for bit', () => {
+      const nb = native();
+      // The direct kernels' fixed shapes, odd sizes (the floor drops a row and a column), both strides.
+      const cases: ConvCase[] = [
+        { batch: 3, h: 9, w: 11, c: 1, o: 16, kh: 3, kw: 3, stride: [1, 1], padding: [1, 1] },
+        { batch: 2, h: 13, w: 12, c: 1, o: 32, kh: 5, kw: 5, stride: [1, 1], padding: [2, 2] },
+        { batch: 2, h: 12, w: 15, c: 3, o: 16, kh: 3, kw: 3, stride: [2, 1], padding: [1, 0] },
+        { batch: 5, h: 28, w: 28, c: 1, o: 16, kh: 3, kw: 3, stride: [1, 1], padding: [1, 1] },
+      ];
+      for (const [i, k] of cases.entries()) {
+        const { g, x, w, b } = convSetup(k, 100 + i);
+        const pg = pool2dGeometry([g.batch, g.outH, g.outW, g.outC], { kernel: 2 }, 'test');
+        const convOut = new Float32Array(outSize(g));
+        const pooled = new Float32Array(outSize(pg));
+        const cells = new Uint8Array(outSize(pg));
+        nb.conv2dReluPool(x, w, b, convOut, pooled, cells, g, pg); // through memory
+        const pooledFused = new Float32Array(outSize(pg)).fill(Number.NaN);
+        const cellsFused = new Uint8Array(outSize(pg)).fill(255);
+        nb.conv2dReluPool(x, w, b, null, pooledFused, cellsFused, g, pg); // in registers
+        expect(Array.from(pooledFused), `pooled ${JSON.stringify(k)}`).toEqual(Array.from(pooled));
+        expect(Array.from(cellsFused), `cells ${JSON.stringify(k)}`).toEqual(Array.from(cells));
+        const pooledOnly = new Float32Array(outSize(pg));
+        nb.conv2dReluPool(x, w, b, null, pooledOnly, null, g, pg); // inference
+        expect(Array.from(pooledOnly)).toEqual(Array.from(pooled));
+      }
+    });
+
     it('image bytes to floats, exactly as the reference divides them', () => {
       const nb = native();
       // Large enough to be split between threads and to span huge pages.
