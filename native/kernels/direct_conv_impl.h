@@ -176,6 +176,7 @@ inline void forward_pool_fixed(float* pooled, uint8_t* cells, const float* xpad,
     for (int ob = 0; ob < g.out_c; ob += OB) {
       int pw = 0;
       for (; pw + kPoolPP <= pg.out_w; pw += kPoolPP) forward_pool_block<KH, KW, C, kPoolPP>(pooled, cells, xpad, w, b, g, padded_w, pg.out_w, ph, pw, ob);
+      for (; pw + 2 <= pg.out_w; pw += 2) forward_pool_block<KH, KW, C, 2>(pooled, cells, xpad, w, b, g, padded_w, pg.out_w, ph, pw, ob);
       for (; pw < pg.out_w; ++pw) forward_pool_block<KH, KW, C, 1>(pooled, cells, xpad, w, b, g, padded_w, pg.out_w, ph, pw, ob);
     }
 }
