@@ -102,8 +102,29 @@ void pack_b(bool trans_b, int K, int N, const float* B, long ldb, float* packed)
   }
 }
 
+bool gemm_single_k_block(int K) { return k_blocks(K).count == 1; }
+
+namespace {
+
+void gemm_driver(bool trans_a, int M, int N, int K, int segments, long segment_skip, const float* A, long lda,
+                 const float* packed_b, float* C, long ldc, bool accumulate, const float* bias, bool relu);
+
+}  // namespace
+
 void sgemm_packed(bool trans_a, int M, int N, int K, const float* A, long lda, const float* packed_b,
                   float* C, long ldc, bool accumulate, const float* bias, bool relu) {
+  gemm_driver(trans_a, M, N, K, 1, 0, A, lda, packed_b, C, ldc, accumulate, bias, relu);
+}
+
+void sgemm_segments(int M, int N, int K, int segments, long segment_skip, const float* A, long lda, const float* packed_b,
+                    float* C, long ldc, const float* bias, bool relu) {
+  gemm_driver(false, M, N, K, segments, segment_skip, A, lda, packed_b, C, ldc, false, bias, relu);
+}
+
+namespace {
+
+void gemm_driver(bool trans_a, int M, int N, int K, int segments, long segment_skip, const float* A, long lda,
+                 const float* packed_b, float* C, long ldc, bool accumulate, const float* bias, bool relu) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {
     for (int i = 0; i < M; ++i) {
@@ -123,6 +144,8 @@ void sgemm_packed(bool trans_a, int M, int N, int K, const float* A, long lda, c
   GemmTile tile;
   tile.lda = lda;
   tile.ldc = ldc;
+  tile.segments = segments;
+  tile.segment_skip = segment_skip;
 
   for (int jc = 0; jc < N; jc += NC) {
     const int nc = std::min(NC, N - jc);
@@ -130,7 +153,7 @@ void sgemm_packed(bool trans_a, int M, int N, int K, const float* A, long lda, c
     for (int b = 0; b < kb.count; ++b) {
       const int pc = kb.begin(b), kc = kb.size(b);
       const bool last = b + 1 == kb.count;
-      tile.k = kc;
+      tile.k = kc / segments;
       tile.accumulate = accumulate || b > 0;
       tile.relu = last && relu;
       for (int ic = 0; ic < M; ic += MC) {
@@ -152,6 +175,8 @@ void sgemm_packed(bool trans_a, int M, int N, int K, const float* A, long lda, c
     }
   }
 }
+
+}  // namespace
 
 void sgemm(bool trans_a, bool trans_b, int M, int N, int K,
            const float* A, long lda, const float* B, long ldb,

@@ -12,8 +12,13 @@ namespace convkit {
 // run_rows: A(i, p) = a[i * lda + p] (row-major A, e.g. an im2col matrix);
 // run_cols: A(i, p) = a[p * lda + i] (transposed A, or a packed sliver with lda = mr).
 // Only the first `rows` rows of A are read, and only rows x cols of C touched.
+// With segments > 1 (run_rows only) the k steps are that many runs of k /
+// segments, A jumping segment_skip floats further between runs: an implicit
+// convolution reads each kernel row's patch from the padded image this way.
 struct GemmTile {
   int k;
+  int segments;
+  long segment_skip;
   const float* a;
   long lda;
   const float* b;
@@ -64,6 +69,18 @@ void pack_b(bool trans_b, int K, int N, const float* B, long ldb, float* packed)
 // A[i * lda + p], or A[p * lda + i] when trans_a; it is read in place.
 void sgemm_packed(bool trans_a, int M, int N, int K, const float* A, long lda, const float* packed_b,
                   float* C, long ldc, bool accumulate, const float* bias = nullptr, bool relu = false);
+
+// Whether sgemm_packed runs K in one block (K <= 256): the products then sum
+// p = 0..K-1 in order in registers, whatever the segments.
+bool gemm_single_k_block(int K);
+
+// sgemm_packed for row-major A made of `segments` runs of K / segments
+// columns, run s starting s * segment_skip floats further on than a plain
+// matrix would: A(i, p) = A[i * lda + p + (p / (K / segments)) * segment_skip].
+// K must divide into the segments and gemm_single_k_block(K) hold; the sums
+// are then bit for bit those of sgemm_packed over the same values.
+void sgemm_segments(int M, int N, int K, int segments, long segment_skip, const float* A, long lda, const float* packed_b,
+                    float* C, long ldc, const float* bias, bool relu);
 
 // C[M x N] = op(A) * op(B) (+ C when accumulate) (+ bias[j]), single-threaded.
 // op(B) is K x N: B[p * ldb + j], or B[j * ldb + p] when trans_b.

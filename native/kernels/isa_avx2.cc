@@ -26,16 +26,18 @@ void tile_6x16(const GemmTile& t) {
   for (int i = 0; i < MR; ++i) offset[i] = (kFull || i < t.rows ? i : t.rows - 1) * row_step;
   const float* a = t.a;
   const float* b = t.b;
-  for (int p = 0; p < t.k; ++p) {
-    __m256 bv[NV];
-    for (int v = 0; v < NV; ++v) bv[v] = _mm256_load_ps(b + 8 * v);
+  for (int s = 0; s < t.segments; ++s, a += t.segment_skip) {
+    for (int p = 0; p < t.k; ++p) {
+      __m256 bv[NV];
+      for (int v = 0; v < NV; ++v) bv[v] = _mm256_load_ps(b + 8 * v);
 #pragma GCC unroll 6
-    for (int i = 0; i < MR; ++i) {
-      const __m256 ai = _mm256_broadcast_ss(kFull ? a + i * row_step : a + offset[i]);
-      for (int v = 0; v < NV; ++v) acc[i][v] = _mm256_fmadd_ps(ai, bv[v], acc[i][v]);
+      for (int i = 0; i < MR; ++i) {
+        const __m256 ai = _mm256_broadcast_ss(kFull ? a + i * row_step : a + offset[i]);
+        for (int v = 0; v < NV; ++v) acc[i][v] = _mm256_fmadd_ps(ai, bv[v], acc[i][v]);
+      }
+      a += kRows ? 1 : lda;
+      b += NR;
     }
-    a += kRows ? 1 : lda;
-    b += NR;
   }
   if (kFull && t.cols == 8 * NV) {
     const __m256 zero = _mm256_setzero_ps();

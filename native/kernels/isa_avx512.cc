@@ -58,16 +58,18 @@ void tile_12x32(const GemmTile& t) {
   for (int i = 0; i < MR; ++i) offset[i] = (kFull || i < t.rows ? i : t.rows - 1) * row_step;
   const float* a = t.a;
   const float* b = t.b;
-  for (int p = 0; p < t.k; ++p) {
-    __m512 bv[NV];
-    for (int v = 0; v < NV; ++v) bv[v] = _mm512_load_ps(b + 16 * v);
+  for (int s = 0; s < t.segments; ++s, a += t.segment_skip) {
+    for (int p = 0; p < t.k; ++p) {
+      __m512 bv[NV];
+      for (int v = 0; v < NV; ++v) bv[v] = _mm512_load_ps(b + 16 * v);
 #pragma GCC unroll 12
-    for (int i = 0; i < MR; ++i) {
-      const __m512 ai = _mm512_set1_ps(kFull ? a[i * row_step] : a[offset[i]]);
-      for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
+      for (int i = 0; i < MR; ++i) {
+        const __m512 ai = _mm512_set1_ps(kFull ? a[i * row_step] : a[offset[i]]);
+        for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
+      }
+      a += kRows ? 1 : lda;
+      b += NR;
     }
-    a += kRows ? 1 : lda;
-    b += NR;
   }
   if (t.cols >= 16 * NV) store_tile<kFull, NV, false>(t, acc);
   else store_tile<kFull, NV, true>(t, acc);

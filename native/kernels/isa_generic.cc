@@ -17,13 +17,15 @@ void tile_4x16(const GemmTile& t) {
   const long row_step = kRows ? t.lda : 1;
   const float* a = t.a;
   const float* b = t.b;
-  for (int p = 0; p < t.k; ++p) {
-    for (int i = 0; i < t.rows; ++i) {
-      const float ai = a[i * row_step];
-      for (int j = 0; j < NR; ++j) acc[i][j] += ai * b[j];
+  for (int s = 0; s < t.segments; ++s, a += t.segment_skip) {
+    for (int p = 0; p < t.k; ++p) {
+      for (int i = 0; i < t.rows; ++i) {
+        const float ai = a[i * row_step];
+        for (int j = 0; j < NR; ++j) acc[i][j] += ai * b[j];
+      }
+      a += kRows ? 1 : t.lda;
+      b += NR;
     }
-    a += kRows ? 1 : t.lda;
-    b += NR;
   }
   gemm_store_partial(t, &acc[0][0], NR);
 }
