@@ -29,6 +29,13 @@ function fixture(): string {
 }
 
 describe('convkit CLI', () => {
+  it.skipIf(process.platform === 'win32')('runs as the package bin itself (executable, with a node shebang), as npx convkit does', () => {
+    const r = spawnSync(cli, ['--help'], { encoding: 'utf8' });
+    expect(r.error).toBeUndefined();
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('train');
+  });
+
   it('--help shows every command and the defaults, exit 0', () => {
     const r = convkit(['--help']);
     expect(r.status).toBe(0);
