@@ -37,8 +37,7 @@ bool tiles(const Geometry& g) {
 
 // One image of the tiled max-pool backward.
 void max_pool_backward_tiled(float* __restrict dxn, const float* __restrict dyn, const float* __restrict xn,
-                             const Geometry& g, bool relu_mask, float* __restrict best, int32_t* __restrict which,
-                             float* __restrict channel_sums) {
+                             const Geometry& g, bool relu_mask, float* __restrict best, int32_t* __restrict which) {
   const int C = g.in_c, KH = g.k_h, KW = g.k_w, W = g.in_w;
   // Rows and columns that the floor of the output size leaves out get no gradient.
   const int covered_h = g.out_h * KH, covered_w = g.out_w * KW;
@@ -80,9 +79,6 @@ void max_pool_backward_tiled(float* __restrict dxn, const float* __restrict dyn,
             out[c] = pass ? dv : 0.0f;
           }
         }
-      }
-      if (channel_sums) {
-        for (int c = 0; c < C; ++c) channel_sums[c] += (!relu_mask | (best[c] > 0.0f)) ? d[c] : 0.0f;
       }
     }
   }
@@ -143,9 +139,9 @@ void max_pool2d_backward_cells_image(float* dxn, const float* dyn, const float* 
 }
 
 void max_pool2d_backward_tiled_image(float* dx_image, const float* dy_image, const float* x_image, const Geometry& g,
-                                     bool relu_mask, float* best, int32_t* which, float* channel_sums) {
-  if (g.in_c % 16 == 0) current_pool_kernels().backward_image(dx_image, dy_image, x_image, g, relu_mask, channel_sums);
-  else max_pool_backward_tiled(dx_image, dy_image, x_image, g, relu_mask, best, which, channel_sums);
+                                     bool relu_mask, float* best, int32_t* which) {
+  if (g.in_c % 16 == 0) current_pool_kernels().backward_image(dx_image, dy_image, x_image, g, relu_mask);
+  else max_pool_backward_tiled(dx_image, dy_image, x_image, g, relu_mask, best, which);
 }
 
 void max_pool2d_forward_image(float* yn, const float* xn, const Geometry& g) {

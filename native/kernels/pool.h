@@ -22,11 +22,9 @@ void max_pool2d_backward(float* dx, const float* dy, const float* x, const Geome
 bool pool_windows_tile(const Geometry& g);
 
 // One image of the tiled max-pool backward: dx_image written in full (each
-// cell once); best and which are scratch of g.in_c entries. When
-// channel_sums is not null, each channel's sum of dx_image is added to it
-// (the bias gradient of the convolution before the pool, for free).
+// cell once); best and which are scratch of g.in_c entries.
 void max_pool2d_backward_tiled_image(float* dx_image, const float* dy_image, const float* x_image, const Geometry& g,
-                                     bool relu_mask, float* best, int32_t* which, float* channel_sums = nullptr);
+                                     bool relu_mask, float* best, int32_t* which);
 
 // Max pooling over windows that tile (pool_windows_tile), remembering which
 // cell of each window won: one byte per output instead of keeping the whole
@@ -34,14 +32,15 @@ void max_pool2d_backward_tiled_image(float* dx_image, const float* dy_image, con
 // within its window (the first maximum).
 void max_pool2d_forward_cells_image(float* y_image, uint8_t* cells_image, const float* x_image, const Geometry& g);
 // dx_image (written in full) gets dy at each recorded cell, where y > 0 when
-// relu_mask; channel_sums as in max_pool2d_backward_tiled_image.
+// relu_mask. When channel_sums is not null, each channel's sum of dx_image
+// is added to it (the bias gradient of the convolution before the pool, for free).
 void max_pool2d_backward_cells_image(float* dx_image, const float* dy_image, const float* y_image, const uint8_t* cells_image,
                                      const Geometry& g, bool relu_mask, float* channel_sums);
 
 // The 16-channel tiled kernels of one ISA (pool_impl.h, compiled in each isa_*.cc).
 struct PoolKernels {
   void (*forward_image)(float* y, const float* x, const Geometry& g);
-  void (*backward_image)(float* dx, const float* dy, const float* x, const Geometry& g, bool relu_mask, float* channel_sums);
+  void (*backward_image)(float* dx, const float* dy, const float* x, const Geometry& g, bool relu_mask);
   void (*forward_cells_image)(float* y, uint8_t* cells, const float* x, const Geometry& g);
   void (*backward_cells_image)(float* dx, const float* dy, const float* y, const uint8_t* cells, const Geometry& g,
                                bool relu_mask, float* channel_sums);
