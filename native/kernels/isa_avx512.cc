@@ -93,26 +93,6 @@ GemmKernel gemm_kernel_avx512() { return {MR, NR, run_12x32<true>, run_12x32<fal
 
 }  // namespace convkit
 
-// The direct convolution kernels, compiled with this file's flags.
-#include "direct_conv_impl.h"
-
-namespace convkit {
-DirectConvKernels direct_conv_avx512() { return {direct::forward, direct::filter, direct::forward_pool}; }
-}  // namespace convkit
-
-// The 16-channel tiled max-pool kernels, compiled with this file's flags.
-#include "pool.h"
-#include "pool_impl.h"
-
-namespace convkit {
-PoolKernels pool_kernels_avx512() {
-  return {pooling::forward_image, pooling::backward_image, pooling::forward_cells_image, pooling::backward_cells_image};
-}
-}  // namespace convkit
-
-// im2col and col2im, compiled with this file's flags.
-#include "patches_impl.h"
-
-namespace convkit {
-PatchKernels patch_kernels_avx512() { return {patches::im2col, patches::col2im, patches::pad_interior}; }
-}  // namespace convkit
+// The direct convolution, pooling and im2col kernels, compiled with this file's flags.
+#define CONVKIT_ISA avx512
+#include "isa_tables.h"
