@@ -68,17 +68,14 @@ constexpr int kFixedPX = 14;
 constexpr int kFixedPX = 4;
 #endif
 
-// forward_block with the kernel's shape known at compile time, so that the
-// tap loops unroll completely (an image network's first layer: 3x3 or 5x5
-// over 1 or 3 channels).
+// acc[j] += the taps of output pixel (oh, ow0 + j), channels [ob, ob + OB),
+// with the kernel's shape known at compile time so that the tap loops
+// unroll completely (an image network's first layer: 3x3 or 5x5 over 1 or 3 channels).
 template <int KH, int KW, int C, int PX>
-inline void forward_block_fixed(float* y, const float* xpad, const float* w, const float* b, const Geometry& g,
-                                int padded_w, int oh, int ow0, int ob, bool relu) {
+inline void accumulate_fixed(v16 (&acc)[PX], const float* xpad, const float* w, const Geometry& g, int padded_w, int oh,
+                             int ow0, int ob) {
   const int O = g.out_c;
   const long step = static_cast<long>(g.stride_w) * C;
-  v16 acc[PX];
-  const v16 bias = b ? load(b + ob) : v16{};
-  for (int j = 0; j < PX; ++j) acc[j] = bias;
 #pragma GCC unroll 5
   for (int kh = 0; kh < KH; ++kh) {
     const float* row = xpad + (static_cast<long>(oh * g.stride_h + kh) * padded_w + static_cast<long>(ow0) * g.stride_w) * C;
@@ -89,6 +86,17 @@ inline void forward_block_fixed(float* y, const float* xpad, const float* w, con
       for (int j = 0; j < PX; ++j) acc[j] += splat(row[t + j * step]) * wv;
     }
   }
+}
+
+// forward_block with the kernel's shape known at compile time.
+template <int KH, int KW, int C, int PX>
+inline void forward_block_fixed(float* y, const float* xpad, const float* w, const float* b, const Geometry& g,
+                                int padded_w, int oh, int ow0, int ob, bool relu) {
+  const int O = g.out_c;
+  v16 acc[PX];
+  const v16 bias = b ? load(b + ob) : v16{};
+  for (int j = 0; j < PX; ++j) acc[j] = bias;
+  accumulate_fixed<KH, KW, C, PX>(acc, xpad, w, g, padded_w, oh, ow0, ob);
   if (relu) {
     const v16 zero = v16{};
     for (int j = 0; j < PX; ++j) acc[j] = acc[j] > zero ? acc[j] : zero;
@@ -123,24 +131,11 @@ template <int KH, int KW, int C, int PP>
 inline void forward_pool_block(float* pooled, uint8_t* cells, const float* xpad, const float* w, const float* b,
                                const Geometry& g, int padded_w, int pooled_w, int ph, int pw0, int ob) {
   const int O = g.out_c;
-  const long step = static_cast<long>(g.stride_w) * C;
   v16 acc[2][2 * PP];
   const v16 bias = b ? load(b + ob) : v16{};
-  for (int r = 0; r < 2; ++r)
-    for (int j = 0; j < 2 * PP; ++j) acc[r][j] = bias;
-  const int ow0 = 2 * pw0;
   for (int r = 0; r < 2; ++r) {
-    const int oh = 2 * ph + r;
-#pragma GCC unroll 5
-    for (int kh = 0; kh < KH; ++kh) {
-      const float* row = xpad + (static_cast<long>(oh * g.stride_h + kh) * padded_w + static_cast<long>(ow0) * g.stride_w) * C;
-#pragma GCC unroll 15
-      for (int t = 0; t < KW * C; ++t) {
-        const v16 wv = load(w + (static_cast<long>(kh) * KW * C + t) * O + ob);
-#pragma GCC unroll 8
-        for (int j = 0; j < 2 * PP; ++j) acc[r][j] += splat(row[t + j * step]) * wv;
-      }
-    }
+    for (int j = 0; j < 2 * PP; ++j) acc[r][j] = bias;
+    accumulate_fixed<KH, KW, C, 2 * PP>(acc[r], xpad, w, g, padded_w, 2 * ph + r, 2 * pw0, ob);
   }
   const v16 zero = v16{};
   for (int p = 0; p < PP; ++p) {
