@@ -36,17 +36,24 @@ constexpr int64_t kMaxElements = INT32_MAX;
   throw Napi::RangeError::New(env, message);
 }
 
+void expect_length(Napi::Env env, const char* name, int64_t length, int64_t expected) {
+  if (length != expected) {
+    range_error(env, std::string(name) + " has " + std::to_string(length) + " elements, expected " + std::to_string(expected));
+  }
+}
+
+bool absent(const Napi::CallbackInfo& info, size_t i) { return info[i].IsNull() || info[i].IsUndefined(); }
+
 struct Floats {
   float* data = nullptr;
   int64_t length = 0;
   explicit operator bool() const { return data != nullptr || length > 0; }
 };
 
-// A view of argument i, which must be a Float32Array (or null when nullable).
-Floats floats(const Napi::CallbackInfo& info, size_t i, const char* name, bool nullable = false) {
+// A view of argument i, which must be a Float32Array.
+Floats floats(const Napi::CallbackInfo& info, size_t i, const char* name) {
   Napi::Env env = info.Env();
   Napi::Value v = info[i];
-  if (nullable && (v.IsNull() || v.IsUndefined())) return {};
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
     type_error(env, std::string(name) + " must be a Float32Array");
   }
@@ -63,10 +70,9 @@ struct Bytes {
   explicit operator bool() const { return data != nullptr || length > 0; }
 };
 
-// A view of argument i, which must be a Uint8Array (or null when nullable).
-Bytes bytes(const Napi::CallbackInfo& info, size_t i, const char* name, bool nullable) {
+// A view of argument i, which must be a Uint8Array.
+Bytes bytes(const Napi::CallbackInfo& info, size_t i, const char* name) {
   Napi::Value v = info[i];
-  if (nullable && (v.IsNull() || v.IsUndefined())) return {};
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
     type_error(info.Env(), std::string(name) + " must be a Uint8Array");
   }
@@ -77,14 +83,24 @@ Bytes bytes(const Napi::CallbackInfo& info, size_t i, const char* name, bool nul
   return out;
 }
 
+// bytes() of exactly `expected` elements (or null / undefined when nullable).
+Bytes bytes_of(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t expected, bool nullable) {
+  if (nullable && absent(info, i)) return {};
+  Bytes b = bytes(info, i, name);
+  expect_length(info.Env(), name, b.length, expected);
+  return b;
+}
+
 // A required buffer of exactly `expected` elements.
 Floats floats_of(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t expected) {
   Floats f = floats(info, i, name);
-  if (f.length != expected) {
-    range_error(info.Env(), std::string(name) + " has " + std::to_string(f.length) + " elements, expected " +
-                                std::to_string(expected));
-  }
+  expect_length(info.Env(), name, f.length, expected);
   return f;
+}
+
+// null / undefined (data == nullptr), or a buffer of exactly `expected` elements.
+Floats optional_floats_of(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t expected) {
+  return absent(info, i) ? Floats{} : floats_of(info, i, name, expected);
 }
 
 int64_t integer(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min, int64_t max) {
@@ -178,8 +194,7 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   const Geometry g = geometry(info, 4, false);
   Floats x = floats_of(info, 0, "x", input_size(g));
   Floats w = floats_of(info, 1, "w", weight_size(g));
-  Floats b = floats(info, 2, "b", true);
-  if (b && b.length != g.out_c) range_error(info.Env(), "b has " + std::to_string(b.length) + " elements, expected " + std::to_string(g.out_c));
+  Floats b = optional_floats_of(info, 2, "b", g.out_c);
   Floats y = floats_of(info, 3, "y", output_size(g));
   convkit::conv2d_forward(y.data, x.data, w.data, b.data, g, optional_flag(info, 5, "relu"));
   return info.Env().Undefined();
@@ -203,10 +218,18 @@ Napi::Value Conv2dBackwardFilter(const Napi::CallbackInfo& info) {
   Floats dy = floats_of(info, 0, "dy", output_size(g));
   Floats x = floats_of(info, 1, "x", input_size(g));
   Floats dw = floats_of(info, 2, "dw", weight_size(g));
-  Floats db = floats(info, 3, "db", true);
-  if (db && db.length != g.out_c) range_error(info.Env(), "db has " + std::to_string(db.length) + " elements, expected " + std::to_string(g.out_c));
+  Floats db = optional_floats_of(info, 3, "db", g.out_c);
   convkit::conv2d_backward_filter(dw.data, db.data, dy.data, x.data, g);
   return info.Env().Undefined();
+}
+
+// The pool geometry at argument i, which must pool the output of convolution g.
+Geometry pool_over(const Napi::CallbackInfo& info, size_t i, const Geometry& g) {
+  const Geometry pg = geometry(info, i, true);
+  if (pg.batch != g.batch || pg.in_h != g.out_h || pg.in_w != g.out_w || pg.in_c != g.out_c) {
+    range_error(info.Env(), "poolGeometry must pool the convolution's output");
+  }
+  return pg;
 }
 
 // conv2dReluPool(x, w, b | null, convOut | null, pooled, cells | null, geometry, poolGeometry)
@@ -214,23 +237,17 @@ Napi::Value Conv2dReluPool(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   expect_args(info, 8, "conv2dReluPool");
   const Geometry g = geometry(info, 6, false);
-  const Geometry pg = geometry(info, 7, true);
-  if (pg.batch != g.batch || pg.in_h != g.out_h || pg.in_w != g.out_w || pg.in_c != g.out_c) {
-    range_error(env, "poolGeometry must pool the convolution's output");
-  }
+  const Geometry pg = pool_over(info, 7, g);
   Floats x = floats_of(info, 0, "x", input_size(g));
   Floats w = floats_of(info, 1, "w", weight_size(g));
-  Floats b = floats(info, 2, "b", true);
-  if (b && b.length != g.out_c) range_error(env, "b has " + std::to_string(b.length) + " elements, expected " + std::to_string(g.out_c));
-  const bool keep = !(info[3].IsNull() || info[3].IsUndefined());
-  Floats conv_out = keep ? floats_of(info, 3, "convOut", output_size(g)) : Floats{};
+  Floats b = optional_floats_of(info, 2, "b", g.out_c);
+  Floats conv_out = optional_floats_of(info, 3, "convOut", output_size(g));
   Floats pooled = floats_of(info, 4, "pooled", output_size(pg));
-  Bytes cells = bytes(info, 5, "cells", true);
-  if (cells) {
-    if (cells.length != output_size(pg)) range_error(env, "cells has " + std::to_string(cells.length) + " elements, expected " + std::to_string(output_size(pg)));
-    if (!convkit::pool_windows_tile(pg)) range_error(env, "poolGeometry: recording cells needs windows that tile (stride = kernel, no padding)");
+  Bytes cells = bytes_of(info, 5, "cells", output_size(pg), true);
+  if (cells.data && !convkit::pool_windows_tile(pg)) {
+    range_error(env, "poolGeometry: recording cells needs windows that tile (stride = kernel, no padding)");
   }
-  convkit::conv2d_forward(keep ? conv_out.data : nullptr, x.data, w.data, b.data, g, true, pooled.data, &pg, cells ? cells.data : nullptr);
+  convkit::conv2d_forward(conv_out.data, x.data, w.data, b.data, g, true, pooled.data, &pg, cells.data);
   return env.Undefined();
 }
 
@@ -239,23 +256,17 @@ Napi::Value Conv2dReluPoolBackward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   expect_args(info, 10, "conv2dReluPoolBackward");
   const Geometry g = geometry(info, 8, false);
-  const Geometry pg = geometry(info, 9, true);
-  if (pg.batch != g.batch || pg.in_h != g.out_h || pg.in_w != g.out_w || pg.in_c != g.out_c) {
-    range_error(env, "poolGeometry must pool the convolution's output");
-  }
+  const Geometry pg = pool_over(info, 9, g);
   if (!convkit::pool_windows_tile(pg)) range_error(env, "poolGeometry: the fused backward needs windows that tile (stride = kernel, no padding)");
   Floats dp = floats_of(info, 0, "dPooled", output_size(pg));
   Floats x = floats_of(info, 1, "x", input_size(g));
   Floats w = floats_of(info, 2, "w", weight_size(g));
   Floats pooled = floats_of(info, 3, "pooled", output_size(pg));
-  Bytes cells = bytes(info, 4, "cells", false);
-  if (cells.length != output_size(pg)) range_error(env, "cells has " + std::to_string(cells.length) + " elements, expected " + std::to_string(output_size(pg)));
-  const bool want_dx = !(info[5].IsNull() || info[5].IsUndefined());
-  Floats dx = want_dx ? floats_of(info, 5, "dx", input_size(g)) : Floats{};
+  Bytes cells = bytes_of(info, 4, "cells", output_size(pg), false);
+  Floats dx = optional_floats_of(info, 5, "dx", input_size(g));
   Floats dw = floats_of(info, 6, "dw", weight_size(g));
-  Floats db = floats(info, 7, "db", true);
-  if (db && db.length != g.out_c) range_error(env, "db has " + std::to_string(db.length) + " elements, expected " + std::to_string(g.out_c));
-  convkit::conv2d_relu_pool_backward(want_dx ? dx.data : nullptr, dw.data, db.data, dp.data, x.data, w.data, pooled.data, cells.data, g, pg);
+  Floats db = optional_floats_of(info, 7, "db", g.out_c);
+  convkit::conv2d_relu_pool_backward(dx.data, dw.data, db.data, dp.data, x.data, w.data, pooled.data, cells.data, g, pg);
   return env.Undefined();
 }
 
@@ -315,8 +326,7 @@ Napi::Value Dense(const Napi::CallbackInfo& info) {
   const DenseSizes s = dense_sizes(info, 4);
   Floats x = floats_of(info, 0, "x", int64_t{s.rows} * s.in);
   Floats w = floats_of(info, 1, "w", int64_t{s.in} * s.out);
-  Floats b = floats(info, 2, "b", true);
-  if (b && b.length != s.out) range_error(info.Env(), "b has " + std::to_string(b.length) + " elements, expected " + std::to_string(s.out));
+  Floats b = optional_floats_of(info, 2, "b", s.out);
   Floats y = floats_of(info, 3, "y", int64_t{s.rows} * s.out);
   convkit::dense_forward(y.data, x.data, w.data, b.data, s.rows, s.in, s.out);
   return info.Env().Undefined();
@@ -329,13 +339,10 @@ Napi::Value DenseBackward(const Napi::CallbackInfo& info) {
   Floats dy = floats_of(info, 0, "dy", int64_t{s.rows} * s.out);
   Floats x = floats_of(info, 1, "x", int64_t{s.rows} * s.in);
   Floats w = floats_of(info, 2, "w", int64_t{s.in} * s.out);
-  Floats dx = floats(info, 3, "dx", true);
-  if (dx && dx.length != int64_t{s.rows} * s.in) range_error(info.Env(), "dx has " + std::to_string(dx.length) + " elements, expected " + std::to_string(int64_t{s.rows} * s.in));
+  Floats dx = optional_floats_of(info, 3, "dx", int64_t{s.rows} * s.in);
   Floats dw = floats_of(info, 4, "dw", int64_t{s.in} * s.out);
-  Floats db = floats(info, 5, "db", true);
-  if (db && db.length != s.out) range_error(info.Env(), "db has " + std::to_string(db.length) + " elements, expected " + std::to_string(s.out));
-  const bool want_dx = !(info[3].IsNull() || info[3].IsUndefined());
-  convkit::dense_backward(want_dx ? dx.data : nullptr, dw.data, db.data, dy.data, x.data, w.data, s.rows, s.in, s.out);
+  Floats db = optional_floats_of(info, 5, "db", s.out);
+  convkit::dense_backward(dx.data, dw.data, db.data, dy.data, x.data, w.data, s.rows, s.in, s.out);
   return info.Env().Undefined();
 }
 
@@ -365,7 +372,7 @@ Napi::Value UnaryBackward(const Napi::CallbackInfo& info) {
 // bytesToFloats(x: Uint8Array, y, divisor)
 Napi::Value BytesToFloats(const Napi::CallbackInfo& info) {
   expect_args(info, 3, "bytesToFloats");
-  Bytes x = bytes(info, 0, "x", false);
+  Bytes x = bytes(info, 0, "x");
   Floats y = floats_of(info, 1, "y", x.length);
   const double divisor = number(info, 2, "divisor");
   if (divisor == 0.0) range_error(info.Env(), "divisor must not be 0");
@@ -466,10 +473,8 @@ Napi::Value SgdStep(const Napi::CallbackInfo& info) {
   expect_args(info, 6, "sgdStep");
   Floats p = floats(info, 0, "param");
   Floats g = floats_of(info, 1, "grad", p.length);
-  Floats v = floats(info, 2, "velocity", true);
-  const bool has_v = !(info[2].IsNull() || info[2].IsUndefined());
-  if (has_v && v.length != p.length) range_error(info.Env(), "velocity has " + std::to_string(v.length) + " elements, expected " + std::to_string(p.length));
-  convkit::sgd_step(p.data, has_v ? v.data : nullptr, g.data, static_cast<float>(number(info, 3, "lr")),
+  Floats v = optional_floats_of(info, 2, "velocity", p.length);
+  convkit::sgd_step(p.data, v.data, g.data, static_cast<float>(number(info, 3, "lr")),
                     static_cast<float>(number(info, 4, "momentum")), static_cast<float>(number(info, 5, "weightDecay")), p.length);
   return info.Env().Undefined();
 }
