@@ -45,49 +45,45 @@ inline void valid_kw(const Geometry& g, int ow, int* lo, int* hi) {
   if (*hi < *lo) *hi = *lo;
 }
 
-// For a fixed (oh, ow, kh) the valid kw taps are consecutive pixels, so each is one contiguous copy.
-inline void im2col(float* cols, const float* x, const Geometry& g) {
-  const long C = g.in_c;
-  const long row_len = static_cast<long>(g.k_w) * C;
-  float* out = cols;
-  for (int oh = 0; oh < g.out_h; ++oh) {
+// Visits the kernel rows of every patch in im2col order: visit(row, pixel,
+// lo, hi) for each (oh, ow, kh), where row is the offset of that kernel row
+// in the im2col matrix (KW * C floats) and its kw taps [lo, hi) land on
+// consecutive pixels of the image starting at pixel offset `pixel` (lo == hi
+// == 0: the row lies entirely in the padding).
+template <typename Visit>
+inline void for_each_kernel_row(const Geometry& g, Visit visit) {
+  const long row_len = static_cast<long>(g.k_w) * g.in_c;
+  long row = 0;
+  for (int oh = 0; oh < g.out_h; ++oh)
     for (int ow = 0; ow < g.out_w; ++ow) {
       int lo, hi;
       valid_kw(g, ow, &lo, &hi);
       const int iw0 = ow * g.stride_w - g.pad_left;
-      for (int kh = 0; kh < g.k_h; ++kh) {
+      for (int kh = 0; kh < g.k_h; ++kh, row += row_len) {
         const int ih = oh * g.stride_h - g.pad_top + kh;
-        if (ih < 0 || ih >= g.in_h || lo >= hi) {
-          zero(out, row_len);
-        } else {
-          zero(out, lo * C);
-          copy(out + lo * C, x + (static_cast<long>(ih) * g.in_w + iw0 + lo) * C, (hi - lo) * C);
-          zero(out + hi * C, (g.k_w - hi) * C);
-        }
-        out += row_len;
+        const bool inside = ih >= 0 && ih < g.in_h && lo < hi;
+        visit(row, inside ? static_cast<long>(ih) * g.in_w + iw0 + lo : 0L, inside ? lo : 0, inside ? hi : 0);
       }
     }
-  }
+}
+
+// Each kernel row's valid taps are consecutive pixels: one contiguous copy, zeros around it.
+inline void im2col(float* cols, const float* x, const Geometry& g) {
+  const long C = g.in_c;
+  for_each_kernel_row(g, [&](long row, long pixel, int lo, int hi) {
+    float* out = cols + row;
+    zero(out, lo * C);
+    copy(out + lo * C, x + pixel * C, (hi - lo) * C);
+    zero(out + hi * C, (g.k_w - hi) * C);
+  });
 }
 
 inline void col2im(float* dx, const float* dcols, const Geometry& g) {
   const long C = g.in_c;
   zero(dx, g.in_image());
-  const float* in = dcols;
-  for (int oh = 0; oh < g.out_h; ++oh) {
-    for (int ow = 0; ow < g.out_w; ++ow) {
-      int lo, hi;
-      valid_kw(g, ow, &lo, &hi);
-      const int iw0 = ow * g.stride_w - g.pad_left;
-      for (int kh = 0; kh < g.k_h; ++kh) {
-        const int ih = oh * g.stride_h - g.pad_top + kh;
-        if (ih >= 0 && ih < g.in_h && lo < hi) {
-          add(dx + (static_cast<long>(ih) * g.in_w + iw0 + lo) * C, in + lo * C, (hi - lo) * C);
-        }
-        in += static_cast<long>(g.k_w) * C;
-      }
-    }
-  }
+  for_each_kernel_row(g, [&](long row, long pixel, int lo, int hi) {
+    add(dx + pixel * C, dcols + row + lo * C, (hi - lo) * C);
+  });
 }
 
 inline void pad_interior(float* xpad, const float* x, const Geometry& g, int padded_w) {
