@@ -50,6 +50,16 @@ struct PaddedImage {
   }
 };
 
+// out = the sum of team slices of n values, added in thread order, so that
+// the result depends only on the thread count.
+void sum_partials(float* out, const float* partials, int team, long n) {
+  std::memcpy(out, partials, sizeof(float) * n);
+  for (int t = 1; t < team; ++t) {
+    const float* p = partials + static_cast<long>(t) * n;
+    for (long i = 0; i < n; ++i) out[i] += p[i];
+  }
+}
+
 }  // namespace
 
 // Images per GEMM: enough rows that the B panel and the micro-kernel's
@@ -219,13 +229,7 @@ void conv2d_backward_filter(float* dw, float* db, const float* dy, const float* 
       sgemm(true, false, K, O, static_cast<int>(count * M), cols ? cols : x + n * g.in_image(), K, dy + n * g.out_image(), O, mine, O, true);
     }
   });
-  if (team > 1) {
-    std::memcpy(dw, partials, sizeof(float) * weights);
-    for (int t = 1; t < team; ++t) {
-      const float* p = partials + static_cast<long>(t) * weights;
-      for (long i = 0; i < weights; ++i) dw[i] += p[i];
-    }
-  }
+  if (team > 1) sum_partials(dw, partials, team, weights);
   if (db) column_sums(db, dy, static_cast<long>(g.batch) * M, O);
 }
 
@@ -288,11 +292,7 @@ void conv2d_relu_pool_backward(float* dx, float* dw, float* db, const float* d_p
       }
     }
   });
-  std::memcpy(dw, partials, sizeof(float) * weights);
-  for (int t = 1; t < team; ++t) {
-    const float* p = partials + static_cast<long>(t) * weights;
-    for (long i = 0; i < weights; ++i) dw[i] += p[i];
-  }
+  sum_partials(dw, partials, team, weights);
   if (db) {
     const double* all = reinterpret_cast<const double*>(db_partials);
     for (int o = 0; o < O; ++o) {
