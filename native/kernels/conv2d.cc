@@ -25,6 +25,8 @@ thread_local Scratch t_channel_sums;
 thread_local Scratch t_db;
 thread_local Scratch t_pad;
 thread_local Scratch t_out;
+thread_local Scratch t_offsets;
+thread_local Scratch t_packed_dy;
 
 constexpr long kChunkRows = 512;
 constexpr long kChunkFloats = 96 * 1024;  // 384 KB of im2col columns
@@ -33,20 +35,24 @@ constexpr long kChunkFloats = 96 * 1024;  // 384 KB of im2col columns
 void im2col(float* cols, const float* x, const Geometry& g) { current_patch_kernels().im2col(cols, x, g); }
 void col2im(float* dx, const float* dcols, const Geometry& g) { current_patch_kernels().col2im(dx, dcols, g); }
 
-// One image at a time zero-padded, for the direct kernels: xpad[H + pt +
-// pb, W + pl + pr, C] in a per-thread buffer whose zero border is written
-// once per call; each image only copies its interior.
-struct PaddedImage {
+// Images zero-padded, for the direct kernels and the implicit products:
+// xpad[count][H + pt + pb, W + pl + pr, C] in a per-thread buffer whose zero
+// border is written once per call; each image only copies its interior.
+struct PaddedImages {
   float* data;
   int width;
-  PaddedImage(Scratch& scratch, const Geometry& g) : width(g.in_w + g.pad_left + g.pad_right) {
-    const long size = static_cast<long>(g.in_h + g.pad_top + g.pad_bottom) * width * g.in_c;
-    data = scratch.floats(size);
-    std::memset(data, 0, sizeof(float) * size);
+  long image;  // floats per padded image
+  PaddedImages(Scratch& scratch, const Geometry& g, long count = 1)
+      : width(g.in_w + g.pad_left + g.pad_right),
+        image(static_cast<long>(g.in_h + g.pad_top + g.pad_bottom) * width * g.in_c) {
+    data = scratch.floats(count * image);
+    std::memset(data, 0, sizeof(float) * count * image);
   }
-  const float* load(const float* x, const Geometry& g) {
-    current_patch_kernels().pad_interior(data, x, g, width);
-    return data;
+  // Image x into slot i; its padded copy.
+  const float* load(const float* x, const Geometry& g, long i = 0) {
+    float* slot = data + i * image;
+    current_patch_kernels().pad_interior(slot, x, g, width);
+    return slot;
   }
 };
 
@@ -72,13 +78,78 @@ static int images_per_chunk(const Geometry& g) {
   return static_cast<int>(std::max(1L, chunk));
 }
 
+namespace {
+
+// A thread's share of the weight gradient, dw[K, O] += patches^T * dy over
+// chunks of images. With stride 1 the patches are read where they lie in
+// the padded images (no im2col): for kernel row kh, dw's KW*C rows of that
+// row are a product whose A is the padded images shifted kh rows down, in
+// one K segment per output row (the padding columns skipped). Otherwise
+// im2col, into the columns buffer.
+class FilterGradient {
+ public:
+  FilterGradient(const Geometry& g, int chunk)
+      : g_(g),
+        implicit_(g.stride_h == 1 && g.stride_w == 1 && !g.is_pointwise()),
+        xpad_(t_pad, g, implicit_ ? chunk : 0) {
+    const long M = g.out_pixels(), K = g.patch();
+    if (implicit_) {
+      offsets_ = t_offsets.longs(static_cast<std::size_t>(chunk) * g.out_h);
+      for (long s = 0; s < static_cast<long>(chunk) * g.out_h; ++s) {
+        const long image = s / g.out_h, oh = s % g.out_h;
+        offsets_[s] = image * xpad_.image + oh * xpad_.width * g.in_c;
+      }
+      packed_dy_ = t_packed_dy.floats(packed_b_size(static_cast<int>(chunk * M), g.out_c));
+    } else if (!g.is_pointwise()) {
+      cols_ = t_columns.floats(static_cast<std::size_t>(chunk) * M * K);
+    }
+  }
+
+  // dw += the gradient of images [0, count) of dy and x (pointers to the first).
+  void add(float* dw, const float* dy, const float* x, long count) {
+    const Geometry& g = g_;
+    const int O = g.out_c, K = static_cast<int>(g.patch());
+    const int rows = static_cast<int>(count * g.out_pixels());
+    if (!implicit_) {
+      if (cols_) {
+        for (long i = 0; i < count; ++i) im2col(cols_ + i * g.out_pixels() * K, x + i * g.in_image(), g);
+      }
+      sgemm(true, false, K, O, rows, cols_ ? cols_ : x, K, dy, O, dw, O, true);
+      return;
+    }
+    for (long i = 0; i < count; ++i) xpad_.load(x + i * g.in_image(), g, i);
+    const int segments = static_cast<int>(count * g.out_h);
+    pack_b_segments(false, rows, segments, O, dy, O, packed_dy_);
+    const int row_len = g.k_w * g.in_c;
+    for (int kh = 0; kh < g.k_h; ++kh) {
+      sgemm_segments(true, row_len, O, rows, segments, offsets_, xpad_.data + static_cast<long>(kh) * xpad_.width * g.in_c,
+                     g.in_c, packed_dy_, dw + static_cast<long>(kh) * row_len * O, O, true, nullptr, false);
+    }
+  }
+
+  // The im2col buffer (chunk x out_pixels x K floats) when this gradient
+  // uses one, for the caller to reuse once add() is done with it.
+  float* columns() const { return cols_; }
+
+ private:
+  const Geometry& g_;
+  bool implicit_;
+  PaddedImages xpad_;  // empty unless implicit_
+  long* offsets_ = nullptr;
+  float* packed_dy_ = nullptr;
+  float* cols_ = nullptr;
+};
+
+}  // namespace
+
 // Whether conv2d_forward's implicit product (no im2col) pays for the output
 // rows it computes over the padding: stride 1, pooling windows that tile,
 // and at least 80% of the micro-kernel's row tiles on real pixels (conv2 of
 // mnist-3layer, 14x14: 86%; its 7x7 conv3: 68%, left to im2col).
 static bool implicit_gemm_pays(const Geometry& g, const Geometry& pg) {
   if (g.stride_h != 1 || g.stride_w != 1 || g.is_pointwise() || !pool_windows_tile(pg)) return false;
-  if (!gemm_single_k_block(static_cast<int>(g.patch()))) return false;  // sgemm_segments' condition
+  // One K block, so that the sums are those of the im2col product (kept outputs).
+  if (!gemm_single_k_block(static_cast<int>(g.patch()))) return false;
   const long pw = g.in_w + g.pad_left + g.pad_right;
   const long rows = (g.out_h - 1) * pw + g.out_w;
   const long mr = current_gemm_kernel().mr;
@@ -107,7 +178,7 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* b, co
     // an image): pooled in registers, it never goes through memory.
     const DirectConvForwardPool direct_pool = current_direct_conv().forward_pool;
     parallel_chunks(g.batch, flops, [&](long n0, long n1, int) {
-      PaddedImage xpad(t_columns, g);
+      PaddedImages xpad(t_columns, g);
       for (long n = n0; n < n1; ++n) {
         const long at = n * pg->out_image();
         direct_pool(pooled + at, cells ? cells + at : nullptr, xpad.load(x + n * g.in_image(), g), w, b, g, xpad.width, *pg);
@@ -118,7 +189,7 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* b, co
   if (direct_conv_applies(g)) {
     const DirectConvForward direct = current_direct_conv().forward;
     parallel_chunks(g.batch, flops, [&](long n0, long n1, int) {
-      PaddedImage xpad(t_columns, g);
+      PaddedImages xpad(t_columns, g);
       float* own = keep ? nullptr : t_out.floats(g.out_image());
       for (long n = n0; n < n1; ++n) {
         float* out = keep ? y + n * g.out_image() : own;
@@ -140,12 +211,14 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* b, co
     grid.in_w = pw;
     parallel_chunks(g.batch, flops, [&](long n0, long n1, int) {
       float* packed_w = t_weights.floats(packed_b_size(K, O));
-      pack_b(false, K, O, w, O, packed_w);
+      pack_b_segments(false, K, g.k_h, O, w, O, packed_w);
+      long* offsets = t_offsets.longs(g.k_h);
+      for (int kh = 0; kh < g.k_h; ++kh) offsets[kh] = static_cast<long>(kh) * pw * C;
       float* out = t_out.floats(static_cast<std::size_t>(g.out_h) * pw * O);
-      PaddedImage xpad(t_pad, g);
+      PaddedImages xpad(t_pad, g);
       for (long n = n0; n < n1; ++n) {
         const float* xp = xpad.load(x + n * g.in_image(), g);
-        sgemm_segments(rows, O, K, g.k_h, static_cast<long>(pw - g.k_w) * C, xp, C, packed_w, out, O, b, relu);
+        sgemm_segments(false, rows, O, K, g.k_h, offsets, xp, C, packed_w, out, O, false, b, relu);
         const long at = n * pg->out_image();
         if (cells) max_pool2d_forward_cells_image(pooled + at, cells + at, out, grid);
         else max_pool2d_forward_image(pooled + at, out, grid);
@@ -215,18 +288,13 @@ void conv2d_backward_filter(float* dw, float* db, const float* dy, const float* 
     float* mine = partials + static_cast<long>(t) * weights;
     if (direct) {
       const DirectConvFilter filter = current_direct_conv().filter;
-      PaddedImage xpad(t_columns, g);
+      PaddedImages xpad(t_columns, g);
       for (long n = n0; n < n1; ++n) filter(mine, dy + n * g.out_image(), xpad.load(x + n * g.in_image(), g), g, xpad.width);
       return;
     }
-    float* cols = g.is_pointwise() ? nullptr : t_columns.floats(static_cast<std::size_t>(chunk) * M * K);
+    FilterGradient filter(g, chunk);
     for (long n = n0; n < n1; n += chunk) {
-      const long count = std::min<long>(chunk, n1 - n);
-      if (cols) {
-        for (long i = 0; i < count; ++i) im2col(cols + i * M * K, x + (n + i) * g.in_image(), g);
-      }
-      // dw[K, O] += cols[rows, K]^T * dy[rows, O]
-      sgemm(true, false, K, O, static_cast<int>(count * M), cols ? cols : x + n * g.in_image(), K, dy + n * g.out_image(), O, mine, O, true);
+      filter.add(mine, dy + n * g.out_image(), x + n * g.in_image(), std::min<long>(chunk, n1 - n));
     }
   });
   if (team > 1) sum_partials(dw, partials, team, weights);
@@ -258,9 +326,14 @@ void conv2d_relu_pool_backward(float* dx, float* dw, float* db, const float* d_p
     double* db_mine = reinterpret_cast<double*>(db_partials) + static_cast<long>(t) * O;
     float* dconv = t_grad.floats(static_cast<std::size_t>(chunk) * g.out_image());
     float* chunk_sum = t_channel_sums.floats(static_cast<std::size_t>(O));
-    float* cols = (direct || g.is_pointwise()) && !dx ? nullptr : t_columns.floats(static_cast<std::size_t>(chunk) * M * K);
-    std::optional<PaddedImage> xpad;
+    std::optional<PaddedImages> xpad;
+    std::optional<FilterGradient> filter_gradient;
     if (direct) xpad.emplace(t_pad, g);
+    else filter_gradient.emplace(g, chunk);
+    // dx's columns; the same buffer as the filter gradient's im2col, if it
+    // has one (same size, so Scratch hands back the same storage): its
+    // columns are consumed before dx's are written.
+    float* cols = dx && !g.is_pointwise() ? t_columns.floats(static_cast<std::size_t>(chunk) * M * K) : nullptr;
     for (long n = n0; n < n1; n += chunk) {
       const long count = std::min<long>(chunk, n1 - n);
       const long rows = count * M;
@@ -278,10 +351,7 @@ void conv2d_relu_pool_backward(float* dx, float* dw, float* db, const float* d_p
           filter(mine, dconv + i * g.out_image(), xpad->load(x + (n + i) * g.in_image(), g), g, xpad->width);
         }
       } else {
-        if (!g.is_pointwise()) {
-          for (long i = 0; i < count; ++i) im2col(cols + i * M * K, x + (n + i) * g.in_image(), g);
-        }
-        sgemm(true, false, K, O, static_cast<int>(rows), g.is_pointwise() ? x + n * g.in_image() : cols, K, dconv, O, mine, O, true);
+        filter_gradient->add(mine, dconv, x + n * g.in_image(), count);
       }
       if (dx) {
         float* target = g.is_pointwise() ? dx + n * g.in_image() : cols;

@@ -19,14 +19,22 @@ GemmKernel g_kernel = gemm_kernel_generic();
 
 // K is cut into the fewest blocks of at most KC, of equal size (288 = 144 +
 // 144, not 256 + 32: a 32-long block would spend more on C than on FMAs).
+// With segments, blocks are whole segments (as many as fit in KC, at least one).
 struct KBlocks {
   int count;
-  int K;
-  int begin(int b) const { return static_cast<int>(static_cast<long>(K) * b / count); }
+  int units;  // segments, or K when unsegmented
+  int unit;   // steps per unit
+  int first_unit(int b) const { return static_cast<int>(static_cast<long>(units) * b / count); }
+  int begin(int b) const { return first_unit(b) * unit; }
   int size(int b) const { return begin(b + 1) - begin(b); }
 };
 
-KBlocks k_blocks(int K) { return {std::max(1, (K + KC - 1) / KC), K}; }
+KBlocks k_blocks(int K, int segments = 0) {
+  if (segments <= 0) return {std::max(1, (K + KC - 1) / KC), K, 1};
+  const int unit = K / segments;
+  const int per_block = std::max(1, KC / std::max(1, unit));
+  return {std::max(1, (segments + per_block - 1) / per_block), segments, unit};
+}
 
 // Packs rows [p0, p0 + kc) x columns [j0, j0 + nc) of op(B) into nr-column
 // slivers; columns past N are zero.
@@ -87,11 +95,12 @@ long packed_b_size(int K, int N) {
   return total;
 }
 
+namespace {
+
 // Panels in the order sgemm_packed reads them: for each NC block of
 // columns, each K block, nr-wide slivers.
-void pack_b(bool trans_b, int K, int N, const float* B, long ldb, float* packed) {
+void pack_b_blocks(bool trans_b, const KBlocks& kb, int N, const float* B, long ldb, float* packed) {
   const int nr = g_kernel.nr;
-  const KBlocks kb = k_blocks(K);
   for (int jc = 0; jc < N; jc += NC) {
     const int nc_padded = (std::min(NC, N - jc) + nr - 1) / nr * nr;
     for (int b = 0; b < kb.count; ++b) {
@@ -102,28 +111,25 @@ void pack_b(bool trans_b, int K, int N, const float* B, long ldb, float* packed)
   }
 }
 
+}  // namespace
+
+void pack_b(bool trans_b, int K, int N, const float* B, long ldb, float* packed) {
+  pack_b_blocks(trans_b, k_blocks(K), N, B, ldb, packed);
+}
+
+void pack_b_segments(bool trans_b, int K, int segments, int N, const float* B, long ldb, float* packed) {
+  pack_b_blocks(trans_b, k_blocks(K, segments), N, B, ldb, packed);
+}
+
 bool gemm_single_k_block(int K) { return k_blocks(K).count == 1; }
 
 namespace {
 
-void gemm_driver(bool trans_a, int M, int N, int K, int segments, long segment_skip, const float* A, long lda,
-                 const float* packed_b, float* C, long ldc, bool accumulate, const float* bias, bool relu);
+const long kNoOffset[1] = {0};
 
-}  // namespace
-
-void sgemm_packed(bool trans_a, int M, int N, int K, const float* A, long lda, const float* packed_b,
-                  float* C, long ldc, bool accumulate, const float* bias, bool relu) {
-  gemm_driver(trans_a, M, N, K, 1, 0, A, lda, packed_b, C, ldc, accumulate, bias, relu);
-}
-
-void sgemm_segments(int M, int N, int K, int segments, long segment_skip, const float* A, long lda, const float* packed_b,
-                    float* C, long ldc, const float* bias, bool relu) {
-  gemm_driver(false, M, N, K, segments, segment_skip, A, lda, packed_b, C, ldc, false, bias, relu);
-}
-
-namespace {
-
-void gemm_driver(bool trans_a, int M, int N, int K, int segments, long segment_skip, const float* A, long lda,
+// segments == 0: plain op(A); otherwise op(A) in segments read from
+// A + offsets[s] (sgemm_segments).
+void gemm_driver(bool trans_a, int M, int N, int K, int segments, const long* offsets, const float* A, long lda,
                  const float* packed_b, float* C, long ldc, bool accumulate, const float* bias, bool relu) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {
@@ -139,13 +145,11 @@ void gemm_driver(bool trans_a, int M, int N, int K, int segments, long segment_s
   const GemmKernel kernel = g_kernel;
   const int mr = kernel.mr, nr = kernel.nr;
   const GemmMicroKernel run = trans_a ? kernel.run_cols : kernel.run_rows;
-  const KBlocks kb = k_blocks(K);
+  const KBlocks kb = k_blocks(K, segments);
   const float* b_panel = packed_b;
   GemmTile tile;
   tile.lda = lda;
   tile.ldc = ldc;
-  tile.segments = segments;
-  tile.segment_skip = segment_skip;
 
   for (int jc = 0; jc < N; jc += NC) {
     const int nc = std::min(NC, N - jc);
@@ -153,7 +157,18 @@ void gemm_driver(bool trans_a, int M, int N, int K, int segments, long segment_s
     for (int b = 0; b < kb.count; ++b) {
       const int pc = kb.begin(b), kc = kb.size(b);
       const bool last = b + 1 == kb.count;
-      tile.k = kc / segments;
+      // Plain A: one segment starting at column pc. Segmented: this block's
+      // segments, their offsets saying where each starts.
+      const long k_start = segments > 0 ? 0 : (trans_a ? pc * lda : pc);
+      if (segments > 0) {
+        tile.segments = kb.first_unit(b + 1) - kb.first_unit(b);
+        tile.segment_offsets = offsets + kb.first_unit(b);
+        tile.k = kb.unit;
+      } else {
+        tile.segments = 1;
+        tile.segment_offsets = kNoOffset;
+        tile.k = kc;
+      }
       tile.accumulate = accumulate || b > 0;
       tile.relu = last && relu;
       for (int ic = 0; ic < M; ic += MC) {
@@ -165,7 +180,7 @@ void gemm_driver(bool trans_a, int M, int N, int K, int segments, long segment_s
           for (int ir = 0; ir < mc; ir += mr) {
             const long i = ic + ir;
             tile.rows = std::min(mr, mc - ir);
-            tile.a = trans_a ? A + static_cast<long>(pc) * lda + i : A + i * lda + pc;
+            tile.a = A + k_start + (trans_a ? i : i * lda);
             tile.c = C + i * ldc + (jc + jr);
             run(tile);
           }
@@ -177,6 +192,16 @@ void gemm_driver(bool trans_a, int M, int N, int K, int segments, long segment_s
 }
 
 }  // namespace
+
+void sgemm_packed(bool trans_a, int M, int N, int K, const float* A, long lda, const float* packed_b,
+                  float* C, long ldc, bool accumulate, const float* bias, bool relu) {
+  gemm_driver(trans_a, M, N, K, 0, nullptr, A, lda, packed_b, C, ldc, accumulate, bias, relu);
+}
+
+void sgemm_segments(bool trans_a, int M, int N, int K, int segments, const long* offsets, const float* A, long lda,
+                    const float* packed_b, float* C, long ldc, bool accumulate, const float* bias, bool relu) {
+  gemm_driver(trans_a, M, N, K, segments, offsets, A, lda, packed_b, C, ldc, accumulate, bias, relu);
+}
 
 void sgemm(bool trans_a, bool trans_b, int M, int N, int K,
            const float* A, long lda, const float* B, long ldb,

@@ -12,13 +12,13 @@ namespace convkit {
 // run_rows: A(i, p) = a[i * lda + p] (row-major A, e.g. an im2col matrix);
 // run_cols: A(i, p) = a[p * lda + i] (transposed A, or a packed sliver with lda = mr).
 // Only the first `rows` rows of A are read, and only rows x cols of C touched.
-// With segments > 1 (run_rows only) the k steps are that many runs of k /
-// segments, A jumping segment_skip floats further between runs: an implicit
-// convolution reads each kernel row's patch from the padded image this way.
+// The k steps come in `segments` runs of k each, run s reading A from
+// a + segment_offsets[s] on: an implicit convolution reads each kernel row's
+// patch, or each output row's pixels, where they lie in the padded image.
 struct GemmTile {
-  int k;
+  int k;  // steps per segment
   int segments;
-  long segment_skip;
+  const long* segment_offsets;
   const float* a;
   long lda;
   const float* b;
@@ -74,13 +74,17 @@ void sgemm_packed(bool trans_a, int M, int N, int K, const float* A, long lda, c
 // p = 0..K-1 in order in registers, whatever the segments.
 bool gemm_single_k_block(int K);
 
-// sgemm_packed for row-major A made of `segments` runs of K / segments
-// columns, run s starting s * segment_skip floats further on than a plain
-// matrix would: A(i, p) = A[i * lda + p + (p / (K / segments)) * segment_skip].
-// K must divide into the segments and gemm_single_k_block(K) hold; the sums
-// are then bit for bit those of sgemm_packed over the same values.
-void sgemm_segments(int M, int N, int K, int segments, long segment_skip, const float* A, long lda, const float* packed_b,
-                    float* C, long ldc, const float* bias, bool relu);
+// pack_b for sgemm_segments: K blocks end on segment boundaries (K = segments x L).
+void pack_b_segments(bool trans_b, int K, int segments, int N, const float* B, long ldb, float* packed);
+
+// sgemm_packed with op(A) read in `segments` runs of L = K / segments steps
+// (K must divide into them), run s starting at A + offsets[s]: with p = s * L
+// + q, op(A)(i, p) = A[offsets[s] + i * lda + q], or A[offsets[s] + q * lda +
+// i] when trans_a. B packed by pack_b_segments with the same K and segments.
+// When gemm_single_k_block(K), the sums are bit for bit those of
+// sgemm_packed over the same values.
+void sgemm_segments(bool trans_a, int M, int N, int K, int segments, const long* offsets, const float* A, long lda,
+                    const float* packed_b, float* C, long ldc, bool accumulate, const float* bias, bool relu);
 
 // C[M x N] = op(A) * op(B) (+ C when accumulate) (+ bias[j]), single-threaded.
 // op(B) is K x N: B[p * ldb + j], or B[j * ldb + p] when trans_b.

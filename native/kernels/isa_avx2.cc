@@ -24,9 +24,9 @@ void tile_6x16(const GemmTile& t) {
   const long row_step = kRows ? lda : 1;
   long offset[MR];
   for (int i = 0; i < MR; ++i) offset[i] = (kFull || i < t.rows ? i : t.rows - 1) * row_step;
-  const float* a = t.a;
   const float* b = t.b;
-  for (int s = 0; s < t.segments; ++s, a += t.segment_skip) {
+  for (int s = 0; s < t.segments; ++s) {
+    const float* a = t.a + t.segment_offsets[s];
     for (int p = 0; p < t.k; ++p) {
       __m256 bv[NV];
       for (int v = 0; v < NV; ++v) bv[v] = _mm256_load_ps(b + 8 * v);

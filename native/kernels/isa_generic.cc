@@ -15,9 +15,9 @@ template <bool kRows>
 void tile_4x16(const GemmTile& t) {
   float acc[MR][NR] = {};
   const long row_step = kRows ? t.lda : 1;
-  const float* a = t.a;
   const float* b = t.b;
-  for (int s = 0; s < t.segments; ++s, a += t.segment_skip) {
+  for (int s = 0; s < t.segments; ++s) {
+    const float* a = t.a + t.segment_offsets[s];
     for (int p = 0; p < t.k; ++p) {
       for (int i = 0; i < t.rows; ++i) {
         const float ai = a[i * row_step];

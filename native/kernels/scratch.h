@@ -20,6 +20,12 @@ class Scratch {
     return reinterpret_cast<float*>((address + 63) & ~static_cast<std::uintptr_t>(63));
   }
 
+  // The same storage as count longs (offset tables).
+  long* longs(std::size_t count) {
+    static_assert(sizeof(long) % sizeof(float) == 0, "longs are whole floats");
+    return reinterpret_cast<long*>(floats(count * (sizeof(long) / sizeof(float))));
+  }
+
  private:
   std::vector<float> storage_;
 };

@@ -137,13 +137,17 @@ describe.skipIf(skipNative)('native conformance', () => {
       );
     });
 
+    // The weight gradient reads stride-1 patches from the padded images, one K
+    // segment per output row: 2 images of 14x14 (28 rows) and 6 of 7x7 (42
+    // rows) per thread take two K blocks of whole rows.
     it('conv2d at the real layer shapes and past the GEMM blocking (K > 256, M > 96)', () => {
       const nb = native();
       const random = rng(3);
       const shapes: [number[], number[], number][] = [
         [[2, 28, 28, 1], [3, 3, 1, 16], 1],
         [[2, 14, 14, 16], [3, 3, 16, 32], 1],
-        [[2, 7, 7, 32], [3, 3, 32, 64], 1],
+        [[12, 7, 7, 32], [3, 3, 32, 64], 1],
+        [[3, 14, 14, 16], [5, 5, 16, 32], 2], // mnist-2layer's conv2
         [[1, 9, 11, 40], [3, 3, 40, 37], 0], // K = 360 crosses the 256 block
         [[3, 6, 5, 20], [1, 1, 20, 35], 0],  // pointwise path (no im2col)
       ];
