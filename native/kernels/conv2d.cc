@@ -157,6 +157,13 @@ static bool implicit_gemm_pays(const Geometry& g, const Geometry& pg) {
   return 5 * g.out_pixels() >= 4 * tiles * mr;
 }
 
+// Whether conv2d_forward runs one register tile per output row, its patches
+// read in place from the padded image (no im2col, no edge tiles): stride 1
+// and an output row the ISA has a tile for (AVX-512: 4 to 14 pixels).
+static bool row_groups_apply(const Geometry& g) {
+  return g.stride_h == 1 && g.stride_w == 1 && !g.is_pointwise() && gemm_row_groups_apply(g.out_w, g.out_c);
+}
+
 void conv2d_forward(float* y, const float* x, const float* w, const float* b, const Geometry& g, bool relu,
                     float* pooled, const Geometry* pg, uint8_t* cells) {
   // Images [n, n + count) just computed into out, pooled.
@@ -194,6 +201,24 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* b, co
       for (long n = n0; n < n1; ++n) {
         float* out = keep ? y + n * g.out_image() : own;
         direct(out, xpad.load(x + n * g.in_image(), g), w, b, g, xpad.width, relu);
+        pool(out, n, 1);
+      }
+    });
+    return;
+  }
+  if (row_groups_apply(g)) {
+    const long pw = g.in_w + g.pad_left + g.pad_right;
+    parallel_chunks(g.batch, flops, [&](long n0, long n1, int) {
+      float* packed_w = t_weights.floats(packed_b_size(K, O));  // per thread, see below
+      pack_b_segments(false, K, g.k_h, O, w, O, packed_w);
+      long* offsets = t_offsets.longs(g.k_h);
+      for (int kh = 0; kh < g.k_h; ++kh) offsets[kh] = kh * pw * g.in_c;
+      PaddedImages xpad(t_pad, g);
+      float* own = keep ? nullptr : t_out.floats(g.out_image());
+      for (long n = n0; n < n1; ++n) {
+        float* out = keep ? y + n * g.out_image() : own;
+        sgemm_row_groups(g.out_h, g.out_w, pw * g.in_c, O, K, g.k_h, offsets, xpad.load(x + n * g.in_image(), g), g.in_c,
+                         packed_w, out, O, b, relu);
         pool(out, n, 1);
       }
     });

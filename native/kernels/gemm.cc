@@ -203,6 +203,45 @@ void sgemm_segments(bool trans_a, int M, int N, int K, int segments, const long*
   gemm_driver(trans_a, M, N, K, segments, offsets, A, lda, packed_b, C, ldc, accumulate, bias, relu);
 }
 
+bool gemm_row_groups_apply(int rows, int N) {
+  return N <= NC && g_kernel.row_group(rows, N).run != nullptr;
+}
+
+void sgemm_row_groups(int groups, int rows, long group_skip, int N, int K, int segments, const long* offsets,
+                      const float* A, long lda, const float* packed_b, float* C, long ldc, const float* bias, bool relu) {
+  if (groups <= 0 || rows <= 0 || N <= 0) return;
+  const int nr = g_kernel.nr;
+  const KBlocks kb = k_blocks(K, segments);
+  const int n_padded = (N + nr - 1) / nr * nr;
+  const float* b_panel = packed_b;
+  GemmTile tile;
+  tile.lda = lda;
+  tile.ldc = ldc;
+  tile.k = kb.unit;
+  for (int b = 0; b < kb.count; ++b) {
+    const int kc = kb.size(b);
+    const bool last = b + 1 == kb.count;
+    tile.segments = kb.first_unit(b + 1) - kb.first_unit(b);
+    tile.segment_offsets = offsets + kb.first_unit(b);
+    tile.accumulate = b > 0;
+    tile.relu = last && relu;
+    tile.b_next = static_cast<long>(nr) * kc;
+    for (int j = 0; j < N;) {
+      const RowGroupKernel kernel = g_kernel.row_group(rows, N - j);
+      tile.b = b_panel + static_cast<long>(j) * kc;  // j is a multiple of nr
+      tile.bias = last && bias ? bias + j : nullptr;
+      tile.cols = std::min(kernel.width, N - j);
+      for (int r = 0; r < groups; ++r) {
+        tile.a = A + r * group_skip;
+        tile.c = C + static_cast<long>(r) * rows * ldc + j;
+        kernel.run(tile);
+      }
+      j += kernel.width;
+    }
+    b_panel += static_cast<long>(n_padded) * kc;
+  }
+}
+
 void sgemm(bool trans_a, bool trans_b, int M, int N, int K,
            const float* A, long lda, const float* B, long ldb,
            float* C, long ldc, bool accumulate, const float* bias) {

@@ -22,6 +22,7 @@ struct GemmTile {
   const float* a;
   long lda;
   const float* b;
+  long b_next;  // row-group tiles wider than nr: floats from one packed sliver of B to the next
   float* c;
   long ldc;
   int rows;
@@ -33,11 +34,21 @@ struct GemmTile {
 
 using GemmMicroKernel = void (*)(const GemmTile& tile);
 
+// A register tile of exactly `rows` rows of row-major A, `width` columns
+// wide (a multiple of nr; t.cols may be fewer), for sgemm_row_groups.
+struct RowGroupKernel {
+  GemmMicroKernel run;  // nullptr: none fits
+  int width;
+};
+
 struct GemmKernel {
   int mr;
   int nr;
   GemmMicroKernel run_rows;
   GemmMicroKernel run_cols;
+  // The widest row-group tile of `rows` rows this ISA has for `cols`
+  // remaining columns (run == nullptr: none).
+  RowGroupKernel (*row_group)(int rows, int cols);
   const char* name;
 };
 
@@ -85,6 +96,18 @@ void pack_b_segments(bool trans_b, int K, int segments, int N, const float* B, l
 // sgemm_packed over the same values.
 void sgemm_segments(bool trans_a, int M, int N, int K, int segments, const long* offsets, const float* A, long lda,
                     const float* packed_b, float* C, long ldc, bool accumulate, const float* bias, bool relu);
+
+// Whether sgemm_row_groups can run groups of `rows` rows against N columns.
+bool gemm_row_groups_apply(int rows, int N);
+
+// sgemm_segments (row-major A, C overwritten) for M = groups x rows, each
+// group of rows one register tile of exactly that height (no edge tiles):
+// row i of group r reads A + r * group_skip + i * lda (+ the segment
+// offsets) and writes C + (r * rows + i) * ldc. A convolution's output row
+// is a group, read where it lies in the padded image. B packed by
+// pack_b_segments. Requires gemm_row_groups_apply(rows, N).
+void sgemm_row_groups(int groups, int rows, long group_skip, int N, int K, int segments, const long* offsets,
+                      const float* A, long lda, const float* packed_b, float* C, long ldc, const float* bias, bool relu);
 
 // C[M x N] = op(A) * op(B) (+ C when accumulate) (+ bias[j]), single-threaded.
 // op(B) is K x N: B[p * ldb + j], or B[j * ldb + p] when trans_b.

@@ -18,8 +18,8 @@ constexpr int NR = 32;
 
 // The epilogue: C (+)= acc (+ bias) (then relu), the tile's valid rows;
 // kMasked for tiles narrower than the vectors.
-template <bool kFull, int NV, bool kMasked>
-inline void store_tile(const GemmTile& t, const __m512 (&acc)[MR][NV]) {
+template <int kRowsInTile, bool kFull, int NV, bool kMasked>
+inline void store_tile(const GemmTile& t, const __m512 (&acc)[kRowsInTile][NV]) {
   __mmask16 mask[NV];
   for (int v = 0; v < NV; ++v) {
     const int n = t.cols - 16 * v;
@@ -29,8 +29,8 @@ inline void store_tile(const GemmTile& t, const __m512 (&acc)[MR][NV]) {
   __m512 bias[NV];
   for (int v = 0; v < NV; ++v) bias[v] = t.bias ? load(t.bias + 16 * v, v) : _mm512_setzero_ps();
   const __m512 zero = _mm512_setzero_ps();
-#pragma GCC unroll 12
-  for (int i = 0; i < MR; ++i) {
+#pragma GCC unroll 16
+  for (int i = 0; i < kRowsInTile; ++i) {
     if (!kFull && i >= t.rows) break;
     float* ci = t.c + i * t.ldc;
     for (int v = 0; v < NV; ++v) {
@@ -71,8 +71,8 @@ void tile_12x32(const GemmTile& t) {
       b += NR;
     }
   }
-  if (t.cols >= 16 * NV) store_tile<kFull, NV, false>(t, acc);
-  else store_tile<kFull, NV, true>(t, acc);
+  if (t.cols >= 16 * NV) store_tile<MR, kFull, NV, false>(t, acc);
+  else store_tile<MR, kFull, NV, true>(t, acc);
 }
 
 template <bool kRows>
@@ -87,9 +87,48 @@ void run_12x32(const GemmTile& t) {
   }
 }
 
+// A row-group tile: kRows rows of row-major A (all valid) by 16 * NV
+// columns, vectors 2 and 3 from the next packed sliver of B (t.b_next on).
+template <int kRows, int NV>
+void tile_group(const GemmTile& t) {
+  __m512 acc[kRows][NV];
+  for (int i = 0; i < kRows; ++i)
+    for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
+  const long lda = t.lda;
+  const float* b = t.b;
+  for (int s = 0; s < t.segments; ++s) {
+    const float* a = t.a + t.segment_offsets[s];
+    for (int p = 0; p < t.k; ++p) {
+      __m512 bv[NV];
+      for (int v = 0; v < NV; ++v) bv[v] = _mm512_load_ps(b + (v < 2 ? 16 * v : t.b_next + 16 * (v - 2)));
+#pragma GCC unroll 16
+      for (int i = 0; i < kRows; ++i) {
+        const __m512 ai = _mm512_set1_ps(a[i * lda]);
+        for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
+      }
+      ++a;
+      b += NR;
+    }
+  }
+  if (t.cols >= 16 * NV) store_tile<kRows, true, NV, false>(t, acc);
+  else store_tile<kRows, true, NV, true>(t, acc);
+}
+
+// Row groups of 4 to 14 rows: 64 columns wide up to 7 rows (28
+// accumulators), 32 wide otherwise.
+RowGroupKernel row_group(int rows, int cols) {
+  static const GemmMicroKernel narrow[] = {tile_group<4, 2>,  tile_group<5, 2>,  tile_group<6, 2>,  tile_group<7, 2>,
+                                           tile_group<8, 2>,  tile_group<9, 2>,  tile_group<10, 2>, tile_group<11, 2>,
+                                           tile_group<12, 2>, tile_group<13, 2>, tile_group<14, 2>};
+  static const GemmMicroKernel wide[] = {tile_group<4, 4>, tile_group<5, 4>, tile_group<6, 4>, tile_group<7, 4>};
+  if (rows < 4 || rows > 14) return {nullptr, 0};
+  if (cols > 32 && rows <= 7) return {wide[rows - 4], 64};
+  return {narrow[rows - 4], 32};
+}
+
 }  // namespace
 
-GemmKernel gemm_kernel_avx512() { return {MR, NR, run_12x32<true>, run_12x32<false>, "avx512_12x32"}; }
+GemmKernel gemm_kernel_avx512() { return {MR, NR, run_12x32<true>, run_12x32<false>, row_group, "avx512_12x32"}; }
 
 }  // namespace convkit
 
