@@ -27,6 +27,9 @@ thread_local Scratch t_pad;
 thread_local Scratch t_out;
 thread_local Scratch t_offsets;
 thread_local Scratch t_packed_dy;
+thread_local Scratch t_flipped;
+thread_local Scratch t_dy_pad;
+thread_local Scratch t_dy_offsets;
 
 constexpr long kChunkRows = 512;
 constexpr long kChunkFloats = 96 * 1024;  // 384 KB of im2col columns
@@ -138,6 +141,83 @@ class FilterGradient {
   long* offsets_ = nullptr;
   float* packed_dy_ = nullptr;
   float* cols_ = nullptr;
+};
+
+
+// A thread's input gradient, dx = dy convolved back through w, chunk by
+// chunk. With stride 1 it is itself a stride-1 convolution: dy zero-padded
+// by (KH - 1 - pad) on each side, correlated with w flipped in both
+// directions and transposed (O in, C out), one register tile per input row
+// (sgemm_row_groups), written straight into dx. Otherwise
+// dcols = dy * w^T, added back onto dx by col2im.
+class DataGradient {
+ public:
+  DataGradient(const Geometry& g, const float* w, int chunk) : g_(g) {
+    const int K = static_cast<int>(g.patch()), O = g.out_c, C = g.in_c;
+    const int top = g.k_h - 1 - g.pad_top, left = g.k_w - 1 - g.pad_left;
+    row_groups_ = g.stride_h == 1 && g.stride_w == 1 && !g.is_pointwise() && top >= 0 && left >= 0 &&
+                  g.k_h - 1 - g.pad_bottom >= 0 && g.k_w - 1 - g.pad_right >= 0 && gemm_row_groups_apply(g.in_w, C);
+    if (!row_groups_) {
+      packed_ = t_weights.floats(packed_b_size(O, K));  // per thread, as in conv2d_forward
+      pack_b(true, O, K, w, O, packed_);
+      if (!g.is_pointwise()) cols_ = t_columns.floats(static_cast<std::size_t>(chunk) * g.out_pixels() * K);
+      return;
+    }
+    // flipped[kh][kw][o][c] = w[KH-1-kh][KW-1-kw][c][o]: the B of a product
+    // whose K runs over (kh, kw, o).
+    const int KO = g.k_h * g.k_w * O;
+    float* flipped = t_flipped.floats(static_cast<std::size_t>(KO) * C);
+    for (int kh = 0; kh < g.k_h; ++kh)
+      for (int kw = 0; kw < g.k_w; ++kw) {
+        const float* src = w + (static_cast<long>(g.k_h - 1 - kh) * g.k_w + (g.k_w - 1 - kw)) * C * O;
+        float* dst = flipped + (static_cast<long>(kh) * g.k_w + kw) * O * C;
+        for (int c = 0; c < C; ++c)
+          for (int o = 0; o < O; ++o) dst[static_cast<long>(o) * C + c] = src[static_cast<long>(c) * O + o];
+      }
+    packed_ = t_weights.floats(packed_b_size(KO, C));
+    pack_b_segments(false, KO, g.k_h, C, flipped, C, packed_);
+    // dy padded: (in_h + KH - 1) x (in_w + KW - 1) x O, its border zeroed once.
+    pad_top_ = top;
+    pad_left_ = left;
+    pitch_ = g.in_w + g.k_w - 1;
+    const long size = static_cast<long>(g.in_h + g.k_h - 1) * pitch_ * O;
+    dy_pad_ = t_dy_pad.floats(size);
+    std::memset(dy_pad_, 0, sizeof(float) * size);
+    offsets_ = t_dy_offsets.longs(g.k_h);  // not t_offsets: a FilterGradient may hold that one
+    for (int kh = 0; kh < g.k_h; ++kh) offsets_[kh] = static_cast<long>(kh) * pitch_ * O;
+  }
+
+  // dx of images [0, count) (overwritten) from their dy.
+  void compute(float* dx, const float* dy, long count) {
+    const Geometry& g = g_;
+    const int K = static_cast<int>(g.patch()), O = g.out_c, C = g.in_c;
+    const long M = g.out_pixels();
+    if (!row_groups_) {
+      sgemm_packed(false, static_cast<int>(count * M), K, O, dy, O, packed_, cols_ ? cols_ : dx, K, false);
+      if (cols_) {
+        for (long i = 0; i < count; ++i) col2im(dx + i * g.in_image(), cols_ + i * M * K, g);
+      }
+      return;
+    }
+    for (long i = 0; i < count; ++i) {
+      const float* dyi = dy + i * g.out_image();
+      for (int oh = 0; oh < g.out_h; ++oh) {
+        std::memcpy(dy_pad_ + (static_cast<long>(oh + pad_top_) * pitch_ + pad_left_) * O, dyi + static_cast<long>(oh) * g.out_w * O,
+                    sizeof(float) * g.out_w * O);
+      }
+      sgemm_row_groups(g.in_h, g.in_w, pitch_ * O, C, g.k_h * g.k_w * O, g.k_h, offsets_, dy_pad_, O, packed_, dx + i * g.in_image(), C, nullptr, false);
+    }
+  }
+
+ private:
+  const Geometry& g_;
+  bool row_groups_ = false;
+  float* packed_ = nullptr;
+  float* cols_ = nullptr;
+  float* dy_pad_ = nullptr;
+  long* offsets_ = nullptr;
+  int pad_top_ = 0, pad_left_ = 0;
+  long pitch_ = 0;
 };
 
 }  // namespace
@@ -274,23 +354,12 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* b, co
 }
 
 void conv2d_backward_data(float* dx, const float* dy, const float* w, const Geometry& g) {
-  const int M = static_cast<int>(g.out_pixels());
-  const int K = static_cast<int>(g.patch());
-  const int O = g.out_c;
-  const long flops = 2L * g.batch * M * K * O;
-  // dcols[rows, K] = dy[rows, O] * w[K, O]^T, with w^T packed once.
+  const long flops = 2L * g.batch * g.out_pixels() * g.patch() * g.out_c;
   const int chunk = images_per_chunk(g);
   parallel_chunks(g.batch, flops, [&](long n0, long n1, int) {
-    float* packed_wt = t_weights.floats(packed_b_size(O, K));  // per thread, as in conv2d_forward
-    pack_b(true, O, K, w, O, packed_wt);
-    float* dcols = g.is_pointwise() ? nullptr : t_columns.floats(static_cast<std::size_t>(chunk) * M * K);
+    DataGradient data_gradient(g, w, chunk);
     for (long n = n0; n < n1; n += chunk) {
-      const long count = std::min<long>(chunk, n1 - n);
-      sgemm_packed(false, static_cast<int>(count * M), K, O, dy + n * g.out_image(), O, packed_wt,
-                   dcols ? dcols : dx + n * g.in_image(), K, false);
-      if (dcols) {
-        for (long i = 0; i < count; ++i) col2im(dx + (n + i) * g.in_image(), dcols + i * M * K, g);
-      }
+      data_gradient.compute(dx + n * g.in_image(), dy + n * g.out_image(), std::min<long>(chunk, n1 - n));
     }
   });
 }
@@ -342,11 +411,6 @@ void conv2d_relu_pool_backward(float* dx, float* dw, float* db, const float* d_p
   float* db_partials = t_db.floats(static_cast<std::size_t>(team) * O * 2);  // doubles, as floats x2
   std::memset(db_partials, 0, sizeof(float) * team * O * 2);
   parallel_chunks(g.batch, flops, [&](long n0, long n1, int t) {
-    float* packed_wt = nullptr;
-    if (dx) {
-      packed_wt = t_weights.floats(packed_b_size(O, K));  // per thread, as in conv2d_forward
-      pack_b(true, O, K, w, O, packed_wt);
-    }
     float* mine = partials + static_cast<long>(t) * weights;
     double* db_mine = reinterpret_cast<double*>(db_partials) + static_cast<long>(t) * O;
     float* dconv = t_grad.floats(static_cast<std::size_t>(chunk) * g.out_image());
@@ -355,13 +419,13 @@ void conv2d_relu_pool_backward(float* dx, float* dw, float* db, const float* d_p
     std::optional<FilterGradient> filter_gradient;
     if (direct) xpad.emplace(t_pad, g);
     else filter_gradient.emplace(g, chunk);
-    // dx's columns; the same buffer as the filter gradient's im2col, if it
-    // has one (same size, so Scratch hands back the same storage): its
-    // columns are consumed before dx's are written.
-    float* cols = dx && !g.is_pointwise() ? t_columns.floats(static_cast<std::size_t>(chunk) * M * K) : nullptr;
+    // When both take the columns buffer (im2col, then dcols), they ask for
+    // the same size, so Scratch hands back the same storage: the filter
+    // gradient's columns are consumed before dx's are written.
+    std::optional<DataGradient> data_gradient;
+    if (dx) data_gradient.emplace(g, w, chunk);
     for (long n = n0; n < n1; n += chunk) {
       const long count = std::min<long>(chunk, n1 - n);
-      const long rows = count * M;
       // The bias gradient comes out of the pool backward: a float sum over
       // this chunk's images, then into the thread's double total.
       for (int o = 0; o < O; ++o) chunk_sum[o] = 0.0f;
@@ -378,13 +442,7 @@ void conv2d_relu_pool_backward(float* dx, float* dw, float* db, const float* d_p
       } else {
         filter_gradient->add(mine, dconv, x + n * g.in_image(), count);
       }
-      if (dx) {
-        float* target = g.is_pointwise() ? dx + n * g.in_image() : cols;
-        sgemm_packed(false, static_cast<int>(rows), K, O, dconv, O, packed_wt, target, K, false);
-        if (!g.is_pointwise()) {
-          for (long i = 0; i < count; ++i) col2im(dx + (n + i) * g.in_image(), cols + i * M * K, g);
-        }
-      }
+      if (dx) data_gradient->compute(dx + n * g.in_image(), dconv, count);
     }
   });
   sum_partials(dw, partials, team, weights);

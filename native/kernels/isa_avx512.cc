@@ -115,14 +115,18 @@ void tile_group(const GemmTile& t) {
 }
 
 // Row groups of 4 to 14 rows: 64 columns wide up to 7 rows (28
-// accumulators), 32 wide otherwise.
+// accumulators), 32 wide otherwise, 16 for the last 16 or fewer.
 RowGroupKernel row_group(int rows, int cols) {
   static const GemmMicroKernel narrow[] = {tile_group<4, 2>,  tile_group<5, 2>,  tile_group<6, 2>,  tile_group<7, 2>,
                                            tile_group<8, 2>,  tile_group<9, 2>,  tile_group<10, 2>, tile_group<11, 2>,
                                            tile_group<12, 2>, tile_group<13, 2>, tile_group<14, 2>};
   static const GemmMicroKernel wide[] = {tile_group<4, 4>, tile_group<5, 4>, tile_group<6, 4>, tile_group<7, 4>};
+  static const GemmMicroKernel single[] = {tile_group<4, 1>,  tile_group<5, 1>,  tile_group<6, 1>,  tile_group<7, 1>,
+                                           tile_group<8, 1>,  tile_group<9, 1>,  tile_group<10, 1>, tile_group<11, 1>,
+                                           tile_group<12, 1>, tile_group<13, 1>, tile_group<14, 1>};
   if (rows < 4 || rows > 14) return {nullptr, 0};
   if (cols > 32 && rows <= 7) return {wide[rows - 4], 64};
+  if (cols <= 16) return {single[rows - 4], 16};
   return {narrow[rows - 4], 32};
 }
 
