@@ -155,9 +155,11 @@ class DataGradient {
   DataGradient(const Geometry& g, const float* w, int chunk) : g_(g) {
     const int K = static_cast<int>(g.patch()), O = g.out_c, C = g.in_c;
     const int top = g.k_h - 1 - g.pad_top, left = g.k_w - 1 - g.pad_left;
-    row_groups_ = g.stride_h == 1 && g.stride_w == 1 && !g.is_pointwise() && top >= 0 && left >= 0 &&
-                  g.k_h - 1 - g.pad_bottom >= 0 && g.k_w - 1 - g.pad_right >= 0 && gemm_row_groups_apply(g.in_w, C);
-    if (!row_groups_) {
+    const bool as_conv = g.stride_h == 1 && g.stride_w == 1 && !g.is_pointwise() && top >= 0 && left >= 0 &&
+                         g.k_h - 1 - g.pad_bottom >= 0 && g.k_w - 1 - g.pad_right >= 0;
+    rows16_ = as_conv && C == kDirectBlock && current_direct_conv().rows16(nullptr, nullptr, 0, nullptr, 0, g.in_w, g.k_h, g.k_w, O);
+    row_groups_ = as_conv && !rows16_ && gemm_row_groups_apply(g.in_w, C);
+    if (!rows16_ && !row_groups_) {
       packed_ = t_weights.floats(packed_b_size(O, K));  // per thread, as in conv2d_forward
       pack_b(true, O, K, w, O, packed_);
       if (!g.is_pointwise()) cols_ = t_columns.floats(static_cast<std::size_t>(chunk) * g.out_pixels() * K);
@@ -174,8 +176,12 @@ class DataGradient {
         for (int c = 0; c < C; ++c)
           for (int o = 0; o < O; ++o) dst[static_cast<long>(o) * C + c] = src[static_cast<long>(c) * O + o];
       }
-    packed_ = t_weights.floats(packed_b_size(KO, C));
-    pack_b_segments(false, KO, g.k_h, C, flipped, C, packed_);
+    if (rows16_) {
+      flipped_ = flipped;
+    } else {
+      packed_ = t_weights.floats(packed_b_size(KO, C));
+      pack_b_segments(false, KO, g.k_h, C, flipped, C, packed_);
+    }
     // dy padded: (in_h + KH - 1) x (in_w + KW - 1) x O, its border zeroed once.
     pad_top_ = top;
     pad_left_ = left;
@@ -192,7 +198,7 @@ class DataGradient {
     const Geometry& g = g_;
     const int K = static_cast<int>(g.patch()), O = g.out_c, C = g.in_c;
     const long M = g.out_pixels();
-    if (!row_groups_) {
+    if (!rows16_ && !row_groups_) {
       sgemm_packed(false, static_cast<int>(count * M), K, O, dy, O, packed_, cols_ ? cols_ : dx, K, false);
       if (cols_) {
         for (long i = 0; i < count; ++i) col2im(dx + i * g.in_image(), cols_ + i * M * K, g);
@@ -205,13 +211,20 @@ class DataGradient {
         std::memcpy(dy_pad_ + (static_cast<long>(oh + pad_top_) * pitch_ + pad_left_) * O, dyi + static_cast<long>(oh) * g.out_w * O,
                     sizeof(float) * g.out_w * O);
       }
-      sgemm_row_groups(g.in_h, g.in_w, pitch_ * O, C, g.k_h * g.k_w * O, g.k_h, offsets_, dy_pad_, O, packed_, dx + i * g.in_image(), C, nullptr, false);
+      if (rows16_) {
+        current_direct_conv().rows16(dx + i * g.in_image(), dy_pad_, pitch_ * O, flipped_, g.in_h, g.in_w, g.k_h, g.k_w, O);
+      } else {
+        sgemm_row_groups(g.in_h, g.in_w, pitch_ * O, C, g.k_h * g.k_w * O, g.k_h, offsets_, dy_pad_, O, packed_,
+                         dx + i * g.in_image(), C, nullptr, false);
+      }
     }
   }
 
  private:
   const Geometry& g_;
-  bool row_groups_ = false;
+  bool rows16_ = false;      // a direct kernel: 16 input channels (direct_conv.h)
+  bool row_groups_ = false;  // else a product of row-group tiles
+  float* flipped_ = nullptr;
   float* packed_ = nullptr;
   float* cols_ = nullptr;
   float* dy_pad_ = nullptr;

@@ -32,10 +32,21 @@ using DirectConvFilter = void (*)(float* dw, const float* dy, const float* xpad,
 using DirectConvForwardPool = void (*)(float* pooled, uint8_t* cells, const float* xpad, const float* w, const float* b,
                                        const Geometry& g, int padded_w, const Geometry& pg);
 
+// One image of a stride-1 correlation with 16 output channels and many input
+// channels: y[H, W, 16] = sum over (kh, kw, c) of
+// in[(h + kh) * pitch + (w + kw) * C + c] * w16[((kh * KW + kw) * C + c) * 16 + :],
+// in being zero-padded in advance. Returns false, doing nothing, where the
+// ISA has no kernel for W and KW (AVX-512: W of 7 or 14, KW of 3 or 5);
+// with H = 0 it only answers.
+// Each input value is broadcast once for all KW taps that use it: with 16
+// outputs a product's tile would need one broadcast per FMA.
+using DirectConvRows16 = bool (*)(float* y, const float* in, long pitch, const float* w16, int H, int W, int KH, int KW, int C);
+
 struct DirectConvKernels {
   DirectConvForward forward;
   DirectConvFilter filter;
   DirectConvForwardPool forward_pool;
+  DirectConvRows16 rows16;
 };
 
 // Whether forward_pool handles conv g followed by pool pg: a fixed-shape

@@ -14,7 +14,9 @@
 
 namespace convkit {
 
-DirectConvKernels CONVKIT_NAME(direct_conv_, CONVKIT_ISA)() { return {direct::forward, direct::filter, direct::forward_pool}; }
+DirectConvKernels CONVKIT_NAME(direct_conv_, CONVKIT_ISA)() {
+  return {direct::forward, direct::filter, direct::forward_pool, direct::rows16};
+}
 
 PoolKernels CONVKIT_NAME(pool_kernels_, CONVKIT_ISA)() {
   return {pooling::forward_image, pooling::backward_image, pooling::forward_cells_image, pooling::backward_cells_image};
