@@ -130,10 +130,6 @@ class FilterGradient {
     }
   }
 
-  // The im2col buffer (chunk x out_pixels x K floats) when this gradient
-  // uses one, for the caller to reuse once add() is done with it.
-  float* columns() const { return cols_; }
-
  private:
   const Geometry& g_;
   bool implicit_;
@@ -142,7 +138,6 @@ class FilterGradient {
   float* packed_dy_ = nullptr;
   float* cols_ = nullptr;
 };
-
 
 // A thread's input gradient, dx = dy convolved back through w, chunk by
 // chunk. With stride 1 it is itself a stride-1 convolution: dy zero-padded
@@ -235,10 +230,12 @@ class DataGradient {
 
 }  // namespace
 
-// Whether conv2d_forward's implicit product (no im2col) pays for the output
-// rows it computes over the padding: stride 1, pooling windows that tile,
-// and at least 80% of the micro-kernel's row tiles on real pixels (conv2 of
-// mnist-3layer, 14x14: 86%; its 7x7 conv3: 68%, left to im2col).
+// Where row groups do not apply (AVX2, generic; wider rows): whether
+// conv2d_forward's implicit product over whole padded rows (no im2col) pays
+// for the output rows it computes over the padding: stride 1, pooling
+// windows that tile, and at least 80% of the micro-kernel's row tiles on
+// real pixels (conv2 of mnist-3layer, 14x14: 86%; its 7x7 conv3: 68%, left
+// to im2col).
 static bool implicit_gemm_pays(const Geometry& g, const Geometry& pg) {
   if (g.stride_h != 1 || g.stride_w != 1 || g.is_pointwise() || !pool_windows_tile(pg)) return false;
   // One K block, so that the sums are those of the im2col product (kept outputs).
