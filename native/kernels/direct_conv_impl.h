@@ -115,6 +115,39 @@ inline void forward_fixed(float* y, const float* xpad, const float* w, const flo
     }
 }
 
+#if defined(__AVX512F__)
+// accumulate_fixed for one input channel, stride 1, and the two output rows
+// oh and oh + 1 at once: each input value is broadcast once and multiplied
+// into every output pixel and row it reaches (up to 2 x KW FMAs), with the
+// two kernel rows' weights in registers (2 x KW vectors), instead of one
+// broadcast per FMA.
+template <int KH, int KW, int PX>
+inline void accumulate_row_pair(v16 (&acc)[2][PX], const float* xpad, const float* w, const Geometry& g, int padded_w,
+                                int oh, int ow0, int ob) {
+  const int O = g.out_c;
+#pragma GCC unroll 6
+  for (int i = 0; i <= KH; ++i) {  // input row oh + i: kernel row i of output row oh, i - 1 of oh + 1
+    const float* row = xpad + static_cast<long>(oh + i) * padded_w + ow0;
+    v16 w0[KW], w1[KW];
+    for (int kw = 0; kw < KW; ++kw) {
+      if (i < KH) w0[kw] = load(w + (static_cast<long>(i) * KW + kw) * O + ob);
+      if (i > 0) w1[kw] = load(w + (static_cast<long>(i - 1) * KW + kw) * O + ob);
+    }
+#pragma GCC unroll 32
+    for (int q = 0; q < PX + KW - 1; ++q) {
+      const v16 a = splat(row[q]);
+#pragma GCC unroll 5
+      for (int kw = 0; kw < KW; ++kw) {
+        const int j = q - kw;
+        if (j < 0 || j >= PX) continue;
+        if (i < KH) acc[0][j] += a * w0[kw];
+        if (i > 0) acc[1][j] += a * w1[kw];
+      }
+    }
+  }
+}
+#endif
+
 // Pooled columns per block of forward_pool_block: two conv rows of 2 * PP
 // pixels are 4 * PP accumulators.
 #if defined(__AVX512F__)
@@ -133,9 +166,15 @@ inline void forward_pool_block(float* pooled, uint8_t* cells, const float* xpad,
   const int O = g.out_c;
   v16 acc[2][2 * PP];
   const v16 bias = b ? load(b + ob) : v16{};
-  for (int r = 0; r < 2; ++r) {
+  for (int r = 0; r < 2; ++r)
     for (int j = 0; j < 2 * PP; ++j) acc[r][j] = bias;
-    accumulate_fixed<KH, KW, C, 2 * PP>(acc[r], xpad, w, g, padded_w, 2 * ph + r, 2 * pw0, ob);
+#if defined(__AVX512F__)
+  if (C == 1 && g.stride_h == 1 && g.stride_w == 1) {
+    accumulate_row_pair<KH, KW, 2 * PP>(acc, xpad, w, g, padded_w, 2 * ph, 2 * pw0, ob);
+  } else
+#endif
+  {
+    for (int r = 0; r < 2; ++r) accumulate_fixed<KH, KW, C, 2 * PP>(acc[r], xpad, w, g, padded_w, 2 * ph + r, 2 * pw0, ob);
   }
   const v16 zero = v16{};
   for (int p = 0; p < PP; ++p) {
