@@ -9,16 +9,19 @@ namespace convkit {
 
 namespace {
 
-// Cache blocking: a kc x nr sliver of B stays in L1 while the micro-kernel
-// sweeps an MC-row block of A, which stays in L2 for the next sliver.
-constexpr int KC = 256;
+// Cache blocking: a kc x nr sliver of B is swept against an MC-row block of
+// A, which stays in L2 for the next sliver. K blocks of up to 512, not the
+// textbook L1-sized 256: on the zoo's layers (K of 144 to 400) fewer passes
+// over C measured faster than keeping the sliver in L1 (inference 1-3%
+// faster than with 256, 4% faster than with 128).
+constexpr int KC = 512;
 constexpr int MC = 96;   // a multiple of every kernel's mr (4, 6, 12)
 constexpr int NC = 2048; // a multiple of every kernel's nr (16, 32)
 
 GemmKernel g_kernel = gemm_kernel_generic();
 
-// K is cut into the fewest blocks of at most KC, of equal size (288 = 144 +
-// 144, not 256 + 32: a 32-long block would spend more on C than on FMAs).
+// K is cut into the fewest blocks of at most KC, of equal size (576 = 288 +
+// 288, not 512 + 64: a 64-long block would spend more on C than on FMAs).
 // With segments, blocks are whole segments (as many as fit in KC, at least one).
 struct KBlocks {
   int count;

@@ -81,7 +81,7 @@ void pack_b(bool trans_b, int K, int N, const float* B, long ldb, float* packed)
 void sgemm_packed(bool trans_a, int M, int N, int K, const float* A, long lda, const float* packed_b,
                   float* C, long ldc, bool accumulate, const float* bias = nullptr, bool relu = false);
 
-// Whether sgemm_packed runs K in one block (K <= 256): the products then sum
+// Whether sgemm_packed runs K in one block (K <= 512): the products then sum
 // p = 0..K-1 in order in registers, whatever the segments.
 bool gemm_single_k_block(int K);
 

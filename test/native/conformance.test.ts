@@ -137,10 +137,10 @@ describe.skipIf(skipNative)('native conformance', () => {
       );
     });
 
-    // The weight gradient reads stride-1 patches from the padded images, one K
-    // segment per output row: 2 images of 14x14 (28 rows) and 6 of 7x7 (42
-    // rows) per thread take two K blocks of whole rows.
-    it('conv2d at the real layer shapes and past the GEMM blocking (K > 256, M > 96)', () => {
+    // Stride-1 layers read their patches in place from the padded images:
+    // one register tile per output row for the forward and the input
+    // gradient, one K segment per output row for the weight gradient.
+    it('conv2d at the real layer shapes and past the GEMM blocking (K > 512, M > 96)', () => {
       const nb = native();
       const random = rng(3);
       const shapes: [number[], number[], number][] = [
@@ -148,7 +148,7 @@ describe.skipIf(skipNative)('native conformance', () => {
         [[2, 14, 14, 16], [3, 3, 16, 32], 1],
         [[12, 7, 7, 32], [3, 3, 32, 64], 1],
         [[3, 14, 14, 16], [5, 5, 16, 32], 2], // mnist-2layer's conv2
-        [[1, 9, 11, 40], [3, 3, 40, 37], 0], // K = 360 crosses the 256 block
+        [[1, 9, 11, 64], [3, 3, 64, 37], 0], // K = 576: two K blocks of kernel rows (192 + 384)
         [[3, 6, 5, 20], [1, 1, 20, 35], 0],  // pointwise path (no im2col)
       ];
       for (const [xs, ws, pad] of shapes) {
