@@ -1,5 +1,6 @@
 #include "dense.h"
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -17,16 +18,22 @@ void dense_forward(float* y, const float* x, const float* w, const float* b, int
 
 void dense_backward(float* dx, float* dw, float* db, const float* dy, const float* x, const float* w,
                     int rows, int in, int out) {
-  const long flops = 2L * rows * in * out;
-  if (dx) {
-    parallel_chunks(rows, flops, [&](long r0, long r1, int) {
-      // dx[rows, in] = dy[rows, out] * w[in, out]^T
-      sgemm(false, true, static_cast<int>(r1 - r0), in, out, dy + r0 * out, out, w, out, dx + r0 * in, in, false);
-    });
-  }
-  parallel_chunks(in, flops, [&](long i0, long i1, int) {
-    // dw[i0:i1, out] = x[rows, i0:i1]^T * dy[rows, out]
-    sgemm(true, false, static_cast<int>(i1 - i0), out, rows, x + i0, in, dy, out, dw + i0 * out, out, false);
+  const long flops = 2L * rows * in * out * (dx ? 2 : 1);
+  // One parallel region for both products (each ends a step's worth of
+  // small work; a region costs several microseconds here): part t of the
+  // team computes rows [r0, r1) of dx and rows [i0, i1) of dw.
+  const int team = parallel_team(std::min(rows, in), flops);
+  parallel_chunks(team, flops, [&](long t0, long t1, int) {
+    for (long t = t0; t < t1; ++t) {
+      if (dx) {
+        // dx[rows, in] = dy[rows, out] * w[in, out]^T
+        const long r0 = rows * t / team, r1 = rows * (t + 1) / team;
+        sgemm(false, true, static_cast<int>(r1 - r0), in, out, dy + r0 * out, out, w, out, dx + r0 * in, in, false);
+      }
+      // dw[i0:i1, out] = x[rows, i0:i1]^T * dy[rows, out]
+      const long i0 = in * t / team, i1 = in * (t + 1) / team;
+      sgemm(true, false, static_cast<int>(i1 - i0), out, rows, x + i0, in, dy, out, dw + i0 * out, out, false);
+    }
   });
   if (db) column_sums(db, dy, rows, out);
 }
