@@ -152,7 +152,8 @@ class DataGradient {
     const int top = g.k_h - 1 - g.pad_top, left = g.k_w - 1 - g.pad_left;
     const bool as_conv = g.stride_h == 1 && g.stride_w == 1 && !g.is_pointwise() && top >= 0 && left >= 0 &&
                          g.k_h - 1 - g.pad_bottom >= 0 && g.k_w - 1 - g.pad_right >= 0;
-    rows16_ = as_conv && C == kDirectBlock && current_direct_conv().rows16(nullptr, nullptr, 0, nullptr, 0, g.in_w, g.k_h, g.k_w, O);
+    rows16_ = as_conv && C % kDirectBlock == 0 &&
+              current_direct_conv().rows16(nullptr, nullptr, 0, nullptr, 0, g.in_w, g.k_h, g.k_w, O, C / kDirectBlock);
     row_groups_ = as_conv && !rows16_ && gemm_row_groups_apply(g.in_w, C);
     if (!rows16_ && !row_groups_) {
       packed_ = t_weights.floats(packed_b_size(O, K));  // per thread, as in conv2d_forward
@@ -207,7 +208,7 @@ class DataGradient {
                     sizeof(float) * g.out_w * O);
       }
       if (rows16_) {
-        current_direct_conv().rows16(dx + i * g.in_image(), dy_pad_, pitch_ * O, flipped_, g.in_h, g.in_w, g.k_h, g.k_w, O);
+        current_direct_conv().rows16(dx + i * g.in_image(), dy_pad_, pitch_ * O, flipped_, g.in_h, g.in_w, g.k_h, g.k_w, O, C / kDirectBlock);
       } else {
         sgemm_row_groups(g.in_h, g.in_w, pitch_ * O, C, g.k_h * g.k_w * O, g.k_h, offsets_, dy_pad_, O, packed_,
                          dx + i * g.in_image(), C, nullptr, false);
@@ -217,7 +218,7 @@ class DataGradient {
 
  private:
   const Geometry& g_;
-  bool rows16_ = false;      // a direct kernel: 16 input channels (direct_conv.h)
+  bool rows16_ = false;      // the direct kernel (direct_conv.h)
   bool row_groups_ = false;  // else a product of row-group tiles
   float* flipped_ = nullptr;
   float* packed_ = nullptr;

@@ -315,48 +315,54 @@ inline void filter(float* dw, const float* dy, const float* xpad, const Geometry
 }
 
 #if defined(__AVX512F__)
-// One output row of rows16: W pixels x 16 channels in registers, each input
-// value of the KH rows broadcast once and multiplied into the KW pixels it
-// reaches.
-template <int W, int KW>
+// One output row of rows16: W pixels x 16 * CV channels in registers, each
+// input value of the KH rows broadcast once and multiplied into the KW
+// pixels it reaches.
+template <int W, int KW, int CV>
 inline void rows16_row(float* y, const float* in, long pitch, const float* w16, int KH, int C) {
-  v16 acc[W];
-  for (int j = 0; j < W; ++j) acc[j] = v16{};
+  constexpr int N = OB * CV;
+  v16 acc[W][CV];
+  for (int j = 0; j < W; ++j)
+    for (int v = 0; v < CV; ++v) acc[j][v] = v16{};
   for (int kh = 0; kh < KH; ++kh) {
     const float* row = in + kh * pitch;
-    const float* wk = w16 + static_cast<long>(kh) * KW * C * OB;
+    const float* wk = w16 + static_cast<long>(kh) * KW * C * N;
     for (int c = 0; c < C; ++c) {
-      v16 wv[KW];
-      for (int kw = 0; kw < KW; ++kw) wv[kw] = load(wk + (static_cast<long>(kw) * C + c) * OB);
+      v16 wv[KW][CV];
+      for (int kw = 0; kw < KW; ++kw)
+        for (int v = 0; v < CV; ++v) wv[kw][v] = load(wk + (static_cast<long>(kw) * C + c) * N + v * OB);
 #pragma GCC unroll 32
       for (int q = 0; q < W + KW - 1; ++q) {
         const v16 a = splat(row[static_cast<long>(q) * C + c]);
 #pragma GCC unroll 5
         for (int kw = 0; kw < KW; ++kw) {
           const int j = q - kw;
-          if (j >= 0 && j < W) acc[j] += a * wv[kw];
+          if (j < 0 || j >= W) continue;
+          for (int v = 0; v < CV; ++v) acc[j][v] += a * wv[kw][v];
         }
       }
     }
   }
-  for (int j = 0; j < W; ++j) store(y + j * OB, acc[j]);
+  for (int j = 0; j < W; ++j)
+    for (int v = 0; v < CV; ++v) store(y + j * N + v * OB, acc[j][v]);
 }
 
-template <int W, int KW>
+template <int W, int KW, int CV>
 inline void rows16_fixed(float* y, const float* in, long pitch, const float* w16, int H, int KH, int C) {
-  for (int h = 0; h < H; ++h) rows16_row<W, KW>(y + static_cast<long>(h) * W * OB, in + h * pitch, pitch, w16, KH, C);
+  for (int h = 0; h < H; ++h) rows16_row<W, KW, CV>(y + static_cast<long>(h) * W * OB * CV, in + h * pitch, pitch, w16, KH, C);
 }
 
-inline bool rows16(float* y, const float* in, long pitch, const float* w16, int H, int W, int KH, int KW, int C) {
-  if (W == 14 && KW == 3) return rows16_fixed<14, 3>(y, in, pitch, w16, H, KH, C), true;
-  if (W == 14 && KW == 5) return rows16_fixed<14, 5>(y, in, pitch, w16, H, KH, C), true;
-  if (W == 7 && KW == 3) return rows16_fixed<7, 3>(y, in, pitch, w16, H, KH, C), true;
-  if (W == 7 && KW == 5) return rows16_fixed<7, 5>(y, in, pitch, w16, H, KH, C), true;
+inline bool rows16(float* y, const float* in, long pitch, const float* w16, int H, int W, int KH, int KW, int C, int CV) {
+  if (CV == 1 && W == 14 && KW == 3) return rows16_fixed<14, 3, 1>(y, in, pitch, w16, H, KH, C), true;
+  if (CV == 1 && W == 14 && KW == 5) return rows16_fixed<14, 5, 1>(y, in, pitch, w16, H, KH, C), true;
+  if (CV == 1 && W == 7 && KW == 3) return rows16_fixed<7, 3, 1>(y, in, pitch, w16, H, KH, C), true;
+  if (CV == 1 && W == 7 && KW == 5) return rows16_fixed<7, 5, 1>(y, in, pitch, w16, H, KH, C), true;
+  if (CV == 2 && W == 7 && KW == 3) return rows16_fixed<7, 3, 2>(y, in, pitch, w16, H, KH, C), true;
   return false;
 }
 #else
 // 16 accumulators of 16 floats need the 32 AVX-512 registers.
-inline bool rows16(float*, const float*, long, const float*, int, int, int, int, int) { return false; }
+inline bool rows16(float*, const float*, long, const float*, int, int, int, int, int, int) { return false; }
 #endif
 
 }  // namespace direct
