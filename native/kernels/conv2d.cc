@@ -142,8 +142,9 @@ class FilterGradient {
 // A thread's input gradient, dx = dy convolved back through w, chunk by
 // chunk. With stride 1 it is itself a stride-1 convolution: dy zero-padded
 // by (KH - 1 - pad) on each side, correlated with w flipped in both
-// directions and transposed (O in, C out), one register tile per input row
-// (sgemm_row_groups), written straight into dx. Otherwise
+// directions and transposed (O in, C out), written straight into dx: by the
+// direct correlate_rows kernel where it has the shape (16 or 32 input
+// channels), else one register tile per input row (sgemm_row_groups). Otherwise
 // dcols = dy * w^T, added back onto dx by col2im.
 class DataGradient {
  public:
@@ -152,10 +153,10 @@ class DataGradient {
     const int top = g.k_h - 1 - g.pad_top, left = g.k_w - 1 - g.pad_left;
     const bool as_conv = g.stride_h == 1 && g.stride_w == 1 && !g.is_pointwise() && top >= 0 && left >= 0 &&
                          g.k_h - 1 - g.pad_bottom >= 0 && g.k_w - 1 - g.pad_right >= 0;
-    rows16_ = as_conv && C % kDirectBlock == 0 &&
-              current_direct_conv().rows16(nullptr, nullptr, 0, nullptr, 0, g.in_w, g.k_h, g.k_w, O, C / kDirectBlock);
-    row_groups_ = as_conv && !rows16_ && gemm_row_groups_apply(g.in_w, C);
-    if (!rows16_ && !row_groups_) {
+    correlate_ = as_conv && C % kDirectBlock == 0 &&
+                 current_direct_conv().correlate_rows(nullptr, nullptr, 0, nullptr, 0, g.in_w, g.k_h, g.k_w, O, C / kDirectBlock);
+    row_groups_ = as_conv && !correlate_ && gemm_row_groups_apply(g.in_w, C);
+    if (!correlate_ && !row_groups_) {
       packed_ = t_weights.floats(packed_b_size(O, K));  // per thread, as in conv2d_forward
       pack_b(true, O, K, w, O, packed_);
       if (!g.is_pointwise()) cols_ = t_columns.floats(static_cast<std::size_t>(chunk) * g.out_pixels() * K);
@@ -172,7 +173,7 @@ class DataGradient {
         for (int c = 0; c < C; ++c)
           for (int o = 0; o < O; ++o) dst[static_cast<long>(o) * C + c] = src[static_cast<long>(c) * O + o];
       }
-    if (rows16_) {
+    if (correlate_) {
       flipped_ = flipped;
     } else {
       packed_ = t_weights.floats(packed_b_size(KO, C));
@@ -194,7 +195,7 @@ class DataGradient {
     const Geometry& g = g_;
     const int K = static_cast<int>(g.patch()), O = g.out_c, C = g.in_c;
     const long M = g.out_pixels();
-    if (!rows16_ && !row_groups_) {
+    if (!correlate_ && !row_groups_) {
       sgemm_packed(false, static_cast<int>(count * M), K, O, dy, O, packed_, cols_ ? cols_ : dx, K, false);
       if (cols_) {
         for (long i = 0; i < count; ++i) col2im(dx + i * g.in_image(), cols_ + i * M * K, g);
@@ -207,8 +208,9 @@ class DataGradient {
         std::memcpy(dy_pad_ + (static_cast<long>(oh + pad_top_) * pitch_ + pad_left_) * O, dyi + static_cast<long>(oh) * g.out_w * O,
                     sizeof(float) * g.out_w * O);
       }
-      if (rows16_) {
-        current_direct_conv().rows16(dx + i * g.in_image(), dy_pad_, pitch_ * O, flipped_, g.in_h, g.in_w, g.k_h, g.k_w, O, C / kDirectBlock);
+      if (correlate_) {
+        current_direct_conv().correlate_rows(dx + i * g.in_image(), dy_pad_, pitch_ * O, flipped_, g.in_h, g.in_w, g.k_h,
+                                             g.k_w, O, C / kDirectBlock);
       } else {
         sgemm_row_groups(g.in_h, g.in_w, pitch_ * O, C, g.k_h * g.k_w * O, g.k_h, offsets_, dy_pad_, O, packed_,
                          dx + i * g.in_image(), C, nullptr, false);
@@ -218,7 +220,7 @@ class DataGradient {
 
  private:
   const Geometry& g_;
-  bool rows16_ = false;      // the direct kernel (direct_conv.h)
+  bool correlate_ = false;   // the direct kernel (direct_conv.h)
   bool row_groups_ = false;  // else a product of row-group tiles
   float* flipped_ = nullptr;
   float* packed_ = nullptr;

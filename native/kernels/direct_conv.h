@@ -34,19 +34,20 @@ using DirectConvForwardPool = void (*)(float* pooled, uint8_t* cells, const floa
 
 // One image of a stride-1 correlation with N = 16 * CV output channels and
 // many input channels: y[H, W, N] = sum over (kh, kw, c) of
-// in[(h + kh) * pitch + (w + kw) * C + c] * w16[((kh * KW + kw) * C + c) * N + :],
+// in[(h + kh) * pitch + (w + kw) * C + c] * wt[((kh * KW + kw) * C + c) * N + :],
 // in being zero-padded in advance. Returns false, doing nothing, where the
 // ISA has no kernel for W, KW and CV (AVX-512: W of 7 or 14 and KW of 3 or
 // 5 with 16 channels, W = 7 and KW = 3 with 32); with H = 0 it only answers.
 // Each input value is broadcast once for all KW taps that use it: with 16
 // or 32 outputs a product's tile needs a broadcast per one or two FMAs.
-using DirectConvRows16 = bool (*)(float* y, const float* in, long pitch, const float* w16, int H, int W, int KH, int KW, int C, int CV);
+using DirectConvCorrelateRows = bool (*)(float* y, const float* in, long pitch, const float* wt, int H, int W, int KH, int KW,
+                                         int C, int CV);
 
 struct DirectConvKernels {
   DirectConvForward forward;
   DirectConvFilter filter;
   DirectConvForwardPool forward_pool;
-  DirectConvRows16 rows16;
+  DirectConvCorrelateRows correlate_rows;
 };
 
 // Whether forward_pool handles conv g followed by pool pg: a fixed-shape

@@ -315,18 +315,18 @@ inline void filter(float* dw, const float* dy, const float* xpad, const Geometry
 }
 
 #if defined(__AVX512F__)
-// One output row of rows16: W pixels x 16 * CV channels in registers, each
-// input value of the KH rows broadcast once and multiplied into the KW
+// One output row of correlate_rows: W pixels x 16 * CV channels in
+// registers, each input value of the KH rows broadcast once and multiplied into the KW
 // pixels it reaches.
 template <int W, int KW, int CV>
-inline void rows16_row(float* y, const float* in, long pitch, const float* w16, int KH, int C) {
+inline void correlate_row(float* y, const float* in, long pitch, const float* wt, int KH, int C) {
   constexpr int N = OB * CV;
   v16 acc[W][CV];
   for (int j = 0; j < W; ++j)
     for (int v = 0; v < CV; ++v) acc[j][v] = v16{};
   for (int kh = 0; kh < KH; ++kh) {
     const float* row = in + kh * pitch;
-    const float* wk = w16 + static_cast<long>(kh) * KW * C * N;
+    const float* wk = wt + static_cast<long>(kh) * KW * C * N;
     for (int c = 0; c < C; ++c) {
       v16 wv[KW][CV];
       for (int kw = 0; kw < KW; ++kw)
@@ -348,21 +348,21 @@ inline void rows16_row(float* y, const float* in, long pitch, const float* w16, 
 }
 
 template <int W, int KW, int CV>
-inline void rows16_fixed(float* y, const float* in, long pitch, const float* w16, int H, int KH, int C) {
-  for (int h = 0; h < H; ++h) rows16_row<W, KW, CV>(y + static_cast<long>(h) * W * OB * CV, in + h * pitch, pitch, w16, KH, C);
+inline void correlate_rows_fixed(float* y, const float* in, long pitch, const float* wt, int H, int KH, int C) {
+  for (int h = 0; h < H; ++h) correlate_row<W, KW, CV>(y + static_cast<long>(h) * W * OB * CV, in + h * pitch, pitch, wt, KH, C);
 }
 
-inline bool rows16(float* y, const float* in, long pitch, const float* w16, int H, int W, int KH, int KW, int C, int CV) {
-  if (CV == 1 && W == 14 && KW == 3) return rows16_fixed<14, 3, 1>(y, in, pitch, w16, H, KH, C), true;
-  if (CV == 1 && W == 14 && KW == 5) return rows16_fixed<14, 5, 1>(y, in, pitch, w16, H, KH, C), true;
-  if (CV == 1 && W == 7 && KW == 3) return rows16_fixed<7, 3, 1>(y, in, pitch, w16, H, KH, C), true;
-  if (CV == 1 && W == 7 && KW == 5) return rows16_fixed<7, 5, 1>(y, in, pitch, w16, H, KH, C), true;
-  if (CV == 2 && W == 7 && KW == 3) return rows16_fixed<7, 3, 2>(y, in, pitch, w16, H, KH, C), true;
+inline bool correlate_rows(float* y, const float* in, long pitch, const float* wt, int H, int W, int KH, int KW, int C, int CV) {
+  if (CV == 1 && W == 14 && KW == 3) return correlate_rows_fixed<14, 3, 1>(y, in, pitch, wt, H, KH, C), true;
+  if (CV == 1 && W == 14 && KW == 5) return correlate_rows_fixed<14, 5, 1>(y, in, pitch, wt, H, KH, C), true;
+  if (CV == 1 && W == 7 && KW == 3) return correlate_rows_fixed<7, 3, 1>(y, in, pitch, wt, H, KH, C), true;
+  if (CV == 1 && W == 7 && KW == 5) return correlate_rows_fixed<7, 5, 1>(y, in, pitch, wt, H, KH, C), true;
+  if (CV == 2 && W == 7 && KW == 3) return correlate_rows_fixed<7, 3, 2>(y, in, pitch, wt, H, KH, C), true;
   return false;
 }
 #else
 // 16 accumulators of 16 floats need the 32 AVX-512 registers.
-inline bool rows16(float*, const float*, long, const float*, int, int, int, int, int, int) { return false; }
+inline bool correlate_rows(float*, const float*, long, const float*, int, int, int, int, int, int) { return false; }
 #endif
 
 }  // namespace direct

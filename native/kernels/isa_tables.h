@@ -15,7 +15,7 @@
 namespace convkit {
 
 DirectConvKernels CONVKIT_NAME(direct_conv_, CONVKIT_ISA)() {
-  return {direct::forward, direct::filter, direct::forward_pool, direct::rows16};
+  return {direct::forward, direct::filter, direct::forward_pool, direct::correlate_rows};
 }
 
 PoolKernels CONVKIT_NAME(pool_kernels_, CONVKIT_ISA)() {
