@@ -316,8 +316,8 @@ inline void filter(float* dw, const float* dy, const float* xpad, const Geometry
 
 #if defined(__AVX512F__)
 // One output row of correlate_rows: W pixels x 16 * CV channels in
-// registers, each input value of the KH rows broadcast once and multiplied into the KW
-// pixels it reaches.
+// registers, each input value of the KH rows broadcast once and multiplied
+// into the KW pixels it reaches.
 template <int W, int KW, int CV>
 inline void correlate_row(float* y, const float* in, long pitch, const float* wt, int KH, int C) {
   constexpr int N = OB * CV;
