@@ -1,6 +1,7 @@
 #include "conv2d.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <optional>
 #include <vector>
@@ -122,11 +123,16 @@ class FilterGradient {
     }
     for (long i = 0; i < count; ++i) xpad_.load(x + i * g.in_image(), g, i);
     const int segments = static_cast<int>(count * g.out_h);
-    pack_b_segments(false, rows, segments, O, dy, O, packed_dy_);
+    // With exactly one packed sliver of columns (O == nr), packing dy would
+    // copy it unchanged: its K blocks are runs of whole rows either way. The
+    // micro-kernels load B aligned, so only an aligned dy is used in place.
+    const bool in_place = O == current_gemm_kernel().nr && reinterpret_cast<std::uintptr_t>(dy) % 64 == 0;
+    if (!in_place) pack_b_segments(false, rows, segments, O, dy, O, packed_dy_);
+    const float* b = in_place ? dy : packed_dy_;
     const int row_len = g.k_w * g.in_c;
     for (int kh = 0; kh < g.k_h; ++kh) {
       sgemm_segments(true, row_len, O, rows, segments, offsets_, xpad_.data + static_cast<long>(kh) * xpad_.width * g.in_c,
-                     g.in_c, packed_dy_, dw + static_cast<long>(kh) * row_len * O, O, true, nullptr, false);
+                     g.in_c, b, dw + static_cast<long>(kh) * row_len * O, O, true, nullptr, false);
     }
   }
 
