@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// npm run bench -- [--json FILE] [--quick] [--no-reference] [--batch 32,128] [--threads 2,1] [--peers] [--main-job DATA_DIR]
+// npm run bench -- [--json FILE] [--quick] [--no-reference] [--batch 32,128] [--threads 2,1] [--peers] [--rounds N] [--main-job DATA_DIR]
 // Training and inference images/s of the zoo networks, GFLOP/s of every
 // kernel at mnist-3layer's real layer shapes, native against reference and,
-// with --peers, against PyTorch measured in the same run (two alternating
-// rounds; each side keeps its best).
+// with --peers, against PyTorch measured in the same run (alternating
+// rounds, two unless --rounds says otherwise; each side keeps its best).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -44,11 +44,12 @@ function runTorch() {
   return JSON.parse(r.stdout);
 }
 
-// Training: both nets, both batch sizes, SGD and Adam on mnist-3layer; each
-// thread count. With --peers, two rounds alternate with PyTorch's (this
-// machine's speed drifts by ±20% over minutes): each system keeps its best
-// round, and every round is in the JSON.
-const rounds = args.peers ? 2 : 1;
+// Training (both nets, both batch sizes, SGD and Adam on mnist-3layer; each
+// thread count) and inference at batch 256. With --peers, rounds alternate
+// with PyTorch's (this machine's speed drifts by ±20% over minutes): each
+// system keeps its best round per row, and every round is in the JSON.
+const rounds = args.rounds ?? (args.peers ? 2 : 1);
+const inferRounds = [];
 const torchRuns = [];
 const trainRounds = [];
 for (let round = 1; round <= rounds; round++) {
@@ -71,13 +72,25 @@ for (let round = 1; round <= rounds; round++) {
     }
   }
   trainRounds.push(rows);
+  setNumThreads(threads);
+  const inferRows = [];
+  for (const net of ['mnist-3layer', 'mnist-2layer']) {
+    const r = benchInfer({ net, batch: 256, backend: 'native', threads, reps, targetMs: args.quick ? 150 : 600 });
+    inferRows.push(r);
+    log(`infer ${net} batch 256: ${Math.round(r.img_per_s.median)} img/s${rounds > 1 ? ` (round ${round})` : ''}`);
+  }
+  inferRounds.push(inferRows);
 }
 // Each configuration's best round; the others' medians stay beside it.
-for (const [i, r] of trainRounds[0].entries()) {
-  const all = trainRounds.map((rows) => rows[i]);
-  const best = all.reduce((a, b) => (b.img_per_s.median > a.img_per_s.median ? b : a));
-  result.train.push({ ...best, rounds: all.map((x) => Math.round(x.img_per_s.median)) });
+function bestRounds(perRound) {
+  return perRound[0].map((_, i) => {
+    const all = perRound.map((rows) => rows[i]);
+    const best = all.reduce((a, b) => (b.img_per_s.median > a.img_per_s.median ? b : a));
+    return { ...best, rounds: all.map((x) => Math.round(x.img_per_s.median)) };
+  });
 }
+result.train.push(...bestRounds(trainRounds));
+result.infer.push(...bestRounds(inferRounds));
 if (torchRuns.length) {
   // PyTorch's best round per row, the same way.
   const merged = structuredClone(torchRuns[0]);
@@ -95,13 +108,6 @@ if (args.reference) {
   result.train.push(r);
   log(`train mnist-3layer batch 32 sgd reference: ${r.img_per_s.median.toFixed(1)} img/s`);
 }
-setNumThreads(threads);
-for (const net of ['mnist-3layer', 'mnist-2layer']) {
-  const r = benchInfer({ net, batch: 256, backend: 'native', threads, reps, targetMs: args.quick ? 150 : 600 });
-  result.infer.push(r);
-  log(`infer ${net} batch 256: ${Math.round(r.img_per_s.median)} img/s`);
-}
-
 // Kernels.
 const { setBackend } = await import('../dist/backend/select.js');
 setBackend('native');

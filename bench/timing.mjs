@@ -56,7 +56,7 @@ export function machine(info) {
 }
 
 export function parseArgs(argv) {
-  const args = { json: null, quick: false, reference: true, batches: [32, 128], threads: null, peers: false, mainJob: null };
+  const args = { json: null, quick: false, reference: true, batches: [32, 128], threads: null, peers: false, rounds: null, mainJob: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--json') args.json = argv[++i];
@@ -65,9 +65,15 @@ export function parseArgs(argv) {
     else if (a === '--batch') args.batches = argv[++i].split(',').map(Number);
     else if (a === '--threads') args.threads = argv[++i].split(',').map(Number);
     else if (a === '--peers') args.peers = true;
-    else if (a === '--main-job') args.mainJob = argv[++i];
+    else if (a === '--rounds') {
+      args.rounds = Number(argv[++i]);
+      if (!Number.isInteger(args.rounds) || args.rounds < 1) {
+        console.error(`--rounds takes a whole number of at least 1, got ${argv[i]}`);
+        process.exit(2);
+      }
+    } else if (a === '--main-job') args.mainJob = argv[++i];
     else if (a === '--help' || a === '-h') {
-      console.log('usage: npm run bench -- [--json FILE] [--quick] [--no-reference] [--batch 32,128] [--threads 2,1] [--peers] [--main-job DATA_DIR]');
+      console.log('usage: npm run bench -- [--json FILE] [--quick] [--no-reference] [--batch 32,128] [--threads 2,1] [--peers] [--rounds N] [--main-job DATA_DIR]');
       process.exit(0);
     } else {
       console.error(`unknown argument: ${a}`);
