@@ -12,7 +12,7 @@ import { info, nativeBackend, setNumThreads } from '../dist/backend/select.js';
 import { reference } from '../dist/backend/reference.js';
 import { opCases, timeOp } from './ops.mjs';
 import { machine, parseArgs, table } from './timing.mjs';
-import { benchInfer, benchTrain } from './train.mjs';
+import { benchInfer, benchScaling, benchTrain } from './train.mjs';
 
 const PEAK_GFLOPS_2T = 439; // FP32 AVX-512 FMA peak on 2 threads here (../shared/anchors, fma_peak.cpp)
 const TRAIN_MFLOP = { 'mnist-3layer': 11.55, 'mnist-2layer': 17.03 };
@@ -103,6 +103,15 @@ if (torchRuns.length) {
   }
   result.peers = { torch: merged };
 }
+// Thread scaling, 1 against `threads` in alternating blocks: the rows above
+// are measured ~30 s apart, which this machine's drift can swing by 20%.
+if (threads > 1) {
+  result.thread_scaling = args.batches.map((batch) => {
+    const r = benchScaling({ net: 'mnist-3layer', batch, threads, seconds: args.quick ? 3 : 10 });
+    log(`scaling mnist-3layer batch ${batch}: ${r.ratio.toFixed(2)}x (${Math.round(r.img_per_s_1_thread)} -> ${Math.round(r.img_per_s)} img/s)`);
+    return r;
+  });
+}
 if (args.reference) {
   const r = benchTrain({ net: 'mnist-3layer', batch: 32, optimizer: 'sgd', backend: 'reference', threads: 1, reps });
   result.train.push(r);
@@ -155,7 +164,10 @@ const nativeTrain = result.train.find((r) => r.backend === 'native' && r.batch =
 const refTrain = result.train.find((r) => r.backend === 'reference');
 const oneThread = result.train.find((r) => r.backend === 'native' && r.batch === 32 && r.net === 'mnist-3layer' && r.threads === 1);
 if (refTrain) console.log(`\nnative / reference training (mnist-3layer, batch 32): ${Math.round(nativeTrain.img_per_s.median / refTrain.img_per_s.median)}x`);
-if (oneThread && threads !== 1) console.log(`${threads} threads / 1 thread (mnist-3layer, batch 32): ${(nativeTrain.img_per_s.median / oneThread.img_per_s.median).toFixed(2)}x`);
+if (oneThread && threads !== 1) console.log(`${threads} threads / 1 thread (mnist-3layer, batch 32, best rounds): ${(nativeTrain.img_per_s.median / oneThread.img_per_s.median).toFixed(2)}x`);
+for (const r of result.thread_scaling ?? []) {
+  console.log(`${threads} threads / 1 thread, alternating blocks (mnist-3layer, batch ${r.batch}): ${r.ratio.toFixed(2)}x (${Math.round(r.img_per_s_1_thread).toLocaleString('en-US')} -> ${Math.round(r.img_per_s).toLocaleString('en-US')} img/s)`);
+}
 console.log(`minor page faults per training step: ${nativeTrain.minor_faults_per_step.toFixed(2)} (${Math.round(nativeTrain.minor_faults_per_step * 1875)} per 60,000-image epoch); peak RSS ${result.max_rss_mb} MB`);
 console.log('\n' + table(result.infer.map((r) => {
   const torch = result.peers?.torch?.infer.filter((p) => p.net === r.net);

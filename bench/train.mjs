@@ -57,3 +57,32 @@ export function benchInfer({ net, batch, backend, threads, reps = 5, targetMs = 
   const seconds = stats(timeCalls(() => model.forwardInPlace(x, false), { reps, warmup: 10, warmupMs: 500, targetMs }));
   return { net, batch, backend, threads, img_per_s: rate(seconds, batch) };
 }
+
+/**
+ * Thread scaling without the machine's drift: blocks of training steps
+ * alternate between 1 and `threads` threads on the same model and batches,
+ * for `seconds`; the ratio of the two medians of per-block images/s.
+ */
+export function benchScaling({ net, batch, threads, seconds = 10 }) {
+  setBackend('native');
+  const { step } = trainStep(net, batch, 'sgd');
+  const perBlock = Math.max(4, Math.round(4096 / batch));
+  const rates = { one: [], many: [] };
+  setNumThreads(threads);
+  const warmEnd = performance.now() + 500;
+  while (performance.now() < warmEnd) step();
+  const end = performance.now() + seconds * 1000;
+  while (performance.now() < end) {
+    for (const [key, n] of [['one', 1], ['many', threads]]) {
+      setNumThreads(n);
+      step(); // the other count's scratch and caches settle
+      const t0 = performance.now();
+      for (let k = 0; k < perBlock; k++) step();
+      rates[key].push((perBlock * batch) / ((performance.now() - t0) / 1000));
+    }
+  }
+  setNumThreads(threads);
+  const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
+  const one = median(rates.one), many = median(rates.many);
+  return { net, batch, threads, blocks: rates.one.length, img_per_s_1_thread: one, img_per_s: many, ratio: many / one };
+}
