@@ -6,7 +6,7 @@
 namespace convkit {
 
 // One register tile of C: rows x cols of C[i * ldc + j] =
-// (accumulate ? C : 0) + sum over p < k of A(i, p) * b[p * nr + j]
+// (accumulate ? C : 0) + sum over p < segments * k of A(i, p) * b[p * nr + j]
 // (+ bias[j]) (then max(., 0) when relu). b is a packed sliver of B, zero
 // past cols. A is read where it lies, never copied:
 // run_rows: A(i, p) = a[i * lda + p] (row-major A, e.g. an im2col matrix);
@@ -35,7 +35,8 @@ struct GemmTile {
 using GemmMicroKernel = void (*)(const GemmTile& tile);
 
 // A register tile of exactly `rows` rows of row-major A, `width` columns
-// wide (a multiple of nr; t.cols may be fewer), for sgemm_row_groups.
+// wide (t.cols may be fewer), for sgemm_row_groups: a multiple of nr, or
+// less than nr only for the last columns of C.
 struct RowGroupKernel {
   GemmMicroKernel run;  // nullptr: none fits
   int width;
