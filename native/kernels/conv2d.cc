@@ -31,6 +31,7 @@ thread_local Scratch t_packed_dy;
 thread_local Scratch t_flipped;
 thread_local Scratch t_dy_pad;
 thread_local Scratch t_dy_offsets;
+thread_local Scratch t_dcols;
 
 constexpr long kChunkRows = 512;
 constexpr long kChunkFloats = 96 * 1024;  // 384 KB of im2col columns
@@ -84,27 +85,39 @@ static int images_per_chunk(const Geometry& g) {
 
 namespace {
 
+// offsets[kh] = kh * row_floats: where each kernel row's K segment starts,
+// for a product reading patches from a padded image whose rows are
+// row_floats apart.
+long* kernel_row_offsets(Scratch& scratch, int k_h, long row_floats) {
+  long* offsets = scratch.longs(k_h);
+  for (int kh = 0; kh < k_h; ++kh) offsets[kh] = kh * row_floats;
+  return offsets;
+}
+
 // A thread's share of the weight gradient, dw[K, O] += patches^T * dy over
-// chunks of images. With stride 1 the patches are read where they lie in
-// the padded images (no im2col): for kernel row kh, dw's KW*C rows of that
-// row are a product whose A is the padded images shifted kh rows down, in
-// one K segment per output row (the padding columns skipped). Otherwise
+// chunks of images. The direct kernel where it applies (few input
+// channels). Otherwise, with stride 1, the patches are read where they lie
+// in the padded images (no im2col): for kernel row kh, dw's KW*C rows of
+// that row are a product whose A is the padded images shifted kh rows down,
+// in one K segment per output row (the padding columns skipped). Otherwise
 // im2col, into the columns buffer.
 class FilterGradient {
  public:
   FilterGradient(const Geometry& g, int chunk)
       : g_(g),
-        implicit_(g.stride_h == 1 && g.stride_w == 1 && !g.is_pointwise()),
-        xpad_(t_pad, g, implicit_ ? chunk : 0) {
+        mode_(direct_conv_applies(g) ? Mode::Direct
+              : g.stride_h == 1 && g.stride_w == 1 && !g.is_pointwise() ? Mode::Implicit
+                                                                         : Mode::Im2col),
+        xpad_(t_pad, g, mode_ == Mode::Direct ? 1 : mode_ == Mode::Implicit ? chunk : 0) {
     const long M = g.out_pixels(), K = g.patch();
-    if (implicit_) {
+    if (mode_ == Mode::Implicit) {
       offsets_ = t_offsets.longs(static_cast<std::size_t>(chunk) * g.out_h);
       for (long s = 0; s < static_cast<long>(chunk) * g.out_h; ++s) {
         const long image = s / g.out_h, oh = s % g.out_h;
         offsets_[s] = image * xpad_.image + oh * xpad_.width * g.in_c;
       }
       packed_dy_ = t_packed_dy.floats(packed_b_size(static_cast<int>(chunk * M), g.out_c));
-    } else if (!g.is_pointwise()) {
+    } else if (mode_ == Mode::Im2col && !g.is_pointwise()) {
       cols_ = t_columns.floats(static_cast<std::size_t>(chunk) * M * K);
     }
   }
@@ -114,7 +127,12 @@ class FilterGradient {
     const Geometry& g = g_;
     const int O = g.out_c, K = static_cast<int>(g.patch());
     const int rows = static_cast<int>(count * g.out_pixels());
-    if (!implicit_) {
+    if (mode_ == Mode::Direct) {
+      const DirectConvFilter filter = current_direct_conv().filter;
+      for (long i = 0; i < count; ++i) filter(dw, dy + i * g.out_image(), xpad_.load(x + i * g.in_image(), g), g, xpad_.width);
+      return;
+    }
+    if (mode_ == Mode::Im2col) {
       if (cols_) {
         for (long i = 0; i < count; ++i) im2col(cols_ + i * g.out_pixels() * K, x + i * g.in_image(), g);
       }
@@ -137,35 +155,46 @@ class FilterGradient {
   }
 
  private:
+  enum class Mode { Direct, Implicit, Im2col };
   const Geometry& g_;
-  bool implicit_;
-  PaddedImages xpad_;  // empty unless implicit_
+  Mode mode_;
+  PaddedImages xpad_;  // one image (Direct), chunk images (Implicit), none (Im2col)
   long* offsets_ = nullptr;
   float* packed_dy_ = nullptr;
   float* cols_ = nullptr;
 };
 
+// The geometry of the input gradient as a stride-1 convolution: dy (out_h x
+// out_w x O) padded by KH - 1 - pad on each side, which then holds
+// in_h + KH - 1 rows of in_w + KW - 1 pixels.
+Geometry padded_gradient(const Geometry& g) {
+  Geometry back = g;
+  back.in_h = g.out_h;
+  back.in_w = g.out_w;
+  back.in_c = g.out_c;
+  back.pad_top = g.k_h - 1 - g.pad_top;
+  back.pad_bottom = g.k_h - 1 - g.pad_bottom;
+  back.pad_left = g.k_w - 1 - g.pad_left;
+  back.pad_right = g.k_w - 1 - g.pad_right;
+  return back;
+}
+
 // A thread's input gradient, dx = dy convolved back through w, chunk by
 // chunk. With stride 1 it is itself a stride-1 convolution: dy zero-padded
-// by (KH - 1 - pad) on each side, correlated with w flipped in both
-// directions and transposed (O in, C out), written straight into dx: by the
-// direct correlate_rows kernel where it has the shape (16 or 32 input
-// channels), else one register tile per input row (sgemm_row_groups). Otherwise
+// (padded_gradient), correlated with w flipped in both directions and
+// transposed (O in, C out), written straight into dx: by the direct
+// correlate_rows kernel where it has the shape (16 or 32 input channels),
+// else one register tile per input row (sgemm_row_groups). Otherwise
 // dcols = dy * w^T, added back onto dx by col2im.
 class DataGradient {
  public:
-  DataGradient(const Geometry& g, const float* w, int chunk) : g_(g) {
+  DataGradient(const Geometry& g, const float* w, int chunk)
+      : g_(g), back_(padded_gradient(g)), mode_(choose(g, back_)), dy_pad_(t_dy_pad, back_, mode_ == Mode::Im2col ? 0 : 1) {
     const int K = static_cast<int>(g.patch()), O = g.out_c, C = g.in_c;
-    const int top = g.k_h - 1 - g.pad_top, left = g.k_w - 1 - g.pad_left;
-    const bool as_conv = g.stride_h == 1 && g.stride_w == 1 && !g.is_pointwise() && top >= 0 && left >= 0 &&
-                         g.k_h - 1 - g.pad_bottom >= 0 && g.k_w - 1 - g.pad_right >= 0;
-    correlate_ = as_conv && C % kDirectBlock == 0 &&
-                 current_direct_conv().correlate_rows(nullptr, nullptr, 0, nullptr, 0, g.in_w, g.k_h, g.k_w, O, C / kDirectBlock);
-    row_groups_ = as_conv && !correlate_ && gemm_row_groups_apply(g.in_w, C);
-    if (!correlate_ && !row_groups_) {
+    if (mode_ == Mode::Im2col) {
       packed_ = t_weights.floats(packed_b_size(O, K));  // per thread, as in conv2d_forward
       pack_b(true, O, K, w, O, packed_);
-      if (!g.is_pointwise()) cols_ = t_columns.floats(static_cast<std::size_t>(chunk) * g.out_pixels() * K);
+      if (!g.is_pointwise()) cols_ = t_dcols.floats(static_cast<std::size_t>(chunk) * g.out_pixels() * K);
       return;
     }
     // flipped[kh][kw][o][c] = w[KH-1-kh][KW-1-kw][c][o]: the B of a product
@@ -179,21 +208,14 @@ class DataGradient {
         for (int c = 0; c < C; ++c)
           for (int o = 0; o < O; ++o) dst[static_cast<long>(o) * C + c] = src[static_cast<long>(c) * O + o];
       }
-    if (correlate_) {
+    if (mode_ == Mode::Correlate) {
       flipped_ = flipped;
     } else {
       packed_ = t_weights.floats(packed_b_size(KO, C));
       pack_b_segments(false, KO, g.k_h, C, flipped, C, packed_);
+      // not t_offsets: a FilterGradient may hold that one
+      offsets_ = kernel_row_offsets(t_dy_offsets, g.k_h, static_cast<long>(dy_pad_.width) * O);
     }
-    // dy padded: (in_h + KH - 1) x (in_w + KW - 1) x O, its border zeroed once.
-    pad_top_ = top;
-    pad_left_ = left;
-    pitch_ = g.in_w + g.k_w - 1;
-    const long size = static_cast<long>(g.in_h + g.k_h - 1) * pitch_ * O;
-    dy_pad_ = t_dy_pad.floats(size);
-    std::memset(dy_pad_, 0, sizeof(float) * size);
-    offsets_ = t_dy_offsets.longs(g.k_h);  // not t_offsets: a FilterGradient may hold that one
-    for (int kh = 0; kh < g.k_h; ++kh) offsets_[kh] = static_cast<long>(kh) * pitch_ * O;
   }
 
   // dx of images [0, count) (overwritten) from their dy.
@@ -201,40 +223,48 @@ class DataGradient {
     const Geometry& g = g_;
     const int K = static_cast<int>(g.patch()), O = g.out_c, C = g.in_c;
     const long M = g.out_pixels();
-    if (!correlate_ && !row_groups_) {
+    if (mode_ == Mode::Im2col) {
       sgemm_packed(false, static_cast<int>(count * M), K, O, dy, O, packed_, cols_ ? cols_ : dx, K, false);
       if (cols_) {
         for (long i = 0; i < count; ++i) col2im(dx + i * g.in_image(), cols_ + i * M * K, g);
       }
       return;
     }
+    const long pitch = static_cast<long>(dy_pad_.width) * O;
     for (long i = 0; i < count; ++i) {
-      const float* dyi = dy + i * g.out_image();
-      for (int oh = 0; oh < g.out_h; ++oh) {
-        std::memcpy(dy_pad_ + (static_cast<long>(oh + pad_top_) * pitch_ + pad_left_) * O, dyi + static_cast<long>(oh) * g.out_w * O,
-                    sizeof(float) * g.out_w * O);
-      }
-      if (correlate_) {
-        current_direct_conv().correlate_rows(dx + i * g.in_image(), dy_pad_, pitch_ * O, flipped_, g.in_h, g.in_w, g.k_h,
-                                             g.k_w, O, C / kDirectBlock);
+      const float* padded = dy_pad_.load(dy + i * g.out_image(), back_);
+      float* out = dx + i * g.in_image();
+      if (mode_ == Mode::Correlate) {
+        current_direct_conv().correlate_rows(out, padded, pitch, flipped_, g.in_h, g.in_w, g.k_h, g.k_w, O, C / kDirectBlock);
       } else {
-        sgemm_row_groups(g.in_h, g.in_w, pitch_ * O, C, g.k_h * g.k_w * O, g.k_h, offsets_, dy_pad_, O, packed_,
-                         dx + i * g.in_image(), C, nullptr, false);
+        sgemm_row_groups(g.in_h, g.in_w, pitch, C, g.k_h * g.k_w * O, g.k_h, offsets_, padded, O, packed_, out, C, nullptr, false);
       }
     }
   }
 
  private:
+  enum class Mode { Correlate, RowGroups, Im2col };
+
+  static Mode choose(const Geometry& g, const Geometry& back) {
+    const bool as_conv = g.stride_h == 1 && g.stride_w == 1 && !g.is_pointwise() && back.pad_top >= 0 && back.pad_bottom >= 0 &&
+                         back.pad_left >= 0 && back.pad_right >= 0;
+    if (!as_conv) return Mode::Im2col;
+    // correlate_rows with no rows only says whether it has the shape.
+    if (g.in_c % kDirectBlock == 0 &&
+        current_direct_conv().correlate_rows(nullptr, nullptr, 0, nullptr, 0, g.in_w, g.k_h, g.k_w, g.out_c, g.in_c / kDirectBlock)) {
+      return Mode::Correlate;
+    }
+    return gemm_row_groups_apply(g.in_w, g.in_c) ? Mode::RowGroups : Mode::Im2col;
+  }
+
   const Geometry& g_;
-  bool correlate_ = false;   // the direct kernel (direct_conv.h)
-  bool row_groups_ = false;  // else a product of row-group tiles
+  Geometry back_;
+  Mode mode_;
+  PaddedImages dy_pad_;  // one padded dy (Correlate, RowGroups)
   float* flipped_ = nullptr;
   float* packed_ = nullptr;
   float* cols_ = nullptr;
-  float* dy_pad_ = nullptr;
   long* offsets_ = nullptr;
-  int pad_top_ = 0, pad_left_ = 0;
-  long pitch_ = 0;
 };
 
 }  // namespace
@@ -310,8 +340,7 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* b, co
     parallel_chunks(g.batch, flops, [&](long n0, long n1, int) {
       float* packed_w = t_weights.floats(packed_b_size(K, O));  // per thread, see below
       pack_b_segments(false, K, g.k_h, O, w, O, packed_w);
-      long* offsets = t_offsets.longs(g.k_h);
-      for (int kh = 0; kh < g.k_h; ++kh) offsets[kh] = kh * pw * g.in_c;
+      const long* offsets = kernel_row_offsets(t_offsets, g.k_h, pw * g.in_c);
       PaddedImages xpad(t_pad, g);
       float* own = keep ? nullptr : t_out.floats(g.out_image());
       for (long n = n0; n < n1; ++n) {
@@ -336,8 +365,7 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* b, co
     parallel_chunks(g.batch, flops, [&](long n0, long n1, int) {
       float* packed_w = t_weights.floats(packed_b_size(K, O));
       pack_b_segments(false, K, g.k_h, O, w, O, packed_w);
-      long* offsets = t_offsets.longs(g.k_h);
-      for (int kh = 0; kh < g.k_h; ++kh) offsets[kh] = static_cast<long>(kh) * pw * C;
+      const long* offsets = kernel_row_offsets(t_offsets, g.k_h, static_cast<long>(pw) * C);
       float* out = t_out.floats(static_cast<std::size_t>(g.out_h) * pw * O);
       PaddedImages xpad(t_pad, g);
       for (long n = n0; n < n1; ++n) {
@@ -395,16 +423,9 @@ void conv2d_backward_filter(float* dw, float* db, const float* dy, const float* 
   float* partials = team > 1 ? t_partials.floats(static_cast<std::size_t>(team) * weights) : dw;
   if (team > 1) std::memset(partials, 0, sizeof(float) * team * weights);
   else std::memset(dw, 0, sizeof(float) * weights);
-  const bool direct = direct_conv_applies(g);
   const int chunk = images_per_chunk(g);
   parallel_chunks(g.batch, flops, [&](long n0, long n1, int t) {
     float* mine = partials + static_cast<long>(t) * weights;
-    if (direct) {
-      const DirectConvFilter filter = current_direct_conv().filter;
-      PaddedImages xpad(t_columns, g);
-      for (long n = n0; n < n1; ++n) filter(mine, dy + n * g.out_image(), xpad.load(x + n * g.in_image(), g), g, xpad.width);
-      return;
-    }
     FilterGradient filter(g, chunk);
     for (long n = n0; n < n1; n += chunk) {
       filter.add(mine, dy + n * g.out_image(), x + n * g.in_image(), std::min<long>(chunk, n1 - n));
@@ -422,7 +443,6 @@ void conv2d_relu_pool_backward(float* dx, float* dw, float* db, const float* d_p
   const long weights = static_cast<long>(K) * O;
   const long flops = 2L * g.batch * M * K * O * (dx ? 2 : 1);
   const int team = parallel_team(g.batch, flops);
-  const bool direct = direct_conv_applies(g);
   const int chunk = images_per_chunk(g);
   // Per-thread partial sums of dw and db, added in thread order afterwards.
   float* partials = t_partials.floats(static_cast<std::size_t>(team) * weights);
@@ -434,13 +454,7 @@ void conv2d_relu_pool_backward(float* dx, float* dw, float* db, const float* d_p
     double* db_mine = reinterpret_cast<double*>(db_partials) + static_cast<long>(t) * O;
     float* dconv = t_grad.floats(static_cast<std::size_t>(chunk) * g.out_image());
     float* chunk_sum = t_channel_sums.floats(static_cast<std::size_t>(O));
-    std::optional<PaddedImages> xpad;
-    std::optional<FilterGradient> filter_gradient;
-    if (direct) xpad.emplace(t_pad, g);
-    else filter_gradient.emplace(g, chunk);
-    // When both take the columns buffer (im2col, then dcols), they ask for
-    // the same size, so Scratch hands back the same storage: the filter
-    // gradient's columns are consumed before dx's are written.
+    FilterGradient filter_gradient(g, chunk);
     std::optional<DataGradient> data_gradient;
     if (dx) data_gradient.emplace(g, w, chunk);
     for (long n = n0; n < n1; n += chunk) {
@@ -453,14 +467,7 @@ void conv2d_relu_pool_backward(float* dx, float* dw, float* db, const float* d_p
         max_pool2d_backward_cells_image(dconv + i * g.out_image(), d_pooled + at, pooled + at, cells + at, pg, true, chunk_sum);
       }
       for (int o = 0; o < O; ++o) db_mine[o] += chunk_sum[o];
-      if (direct) {
-        const DirectConvFilter filter = current_direct_conv().filter;
-        for (long i = 0; i < count; ++i) {
-          filter(mine, dconv + i * g.out_image(), xpad->load(x + (n + i) * g.in_image(), g), g, xpad->width);
-        }
-      } else {
-        filter_gradient->add(mine, dconv, x + n * g.in_image(), count);
-      }
+      filter_gradient.add(mine, dconv, x + n * g.in_image(), count);
       if (dx) data_gradient->compute(dx + n * g.in_image(), dconv, count);
     }
   });
