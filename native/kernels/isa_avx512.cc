@@ -44,57 +44,20 @@ inline void store_tile(const GemmTile& t, const __m512 (&acc)[kRowsInTile][NV]) 
   }
 }
 
-// kRows: A(i, p) = a[i * lda + p], else a[p * lda + i]. kFull: all MR rows
-// are valid; otherwise rows past t.rows repeat the last valid one (so that
-// nothing outside A is read) and are not stored. NV: B vectors of 16 used.
-template <bool kRows, bool kFull, int NV>
-void tile_12x32(const GemmTile& t) {
-  __m512 acc[MR][NV];
-  for (int i = 0; i < MR; ++i)
+// An R-row tile. kRows: A(i, p) = a[i * lda + p], else a[p * lda + i].
+// kFull: all R rows are valid; otherwise rows past t.rows repeat the last
+// valid one (so that nothing outside A is read) and are not stored. NV: B
+// vectors of 16 used; vectors 2 and 3 come from the next packed sliver of
+// B (t.b_next on: row groups 64 wide).
+template <int R, bool kRows, bool kFull, int NV>
+void tile(const GemmTile& t) {
+  __m512 acc[R][NV];
+  for (int i = 0; i < R; ++i)
     for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
   const long lda = t.lda;
   const long row_step = kRows ? lda : 1;
-  long offset[MR];
-  for (int i = 0; i < MR; ++i) offset[i] = (kFull || i < t.rows ? i : t.rows - 1) * row_step;
-  const float* b = t.b;
-  for (int s = 0; s < t.segments; ++s) {
-    const float* a = t.a + t.segment_offsets[s];
-    for (int p = 0; p < t.k; ++p) {
-      __m512 bv[NV];
-      for (int v = 0; v < NV; ++v) bv[v] = _mm512_load_ps(b + 16 * v);
-#pragma GCC unroll 12
-      for (int i = 0; i < MR; ++i) {
-        const __m512 ai = _mm512_set1_ps(kFull ? a[i * row_step] : a[offset[i]]);
-        for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
-      }
-      a += kRows ? 1 : lda;
-      b += NR;
-    }
-  }
-  if (t.cols >= 16 * NV) store_tile<MR, kFull, NV, false>(t, acc);
-  else store_tile<MR, kFull, NV, true>(t, acc);
-}
-
-template <bool kRows>
-void run_12x32(const GemmTile& t) {
-  const bool narrow = t.cols <= 16;
-  if (t.rows == MR) {
-    if (narrow) tile_12x32<kRows, true, 1>(t);
-    else tile_12x32<kRows, true, 2>(t);
-  } else {
-    if (narrow) tile_12x32<kRows, false, 1>(t);
-    else tile_12x32<kRows, false, 2>(t);
-  }
-}
-
-// A row-group tile: kRows rows of row-major A (all valid) by 16 * NV
-// columns, vectors 2 and 3 from the next packed sliver of B (t.b_next on).
-template <int kRows, int NV>
-void tile_group(const GemmTile& t) {
-  __m512 acc[kRows][NV];
-  for (int i = 0; i < kRows; ++i)
-    for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
-  const long lda = t.lda;
+  long offset[R];
+  for (int i = 0; i < R; ++i) offset[i] = (kFull || i < t.rows ? i : t.rows - 1) * row_step;
   const float* b = t.b;
   for (int s = 0; s < t.segments; ++s) {
     const float* a = t.a + t.segment_offsets[s];
@@ -102,16 +65,34 @@ void tile_group(const GemmTile& t) {
       __m512 bv[NV];
       for (int v = 0; v < NV; ++v) bv[v] = _mm512_load_ps(b + (v < 2 ? 16 * v : t.b_next + 16 * (v - 2)));
 #pragma GCC unroll 16
-      for (int i = 0; i < kRows; ++i) {
-        const __m512 ai = _mm512_set1_ps(a[i * lda]);
+      for (int i = 0; i < R; ++i) {
+        const __m512 ai = _mm512_set1_ps(kFull ? a[i * row_step] : a[offset[i]]);
         for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
       }
-      ++a;
+      a += kRows ? 1 : lda;
       b += NR;
     }
   }
-  if (t.cols >= 16 * NV) store_tile<kRows, true, NV, false>(t, acc);
-  else store_tile<kRows, true, NV, true>(t, acc);
+  if (t.cols >= 16 * NV) store_tile<R, kFull, NV, false>(t, acc);
+  else store_tile<R, kFull, NV, true>(t, acc);
+}
+
+template <bool kRows>
+void run_12x32(const GemmTile& t) {
+  const bool narrow = t.cols <= 16;
+  if (t.rows == MR) {
+    if (narrow) tile<MR, kRows, true, 1>(t);
+    else tile<MR, kRows, true, 2>(t);
+  } else {
+    if (narrow) tile<MR, kRows, false, 1>(t);
+    else tile<MR, kRows, false, 2>(t);
+  }
+}
+
+// A row-group tile: R rows of row-major A, all valid.
+template <int R, int NV>
+void tile_group(const GemmTile& t) {
+  tile<R, true, true, NV>(t);
 }
 
 // Row groups of 4 to 14 rows: 64 columns wide up to 7 rows (28
