@@ -37,7 +37,8 @@
         "native/kernels/dense.cc",
         "native/kernels/elementwise.cc",
         "native/kernels/loss.cc",
-        "native/kernels/optim.cc"
+        "native/kernels/optim.cc",
+        "native/kernels/train_pass.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

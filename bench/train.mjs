@@ -1,5 +1,5 @@
 // Training and inference throughput of zoo networks through the public
-// model API: forward, loss, backward and optimizer step, cycling through a
+// model API: a training pass (forward, loss, backward) and an optimizer step, cycling through a
 // pool of 8 synthetic batches (as the PyTorch anchor does).
 import { Adam, SGD, Tensor, zooModel } from '../dist/index.js';
 import { setBackend, setNumThreads } from '../dist/backend/select.js';
@@ -24,9 +24,7 @@ export function trainStep(net, batch, optimizer) {
   let i = 0;
   const step = () => {
     const b = pool[(i = (i + 1) % 8)];
-    const logits = model.forwardInPlace(b.x, true);
-    const { dLogits } = loss.compute(logits, b.y);
-    model.backward(dLogits);
+    model.trainPass(b.x, b.y, loss);
     opt.step(params);
   };
   return { model, step };

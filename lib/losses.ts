@@ -25,10 +25,14 @@ export class SoftmaxCrossEntropy implements Loss {
 
   compute(logits: Tensor, labels: Int32Array) {
     const [rows, cols] = logits.shape;
-    const probs = this.buffers.get('probs', logits.size);
-    const d = this.buffers.get('d', logits.size);
+    const { probs, d } = this.outputsFor(logits.size);
     const loss = getBackend().softmaxCrossEntropy(logits.data, labels, probs, d, rows, cols);
     return { loss, dLogits: new Tensor(d, logits.shape) };
+  }
+
+  /** The buffers compute() writes for logits of this size (a whole training pass writes them too). */
+  outputsFor(size: number): { probs: Float32Array; d: Float32Array } {
+    return { probs: this.buffers.get('probs', size), d: this.buffers.get('d', size) };
   }
 
   probabilities(logits: Tensor): Tensor {

@@ -1,12 +1,14 @@
 import { ShapeError, ValueError, describe, formatShape } from './errors.js';
 import type { Layer, Parameter, SampleShape } from './layers/layer.js';
-import { Conv2D, type LayerSpec, layerFromSpec, layerSpec, MaxPool2D, ReLU } from './layers/index.js';
+import type { ConvChainBlock } from './backend/backend.js';
+import { getBackend } from './backend/select.js';
+import { Conv2D, Dense, Flatten, type LayerSpec, layerFromSpec, layerSpec, MaxPool2D, ReLU } from './layers/index.js';
 import { checkTensor } from './ops/check.js';
 import { Random } from './random.js';
 import { Tensor } from './tensor.js';
 import { type EvaluateOptions, type FitOptions, type History, type PredictOptions, evaluate, fit, predictBatches } from './train.js';
 import type { LabelArray } from './data/batches.js';
-import { type Loss, createLoss } from './losses.js';
+import { type Loss, SoftmaxCrossEntropy, createLoss } from './losses.js';
 import { saveModel } from './io/checkpoint.js';
 
 export interface SequentialOptions {
@@ -175,6 +177,56 @@ export class Sequential {
         i -= 2; // the ReLU and the convolution are done
       } else d = this.layers[i].backward(d, i > 0);
     }
+  }
+
+  /**
+   * A training step's pass without the optimizer: forward (training), the
+   * loss, backward, filling every parameter's gradient. Returns the mean
+   * loss and the logits [N, units] (valid until the next forward). Conv2D →
+   * ReLU → MaxPool2D blocks, Flatten and Dense under softmax cross-entropy
+   * (the zoo's CNNs) run as one backend call; the native backend then starts
+   * its threads once a step instead of once a layer. Other models run layer
+   * by layer. Both write the same numbers.
+   */
+  trainPass(x: Tensor, labels: Int32Array, loss: Loss): { loss: number; logits: Tensor } {
+    const chain = loss instanceof SoftmaxCrossEntropy ? this.convChain() : null;
+    const n = x.shape[0];
+    if (!chain) {
+      const logits = this.forwardInPlace(x, true).reshape([n, this.outputUnits]);
+      const { loss: value, dLogits } = loss.compute(logits, labels);
+      this.backward(dLogits.reshape([n, ...this.outputShape]));
+      return { loss: value, logits };
+    }
+    const { convs, pools, head } = chain;
+    const blocks: ConvChainBlock[] = [];
+    let input = x;
+    convs.forEach((conv, i) => {
+      const block = conv.chainBlock(input, pools[i], i > 0);
+      blocks.push(block);
+      input = pools[i].outputFor(n);
+    });
+    const { head: buffers, logits } = head.chainHead(input.reshape([n, head.inputShape[0]]));
+    const { probs, d } = (loss as SoftmaxCrossEntropy).outputsFor(logits.size);
+    const value = getBackend().convChainTrainPass(x.data, labels, probs, d, head.outputShape[0], buffers, blocks);
+    return { loss: value, logits };
+  }
+
+  /** The layers as blocks of convChainTrainPass, or null when the model is not such a chain. */
+  private convChain(): { convs: Conv2D[]; pools: MaxPool2D[]; head: Dense } | null {
+    const count = (this.layers.length - 2) / 3;
+    if (!Number.isInteger(count) || count < 1) return null;
+    const convs: Conv2D[] = [];
+    const pools: MaxPool2D[] = [];
+    for (let i = 0; i < count; i++) {
+      const conv = this.fusedForward.get(3 * i);
+      if (!conv || this.fusedBackward.get(3 * i + 2) !== conv) return null; // not Conv2D → ReLU → tiling MaxPool2D
+      convs.push(conv);
+      pools.push(this.layers[3 * i + 2] as MaxPool2D);
+    }
+    const flatten = this.layers[3 * count];
+    const head = this.layers[3 * count + 1];
+    if (!(flatten instanceof Flatten) || !(head instanceof Dense)) return null;
+    return { convs, pools, head };
   }
 
   parameters(): Parameter[] {

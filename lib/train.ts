@@ -267,13 +267,11 @@ export async function fit(model: Sequential, xIn: Tensor, yIn: LabelArray, optio
       for (let b = skip; b < batches; b++) {
         const batch = gatherer.gather(order.subarray(b * batchSize, Math.min((b + 1) * batchSize, count)));
         const n = batch.y.length;
-        const logits = model.forwardInPlace(batch.x, true).reshape([n, model.outputUnits]);
-        const { loss: value, dLogits } = loss.compute(logits, batch.y);
+        const { loss: value, logits } = model.trainPass(batch.x, batch.y, loss);
         if (checkFinite && !Number.isFinite(value)) {
           throw new NonFiniteError(`fit: the loss became ${value} at epoch ${epoch}, batch ${b + 1} of ${batches}; lower the learning rate (now ${optimizer.currentLearningRate()}) or check the data`);
         }
         right += accuracyOf(loss, logits, batch.y);
-        model.backward(dLogits.reshape([n, ...model.outputShape]));
         if (checkGradients) {
           const bad = params.find((p) => !allFinite(p.grad.data));
           if (bad) throw new NonFiniteError(`fit: the gradient of ${bad.name} became non-finite at epoch ${epoch}, batch ${b + 1} of ${batches}; the weights were left as they were before this batch`);

@@ -21,6 +21,7 @@
 #include "kernels/optim.h"
 #include "kernels/parallel.h"
 #include "kernels/pool.h"
+#include "kernels/train_pass.h"
 
 namespace {
 
@@ -456,6 +457,85 @@ Napi::Value SoftmaxCrossEntropy(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, convkit::softmax_cross_entropy(probs.data, d.data, logits.data, l, rc.rows, rc.cols));
 }
 
+// ---- a whole training pass ------------------------------------------------
+
+// convChainTrainPass(x, labels, probs, dLogits, classes,
+//                    headW, headB | null, logits, headDx, headDw, headDb | null,
+//                    then for each block: w, b | null, pooled, cells, dx | null, dw, db | null, geometry, poolGeometry)
+//   -> the mean softmax cross-entropy loss
+// Blocks chain: each block's geometry reads the previous block's pooled
+// output; the head reads the last one's, flattened. The first block has no dx.
+Napi::Value ConvChainTrainPass(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  constexpr size_t kFixed = 11, kPerBlock = 9;
+  const size_t argc = info.Length();
+  if (argc < kFixed + kPerBlock || (argc - kFixed) % kPerBlock != 0 ||
+      (argc - kFixed) / kPerBlock > static_cast<size_t>(convkit::kMaxChainBlocks)) {
+    type_error(env, "convChainTrainPass takes 11 arguments and 9 for each of 1 to " +
+                        std::to_string(convkit::kMaxChainBlocks) + " blocks, got " + std::to_string(argc));
+  }
+  const int count = static_cast<int>((argc - kFixed) / kPerBlock);
+  convkit::ConvBlock blocks[convkit::kMaxChainBlocks];
+  for (int s = 0; s < count; ++s) {
+    const size_t at = kFixed + kPerBlock * s;
+    const std::string name = "blocks[" + std::to_string(s) + "].";
+    auto called = [&](const char* what) { return name + what; };
+    const Geometry g = geometry(info, at + 7, false);
+    const Geometry pg = pool_over(info, at + 8, g);
+    if (!convkit::pool_windows_tile(pg)) range_error(env, called("poolGeometry") + ": windows must tile (stride = kernel, no padding)");
+    if (s > 0) {
+      const Geometry& before = blocks[s - 1].pool;
+      if (g.batch != before.batch || g.in_h != before.out_h || g.in_w != before.out_w || g.in_c != before.out_c) {
+        range_error(env, called("geometry") + " must read the previous block's pooled output");
+      }
+    }
+    if (g.batch < 1) range_error(env, called("geometry") + ": the batch must hold at least 1 sample");
+    convkit::ConvBlock& k = blocks[s];
+    k.conv = g;
+    k.pool = pg;
+    k.w = floats_of(info, at, called("w").c_str(), weight_size(g)).data;
+    k.b = optional_floats_of(info, at + 1, called("b").c_str(), g.out_c).data;
+    k.pooled = floats_of(info, at + 2, called("pooled").c_str(), output_size(pg)).data;
+    k.cells = bytes_of(info, at + 3, called("cells").c_str(), output_size(pg), false).data;
+    if (s == 0 && !absent(info, at + 4)) type_error(env, "blocks[0].dx must be null: nothing reads the input's gradient");
+    k.dx = s == 0 ? nullptr : floats_of(info, at + 4, called("dx").c_str(), input_size(g)).data;
+    k.dw = floats_of(info, at + 5, called("dw").c_str(), weight_size(g)).data;
+    k.db = optional_floats_of(info, at + 6, called("db").c_str(), g.out_c).data;
+  }
+  const Geometry& first = blocks[0].conv;
+  const Geometry& last = blocks[count - 1].pool;
+  const int64_t rows = first.batch;
+  convkit::DenseHead head;
+  head.in = static_cast<int>(checked_product(env, {last.out_h, last.out_w, last.out_c}, "head input"));
+  head.out = static_cast<int>(integer(info, 4, "classes", 1, kMaxElements));
+  checked_product(env, {rows, head.in}, "head input");
+  checked_product(env, {rows, head.out}, "logits");
+  checked_product(env, {head.in, head.out}, "headW");
+  Floats x = floats_of(info, 0, "x", input_size(first));
+  if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    type_error(env, "labels must be an Int32Array");
+  }
+  Napi::Int32Array labels = info[1].As<Napi::Int32Array>();
+  if (static_cast<int64_t>(labels.ElementLength()) != rows) {
+    range_error(env, "labels has " + std::to_string(labels.ElementLength()) + " elements, expected " + std::to_string(rows));
+  }
+  const int32_t* l = labels.Data();
+  for (int64_t r = 0; r < rows; ++r) {
+    if (l[r] < 0 || l[r] >= head.out) range_error(env, "labels[" + std::to_string(r) + "] = " + std::to_string(l[r]) + " is outside [0, " + std::to_string(head.out) + ")");
+  }
+  convkit::SoftmaxTargets targets;
+  targets.labels = l;
+  targets.probs = floats_of(info, 2, "probs", rows * head.out).data;
+  targets.d_logits = floats_of(info, 3, "dLogits", rows * head.out).data;
+  head.w = floats_of(info, 5, "headW", int64_t{head.in} * head.out).data;
+  head.b = optional_floats_of(info, 6, "headB", head.out).data;
+  head.logits = floats_of(info, 7, "logits", rows * head.out).data;
+  head.dx = floats_of(info, 8, "headDx", rows * head.in).data;
+  head.dw = floats_of(info, 9, "headDw", int64_t{head.in} * head.out).data;
+  head.db = optional_floats_of(info, 10, "headDb", head.out).data;
+  return Napi::Number::New(env, convkit::conv_chain_train_pass(x.data, blocks, count, head, targets));
+}
+
 // sigmoidBinaryCrossEntropy(logits, targets, dLogits) -> loss
 Napi::Value SigmoidBinaryCrossEntropy(const Napi::CallbackInfo& info) {
   expect_args(info, 3, "sigmoidBinaryCrossEntropy");
@@ -570,6 +650,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("softmax", Napi::Function::New(env, Softmax));
   exports.Set("softmaxBackward", Napi::Function::New(env, SoftmaxBackward));
   exports.Set("softmaxCrossEntropy", Napi::Function::New(env, SoftmaxCrossEntropy));
+  exports.Set("convChainTrainPass", Napi::Function::New(env, ConvChainTrainPass));
   exports.Set("sigmoidBinaryCrossEntropy", Napi::Function::New(env, SigmoidBinaryCrossEntropy));
   exports.Set("sgdStep", Napi::Function::New(env, SgdStep));
   exports.Set("adamStep", Napi::Function::New(env, AdamStep));

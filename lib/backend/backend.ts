@@ -1,5 +1,31 @@
 import type { WindowGeometry } from '../ops/geometry.js';
 
+/** One Conv2D → ReLU → MaxPool2D block of convChainTrainPass (pool windows that tile). */
+export interface ConvChainBlock {
+  w: Float32Array;
+  b: Float32Array | null;
+  /** Written: the pooled output (the next block's input) and each value's window cell. */
+  pooled: Float32Array;
+  cells: Uint8Array;
+  /** Written: the gradient of the block's input; null for the first block. */
+  dx: Float32Array | null;
+  dw: Float32Array;
+  db: Float32Array | null;
+  g: WindowGeometry;
+  pg: WindowGeometry;
+}
+
+/** The Dense head of convChainTrainPass, over the last block's pooled output, flattened. */
+export interface ConvChainHead {
+  w: Float32Array;
+  b: Float32Array | null;
+  /** Written: the logits, the gradient of the head's input (the last block's dPooled), dw and db. */
+  logits: Float32Array;
+  dx: Float32Array;
+  dw: Float32Array;
+  db: Float32Array | null;
+}
+
 /**
  * The seam between the functional API and the kernels. Every method works on
  * flat row-major arrays that the caller allocated and sized from the
@@ -87,6 +113,18 @@ export interface Backend {
    */
   softmaxCrossEntropy(
     logits: Float32Array, labels: Int32Array, probs: Float32Array, dLogits: Float32Array, rows: number, cols: number,
+  ): number;
+  /**
+   * A whole training pass of blocks → Dense head → softmax cross-entropy:
+   * the same numbers as conv2dReluPool for each block, dense,
+   * softmaxCrossEntropy, denseBackward and conv2dReluPoolBackward for each
+   * block in reverse, in one call (native: one parallel region, each thread
+   * carrying its images through every layer). Block k > 0 reads block k-1's
+   * pooled output; the first reads x. Returns the mean loss.
+   */
+  convChainTrainPass(
+    x: Float32Array, labels: Int32Array, probs: Float32Array, dLogits: Float32Array, classes: number,
+    head: ConvChainHead, blocks: readonly ConvChainBlock[],
   ): number;
   /** Mean binary cross-entropy of sigmoid(logits) against targets in [0, 1]; writes dLoss/dLogits. */
   sigmoidBinaryCrossEntropy(logits: Float32Array, targets: Float32Array, dLogits: Float32Array): number;

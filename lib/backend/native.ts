@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { BackendError, ConvkitError, DTypeError, ShapeError } from '../errors.js';
 import { GEOMETRY_FIELDS, type WindowGeometry } from '../ops/geometry.js';
-import type { Backend } from './backend.js';
+import type { Backend, ConvChainBlock, ConvChainHead } from './backend.js';
 
 const require = createRequire(import.meta.url);
 
@@ -134,5 +134,20 @@ export function createNativeBackend(addon: Addon): Backend {
       };
     }
   }
+  const trainPass = addon.convChainTrainPass;
+  if (typeof trainPass !== 'function') throw new BackendError(`the native addon lacks the kernel 'convChainTrainPass'; rebuild it (npm run build:native)`);
+  backend.convChainTrainPass = (
+    x: Float32Array, labels: Int32Array, probs: Float32Array, dLogits: Float32Array, classes: number,
+    head: ConvChainHead, blocks: readonly ConvChainBlock[],
+  ) => {
+    // Flat arguments: the addon reads them by position (11, then 9 a block).
+    const args: unknown[] = [x, labels, probs, dLogits, classes, head.w, head.b, head.logits, head.dx, head.dw, head.db];
+    for (const k of blocks) args.push(k.w, k.b, k.pooled, k.cells, k.dx, k.dw, k.db, packGeometry(k.g), packGeometry(k.pg));
+    try {
+      return (trainPass as (...a: unknown[]) => number)(...args);
+    } catch (error) {
+      throw translate(error, 'convChainTrainPass');
+    }
+  };
   return backend as unknown as Backend;
 }

@@ -1,5 +1,5 @@
 import type { WindowGeometry } from '../ops/geometry.js';
-import type { Backend } from './backend.js';
+import type { Backend, ConvChainBlock, ConvChainHead } from './backend.js';
 
 /**
  * The reference backend: every op as a textbook writes it, one loop per
@@ -321,6 +321,30 @@ function adamStep(
   }
 }
 
+/** The layer-by-layer definition of convChainTrainPass. */
+function convChainTrainPass(
+  x: Float32Array, labels: Int32Array, probs: Float32Array, dLogits: Float32Array, classes: number,
+  head: ConvChainHead, blocks: readonly ConvChainBlock[],
+): number {
+  const rows = labels.length;
+  let input = x;
+  for (const k of blocks) {
+    conv2dReluPool(input, k.w, k.b, null, k.pooled, k.cells, k.g, k.pg);
+    input = k.pooled;
+  }
+  const features = input.length / rows;
+  dense(input, head.w, head.b, head.logits, rows, features, classes);
+  const loss = softmaxCrossEntropy(head.logits, labels, probs, dLogits, rows, classes);
+  denseBackward(dLogits, input, head.w, head.dx, head.dw, head.db, rows, features, classes);
+  let dPooled = head.dx;
+  for (let s = blocks.length - 1; s >= 0; s--) {
+    const k = blocks[s];
+    conv2dReluPoolBackward(dPooled, s > 0 ? blocks[s - 1].pooled : x, k.w, k.pooled, k.cells, k.dx, k.dw, k.db, k.g, k.pg);
+    if (k.dx) dPooled = k.dx;
+  }
+  return loss;
+}
+
 export const referenceKernels = {
   name: 'reference' as const,
   conv2d,
@@ -348,6 +372,7 @@ export const referenceKernels = {
   softmax,
   softmaxBackward,
   softmaxCrossEntropy,
+  convChainTrainPass,
   sigmoidBinaryCrossEntropy,
   sgdStep,
   adamStep,

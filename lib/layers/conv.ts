@@ -1,3 +1,4 @@
+import type { ConvChainBlock } from '../backend/backend.js';
 import { getBackend } from '../backend/select.js';
 import { ValueError } from '../errors.js';
 import { type Initializer, initialize } from '../initializers.js';
@@ -120,6 +121,26 @@ export class Conv2D extends Layer {
       this.weight.grad.data, this.bias ? this.bias.grad.data : null, g, pool.geometryFor(g.batch),
     );
     return dx;
+  }
+
+  /**
+   * This layer's block of a whole training pass (Sequential.trainPass), for
+   * input x and the tiling MaxPool2D after its ReLU: the buffers the pass
+   * writes, with this layer's saved state set as forwardThroughReluPool sets
+   * it, so that backward and the layer's outputs read what the pass wrote.
+   */
+  chainBlock(x: Tensor, pool: MaxPool2D, needInputGrad: boolean): ConvChainBlock {
+    const g = this.geometryFor(x.shape[0]);
+    const pooled = pool.outputFor(g.batch);
+    const cells = this.cellsFor(pooled.size);
+    this.input = x;
+    pool.input = null;
+    this.pooled = pooled;
+    return {
+      w: this.weight.value.data, b: this.bias ? this.bias.value.data : null, pooled: pooled.data, cells,
+      dx: needInputGrad ? this.output('dx', g.batch, this.inputShape).data : null,
+      dw: this.weight.grad.data, db: this.bias ? this.bias.grad.data : null, g, pg: pool.geometryFor(g.batch),
+    };
   }
 
   /** The pool's output and cells of the last training forward through ReLU and pool. */

@@ -1,3 +1,4 @@
+import type { ConvChainHead } from '../backend/backend.js';
 import { getBackend } from '../backend/select.js';
 import { type Initializer, initialize } from '../initializers.js';
 import { normalizePair } from '../ops/geometry.js';
@@ -52,6 +53,21 @@ export class Dense extends Layer {
       this.bias ? this.bias.grad.data : null, rows, this.inputShape[0], this.options.units,
     );
     return dx;
+  }
+
+  /**
+   * This layer as the head of a whole training pass (Sequential.trainPass)
+   * over x: the buffers the pass writes, its saved input set as forward sets it.
+   */
+  chainHead(x: Tensor): { head: ConvChainHead; logits: Tensor } {
+    const rows = x.shape[0];
+    const logits = this.output('y', rows, this.outputShape);
+    this.input = x;
+    const head: ConvChainHead = {
+      w: this.weight.value.data, b: this.bias ? this.bias.value.data : null, logits: logits.data,
+      dx: this.output('dx', rows, this.inputShape).data, dw: this.weight.grad.data, db: this.bias ? this.bias.grad.data : null,
+    };
+    return { head, logits };
   }
 
   override parameters(): Parameter[] {

@@ -61,16 +61,6 @@ struct PaddedImages {
   }
 };
 
-// out = the sum of team slices of n values, added in thread order, so that
-// the result depends only on the thread count.
-void sum_partials(float* out, const float* partials, int team, long n) {
-  std::memcpy(out, partials, sizeof(float) * n);
-  for (int t = 1; t < team; ++t) {
-    const float* p = partials + static_cast<long>(t) * n;
-    for (long i = 0; i < n; ++i) out[i] += p[i];
-  }
-}
-
 }  // namespace
 
 // Images per GEMM: enough rows that the B panel and the micro-kernel's
@@ -293,8 +283,8 @@ static bool row_groups_apply(const Geometry& g) {
   return g.stride_h == 1 && g.stride_w == 1 && !g.is_pointwise() && gemm_row_groups_apply(g.out_w, g.out_c);
 }
 
-void conv2d_forward(float* y, const float* x, const float* w, const float* b, const Geometry& g, bool relu,
-                    float* pooled, const Geometry* pg, uint8_t* cells) {
+void conv2d_forward_images(long n0, long n1, float* y, const float* x, const float* w, const float* b, const Geometry& g,
+                           bool relu, float* pooled, const Geometry* pg, uint8_t* cells) {
   // Images [n, n + count) just computed into out, pooled.
   auto pool = [&](const float* out, long n, long count) {
     if (!pooled) return;
@@ -308,23 +298,22 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* b, co
   const int M = static_cast<int>(g.out_pixels());
   const int K = static_cast<int>(g.patch());
   const int O = g.out_c;
-  const long flops = 2L * g.batch * M * K * O;
   if (pooled && !keep && relu && direct_conv_pool_applies(g, *pg)) {
     // The first layer's output is the largest of a network (28x28x16 floats
     // an image): pooled in registers, it never goes through memory.
     const DirectConvForwardPool direct_pool = current_direct_conv().forward_pool;
-    parallel_chunks(g.batch, flops, [&](long n0, long n1, int) {
+    {
       PaddedImages xpad(t_columns, g);
       for (long n = n0; n < n1; ++n) {
         const long at = n * pg->out_image();
         direct_pool(pooled + at, cells ? cells + at : nullptr, xpad.load(x + n * g.in_image(), g), w, b, g, xpad.width, *pg);
       }
-    });
+    }
     return;
   }
   if (direct_conv_applies(g)) {
     const DirectConvForward direct = current_direct_conv().forward;
-    parallel_chunks(g.batch, flops, [&](long n0, long n1, int) {
+    {
       PaddedImages xpad(t_columns, g);
       float* own = keep ? nullptr : t_out.floats(g.out_image());
       for (long n = n0; n < n1; ++n) {
@@ -332,12 +321,12 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* b, co
         direct(out, xpad.load(x + n * g.in_image(), g), w, b, g, xpad.width, relu);
         pool(out, n, 1);
       }
-    });
+    }
     return;
   }
   if (row_groups_apply(g)) {
     const long pw = g.in_w + g.pad_left + g.pad_right;
-    parallel_chunks(g.batch, flops, [&](long n0, long n1, int) {
+    {
       float* packed_w = t_weights.floats(packed_b_size(K, O));  // per thread, see below
       pack_b_segments(false, K, g.k_h, O, w, O, packed_w);
       const long* offsets = kernel_row_offsets(t_offsets, g.k_h, pw * g.in_c);
@@ -349,7 +338,7 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* b, co
                          packed_w, out, O, b, relu);
         pool(out, n, 1);
       }
-    });
+    }
     return;
   }
   if (pooled && !keep && implicit_gemm_pays(g, *pg)) {
@@ -362,7 +351,7 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* b, co
     const int rows = (g.out_h - 1) * pw + g.out_w;
     Geometry grid = *pg;  // the pool, reading the output rows at the padded pitch
     grid.in_w = pw;
-    parallel_chunks(g.batch, flops, [&](long n0, long n1, int) {
+    {
       float* packed_w = t_weights.floats(packed_b_size(K, O));
       pack_b_segments(false, K, g.k_h, O, w, O, packed_w);
       const long* offsets = kernel_row_offsets(t_offsets, g.k_h, static_cast<long>(pw) * C);
@@ -375,11 +364,11 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* b, co
         if (cells) max_pool2d_forward_cells_image(pooled + at, cells + at, out, grid);
         else max_pool2d_forward_image(pooled + at, out, grid);
       }
-    });
+    }
     return;
   }
   const int chunk = images_per_chunk(g);
-  parallel_chunks(g.batch, flops, [&](long n0, long n1, int) {
+  {
     // The weights are the B matrix of every image's product: each thread
     // packs its own copy once, so that no thread reads what another wrote
     // (a cache line from the other core costs more than packing it again).
@@ -397,6 +386,14 @@ void conv2d_forward(float* y, const float* x, const float* w, const float* b, co
       sgemm_packed(false, static_cast<int>(rows), O, K, cols ? cols : x + n * g.in_image(), K, packed_w, out, O, false, b, relu);
       pool(out, n, count);
     }
+  }
+}
+
+void conv2d_forward(float* y, const float* x, const float* w, const float* b, const Geometry& g, bool relu,
+                    float* pooled, const Geometry* pg, uint8_t* cells) {
+  const long flops = 2L * g.batch * g.out_pixels() * g.patch() * g.out_c;
+  parallel_chunks(g.batch, flops, [&](long n0, long n1, int) {
+    conv2d_forward_images(n0, n1, y, x, w, b, g, relu, pooled, pg, cells);
   });
 }
 
@@ -435,51 +432,49 @@ void conv2d_backward_filter(float* dw, float* db, const float* dy, const float* 
   if (db) column_sums(db, dy, static_cast<long>(g.batch) * M, O);
 }
 
+void conv2d_relu_pool_backward_images(long n0, long n1, float* dw_part, double* db_part, float* dx, const float* d_pooled,
+                                      const float* x, const float* w, const float* pooled, const uint8_t* cells,
+                                      const Geometry& g, const Geometry& pg) {
+  const int O = g.out_c;
+  const int chunk = images_per_chunk(g);
+  float* dconv = t_grad.floats(static_cast<std::size_t>(chunk) * g.out_image());
+  float* chunk_sum = t_channel_sums.floats(static_cast<std::size_t>(O));
+  FilterGradient filter_gradient(g, chunk);
+  std::optional<DataGradient> data_gradient;
+  if (dx) data_gradient.emplace(g, w, chunk);
+  for (long n = n0; n < n1; n += chunk) {
+    const long count = std::min<long>(chunk, n1 - n);
+    // The bias gradient comes out of the pool backward: a float sum over
+    // this chunk's images, then into the thread's double total.
+    for (int o = 0; o < O; ++o) chunk_sum[o] = 0.0f;
+    for (long i = 0; i < count; ++i) {
+      const long at = (n + i) * pg.out_image();
+      max_pool2d_backward_cells_image(dconv + i * g.out_image(), d_pooled + at, pooled + at, cells + at, pg, true, chunk_sum);
+    }
+    for (int o = 0; o < O; ++o) db_part[o] += chunk_sum[o];
+    filter_gradient.add(dw_part, dconv, x + n * g.in_image(), count);
+    if (dx) data_gradient->compute(dx + n * g.in_image(), dconv, count);
+  }
+}
+
 void conv2d_relu_pool_backward(float* dx, float* dw, float* db, const float* d_pooled, const float* x, const float* w,
                                const float* pooled, const uint8_t* cells, const Geometry& g, const Geometry& pg) {
-  const int M = static_cast<int>(g.out_pixels());
-  const int K = static_cast<int>(g.patch());
+  const long weights = g.patch() * g.out_c;
   const int O = g.out_c;
-  const long weights = static_cast<long>(K) * O;
-  const long flops = 2L * g.batch * M * K * O * (dx ? 2 : 1);
+  const long flops = 2L * g.batch * g.out_pixels() * g.patch() * O * (dx ? 2 : 1);
   const int team = parallel_team(g.batch, flops);
-  const int chunk = images_per_chunk(g);
   // Per-thread partial sums of dw and db, added in thread order afterwards.
   float* partials = t_partials.floats(static_cast<std::size_t>(team) * weights);
-  std::memset(partials, 0, sizeof(float) * team * weights);
   float* db_partials = t_db.floats(static_cast<std::size_t>(team) * O * 2);  // doubles, as floats x2
-  std::memset(db_partials, 0, sizeof(float) * team * O * 2);
   parallel_chunks(g.batch, flops, [&](long n0, long n1, int t) {
     float* mine = partials + static_cast<long>(t) * weights;
     double* db_mine = reinterpret_cast<double*>(db_partials) + static_cast<long>(t) * O;
-    float* dconv = t_grad.floats(static_cast<std::size_t>(chunk) * g.out_image());
-    float* chunk_sum = t_channel_sums.floats(static_cast<std::size_t>(O));
-    FilterGradient filter_gradient(g, chunk);
-    std::optional<DataGradient> data_gradient;
-    if (dx) data_gradient.emplace(g, w, chunk);
-    for (long n = n0; n < n1; n += chunk) {
-      const long count = std::min<long>(chunk, n1 - n);
-      // The bias gradient comes out of the pool backward: a float sum over
-      // this chunk's images, then into the thread's double total.
-      for (int o = 0; o < O; ++o) chunk_sum[o] = 0.0f;
-      for (long i = 0; i < count; ++i) {
-        const long at = (n + i) * pg.out_image();
-        max_pool2d_backward_cells_image(dconv + i * g.out_image(), d_pooled + at, pooled + at, cells + at, pg, true, chunk_sum);
-      }
-      for (int o = 0; o < O; ++o) db_mine[o] += chunk_sum[o];
-      filter_gradient.add(mine, dconv, x + n * g.in_image(), count);
-      if (dx) data_gradient->compute(dx + n * g.in_image(), dconv, count);
-    }
+    std::memset(mine, 0, sizeof(float) * weights);  // by the thread that adds to it: the lines stay in its cache
+    std::fill(db_mine, db_mine + O, 0.0);
+    conv2d_relu_pool_backward_images(n0, n1, mine, db_mine, dx, d_pooled, x, w, pooled, cells, g, pg);
   });
   sum_partials(dw, partials, team, weights);
-  if (db) {
-    const double* all = reinterpret_cast<const double*>(db_partials);
-    for (int o = 0; o < O; ++o) {
-      double sum = 0.0;
-      for (int t = 0; t < team; ++t) sum += all[static_cast<long>(t) * O + o];
-      db[o] = static_cast<float>(sum);
-    }
-  }
+  if (db) sum_partials(db, reinterpret_cast<const double*>(db_partials), team, O);
 }
 
 }  // namespace convkit

@@ -9,11 +9,23 @@
 
 namespace convkit {
 
+void dense_forward_rows(long r0, long r1, float* y, const float* x, const float* w, const float* b, int in, int out) {
+  sgemm(false, false, static_cast<int>(r1 - r0), out, in, x + r0 * in, in, w, out, y + r0 * out, out, false, b);
+}
+
+// dx[r0:r1, in] = dy[r0:r1, out] * w[in, out]^T
+void dense_backward_data_rows(long r0, long r1, float* dx, const float* dy, const float* w, int in, int out) {
+  sgemm(false, true, static_cast<int>(r1 - r0), in, out, dy + r0 * out, out, w, out, dx + r0 * in, in, false);
+}
+
+// dw[i0:i1, out] = x[rows, i0:i1]^T * dy[rows, out]
+void dense_backward_filter_rows(long i0, long i1, float* dw, const float* dy, const float* x, int rows, int in, int out) {
+  sgemm(true, false, static_cast<int>(i1 - i0), out, rows, x + i0, in, dy, out, dw + i0 * out, out, false);
+}
+
 void dense_forward(float* y, const float* x, const float* w, const float* b, int rows, int in, int out) {
   const long flops = 2L * rows * in * out;
-  parallel_chunks(rows, flops, [&](long r0, long r1, int) {
-    sgemm(false, false, static_cast<int>(r1 - r0), out, in, x + r0 * in, in, w, out, y + r0 * out, out, false, b);
-  });
+  parallel_chunks(rows, flops, [&](long r0, long r1, int) { dense_forward_rows(r0, r1, y, x, w, b, in, out); });
 }
 
 void dense_backward(float* dx, float* dw, float* db, const float* dy, const float* x, const float* w,
@@ -25,14 +37,8 @@ void dense_backward(float* dx, float* dw, float* db, const float* dy, const floa
   const int team = parallel_team(std::min(rows, in), flops);
   parallel_chunks(team, flops, [&](long t0, long t1, int) {
     for (long t = t0; t < t1; ++t) {
-      if (dx) {
-        // dx[rows, in] = dy[rows, out] * w[in, out]^T
-        const long r0 = rows * t / team, r1 = rows * (t + 1) / team;
-        sgemm(false, true, static_cast<int>(r1 - r0), in, out, dy + r0 * out, out, w, out, dx + r0 * in, in, false);
-      }
-      // dw[i0:i1, out] = x[rows, i0:i1]^T * dy[rows, out]
-      const long i0 = in * t / team, i1 = in * (t + 1) / team;
-      sgemm(true, false, static_cast<int>(i1 - i0), out, rows, x + i0, in, dy, out, dw + i0 * out, out, false);
+      if (dx) dense_backward_data_rows(rows * t / team, rows * (t + 1) / team, dx, dy, w, in, out);
+      dense_backward_filter_rows(in * t / team, in * (t + 1) / team, dw, dy, x, rows, in, out);
     }
   });
   if (db) column_sums(db, dy, rows, out);

@@ -10,6 +10,13 @@ void dense_forward(float* y, const float* x, const float* w, const float* b, int
 void dense_backward(float* dx, float* dw, float* db, const float* dy, const float* x, const float* w,
                     int rows, int in, int out);
 
+// The parts the two functions above split among threads, for callers that
+// run several layers in one parallel region: rows [r0, r1) of y; rows
+// [r0, r1) of dx; rows [i0, i1) of dw, over all the batch's rows.
+void dense_forward_rows(long r0, long r1, float* y, const float* x, const float* w, const float* b, int in, int out);
+void dense_backward_data_rows(long r0, long r1, float* dx, const float* dy, const float* w, int in, int out);
+void dense_backward_filter_rows(long i0, long i1, float* dw, const float* dy, const float* x, int rows, int in, int out);
+
 // sums[c] = sum over r of m[r * cols + c], accumulated in double.
 void column_sums(float* sums, const float* m, long rows, int cols);
 

@@ -10,6 +10,12 @@ namespace convkit {
 double softmax_cross_entropy(float* probs, float* d_logits, const float* logits, const int32_t* labels,
                              long rows, int cols);
 
+// Rows [r0, r1) of softmax_cross_entropy over a batch of `rows`: probs and
+// d_logits of those rows, and each row's loss in row_loss[r] (the loss is
+// their sum over all rows, in row order, divided by rows).
+void softmax_cross_entropy_rows(float* probs, float* d_logits, const float* logits, const int32_t* labels, long r0,
+                                long r1, long rows, int cols, double* row_loss);
+
 // Mean binary cross-entropy of sigmoid(logits) against targets in [0, 1], n values.
 double sigmoid_binary_cross_entropy(float* d_logits, const float* logits, const float* targets, long n);
 

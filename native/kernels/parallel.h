@@ -54,4 +54,33 @@ inline int parallel_team(long count, long work) {
   return threads;
 }
 
+// Sums of per-thread partials, added in thread order so that the result
+// depends only on the thread count. partials holds team slices of n values;
+// out[i] for i in [i0, i1) (a thread's share when the sum itself is split).
+inline void sum_partials(float* out, const float* partials, int team, long n, long i0, long i1) {
+  for (long i = i0; i < i1; ++i) out[i] = partials[i];
+  for (int t = 1; t < team; ++t) {
+    const float* p = partials + static_cast<long>(t) * n;
+    for (long i = i0; i < i1; ++i) out[i] += p[i];
+  }
+}
+inline void sum_partials(float* out, const float* partials, int team, long n) { sum_partials(out, partials, team, n, 0, n); }
+
+// The same for double partials (bias gradients) into floats.
+inline void sum_partials(float* out, const double* partials, int team, long n) {
+  for (long i = 0; i < n; ++i) {
+    double sum = 0.0;
+    for (int t = 0; t < team; ++t) sum += partials[static_cast<long>(t) * n + i];
+    out[i] = static_cast<float>(sum);
+  }
+}
+
+// Waits for the whole team inside a parallel_chunks body that every thread
+// runs (count == the team); a no-op on one thread.
+inline void team_barrier() {
+#if defined(_OPENMP)
+#pragma omp barrier
+#endif
+}
+
 }  // namespace convkit

@@ -3,6 +3,7 @@
 // The binding re-derives every size from the geometry, so even a forged
 // geometry or a wrong buffer is refused before a kernel runs.
 import { describe, expect, it } from 'vitest';
+import type { ConvChainBlock, ConvChainHead } from '../../lib/backend/backend.js';
 import { nativeBackend } from '../../lib/backend/select.js';
 import { ConvkitError, DTypeError, ShapeError } from '../../lib/errors.js';
 import { type WindowGeometry, conv2dGeometry, pool2dGeometry } from '../../lib/ops/geometry.js';
@@ -27,6 +28,14 @@ describe.skipIf(skipNative)('native entry points refuse bad input', () => {
   const p = pool2dGeometry([2, 4, 4, 3], { kernel: 2 }, 'test'); // y [2, 2, 2, 3]
   const forged = (over: Partial<WindowGeometry>): WindowGeometry => ({ ...g, ...over });
   const huge: WindowGeometry = { ...g, batch: 1 << 20, inH: 1 << 12, inW: 1 << 12, outH: 1 << 12, outW: 1 << 12 };
+
+  // A one-block chain: conv [2, 5, 5, 3] → [2, 5, 5, 4], pool 2 → [2, 2, 2, 4], dense 16 → 3.
+  const block = (): ConvChainBlock => ({
+    w: f(108), b: null, pooled: f(32), cells: new Uint8Array(32), dx: null, dw: f(108), db: null, g, pg: pool2dGeometry([2, 5, 5, 4], { kernel: 2 }, 'test'),
+  });
+  const head = (): ConvChainHead => ({ w: f(48), b: null, logits: f(6), dx: f(32), dw: f(48), db: null });
+  const chainPass = (over: { labels?: Int32Array; head?: ConvChainHead; blocks?: ConvChainBlock[] }) =>
+    nb.convChainTrainPass(f(150), over.labels ?? Int32Array.from([0, 2]), f(6), f(6), 3, over.head ?? head(), over.blocks ?? [block()]);
 
   const cases: [string, () => unknown, typeof ConvkitError, RegExp][] = [
     ['conv2d short x', () => nb.conv2d(f(10), f(108), null, f(200), g), ShapeError, /x has 10 elements, expected 150/],
@@ -76,6 +85,15 @@ describe.skipIf(skipNative)('native entry points refuse bad input', () => {
     ['softmaxCrossEntropy label out of range', () => nb.softmaxCrossEntropy(f(6), Int32Array.from([0, 3]), f(6), f(6), 2, 3), ShapeError, /labels\[1\] = 3 is outside \[0, 3\)/],
     ['softmaxCrossEntropy negative label', () => nb.softmaxCrossEntropy(f(6), Int32Array.from([-1, 0]), f(6), f(6), 2, 3), ShapeError, /labels\[0\] = -1/],
     ['softmaxCrossEntropy label dtype', () => nb.softmaxCrossEntropy(f(6), new Uint8Array(2) as never, f(6), f(6), 2, 3), DTypeError, /labels must be an Int32Array/],
+    ['convChainTrainPass no blocks', () => chainPass({ blocks: [] }), DTypeError, /takes 11 arguments and 9 for each of 1 to 16 blocks, got 11/],
+    ['convChainTrainPass label out of range', () => chainPass({ labels: Int32Array.from([0, 3]) }), ShapeError, /labels\[1\] = 3 is outside \[0, 3\)/],
+    ['convChainTrainPass first block dx', () => chainPass({ blocks: [{ ...block(), dx: f(150) }] }), DTypeError, /blocks\[0\]\.dx must be null/],
+    ['convChainTrainPass short pooled', () => chainPass({ blocks: [{ ...block(), pooled: f(31) }] }), ShapeError, /blocks\[0\]\.pooled has 31 elements, expected 32/],
+    ['convChainTrainPass short cells', () => chainPass({ blocks: [{ ...block(), cells: new Uint8Array(3) }] }), ShapeError, /blocks\[0\]\.cells has 3 elements, expected 32/],
+    ['convChainTrainPass overlapping windows', () => chainPass({ blocks: [{ ...block(), pooled: f(128), cells: new Uint8Array(128), pg: pool2dGeometry([2, 5, 5, 4], { kernel: 2, stride: 1 }, 'test') }] }), ShapeError, /blocks\[0\]\.poolGeometry: windows must tile/],
+    ['convChainTrainPass unchained blocks', () => chainPass({ blocks: [block(), { ...block(), dx: f(150) }] }), ShapeError, /blocks\[1\]\.geometry must read the previous block's pooled output/],
+    ['convChainTrainPass short headDx', () => chainPass({ head: { ...head(), dx: f(31) } }), ShapeError, /headDx has 31 elements, expected 32/],
+    ['convChainTrainPass wrong head weights', () => chainPass({ head: { ...head(), w: f(47) } }), ShapeError, /headW has 47 elements, expected 48/],
     ['sigmoidBinaryCrossEntropy empty', () => nb.sigmoidBinaryCrossEntropy(f(0), f(0), f(0)), ShapeError, /logits must not be empty/],
     ['sgdStep short grad', () => nb.sgdStep(f(10), f(9), null, 0.1, 0, 0), ShapeError, /grad has 9 elements/],
     ['sgdStep infinite lr', () => nb.sgdStep(f(10), f(10), null, Infinity, 0, 0), ShapeError, /lr must be finite/],
@@ -89,6 +107,11 @@ describe.skipIf(skipNative)('native entry points refuse bad input', () => {
 
   it('refuses a wrong argument count and a geometry that is not an Int32Array', () => {
     expectConvkitError(() => (nb.relu as (...a: unknown[]) => void)(f(1)), DTypeError, /takes 2 arguments, got 1/);
+  });
+
+  it('runs a valid one-block chain', () => {
+    const loss = chainPass({});
+    expect(loss).toBeCloseTo(Math.log(3), 6); // zero weights: uniform probabilities
   });
 
   it('still computes correctly after every refusal', () => {

@@ -1,0 +1,155 @@
+// Sequential.trainPass runs a chain of Conv2D → ReLU → MaxPool2D blocks,
+// Flatten and Dense under softmax cross-entropy as one backend call
+// (convChainTrainPass). On the native backend it runs the same kernels on the
+// same per-thread shares of the batch as the layer-by-layer calls, so the
+// loss, the logits and every gradient are identical, bit for bit, whenever
+// every layer is large enough to be split (the zoo's CNNs) or on one thread;
+// the reference backend's pass agrees within float tolerance.
+import { afterAll, describe, expect, it } from 'vitest';
+import { getNumThreads, setBackend, setNumThreads } from '../../lib/backend/select.js';
+import { type Sequential, SoftmaxCrossEntropy, SigmoidBinaryCrossEntropy, Tensor, layers, sequential, zooModel } from '../../lib/index.js';
+import { skipNative } from '../helpers/backends.js';
+import { randomTensor, rng } from '../helpers/random.js';
+
+interface Pass {
+  loss: number;
+  logits: Float32Array;
+  grads: Float32Array[];
+}
+
+function batchFor(model: Sequential, batch: number, seed: number): { x: Tensor; y: Int32Array } {
+  const random = rng(seed);
+  const x = randomTensor(random, [batch, ...model.inputShape], 0, 1);
+  const classes = model.outputUnits;
+  const y = Int32Array.from({ length: batch }, () => Math.floor(random() * classes));
+  return { x, y };
+}
+
+const snapshot = (model: Sequential, loss: number, logits: Tensor): Pass => ({
+  loss,
+  logits: logits.data.slice(),
+  grads: model.parameters().map((p) => p.grad.data.slice()),
+});
+
+/** The layer-by-layer pass: forward, the loss, backward. */
+function layerByLayer(model: Sequential, x: Tensor, y: Int32Array, loss = model.defaultLoss()): Pass {
+  model.parameters().forEach((p) => p.grad.data.fill(Number.NaN)); // every gradient must be written
+  const n = x.shape[0];
+  const logits = model.forwardInPlace(x, true).reshape([n, model.outputUnits]);
+  const { loss: value, dLogits } = loss.compute(logits, y);
+  model.backward(dLogits.reshape([n, ...model.outputShape]));
+  return snapshot(model, value, logits);
+}
+
+function trainPass(model: Sequential, x: Tensor, y: Int32Array, loss = model.defaultLoss()): Pass {
+  model.parameters().forEach((p) => p.grad.data.fill(Number.NaN));
+  const { loss: value, logits } = model.trainPass(x, y, loss);
+  return snapshot(model, value, logits);
+}
+
+function expectIdentical(a: Pass, b: Pass): void {
+  expect(a.loss).toBe(b.loss);
+  expect(a.logits).toEqual(b.logits);
+  a.grads.forEach((g, i) => expect(g, `gradient ${i}`).toEqual(b.grads[i]));
+}
+
+function expectClose(a: Pass, b: Pass): void {
+  expect(Math.abs(a.loss - b.loss)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(b.loss)));
+  const close = (x: Float32Array, y: Float32Array, what: string) => {
+    const scale = Math.max(1e-6, ...Array.from(y, Math.abs));
+    for (let i = 0; i < y.length; i++) expect(Math.abs(x[i] - y[i]), `${what}[${i}]`).toBeLessThanOrEqual(1e-4 * scale);
+  };
+  close(a.logits, b.logits, 'logits');
+  a.grads.forEach((g, i) => close(g, b.grads[i], `gradient ${i}`));
+}
+
+/** A chain with random block shapes: kernel 1 to 5, the first block's stride 1 or 2 and padding 'same' or 'valid', 1 to 3 blocks. */
+function randomChain(seed: number): Sequential {
+  const random = rng(seed);
+  const pick = <T>(options: T[]) => options[Math.floor(random() * options.length)];
+  const blocks = 1 + Math.floor(random() * 3);
+  const list = [];
+  for (let b = 0; b < blocks; b++) {
+    list.push(
+      layers.conv2d({ filters: pick([3, 8, 16, 33]), kernelSize: pick([1, 3, 5]), strides: b === 0 ? pick([1, 2]) : 1, padding: b === 0 ? pick(['same', 'valid'] as const) : 'same' }),
+      layers.relu(),
+      layers.maxPool2d({ poolSize: pick([1, 2]) }),
+    );
+  }
+  list.push(layers.flatten(), layers.dense({ units: pick([2, 10]) }));
+  const side = blocks === 3 ? 24 : 13 + Math.floor(random() * 8);
+  return sequential(list, { inputShape: [side, side, pick([1, 2, 3])], seed });
+}
+
+describe.skipIf(skipNative)('Sequential.trainPass', () => {
+  const threadsBefore = skipNative ? 1 : getNumThreads();
+  afterAll(() => {
+    setBackend('native');
+    setNumThreads(threadsBefore);
+  });
+
+  for (const threads of [1, 2, 3]) {
+    it(`writes what the layer-by-layer calls write on the native backend (${threads} thread${threads > 1 ? 's' : ''})`, () => {
+      setBackend('native');
+      setNumThreads(threads);
+      for (const net of ['mnist-3layer', 'mnist-2layer']) {
+        for (const batch of [1, 2, 5, 32]) {
+          const chain = zooModel(net, { seed: 3 });
+          const layered = zooModel(net, { seed: 3 });
+          const { x, y } = batchFor(chain, batch, batch);
+          expectIdentical(trainPass(chain, x, y), layerByLayer(layered, x, y));
+        }
+      }
+    });
+  }
+
+  it('writes what the layer-by-layer calls write for random chains, native and reference', () => {
+    for (let seed = 1; seed <= 12; seed++) {
+      const batch = 1 + (seed % 5);
+      setBackend('native');
+      const model = randomChain(seed);
+      const { x, y } = batchFor(model, batch, seed);
+      setNumThreads(1);
+      expectIdentical(trainPass(model, x, y), layerByLayer(model, x, y));
+      // On 2 threads a layer too small to split runs on one thread when
+      // called alone, but on its share of the batch in the pass: the
+      // gradient sums are grouped differently, and agree to rounding.
+      setNumThreads(2);
+      const native = trainPass(model, x, y);
+      expectClose(native, layerByLayer(model, x, y));
+      setBackend('reference');
+      const reference = trainPass(model, x, y);
+      expectClose(native, reference);
+      expectIdentical(reference, layerByLayer(model, x, y));
+    }
+  });
+
+  it('keeps the layers’ state: a later backward sees what the pass saw', () => {
+    setBackend('native');
+    const model = zooModel('mnist-3layer', { seed: 5 });
+    const { x, y } = batchFor(model, 4, 9);
+    const pass = trainPass(model, x, y);
+    const loss = model.defaultLoss();
+    const { dLogits } = loss.compute(new Tensor(pass.logits, [4, 10]), y);
+    model.backward(dLogits);
+    model.parameters().forEach((p, i) => expect(p.grad.data).toEqual(pass.grads[i]));
+  });
+
+  it('runs other models and losses layer by layer', () => {
+    setBackend('native');
+    const gap = zooModel('mnist-gap', { seed: 2 });
+    const gapTwin = zooModel('mnist-gap', { seed: 2 });
+    const a = batchFor(gap, 3, 4);
+    expectIdentical(trainPass(gap, a.x, a.y), layerByLayer(gapTwin, a.x, a.y));
+    const binary = () =>
+      sequential([layers.conv2d({ filters: 4, kernelSize: 3 }), layers.relu(), layers.maxPool2d(), layers.flatten(), layers.dense({ units: 1 })], { inputShape: [8, 8, 1], seed: 1 });
+    const b = batchFor(binary(), 3, 5);
+    const labels = Int32Array.from([0, 1, 1]);
+    expect(binary().defaultLoss()).toBeInstanceOf(SigmoidBinaryCrossEntropy);
+    expectIdentical(trainPass(binary(), b.x, labels), layerByLayer(binary(), b.x, labels));
+    // A softmax model under a loss object of its own class still takes the pass.
+    const chain = zooModel('mnist-2layer', { seed: 1 });
+    const c = batchFor(chain, 2, 6);
+    expectIdentical(trainPass(chain, c.x, c.y, new SoftmaxCrossEntropy()), layerByLayer(zooModel('mnist-2layer', { seed: 1 }), c.x, c.y));
+  });
+});
