@@ -5,8 +5,8 @@
 // loss, the logits and every gradient are identical, bit for bit, whenever
 // every layer is large enough to be split (the zoo's CNNs) or on one thread;
 // the reference backend's pass agrees within float tolerance.
-import { afterAll, describe, expect, it } from 'vitest';
-import { getNumThreads, setBackend, setNumThreads } from '../../lib/backend/select.js';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { getBackend, getNumThreads, setBackend, setNumThreads } from '../../lib/backend/select.js';
 import { type Sequential, SoftmaxCrossEntropy, SigmoidBinaryCrossEntropy, Tensor, layers, sequential, zooModel } from '../../lib/index.js';
 import { skipNative } from '../helpers/backends.js';
 import { randomTensor, rng } from '../helpers/random.js';
@@ -92,14 +92,18 @@ describe.skipIf(skipNative)('Sequential.trainPass', () => {
     it(`writes what the layer-by-layer calls write on the native backend (${threads} thread${threads > 1 ? 's' : ''})`, () => {
       setBackend('native');
       setNumThreads(threads);
+      const pass = vi.spyOn(getBackend(), 'convChainTrainPass');
       for (const net of ['mnist-3layer', 'mnist-2layer']) {
         for (const batch of [1, 2, 5, 32]) {
           const chain = zooModel(net, { seed: 3 });
           const layered = zooModel(net, { seed: 3 });
           const { x, y } = batchFor(chain, batch, batch);
+          pass.mockClear();
           expectIdentical(trainPass(chain, x, y), layerByLayer(layered, x, y));
+          expect(pass, `${net} runs as one pass`).toHaveBeenCalledTimes(1);
         }
       }
+      pass.mockRestore();
     });
   }
 
@@ -137,6 +141,7 @@ describe.skipIf(skipNative)('Sequential.trainPass', () => {
 
   it('runs other models and losses layer by layer', () => {
     setBackend('native');
+    const pass = vi.spyOn(getBackend(), 'convChainTrainPass');
     const gap = zooModel('mnist-gap', { seed: 2 });
     const gapTwin = zooModel('mnist-gap', { seed: 2 });
     const a = batchFor(gap, 3, 4);
@@ -147,6 +152,8 @@ describe.skipIf(skipNative)('Sequential.trainPass', () => {
     const labels = Int32Array.from([0, 1, 1]);
     expect(binary().defaultLoss()).toBeInstanceOf(SigmoidBinaryCrossEntropy);
     expectIdentical(trainPass(binary(), b.x, labels), layerByLayer(binary(), b.x, labels));
+    expect(pass).not.toHaveBeenCalled();
+    pass.mockRestore();
     // A softmax model under a loss object of its own class still takes the pass.
     const chain = zooModel('mnist-2layer', { seed: 1 });
     const c = batchFor(chain, 2, 6);
