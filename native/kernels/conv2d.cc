@@ -302,42 +302,36 @@ void conv2d_forward_images(long n0, long n1, float* y, const float* x, const flo
     // The first layer's output is the largest of a network (28x28x16 floats
     // an image): pooled in registers, it never goes through memory.
     const DirectConvForwardPool direct_pool = current_direct_conv().forward_pool;
-    {
-      PaddedImages xpad(t_columns, g);
-      for (long n = n0; n < n1; ++n) {
-        const long at = n * pg->out_image();
-        direct_pool(pooled + at, cells ? cells + at : nullptr, xpad.load(x + n * g.in_image(), g), w, b, g, xpad.width, *pg);
-      }
+    PaddedImages xpad(t_columns, g);
+    for (long n = n0; n < n1; ++n) {
+      const long at = n * pg->out_image();
+      direct_pool(pooled + at, cells ? cells + at : nullptr, xpad.load(x + n * g.in_image(), g), w, b, g, xpad.width, *pg);
     }
     return;
   }
   if (direct_conv_applies(g)) {
     const DirectConvForward direct = current_direct_conv().forward;
-    {
-      PaddedImages xpad(t_columns, g);
-      float* own = keep ? nullptr : t_out.floats(g.out_image());
-      for (long n = n0; n < n1; ++n) {
-        float* out = keep ? y + n * g.out_image() : own;
-        direct(out, xpad.load(x + n * g.in_image(), g), w, b, g, xpad.width, relu);
-        pool(out, n, 1);
-      }
+    PaddedImages xpad(t_columns, g);
+    float* own = keep ? nullptr : t_out.floats(g.out_image());
+    for (long n = n0; n < n1; ++n) {
+      float* out = keep ? y + n * g.out_image() : own;
+      direct(out, xpad.load(x + n * g.in_image(), g), w, b, g, xpad.width, relu);
+      pool(out, n, 1);
     }
     return;
   }
   if (row_groups_apply(g)) {
     const long pw = g.in_w + g.pad_left + g.pad_right;
-    {
-      float* packed_w = t_weights.floats(packed_b_size(K, O));  // per thread, see below
-      pack_b_segments(false, K, g.k_h, O, w, O, packed_w);
-      const long* offsets = kernel_row_offsets(t_offsets, g.k_h, pw * g.in_c);
-      PaddedImages xpad(t_pad, g);
-      float* own = keep ? nullptr : t_out.floats(g.out_image());
-      for (long n = n0; n < n1; ++n) {
-        float* out = keep ? y + n * g.out_image() : own;
-        sgemm_row_groups(g.out_h, g.out_w, pw * g.in_c, O, K, g.k_h, offsets, xpad.load(x + n * g.in_image(), g), g.in_c,
-                         packed_w, out, O, b, relu);
-        pool(out, n, 1);
-      }
+    float* packed_w = t_weights.floats(packed_b_size(K, O));  // per thread, see below
+    pack_b_segments(false, K, g.k_h, O, w, O, packed_w);
+    const long* offsets = kernel_row_offsets(t_offsets, g.k_h, pw * g.in_c);
+    PaddedImages xpad(t_pad, g);
+    float* own = keep ? nullptr : t_out.floats(g.out_image());
+    for (long n = n0; n < n1; ++n) {
+      float* out = keep ? y + n * g.out_image() : own;
+      sgemm_row_groups(g.out_h, g.out_w, pw * g.in_c, O, K, g.k_h, offsets, xpad.load(x + n * g.in_image(), g), g.in_c,
+                       packed_w, out, O, b, relu);
+      pool(out, n, 1);
     }
     return;
   }
@@ -351,41 +345,37 @@ void conv2d_forward_images(long n0, long n1, float* y, const float* x, const flo
     const int rows = (g.out_h - 1) * pw + g.out_w;
     Geometry grid = *pg;  // the pool, reading the output rows at the padded pitch
     grid.in_w = pw;
-    {
-      float* packed_w = t_weights.floats(packed_b_size(K, O));
-      pack_b_segments(false, K, g.k_h, O, w, O, packed_w);
-      const long* offsets = kernel_row_offsets(t_offsets, g.k_h, static_cast<long>(pw) * C);
-      float* out = t_out.floats(static_cast<std::size_t>(g.out_h) * pw * O);
-      PaddedImages xpad(t_pad, g);
-      for (long n = n0; n < n1; ++n) {
-        const float* xp = xpad.load(x + n * g.in_image(), g);
-        sgemm_segments(false, rows, O, K, g.k_h, offsets, xp, C, packed_w, out, O, false, b, relu);
-        const long at = n * pg->out_image();
-        if (cells) max_pool2d_forward_cells_image(pooled + at, cells + at, out, grid);
-        else max_pool2d_forward_image(pooled + at, out, grid);
-      }
+    float* packed_w = t_weights.floats(packed_b_size(K, O));
+    pack_b_segments(false, K, g.k_h, O, w, O, packed_w);
+    const long* offsets = kernel_row_offsets(t_offsets, g.k_h, static_cast<long>(pw) * C);
+    float* out = t_out.floats(static_cast<std::size_t>(g.out_h) * pw * O);
+    PaddedImages xpad(t_pad, g);
+    for (long n = n0; n < n1; ++n) {
+      const float* xp = xpad.load(x + n * g.in_image(), g);
+      sgemm_segments(false, rows, O, K, g.k_h, offsets, xp, C, packed_w, out, O, false, b, relu);
+      const long at = n * pg->out_image();
+      if (cells) max_pool2d_forward_cells_image(pooled + at, cells + at, out, grid);
+      else max_pool2d_forward_image(pooled + at, out, grid);
     }
     return;
   }
   const int chunk = images_per_chunk(g);
-  {
-    // The weights are the B matrix of every image's product: each thread
-    // packs its own copy once, so that no thread reads what another wrote
-    // (a cache line from the other core costs more than packing it again).
-    float* packed_w = t_weights.floats(packed_b_size(K, O));
-    pack_b(false, K, O, w, O, packed_w);
-    float* cols = g.is_pointwise() ? nullptr : t_columns.floats(static_cast<std::size_t>(chunk) * M * K);
-    float* own = keep ? nullptr : t_out.floats(static_cast<std::size_t>(chunk) * g.out_image());
-    for (long n = n0; n < n1; n += chunk) {
-      const long count = std::min<long>(chunk, n1 - n);
-      const long rows = count * M;
-      float* out = keep ? y + n * g.out_image() : own;
-      if (cols) {
-        for (long i = 0; i < count; ++i) im2col(cols + i * M * K, x + (n + i) * g.in_image(), g);
-      }
-      sgemm_packed(false, static_cast<int>(rows), O, K, cols ? cols : x + n * g.in_image(), K, packed_w, out, O, false, b, relu);
-      pool(out, n, count);
+  // The weights are the B matrix of every image's product: each thread
+  // packs its own copy once, so that no thread reads what another wrote
+  // (a cache line from the other core costs more than packing it again).
+  float* packed_w = t_weights.floats(packed_b_size(K, O));
+  pack_b(false, K, O, w, O, packed_w);
+  float* cols = g.is_pointwise() ? nullptr : t_columns.floats(static_cast<std::size_t>(chunk) * M * K);
+  float* own = keep ? nullptr : t_out.floats(static_cast<std::size_t>(chunk) * g.out_image());
+  for (long n = n0; n < n1; n += chunk) {
+    const long count = std::min<long>(chunk, n1 - n);
+    const long rows = count * M;
+    float* out = keep ? y + n * g.out_image() : own;
+    if (cols) {
+      for (long i = 0; i < count; ++i) im2col(cols + i * M * K, x + (n + i) * g.in_image(), g);
     }
+    sgemm_packed(false, static_cast<int>(rows), O, K, cols ? cols : x + n * g.in_image(), K, packed_w, out, O, false, b, relu);
+    pool(out, n, count);
   }
 }
 

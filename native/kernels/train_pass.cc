@@ -42,10 +42,10 @@ double conv_chain_train_pass(const float* x, const ConvBlock* blocks, int count,
   double* row_loss = t_row_loss.data();
   const float* features = blocks[count - 1].pooled;  // the head's input
 
-  parallel_chunks(team, flops, [&](long t, long, int) {
+  // Forward, loss and backward of share t of the batch: nothing here reads
+  // a row another share writes.
+  auto pass = [&](long t) {
     const long n0 = batch * t / team, n1 = batch * (t + 1) / team;
-    // Forward, loss and backward of this thread's images: nothing here
-    // reads a row another thread writes.
     const float* in = x;
     for (int s = 0; s < count; ++s) {
       const ConvBlock& k = blocks[s];
@@ -68,9 +68,9 @@ double conv_chain_train_pass(const float* x, const ConvBlock* blocks, int count,
                                        s > 0 ? blocks[s - 1].pooled : x, k.w, k.pooled, k.cells, k.conv, k.pool);
       d_pooled = k.dx;
     }
-    // The sums over the batch need every thread's rows: each thread then
-    // sums its share of every gradient.
-    team_barrier();
+  };
+  // Share t of the sums over the batch, which need every share's rows.
+  auto sum = [&](long t) {
     const long i0 = head.in * t / team, i1 = head.in * (t + 1) / team;
     if (i1 > i0) dense_backward_filter_rows(i0, i1, head.dw, targets.d_logits, features, static_cast<int>(batch), head.in, head.out);
     for (int s = 0; s < count; ++s) {
@@ -84,6 +84,13 @@ double conv_chain_train_pass(const float* x, const ConvBlock* blocks, int count,
       }
       if (head.db) column_sums(head.db, targets.d_logits, batch, head.out);
     }
+  };
+  // Each thread runs one share, unless OpenMP gave fewer threads than asked
+  // for; every thread reaches the barrier exactly once either way.
+  parallel_chunks(team, flops, [&](long t0, long t1, int) {
+    for (long t = t0; t < t1; ++t) pass(t);
+    team_barrier();
+    for (long t = t0; t < t1; ++t) sum(t);
   });
 
   double total = 0.0;
