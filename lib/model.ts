@@ -1,4 +1,4 @@
-import { ShapeError, ValueError, describe, formatShape } from './errors.js';
+import { DTypeError, ShapeError, ValueError, describe, formatShape } from './errors.js';
 import type { Layer, Parameter, SampleShape } from './layers/layer.js';
 import type { ConvChainBlock } from './backend/backend.js';
 import { getBackend } from './backend/select.js';
@@ -6,7 +6,7 @@ import { Conv2D, Dense, Flatten, type LayerSpec, layerFromSpec, layerSpec, MaxPo
 import { checkTensor } from './ops/check.js';
 import { Random } from './random.js';
 import { Tensor } from './tensor.js';
-import { type EvaluateOptions, type FitOptions, type History, type PredictOptions, evaluate, fit, predictBatches } from './train.js';
+import { type EvaluateOptions, type FitOptions, type History, type PredictOptions, checkLabels, evaluate, fit, predictBatches } from './train.js';
 import type { LabelArray } from './data/batches.js';
 import { type Loss, SoftmaxCrossEntropy, createLoss } from './losses.js';
 import { saveModel } from './io/checkpoint.js';
@@ -189,8 +189,12 @@ export class Sequential {
    * by layer. Both write the same numbers.
    */
   trainPass(x: Tensor, labels: Int32Array, loss: Loss): { loss: number; logits: Tensor } {
-    const chain = loss instanceof SoftmaxCrossEntropy ? this.convChain() : null;
+    this.checkInput(x, 'trainPass');
     const n = x.shape[0];
+    if (!(labels instanceof Int32Array)) throw new DTypeError(`trainPass: labels must be an Int32Array, got ${describe(labels)}`);
+    checkLabels(labels, n, this.outputUnits === 1 ? 2 : this.outputUnits, 'trainPass', 'labels');
+    if (typeof loss?.compute !== 'function') throw new ValueError(`trainPass: loss must be a Loss (an object with compute()), got ${describe(loss)}`);
+    const chain = loss instanceof SoftmaxCrossEntropy ? this.convChain() : null;
     if (!chain) {
       const logits = this.forwardInPlace(x, true).reshape([n, this.outputUnits]);
       const { loss: value, dLogits } = loss.compute(logits, labels);

@@ -1,7 +1,7 @@
 // Layers and Sequential: gradients through the model equal the functional
 // ops' gradients; summary, state dicts and configs behave as documented.
 import { describe, expect, it } from 'vitest';
-import { layers, modelFromConfig, ops, sequential, ShapeError, Tensor, ValueError, zooModel, ZOO_NAMES } from '../../lib/index.js';
+import { DTypeError, layers, modelFromConfig, ops, sequential, ShapeError, Tensor, ValueError, zooModel, ZOO_NAMES } from '../../lib/index.js';
 import { setBackend } from '../../lib/backend/select.js';
 import { randomTensor, rng } from '../helpers/random.js';
 import { BACKENDS } from '../helpers/backends.js';
@@ -81,6 +81,21 @@ describe('Sequential', () => {
     expect(() => sequential([layers.dense({ units: 3 })], { inputShape: [4, 4, 1] })).toThrow(/Dense 'dense_1': expects \[features\] \(add a Flatten layer before it\)/);
     expect(() => sequential([])).toThrow(ValueError);
     expect(() => layers.dropout({ rate: 1 })).toThrow(/rate must be a number in \[0, 1\)/);
+  });
+
+  it('refuses a bad trainPass before any kernel runs, naming the argument', () => {
+    const m = zooModel('mnist-3layer');
+    const loss = m.defaultLoss();
+    const x = new Tensor(new Float32Array(2 * 28 * 28), [2, 28, 28, 1]);
+    const labels = Int32Array.from([1, 9]);
+    expect(() => m.trainPass(new Tensor(new Float32Array(2 * 14 * 14), [2, 14, 14, 1]), labels, loss)).toThrow(ShapeError);
+    expect(() => m.trainPass(x, [1, 9] as never, loss)).toThrow(DTypeError);
+    expect(() => m.trainPass(x, Int32Array.from([1]), loss)).toThrow(/trainPass: labels has 1 labels but x has 2 samples/);
+    expect(() => m.trainPass(x, Int32Array.from([1, 10]), loss)).toThrow(/trainPass: labels\[1\] = 10 is outside the model's 10 classes/);
+    expect(() => m.trainPass(x, labels, {} as never)).toThrow(/trainPass: loss must be a Loss/);
+    m.parameters().forEach((p) => p.grad.data.fill(0));
+    expect(Number.isFinite(m.trainPass(x, labels, loss).loss)).toBe(true);
+    expect(m.parameters().some((p) => p.grad.data.some((g) => g !== 0))).toBe(true);
   });
 
   it('applies dropout only in training, scaling kept values', () => {
