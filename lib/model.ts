@@ -183,8 +183,8 @@ export class Sequential {
    * A training step's pass without the optimizer: forward (training), the
    * loss, backward, filling every parameter's gradient. Returns the mean
    * loss and the logits [N, units] (valid until the next forward). Conv2D →
-   * ReLU → MaxPool2D blocks, Flatten and Dense under softmax cross-entropy
-   * (the zoo's CNNs) run as one backend call; the native backend then starts
+   * ReLU → MaxPool2D blocks, Flatten and Dense under a SoftmaxCrossEntropy
+   * (not a subclass; the zoo's CNNs) run as one backend call; the native backend then starts
    * its threads once a step instead of once a layer. Other models run layer
    * by layer. Both write the same numbers.
    */
@@ -194,7 +194,8 @@ export class Sequential {
     if (!(labels instanceof Int32Array)) throw new DTypeError(`trainPass: labels must be an Int32Array, got ${describe(labels)}`);
     checkLabels(labels, n, this.outputUnits === 1 ? 2 : this.outputUnits, 'trainPass', 'labels');
     if (typeof loss?.compute !== 'function') throw new ValueError(`trainPass: loss must be a Loss (an object with compute()), got ${describe(loss)}`);
-    const chain = loss instanceof SoftmaxCrossEntropy ? this.convChain() : null;
+    // Exactly convkit's softmax cross-entropy: a subclass may compute another loss.
+    const chain = Object.getPrototypeOf(loss) === SoftmaxCrossEntropy.prototype ? this.convChain() : null;
     if (!chain) {
       const logits = this.forwardInPlace(x, true).reshape([n, this.outputUnits]);
       const { loss: value, dLogits } = loss.compute(logits, labels);

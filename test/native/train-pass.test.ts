@@ -152,11 +152,22 @@ describe.skipIf(skipNative)('Sequential.trainPass', () => {
     const labels = Int32Array.from([0, 1, 1]);
     expect(binary().defaultLoss()).toBeInstanceOf(SigmoidBinaryCrossEntropy);
     expectIdentical(trainPass(binary(), b.x, labels), layerByLayer(binary(), b.x, labels));
+    // A subclass of the softmax loss may compute something else: layer by layer.
+    class Smoothed extends SoftmaxCrossEntropy {
+      override compute(logits: Tensor, y: Int32Array) {
+        const out = super.compute(logits, y);
+        return { ...out, loss: out.loss + 1 };
+      }
+    }
+    const smoothed = zooModel('mnist-2layer', { seed: 1 });
+    const s = batchFor(smoothed, 2, 7);
+    expect(trainPass(smoothed, s.x, s.y, new Smoothed()).loss).toBeCloseTo(layerByLayer(zooModel('mnist-2layer', { seed: 1 }), s.x, s.y).loss + 1, 6);
     expect(pass).not.toHaveBeenCalled();
-    pass.mockRestore();
-    // A softmax model under a loss object of its own class still takes the pass.
+    // A fresh SoftmaxCrossEntropy, not the model's own, still takes the pass.
     const chain = zooModel('mnist-2layer', { seed: 1 });
     const c = batchFor(chain, 2, 6);
     expectIdentical(trainPass(chain, c.x, c.y, new SoftmaxCrossEntropy()), layerByLayer(zooModel('mnist-2layer', { seed: 1 }), c.x, c.y));
+    expect(pass).toHaveBeenCalledTimes(1);
+    pass.mockRestore();
   });
 });
