@@ -149,8 +149,25 @@ export class Sequential {
     return t;
   }
 
-  /** Runs the layers; the result is valid until the next forward (training code path). */
+  /**
+   * Runs the layers; the result is valid until the next forward (training
+   * code path). In inference a chain of Conv2D → ReLU → MaxPool2D blocks,
+   * Flatten and Dense runs as one backend call, as in trainPass.
+   */
   forwardInPlace(x: Tensor, training: boolean): Tensor {
+    const chain = training ? null : this.convChain();
+    if (chain) {
+      const n = x.shape[0];
+      let input = x;
+      const blocks = chain.convs.map((conv, i) => {
+        const block = conv.chainForwardBlock(input, chain.pools[i]);
+        input = chain.pools[i].outputFor(n);
+        return block;
+      });
+      const { head, logits } = chain.head.chainForwardHead(input.reshape([n, chain.head.inputShape[0]]));
+      getBackend().convChainForward(x.data, chain.head.outputShape[0], head, blocks);
+      return logits;
+    }
     let y = x;
     for (let i = 0; i < this.layers.length; i++) {
       const conv = this.fusedForward.get(i);

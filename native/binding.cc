@@ -457,27 +457,27 @@ Napi::Value SoftmaxCrossEntropy(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, convkit::softmax_cross_entropy(probs.data, d.data, logits.data, l, rc.rows, rc.cols));
 }
 
-// ---- a whole training pass ------------------------------------------------
+// ---- a chain of Conv2D → ReLU → MaxPool2D blocks and a Dense head ---------
 
-// convChainTrainPass(x, labels, probs, dLogits, classes,
-//                    headW, headB | null, logits, headDx, headDw, headDb | null,
-//                    then for each block: w, b | null, pooled, cells, dx | null, dw, db | null, geometry, poolGeometry)
-//   -> the mean softmax cross-entropy loss
-// Blocks chain: each block's geometry reads the previous block's pooled
-// output; the head reads the last one's, flattened. The first block has no dx.
-Napi::Value ConvChainTrainPass(const Napi::CallbackInfo& info) {
+constexpr size_t kPerBlock = 9;
+
+// The blocks from argument `first` on, 9 each: w, b | null, pooled, cells,
+// dx | null, dw, db | null, geometry, poolGeometry. Blocks chain: each
+// block's geometry reads the previous block's pooled output. Training: cells
+// and dw are required, and dx for every block but the first (which has
+// none); inference: cells may be null, dx, dw and db must be.
+int chain_blocks(const Napi::CallbackInfo& info, size_t first, bool training, convkit::ConvBlock* blocks) {
   Napi::Env env = info.Env();
-  constexpr size_t kFixed = 11, kPerBlock = 9;
+  const char* fn = training ? "convChainTrainPass" : "convChainForward";
   const size_t argc = info.Length();
-  if (argc < kFixed + kPerBlock || (argc - kFixed) % kPerBlock != 0 ||
-      (argc - kFixed) / kPerBlock > static_cast<size_t>(convkit::kMaxChainBlocks)) {
-    type_error(env, "convChainTrainPass takes 11 arguments and 9 for each of 1 to " +
+  if (argc < first + kPerBlock || (argc - first) % kPerBlock != 0 ||
+      (argc - first) / kPerBlock > static_cast<size_t>(convkit::kMaxChainBlocks)) {
+    type_error(env, std::string(fn) + " takes " + std::to_string(first) + " arguments and 9 for each of 1 to " +
                         std::to_string(convkit::kMaxChainBlocks) + " blocks, got " + std::to_string(argc));
   }
-  const int count = static_cast<int>((argc - kFixed) / kPerBlock);
-  convkit::ConvBlock blocks[convkit::kMaxChainBlocks];
+  const int count = static_cast<int>((argc - first) / kPerBlock);
   for (int s = 0; s < count; ++s) {
-    const size_t at = kFixed + kPerBlock * s;
+    const size_t at = first + kPerBlock * s;
     const std::string name = "blocks[" + std::to_string(s) + "].";
     auto called = [&](const char* what) { return name + what; };
     const Geometry g = geometry(info, at + 7, false);
@@ -496,22 +496,60 @@ Napi::Value ConvChainTrainPass(const Napi::CallbackInfo& info) {
     k.w = floats_of(info, at, called("w").c_str(), weight_size(g)).data;
     k.b = optional_floats_of(info, at + 1, called("b").c_str(), g.out_c).data;
     k.pooled = floats_of(info, at + 2, called("pooled").c_str(), output_size(pg)).data;
-    k.cells = bytes_of(info, at + 3, called("cells").c_str(), output_size(pg), false).data;
+    k.cells = bytes_of(info, at + 3, called("cells").c_str(), output_size(pg), !training).data;
+    if (!training) {
+      for (size_t i : {at + 4, at + 5, at + 6}) {
+        if (!absent(info, i)) type_error(env, name + "dx, dw and db must be null: inference writes no gradients");
+      }
+      k.dx = k.dw = k.db = nullptr;
+      continue;
+    }
     if (s == 0 && !absent(info, at + 4)) type_error(env, "blocks[0].dx must be null: nothing reads the input's gradient");
     k.dx = s == 0 ? nullptr : floats_of(info, at + 4, called("dx").c_str(), input_size(g)).data;
     k.dw = floats_of(info, at + 5, called("dw").c_str(), weight_size(g)).data;
     k.db = optional_floats_of(info, at + 6, called("db").c_str(), g.out_c).data;
   }
-  const Geometry& first = blocks[0].conv;
-  const Geometry& last = blocks[count - 1].pool;
-  const int64_t rows = first.batch;
-  convkit::DenseHead head;
+  return count;
+}
+
+// The head over the last block's pooled output, flattened: classes (argument
+// i) and its weights, bias and logits (arguments i + 1 to i + 3).
+convkit::DenseHead chain_head(const Napi::CallbackInfo& info, size_t i, const convkit::ConvBlock& last_block) {
+  Napi::Env env = info.Env();
+  const Geometry& last = last_block.pool;
+  const int64_t rows = last.batch;
+  convkit::DenseHead head{};
   head.in = static_cast<int>(checked_product(env, {last.out_h, last.out_w, last.out_c}, "head input"));
-  head.out = static_cast<int>(integer(info, 4, "classes", 1, kMaxElements));
+  head.out = static_cast<int>(integer(info, i, "classes", 1, kMaxElements));
   checked_product(env, {rows, head.in}, "head input");
   checked_product(env, {rows, head.out}, "logits");
   checked_product(env, {head.in, head.out}, "headW");
-  Floats x = floats_of(info, 0, "x", input_size(first));
+  head.w = floats_of(info, i + 1, "headW", int64_t{head.in} * head.out).data;
+  head.b = optional_floats_of(info, i + 2, "headB", head.out).data;
+  head.logits = floats_of(info, i + 3, "logits", rows * head.out).data;
+  return head;
+}
+
+// convChainForward(x, classes, headW, headB | null, logits, then 9 for each block
+// with cells | null and dx, dw, db null)
+Napi::Value ConvChainForward(const Napi::CallbackInfo& info) {
+  convkit::ConvBlock blocks[convkit::kMaxChainBlocks];
+  const int count = chain_blocks(info, 5, false, blocks);
+  const convkit::DenseHead head = chain_head(info, 1, blocks[count - 1]);
+  Floats x = floats_of(info, 0, "x", input_size(blocks[0].conv));
+  convkit::conv_chain_forward(x.data, blocks, count, head);
+  return info.Env().Undefined();
+}
+
+// convChainTrainPass(x, labels, probs, dLogits, classes, headW, headB | null, logits,
+//                    headDx, headDw, headDb | null, then 9 for each block) -> the mean loss
+Napi::Value ConvChainTrainPass(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  convkit::ConvBlock blocks[convkit::kMaxChainBlocks];
+  const int count = chain_blocks(info, 11, true, blocks);
+  convkit::DenseHead head = chain_head(info, 4, blocks[count - 1]);
+  const int64_t rows = blocks[0].conv.batch;
+  Floats x = floats_of(info, 0, "x", input_size(blocks[0].conv));
   if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
     type_error(env, "labels must be an Int32Array");
   }
@@ -527,9 +565,6 @@ Napi::Value ConvChainTrainPass(const Napi::CallbackInfo& info) {
   targets.labels = l;
   targets.probs = floats_of(info, 2, "probs", rows * head.out).data;
   targets.d_logits = floats_of(info, 3, "dLogits", rows * head.out).data;
-  head.w = floats_of(info, 5, "headW", int64_t{head.in} * head.out).data;
-  head.b = optional_floats_of(info, 6, "headB", head.out).data;
-  head.logits = floats_of(info, 7, "logits", rows * head.out).data;
   head.dx = floats_of(info, 8, "headDx", rows * head.in).data;
   head.dw = floats_of(info, 9, "headDw", int64_t{head.in} * head.out).data;
   head.db = optional_floats_of(info, 10, "headDb", head.out).data;
@@ -650,6 +685,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("softmax", Napi::Function::New(env, Softmax));
   exports.Set("softmaxBackward", Napi::Function::New(env, SoftmaxBackward));
   exports.Set("softmaxCrossEntropy", Napi::Function::New(env, SoftmaxCrossEntropy));
+  exports.Set("convChainForward", Napi::Function::New(env, ConvChainForward));
   exports.Set("convChainTrainPass", Napi::Function::New(env, ConvChainTrainPass));
   exports.Set("sigmoidBinaryCrossEntropy", Napi::Function::New(env, SigmoidBinaryCrossEntropy));
   exports.Set("sgdStep", Napi::Function::New(env, SgdStep));

@@ -26,6 +26,11 @@ export interface ConvChainHead {
   db: Float32Array | null;
 }
 
+/** A block of convChainForward (inference): no cells, no gradients. */
+export type ConvChainForwardBlock = Pick<ConvChainBlock, 'w' | 'b' | 'pooled' | 'g' | 'pg'>;
+/** The head of convChainForward. */
+export type ConvChainForwardHead = Pick<ConvChainHead, 'w' | 'b' | 'logits'>;
+
 /**
  * The seam between the functional API and the kernels. Every method works on
  * flat row-major arrays that the caller allocated and sized from the
@@ -114,6 +119,13 @@ export interface Backend {
   softmaxCrossEntropy(
     logits: Float32Array, labels: Int32Array, probs: Float32Array, dLogits: Float32Array, rows: number, cols: number,
   ): number;
+  /**
+   * Inference through blocks → Dense head: the same numbers as
+   * conv2dReluPool for each block (no conv output, no cells) and dense, in
+   * one call (native: one parallel region). Writes each block's pooled
+   * output and the logits.
+   */
+  convChainForward(x: Float32Array, classes: number, head: ConvChainForwardHead, blocks: readonly ConvChainForwardBlock[]): void;
   /**
    * A whole training pass of blocks → Dense head → softmax cross-entropy:
    * the same numbers as conv2dReluPool for each block, dense,

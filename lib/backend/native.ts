@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { BackendError, ConvkitError, DTypeError, ShapeError } from '../errors.js';
 import { GEOMETRY_FIELDS, type WindowGeometry } from '../ops/geometry.js';
-import type { Backend, ConvChainBlock, ConvChainHead } from './backend.js';
+import type { Backend, ConvChainBlock, ConvChainForwardBlock, ConvChainForwardHead, ConvChainHead } from './backend.js';
 
 const require = createRequire(import.meta.url);
 
@@ -134,6 +134,18 @@ export function createNativeBackend(addon: Addon): Backend {
       };
     }
   }
+  const forwardPass = addon.convChainForward;
+  if (typeof forwardPass !== 'function') throw new BackendError(`the native addon lacks the kernel 'convChainForward'; rebuild it (npm run build:native)`);
+  backend.convChainForward = (x: Float32Array, classes: number, head: ConvChainForwardHead, blocks: readonly ConvChainForwardBlock[]) => {
+    // The training pass's layout, with no cells and no gradients.
+    const args: unknown[] = [x, classes, head.w, head.b, head.logits];
+    for (const k of blocks) args.push(k.w, k.b, k.pooled, null, null, null, null, packGeometry(k.g), packGeometry(k.pg));
+    try {
+      (forwardPass as (...a: unknown[]) => void)(...args);
+    } catch (error) {
+      throw translate(error, 'convChainForward');
+    }
+  };
   const trainPass = addon.convChainTrainPass;
   if (typeof trainPass !== 'function') throw new BackendError(`the native addon lacks the kernel 'convChainTrainPass'; rebuild it (npm run build:native)`);
   backend.convChainTrainPass = (

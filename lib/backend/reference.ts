@@ -1,5 +1,5 @@
 import type { WindowGeometry } from '../ops/geometry.js';
-import type { Backend, ConvChainBlock, ConvChainHead } from './backend.js';
+import type { Backend, ConvChainBlock, ConvChainForwardBlock, ConvChainForwardHead, ConvChainHead } from './backend.js';
 
 /**
  * The reference backend: every op as a textbook writes it, one loop per
@@ -321,6 +321,17 @@ function adamStep(
   }
 }
 
+/** The layer-by-layer definition of convChainForward. */
+function convChainForward(x: Float32Array, classes: number, head: ConvChainForwardHead, blocks: readonly ConvChainForwardBlock[]): void {
+  let input = x;
+  for (const k of blocks) {
+    conv2dReluPool(input, k.w, k.b, null, k.pooled, null, k.g, k.pg);
+    input = k.pooled;
+  }
+  const rows = blocks[0].g.batch;
+  dense(input, head.w, head.b, head.logits, rows, input.length / rows, classes);
+}
+
 /** The layer-by-layer definition of convChainTrainPass. */
 function convChainTrainPass(
   x: Float32Array, labels: Int32Array, probs: Float32Array, dLogits: Float32Array, classes: number,
@@ -372,6 +383,7 @@ export const referenceKernels = {
   softmax,
   softmaxBackward,
   softmaxCrossEntropy,
+  convChainForward,
   convChainTrainPass,
   sigmoidBinaryCrossEntropy,
   sgdStep,

@@ -1,4 +1,4 @@
-import type { ConvChainBlock } from '../backend/backend.js';
+import type { ConvChainBlock, ConvChainForwardBlock } from '../backend/backend.js';
 import { getBackend } from '../backend/select.js';
 import { ValueError } from '../errors.js';
 import { type Initializer, initialize } from '../initializers.js';
@@ -141,6 +141,16 @@ export class Conv2D extends Layer {
       dx: needInputGrad ? this.output('dx', g.batch, this.inputShape).data : null,
       dw: this.weight.grad.data, db: this.bias ? this.bias.grad.data : null, g, pg: pool.geometryFor(g.batch),
     };
+  }
+
+  /** This layer's block of an inference pass (Sequential.forwardInPlace), its saved state set as an inference forwardThroughReluPool sets it. */
+  chainForwardBlock(x: Tensor, pool: MaxPool2D): ConvChainForwardBlock {
+    const g = this.geometryFor(x.shape[0]);
+    const pooled = pool.outputFor(g.batch);
+    this.input = x;
+    pool.input = null;
+    this.pooled = null;
+    return { w: this.weight.value.data, b: this.bias ? this.bias.value.data : null, pooled: pooled.data, g, pg: pool.geometryFor(g.batch) };
   }
 
   /** The pool's output and cells of the last training forward through ReLU and pool. */

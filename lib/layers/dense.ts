@@ -1,4 +1,4 @@
-import type { ConvChainHead } from '../backend/backend.js';
+import type { ConvChainForwardHead, ConvChainHead } from '../backend/backend.js';
 import { getBackend } from '../backend/select.js';
 import { type Initializer, initialize } from '../initializers.js';
 import { normalizePair } from '../ops/geometry.js';
@@ -68,6 +68,13 @@ export class Dense extends Layer {
       dx: this.output('dx', rows, this.inputShape).data, dw: this.weight.grad.data, db: this.bias ? this.bias.grad.data : null,
     };
     return { head, logits };
+  }
+
+  /** This layer as the head of an inference pass over x (Sequential.forwardInPlace). */
+  chainForwardHead(x: Tensor): { head: ConvChainForwardHead; logits: Tensor } {
+    const logits = this.output('y', x.shape[0], this.outputShape);
+    this.input = x;
+    return { head: { w: this.weight.value.data, b: this.bias ? this.bias.value.data : null, logits: logits.data }, logits };
   }
 
   override parameters(): Parameter[] {

@@ -22,6 +22,22 @@ thread_local std::vector<double> t_row_loss;
 
 }  // namespace
 
+void conv_chain_forward(const float* x, const ConvBlock* blocks, int count, const DenseHead& head) {
+  const long batch = blocks[0].conv.batch;
+  long flops = 2L * batch * head.in * head.out;
+  for (int s = 0; s < count; ++s) flops += 2L * batch * blocks[s].conv.out_pixels() * blocks[s].conv.patch() * blocks[s].conv.out_c;
+  const float* features = blocks[count - 1].pooled;
+  parallel_chunks(batch, flops, [&](long n0, long n1, int) {
+    const float* in = x;
+    for (int s = 0; s < count; ++s) {
+      const ConvBlock& k = blocks[s];
+      conv2d_forward_images(n0, n1, nullptr, in, k.w, k.b, k.conv, true, k.pooled, &k.pool, k.cells);
+      in = k.pooled;
+    }
+    dense_forward_rows(n0, n1, head.logits, features, head.w, head.b, head.in, head.out);
+  });
+}
+
 double conv_chain_train_pass(const float* x, const ConvBlock* blocks, int count, const DenseHead& head,
                              const SoftmaxTargets& targets) {
   const long batch = blocks[0].conv.batch;

@@ -6,6 +6,7 @@
 // time starting the team and waiting for its slower half. The numbers are
 // those of the layer-by-layer calls (conv2d_forward with pooling, dense_*,
 // softmax_cross_entropy, conv2d_relu_pool_backward, dense_backward).
+// Inference runs the same chain's forward in one region too.
 #pragma once
 
 #include <cstdint>
@@ -44,6 +45,11 @@ struct SoftmaxTargets {
   float* probs;           // [N, out], written
   float* d_logits;        // [N, out], written
 };
+
+// Inference through the same chain, also in one parallel region: each
+// block's pooled output (cells may be null) and the head's logits; the
+// blocks' dx, dw, db and the head's dx, dw, db are not used.
+void conv_chain_forward(const float* x, const ConvBlock* blocks, int count, const DenseHead& head);
 
 // Runs the pass for x, the first block's input; returns the mean loss.
 double conv_chain_train_pass(const float* x, const ConvBlock* blocks, int count, const DenseHead& head,

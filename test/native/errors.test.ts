@@ -4,9 +4,10 @@
 // geometry or a wrong buffer is refused before a kernel runs.
 import { describe, expect, it } from 'vitest';
 import type { ConvChainBlock, ConvChainHead } from '../../lib/backend/backend.js';
+import { loadAddon } from '../../lib/backend/native.js';
 import { nativeBackend } from '../../lib/backend/select.js';
 import { ConvkitError, DTypeError, ShapeError } from '../../lib/errors.js';
-import { type WindowGeometry, conv2dGeometry, pool2dGeometry } from '../../lib/ops/geometry.js';
+import { GEOMETRY_FIELDS, type WindowGeometry, conv2dGeometry, pool2dGeometry } from '../../lib/ops/geometry.js';
 import { skipNative } from '../helpers/backends.js';
 
 const f = (n: number) => new Float32Array(n);
@@ -94,6 +95,8 @@ describe.skipIf(skipNative)('native entry points refuse bad input', () => {
     ['convChainTrainPass unchained blocks', () => chainPass({ blocks: [block(), { ...block(), dx: f(150) }] }), ShapeError, /blocks\[1\]\.geometry must read the previous block's pooled output/],
     ['convChainTrainPass short headDx', () => chainPass({ head: { ...head(), dx: f(31) } }), ShapeError, /headDx has 31 elements, expected 32/],
     ['convChainTrainPass wrong head weights', () => chainPass({ head: { ...head(), w: f(47) } }), ShapeError, /headW has 47 elements, expected 48/],
+    ['convChainForward short logits', () => nb.convChainForward(f(150), 3, { ...head(), logits: f(5) }, [block()]), ShapeError, /logits has 5 elements, expected 6/],
+    ['convChainForward short x', () => nb.convChainForward(f(149), 3, head(), [block()]), ShapeError, /x has 149 elements, expected 150/],
     ['sigmoidBinaryCrossEntropy empty', () => nb.sigmoidBinaryCrossEntropy(f(0), f(0), f(0)), ShapeError, /logits must not be empty/],
     ['sgdStep short grad', () => nb.sgdStep(f(10), f(9), null, 0.1, 0, 0), ShapeError, /grad has 9 elements/],
     ['sgdStep infinite lr', () => nb.sgdStep(f(10), f(10), null, Infinity, 0, 0), ShapeError, /lr must be finite/],
@@ -109,9 +112,22 @@ describe.skipIf(skipNative)('native entry points refuse bad input', () => {
     expectConvkitError(() => (nb.relu as (...a: unknown[]) => void)(f(1)), DTypeError, /takes 2 arguments, got 1/);
   });
 
+  it('refuses gradient buffers in an inference chain (the backend never passes them; the addon checks anyway)', () => {
+    const raw = loadAddon().addon.convChainForward as (...args: unknown[]) => void;
+    const packed = (geometry: WindowGeometry) => Int32Array.from(GEOMETRY_FIELDS, (k) => geometry[k]);
+    const pg = pool2dGeometry([2, 5, 5, 4], { kernel: 2 }, 'test');
+    const args = (dw: Float32Array | null) => [f(150), 3, f(48), null, f(6), f(108), null, f(32), null, null, dw, null, packed(g), packed(pg)];
+    expect(() => raw(...args(f(108)))).toThrow(/blocks\[0\]\.dx, dw and db must be null: inference writes no gradients/);
+    expect(() => raw(...args(null).slice(0, 13))).toThrow(/convChainForward takes 5 arguments and 9 for each of 1 to 16 blocks, got 13/);
+    raw(...args(null));
+  });
+
   it('runs a valid one-block chain', () => {
     const loss = chainPass({});
     expect(loss).toBeCloseTo(Math.log(3), 6); // zero weights: uniform probabilities
+    const logits = f(6).fill(Number.NaN);
+    nb.convChainForward(f(150), 3, { ...head(), logits }, [block()]);
+    expect(Array.from(logits)).toEqual([0, 0, 0, 0, 0, 0]);
   });
 
   it('still computes correctly after every refusal', () => {

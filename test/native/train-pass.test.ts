@@ -128,6 +128,33 @@ describe.skipIf(skipNative)('Sequential.trainPass', () => {
     }
   });
 
+  it('runs inference through the chain in one call, with the layer-by-layer numbers', () => {
+    for (const threads of [1, 2, 3]) {
+      setBackend('native');
+      setNumThreads(threads);
+      const pass = vi.spyOn(getBackend(), 'convChainForward');
+      for (let seed = 1; seed <= 8; seed++) {
+        const model = seed <= 2 ? zooModel(seed === 1 ? 'mnist-3layer' : 'mnist-2layer', { seed }) : randomChain(seed);
+        const { x } = batchFor(model, 1 + ((seed * 7) % 40), seed);
+        pass.mockClear();
+        const chained = model.forwardInPlace(x, false).data.slice();
+        expect(pass).toHaveBeenCalledTimes(1);
+        const layered = Reflect.get(model, 'convChain');
+        Reflect.set(model, 'convChain', () => null); // the layer-by-layer path
+        expect(model.forwardInPlace(x, false).data).toEqual(chained);
+        Reflect.set(model, 'convChain', layered);
+        if (threads === 2) {
+          setBackend('reference');
+          const reference = model.forwardInPlace(x, false).data;
+          const scale = Math.max(1e-6, ...Array.from(reference, Math.abs));
+          reference.forEach((r, i) => expect(Math.abs(chained[i] - r)).toBeLessThanOrEqual(1e-4 * scale));
+          setBackend('native');
+        }
+      }
+      pass.mockRestore();
+    }
+  });
+
   it('keeps the layers’ state: a later backward sees what the pass saw', () => {
     setBackend('native');
     const model = zooModel('mnist-3layer', { seed: 5 });
