@@ -38,7 +38,7 @@
         "native/kernels/elementwise.cc",
         "native/kernels/loss.cc",
         "native/kernels/optim.cc",
-        "native/kernels/train_pass.cc"
+        "native/kernels/conv_chain.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

@@ -21,7 +21,7 @@
 #include "kernels/optim.h"
 #include "kernels/parallel.h"
 #include "kernels/pool.h"
-#include "kernels/train_pass.h"
+#include "kernels/conv_chain.h"
 
 namespace {
 

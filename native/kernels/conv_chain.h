@@ -1,12 +1,12 @@
-// A whole training pass (forward, softmax cross-entropy, backward) of a
-// chain of Conv2D → ReLU → MaxPool2D blocks and a Dense head, in one
-// parallel region. Each thread carries its share of the batch through every
-// layer and back, so the team forks and joins once a pass instead of once a
-// layer: with a region per layer, a step on two cores spent a tenth of its
-// time starting the team and waiting for its slower half. The numbers are
-// those of the layer-by-layer calls (conv2d_forward with pooling, dense_*,
-// softmax_cross_entropy, conv2d_relu_pool_backward, dense_backward).
-// Inference runs the same chain's forward in one region too.
+// A chain of Conv2D → ReLU → MaxPool2D blocks and a Dense head, run in one
+// parallel region: a whole training pass (forward, softmax cross-entropy,
+// backward), or inference. Each thread carries its share of the batch
+// through every layer (and back), so the team forks and joins once a pass
+// instead of once a layer: with a region per layer, a training step on two
+// cores spent a tenth of its time starting the team and waiting for its
+// slower half. The numbers are those of the layer-by-layer calls
+// (conv2d_forward with pooling, dense_*, softmax_cross_entropy,
+// conv2d_relu_pool_backward, dense_backward).
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-#include "train_pass.h"
+#include "conv_chain.h"
 
 #include <algorithm>
 #include <cstring>
