@@ -20,22 +20,24 @@ thread_local Scratch t_weight_partials;
 thread_local Scratch t_bias_partials;
 thread_local std::vector<double> t_row_loss;
 
+// Images [n0, n1) through every block and the head: their pooled outputs and logits.
+void forward_images(long n0, long n1, const float* x, const ConvBlock* blocks, int count, const DenseHead& head) {
+  const float* in = x;
+  for (int s = 0; s < count; ++s) {
+    const ConvBlock& k = blocks[s];
+    conv2d_forward_images(n0, n1, nullptr, in, k.w, k.b, k.conv, true, k.pooled, &k.pool, k.cells);
+    in = k.pooled;
+  }
+  dense_forward_rows(n0, n1, head.logits, in, head.w, head.b, head.in, head.out);
+}
+
 }  // namespace
 
 void conv_chain_forward(const float* x, const ConvBlock* blocks, int count, const DenseHead& head) {
   const long batch = blocks[0].conv.batch;
   long flops = 2L * batch * head.in * head.out;
   for (int s = 0; s < count; ++s) flops += 2L * batch * blocks[s].conv.out_pixels() * blocks[s].conv.patch() * blocks[s].conv.out_c;
-  const float* features = blocks[count - 1].pooled;
-  parallel_chunks(batch, flops, [&](long n0, long n1, int) {
-    const float* in = x;
-    for (int s = 0; s < count; ++s) {
-      const ConvBlock& k = blocks[s];
-      conv2d_forward_images(n0, n1, nullptr, in, k.w, k.b, k.conv, true, k.pooled, &k.pool, k.cells);
-      in = k.pooled;
-    }
-    dense_forward_rows(n0, n1, head.logits, features, head.w, head.b, head.in, head.out);
-  });
+  parallel_chunks(batch, flops, [&](long n0, long n1, int) { forward_images(n0, n1, x, blocks, count, head); });
 }
 
 double conv_chain_train_pass(const float* x, const ConvBlock* blocks, int count, const DenseHead& head,
@@ -62,13 +64,7 @@ double conv_chain_train_pass(const float* x, const ConvBlock* blocks, int count,
   // a row another share writes.
   auto pass = [&](long t) {
     const long n0 = batch * t / team, n1 = batch * (t + 1) / team;
-    const float* in = x;
-    for (int s = 0; s < count; ++s) {
-      const ConvBlock& k = blocks[s];
-      conv2d_forward_images(n0, n1, nullptr, in, k.w, k.b, k.conv, true, k.pooled, &k.pool, k.cells);
-      in = k.pooled;
-    }
-    dense_forward_rows(n0, n1, head.logits, features, head.w, head.b, head.in, head.out);
+    forward_images(n0, n1, x, blocks, count, head);
     softmax_cross_entropy_rows(targets.probs, targets.d_logits, head.logits, targets.labels, n0, n1, batch, head.out,
                                row_loss);
     dense_backward_data_rows(n0, n1, head.dx, targets.d_logits, head.w, head.in, head.out);
