@@ -155,7 +155,7 @@ export class Sequential {
    * Flatten and Dense runs as one backend call, as in trainPass.
    */
   forwardInPlace(x: Tensor, training: boolean): Tensor {
-    const chain = training ? null : this.convChain();
+    const chain = training || x.shape[0] < 1 ? null : this.convChain();
     if (chain) {
       const n = x.shape[0];
       let input = x;
@@ -208,6 +208,7 @@ export class Sequential {
   trainPass(x: Tensor, labels: Int32Array, loss: Loss): { loss: number; logits: Tensor } {
     this.checkInput(x, 'trainPass');
     const n = x.shape[0];
+    if (n < 1) throw new ShapeError(`trainPass: x must hold at least 1 sample, got x.shape = ${formatShape(x.shape)}`);
     if (!(labels instanceof Int32Array)) throw new DTypeError(`trainPass: labels must be an Int32Array, got ${describe(labels)}`);
     checkLabels(labels, n, this.outputUnits === 1 ? 2 : this.outputUnits, 'trainPass', 'labels');
     if (typeof loss?.compute !== 'function') throw new ValueError(`trainPass: loss must be a Loss (an object with compute()), got ${describe(loss)}`);

@@ -93,6 +93,8 @@ describe('Sequential', () => {
     expect(() => m.trainPass(x, Int32Array.from([1]), loss)).toThrow(/trainPass: labels has 1 labels but x has 2 samples/);
     expect(() => m.trainPass(x, Int32Array.from([1, 10]), loss)).toThrow(/trainPass: labels\[1\] = 10 is outside the model's 10 classes/);
     expect(() => m.trainPass(x, labels, {} as never)).toThrow(/trainPass: loss must be a Loss/);
+    expect(() => m.trainPass(new Tensor(new Float32Array(0), [0, 28, 28, 1]), new Int32Array(0), loss)).toThrow(/trainPass: x must hold at least 1 sample/);
+    expect(m.forwardInPlace(new Tensor(new Float32Array(0), [0, 28, 28, 1]), false).shape).toEqual([0, 10]);
     m.parameters().forEach((p) => p.grad.data.fill(0));
     expect(Number.isFinite(m.trainPass(x, labels, loss).loss)).toBe(true);
     expect(m.parameters().some((p) => p.grad.data.some((g) => g !== 0))).toBe(true);
