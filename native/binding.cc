@@ -13,6 +13,7 @@
 
 #include "cpu.h"
 #include "kernels/conv2d.h"
+#include "kernels/conv_chain.h"
 #include "kernels/convert.h"
 #include "kernels/dense.h"
 #include "kernels/elementwise.h"
@@ -21,7 +22,6 @@
 #include "kernels/optim.h"
 #include "kernels/parallel.h"
 #include "kernels/pool.h"
-#include "kernels/conv_chain.h"
 
 namespace {
 
@@ -434,6 +434,23 @@ Napi::Value SoftmaxBackward(const Napi::CallbackInfo& info) {
 
 // ---- losses ---------------------------------------------------------------
 
+// Argument i as class labels: an Int32Array of `rows` values in [0, classes).
+const int32_t* labels_of(const Napi::CallbackInfo& info, size_t i, int64_t rows, int64_t classes) {
+  Napi::Env env = info.Env();
+  if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    type_error(env, "labels must be an Int32Array");
+  }
+  Napi::Int32Array labels = info[i].As<Napi::Int32Array>();
+  if (static_cast<int64_t>(labels.ElementLength()) != rows) {
+    range_error(env, "labels has " + std::to_string(labels.ElementLength()) + " elements, expected " + std::to_string(rows));
+  }
+  const int32_t* l = labels.Data();
+  for (int64_t r = 0; r < rows; ++r) {
+    if (l[r] < 0 || l[r] >= classes) range_error(env, "labels[" + std::to_string(r) + "] = " + std::to_string(l[r]) + " is outside [0, " + std::to_string(classes) + ")");
+  }
+  return l;
+}
+
 // softmaxCrossEntropy(logits, labels, probs, dLogits, rows, cols) -> loss
 Napi::Value SoftmaxCrossEntropy(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -441,17 +458,7 @@ Napi::Value SoftmaxCrossEntropy(const Napi::CallbackInfo& info) {
   const RowsCols rc = rows_cols(info, 4);
   if (rc.rows < 1) range_error(env, "rows must be at least 1");
   Floats logits = floats_of(info, 0, "logits", rc.rows * rc.cols);
-  if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
-    type_error(env, "labels must be an Int32Array");
-  }
-  Napi::Int32Array labels = info[1].As<Napi::Int32Array>();
-  if (static_cast<int64_t>(labels.ElementLength()) != rc.rows) {
-    range_error(env, "labels has " + std::to_string(labels.ElementLength()) + " elements, expected " + std::to_string(rc.rows));
-  }
-  const int32_t* l = labels.Data();
-  for (int64_t r = 0; r < rc.rows; ++r) {
-    if (l[r] < 0 || l[r] >= rc.cols) range_error(env, "labels[" + std::to_string(r) + "] = " + std::to_string(l[r]) + " is outside [0, " + std::to_string(rc.cols) + ")");
-  }
+  const int32_t* l = labels_of(info, 1, rc.rows, rc.cols);
   Floats probs = floats_of(info, 2, "probs", rc.rows * rc.cols);
   Floats d = floats_of(info, 3, "dLogits", rc.rows * rc.cols);
   return Napi::Number::New(env, convkit::softmax_cross_entropy(probs.data, d.data, logits.data, l, rc.rows, rc.cols));
@@ -550,19 +557,8 @@ Napi::Value ConvChainTrainPass(const Napi::CallbackInfo& info) {
   convkit::DenseHead head = chain_head(info, 4, blocks[count - 1]);
   const int64_t rows = blocks[0].conv.batch;
   Floats x = floats_of(info, 0, "x", input_size(blocks[0].conv));
-  if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
-    type_error(env, "labels must be an Int32Array");
-  }
-  Napi::Int32Array labels = info[1].As<Napi::Int32Array>();
-  if (static_cast<int64_t>(labels.ElementLength()) != rows) {
-    range_error(env, "labels has " + std::to_string(labels.ElementLength()) + " elements, expected " + std::to_string(rows));
-  }
-  const int32_t* l = labels.Data();
-  for (int64_t r = 0; r < rows; ++r) {
-    if (l[r] < 0 || l[r] >= head.out) range_error(env, "labels[" + std::to_string(r) + "] = " + std::to_string(l[r]) + " is outside [0, " + std::to_string(head.out) + ")");
-  }
   convkit::SoftmaxTargets targets;
-  targets.labels = l;
+  targets.labels = labels_of(info, 1, rows, head.out);
   targets.probs = floats_of(info, 2, "probs", rows * head.out).data;
   targets.d_logits = floats_of(info, 3, "dLogits", rows * head.out).data;
   head.dx = floats_of(info, 8, "headDx", rows * head.in).data;
