@@ -408,11 +408,11 @@ void conv2d_backward_filter(float* dw, float* db, const float* dy, const float* 
   // Each thread sums its images into its own slice; the slices are then
   // added in thread order, so the result depends only on the thread count.
   float* partials = team > 1 ? t_partials.floats(static_cast<std::size_t>(team) * weights) : dw;
-  if (team > 1) std::memset(partials, 0, sizeof(float) * team * weights);
-  else std::memset(dw, 0, sizeof(float) * weights);
+  if (g.batch == 0) std::memset(dw, 0, sizeof(float) * weights);  // no thread runs
   const int chunk = images_per_chunk(g);
   parallel_chunks(g.batch, flops, [&](long n0, long n1, int t) {
     float* mine = partials + static_cast<long>(t) * weights;
+    std::memset(mine, 0, sizeof(float) * weights);  // by the thread that adds to it, as in conv2d_relu_pool_backward
     FilterGradient filter(g, chunk);
     for (long n = n0; n < n1; n += chunk) {
       filter.add(mine, dy + n * g.out_image(), x + n * g.in_image(), std::min<long>(chunk, n1 - n));
@@ -456,6 +456,10 @@ void conv2d_relu_pool_backward(float* dx, float* dw, float* db, const float* d_p
   // Per-thread partial sums of dw and db, added in thread order afterwards.
   float* partials = t_partials.floats(static_cast<std::size_t>(team) * weights);
   float* db_partials = t_db.floats(static_cast<std::size_t>(team) * O * 2);  // doubles, as floats x2
+  if (g.batch == 0) {  // no thread runs: the sums below read zeros
+    std::memset(partials, 0, sizeof(float) * team * weights);
+    std::memset(db_partials, 0, sizeof(float) * team * O * 2);
+  }
   parallel_chunks(g.batch, flops, [&](long n0, long n1, int t) {
     float* mine = partials + static_cast<long>(t) * weights;
     double* db_mine = reinterpret_cast<double*>(db_partials) + static_cast<long>(t) * O;

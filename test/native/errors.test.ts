@@ -122,6 +122,25 @@ describe.skipIf(skipNative)('native entry points refuse bad input', () => {
     raw(...args(null));
   });
 
+  it('writes zero gradients for an empty batch (no thread runs, nothing stale is summed)', () => {
+    const g0 = conv2dGeometry([0, 4, 4, 2], [3, 3, 2, 4], { padding: 1 });
+    const pg0 = pool2dGeometry([0, 4, 4, 4], { kernel: 2 }, 'test');
+    const pg = pool2dGeometry([2, 5, 5, 4], { kernel: 2 }, 'test');
+    for (let run = 0; run < 2; run++) {
+      // A real batch first leaves its partial sums in the per-thread scratch.
+      nb.conv2dReluPoolBackward(f(32).fill(1), f(150).fill(1), f(108).fill(1), f(32).fill(1), new Uint8Array(32), null, f(108), f(4), g, pg);
+      nb.conv2dBackwardFilter(f(200).fill(1), f(150).fill(1), f(108), f(4), g);
+      const dw = f(72).fill(7);
+      const db = f(4).fill(7);
+      nb.conv2dReluPoolBackward(f(0), f(0), f(72).fill(1), f(0), new Uint8Array(0), null, dw, db, g0, pg0);
+      expect(Array.from(dw).concat(Array.from(db)).every((v) => v === 0)).toBe(true);
+      dw.fill(7);
+      db.fill(7);
+      nb.conv2dBackwardFilter(f(0), f(0), dw, db, g0);
+      expect(Array.from(dw).concat(Array.from(db)).every((v) => v === 0)).toBe(true);
+    }
+  });
+
   it('runs a valid one-block chain', () => {
     const loss = chainPass({});
     expect(loss).toBeCloseTo(Math.log(3), 6); // zero weights: uniform probabilities
