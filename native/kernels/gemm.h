@@ -42,6 +42,10 @@ struct RowGroupKernel {
   int width;
 };
 
+// The row_group of an ISA with too few registers for a whole row group (AVX2,
+// generic): im2col or edge tiles instead.
+inline RowGroupKernel no_row_groups(int, int) { return {nullptr, 0}; }
+
 struct GemmKernel {
   int mr;
   int nr;

@@ -74,12 +74,9 @@ void run_6x16(const GemmTile& t) {
   }
 }
 
-// Too few registers for a whole row group: im2col or edge tiles instead.
-RowGroupKernel no_row_group(int, int) { return {nullptr, 0}; }
-
 }  // namespace
 
-GemmKernel gemm_kernel_avx2() { return {MR, NR, run_6x16<true>, run_6x16<false>, no_row_group, "avx2_6x16"}; }
+GemmKernel gemm_kernel_avx2() { return {MR, NR, run_6x16<true>, run_6x16<false>, no_row_groups, "avx2_6x16"}; }
 
 }  // namespace convkit
 

@@ -30,12 +30,9 @@ void tile_4x16(const GemmTile& t) {
   gemm_store_partial(t, &acc[0][0], NR);
 }
 
-// Too few registers for a whole row group: im2col or edge tiles instead.
-RowGroupKernel no_row_group(int, int) { return {nullptr, 0}; }
-
 }  // namespace
 
-GemmKernel gemm_kernel_generic() { return {MR, NR, tile_4x16<true>, tile_4x16<false>, no_row_group, "generic_4x16"}; }
+GemmKernel gemm_kernel_generic() { return {MR, NR, tile_4x16<true>, tile_4x16<false>, no_row_groups, "generic_4x16"}; }
 
 }  // namespace convkit
 
