@@ -1,6 +1,5 @@
 import { DTypeError, ShapeError, ValueError, describe, formatShape } from './errors.js';
 import type { Layer, Parameter, SampleShape } from './layers/layer.js';
-import type { ConvChainBlock } from './backend/backend.js';
 import { getBackend } from './backend/select.js';
 import { Conv2D, Dense, Flatten, type LayerSpec, layerFromSpec, layerSpec, MaxPool2D, ReLU } from './layers/index.js';
 import { checkTensor } from './ops/check.js';
@@ -76,6 +75,7 @@ export class Sequential {
     this.inputShape = [...inputShape];
     this.packParameters();
     this.fuse();
+    this.chain = this.convChain();
     return this;
   }
 
@@ -155,16 +155,10 @@ export class Sequential {
    * Flatten and Dense runs as one backend call, as in trainPass.
    */
   forwardInPlace(x: Tensor, training: boolean): Tensor {
-    const chain = training || x.shape[0] < 1 ? null : this.convChain();
+    const chain = training || x.shape[0] < 1 ? null : this.chain;
     if (chain) {
-      const n = x.shape[0];
-      let input = x;
-      const blocks = chain.convs.map((conv, i) => {
-        const block = conv.chainForwardBlock(input, chain.pools[i]);
-        input = chain.pools[i].outputFor(n);
-        return block;
-      });
-      const { head, logits } = chain.head.chainForwardHead(input.reshape([n, chain.head.inputShape[0]]));
+      const { blocks, features } = chainBlocks(chain, x, (conv, input, pool) => conv.chainForwardBlock(input, pool));
+      const { head, logits } = chain.head.chainForwardHead(features);
       getBackend().convChainForward(x.data, chain.head.outputShape[0], head, blocks);
       return logits;
     }
@@ -212,30 +206,31 @@ export class Sequential {
     if (!(labels instanceof Int32Array)) throw new DTypeError(`trainPass: labels must be an Int32Array, got ${describe(labels)}`);
     checkLabels(labels, n, this.outputUnits === 1 ? 2 : this.outputUnits, 'trainPass', 'labels');
     if (typeof loss?.compute !== 'function') throw new ValueError(`trainPass: loss must be a Loss (an object with compute()), got ${describe(loss)}`);
+    return this.trainPassInPlace(x, labels, loss);
+  }
+
+  /** trainPass on arguments already checked (training code path: fit checks its whole data set once). */
+  trainPassInPlace(x: Tensor, labels: Int32Array, loss: Loss): { loss: number; logits: Tensor } {
+    const n = x.shape[0];
     // Exactly convkit's softmax cross-entropy: a subclass may compute another loss.
-    const chain = Object.getPrototypeOf(loss) === SoftmaxCrossEntropy.prototype ? this.convChain() : null;
+    const chain = Object.getPrototypeOf(loss) === SoftmaxCrossEntropy.prototype ? this.chain : null;
     if (!chain) {
       const logits = this.forwardInPlace(x, true).reshape([n, this.outputUnits]);
       const { loss: value, dLogits } = loss.compute(logits, labels);
       this.backward(dLogits.reshape([n, ...this.outputShape]));
       return { loss: value, logits };
     }
-    const { convs, pools, head } = chain;
-    const blocks: ConvChainBlock[] = [];
-    let input = x;
-    convs.forEach((conv, i) => {
-      const block = conv.chainBlock(input, pools[i], i > 0);
-      blocks.push(block);
-      input = pools[i].outputFor(n);
-    });
-    const { head: buffers, logits } = head.chainHead(input.reshape([n, head.inputShape[0]]));
+    const { blocks, features } = chainBlocks(chain, x, (conv, input, pool, i) => conv.chainBlock(input, pool, i > 0));
+    const { head, logits } = chain.head.chainHead(features);
     const { probs, d } = (loss as SoftmaxCrossEntropy).outputsFor(logits.size);
-    const value = getBackend().convChainTrainPass(x.data, labels, probs, d, head.outputShape[0], buffers, blocks);
+    const value = getBackend().convChainTrainPass(x.data, labels, probs, d, chain.head.outputShape[0], head, blocks);
     return { loss: value, logits };
   }
 
-  /** The layers as blocks of convChainTrainPass, or null when the model is not such a chain. */
-  private convChain(): { convs: Conv2D[]; pools: MaxPool2D[]; head: Dense } | null {
+  /** The layers as blocks of convChainForward and convChainTrainPass (set by build), or null when the model is not such a chain. */
+  private chain: ConvChain | null = null;
+
+  private convChain(): ConvChain | null {
     const count = (this.layers.length - 2) / 3;
     if (!Number.isInteger(count) || count < 1) return null;
     const convs: Conv2D[] = [];
@@ -355,6 +350,28 @@ export class Sequential {
 }
 
 /** sequential([layers...], {inputShape, seed, name}) */
+/** A model's Conv2D → ReLU → tiling MaxPool2D blocks (conv i, pool i) and Dense head, after Flatten. */
+interface ConvChain {
+  convs: Conv2D[];
+  pools: MaxPool2D[];
+  head: Dense;
+}
+
+/**
+ * Each block's descriptor for x (block i reads block i - 1's pooled output)
+ * and the head's input: the last pooled output, flattened.
+ */
+function chainBlocks<B>(chain: ConvChain, x: Tensor, block: (conv: Conv2D, input: Tensor, pool: MaxPool2D, i: number) => B): { blocks: B[]; features: Tensor } {
+  const n = x.shape[0];
+  let input = x;
+  const blocks = chain.convs.map((conv, i) => {
+    const b = block(conv, input, chain.pools[i], i);
+    input = chain.pools[i].outputFor(n);
+    return b;
+  });
+  return { blocks, features: input.reshape([n, chain.head.inputShape[0]]) };
+}
+
 export function sequential(layers: Layer[], options: SequentialOptions = {}): Sequential {
   return new Sequential(layers, options);
 }

@@ -267,7 +267,7 @@ export async function fit(model: Sequential, xIn: Tensor, yIn: LabelArray, optio
       for (let b = skip; b < batches; b++) {
         const batch = gatherer.gather(order.subarray(b * batchSize, Math.min((b + 1) * batchSize, count)));
         const n = batch.y.length;
-        const { loss: value, logits } = model.trainPass(batch.x, batch.y, loss);
+        const { loss: value, logits } = model.trainPassInPlace(batch.x, batch.y, loss);
         if (checkFinite && !Number.isFinite(value)) {
           throw new NonFiniteError(`fit: the loss became ${value} at epoch ${epoch}, batch ${b + 1} of ${batches}; lower the learning rate (now ${optimizer.currentLearningRate()}) or check the data`);
         }

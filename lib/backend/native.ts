@@ -104,6 +104,18 @@ const KERNELS = [
 ] as const;
 
 /**
+ * A chain's blocks as the addon reads them, 9 each: w, b, pooled, cells, dx,
+ * dw, db, geometry, pool geometry; in inference (training false), cells and
+ * the gradients are null.
+ */
+function chainBlockArgs(blocks: readonly ConvChainForwardBlock[] | readonly ConvChainBlock[], training: boolean): unknown[] {
+  return blocks.flatMap((k) => {
+    const t = training ? (k as ConvChainBlock) : null;
+    return [k.w, k.b, k.pooled, t?.cells ?? null, t?.dx ?? null, t?.dw ?? null, t?.db ?? null, packGeometry(k.g), packGeometry(k.pg)];
+  });
+}
+
+/**
  * The native backend: each method forwards to the addon; a geometry becomes
  * an Int32Array (cached per geometry object) as the last argument, and any
  * error the addon raises is rethrown as a ConvkitError from the caller's frame.
@@ -134,32 +146,25 @@ export function createNativeBackend(addon: Addon): Backend {
       };
     }
   }
-  const forwardPass = addon.convChainForward;
-  if (typeof forwardPass !== 'function') throw new BackendError(`the native addon lacks the kernel 'convChainForward'; rebuild it (npm run build:native)`);
-  backend.convChainForward = (x: Float32Array, classes: number, head: ConvChainForwardHead, blocks: readonly ConvChainForwardBlock[]) => {
-    // The training pass's layout, with no cells and no gradients.
-    const args: unknown[] = [x, classes, head.w, head.b, head.logits];
-    for (const k of blocks) args.push(k.w, k.b, k.pooled, null, null, null, null, packGeometry(k.g), packGeometry(k.pg));
-    try {
-      (forwardPass as (...a: unknown[]) => void)(...args);
-    } catch (error) {
-      throw translate(error, 'convChainForward');
-    }
+  const chainCall = (kernel: 'convChainForward' | 'convChainTrainPass') => {
+    const fn = addon[kernel];
+    if (typeof fn !== 'function') throw new BackendError(`the native addon lacks the kernel '${kernel}'; rebuild it (npm run build:native)`);
+    return (args: unknown[]) => {
+      try {
+        return (fn as (...a: unknown[]) => unknown)(...args);
+      } catch (error) {
+        throw translate(error, kernel);
+      }
+    };
   };
-  const trainPass = addon.convChainTrainPass;
-  if (typeof trainPass !== 'function') throw new BackendError(`the native addon lacks the kernel 'convChainTrainPass'; rebuild it (npm run build:native)`);
+  const forwardPass = chainCall('convChainForward');
+  backend.convChainForward = (x: Float32Array, classes: number, head: ConvChainForwardHead, blocks: readonly ConvChainForwardBlock[]) => {
+    forwardPass([x, classes, head.w, head.b, head.logits, ...chainBlockArgs(blocks, false)]);
+  };
+  const trainPass = chainCall('convChainTrainPass');
   backend.convChainTrainPass = (
     x: Float32Array, labels: Int32Array, probs: Float32Array, dLogits: Float32Array, classes: number,
     head: ConvChainHead, blocks: readonly ConvChainBlock[],
-  ) => {
-    // Flat arguments: the addon reads them by position (11, then 9 a block).
-    const args: unknown[] = [x, labels, probs, dLogits, classes, head.w, head.b, head.logits, head.dx, head.dw, head.db];
-    for (const k of blocks) args.push(k.w, k.b, k.pooled, k.cells, k.dx, k.dw, k.db, packGeometry(k.g), packGeometry(k.pg));
-    try {
-      return (trainPass as (...a: unknown[]) => number)(...args);
-    } catch (error) {
-      throw translate(error, 'convChainTrainPass');
-    }
-  };
+  ) => trainPass([x, labels, probs, dLogits, classes, head.w, head.b, head.logits, head.dx, head.dw, head.db, ...chainBlockArgs(blocks, true)]) as number;
   return backend as unknown as Backend;
 }

@@ -321,15 +321,21 @@ function adamStep(
   }
 }
 
-/** The layer-by-layer definition of convChainForward. */
-function convChainForward(x: Float32Array, classes: number, head: ConvChainForwardHead, blocks: readonly ConvChainForwardBlock[]): void {
+/** A chain's blocks forward then its head (cells recorded in training); returns the head's input. */
+function chainForward(x: Float32Array, classes: number, head: ConvChainForwardHead, blocks: readonly (ConvChainForwardBlock & { cells?: Uint8Array })[]): Float32Array {
   let input = x;
   for (const k of blocks) {
-    conv2dReluPool(input, k.w, k.b, null, k.pooled, null, k.g, k.pg);
+    conv2dReluPool(input, k.w, k.b, null, k.pooled, k.cells ?? null, k.g, k.pg);
     input = k.pooled;
   }
   const rows = blocks[0].g.batch;
   dense(input, head.w, head.b, head.logits, rows, input.length / rows, classes);
+  return input;
+}
+
+/** The layer-by-layer definition of convChainForward. */
+function convChainForward(x: Float32Array, classes: number, head: ConvChainForwardHead, blocks: readonly ConvChainForwardBlock[]): void {
+  chainForward(x, classes, head, blocks);
 }
 
 /** The layer-by-layer definition of convChainTrainPass. */
@@ -338,13 +344,8 @@ function convChainTrainPass(
   head: ConvChainHead, blocks: readonly ConvChainBlock[],
 ): number {
   const rows = labels.length;
-  let input = x;
-  for (const k of blocks) {
-    conv2dReluPool(input, k.w, k.b, null, k.pooled, k.cells, k.g, k.pg);
-    input = k.pooled;
-  }
+  const input = chainForward(x, classes, head, blocks);
   const features = input.length / rows;
-  dense(input, head.w, head.b, head.logits, rows, features, classes);
   const loss = softmaxCrossEntropy(head.logits, labels, probs, dLogits, rows, classes);
   denseBackward(dLogits, input, head.w, head.dx, head.dw, head.db, rows, features, classes);
   let dPooled = head.dx;

@@ -130,20 +130,20 @@ export class Conv2D extends Layer {
    * it, so that backward and the layer's outputs read what the pass wrote.
    */
   chainBlock(x: Tensor, pool: MaxPool2D, needInputGrad: boolean): ConvChainBlock {
-    const g = this.geometryFor(x.shape[0]);
-    const pooled = pool.outputFor(g.batch);
-    const cells = this.cellsFor(pooled.size);
-    this.input = x;
-    pool.input = null;
-    this.pooled = pooled;
+    const block = this.chainForwardBlock(x, pool);
+    this.pooled = pool.outputFor(block.g.batch);
     return {
-      w: this.weight.value.data, b: this.bias ? this.bias.value.data : null, pooled: pooled.data, cells,
-      dx: needInputGrad ? this.output('dx', g.batch, this.inputShape).data : null,
-      dw: this.weight.grad.data, db: this.bias ? this.bias.grad.data : null, g, pg: pool.geometryFor(g.batch),
+      ...block, cells: this.cellsFor(block.pooled.length),
+      dx: needInputGrad ? this.output('dx', block.g.batch, this.inputShape).data : null,
+      dw: this.weight.grad.data, db: this.bias ? this.bias.grad.data : null,
     };
   }
 
-  /** This layer's block of an inference pass (Sequential.forwardInPlace), its saved state set as an inference forwardThroughReluPool sets it. */
+  /**
+   * This layer's block of an inference pass (Sequential.forwardInPlace), its
+   * saved state set as an inference forwardThroughReluPool sets it (no
+   * pooled output and cells for a backward).
+   */
   chainForwardBlock(x: Tensor, pool: MaxPool2D): ConvChainForwardBlock {
     const g = this.geometryFor(x.shape[0]);
     const pooled = pool.outputFor(g.batch);

@@ -60,14 +60,9 @@ export class Dense extends Layer {
    * over x: the buffers the pass writes, its saved input set as forward sets it.
    */
   chainHead(x: Tensor): { head: ConvChainHead; logits: Tensor } {
-    const rows = x.shape[0];
-    const logits = this.output('y', rows, this.outputShape);
-    this.input = x;
-    const head: ConvChainHead = {
-      w: this.weight.value.data, b: this.bias ? this.bias.value.data : null, logits: logits.data,
-      dx: this.output('dx', rows, this.inputShape).data, dw: this.weight.grad.data, db: this.bias ? this.bias.grad.data : null,
-    };
-    return { head, logits };
+    const { head, logits } = this.chainForwardHead(x);
+    const dx = this.output('dx', x.shape[0], this.inputShape).data;
+    return { head: { ...head, dx, dw: this.weight.grad.data, db: this.bias ? this.bias.grad.data : null }, logits };
   }
 
   /** This layer as the head of an inference pass over x (Sequential.forwardInPlace). */
