@@ -32,6 +32,7 @@
         "native/kernels/parallel.cc",
         "native/kernels/direct_conv.cc",
         "native/kernels/conv2d.cc",
+        "native/kernels/conv2d_passes.cc",
         "native/kernels/convert.cc",
         "native/kernels/pool.cc",
         "native/kernels/dense.cc",

@@ -22,6 +22,7 @@
 #include "kernels/optim.h"
 #include "kernels/parallel.h"
 #include "kernels/pool.h"
+#include "kernels/share_queue.h"
 
 namespace {
 
@@ -650,6 +651,18 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// setSchedule('balanced' | 'static' | 'take-first'): how the chain's threads share a batch (share_queue.h).
+Napi::Value SetSchedule(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 1 || !info[0].IsString()) type_error(env, "setSchedule takes one string: 'balanced', 'static' or 'take-first'");
+  const std::string name = info[0].As<Napi::String>().Utf8Value();
+  if (name == "balanced") convkit::set_share_schedule(convkit::ShareSchedule::Balanced);
+  else if (name == "static") convkit::set_share_schedule(convkit::ShareSchedule::Static);
+  else if (name == "take-first") convkit::set_share_schedule(convkit::ShareSchedule::TakeFirst);
+  else range_error(env, "unknown schedule '" + name + "'; expected 'balanced', 'static' or 'take-first'");
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   convkit::set_isa(convkit::best_isa());
   convkit::set_kernel_threads(convkit::num_threads());
@@ -657,6 +670,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setIsa", Napi::Function::New(env, SetIsa));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
+  exports.Set("setSchedule", Napi::Function::New(env, SetSchedule));
 
   exports.Set("conv2d", Napi::Function::New(env, Conv2d));
   exports.Set("conv2dBackwardData", Napi::Function::New(env, Conv2dBackwardData));

@@ -20,6 +20,7 @@ interface Addon {
   info(): NativeInfo;
   setIsa(name: string): void;
   setNumThreads(n: number): void;
+  setSchedule(name: string): void;
   [kernel: string]: unknown;
 }
 

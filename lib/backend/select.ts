@@ -100,6 +100,21 @@ export function setIsa(isa: string): void {
   }
 }
 
+/**
+ * How the native backend's threads share a batch in a chained training or
+ * inference pass: 'balanced' (the default: a thread that finishes its share
+ * takes images left in another's, with the same numbers), 'static' (each
+ * runs its own share), 'take-first' (every thread starts by taking half of
+ * the next share, so that images change hands on every pass). For tests and benchmarks.
+ */
+export function setSchedule(schedule: 'balanced' | 'static' | 'take-first'): void {
+  if (schedule !== 'balanced' && schedule !== 'static' && schedule !== 'take-first') {
+    throw new ValueError(`setSchedule: schedule must be 'balanced', 'static' or 'take-first', got ${describe(schedule)}`);
+  }
+  nativeBackend();
+  loadAddon().addon.setSchedule(schedule);
+}
+
 export interface Info {
   backend: BackendName;
   nativeAvailable: boolean;

@@ -1,7 +1,8 @@
 // Convolution of NHWC images with HWIO weights, by im2col + SGEMM: in NHWC
 // the im2col matrix of an image is [out_pixels, kh*kw*C] and the weights are
 // already the [kh*kw*C, O] matrix, so every product is a row-major GEMM.
-// Threads split the batch.
+// Threads split the batch; each runs its share with the per-thread parts
+// of conv2d_passes.h.
 #pragma once
 
 #include <cstdint>
@@ -21,11 +22,6 @@ namespace convkit {
 void conv2d_forward(float* y, const float* x, const float* w, const float* b, const Geometry& g, bool relu,
                     float* pooled = nullptr, const Geometry* pg = nullptr, uint8_t* cells = nullptr);
 
-// Images [n0, n1) of conv2d_forward, on the calling thread: the unit its
-// threads split, for callers that run several layers in one parallel region.
-void conv2d_forward_images(long n0, long n1, float* y, const float* x, const float* w, const float* b, const Geometry& g,
-                           bool relu, float* pooled = nullptr, const Geometry* pg = nullptr, uint8_t* cells = nullptr);
-
 // dx[N, H, W, C] = conv2d's gradient with respect to x, given dy[N, OH, OW, O]
 void conv2d_backward_data(float* dx, const float* dy, const float* w, const Geometry& g);
 
@@ -33,18 +29,11 @@ void conv2d_backward_data(float* dx, const float* dy, const float* w, const Geom
 void conv2d_backward_filter(float* dw, float* db, const float* dy, const float* x, const Geometry& g);
 
 // The backward of Conv2D → ReLU → MaxPool2D (windows tiling the conv output,
-// pg) in one pass per chunk of images: the pool's gradient with the ReLU mask
-// is made into a per-thread buffer and consumed by the weight and input
-// gradients while it is still in cache. pooled and cells are what the
+// pg) in one pass per image: the pool's gradient with the ReLU mask is made
+// into a per-thread buffer and consumed by the weight and input gradients
+// while it is still in cache. pooled and cells are what the
 // forward wrote (the pooled maxima and their cells); dx and db may be null.
 void conv2d_relu_pool_backward(float* dx, float* dw, float* db, const float* d_pooled, const float* x, const float* w,
                                const float* pooled, const uint8_t* cells, const Geometry& g, const Geometry& pg);
-
-// Images [n0, n1) of conv2d_relu_pool_backward, on the calling thread: dx
-// rows of those images, and their weight and bias gradients added into
-// dw_part[KH, KW, C, O] and db_part[O] (a thread's partial sums).
-void conv2d_relu_pool_backward_images(long n0, long n1, float* dw_part, double* db_part, float* dx, const float* d_pooled,
-                                      const float* x, const float* w, const float* pooled, const uint8_t* cells,
-                                      const Geometry& g, const Geometry& pg);
 
 }  // namespace convkit

@@ -1,56 +1,145 @@
 #include "conv_chain.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
+#include <memory>
+#include <optional>
 #include <vector>
 
-#include "conv2d.h"
+#include "conv2d_passes.h"
 #include "dense.h"
 #include "loss.h"
 #include "parallel.h"
 #include "scratch.h"
+#include "share_queue.h"
 
 namespace convkit {
 
 namespace {
 
-// On the calling thread, shared by the team: every block's per-thread
-// partial weight and bias gradients, and each row's loss.
+// At most this many floats of gradients of images taken from another
+// thread's share (mnist-3layer: 23k a taken image).
+constexpr long kMaxTakenFloats = 4L << 20;
+
+// Each thread's buffers for every block's prepared forward and backward, and the head's.
+thread_local ConvScratch t_block_scratch[kMaxChainBlocks];
+thread_local Scratch t_head_weights;
+thread_local Scratch t_head_weights_t;
+
+// On the calling thread, shared by the team: every block's per-share
+// partial weight and bias gradients, the gradients of images taken from
+// another share, each row's loss, the shares' queues.
 thread_local Scratch t_weight_partials;
 thread_local Scratch t_bias_partials;
+thread_local Scratch t_taken;
 thread_local std::vector<double> t_row_loss;
+thread_local std::vector<int> t_taken_slot;
+thread_local std::unique_ptr<ShareQueue[]> t_queues;
+thread_local int t_queue_count = 0;
 
-// Images [n0, n1) through every block and the head: their pooled outputs and logits.
-void forward_images(long n0, long n1, const float* x, const ConvBlock* blocks, int count, const DenseHead& head) {
-  const float* in = x;
-  for (int s = 0; s < count; ++s) {
-    const ConvBlock& k = blocks[s];
-    conv2d_forward_images(n0, n1, nullptr, in, k.w, k.b, k.conv, true, k.pooled, &k.pool, k.cells);
-    in = k.pooled;
+// helped: whether threads may take from each other's shares.
+ShareQueue* share_queues(int team, long batch, bool helped) {
+  if (t_queue_count < team) {
+    t_queues.reset(new ShareQueue[team]);
+    t_queue_count = team;
   }
-  dense_forward_rows(n0, n1, head.logits, in, head.w, head.b, head.in, head.out);
+  for (int t = 0; t < team; ++t) t_queues[t].reset(batch * t / team, batch * (t + 1) / team, !helped);
+  return t_queues.get();
+}
+
+// One thread's prepared chain: every block's forward (and backward, for
+// training) and the head's, run on any images.
+class ChainThread {
+ public:
+  ChainThread(const float* x, const ConvBlock* blocks, int count, const DenseHead& head, bool training)
+      : x_(x), blocks_(blocks), count_(count), head_(head),
+        dense_(t_head_weights, t_head_weights_t, head.w, head.b, head.in, head.out) {
+    const float* in = x;
+    for (int s = 0; s < count; ++s) {
+      const ConvBlock& k = blocks[s];
+      forward_[s].emplace(t_block_scratch[s].forward, nullptr, in, k.w, k.b, k.conv, true, k.pooled, &k.pool, k.cells);
+      if (training) {
+        backward_[s].emplace(t_block_scratch[s], s > 0 ? k.dx : nullptr, s + 1 < count ? blocks[s + 1].dx : head.dx,
+                             in, k.w, k.pooled, k.cells, k.conv, k.pool);
+      }
+      in = k.pooled;
+    }
+  }
+
+  // Images [n0, n1) through every block and the head: pooled outputs and logits.
+  void forward(long n0, long n1) {
+    for (int s = 0; s < count_; ++s) forward_[s]->images(n0, n1);
+    dense_.forward(n0, n1, head_.logits, blocks_[count_ - 1].pooled);
+  }
+
+  // Forward, loss and backward of images [n0, n1): nothing here reads a row
+  // another range writes. Block s's gradients are added into dw[s], db[s].
+  void train(long n0, long n1, const SoftmaxTargets& targets, long batch, double* row_loss, float* const* dw,
+             double* const* db) {
+    forward(n0, n1);
+    softmax_cross_entropy_rows(targets.probs, targets.d_logits, head_.logits, targets.labels, n0, n1, batch, head_.out,
+                               row_loss);
+    dense_.backward_data(n0, n1, head_.dx, targets.d_logits);
+    for (int s = count_ - 1; s >= 0; --s) backward_[s]->images(n0, n1, dw[s], db[s]);
+  }
+
+ private:
+  const float* x_;
+  const ConvBlock* blocks_;
+  int count_;
+  const DenseHead& head_;
+  DenseRowsPass dense_;
+  std::optional<ConvForwardPass> forward_[kMaxChainBlocks];
+  std::optional<ReluPoolBackwardPass> backward_[kMaxChainBlocks];
+};
+
+long chain_flops(const ConvBlock* blocks, int count, const DenseHead& head, bool training) {
+  const long batch = blocks[0].conv.batch;
+  long flops = (training ? 6L : 2L) * batch * head.in * head.out;
+  for (int s = 0; s < count; ++s) {
+    const Geometry& g = blocks[s].conv;
+    flops += 2L * batch * g.out_pixels() * g.patch() * g.out_c * (training ? (s > 0 ? 3 : 2) : 1);
+  }
+  return flops;
 }
 
 }  // namespace
 
 void conv_chain_forward(const float* x, const ConvBlock* blocks, int count, const DenseHead& head) {
   const long batch = blocks[0].conv.batch;
-  long flops = 2L * batch * head.in * head.out;
-  for (int s = 0; s < count; ++s) flops += 2L * batch * blocks[s].conv.out_pixels() * blocks[s].conv.patch() * blocks[s].conv.out_c;
-  parallel_chunks(batch, flops, [&](long n0, long n1, int) { forward_images(n0, n1, x, blocks, count, head); });
+  const long flops = chain_flops(blocks, count, head, false);
+  const int team = parallel_team(batch, flops);
+  const ShareSchedule schedule = share_schedule();
+  ShareQueue* queues = share_queues(team, batch, team > 1 && schedule != ShareSchedule::Static);
+  // Every image's outputs are its own: any thread may run any image.
+  parallel_chunks(team, flops, [&](long t0, long t1, int) {
+    ChainThread me(x, blocks, count, head, false);
+    auto help = [&](ShareQueue& other, long most) {
+      for (long n; most-- > 0 && (n = other.take_back()) >= 0;) me.forward(n, n + 1);
+    };
+    if (schedule == ShareSchedule::TakeFirst) help(queues[t1 % team], queues[t1 % team].size() / 2);
+    long n0, n1;
+    for (long t = t0; t < t1; ++t) {
+      while (queues[t].take_front(n0, n1)) me.forward(n0, n1);
+    }
+    if (schedule == ShareSchedule::Static) return;
+    for (long k = 1; k < team; ++k) help(queues[(t1 - 1 + k) % team], batch);
+  });
 }
 
 double conv_chain_train_pass(const float* x, const ConvBlock* blocks, int count, const DenseHead& head,
                              const SoftmaxTargets& targets) {
   const long batch = blocks[0].conv.batch;
-  long flops = 6L * batch * head.in * head.out;
+  const long flops = chain_flops(blocks, count, head, true);
   long weights_at[kMaxChainBlocks + 1] = {0};
   long bias_at[kMaxChainBlocks + 1] = {0};
+  bool one_sum_per_image = true;
   for (int s = 0; s < count; ++s) {
     const Geometry& g = blocks[s].conv;
-    flops += 2L * batch * g.out_pixels() * g.patch() * g.out_c * (s > 0 ? 3 : 2);
     weights_at[s + 1] = weights_at[s] + g.patch() * g.out_c;
     bias_at[s + 1] = bias_at[s] + g.out_c;
+    one_sum_per_image = one_sum_per_image && FilterGradient::one_sum_per_image(g);
   }
   const int team = parallel_team(batch, flops);
   // Block s's partials: team slices of its weights, from team * weights_at[s].
@@ -60,47 +149,111 @@ double conv_chain_train_pass(const float* x, const ConvBlock* blocks, int count,
   double* row_loss = t_row_loss.data();
   const float* features = blocks[count - 1].pooled;  // the head's input
 
-  // Forward, loss and backward of share t of the batch: nothing here reads
-  // a row another share writes.
-  auto pass = [&](long t) {
-    const long n0 = batch * t / team, n1 = batch * (t + 1) / team;
-    forward_images(n0, n1, x, blocks, count, head);
-    softmax_cross_entropy_rows(targets.probs, targets.d_logits, head.logits, targets.labels, n0, n1, batch, head.out,
-                               row_loss);
-    dense_backward_data_rows(n0, n1, head.dx, targets.d_logits, head.w, head.in, head.out);
-    const float* d_pooled = head.dx;
-    for (int s = count - 1; s >= 0; --s) {
-      const ConvBlock& k = blocks[s];
-      const long weights = weights_at[s + 1] - weights_at[s];
-      float* dw_part = weight_partials + team * weights_at[s] + t * weights;
-      double* db_part = bias_partials + team * bias_at[s] + t * k.conv.out_c;
-      std::memset(dw_part, 0, sizeof(float) * weights);
-      std::fill(db_part, db_part + k.conv.out_c, 0.0);
-      conv2d_relu_pool_backward_images(n0, n1, dw_part, db_part, s > 0 ? k.dx : nullptr, d_pooled,
-                                       s > 0 ? blocks[s - 1].pooled : x, k.w, k.pooled, k.cells, k.conv, k.pool);
-      d_pooled = k.dx;
+  // An image taken from the back of another thread's share gets its
+  // gradients made alone, into zeros, in a slot: every weight's, then every
+  // bias's (as doubles). Added after the pass to its share's partials, in
+  // image order, they give the sums its owner would have made (which adds
+  // each image as one sum: one_sum_per_image), so the result does not
+  // depend on who ran which image.
+  const long slot_floats = (weights_at[count] + 2 * bias_at[count] + 15) / 16 * 16;
+  const ShareSchedule schedule = share_schedule();
+  const bool balanced = team > 1 && one_sum_per_image && schedule != ShareSchedule::Static;
+  const long slots = balanced ? std::min(batch / 2, kMaxTakenFloats / slot_floats) : 0;
+  ShareQueue* queues = share_queues(team, batch, slots > 0);
+  float* taken = slots > 0 ? t_taken.floats(static_cast<std::size_t>(slots * slot_floats)) : nullptr;
+  t_taken_slot.resize(static_cast<std::size_t>(batch));
+  int* taken_slot = t_taken_slot.data();
+  std::atomic<long> next_slot{0};
+
+  // Up to `most` images from the back of another share, each into a slot;
+  // false once the slots are used up.
+  auto help = [&](ChainThread& me, ShareQueue& other, long most) {
+    float* dw[kMaxChainBlocks];
+    double* db[kMaxChainBlocks];
+    for (; most > 0 && !other.empty(); --most) {
+      const long slot = next_slot.fetch_add(1, std::memory_order_relaxed);
+      if (slot >= slots) return false;
+      const long n = other.take_back();
+      if (n < 0) break;
+      float* gradients = taken + slot * slot_floats;
+      std::memset(gradients, 0, sizeof(float) * slot_floats);
+      for (int s = 0; s < count; ++s) {
+        dw[s] = gradients + weights_at[s];
+        db[s] = reinterpret_cast<double*>(gradients + weights_at[count]) + bias_at[s];
+      }
+      taken_slot[n] = static_cast<int>(slot);
+      me.train(n, n + 1, targets, batch, row_loss, dw, db);
+    }
+    return true;
+  };
+  // A thread runs its own shares, then helps the others.
+  auto pass = [&](ChainThread& me, long t0, long t1) {
+    if (slots > 0 && schedule == ShareSchedule::TakeFirst) {
+      help(me, queues[t1 % team], queues[t1 % team].size() / 2);
+    }
+    float* dw[kMaxChainBlocks];
+    double* db[kMaxChainBlocks];
+    long n0, n1;
+    for (long t = t0; t < t1; ++t) {
+      for (int s = 0; s < count; ++s) {
+        const long weights = weights_at[s + 1] - weights_at[s];
+        dw[s] = weight_partials + team * weights_at[s] + t * weights;
+        db[s] = bias_partials + team * bias_at[s] + t * blocks[s].conv.out_c;
+        std::memset(dw[s], 0, sizeof(float) * weights);  // by the thread that adds to it: the lines stay in its cache
+        std::fill(db[s], db[s] + blocks[s].conv.out_c, 0.0);
+      }
+      while (queues[t].take_front(n0, n1)) me.train(n0, n1, targets, batch, row_loss, dw, db);
+    }
+    for (long k = 1; k < team && slots > 0; ++k) {
+      if (!help(me, queues[(t1 - 1 + k) % team], batch)) return;
     }
   };
-  // Share t of the sums over the batch, which need every share's rows.
+  // Weights [i0, i1) of share t's block-s partials, plus the images taken from its back.
+  auto add_taken_weights = [&](int s, long t, long i0, long i1) {
+    const long weights = weights_at[s + 1] - weights_at[s];
+    float* part = weight_partials + team * weights_at[s] + t * weights;
+    for (long n = queues[t].taken_from_back(); n < queues[t].end(); ++n) {
+      const float* gradients = taken + taken_slot[n] * slot_floats + weights_at[s];
+      for (long i = i0; i < i1; ++i) part[i] += gradients[i];
+    }
+  };
+  auto add_taken_biases = [&](int s, long t) {
+    double* part = bias_partials + team * bias_at[s] + t * blocks[s].conv.out_c;
+    for (long n = queues[t].taken_from_back(); n < queues[t].end(); ++n) {
+      const double* gradients = reinterpret_cast<const double*>(taken + taken_slot[n] * slot_floats + weights_at[count]) + bias_at[s];
+      for (int o = 0; o < blocks[s].conv.out_c; ++o) part[o] += gradients[o];
+    }
+  };
+  // Part t of the sums over the batch, which need every share's rows.
   auto sum = [&](long t) {
     const long i0 = head.in * t / team, i1 = head.in * (t + 1) / team;
     if (i1 > i0) dense_backward_filter_rows(i0, i1, head.dw, targets.d_logits, features, static_cast<int>(batch), head.in, head.out);
     for (int s = 0; s < count; ++s) {
       const long weights = weights_at[s + 1] - weights_at[s];
-      sum_partials(blocks[s].dw, weight_partials + team * weights_at[s], team, weights, weights * t / team,
-                   weights * (t + 1) / team);
+      const long w0 = weights * t / team, w1 = weights * (t + 1) / team;
+      if (slots > 0) {
+        for (long u = 0; u < team; ++u) add_taken_weights(s, u, w0, w1);
+      }
+      sum_partials(blocks[s].dw, weight_partials + team * weights_at[s], team, weights, w0, w1);
     }
     if (t == team - 1) {
       for (int s = 0; s < count; ++s) {
-        if (blocks[s].db) sum_partials(blocks[s].db, bias_partials + team * bias_at[s], team, blocks[s].conv.out_c);
+        if (!blocks[s].db) continue;
+        if (slots > 0) {
+          for (long u = 0; u < team; ++u) add_taken_biases(s, u);
+        }
+        sum_partials(blocks[s].db, bias_partials + team * bias_at[s], team, blocks[s].conv.out_c);
       }
       if (head.db) column_sums(head.db, targets.d_logits, batch, head.out);
     }
   };
-  // Each thread runs one share, unless OpenMP gave fewer threads than asked
+  // Each thread owns one share, unless OpenMP gave fewer threads than asked
   // for; every thread reaches the barrier exactly once either way.
   parallel_chunks(team, flops, [&](long t0, long t1, int) {
-    for (long t = t0; t < t1; ++t) pass(t);
+    {
+      ChainThread me(x, blocks, count, head, true);
+      pass(me, t0, t1);
+    }
     team_barrier();
     for (long t = t0; t < t1; ++t) sum(t);
   });

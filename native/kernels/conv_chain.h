@@ -1,12 +1,15 @@
 // A chain of Conv2D → ReLU → MaxPool2D blocks and a Dense head, run in one
 // parallel region: a whole training pass (forward, softmax cross-entropy,
-// backward), or inference. Each thread carries its share of the batch
-// through every layer (and back), so the team forks and joins once a pass
-// instead of once a layer: with a region per layer, a training step on two
-// cores spent a tenth of its time starting the team and waiting for its
-// slower half. The numbers are those of the layer-by-layer calls
+// backward), or inference. Each thread carries images of the batch through
+// every layer (and back), so the team forks and joins once a pass instead
+// of once a layer: with a region per layer, a training step on two cores
+// spent a tenth of its time starting the team and waiting for its slower
+// half. Each thread starts on its own share of the batch and, when done,
+// takes images left in another's (share_queue.h), so a slower core does
+// not hold up the step. The numbers are those of the layer-by-layer calls
 // (conv2d_forward with pooling, dense_*, softmax_cross_entropy,
-// conv2d_relu_pool_backward, dense_backward).
+// conv2d_relu_pool_backward, dense_backward) on the same thread count,
+// whoever ran which image.
 #pragma once
 
 #include <cstdint>

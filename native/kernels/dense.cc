@@ -23,6 +23,23 @@ void dense_backward_filter_rows(long i0, long i1, float* dw, const float* dy, co
   sgemm(true, false, static_cast<int>(i1 - i0), out, rows, x + i0, in, dy, out, dw + i0 * out, out, false);
 }
 
+DenseRowsPass::DenseRowsPass(Scratch& forward_weights, Scratch& backward_weights, const float* w, const float* b, int in,
+                             int out)
+    : b_(b), in_(in), out_(out) {
+  packed_ = forward_weights.floats(packed_b_size(in, out));
+  if (in > 0) pack_b(false, in, out, w, out, packed_);
+  packed_t_ = backward_weights.floats(packed_b_size(out, in));
+  if (out > 0) pack_b(true, out, in, w, out, packed_t_);
+}
+
+void DenseRowsPass::forward(long r0, long r1, float* y, const float* x) const {
+  sgemm_packed(false, static_cast<int>(r1 - r0), out_, in_, x + r0 * in_, in_, packed_, y + r0 * out_, out_, false, b_);
+}
+
+void DenseRowsPass::backward_data(long r0, long r1, float* dx, const float* dy) const {
+  sgemm_packed(false, static_cast<int>(r1 - r0), in_, out_, dy + r0 * out_, out_, packed_t_, dx + r0 * in_, in_, false);
+}
+
 void dense_forward(float* y, const float* x, const float* w, const float* b, int rows, int in, int out) {
   const long flops = 2L * rows * in * out;
   parallel_chunks(rows, flops, [&](long r0, long r1, int) { dense_forward_rows(r0, r1, y, x, w, b, in, out); });

@@ -126,6 +126,8 @@ void pack_b_segments(bool trans_b, int K, int segments, int N, const float* B, l
 
 bool gemm_single_k_block(int K) { return k_blocks(K).count == 1; }
 
+bool gemm_single_k_block_segments(int K, int segments) { return k_blocks(K, segments).count == 1; }
+
 namespace {
 
 const long kNoOffset[1] = {0};

@@ -90,6 +90,9 @@ void sgemm_packed(bool trans_a, int M, int N, int K, const float* A, long lda, c
 // p = 0..K-1 in order in registers, whatever the segments.
 bool gemm_single_k_block(int K);
 
+// The same for sgemm_segments: whether K steps in `segments` equal runs are one K block.
+bool gemm_single_k_block_segments(int K, int segments);
+
 // pack_b for sgemm_segments: K blocks end on segment boundaries (K = segments x L).
 void pack_b_segments(bool trans_b, int K, int segments, int N, const float* B, long ldb, float* packed);
 

@@ -1,12 +1,13 @@
 // Sequential.trainPass runs a chain of Conv2D → ReLU → MaxPool2D blocks,
 // Flatten and Dense under softmax cross-entropy as one backend call
-// (convChainTrainPass). On the native backend it runs the same kernels on the
-// same per-thread shares of the batch as the layer-by-layer calls, so the
+// (convChainTrainPass). On the native backend it runs the same kernels as the
+// layer-by-layer calls and adds each image's gradients into the same
+// per-thread shares of the batch, whichever thread ran the image, so the
 // loss, the logits and every gradient are identical, bit for bit, whenever
 // every layer is large enough to be split (the zoo's CNNs) or on one thread;
 // the reference backend's pass agrees within float tolerance.
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { getBackend, getNumThreads, setBackend, setNumThreads } from '../../lib/backend/select.js';
+import { getBackend, getNumThreads, setBackend, setNumThreads, setSchedule } from '../../lib/backend/select.js';
 import { type Sequential, SoftmaxCrossEntropy, SigmoidBinaryCrossEntropy, Tensor, layers, sequential, zooModel } from '../../lib/index.js';
 import { skipNative } from '../helpers/backends.js';
 import { randomTensor, rng } from '../helpers/random.js';
@@ -86,6 +87,7 @@ describe.skipIf(skipNative)('Sequential.trainPass', () => {
   afterAll(() => {
     setBackend('native');
     setNumThreads(threadsBefore);
+    setSchedule('balanced');
   });
 
   for (const threads of [1, 2, 3]) {
@@ -106,6 +108,33 @@ describe.skipIf(skipNative)('Sequential.trainPass', () => {
       pass.mockRestore();
     });
   }
+
+  // A thread that runs out of images takes some from the back of another's
+  // share; 'take-first' makes every thread start that way, so images change
+  // hands on every pass. The sums must be those of the static split.
+  it('gives the same numbers, bit for bit, whichever thread runs which image', () => {
+    setBackend('native');
+    try {
+      for (const threads of [2, 3]) {
+        setNumThreads(threads);
+        for (let seed = 1; seed <= 8; seed++) {
+          const model = seed <= 2 ? zooModel(seed === 1 ? 'mnist-3layer' : 'mnist-2layer', { seed }) : randomChain(seed);
+          const { x, y } = batchFor(model, [5, 32, 9, 17][seed % 4], seed);
+          setSchedule('static');
+          const fixed = trainPass(model, x, y);
+          const inferred = model.forwardInPlace(x, false).data.slice();
+          for (const schedule of ['take-first', 'balanced', 'take-first'] as const) {
+            setSchedule(schedule);
+            expectIdentical(trainPass(model, x, y), fixed);
+            expect(model.forwardInPlace(x, false).data, `${schedule} inference`).toEqual(inferred);
+          }
+        }
+      }
+    } finally {
+      setSchedule('balanced');
+    }
+    expect(() => setSchedule('dynamic' as never)).toThrow(/setSchedule: schedule must be 'balanced', 'static' or 'take-first', got .*dynamic/);
+  });
 
   it('writes what the layer-by-layer calls write for random chains, native and reference', () => {
     for (let seed = 1; seed <= 12; seed++) {

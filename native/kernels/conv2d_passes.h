@@ -1,0 +1,158 @@
+// One thread's part of a Conv2D layer, prepared once and then run on any
+// images: the weights packed (or flipped and transposed) for this thread,
+// the padded buffers' zero borders written, the offset tables made.
+// conv2d.cc's functions prepare one per thread per call; conv_chain
+// prepares one per layer per thread per pass and runs it on images as they
+// are handed out, so that handing out one image at a time costs no setup.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "geometry.h"
+#include "scratch.h"
+
+namespace convkit {
+
+// The buffers of each part, kept apart so that one thread can hold every
+// layer's forward and backward at once.
+struct ForwardScratch {
+  Scratch weights, offsets, pad, out, columns;
+};
+struct FilterScratch {
+  Scratch pad, offsets, packed_dy, columns;
+};
+struct DataScratch {
+  Scratch weights, flipped, dy_pad, offsets, columns;
+};
+struct ConvScratch {
+  ForwardScratch forward;
+  FilterScratch filter;
+  DataScratch data;
+  Scratch grad, channel_sums;
+};
+
+// Images per GEMM where a product runs over several images: enough rows
+// that the B panel and the micro-kernel's edge tiles are amortised (conv3
+// of mnist-3layer has 49 pixels an image), few enough that the im2col block
+// stays in L2.
+int images_per_chunk(const Geometry& g);
+
+// Images zero-padded, for the direct kernels and the implicit products:
+// slots of [H + pt + pb, W + pl + pr, C] in a per-thread buffer whose zero
+// border is written once, when prepared; each image only copies its interior.
+struct PaddedImages {
+  float* data = nullptr;
+  int width = 0;
+  long image = 0;  // floats per padded image
+  void prepare(Scratch& scratch, const Geometry& g, long count);
+  // Image x into slot i; its padded copy.
+  const float* load(const float* x, const Geometry& g, long i = 0);
+};
+
+// conv2d_forward (conv2d.h) on one thread: y[n], or only pooled[n] and
+// cells[n] when y is null, for images n of x.
+class ConvForwardPass {
+ public:
+  ConvForwardPass(ForwardScratch& scratch, float* y, const float* x, const float* w, const float* b, const Geometry& g,
+                  bool relu, float* pooled, const Geometry* pg, uint8_t* cells);
+  void images(long n0, long n1);
+
+ private:
+  enum class Mode { DirectPool, Direct, RowGroups, ImplicitRows, Im2col };
+  void pool(const float* out, long n, long count);
+
+  Geometry g_;
+  float* y_;
+  const float* x_;
+  const float* w_;
+  const float* b_;
+  bool relu_;
+  float* pooled_;
+  const Geometry* pg_;
+  uint8_t* cells_;
+  Mode mode_;
+  PaddedImages xpad_;
+  float* packed_w_ = nullptr;
+  const long* offsets_ = nullptr;
+  float* own_ = nullptr;   // the convolution's output when y is null
+  float* cols_ = nullptr;  // Im2col
+  int chunk_ = 1;          // Im2col: images per product
+  Geometry grid_{};        // ImplicitRows: the pool over rows at the padded pitch
+};
+
+// dw[K, O] += the weight gradient of images, each image added as one sum
+// (one K block of the product, or one direct kernel call, when `chunk` is
+// 1): the direct kernel where it applies (few input channels); with stride
+// 1, the patches read where they lie in the padded images (no im2col);
+// otherwise im2col into the columns buffer.
+class FilterGradient {
+ public:
+  FilterGradient(FilterScratch& scratch, const Geometry& g, int chunk);
+  // dw += the gradient of images [0, count) of dy and x (pointers to the first), count <= chunk.
+  void add(float* dw, const float* dy, const float* x, long count);
+  // Whether add(.., 1) adds each weight's gradient of one image to dw in a
+  // single addition of a sum begun from zero: then a gradient accumulated
+  // image by image equals adding, image by image, each image's gradient
+  // made alone into zeros.
+  static bool one_sum_per_image(const Geometry& g);
+
+ private:
+  enum class Mode { Direct, Implicit, Im2col };
+  static Mode mode_for(const Geometry& g);
+  Geometry g_;
+  Mode mode_;
+  PaddedImages xpad_;  // one image (Direct), chunk images (Implicit), none (Im2col)
+  long* offsets_ = nullptr;
+  float* packed_dy_ = nullptr;
+  float* cols_ = nullptr;
+};
+
+// dx = dy convolved back through w (overwritten), chunk by chunk.
+class DataGradient {
+ public:
+  DataGradient(DataScratch& scratch, const Geometry& g, const float* w, int chunk);
+  // dx of images [0, count) (pointers to the first) from their dy, count <= chunk.
+  void compute(float* dx, const float* dy, long count);
+
+ private:
+  enum class Mode { Correlate, RowGroups, Im2col };
+  static Mode choose(const Geometry& g, const Geometry& back);
+
+  Geometry g_;
+  Geometry back_;
+  Mode mode_;
+  PaddedImages dy_pad_;  // one padded dy (Correlate, RowGroups)
+  float* flipped_ = nullptr;
+  float* packed_ = nullptr;
+  float* cols_ = nullptr;
+  long* offsets_ = nullptr;
+};
+
+// conv2d_relu_pool_backward (conv2d.h) on one thread, image by image:
+// dx[n] (when dx is not null) and each image's weight and bias gradients
+// added into the given partial sums.
+class ReluPoolBackwardPass {
+ public:
+  ReluPoolBackwardPass(ConvScratch& scratch, float* dx, const float* d_pooled, const float* x, const float* w,
+                       const float* pooled, const uint8_t* cells, const Geometry& g, const Geometry& pg);
+  // Images [n0, n1): their weight gradients added into dw_part[KH, KW, C,
+  // O], one image at a time; their bias gradients, a float sum per image,
+  // added into db_part[O].
+  void images(long n0, long n1, float* dw_part, double* db_part);
+
+ private:
+  Geometry g_;
+  Geometry pg_;
+  float* dx_;
+  const float* d_pooled_;
+  const float* x_;
+  const float* pooled_;
+  const uint8_t* cells_;
+  float* dconv_;
+  float* image_sum_;
+  FilterGradient filter_;
+  std::optional<DataGradient> data_;
+};
+
+}  // namespace convkit
