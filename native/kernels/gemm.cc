@@ -50,8 +50,11 @@ void pack_b_panel(bool trans, const float* B, long ldb, int N, int j0, int nc, i
         const float* src = B + static_cast<long>(j0 + jr) * ldb + (p0 + p);
         for (int j = 0; j < cols; ++j) dst[j] = src[static_cast<long>(j) * ldb];
       } else {
+        // A loop, not memcpy: a sliver row is 16 or 32 floats, and a call
+        // per row cost more than the copy (a layer's weights are packed on
+        // every pass, on every thread).
         const float* src = B + static_cast<long>(p0 + p) * ldb + (j0 + jr);
-        std::memcpy(dst, src, sizeof(float) * cols);
+        for (int j = 0; j < cols; ++j) dst[j] = src[j];
       }
       for (int j = cols; j < nr; ++j) dst[j] = 0.0f;
     }
