@@ -28,13 +28,17 @@ export function setAllocationLimit(bytes: number): void {
   limitBytes = bytes;
 }
 
-/** Refuses, before allocating, an array that could not be indexed or would pass the cap. */
-export function checkAllocation(elements: number, bytesPerElement: number, what: string): void {
-  if (elements > MAX_ELEMENTS) {
-    throw new LimitError(`${what} needs ${elements} elements, more than the ${MAX_ELEMENTS} convkit's kernels can index`);
-  }
+/**
+ * Refuses, before allocating, an array that could not be indexed or would
+ * pass the cap. `what` names it; a function is called only to throw (every
+ * Tensor is checked, and formatting a shape per call showed in a training step's profile).
+ */
+export function checkAllocation(elements: number, bytesPerElement: number, what: string | (() => string)): void {
   const bytes = elements * bytesPerElement;
-  if (bytes > limitBytes) {
-    throw new LimitError(`${what} needs ${(bytes / 2 ** 20).toFixed(1)} MiB, over the allocation limit of ${(limitBytes / 2 ** 20).toFixed(1)} MiB (setAllocationLimit or CONVKIT_MAX_ALLOC_BYTES)`);
+  if (elements <= MAX_ELEMENTS && bytes <= limitBytes) return;
+  const name = typeof what === 'function' ? what() : what;
+  if (elements > MAX_ELEMENTS) {
+    throw new LimitError(`${name} needs ${elements} elements, more than the ${MAX_ELEMENTS} convkit's kernels can index`);
   }
+  throw new LimitError(`${name} needs ${(bytes / 2 ** 20).toFixed(1)} MiB, over the allocation limit of ${(limitBytes / 2 ** 20).toFixed(1)} MiB (setAllocationLimit or CONVKIT_MAX_ALLOC_BYTES)`);
 }

@@ -97,7 +97,7 @@ export function checkShape(shape: unknown, name: string): number {
     }
     size *= n;
   }
-  checkAllocation(size, 4, `${name} ${formatShape(shape)}`);
+  checkAllocation(size, 4, () => `${name} ${formatShape(shape)}`);
   return size;
 }
 
