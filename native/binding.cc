@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "cpu.h"
 #include "kernels/conv2d.h"
@@ -469,6 +470,24 @@ Napi::Value SoftmaxCrossEntropy(const Napi::CallbackInfo& info) {
 
 constexpr size_t kPerBlock = 9;
 
+// A block's arguments, in order.
+enum BlockArg { kW, kB, kPooled, kCells, kDx, kDw, kDb, kGeometry, kPoolGeometry };
+
+// "blocks[s].w" and so on, made once: making them on every call cost more
+// than the checks that use them.
+const char* block_arg(int s, BlockArg arg) {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> all;
+    for (int b = 0; b < convkit::kMaxChainBlocks; ++b) {
+      for (const char* field : {"w", "b", "pooled", "cells", "dx", "dw", "db", "geometry", "poolGeometry"}) {
+        all.push_back("blocks[" + std::to_string(b) + "]." + field);
+      }
+    }
+    return all;
+  }();
+  return names[s * kPerBlock + arg].c_str();
+}
+
 // The blocks from argument `first` on, 9 each: w, b | null, pooled, cells,
 // dx | null, dw, db | null, geometry, poolGeometry. Blocks chain: each
 // block's geometry reads the previous block's pooled output. Training: cells
@@ -486,36 +505,37 @@ int chain_blocks(const Napi::CallbackInfo& info, size_t first, bool training, co
   const int count = static_cast<int>((argc - first) / kPerBlock);
   for (int s = 0; s < count; ++s) {
     const size_t at = first + kPerBlock * s;
-    const std::string name = "blocks[" + std::to_string(s) + "].";
-    auto called = [&](const char* what) { return name + what; };
-    const Geometry g = geometry(info, at + 7, false);
-    const Geometry pg = pool_over(info, at + 8, g);
-    if (!convkit::pool_windows_tile(pg)) range_error(env, called("poolGeometry") + ": windows must tile (stride = kernel, no padding)");
+    auto called = [&](BlockArg arg) { return std::string(block_arg(s, arg)); };
+    const Geometry g = geometry(info, at + kGeometry, false);
+    const Geometry pg = pool_over(info, at + kPoolGeometry, g);
+    if (!convkit::pool_windows_tile(pg)) range_error(env, called(kPoolGeometry) + ": windows must tile (stride = kernel, no padding)");
     if (s > 0) {
       const Geometry& before = blocks[s - 1].pool;
       if (g.batch != before.batch || g.in_h != before.out_h || g.in_w != before.out_w || g.in_c != before.out_c) {
-        range_error(env, called("geometry") + " must read the previous block's pooled output");
+        range_error(env, called(kGeometry) + " must read the previous block's pooled output");
       }
     }
-    if (g.batch < 1) range_error(env, called("geometry") + ": the batch must hold at least 1 sample");
+    if (g.batch < 1) range_error(env, called(kGeometry) + ": the batch must hold at least 1 sample");
     convkit::ConvBlock& k = blocks[s];
     k.conv = g;
     k.pool = pg;
-    k.w = floats_of(info, at, called("w").c_str(), weight_size(g)).data;
-    k.b = optional_floats_of(info, at + 1, called("b").c_str(), g.out_c).data;
-    k.pooled = floats_of(info, at + 2, called("pooled").c_str(), output_size(pg)).data;
-    k.cells = bytes_of(info, at + 3, called("cells").c_str(), output_size(pg), !training).data;
+    k.w = floats_of(info, at + kW, block_arg(s, kW), weight_size(g)).data;
+    k.b = optional_floats_of(info, at + kB, block_arg(s, kB), g.out_c).data;
+    k.pooled = floats_of(info, at + kPooled, block_arg(s, kPooled), output_size(pg)).data;
+    k.cells = bytes_of(info, at + kCells, block_arg(s, kCells), output_size(pg), !training).data;
     if (!training) {
-      for (size_t i : {at + 4, at + 5, at + 6}) {
-        if (!absent(info, i)) type_error(env, name + "dx, dw and db must be null: inference writes no gradients");
+      for (size_t i : {at + kDx, at + kDw, at + kDb}) {
+        if (!absent(info, i)) {
+          type_error(env, "blocks[" + std::to_string(s) + "].dx, dw and db must be null: inference writes no gradients");
+        }
       }
       k.dx = k.dw = k.db = nullptr;
       continue;
     }
-    if (s == 0 && !absent(info, at + 4)) type_error(env, "blocks[0].dx must be null: nothing reads the input's gradient");
-    k.dx = s == 0 ? nullptr : floats_of(info, at + 4, called("dx").c_str(), input_size(g)).data;
-    k.dw = floats_of(info, at + 5, called("dw").c_str(), weight_size(g)).data;
-    k.db = optional_floats_of(info, at + 6, called("db").c_str(), g.out_c).data;
+    if (s == 0 && !absent(info, at + kDx)) type_error(env, "blocks[0].dx must be null: nothing reads the input's gradient");
+    k.dx = s == 0 ? nullptr : floats_of(info, at + kDx, block_arg(s, kDx), input_size(g)).data;
+    k.dw = floats_of(info, at + kDw, block_arg(s, kDw), weight_size(g)).data;
+    k.db = optional_floats_of(info, at + kDb, block_arg(s, kDb), g.out_c).data;
   }
   return count;
 }
