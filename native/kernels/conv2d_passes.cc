@@ -248,28 +248,33 @@ void FilterGradient::add(float* dw, const float* dy, const float* x, long count)
     for (long i = 0; i < count; ++i) filter(dw, dy + i * g.out_image(), xpad_.load(x + i * g.in_image(), g), g, xpad_.width);
     return;
   }
+  const long M = g.out_pixels();
   if (mode_ == Mode::Im2col) {
-    if (cols_) {
-      for (long i = 0; i < count; ++i) im2col(cols_ + i * g.out_pixels() * K, x + i * g.in_image(), g);
+    for (long i = 0; i < count; ++i) {
+      const float* patches = x + i * g.in_image();
+      if (cols_) {
+        im2col(cols_ + i * M * K, patches, g);
+        patches = cols_ + i * M * K;
+      }
+      sgemm(true, false, K, O, static_cast<int>(M), patches, K, dy + i * g.out_image(), O, dw, O, true);
     }
-    sgemm(true, false, K, O, rows, cols_ ? cols_ : x, K, dy, O, dw, O, true);
     return;
   }
   // Implicit: for kernel row kh, dw's KW*C rows of that row are a product
   // whose A is the padded images shifted kh rows down, in one K segment per
-  // output row (the padding columns skipped).
+  // output row (the padding columns skipped), and a K block per image.
   for (long i = 0; i < count; ++i) xpad_.load(x + i * g.in_image(), g, i);
   const int segments = static_cast<int>(count * g.out_h);
   // With exactly one packed sliver of columns (O == nr), packing dy would
   // copy it unchanged: its K blocks are runs of whole rows either way. The
   // micro-kernels load B aligned, so only an aligned dy is used in place.
   const bool in_place = O == current_gemm_kernel().nr && reinterpret_cast<std::uintptr_t>(dy) % 64 == 0;
-  if (!in_place) pack_b_segments(false, rows, segments, O, dy, O, packed_dy_);
+  if (!in_place) pack_b_segments(false, rows, segments, O, dy, O, packed_dy_, g.out_h);
   const float* b = in_place ? dy : packed_dy_;
   const int row_len = g.k_w * g.in_c;
   for (int kh = 0; kh < g.k_h; ++kh) {
     sgemm_segments(true, row_len, O, rows, segments, offsets_, xpad_.data + static_cast<long>(kh) * xpad_.width * g.in_c,
-                   g.in_c, b, dw + static_cast<long>(kh) * row_len * O, O, true, nullptr, false);
+                   g.in_c, b, dw + static_cast<long>(kh) * row_len * O, O, true, nullptr, false, g.out_h);
   }
 }
 
@@ -344,10 +349,6 @@ void DataGradient::compute(float* dx, const float* dy, long count) {
   }
 }
 
-// Image by image (a chunk of one): each image's weight gradient is then one
-// sum added to the partials (FilterGradient::one_sum_per_image), so that
-// conv_chain may hand any image to any thread and still add the same sums
-// in the same order.
 ReluPoolBackwardPass::ReluPoolBackwardPass(ConvScratch& scratch, float* dx, const float* d_pooled, const float* x,
                                            const float* w, const float* pooled, const uint8_t* cells, const Geometry& g,
                                            const Geometry& pg)
@@ -358,24 +359,33 @@ ReluPoolBackwardPass::ReluPoolBackwardPass(ConvScratch& scratch, float* dx, cons
       x_(x),
       pooled_(pooled),
       cells_(cells),
-      dconv_(scratch.grad.floats(static_cast<std::size_t>(g.out_image()))),
+      chunk_(images_per_chunk(g)),
+      dconv_(scratch.grad.floats(static_cast<std::size_t>(chunk_) * g.out_image())),
       image_sum_(scratch.channel_sums.floats(static_cast<std::size_t>(g.out_c))),
-      filter_(scratch.filter, g, 1) {
-  if (dx) data_.emplace(scratch.data, g, w, 1);
+      filter_(scratch.filter, g, chunk_) {
+  if (dx) data_.emplace(scratch.data, g, w, chunk_);
 }
 
+// Each image's gradients are one sum added to the partials (the bias's a
+// float sum per image; the weights' one K block per image:
+// FilterGradient::one_sum_per_image), so the result does not depend on how
+// the images are grouped into calls, and conv_chain may hand any image to
+// any thread and still add the same sums in the same order.
 void ReluPoolBackwardPass::images(long n0, long n1, float* dw_part, double* db_part) {
   const Geometry& g = g_;
   const int O = g.out_c;
-  for (long n = n0; n < n1; ++n) {
-    // The bias gradient comes out of the pool backward: a float sum over
-    // the image, then into the double partial.
-    for (int o = 0; o < O; ++o) image_sum_[o] = 0.0f;
-    const long at = n * pg_.out_image();
-    max_pool2d_backward_cells_image(dconv_, d_pooled_ + at, pooled_ + at, cells_ + at, pg_, true, image_sum_);
-    for (int o = 0; o < O; ++o) db_part[o] += image_sum_[o];
-    filter_.add(dw_part, dconv_, x_ + n * g.in_image(), 1);
-    if (dx_) data_->compute(dx_ + n * g.in_image(), dconv_, 1);
+  for (long n = n0; n < n1; n += chunk_) {
+    const long count = std::min<long>(chunk_, n1 - n);
+    for (long i = 0; i < count; ++i) {
+      // The bias gradient comes out of the pool backward.
+      for (int o = 0; o < O; ++o) image_sum_[o] = 0.0f;
+      const long at = (n + i) * pg_.out_image();
+      max_pool2d_backward_cells_image(dconv_ + i * g.out_image(), d_pooled_ + at, pooled_ + at, cells_ + at, pg_, true,
+                                      image_sum_);
+      for (int o = 0; o < O; ++o) db_part[o] += image_sum_[o];
+    }
+    filter_.add(dw_part, dconv_, x_ + n * g.in_image(), count);
+    if (dx_) data_->compute(dx_ + n * g.in_image(), dconv_, count);
   }
 }
 

@@ -81,20 +81,22 @@ class ConvForwardPass {
   Geometry grid_{};        // ImplicitRows: the pool over rows at the padded pitch
 };
 
-// dw[K, O] += the weight gradient of images, each image added as one sum
-// (one K block of the product, or one direct kernel call, when `chunk` is
-// 1): the direct kernel where it applies (few input channels); with stride
-// 1, the patches read where they lie in the padded images (no im2col);
-// otherwise im2col into the columns buffer.
+// dw[K, O] += the weight gradient of images, image after image: each
+// image's sums are added to dw on their own (a K block of the product, or a
+// direct kernel call, per image; several when one image's rows exceed a K
+// block), so the result does not depend on how images are grouped into
+// calls. The direct kernel where it applies (few input channels); with
+// stride 1, the patches read where they lie in the padded images (no
+// im2col); otherwise im2col into the columns buffer.
 class FilterGradient {
  public:
   FilterGradient(FilterScratch& scratch, const Geometry& g, int chunk);
   // dw += the gradient of images [0, count) of dy and x (pointers to the first), count <= chunk.
   void add(float* dw, const float* dy, const float* x, long count);
-  // Whether add(.., 1) adds each weight's gradient of one image to dw in a
-  // single addition of a sum begun from zero: then a gradient accumulated
-  // image by image equals adding, image by image, each image's gradient
-  // made alone into zeros.
+  // Whether add adds each weight's gradient of one image to dw in a single
+  // addition of a sum begun from zero: then a gradient accumulated image by
+  // image equals adding, image by image, each image's gradient made alone
+  // into zeros.
   static bool one_sum_per_image(const Geometry& g);
 
  private:
@@ -129,16 +131,16 @@ class DataGradient {
   long* offsets_ = nullptr;
 };
 
-// conv2d_relu_pool_backward (conv2d.h) on one thread, image by image:
-// dx[n] (when dx is not null) and each image's weight and bias gradients
-// added into the given partial sums.
+// conv2d_relu_pool_backward (conv2d.h) on one thread: dx[n] (when dx is
+// not null) and each image's weight and bias gradients added into the given
+// partial sums, image after image.
 class ReluPoolBackwardPass {
  public:
   ReluPoolBackwardPass(ConvScratch& scratch, float* dx, const float* d_pooled, const float* x, const float* w,
                        const float* pooled, const uint8_t* cells, const Geometry& g, const Geometry& pg);
   // Images [n0, n1): their weight gradients added into dw_part[KH, KW, C,
-  // O], one image at a time; their bias gradients, a float sum per image,
-  // added into db_part[O].
+  // O] (FilterGradient::add), their bias gradients, a float sum per image,
+  // into db_part[O].
   void images(long n0, long n1, float* dw_part, double* db_part);
 
  private:
@@ -149,6 +151,7 @@ class ReluPoolBackwardPass {
   const float* x_;
   const float* pooled_;
   const uint8_t* cells_;
+  int chunk_;  // images per product
   float* dconv_;
   float* image_sum_;
   FilterGradient filter_;

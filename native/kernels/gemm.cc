@@ -32,10 +32,11 @@ struct KBlocks {
   int size(int b) const { return begin(b + 1) - begin(b); }
 };
 
-KBlocks k_blocks(int K, int segments = 0) {
+KBlocks k_blocks(int K, int segments = 0, int most_segments = 0) {
   if (segments <= 0) return {std::max(1, (K + KC - 1) / KC), K, 1};
   const int unit = K / segments;
-  const int per_block = std::max(1, KC / std::max(1, unit));
+  int per_block = std::max(1, KC / std::max(1, unit));
+  if (most_segments > 0) per_block = std::min(per_block, most_segments);
   return {std::max(1, (segments + per_block - 1) / per_block), segments, unit};
 }
 
@@ -123,8 +124,8 @@ void pack_b(bool trans_b, int K, int N, const float* B, long ldb, float* packed)
   pack_b_blocks(trans_b, k_blocks(K), N, B, ldb, packed);
 }
 
-void pack_b_segments(bool trans_b, int K, int segments, int N, const float* B, long ldb, float* packed) {
-  pack_b_blocks(trans_b, k_blocks(K, segments), N, B, ldb, packed);
+void pack_b_segments(bool trans_b, int K, int segments, int N, const float* B, long ldb, float* packed, int block_segments) {
+  pack_b_blocks(trans_b, k_blocks(K, segments, block_segments), N, B, ldb, packed);
 }
 
 bool gemm_single_k_block(int K) { return k_blocks(K).count == 1; }
@@ -138,7 +139,8 @@ const long kNoOffset[1] = {0};
 // segments == 0: plain op(A); otherwise op(A) in segments read from
 // A + offsets[s] (sgemm_segments).
 void gemm_driver(bool trans_a, int M, int N, int K, int segments, const long* offsets, const float* A, long lda,
-                 const float* packed_b, float* C, long ldc, bool accumulate, const float* bias, bool relu) {
+                 const float* packed_b, float* C, long ldc, bool accumulate, const float* bias, bool relu,
+                 int block_segments = 0) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {
     for (int i = 0; i < M; ++i) {
@@ -153,7 +155,7 @@ void gemm_driver(bool trans_a, int M, int N, int K, int segments, const long* of
   const GemmKernel kernel = g_kernel;
   const int mr = kernel.mr, nr = kernel.nr;
   const GemmMicroKernel run = trans_a ? kernel.run_cols : kernel.run_rows;
-  const KBlocks kb = k_blocks(K, segments);
+  const KBlocks kb = k_blocks(K, segments, block_segments);
   const float* b_panel = packed_b;
   GemmTile tile;
   tile.lda = lda;
@@ -207,8 +209,9 @@ void sgemm_packed(bool trans_a, int M, int N, int K, const float* A, long lda, c
 }
 
 void sgemm_segments(bool trans_a, int M, int N, int K, int segments, const long* offsets, const float* A, long lda,
-                    const float* packed_b, float* C, long ldc, bool accumulate, const float* bias, bool relu) {
-  gemm_driver(trans_a, M, N, K, segments, offsets, A, lda, packed_b, C, ldc, accumulate, bias, relu);
+                    const float* packed_b, float* C, long ldc, bool accumulate, const float* bias, bool relu,
+                    int block_segments) {
+  gemm_driver(trans_a, M, N, K, segments, offsets, A, lda, packed_b, C, ldc, accumulate, bias, relu, block_segments);
 }
 
 bool gemm_row_groups_apply(int rows, int N) {

@@ -93,8 +93,10 @@ bool gemm_single_k_block(int K);
 // The same for sgemm_segments: whether K steps in `segments` equal runs are one K block.
 bool gemm_single_k_block_segments(int K, int segments);
 
-// pack_b for sgemm_segments: K blocks end on segment boundaries (K = segments x L).
-void pack_b_segments(bool trans_b, int K, int segments, int N, const float* B, long ldb, float* packed);
+// pack_b for sgemm_segments: K blocks end on segment boundaries (K = segments x L),
+// and hold at most block_segments segments when it is positive.
+void pack_b_segments(bool trans_b, int K, int segments, int N, const float* B, long ldb, float* packed,
+                     int block_segments = 0);
 
 // sgemm_packed with op(A) read in `segments` runs of L = K / segments steps
 // (K must divide into them), run s starting at A + offsets[s]: with p = s * L
@@ -102,8 +104,12 @@ void pack_b_segments(bool trans_b, int K, int segments, int N, const float* B, l
 // i] when trans_a. B packed by pack_b_segments with the same K and segments.
 // When gemm_single_k_block(K), the sums are bit for bit those of
 // sgemm_packed over the same values.
+// block_segments > 0: K blocks of at most that many segments (each block's
+// sums are added to C on their own: a weight gradient adds each image's
+// sum once, whatever the number of images in the call); B packed with the same.
 void sgemm_segments(bool trans_a, int M, int N, int K, int segments, const long* offsets, const float* A, long lda,
-                    const float* packed_b, float* C, long ldc, bool accumulate, const float* bias, bool relu);
+                    const float* packed_b, float* C, long ldc, bool accumulate, const float* bias, bool relu,
+                    int block_segments = 0);
 
 // Whether sgemm_row_groups can run groups of `rows` rows against N columns.
 bool gemm_row_groups_apply(int rows, int N);
