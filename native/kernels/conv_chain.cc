@@ -155,7 +155,8 @@ double conv_chain_train_pass(const float* x, const ConvBlock* blocks, int count,
   // image order, they give the sums its owner would have made (which adds
   // each image as one sum: one_sum_per_image), so the result does not
   // depend on who ran which image.
-  const long slot_floats = (weights_at[count] + 2 * bias_at[count] + 15) / 16 * 16;
+  const long biases_from = (weights_at[count] + 15) / 16 * 16;  // the doubles aligned
+  const long slot_floats = (biases_from + 2 * bias_at[count] + 15) / 16 * 16;
   const ShareSchedule schedule = share_schedule();
   const bool balanced = team > 1 && one_sum_per_image && schedule != ShareSchedule::Static;
   const long slots = balanced ? std::min(batch / 2, kMaxTakenFloats / slot_floats) : 0;
@@ -179,7 +180,7 @@ double conv_chain_train_pass(const float* x, const ConvBlock* blocks, int count,
       std::memset(gradients, 0, sizeof(float) * slot_floats);
       for (int s = 0; s < count; ++s) {
         dw[s] = gradients + weights_at[s];
-        db[s] = reinterpret_cast<double*>(gradients + weights_at[count]) + bias_at[s];
+        db[s] = reinterpret_cast<double*>(gradients + biases_from) + bias_at[s];
       }
       taken_slot[n] = static_cast<int>(slot);
       me.train(n, n + 1, targets, batch, row_loss, dw, db);
@@ -220,7 +221,7 @@ double conv_chain_train_pass(const float* x, const ConvBlock* blocks, int count,
   auto add_taken_biases = [&](int s, long t) {
     double* part = bias_partials + team * bias_at[s] + t * blocks[s].conv.out_c;
     for (long n = queues[t].taken_from_back(); n < queues[t].end(); ++n) {
-      const double* gradients = reinterpret_cast<const double*>(taken + taken_slot[n] * slot_floats + weights_at[count]) + bias_at[s];
+      const double* gradients = reinterpret_cast<const double*>(taken + taken_slot[n] * slot_floats + biases_from) + bias_at[s];
       for (int o = 0; o < blocks[s].conv.out_c; ++o) part[o] += gradients[o];
     }
   };
