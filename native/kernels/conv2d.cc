@@ -54,7 +54,7 @@ void conv2d_backward_filter(float* dw, float* db, const float* dy, const float* 
   parallel_chunks(g.batch, flops, [&](long n0, long n1, int t) {
     float* mine = partials + static_cast<long>(t) * weights;
     std::memset(mine, 0, sizeof(float) * weights);  // by the thread that adds to it, as in conv2d_relu_pool_backward
-    FilterGradient filter(t_layer.filter, g, chunk);
+    FilterGradient filter(t_layer.filter, g, chunk, false);
     for (long n = n0; n < n1; n += chunk) {
       filter.add(mine, dy + n * g.out_image(), x + n * g.in_image(), std::min<long>(chunk, n1 - n));
     }

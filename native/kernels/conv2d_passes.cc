@@ -212,7 +212,8 @@ FilterGradient::Mode FilterGradient::mode_for(const Geometry& g) {
   return g.stride_h == 1 && g.stride_w == 1 && !g.is_pointwise() ? Mode::Implicit : Mode::Im2col;
 }
 
-FilterGradient::FilterGradient(FilterScratch& scratch, const Geometry& g, int chunk) : g_(g), mode_(mode_for(g)) {
+FilterGradient::FilterGradient(FilterScratch& scratch, const Geometry& g, int chunk, bool image_sums)
+    : g_(g), mode_(mode_for(g)), image_sums_(image_sums) {
   const long M = g.out_pixels(), K = g.patch();
   if (mode_ == Mode::Direct) {
     xpad_.prepare(scratch.pad, g, 1);
@@ -250,31 +251,35 @@ void FilterGradient::add(float* dw, const float* dy, const float* x, long count)
   }
   const long M = g.out_pixels();
   if (mode_ == Mode::Im2col) {
+    if (cols_) {
+      for (long i = 0; i < count; ++i) im2col(cols_ + i * M * K, x + i * g.in_image(), g);
+    }
+    const float* patches = cols_ ? cols_ : x;
+    if (!image_sums_) {
+      sgemm(true, false, K, O, rows, patches, K, dy, O, dw, O, true);
+      return;
+    }
     for (long i = 0; i < count; ++i) {
-      const float* patches = x + i * g.in_image();
-      if (cols_) {
-        im2col(cols_ + i * M * K, patches, g);
-        patches = cols_ + i * M * K;
-      }
-      sgemm(true, false, K, O, static_cast<int>(M), patches, K, dy + i * g.out_image(), O, dw, O, true);
+      sgemm(true, false, K, O, static_cast<int>(M), patches + i * M * K, K, dy + i * g.out_image(), O, dw, O, true);
     }
     return;
   }
   // Implicit: for kernel row kh, dw's KW*C rows of that row are a product
   // whose A is the padded images shifted kh rows down, in one K segment per
-  // output row (the padding columns skipped), and a K block per image.
+  // output row (the padding columns skipped).
   for (long i = 0; i < count; ++i) xpad_.load(x + i * g.in_image(), g, i);
   const int segments = static_cast<int>(count * g.out_h);
   // With exactly one packed sliver of columns (O == nr), packing dy would
   // copy it unchanged: its K blocks are runs of whole rows either way. The
   // micro-kernels load B aligned, so only an aligned dy is used in place.
   const bool in_place = O == current_gemm_kernel().nr && reinterpret_cast<std::uintptr_t>(dy) % 64 == 0;
-  if (!in_place) pack_b_segments(false, rows, segments, O, dy, O, packed_dy_, g.out_h);
+  const int block_segments = image_sums_ ? g.out_h : 0;
+  if (!in_place) pack_b_segments(false, rows, segments, O, dy, O, packed_dy_, block_segments);
   const float* b = in_place ? dy : packed_dy_;
   const int row_len = g.k_w * g.in_c;
   for (int kh = 0; kh < g.k_h; ++kh) {
     sgemm_segments(true, row_len, O, rows, segments, offsets_, xpad_.data + static_cast<long>(kh) * xpad_.width * g.in_c,
-                   g.in_c, b, dw + static_cast<long>(kh) * row_len * O, O, true, nullptr, false, g.out_h);
+                   g.in_c, b, dw + static_cast<long>(kh) * row_len * O, O, true, nullptr, false, block_segments);
   }
 }
 
@@ -362,7 +367,7 @@ ReluPoolBackwardPass::ReluPoolBackwardPass(ConvScratch& scratch, float* dx, cons
       chunk_(images_per_chunk(g)),
       dconv_(scratch.grad.floats(static_cast<std::size_t>(chunk_) * g.out_image())),
       image_sum_(scratch.channel_sums.floats(static_cast<std::size_t>(g.out_c))),
-      filter_(scratch.filter, g, chunk_) {
+      filter_(scratch.filter, g, chunk_, true) {
   if (dx) data_.emplace(scratch.data, g, w, chunk_);
 }
 

@@ -81,20 +81,21 @@ class ConvForwardPass {
   Geometry grid_{};        // ImplicitRows: the pool over rows at the padded pitch
 };
 
-// dw[K, O] += the weight gradient of images, image after image: each
-// image's sums are added to dw on their own (a K block of the product, or a
-// direct kernel call, per image; several when one image's rows exceed a K
-// block), so the result does not depend on how images are grouped into
-// calls. The direct kernel where it applies (few input channels); with
-// stride 1, the patches read where they lie in the padded images (no
-// im2col); otherwise im2col into the columns buffer.
+// dw[K, O] += the weight gradient of images: the direct kernel where it
+// applies (few input channels); with stride 1, the patches read where they
+// lie in the padded images (no im2col); otherwise im2col into the columns
+// buffer. With image_sums, each image's sums are added to dw on their own
+// (a K block of the product, or a direct kernel call, per image; several
+// when one image's rows exceed a K block), so the result does not depend on
+// how images are grouped into calls; without, the products' K blocks span
+// images (faster: conv3's weight gradient has 49 rows an image).
 class FilterGradient {
  public:
-  FilterGradient(FilterScratch& scratch, const Geometry& g, int chunk);
+  FilterGradient(FilterScratch& scratch, const Geometry& g, int chunk, bool image_sums);
   // dw += the gradient of images [0, count) of dy and x (pointers to the first), count <= chunk.
   void add(float* dw, const float* dy, const float* x, long count);
-  // Whether add adds each weight's gradient of one image to dw in a single
-  // addition of a sum begun from zero: then a gradient accumulated image by
+  // Whether add, with image_sums, adds each weight's gradient of one image
+  // to dw in a single addition of a sum begun from zero: then a gradient accumulated image by
   // image equals adding, image by image, each image's gradient made alone
   // into zeros.
   static bool one_sum_per_image(const Geometry& g);
@@ -104,6 +105,7 @@ class FilterGradient {
   static Mode mode_for(const Geometry& g);
   Geometry g_;
   Mode mode_;
+  bool image_sums_;
   PaddedImages xpad_;  // one image (Direct), chunk images (Implicit), none (Im2col)
   long* offsets_ = nullptr;
   float* packed_dy_ = nullptr;
