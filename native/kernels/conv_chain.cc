@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
-#include <memory>
 #include <optional>
 #include <vector>
 
@@ -35,17 +34,13 @@ thread_local Scratch t_bias_partials;
 thread_local Scratch t_taken;
 thread_local std::vector<double> t_row_loss;
 thread_local std::vector<int> t_taken_slot;
-thread_local std::unique_ptr<ShareQueue[]> t_queues;
-thread_local int t_queue_count = 0;
+thread_local std::vector<ShareQueue> t_queues;
 
 // helped: whether threads may take from each other's shares.
 ShareQueue* share_queues(int team, long batch, bool helped) {
-  if (t_queue_count < team) {
-    t_queues.reset(new ShareQueue[team]);
-    t_queue_count = team;
-  }
+  if (t_queues.size() < static_cast<std::size_t>(team)) t_queues = std::vector<ShareQueue>(team);
   for (int t = 0; t < team; ++t) t_queues[t].reset(batch * t / team, batch * (t + 1) / team, !helped);
-  return t_queues.get();
+  return t_queues.data();
 }
 
 // One thread's prepared chain: every block's forward (and backward, for
@@ -53,7 +48,7 @@ ShareQueue* share_queues(int team, long batch, bool helped) {
 class ChainThread {
  public:
   ChainThread(const float* x, const ConvBlock* blocks, int count, const DenseHead& head, bool training)
-      : x_(x), blocks_(blocks), count_(count), head_(head),
+      : blocks_(blocks), count_(count), head_(head),
         dense_(t_head_weights, t_head_weights_t, head.w, head.b, head.in, head.out) {
     const float* in = x;
     for (int s = 0; s < count; ++s) {
@@ -85,7 +80,6 @@ class ChainThread {
   }
 
  private:
-  const float* x_;
   const ConvBlock* blocks_;
   int count_;
   const DenseHead& head_;
@@ -110,21 +104,19 @@ void conv_chain_forward(const float* x, const ConvBlock* blocks, int count, cons
   const long batch = blocks[0].conv.batch;
   const long flops = chain_flops(blocks, count, head, false);
   const int team = parallel_team(batch, flops);
-  const ShareSchedule schedule = share_schedule();
-  ShareQueue* queues = share_queues(team, batch, team > 1 && schedule != ShareSchedule::Static);
+  const bool helped = team > 1 && share_schedule() != ShareSchedule::Static;
+  ShareQueue* queues = share_queues(team, batch, helped);
   // Every image's outputs are its own: any thread may run any image.
   parallel_chunks(team, flops, [&](long t0, long t1, int) {
     ChainThread me(x, blocks, count, head, false);
-    auto help = [&](ShareQueue& other, long most) {
-      for (long n; most-- > 0 && (n = other.take_back()) >= 0;) me.forward(n, n + 1);
+    auto run_own = [&](long t) {
+      for (long n0, n1; queues[t].take_front(n0, n1);) me.forward(n0, n1);
     };
-    if (schedule == ShareSchedule::TakeFirst) help(queues[t1 % team], queues[t1 % team].size() / 2);
-    long n0, n1;
-    for (long t = t0; t < t1; ++t) {
-      while (queues[t].take_front(n0, n1)) me.forward(n0, n1);
-    }
-    if (schedule == ShareSchedule::Static) return;
-    for (long k = 1; k < team; ++k) help(queues[(t1 - 1 + k) % team], batch);
+    auto take = [&](ShareQueue& other, long most) {
+      for (long n; most-- > 0 && (n = other.take_back()) >= 0;) me.forward(n, n + 1);
+      return true;
+    };
+    work_shares(queues, team, t0, t1, helped, run_own, take);
   });
 }
 
@@ -148,6 +140,9 @@ double conv_chain_train_pass(const float* x, const ConvBlock* blocks, int count,
   t_row_loss.resize(static_cast<std::size_t>(batch));
   double* row_loss = t_row_loss.data();
   const float* features = blocks[count - 1].pooled;  // the head's input
+  // Block s's partial weight and bias gradients of share t.
+  auto share_dw = [&](int s, long t) { return weight_partials + team * weights_at[s] + t * (weights_at[s + 1] - weights_at[s]); };
+  auto share_db = [&](int s, long t) { return bias_partials + team * bias_at[s] + t * blocks[s].conv.out_c; };
 
   // An image taken from the back of another thread's share gets its
   // gradients made alone, into zeros, in a slot: every weight's, then every
@@ -157,18 +152,33 @@ double conv_chain_train_pass(const float* x, const ConvBlock* blocks, int count,
   // depend on who ran which image.
   const long biases_from = (weights_at[count] + 15) / 16 * 16;  // the doubles aligned
   const long slot_floats = (biases_from + 2 * bias_at[count] + 15) / 16 * 16;
-  const ShareSchedule schedule = share_schedule();
-  const bool balanced = team > 1 && one_sum_per_image && schedule != ShareSchedule::Static;
+  const bool balanced = team > 1 && one_sum_per_image && share_schedule() != ShareSchedule::Static;
   const long slots = balanced ? std::min(batch / 2, kMaxTakenFloats / slot_floats) : 0;
   ShareQueue* queues = share_queues(team, batch, slots > 0);
   float* taken = slots > 0 ? t_taken.floats(static_cast<std::size_t>(slots * slot_floats)) : nullptr;
   t_taken_slot.resize(static_cast<std::size_t>(batch));
   int* taken_slot = t_taken_slot.data();
   std::atomic<long> next_slot{0};
+  // Block s's weight and bias gradients of the image in a slot.
+  auto slot_dw = [&](long slot, int s) { return taken + slot * slot_floats + weights_at[s]; };
+  auto slot_db = [&](long slot, int s) { return reinterpret_cast<double*>(taken + slot * slot_floats + biases_from) + bias_at[s]; };
 
+  // A thread's own shares, claimed from their fronts, into their partials.
+  auto run_own = [&](ChainThread& me, long t) {
+    float* dw[kMaxChainBlocks];
+    double* db[kMaxChainBlocks];
+    for (int s = 0; s < count; ++s) {
+      dw[s] = share_dw(s, t);
+      db[s] = share_db(s, t);
+      // by the thread that adds to them: the lines stay in its cache
+      std::memset(dw[s], 0, sizeof(float) * (weights_at[s + 1] - weights_at[s]));
+      std::fill(db[s], db[s] + blocks[s].conv.out_c, 0.0);
+    }
+    for (long n0, n1; queues[t].take_front(n0, n1);) me.train(n0, n1, targets, batch, row_loss, dw, db);
+  };
   // Up to `most` images from the back of another share, each into a slot;
   // false once the slots are used up.
-  auto help = [&](ChainThread& me, ShareQueue& other, long most) {
+  auto take = [&](ChainThread& me, ShareQueue& other, long most) {
     float* dw[kMaxChainBlocks];
     double* db[kMaxChainBlocks];
     for (; most > 0 && !other.empty(); --most) {
@@ -176,52 +186,28 @@ double conv_chain_train_pass(const float* x, const ConvBlock* blocks, int count,
       if (slot >= slots) return false;
       const long n = other.take_back();
       if (n < 0) break;
-      float* gradients = taken + slot * slot_floats;
-      std::memset(gradients, 0, sizeof(float) * slot_floats);
+      std::memset(taken + slot * slot_floats, 0, sizeof(float) * slot_floats);
       for (int s = 0; s < count; ++s) {
-        dw[s] = gradients + weights_at[s];
-        db[s] = reinterpret_cast<double*>(gradients + biases_from) + bias_at[s];
+        dw[s] = slot_dw(slot, s);
+        db[s] = slot_db(slot, s);
       }
       taken_slot[n] = static_cast<int>(slot);
       me.train(n, n + 1, targets, batch, row_loss, dw, db);
     }
     return true;
   };
-  // A thread runs its own shares, then helps the others.
-  auto pass = [&](ChainThread& me, long t0, long t1) {
-    if (slots > 0 && schedule == ShareSchedule::TakeFirst) {
-      help(me, queues[t1 % team], queues[t1 % team].size() / 2);
-    }
-    float* dw[kMaxChainBlocks];
-    double* db[kMaxChainBlocks];
-    long n0, n1;
-    for (long t = t0; t < t1; ++t) {
-      for (int s = 0; s < count; ++s) {
-        const long weights = weights_at[s + 1] - weights_at[s];
-        dw[s] = weight_partials + team * weights_at[s] + t * weights;
-        db[s] = bias_partials + team * bias_at[s] + t * blocks[s].conv.out_c;
-        std::memset(dw[s], 0, sizeof(float) * weights);  // by the thread that adds to it: the lines stay in its cache
-        std::fill(db[s], db[s] + blocks[s].conv.out_c, 0.0);
-      }
-      while (queues[t].take_front(n0, n1)) me.train(n0, n1, targets, batch, row_loss, dw, db);
-    }
-    for (long k = 1; k < team && slots > 0; ++k) {
-      if (!help(me, queues[(t1 - 1 + k) % team], batch)) return;
-    }
-  };
   // Weights [i0, i1) of share t's block-s partials, plus the images taken from its back.
   auto add_taken_weights = [&](int s, long t, long i0, long i1) {
-    const long weights = weights_at[s + 1] - weights_at[s];
-    float* part = weight_partials + team * weights_at[s] + t * weights;
+    float* part = share_dw(s, t);
     for (long n = queues[t].taken_from_back(); n < queues[t].end(); ++n) {
-      const float* gradients = taken + taken_slot[n] * slot_floats + weights_at[s];
+      const float* gradients = slot_dw(taken_slot[n], s);
       for (long i = i0; i < i1; ++i) part[i] += gradients[i];
     }
   };
   auto add_taken_biases = [&](int s, long t) {
-    double* part = bias_partials + team * bias_at[s] + t * blocks[s].conv.out_c;
+    double* part = share_db(s, t);
     for (long n = queues[t].taken_from_back(); n < queues[t].end(); ++n) {
-      const double* gradients = reinterpret_cast<const double*>(taken + taken_slot[n] * slot_floats + biases_from) + bias_at[s];
+      const double* gradients = slot_db(taken_slot[n], s);
       for (int o = 0; o < blocks[s].conv.out_c; ++o) part[o] += gradients[o];
     }
   };
@@ -235,7 +221,7 @@ double conv_chain_train_pass(const float* x, const ConvBlock* blocks, int count,
       if (slots > 0) {
         for (long u = 0; u < team; ++u) add_taken_weights(s, u, w0, w1);
       }
-      sum_partials(blocks[s].dw, weight_partials + team * weights_at[s], team, weights, w0, w1);
+      sum_partials(blocks[s].dw, share_dw(s, 0), team, weights, w0, w1);
     }
     if (t == team - 1) {
       for (int s = 0; s < count; ++s) {
@@ -243,7 +229,7 @@ double conv_chain_train_pass(const float* x, const ConvBlock* blocks, int count,
         if (slots > 0) {
           for (long u = 0; u < team; ++u) add_taken_biases(s, u);
         }
-        sum_partials(blocks[s].db, bias_partials + team * bias_at[s], team, blocks[s].conv.out_c);
+        sum_partials(blocks[s].db, share_db(s, 0), team, blocks[s].conv.out_c);
       }
       if (head.db) column_sums(head.db, targets.d_logits, batch, head.out);
     }
@@ -253,7 +239,8 @@ double conv_chain_train_pass(const float* x, const ConvBlock* blocks, int count,
   parallel_chunks(team, flops, [&](long t0, long t1, int) {
     {
       ChainThread me(x, blocks, count, head, true);
-      pass(me, t0, t1);
+      work_shares(queues, team, t0, t1, slots > 0, [&](long t) { run_own(me, t); },
+                  [&](ShareQueue& other, long most) { return take(me, other, most); });
     }
     team_barrier();
     for (long t = t0; t < t1; ++t) sum(t);

@@ -86,4 +86,20 @@ class alignas(64) ShareQueue {
   bool alone_ = false;
 };
 
+// One thread's part of a pass over the team's shares, [t0, t1) its own
+// (more than one when OpenMP gave fewer threads than asked for):
+// run_own(t) claims and runs share t's images from its front; take(queue,
+// most) takes up to `most` images from the back of another share and
+// returns false to stop taking. With helped false, no thread takes from
+// another (queues reset alone); TakeFirst starts with half of the next share.
+template <typename RunOwn, typename Take>
+void work_shares(ShareQueue* queues, int team, long t0, long t1, bool helped, RunOwn run_own, Take take) {
+  if (helped && share_schedule() == ShareSchedule::TakeFirst) take(queues[t1 % team], queues[t1 % team].size() / 2);
+  for (long t = t0; t < t1; ++t) run_own(t);
+  if (!helped) return;
+  for (long k = 1; k < team; ++k) {
+    if (!take(queues[(t1 - 1 + k) % team], queues[(t1 - 1 + k) % team].size())) return;
+  }
+}
+
 }  // namespace convkit
