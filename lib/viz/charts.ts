@@ -1,93 +1,86 @@
-import * as vega from 'vega';
-import * as vl from 'vega-lite';
 import type { History } from '../train.js';
+import { barChart, heatmap, lineChart } from './svg.js';
 
-/** Renders a Vega-Lite spec to an SVG string in Node (no browser, no canvas). */
-export async function renderSvg(spec: vl.TopLevelSpec): Promise<string> {
-  const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
-}
+const BLUE = '#4c78a8';
+const RED = '#e45756';
+const ORANGE = '#f58518';
 
-const base = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', background: 'white' } as const;
-
-/** Training loss of every iteration, with a moving average. */
-export function iterationLossSpec(history: History): vl.TopLevelSpec {
-  const values = history.iterationLoss.map((loss, i) => ({ iteration: i + 1, loss }));
-  const window = Math.max(1, Math.round(values.length / 100));
-  return {
-    ...base,
+/** Training loss of every iteration (log scale), with a centred moving average. */
+export function iterationLossChart(history: History): string {
+  const losses = history.iterationLoss;
+  const window = Math.max(1, Math.round(losses.length / 100));
+  const prefix = new Float64Array(losses.length + 1);
+  losses.forEach((v, i) => (prefix[i + 1] = prefix[i] + v));
+  const smoothed = losses.map((_, i) => {
+    const from = Math.max(0, i - window);
+    const to = Math.min(losses.length, i + window + 1);
+    return [i + 1, (prefix[to] - prefix[from]) / (to - from)] as const;
+  });
+  return lineChart({
     title: 'Training loss per iteration',
     width: 520,
     height: 220,
-    data: { values },
-    layer: [
-      { mark: { type: 'line', opacity: 0.3, color: '#4c78a8' }, encoding: { x: { field: 'iteration', type: 'quantitative' }, y: { field: 'loss', type: 'quantitative', scale: { type: 'log' } } } },
-      {
-        transform: [{ window: [{ op: 'mean', field: 'loss', as: 'smoothed' }], frame: [-window, window] }],
-        mark: { type: 'line', color: '#e45756' },
-        encoding: { x: { field: 'iteration', type: 'quantitative' }, y: { field: 'smoothed', type: 'quantitative', title: 'loss' } },
-      },
+    xLabel: 'iteration',
+    yLabel: 'loss',
+    yScale: 'log',
+    xIntegerTicks: true,
+    series: [
+      { name: 'loss', points: losses.map((v, i) => [i + 1, v] as const), color: BLUE, opacity: 0.3 },
+      { name: 'moving average', points: smoothed, color: RED },
     ],
-  } as vl.TopLevelSpec;
+  });
 }
 
 /** Train and validation curves of a metric per epoch. */
-export function epochSpec(history: History, metric: 'loss' | 'accuracy'): vl.TopLevelSpec {
-  const values = history.epochs.flatMap((e) => [
-    { epoch: e.epoch, split: 'train', value: e[metric] },
-    ...(e.valLoss !== undefined ? [{ epoch: e.epoch, split: 'validation', value: metric === 'loss' ? e.valLoss : e.valAccuracy! }] : []),
-  ]);
-  return {
-    ...base,
+export function epochChart(history: History, metric: 'loss' | 'accuracy'): string {
+  const train = history.epochs.map((e) => [e.epoch, e[metric]] as const);
+  const validation = history.epochs
+    .filter((e) => e.valLoss !== undefined)
+    .map((e) => [e.epoch, metric === 'loss' ? e.valLoss! : e.valAccuracy!] as const);
+  return lineChart({
     title: `${metric === 'loss' ? 'Loss' : 'Accuracy'} per epoch`,
     width: 250,
     height: 200,
-    data: { values },
-    mark: { type: 'line', point: true },
-    encoding: {
-      x: { field: 'epoch', type: 'quantitative', axis: { tickMinStep: 1 } },
-      y: { field: 'value', type: 'quantitative', title: metric, scale: { zero: false }, ...(metric === 'accuracy' ? { axis: { format: '.1%' } } : {}) },
-      color: { field: 'split', type: 'nominal' },
-    },
-  } as vl.TopLevelSpec;
+    xLabel: 'epoch',
+    yLabel: metric,
+    xIntegerTicks: true,
+    yFormat: metric === 'accuracy' ? (v) => `${(v * 100).toFixed(1)}%` : undefined,
+    series: [
+      { name: 'train', points: train, color: BLUE, markers: true },
+      ...(validation.length ? [{ name: 'validation', points: validation, color: ORANGE, markers: true }] : []),
+    ],
+  });
 }
+
+/** "3" for a class named by its number, "6 Shirt" otherwise. */
+const classLabel = (c: number, name: string | undefined) => (name === undefined || name === String(c) ? String(c) : `${c} ${name}`);
 
 /** The row-normalised confusion matrix as a heat map, with counts. */
-export function confusionSpec(matrix: number[][], classes: readonly string[]): vl.TopLevelSpec {
-  const values = matrix.flatMap((row, t) => {
-    const total = row.reduce((a, b) => a + b, 0) || 1;
-    const name = (c: number) => (classes[c] === String(c) ? String(c) : `${c} ${classes[c]}`);
-    return row.map((count, p) => ({ true: name(t), predicted: name(p), count, rate: count / total }));
-  });
-  return {
-    ...base,
+export function confusionChart(matrix: number[][], classes: readonly string[]): string {
+  const names = matrix.map((_, c) => classLabel(c, classes[c]));
+  return heatmap({
     title: 'Confusion matrix (rows: true class, normalised)',
-    data: { values },
-    width: 320,
-    height: 320,
-    encoding: { x: { field: 'predicted', type: 'ordinal', sort: null }, y: { field: 'true', type: 'ordinal', sort: null } },
-    layer: [
-      { mark: 'rect', encoding: { color: { field: 'rate', type: 'quantitative', scale: { scheme: 'blues', domain: [0, 1] }, title: 'rate' } } },
-      { mark: { type: 'text', fontSize: 9 }, encoding: { text: { field: 'count', type: 'quantitative' }, color: { condition: { test: 'datum.rate > 0.5', value: 'white' }, value: 'black' } } },
-    ],
-  } as vl.TopLevelSpec;
+    rows: names,
+    columns: names,
+    rates: matrix.map((row) => {
+      const total = row.reduce((a, b) => a + b, 0) || 1;
+      return row.map((count) => count / total);
+    }),
+    text: matrix.map((row) => row.map(String)),
+    xLabel: 'predicted',
+    yLabel: 'true',
+    cell: matrix.length > 12 ? 22 : 32,
+  });
 }
 
-export function perClassSpec(perClass: { class: number; name: string; accuracy: number }[]): vl.TopLevelSpec {
-  return {
-    ...base,
+export function perClassChart(perClass: { class: number; name: string; accuracy: number }[]): string {
+  return barChart({
     title: 'Accuracy per class',
+    labels: perClass.map((c) => classLabel(c.class, c.name)),
+    values: perClass.map((c) => c.accuracy),
     width: 320,
     height: 200,
-    data: { values: perClass.map((c) => ({ class: c.name === String(c.class) ? c.name : `${c.class} ${c.name}`, accuracy: c.accuracy })) },
-    mark: 'bar',
-    encoding: {
-      x: { field: 'class', type: 'ordinal', sort: null },
-      y: { field: 'accuracy', type: 'quantitative', axis: { format: '.0%' }, scale: { domain: [0, 1] } },
-    },
-  } as vl.TopLevelSpec;
+    xLabel: 'class',
+    yLabel: 'accuracy',
+  });
 }

@@ -7,8 +7,9 @@ import type { Tensor } from '../tensor.js';
 import type { History } from '../train.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { classActivationMap } from './cam.js';
-import { confusionSpec, epochSpec, iterationLossSpec, perClassSpec, renderSvg } from './charts.js';
+import { confusionChart, epochChart, iterationLossChart, perClassChart } from './charts.js';
 import { grayPng, overlayPng } from './png.js';
+import { esc } from './svg.js';
 
 /** What a report is made from: a trained model, its history and test data. */
 export interface ReportInput {
@@ -90,7 +91,6 @@ export function analyze(model: Sequential, x: Tensor, y: ArrayLike<number>, clas
 
 /** "3" for a class named by its number, "6 Shirt" otherwise. */
 const label = (c: number, name: string | undefined) => (name === undefined || name === String(c) ? String(c) : `${c} ${name}`);
-const esc = (s: string) => s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
 const dataUri = (png: Uint8Array) => `data:image/png;base64,${Buffer.from(png).toString('base64')}`;
 const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
 
@@ -100,21 +100,21 @@ export interface ReportFiles {
 }
 
 /**
- * Writes a self-contained HTML report (charts as inline SVG rendered by
- * Vega-Lite in Node, images as data URIs; nothing is fetched) and, when
+ * Writes a self-contained HTML report (charts as inline SVG, images as
+ * data URIs; nothing is fetched) and, when
  * svgDir is given, the curves as standalone SVG files.
  */
 export async function writeReport(path: string, input: ReportInput, options: { svgDir?: string; analysis?: Analysis } = {}): Promise<ReportFiles> {
   const { model, history, classes } = input;
   const a = options.analysis ?? analyze(model, input.test.x, input.test.y, classes);
   const charts: [string, string][] = [];
-  if (history.iterationLoss.length) charts.push(['loss-per-iteration', await renderSvg(iterationLossSpec(history))]);
+  if (history.iterationLoss.length) charts.push(['loss-per-iteration', iterationLossChart(history)]);
   if (history.epochs.length) {
-    charts.push(['loss-per-epoch', await renderSvg(epochSpec(history, 'loss'))]);
-    charts.push(['accuracy-per-epoch', await renderSvg(epochSpec(history, 'accuracy'))]);
+    charts.push(['loss-per-epoch', epochChart(history, 'loss')]);
+    charts.push(['accuracy-per-epoch', epochChart(history, 'accuracy')]);
   }
-  const confusion = await renderSvg(confusionSpec(a.matrix, classes));
-  const perClass = await renderSvg(perClassSpec(a.perClass));
+  const confusion = confusionChart(a.matrix, classes);
+  const perClass = perClassChart(a.perClass);
   const svgs: string[] = [];
   if (options.svgDir) {
     mkdirSync(options.svgDir, { recursive: true });
