@@ -1,4 +1,5 @@
-import cliProgress from 'cli-progress';
+import type cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
 
 export type Verbosity = 0 | 1 | 2;
 
@@ -40,7 +41,9 @@ export class Progress {
 
   epochStart(epoch: number, epochs: number, batches: number): void {
     if (!this.tty) return;
-    this.bar = new cliProgress.SingleBar(
+    // Loaded on a terminal only: scripts and pipes never pay for it.
+    const bars = createRequire(import.meta.url)('cli-progress') as typeof cliProgress;
+    this.bar = new bars.SingleBar(
       {
         format: `epoch ${epoch}/${epochs} {bar} {value}/{total} · loss {loss} · acc {acc} · {rate} img/s · eta {eta_formatted}`,
         barsize: 24,
@@ -49,7 +52,7 @@ export class Progress {
         clearOnComplete: true,
         etaBuffer: 50,
       },
-      cliProgress.Presets.shades_classic,
+      bars.Presets.shades_classic,
     );
     this.bar.start(batches, 0, { loss: '-', acc: '-', rate: '-' });
   }

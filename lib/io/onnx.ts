@@ -8,17 +8,36 @@ import type { LeakyReLU } from '../layers/activation.js';
 import { normalizePadding } from '../ops/geometry.js';
 import type { Sequential } from '../model.js';
 import { writeFileAtomic } from './atomic.js';
+import { ONNX_SCHEMA } from './onnx-schema.js';
+import { VERSION } from '../version.js';
 
 const require = createRequire(import.meta.url);
-// onnx-proto: the ONNX schema compiled for protobufjs (a maintained protobuf library).
-const { onnx } = require('onnx-proto') as typeof import('onnx-proto');
+
+/** ModelProto from the trimmed schema, parsed by protobufjs on the first export (not at import). */
+let modelProto: import('protobufjs').Type | null = null;
+function onnxModelProto(): import('protobufjs').Type {
+  if (!modelProto) {
+    const protobuf = require('protobufjs') as typeof import('protobufjs');
+    modelProto = protobuf.parse(ONNX_SCHEMA, { keepCase: false }).root.lookupType('onnx.ModelProto');
+  }
+  return modelProto;
+}
 
 const OPSET = 13;
-const FLOAT = onnx.TensorProto.DataType.FLOAT;
+const FLOAT = 1; // TensorProto.DataType.FLOAT
+const ATTRIBUTE = { FLOAT: 1, INT: 2, STRING: 3, INTS: 7 } as const; // AttributeProto.AttributeType
+
+interface NodeProto {
+  opType: string;
+  name: string;
+  input: string[];
+  output: string[];
+  attribute: Record<string, unknown>[];
+}
 
 interface Graph {
-  nodes: import('onnx-proto').onnx.INodeProto[];
-  initializers: import('onnx-proto').onnx.ITensorProto[];
+  nodes: NodeProto[];
+  initializers: Record<string, unknown>[];
   /** The current value's name and whether it is NCHW (ONNX's layout) or NHWC (convkit's). */
   value: string;
   layout: 'NHWC' | 'NCHW' | 'flat';
@@ -38,12 +57,12 @@ function node(graph: Graph, opType: string, inputs: string[], attributes: Record
     output: [output],
     attribute: Object.entries(attributes).map(([key, v]) =>
       typeof v === 'string'
-        ? { name: key, type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(v) }
+        ? { name: key, type: ATTRIBUTE.STRING, s: new TextEncoder().encode(v) }
         : Array.isArray(v)
-          ? { name: key, type: onnx.AttributeProto.AttributeType.INTS, ints: v }
+          ? { name: key, type: ATTRIBUTE.INTS, ints: v }
           : Number.isInteger(v) && key !== 'alpha'
-            ? { name: key, type: onnx.AttributeProto.AttributeType.INT, i: v }
-            : { name: key, type: onnx.AttributeProto.AttributeType.FLOAT, f: v },
+            ? { name: key, type: ATTRIBUTE.INT, i: v }
+            : { name: key, type: ATTRIBUTE.FLOAT, f: v },
     ),
   });
   graph.value = output;
@@ -160,10 +179,11 @@ export function encodeOnnx(model: Sequential): Uint8Array {
   graph.nodes[graph.nodes.length - 1].output = ['logits'];
   const dims = (shape: readonly number[]) => [{ dimParam: 'N' }, ...shape.map((d) => ({ dimValue: d }))];
   const info = (name: string, shape: readonly number[]) => ({ name, type: { tensorType: { elemType: FLOAT, shape: { dim: dims(shape) } } } });
-  const proto = onnx.ModelProto.create({
+  const ModelProto = onnxModelProto();
+  const proto = ModelProto.fromObject({
     irVersion: 8,
     producerName: 'convkit',
-    producerVersion: '0.1.0',
+    producerVersion: VERSION,
     opsetImport: [{ domain: '', version: OPSET }],
     metadataProps: [{ key: 'architecture', value: JSON.stringify(model.config()) }],
     graph: {
@@ -174,7 +194,7 @@ export function encodeOnnx(model: Sequential): Uint8Array {
       output: [info('logits', model.outputShape)],
     },
   });
-  return onnx.ModelProto.encode(proto).finish();
+  return ModelProto.encode(proto).finish();
 }
 
 export function exportOnnx(model: Sequential, path: string): void {

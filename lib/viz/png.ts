@@ -1,13 +1,30 @@
-import { PNG } from 'pngjs';
+import { crc32, deflateSync } from 'node:zlib';
 
-/**
- * PNG encoding (pngjs) of images given as floats: gray [H, W] in [0, 1], or
- * a gray image with a heat map in [0, 1] blended over it.
- */
+// PNG images of floats: gray [H, W] in [0, 1], or a gray image with a heat
+// map in [0, 1] blended over it.
+
+/** One chunk: length, type, data, CRC-32 of type and data. */
+function chunk(type: string, data: Uint8Array): Buffer {
+  const out = Buffer.alloc(12 + data.length);
+  out.writeUInt32BE(data.length, 0);
+  out.write(type, 4, 'latin1');
+  out.set(data, 8);
+  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
+  return out;
+}
+
+const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** An 8-bit RGBA image [height, width, 4] as PNG (each row unfiltered, then deflated). */
 export function encodePng(rgba: Uint8Array, width: number, height: number): Uint8Array {
-  const png = new PNG({ width, height });
-  png.data.set(rgba);
-  return new Uint8Array(PNG.sync.write(png));
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 6, 0, 0, 0], 8); // bit depth 8, colour type 6 (RGBA), deflate, filter set 0, no interlace
+  const stride = width * 4;
+  const rows = Buffer.alloc(height * (stride + 1)); // a 0 (no filter) byte before each row
+  for (let y = 0; y < height; y++) rows.set(rgba.subarray(y * stride, (y + 1) * stride), y * (stride + 1) + 1);
+  return new Uint8Array(Buffer.concat([SIGNATURE, chunk('IHDR', header), chunk('IDAT', deflateSync(rows)), chunk('IEND', new Uint8Array(0))]));
 }
 
 const clamp = (v: number) => Math.max(0, Math.min(255, Math.round(v)));

@@ -1,8 +1,8 @@
-import { crc32c } from '@aws-crypto/crc32c';
 import { appendFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import protobuf from 'protobufjs';
+import { crc32c } from './crc32c.js';
 
 // The parts of TensorFlow's event.proto and summary.proto that scalars and
 // images use, with their field numbers, encoded by protobufjs.
@@ -33,7 +33,15 @@ message Summary {
   repeated Value value = 1;
 }`;
 
-const Event = protobuf.parse(SCHEMA).root.lookupType('Event');
+/** The Event message, parsed by protobufjs when the first writer opens (not at import). */
+let eventType: import('protobufjs').Type | null = null;
+function Event(): import('protobufjs').Type {
+  if (!eventType) {
+    const protobuf = createRequire(import.meta.url)('protobufjs') as typeof import('protobufjs');
+    eventType = protobuf.parse(SCHEMA).root.lookupType('Event');
+  }
+  return eventType;
+}
 
 /** TFRecord's masked CRC32C: rotate right by 15 and add a constant. */
 export function maskedCrc32c(bytes: Uint8Array): number {
@@ -70,8 +78,8 @@ export class EventWriter {
   }
 
   private write(event: Record<string, unknown>): void {
-    const message = Event.fromObject({ wallTime: Date.now() / 1000, ...event });
-    this.pending.push(tfRecord(Event.encode(message).finish()));
+    const type = Event();
+    this.pending.push(tfRecord(type.encode(type.fromObject({ wallTime: Date.now() / 1000, ...event })).finish()));
   }
 
   scalar(tag: string, value: number, step: number): void {
