@@ -7,7 +7,9 @@
     # -fno-tree-loop-distribute-patterns: GCC would turn the short vector
     # copy loops of im2col (a few hundred bytes each) into memmove calls.
     "convkit_opt": ["-O3", "-fno-math-errno", "-fno-trapping-math", "-fno-tree-loop-distribute-patterns", "-fPIC", "-Wno-psabi"],
-    "convkit_sanitize%": "0"
+    "convkit_sanitize%": "0",
+    # macOS: LLVM's OpenMP runtime where Homebrew has it, else a serial build.
+    "libomp_prefix%": "<!(node scripts/find-libomp.cjs)"
   },
   "target_defaults": {
     "cflags!": ["-O2", "-fno-exceptions"],
@@ -55,27 +57,50 @@
           "xcode_settings": {
             "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
             "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
-            "OTHER_CPLUSPLUSFLAGS": ["-O3"]
+            "MACOSX_DEPLOYMENT_TARGET": "11.0",
+            "OTHER_CPLUSPLUSFLAGS": ["-O3", "-fno-math-errno", "-fno-trapping-math"]
           }
         }],
+        ["OS=='mac' and libomp_prefix!=''", {
+          "include_dirs": ["<(libomp_prefix)/include"],
+          "xcode_settings": {
+            "OTHER_CPLUSPLUSFLAGS": ["-Xpreprocessor", "-fopenmp"],
+            "OTHER_LDFLAGS": ["-L<(libomp_prefix)/lib", "-lomp", "-Wl,-rpath,<(libomp_prefix)/lib"]
+          }
+        }],
+        # Windows: the kernels use GCC vector extensions, which MSVC lacks and
+        # clang-cl has; OpenMP stays off (the kernels run serially).
         ["OS=='win'", {
-          "msvs_settings": {"VCCLCompilerTool": {"ExceptionHandling": 1, "OpenMP": "true"}}
+          "msbuild_toolset": "ClangCL",
+          "msvs_settings": {"VCCLCompilerTool": {"ExceptionHandling": 1, "AdditionalOptions": ["/std:c++17", "/O2"]}}
         }]
       ]
-    },
-    {
-      "target_name": "convkit_avx2",
-      "type": "static_library",
-      "sources": ["native/kernels/isa_avx2.cc"],
-      "cflags_cc": ["-mavx2", "-mfma"],
-      "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-mavx2", "-mfma", "-O3"]}
-    },
-    {
-      "target_name": "convkit_avx512",
-      "type": "static_library",
-      "sources": ["native/kernels/isa_avx512.cc"],
-      "cflags_cc": ["-mavx512f", "-mavx512dq", "-mavx512bw", "-mavx512vl", "-mavx2", "-mfma"],
-      "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-mavx512f", "-mavx512dq", "-mavx512bw", "-mavx512vl", "-mfma", "-O3"]}
     }
+  ],
+  # The x86-64 ISA variants exist only where their flags do; other
+  # architectures run the portable kernels (auto-vectorised: NEON on arm64).
+  "conditions": [
+    ["target_arch=='x64'", {
+      "targets": [
+        {
+          "target_name": "convkit_avx2",
+          "type": "static_library",
+          "sources": ["native/kernels/isa_avx2.cc"],
+          "cflags_cc": ["-mavx2", "-mfma"],
+          "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-mavx2", "-mfma", "-O3"]},
+          "msbuild_toolset": "ClangCL",
+          "msvs_settings": {"VCCLCompilerTool": {"AdditionalOptions": ["/std:c++17", "/O2", "-mavx2", "-mfma"]}}
+        },
+        {
+          "target_name": "convkit_avx512",
+          "type": "static_library",
+          "sources": ["native/kernels/isa_avx512.cc"],
+          "cflags_cc": ["-mavx512f", "-mavx512dq", "-mavx512bw", "-mavx512vl", "-mavx2", "-mfma"],
+          "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-mavx512f", "-mavx512dq", "-mavx512bw", "-mavx512vl", "-mfma", "-O3"]},
+          "msbuild_toolset": "ClangCL",
+          "msvs_settings": {"VCCLCompilerTool": {"AdditionalOptions": ["/std:c++17", "/O2", "-mavx512f", "-mavx512dq", "-mavx512bw", "-mavx512vl", "-mavx2", "-mfma"]}}
+        }
+      ]
+    }]
   ]
 }

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// The convkit command: train, evaluate, predict, export, report, summary, info.
+// The convkit command: train, evaluate, predict, export, report, summary, info, selftest, build.
 // Exit codes: 0 success, 2 bad usage, 1 failure (one line; the stack with --verbose), 130 interrupted.
 import { parseArgs } from 'node:util';
-import { evaluateCommand, exportCommand, infoCommand, predictCommand, reportCommand, summaryCommand } from './cli/commands.js';
+import { buildCommand } from './cli/build.js';
+import { evaluateCommand, exportCommand, infoCommand, predictCommand, reportCommand, selftestCommand, summaryCommand } from './cli/commands.js';
 import { type Flags, HELP, Interrupted, OPTIONS, UsageError } from './cli/options.js';
 import { train } from './cli/train.js';
+import { VERSION } from './version.js';
 
 export async function main(argv: string[]): Promise<number> {
   let flags: Flags = {};
@@ -12,6 +14,10 @@ export async function main(argv: string[]): Promise<number> {
     const parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
     flags = parsed.values as Flags;
     const [command, ...rest] = parsed.positionals;
+    if (flags.version) {
+      process.stdout.write(`${VERSION}\n`);
+      return 0;
+    }
     if (flags.help || command === 'help' || command === undefined) {
       process.stdout.write(HELP);
       return command === undefined && !flags.help ? 2 : 0;
@@ -39,8 +45,13 @@ export async function main(argv: string[]): Promise<number> {
       case 'info':
         infoCommand(flags);
         return 0;
+      case 'selftest':
+        return selftestCommand(flags);
+      case 'build':
+        buildCommand({ quiet: flags.quiet });
+        return 0;
       default:
-        throw new UsageError(`unknown command '${command}'; commands: train, evaluate, predict, export, report, summary, info`);
+        throw new UsageError(`unknown command '${command}'; commands: train, evaluate, predict, export, report, summary, info, selftest, build`);
     }
   } catch (error) {
     if (error instanceof Interrupted) return 130;

@@ -20,6 +20,9 @@ export { SoftmaxCrossEntropy, SigmoidBinaryCrossEntropy, createLoss } from './lo
 export type { Loss, LossName } from './losses.js';
 export { Random } from './random.js';
 export { ZOO, ZOO_NAMES, zooModel } from './zoo.js';
+export { selfTest } from './selftest.js';
+export type { SelfTestResult, SelfTestCase } from './selftest.js';
+export { VERSION } from './version.js';
 export type { ZooEntry } from './zoo.js';
 export * as metrics from './metrics.js';
 export { saveModel, loadModel, saveOptimizer, loadOptimizer } from './io/checkpoint.js';

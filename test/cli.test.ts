@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { data } from '../lib/index.js';
+import { skipNative } from './helpers/backends.js';
 import { readEvents } from './helpers/tfevents.js';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -137,5 +138,25 @@ describe('convkit CLI', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/backend\s+(native|reference)/);
     expect(r.stdout).toMatch(/threads\s+\d+/);
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    expect(r.stdout).toContain(`convkit          ${version}`);
+    expect(r.stdout).toMatch(/native addon\s+((prebuild|local build|CONVKIT_ADDON_PATH): \S+convkit(\.glibc)?\.node|unavailable)/);
+  });
+
+  it('--version prints the package version', () => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    for (const flag of ['--version', '-v']) {
+      const r = convkit([flag]);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe(`${version}\n`);
+    }
+  });
+
+  it.skipIf(skipNative)('selftest checks the native kernels against the reference backend, exit 0', () => {
+    const r = convkit(['selftest', '--threads', '2']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^native \w+, 2 threads against the reference backend:/);
+    for (const net of ['mnist-3layer', 'mnist-2layer', 'xray-binary', 'every-op']) expect(r.stdout).toMatch(new RegExp(`ok\\s+${net}\\s+worst difference 0\\.\\d+ of its tolerance`));
+    expect(r.stdout.trim().split('\n').pop()).toBe('selftest passed');
   });
 });

@@ -27,6 +27,8 @@ interface Addon {
 export interface LoadedAddon {
   addon: Addon;
   path: string;
+  /** Which binary this is: shipped in the package, compiled on this machine, or named by CONVKIT_ADDON_PATH. */
+  source: 'prebuild' | 'local build' | 'CONVKIT_ADDON_PATH';
 }
 
 let loaded: LoadedAddon | Error | null = null;
@@ -56,15 +58,37 @@ export function loadAddon(): LoadedAddon {
         const nodeGypBuild = require('node-gyp-build') as { resolve(dir: string): string };
         path = nodeGypBuild.resolve(packageRoot);
       }
-      loaded = { addon: require(path) as Addon, path };
+      const source = explicit ? 'CONVKIT_ADDON_PATH' : /[\\/]prebuilds[\\/]/.test(path) ? 'prebuild' : 'local build';
+      loaded = { addon: require(path) as Addon, path, source };
     } catch (error) {
       loaded = error instanceof Error ? error : new Error(String(error));
     }
   }
   if (loaded instanceof Error) {
-    throw new BackendError(`the native addon could not be loaded: ${firstLine(loaded.message)}`);
+    throw new BackendError(`the native addon could not be loaded: ${firstLine(loaded.message)}${remedy(loaded.message)}`);
   }
   return loaded;
+}
+
+/** What the user can do about a load failure, from its message. */
+export function remedy(message: string): string {
+  const platform = `${process.platform}-${process.arch}`;
+  const missingLib = /(lib[\w+-]+\.so[.\d]*): cannot open shared object file/.exec(message);
+  if (missingLib) {
+    const hint = missingLib[1].startsWith('libgomp')
+      ? 'the GNU OpenMP runtime (Debian/Ubuntu: apt-get install libgomp1; Fedora/RHEL: dnf install libgomp; Alpine: apk add libgomp)'
+      : `the system library ${missingLib[1]}`;
+    return ` (the prebuilt binary for ${platform} needs ${hint})`;
+  }
+  if (/No native build was found/.test(message)) {
+    const libc = /libc=(\w+)/.exec(message)?.[1];
+    const target = process.platform === 'linux' && libc ? `${platform} with ${libc}` : platform;
+    return ` (no prebuilt binary for ${target} was found: convkit ships them for linux-x64 and linux-arm64 with glibc; 'npx convkit build' compiles one, with a C++17 compiler, make and python3)`;
+  }
+  if (/GLIBC_[\d.]+' not found|GLIBCXX_[\d.]+' not found/.test(message)) {
+    return ` (this system's C or C++ runtime is older than the prebuilt binary needs; 'npx convkit build' compiles one for it)`;
+  }
+  return " ('npx convkit build' recompiles it)";
 }
 
 function firstLine(message: string): string {

@@ -3,6 +3,7 @@ import { BackendError, ValueError, describe } from '../errors.js';
 import type { Backend } from './backend.js';
 import { type NativeInfo, createNativeBackend, loadAddon } from './native.js';
 import { reference } from './reference.js';
+import { VERSION } from '../version.js';
 
 export type BackendName = 'native' | 'reference';
 
@@ -57,7 +58,7 @@ function resolveDefault(): Backend {
   try {
     return nativeBackend();
   } catch (error) {
-    warnOnce(`convkit: ${(error as Error).message}. Running on the slow reference backend; set CONVKIT_BACKEND=native to make this an error.`);
+    warnOnce(`convkit: ${(error as Error).message}. Running on the reference backend, which is hundreds of times slower; set CONVKIT_BACKEND=reference to choose it quietly or CONVKIT_BACKEND=native to make this an error.`);
     return reference;
   }
 }
@@ -125,6 +126,11 @@ export interface Info {
   threads: number;
   openmp?: boolean;
   addonPath?: string;
+  /** Which binary was loaded: the package's prebuild, a local build (`convkit build`), or CONVKIT_ADDON_PATH. */
+  addonSource?: 'prebuild' | 'local build' | 'CONVKIT_ADDON_PATH';
+  /** convkit's version. */
+  version: string;
+  platform: string;
 }
 
 /** What convkit runs on: backend, ISA, threads, OpenMP, and where the addon came from. */
@@ -132,7 +138,7 @@ export function info(): Info {
   const backend = getBackend().name;
   try {
     nativeBackend();
-    const { addon, path } = loadAddon();
+    const { addon, path, source } = loadAddon();
     const n: NativeInfo = addon.info();
     return {
       backend,
@@ -143,8 +149,11 @@ export function info(): Info {
       threads: backend === 'native' ? n.threads : 1,
       openmp: n.openmp,
       addonPath: path,
+      addonSource: source,
+      version: VERSION,
+      platform: `${process.platform}-${process.arch}`,
     };
   } catch (error) {
-    return { backend, nativeAvailable: false, nativeError: (error as Error).message, threads: 1 };
+    return { backend, nativeAvailable: false, nativeError: (error as Error).message, threads: 1, version: VERSION, platform: `${process.platform}-${process.arch}` };
   }
 }

@@ -16,6 +16,7 @@ import { exportOnnx } from '../io/onnx.js';
 import type { Sequential } from '../model.js';
 import type { Tensor } from '../tensor.js';
 import type { History } from '../train.js';
+import { selfTest } from '../selftest.js';
 import { writeReport } from '../viz/report.js';
 import { ZOO, ZOO_NAMES, zooModel } from '../zoo.js';
 import { applyRuntime, DEFAULTS, type Flags, int, UsageError } from './options.js';
@@ -122,13 +123,25 @@ export function infoCommand(flags: Flags): void {
   applyRuntime(flags);
   const i = info();
   const lines: [string, string][] = [
+    ['convkit', i.version],
     ['backend', i.backend],
-    ['native addon', i.nativeAvailable ? (i.addonPath ?? '-') : `unavailable (${i.nativeError})`],
+    ['native addon', i.nativeAvailable ? `${i.addonSource}: ${i.addonPath}` : `unavailable (${i.nativeError})`],
     ['instruction set', i.isa ?? '-'],
     ['supported', i.supportedIsas?.join(', ') ?? '-'],
     ['threads', String(i.threads)],
     ['OpenMP', i.openmp === undefined ? '-' : i.openmp ? 'on' : 'off'],
-    ['node', process.version],
+    ['node', `${process.version} (${i.platform})`],
   ];
   for (const [k, v] of lines) console.log(`${k.padEnd(16)} ${v}`);
+}
+
+/** Native against reference on a few networks; exit 1 when they disagree. */
+export function selftestCommand(flags: Flags): number {
+  applyRuntime(flags);
+  const result = selfTest();
+  const say = (m: string) => process.stdout.write(`${m}\n`);
+  say(`native ${result.isa}, ${result.threads} thread${result.threads === 1 ? '' : 's'} against the reference backend:`);
+  for (const c of result.cases) say(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(14)} worst difference ${c.worst.toFixed(3)} of its tolerance${c.ok ? '' : ` at ${c.where}`}`);
+  say(result.ok ? 'selftest passed' : 'selftest FAILED');
+  return result.ok ? 0 : 1;
 }

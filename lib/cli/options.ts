@@ -30,7 +30,9 @@ commands:
   export     a checkpoint as ONNX, NumPy .npz or HDF5
   report     an HTML report (curves, confusion matrix, top-3 images, CAMs) for a run directory
   summary    a model's layers, output shapes and parameter counts
-  info       backend, instruction set, threads, OpenMP, addon path
+  info       version, backend, instruction set, threads, OpenMP, which native binary and from where
+  selftest   check the native kernels against the reference backend on this machine
+  build      compile the native addon here (for platforms without a prebuilt binary)
 
 train options:
   --model NAME        zoo model (default ${DEFAULTS.model}); one of: ${ZOO_NAMES.join(', ')}
@@ -60,7 +62,7 @@ export options:    --checkpoint PATH --format onnx|npz|h5 --output FILE [--names
                    (npz keys default to the model's names, h5 datasets to W1, b1, W2, ...; 'course' gives w1, b1, ... or w_conv, b_conv, w_fc, b_fc)
 report options:    convkit report RUN_DIR [--data-dir DIR] [--output FILE (default RUN_DIR/report.html)]
 summary options:   --model NAME or --checkpoint PATH
-global options:    --verbose (stack traces on errors), --help
+global options:    --verbose (stack traces on errors), --help, --version
 `;
 
 export const OPTIONS = {
@@ -91,6 +93,7 @@ export const OPTIONS = {
   'no-check-finite': { type: 'boolean' },
   verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
 } as const;
 
 export type Flags = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };

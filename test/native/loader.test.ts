@@ -32,7 +32,8 @@ describe('loading the native addon', () => {
     const warnings = r.stderr.split('\n').filter((line) => line.includes('CONVKIT_NO_NATIVE'));
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/native addon could not be loaded: Cannot find module '\/nonexistent\/convkit.node'/);
-    expect(warnings[0]).toMatch(/set CONVKIT_BACKEND=native to make this an error/);
+    expect(warnings[0]).toMatch(/'npx convkit build' recompiles it/);
+    expect(warnings[0]).toMatch(/reference backend, which is hundreds of times slower; set CONVKIT_BACKEND=reference to choose it quietly or CONVKIT_BACKEND=native to make this an error/);
   });
 
   it('makes a missing addon a hard error under CONVKIT_BACKEND=native', () => {
@@ -56,7 +57,9 @@ try { ${convolve} } catch (e) { console.log(e.name + ': ' + e.message); process.
     expect(info.threads).toBe(1);
     expect(info.isa).toBe(info.supportedIsas[0]);
     expect(typeof info.openmp).toBe('boolean');
-    expect(info.addonPath).toMatch(/convkit\.node$/);
+    expect(info.addonPath).toMatch(/convkit(\.glibc)?\.node$/);
+    expect(info.addonSource).toBe(/[\\/]prebuilds[\\/]/.test(info.addonPath) ? 'prebuild' : 'local build');
+    expect(info.version).toMatch(/^\d+\.\d+\.\d+/);
   });
 
   it.skipIf(skipNative)('forces an ISA with CONVKIT_ISA and refuses an unknown one', () => {
@@ -72,5 +75,20 @@ try { ${convolve} } catch (e) { console.log(e.name + ': ' + e.message); process.
     const r = run({ CONVKIT_BACKEND: 'native', CONVKIT_NUM_THREADS: 'many' }, `try { ${convolve} } catch (e) { console.log(e.name + ': ' + e.message); process.exit(3); }`);
     expect(r.status).toBe(3);
     expect(r.stdout).toMatch(/CONVKIT_NUM_THREADS must be a positive integer, got 'many'/);
+  });
+});
+
+describe('what a failed load tells the user to do', () => {
+  it('names the platform and the build command when no prebuilt binary fits', async () => {
+    const { remedy } = await import('../../lib/backend/native.js');
+    const hint = remedy(`No native build was found for platform=${process.platform} arch=${process.arch} runtime=node abi=115 uv=1 libc=musl node=20.20.2`);
+    expect(hint).toContain(`no prebuilt binary for ${process.platform}-${process.arch}${process.platform === 'linux' ? ' with musl' : ''} was found`);
+    expect(hint).toContain("'npx convkit build' compiles one");
+  });
+
+  it('names the package that brings a missing runtime library', async () => {
+    const { remedy } = await import('../../lib/backend/native.js');
+    expect(remedy('libgomp.so.1: cannot open shared object file: No such file or directory')).toMatch(/GNU OpenMP runtime \(Debian\/Ubuntu: apt-get install libgomp1/);
+    expect(remedy("/lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.38' not found")).toMatch(/older than the prebuilt binary needs/);
   });
 });
