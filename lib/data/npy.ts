@@ -31,7 +31,9 @@ export function parseNpy(bytes: Uint8Array, source = '.npy data', maxElements = 
   const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const start = 8 + lenBytes;
   if (start + headerLen > bytes.length) throw new FormatError(`${source}: header of ${headerLen} bytes runs past the end of the file (${bytes.length} bytes)`);
-  const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(start, start + headerLen));
+  // Buffer's latin1 is byte for byte (TextDecoder's 'latin1' is windows-1252 and differs between Node builds).
+  const headerBytes = Buffer.from(bytes.buffer, bytes.byteOffset + start, headerLen);
+  const header = major === 3 ? new TextDecoder('utf-8').decode(headerBytes) : headerBytes.toString('latin1');
   const descr = /'descr'\s*:\s*'([^']*)'/.exec(header)?.[1];
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];

@@ -58,7 +58,8 @@ describe('npy and npz', () => {
   it('refuses bad files before allocating', () => {
     const good = data.encodeNpy(Float32Array.from([1, 2]), [2]);
     expect(() => data.parseNpy(good.subarray(0, 5), 'a.npy')).toThrow(/a.npy: not a .npy file/);
-    const text = new TextDecoder('latin1').decode(good);
+    // Buffer's latin1 is byte for byte; TextDecoder's 'latin1' is windows-1252 (0x93, the magic's first byte, becomes U+201C).
+    const text = Buffer.from(good).toString('latin1');
     const latin1 = (t: string) => Uint8Array.from(t, (ch) => ch.charCodeAt(0));
     const huge = latin1(text.replace("'shape': (2,)", "'shape': (9999999999,)").slice(0, 128));
     expect(() => data.parseNpy(huge, 'h.npy')).toThrow(/h.npy: shape \(9999999999\) has 9999999999 elements/);
