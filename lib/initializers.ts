@@ -11,6 +11,17 @@ import type { Random } from './random.js';
 export type InitializerName = 'he' | 'glorot' | 'gaussian' | 'zeros';
 export type Initializer = InitializerName | { name: 'gaussian'; scale: number };
 
+/** Checks an initializer when a layer is made, not when it is built. */
+export function checkInitializer(init: unknown, kind: string): Initializer {
+  if (init === 'he' || init === 'glorot' || init === 'gaussian' || init === 'zeros') return init;
+  if (init && typeof init === 'object' && (init as { name?: unknown }).name === 'gaussian') {
+    const keys = Object.keys(init);
+    const scale = (init as { scale?: unknown }).scale;
+    if (keys.every((k) => k === 'name' || k === 'scale') && typeof scale === 'number' && Number.isFinite(scale) && scale > 0) return init as Initializer;
+  }
+  throw new ValueError(`${kind}: kernelInitializer must be 'he', 'glorot', 'gaussian', {name: 'gaussian', scale > 0} or 'zeros', got ${describe(init)}`);
+}
+
 export function initialize(init: Initializer, data: Float32Array, fanIn: number, fanOut: number, random: Random): void {
   const name = typeof init === 'string' ? init : init?.name;
   switch (name) {

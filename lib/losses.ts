@@ -1,4 +1,5 @@
 import { getBackend } from './backend/select.js';
+import { didYouMean } from './check.js';
 import { ValueError, describe } from './errors.js';
 import { Buffers } from './layers/layer.js';
 import { Tensor } from './tensor.js';
@@ -78,10 +79,11 @@ export class SigmoidBinaryCrossEntropy implements Loss {
   }
 }
 
-export function createLoss(loss: LossName | Loss | undefined, outputs: number): Loss {
+export function createLoss(loss: LossName | Loss | undefined, outputs: number, fn = 'createLoss'): Loss {
   if (loss === undefined) return outputs === 1 ? new SigmoidBinaryCrossEntropy() : new SoftmaxCrossEntropy();
   if (typeof loss === 'object' && loss !== null && typeof loss.compute === 'function') return loss;
   if (loss === 'softmaxCrossEntropy') return new SoftmaxCrossEntropy();
   if (loss === 'sigmoidBinaryCrossEntropy') return new SigmoidBinaryCrossEntropy();
-  throw new ValueError(`loss must be 'softmaxCrossEntropy' or 'sigmoidBinaryCrossEntropy', got ${describe(loss)}`);
+  const hint = typeof loss === 'string' ? didYouMean(loss, ['softmaxCrossEntropy', 'sigmoidBinaryCrossEntropy']) : '';
+  throw new ValueError(`${fn}: loss must be 'softmaxCrossEntropy', 'sigmoidBinaryCrossEntropy' or a Loss, got ${describe(loss)}${hint}`);
 }

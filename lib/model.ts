@@ -1,13 +1,15 @@
 import { DTypeError, ShapeError, ValueError, describe, formatShape } from './errors.js';
 import type { Layer, Parameter, SampleShape } from './layers/layer.js';
 import { getBackend } from './backend/select.js';
-import { Conv2D, Dense, Flatten, type LayerSpec, layerFromSpec, layerSpec, MaxPool2D, ReLU } from './layers/index.js';
+import { Conv2D, Dense, Flatten, type LayerSpec, LeakyReLU, layerFromSpec, layerSpec, MaxPool2D, ReLU, Sigmoid, Softmax, Tanh } from './layers/index.js';
+import type { Activation } from './layers/layer.js';
+import { checkBoolean, checkNumber, checkOptions, checkString, toInt32Labels } from './check.js';
 import { checkTensor } from './ops/check.js';
 import { Random } from './random.js';
 import { Tensor } from './tensor.js';
-import { type EvaluateOptions, type FitOptions, type History, type PredictOptions, checkLabels, evaluate, fit, predictBatches } from './train.js';
+import { type EvaluateOptions, type FitOptions, type History, type PredictOptions, checkFiniteInput, checkLabels, checkPredictOptions, evaluate, fit, predictBatches } from './train.js';
 import type { LabelArray } from './data/batches.js';
-import { type Loss, SoftmaxCrossEntropy, createLoss } from './losses.js';
+import { type Loss, type LossName, SoftmaxCrossEntropy, createLoss } from './losses.js';
 import { saveModel } from './io/checkpoint.js';
 
 export interface SequentialOptions {
@@ -26,6 +28,22 @@ export interface ModelConfig {
   layers: LayerSpec[];
 }
 
+/** The most Conv2D → ReLU → MaxPool2D blocks the backends' one-call pass takes (native/kernels/conv_chain.h). */
+const MAX_CHAIN_BLOCKS = 16;
+
+const warnedFold = new Set<string>();
+
+function activationLayer(activation: Activation): Layer {
+  switch (activation) {
+    case 'relu': return new ReLU();
+    case 'sigmoid': return new Sigmoid();
+    case 'tanh': return new Tanh();
+    case 'softmax': return new Softmax();
+    case 'leakyRelu': return new LeakyReLU();
+    default: throw new ValueError(`unknown activation ${describe(activation)}`);
+  }
+}
+
 /**
  * A stack of layers run in order. forward keeps what backward needs;
  * backward fills every parameter's gradient. Outputs of internal layers
@@ -40,12 +58,22 @@ export class Sequential {
   /** Set by a callback to stop fit() after the current epoch. */
   stopTraining = false;
 
-  constructor(layers: Layer[], options: SequentialOptions = {}) {
-    if (!Array.isArray(layers) || layers.length === 0) throw new ValueError(`sequential: layers must be a non-empty array of layers, got ${describe(layers)}`);
+  constructor(layerList: Layer[], options: SequentialOptions = {}) {
+    checkOptions(options, ['inputShape', 'seed', 'name'], 'sequential');
+    if (!Array.isArray(layerList) || layerList.length === 0) throw new ValueError(`sequential: layers must be a non-empty array of layers, got ${describe(layerList)}`);
+    layerList.forEach((layer, i) => {
+      if (!layer || typeof layer.forward !== 'function') throw new ValueError(`sequential: layers[${i}] is not a layer, got ${describe(layer)}`);
+    });
+    if (options.seed !== undefined) checkNumber(options.seed, 'seed', 'sequential', { integer: true, min: 0, max: 2 ** 32 - 1 });
+    if (options.name !== undefined) checkString(options.name, 'name', 'sequential');
+    // Keras's activation option on Conv2D and Dense: the activation becomes the next layer.
+    const layers = layerList.flatMap((layer) => {
+      const activation = (layer as { activation?: Activation | null }).activation;
+      return activation && activation !== 'linear' ? [layer, activationLayer(activation)] : [layer];
+    });
     const counts = new Map<string, number>();
     const names = new Set<string>();
-    layers.forEach((layer, i) => {
-      if (!layer || typeof layer.forward !== 'function') throw new ValueError(`sequential: layers[${i}] is not a layer, got ${describe(layer)}`);
+    layers.forEach((layer) => {
       if (!layer.name) {
         const n = (counts.get(layer.kind) ?? 0) + 1;
         counts.set(layer.kind, n);
@@ -57,8 +85,19 @@ export class Sequential {
     this.layers = layers;
     this.name = options.name ?? 'sequential';
     this.seed = options.seed ?? 0;
+    // A final Softmax (or Sigmoid on one output) is what the loss applies itself: it
+    // is folded into it (Keras's from_logits), so training and predict() apply it once.
+    const last = layers[layers.length - 1];
+    this.logitLayers = layers.length > 1 && (last instanceof Softmax || last instanceof Sigmoid) ? layers.length - 1 : layers.length;
     if (options.inputShape) this.build(options.inputShape);
   }
+
+  /**
+   * How many layers produce the logits: all of them, or all but a final
+   * Softmax / Sigmoid that the loss applies itself. Training, evaluate and
+   * predictLogits run these; forward() runs every layer.
+   */
+  private readonly logitLayers: number;
 
   get built(): boolean {
     return this.inputShape.length > 0;
@@ -76,7 +115,21 @@ export class Sequential {
     this.packParameters();
     this.fuse();
     this.chain = this.convChain();
+    if (this.logitLayers < this.layers.length) this.checkFoldedActivation();
     return this;
+  }
+
+  /** A final softmax over one output (always 1) or a sigmoid over many (not what BCE takes) is refused; the foldable ones are said once. */
+  private checkFoldedActivation(): void {
+    const last = this.layers[this.layers.length - 1];
+    const units = this.outputUnits;
+    if (last instanceof Softmax && units === 1) throw new ValueError(`${this.name}: a final softmax over 1 output is always 1; use a sigmoid (or no activation) for a binary model`);
+    if (last instanceof Sigmoid && units > 1) throw new ValueError(`${this.name}: a final sigmoid over ${units} outputs does not go with softmax cross-entropy; remove it (the loss applies softmax) or use 1 output`);
+    const loss = last instanceof Softmax ? 'softmax cross-entropy' : 'sigmoid binary cross-entropy';
+    if (!warnedFold.has(this.name)) {
+      warnedFold.add(this.name);
+      process.emitWarning(`convkit: ${this.name} ends in ${last.kind}; ${loss} takes the outputs before it (from logits), so training is unchanged and predict() applies ${last.kind} once`, { code: 'CONVKIT_FOLDED_ACTIVATION' });
+    }
   }
 
   /**
@@ -162,8 +215,13 @@ export class Sequential {
       getBackend().convChainForward(x.data, chain.head.outputShape[0], head, blocks);
       return logits;
     }
+    return this.runLayers(x, training, this.logitLayers);
+  }
+
+  /** Runs layers [0, end), fused where Sequential fused them. */
+  private runLayers(x: Tensor, training: boolean, end: number): Tensor {
     let y = x;
-    for (let i = 0; i < this.layers.length; i++) {
+    for (let i = 0; i < end; i++) {
       const conv = this.fusedForward.get(i);
       if (conv) {
         y = conv.forwardThroughReluPool(y, this.layers[i + 2] as MaxPool2D, training);
@@ -173,15 +231,19 @@ export class Sequential {
     return y;
   }
 
-  /** The model's raw output (logits) for x, as a new tensor. */
+  /** The output of every layer (a final Softmax or Sigmoid included) for x, as a new tensor. */
   forward(x: Tensor, options: { training?: boolean } = {}): Tensor {
-    return this.forwardInPlace(this.checkInput(x, 'forward'), options.training ?? false).clone();
+    checkOptions(options, ['training'], 'forward');
+    const t = this.checkInput(x, 'forward');
+    const training = options.training === undefined ? false : checkBoolean(options.training, 'training', 'forward');
+    if (this.logitLayers === this.layers.length) return this.forwardInPlace(t, training).clone();
+    return this.layers[this.layers.length - 1].forward(this.forwardInPlace(t, training), training).clone();
   }
 
   /** Back-propagates dLoss/dOutput through every layer, filling the parameters' gradients. */
   backward(dy: Tensor): void {
     let d: Tensor | null = dy;
-    for (let i = this.layers.length - 1; i >= 0 && d; i--) {
+    for (let i = this.logitLayers - 1; i >= 0 && d; i--) {
       const conv = this.fusedBackward.get(i);
       if (conv) {
         d = conv.backwardThroughReluPool(d, this.layers[i] as MaxPool2D, i - 2 > 0);
@@ -199,15 +261,25 @@ export class Sequential {
    * its threads once a step instead of once a layer. Other models run layer
    * by layer. Both write the same numbers.
    */
-  trainPass(x: Tensor, labels: Int32Array, loss: Loss): { loss: number; logits: Tensor } {
+  trainPass(x: Tensor, labels: LabelArray, loss?: Loss | LossName): { loss: number; logits: Tensor } {
     this.checkInput(x, 'trainPass');
     const n = x.shape[0];
     if (n < 1) throw new ShapeError(`trainPass: x must hold at least 1 sample, got x.shape = ${formatShape(x.shape)}`);
-    if (!(labels instanceof Int32Array)) throw new DTypeError(`trainPass: labels must be an Int32Array, got ${describe(labels)}`);
-    checkLabels(labels, n, this.outputUnits === 1 ? 2 : this.outputUnits, 'trainPass', 'labels');
-    if (typeof loss?.compute !== 'function') throw new ValueError(`trainPass: loss must be a Loss (an object with compute()), got ${describe(loss)}`);
-    return this.trainPassInPlace(x, labels, loss);
+    const y = toInt32Labels(labels, 'labels', 'trainPass');
+    checkLabels(y, n, this.outputUnits === 1 ? 2 : this.outputUnits, 'trainPass', 'labels');
+    return this.trainPassInPlace(x, y, this.lossFor(loss, 'trainPass'));
   }
+
+  /** The loss a name or object stands for, the model's own for undefined; the same object for the same name, so its buffers are reused. */
+  private lossFor(loss: Loss | LossName | undefined, fn: string): Loss {
+    if (typeof loss === 'object' && loss !== null) return createLoss(loss, this.outputUnits, fn);
+    const key = loss ?? 'default';
+    let l = this.losses.get(key);
+    if (!l) this.losses.set(key, (l = createLoss(loss, this.outputUnits, fn)));
+    return l;
+  }
+
+  private readonly losses = new Map<string, Loss>();
 
   /** trainPass on arguments already checked (training code path: fit checks its whole data set once). */
   trainPassInPlace(x: Tensor, labels: Int32Array, loss: Loss): { loss: number; logits: Tensor } {
@@ -231,8 +303,9 @@ export class Sequential {
   private chain: ConvChain | null = null;
 
   private convChain(): ConvChain | null {
-    const count = (this.layers.length - 2) / 3;
-    if (!Number.isInteger(count) || count < 1) return null;
+    const count = (this.logitLayers - 2) / 3;
+    // The native pass takes at most MAX_CHAIN_BLOCKS blocks; longer chains run layer by layer, with the same numbers.
+    if (!Number.isInteger(count) || count < 1 || count > MAX_CHAIN_BLOCKS) return null;
     const convs: Conv2D[] = [];
     const pools: MaxPool2D[] = [];
     for (let i = 0; i < count; i++) {
@@ -327,25 +400,31 @@ export class Sequential {
     return evaluate(this, x, y, options);
   }
 
-  /** Raw outputs (logits), batched. */
+  /** Raw outputs (logits: before a final Softmax or Sigmoid), batched. */
   predictLogits(x: Tensor, options: PredictOptions = {}): Tensor {
-    const t = this.checkInput(x, 'predictLogits');
+    return this.logitsFor(x, options, 'predictLogits');
+  }
+
+  private logitsFor(x: Tensor, options: PredictOptions, fn: string): Tensor {
+    checkPredictOptions(options, fn);
+    const t = this.checkInput(x, fn);
+    if (!options.allowNonFinite) checkFiniteInput(t, fn);
     const units = this.outputUnits;
     const out = new Float32Array(t.shape[0] * units);
-    predictBatches(this, t, options, (logits, start) => out.set(logits.data, start * units));
+    predictBatches(this, t, options, (logits, start) => out.set(logits.data, start * units), fn);
     return new Tensor(out, [t.shape[0], ...this.outputShape]);
   }
 
-  /** Probabilities: softmax over the classes, or sigmoid for one output. */
+  /** Probabilities: softmax over the classes, or sigmoid for one output (applied once, whether or not the model ends in that layer). */
   predict(x: Tensor, options: PredictOptions = {}): Tensor {
-    const logits = this.predictLogits(x, options);
-    return (options.loss ? createLoss(options.loss, this.outputUnits) : this.defaultLoss()).probabilities(logits.reshape([logits.shape[0], this.outputUnits])).reshape(logits.shape);
+    const logits = this.logitsFor(x, options, 'predict');
+    return this.lossFor(options.loss, 'predict').probabilities(logits.reshape([logits.shape[0], this.outputUnits])).reshape(logits.shape);
   }
 
   /** The most probable class of each sample (0/1 for a binary model). */
   predictClasses(x: Tensor, options: PredictOptions = {}): Int32Array {
-    const logits = this.predictLogits(x, options);
-    return this.defaultLoss().classes(logits.reshape([logits.shape[0], this.outputUnits]));
+    const logits = this.logitsFor(x, options, 'predictClasses');
+    return this.lossFor(options.loss, 'predictClasses').classes(logits.reshape([logits.shape[0], this.outputUnits]));
   }
 }
 

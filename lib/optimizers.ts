@@ -1,16 +1,25 @@
 import { getBackend } from './backend/select.js';
+import { checkFunction, checkNumber, checkOneOf, checkOptions, checkPositiveInt } from './check.js';
 import { ValueError, describe } from './errors.js';
 import type { Parameter } from './layers/layer.js';
 import type { Tensor } from './tensor.js';
+
+/** Each optimizer's default learning rate: the one place the API, the CLI and its help read it. */
+export const OPTIMIZER_DEFAULTS = {
+  sgd: { learningRate: 0.01 },
+  momentum: { learningRate: 0.01, momentum: 0.9 },
+  adam: { learningRate: 0.001 },
+} as const;
 
 /** A learning-rate multiplier as a function of the iteration (optimizer steps so far). */
 export type Schedule = (iteration: number) => number;
 
 /** Multiplies the rate by factor every `every` iterations (the course's step decay). */
 export function stepDecay(options: { every: number; factor: number }): Schedule {
-  const { every, factor } = options ?? ({} as never);
-  if (!Number.isInteger(every) || every < 1) throw new ValueError(`stepDecay: every must be a positive integer, got ${describe(every)}`);
-  if (typeof factor !== 'number' || !(factor > 0)) throw new ValueError(`stepDecay: factor must be a positive number, got ${describe(factor)}`);
+  if (options === undefined) throw new ValueError('stepDecay: options {every, factor} are required, got undefined');
+  const { every, factor } = checkOptions(options, ['every', 'factor'], 'stepDecay');
+  checkPositiveInt(every, 'every', 'stepDecay');
+  checkNumber(factor, 'factor', 'stepDecay', { min: 0, minExclusive: true });
   const schedule: Schedule = (iteration) => Math.pow(factor, Math.floor(iteration / every));
   Object.defineProperty(schedule, 'spec', { value: { kind: 'stepDecay', every, factor } });
   return schedule;
@@ -56,12 +65,20 @@ export abstract class Optimizer {
 
   constructor(learningRate: number, schedule: Schedule | undefined, op: string) {
     this.learningRate = positive(learningRate, 'learningRate', op);
-    this.schedule = schedule ?? null;
+    this.schedule = schedule === undefined || schedule === null ? null : checkFunction<Schedule>(schedule, 'schedule', op, 'a function of the iteration giving a rate multiplier (e.g. stepDecay({every, factor}))');
+    this.op = op;
   }
+
+  private readonly op: string;
 
   /** The rate this step uses. */
   currentLearningRate(): number {
-    return this.learningRate * (this.schedule ? this.schedule(this.iterations) : 1);
+    if (!this.schedule) return this.learningRate;
+    const factor = this.schedule(this.iterations);
+    if (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 0) {
+      throw new ValueError(`${this.op}: schedule(${this.iterations}) returned ${describe(factor)}; a schedule must return a finite multiplier >= 0 of the learning rate`);
+    }
+    return this.learningRate * factor;
   }
 
   step(params: readonly Parameter[]): void {
@@ -126,7 +143,8 @@ export class SGD extends Optimizer {
   readonly weightDecay: number;
 
   constructor(options: SGDOptions = {}) {
-    super(options.learningRate ?? 0.01, options.schedule, 'SGD');
+    checkOptions(options, ['learningRate', 'momentum', 'weightDecay', 'schedule'], 'SGD');
+    super(options.learningRate ?? OPTIMIZER_DEFAULTS.sgd.learningRate, options.schedule, 'SGD');
     this.momentum = positive(options.momentum ?? 0, 'momentum', 'SGD', true);
     this.weightDecay = positive(options.weightDecay ?? 0, 'weightDecay', 'SGD', true);
     if (this.momentum >= 1) throw new ValueError(`SGD: momentum must be below 1, got ${this.momentum}`);
@@ -160,7 +178,8 @@ export class Adam extends Optimizer {
   readonly weightDecay: number;
 
   constructor(options: AdamOptions = {}) {
-    super(options.learningRate ?? 0.001, options.schedule, 'Adam');
+    checkOptions(options, ['learningRate', 'beta1', 'beta2', 'epsilon', 'weightDecay', 'schedule'], 'Adam');
+    super(options.learningRate ?? OPTIMIZER_DEFAULTS.adam.learningRate, options.schedule, 'Adam');
     this.beta1 = positive(options.beta1 ?? 0.9, 'beta1', 'Adam', true);
     this.beta2 = positive(options.beta2 ?? 0.999, 'beta2', 'Adam', true);
     this.epsilon = positive(options.epsilon ?? 1e-8, 'epsilon', 'Adam');
@@ -181,8 +200,12 @@ export class Adam extends Optimizer {
 export type OptimizerName = 'sgd' | 'momentum' | 'adam';
 
 /** 'sgd' | 'momentum' (0.9) | 'adam', with an optional learning rate. */
-export function createOptimizer(name: OptimizerName | Optimizer | undefined, learningRate?: number): Optimizer {
-  if (name instanceof Optimizer) return name;
+export function createOptimizer(name: OptimizerName | Optimizer | undefined, learningRate?: number, fn = 'createOptimizer'): Optimizer {
+  if (name instanceof Optimizer) {
+    if (learningRate !== undefined) throw new ValueError(`${fn}: learningRate is given twice, as an option and inside the ${name.constructor.name} optimizer (learningRate ${name.learningRate}); give it to the optimizer`);
+    return name;
+  }
+  if (name !== undefined) checkOneOf(name, ['sgd', 'momentum', 'adam'] as const, 'optimizer', fn);
   switch (name ?? 'adam') {
     case 'adam':
       return new Adam({ learningRate });
@@ -199,7 +222,8 @@ export function createOptimizer(name: OptimizerName | Optimizer | undefined, lea
 export function optimizerFromConfig(config: Record<string, unknown>): Optimizer {
   const spec = config.schedule as { kind?: string; every?: number; factor?: number } | null | undefined;
   const schedule = spec?.kind === 'stepDecay' ? stepDecay({ every: spec.every!, factor: spec.factor! }) : undefined;
-  if (config.kind === 'adam') return new Adam({ ...(config as AdamOptions), schedule });
-  if (config.kind === 'sgd') return new SGD({ ...(config as SGDOptions), schedule });
+  const { kind: _kind, schedule: _spec, ...options } = config;
+  if (config.kind === 'adam') return new Adam({ ...(options as AdamOptions), schedule });
+  if (config.kind === 'sgd') return new SGD({ ...(options as SGDOptions), schedule });
   throw new ValueError(`optimizerFromConfig: unknown optimizer kind ${describe(config.kind)}`);
 }

@@ -40,6 +40,22 @@ export class Tensor {
     return new Tensor(this.data, resolveReshape(shape, this.data.length));
   }
 
+  /**
+   * Rows [start, end) along the first axis (a batch of samples), as a view on
+   * the same data; negative indices count from the end, as in Array.slice.
+   */
+  slice(start = 0, end: number = this.shape[0] ?? 0): Tensor {
+    if (this.rank === 0) throw new ShapeError('slice: a scalar tensor has no first axis to slice');
+    const n = this.shape[0];
+    for (const [name, v] of [['start', start], ['end', end]] as const) {
+      if (typeof v !== 'number' || !Number.isInteger(v)) throw new ValueError(`slice: ${name} must be an integer, got ${describe(v)}`);
+    }
+    const from = Math.min(n, start < 0 ? Math.max(0, n + start) : start);
+    const to = Math.max(from, Math.min(n, end < 0 ? Math.max(0, n + end) : end));
+    const row = n === 0 ? 0 : this.data.length / n;
+    return new Tensor(this.data.subarray(from * row, to * row), [to - from, ...this.shape.slice(1)]);
+  }
+
   /** A deep copy. */
   clone(): Tensor {
     return new Tensor(new Float32Array(this.data), this.shape);

@@ -1,3 +1,4 @@
+import { checkBoolean, checkFunction, checkNonNegativeInt, checkNumber, checkOneOf, checkOptions, checkPositiveInt, toInt32Labels } from './check.js';
 import { ConvkitError, ShapeError, ValueError, describe, formatShape } from './errors.js';
 import { BatchGatherer, type LabelArray, checkBatchSize } from './data/batches.js';
 import { split } from './data/transforms.js';
@@ -39,10 +40,22 @@ export interface Callbacks {
   onTrainEnd?(history: History): unknown;
 }
 
+/** What early stopping can watch, in convkit's names and Keras's. */
+export type Monitor = 'valLoss' | 'valAccuracy' | 'loss' | 'accuracy' | 'val_loss' | 'val_accuracy';
+const MONITOR_NAMES: Record<Monitor, 'valLoss' | 'valAccuracy' | 'loss' | 'accuracy'> = {
+  valLoss: 'valLoss', valAccuracy: 'valAccuracy', loss: 'loss', accuracy: 'accuracy', val_loss: 'valLoss', val_accuracy: 'valAccuracy',
+};
+
+/** A Keras monitor name ('val_loss') as the EpochLogs field it reads ('valLoss'). */
+export function monitorField(monitor: unknown, fn: string): 'valLoss' | 'valAccuracy' | 'loss' | 'accuracy' {
+  return MONITOR_NAMES[checkOneOf(monitor, Object.keys(MONITOR_NAMES) as Monitor[], 'monitor', fn)];
+}
+
 export interface EarlyStopping {
   /** Epochs without improvement before stopping. */
   patience: number;
-  monitor?: 'valLoss' | 'valAccuracy' | 'loss' | 'accuracy';
+  /** 'valLoss' ('val_loss'), 'valAccuracy' ('val_accuracy'), 'loss' or 'accuracy'; default valLoss with validation data, else loss. */
+  monitor?: Monitor;
   minDelta?: number;
   /** Put back the weights of the best epoch at the end (default true). */
   restoreBestWeights?: boolean;
@@ -56,6 +69,10 @@ export interface FitOptions {
   loss?: Loss | LossName;
   /** Held-out data, or the fraction of (x, y) to hold out (seeded). */
   validation?: { x: Tensor; y: LabelArray } | number;
+  /** Keras's name for a fraction to hold out: the same as validation: F. */
+  validationSplit?: number;
+  /** Keras's name for held-out data: the same as validation: {x, y}. */
+  validationData?: { x: Tensor; y: LabelArray };
   callbacks?: Callbacks | Callbacks[];
   seed?: number;
   shuffle?: boolean;
@@ -93,12 +110,31 @@ export interface History {
 export interface EvaluateOptions {
   batchSize?: number;
   loss?: Loss | LossName;
+  /** Let NaN or infinite inputs through (their rows then give NaN); by default they are refused, naming the row. */
+  allowNonFinite?: boolean;
 }
 
 export interface PredictOptions {
   batchSize?: number;
   loss?: Loss | LossName;
+  /** Let NaN or infinite inputs through (their rows then give NaN); by default they are refused, naming the row. */
+  allowNonFinite?: boolean;
 }
+
+const PREDICT_OPTIONS = ['batchSize', 'loss', 'allowNonFinite'];
+
+/** Checks the options of predict, predictLogits, predictClasses and evaluate. */
+export function checkPredictOptions(options: PredictOptions | EvaluateOptions, fn: string): void {
+  checkOptions(options, PREDICT_OPTIONS, fn);
+  if (options.batchSize !== undefined) checkPositiveInt(options.batchSize, 'batchSize', fn);
+  if (options.allowNonFinite !== undefined) checkBoolean(options.allowNonFinite, 'allowNonFinite', fn);
+}
+
+const FIT_OPTIONS = [
+  'epochs', 'batchSize', 'optimizer', 'learningRate', 'loss', 'validation', 'validationSplit', 'validationData', 'callbacks', 'seed',
+  'shuffle', 'earlyStopping', 'verbose', 'checkFinite', 'signal', 'initialEpoch', 'initialBatch',
+];
+const CALLBACK_NAMES = ['onTrainBegin', 'onEpochBegin', 'onBatchEnd', 'onEpochEnd', 'onTrainEnd'];
 
 function allFinite(a: Float32Array): boolean {
   // NaN or ±Infinity times 0 is NaN; finite values add 0. Four sums, so that
@@ -163,8 +199,8 @@ function accuracyOf(loss: Loss, logits: Tensor, labels: Int32Array): number {
 }
 
 /** Calls onBatch(logits, start) for each batch of x in order (no shuffling, no training). */
-export function predictBatches(model: Sequential, x: Tensor, options: PredictOptions, onBatch: (logits: Tensor, start: number) => void): void {
-  const batchSize = checkBatchSize(options.batchSize ?? 256, 'predict');
+export function predictBatches(model: Sequential, x: Tensor, options: PredictOptions, onBatch: (logits: Tensor, start: number) => void, fn = 'predict'): void {
+  const batchSize = checkBatchSize(options.batchSize ?? 256, fn);
   const count = x.shape[0];
   const gatherer = new BatchGatherer(x, null, batchSize);
   const indices = new Int32Array(Math.min(batchSize, count));
@@ -180,10 +216,12 @@ export function predictBatches(model: Sequential, x: Tensor, options: PredictOpt
 
 /** Mean loss and accuracy over (x, y), in batches. */
 export function evaluate(model: Sequential, x: Tensor, y: LabelArray, options: EvaluateOptions = {}): { loss: number; accuracy: number } {
+  checkPredictOptions(options, 'evaluate');
   const t = model.checkInput(x, 'evaluate');
-  const labels = checkLabels(y, t.shape[0], classCount(model), 'evaluate');
+  const labels = checkLabels(toInt32Labels(y, 'y', 'evaluate'), t.shape[0], classCount(model), 'evaluate');
   if (t.shape[0] === 0) throw new ShapeError('evaluate: x has no samples');
-  const loss = createLoss(options.loss, model.outputUnits);
+  if (!options.allowNonFinite) checkFiniteInput(t, 'evaluate');
+  const loss = createLoss(options.loss, model.outputUnits, 'evaluate');
   let total = 0;
   let right = 0;
   const batchLabels = new Int32Array(Math.min(options.batchSize ?? 256, t.shape[0]));
@@ -193,11 +231,16 @@ export function evaluate(model: Sequential, x: Tensor, y: LabelArray, options: E
     for (let i = 0; i < n; i++) l[i] = labels[start + i];
     total += loss.compute(logits, l).loss * n;
     right += accuracyOf(loss, logits, l);
-  });
+  }, 'evaluate');
   return { loss: total / t.shape[0], accuracy: right / t.shape[0] };
 }
 
-function resolveValidation(model: Sequential, x: Tensor, y: LabelArray, validation: FitOptions['validation'], seed: number) {
+function resolveValidation(model: Sequential, x: Tensor, y: LabelArray, options: FitOptions, seed: number) {
+  const given = (['validation', 'validationSplit', 'validationData'] as const).filter((k) => options[k] !== undefined);
+  if (given.length > 1) throw new ValueError(`fit: give one of validation, validationSplit and validationData, got ${given.join(' and ')}`);
+  const validation = options.validation ?? options.validationSplit ?? options.validationData;
+  if (options.validationSplit !== undefined && typeof options.validationSplit !== 'number') throw new ValueError(`fit: validationSplit must be a fraction in (0, 1), got ${describe(options.validationSplit)}`);
+  if (options.validationData !== undefined && (typeof options.validationData !== 'object' || options.validationData === null)) throw new ValueError(`fit: validationData must be {x, y}, got ${describe(options.validationData)}`);
   if (validation === undefined) return { x, y, val: null };
   if (typeof validation === 'number') {
     if (!(validation > 0 && validation < 1)) throw new ValueError(`fit: validation as a fraction must lie in (0, 1), got ${validation}`);
@@ -206,9 +249,10 @@ function resolveValidation(model: Sequential, x: Tensor, y: LabelArray, validati
     return { x: train.x, y: train.y as LabelArray, val };
   }
   if (!validation || typeof validation !== 'object') throw new ValueError(`fit: validation must be {x, y} or a fraction, got ${describe(validation)}`);
+  checkOptions(validation, ['x', 'y'], 'fit', 'validation');
   const vx = model.checkInput(validation.x, 'fit (validation)');
   checkFiniteInput(vx, 'fit', 'validation.x');
-  const vy = checkLabels(validation.y, vx.shape[0], classCount(model), 'fit', 'validation.y');
+  const vy = checkLabels(toInt32Labels(validation.y, 'validation.y', 'fit'), vx.shape[0], classCount(model), 'fit', 'validation.y');
   return { x, y, val: { x: vx, y: vy } };
 }
 
@@ -219,24 +263,37 @@ function resolveValidation(model: Sequential, x: Tensor, y: LabelArray, validati
  */
 export async function fit(model: Sequential, xIn: Tensor, yIn: LabelArray, options: FitOptions = {}): Promise<History> {
   const op = 'fit';
+  checkOptions(options, FIT_OPTIONS, op);
   const x0 = model.checkInput(xIn, op);
   if (x0.shape[0] === 0) throw new ShapeError(`${op}: x has no samples (x.shape = ${formatShape(x0.shape)})`);
-  const y0 = checkLabels(yIn, x0.shape[0], classCount(model), op);
+  const y0 = checkLabels(toInt32Labels(yIn, 'y', op), x0.shape[0], classCount(model), op);
   checkFiniteInput(x0, op);
   const epochs = positiveInt(options.epochs ?? 1, 'epochs', op);
   const batchSize = checkBatchSize(options.batchSize ?? 32, op);
-  const seed = options.seed ?? 0;
-  const loss = createLoss(options.loss, model.outputUnits);
-  const optimizer = createOptimizer(options.optimizer, options.learningRate);
+  const seed = options.seed === undefined ? 0 : checkNumber(options.seed, 'seed', op, { integer: true, min: 0, max: 2 ** 32 - 1 });
+  const loss = createLoss(options.loss, model.outputUnits, op);
+  const optimizer = createOptimizer(options.optimizer, options.learningRate, op);
   const callbacks = options.callbacks === undefined ? [] : Array.isArray(options.callbacks) ? options.callbacks : [options.callbacks];
-  const verbose = options.verbose ?? 1;
-  const checkFinite = options.checkFinite ?? true;
+  callbacks.forEach((cb, i) => {
+    checkOptions(cb, CALLBACK_NAMES, op, Array.isArray(options.callbacks) ? `callbacks[${i}]` : 'callbacks');
+    for (const [name, hook] of Object.entries(cb)) if (hook !== undefined) checkFunction(hook, `callbacks.${name}`, op);
+  });
+  const verbose = options.verbose === undefined ? 1 : checkOneOf(options.verbose, [0, 1, 2] as const, 'verbose', op);
+  const checkFinite = options.checkFinite === undefined ? true : checkOneOf(options.checkFinite, [true, false, 'loss', 'all'] as const, 'checkFinite', op);
   const checkGradients = checkFinite === 'all';
-  const early = options.earlyStopping;
-  if (early) positiveInt(early.patience, 'earlyStopping.patience', op);
-  const { x, y, val } = resolveValidation(model, x0, y0, options.validation, seed);
-  const monitor = early?.monitor ?? (val ? 'valLoss' : 'loss');
-  if (early && monitor.startsWith('val') && !val) throw new ValueError(`${op}: earlyStopping monitors ${monitor} but no validation data was given`);
+  if (options.shuffle !== undefined) checkBoolean(options.shuffle, 'shuffle', op);
+  const initialEpoch = options.initialEpoch === undefined ? 0 : checkNumber(options.initialEpoch, 'initialEpoch', op, { integer: true, min: 0, max: epochs });
+  const initialBatch = options.initialBatch === undefined ? 0 : checkNonNegativeInt(options.initialBatch, 'initialBatch', op);
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new ValueError(`${op}: signal must be an AbortSignal, got ${describe(options.signal)}`);
+  const early = options.earlyStopping === undefined ? undefined : checkOptions(options.earlyStopping, ['patience', 'monitor', 'minDelta', 'restoreBestWeights'], op, 'earlyStopping');
+  if (early) {
+    positiveInt(early.patience, 'earlyStopping.patience', op);
+    if (early.minDelta !== undefined) checkNumber(early.minDelta, 'earlyStopping.minDelta', op, { min: 0 });
+    if (early.restoreBestWeights !== undefined) checkBoolean(early.restoreBestWeights, 'earlyStopping.restoreBestWeights', op);
+  }
+  const { x, y, val } = resolveValidation(model, x0, y0, options, seed);
+  const monitor = early?.monitor !== undefined ? monitorField(early.monitor, `${op}: earlyStopping`) : val ? 'valLoss' : 'loss';
+  if (early && monitor.startsWith('val') && !val) throw new ValueError(`${op}: earlyStopping monitors ${early.monitor ?? monitor} but no validation data was given (pass validation or validationSplit)`);
 
   const history: History = { epochs: [], loss: [], accuracy: [], valLoss: [], valAccuracy: [], iterationLoss: [], stoppedEarly: false, interrupted: false };
   const progress = new Progress(verbose);
@@ -252,7 +309,7 @@ export async function fit(model: Sequential, xIn: Tensor, yIn: LabelArray, optio
 
   for (const cb of callbacks) await cb.onTrainBegin?.();
   try {
-    const firstEpoch = (options.initialEpoch ?? 0) + 1;
+    const firstEpoch = initialEpoch + 1;
     for (let epoch = firstEpoch; epoch <= epochs; epoch++) {
       for (const cb of callbacks) await cb.onEpochBegin?.(epoch);
       for (let i = 0; i < count; i++) order[i] = i;
@@ -263,7 +320,7 @@ export async function fit(model: Sequential, xIn: Tensor, yIn: LabelArray, optio
       let lossSum = 0;
       let right = 0;
       let seen = 0;
-      const skip = epoch === firstEpoch ? options.initialBatch ?? 0 : 0;
+      const skip = epoch === firstEpoch ? initialBatch : 0;
       for (let b = skip; b < batches; b++) {
         const batch = gatherer.gather(order.subarray(b * batchSize, Math.min((b + 1) * batchSize, count)));
         const n = batch.y.length;

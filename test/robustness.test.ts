@@ -67,7 +67,7 @@ const apiCases: Case[] = [
   ['fit with no samples', () => small().fit(zeros([0, 2, 2, 1]), [], { verbose: 0 }), ShapeError, /x has no samples/],
   ['fit with a wrong label count', () => small().fit(x4, [0, 1], { verbose: 0 }), ShapeError, /y has 2 labels but x has 4 samples/],
   ['fit with labels out of range', () => small().fit(x4, [0, 1, 2, 7], { verbose: 0 }), ValueError, /y\[3\] = 7 is outside the model's 3 classes/],
-  ['fit with float labels', () => small().fit(x4, new Float32Array(4) as never, { verbose: 0 }), ValueError, /y must be integer class labels/],
+  ['fit with float labels', () => small().fit(x4, new Float32Array(4) as never, { verbose: 0 }), DTypeError, /fit: y must be integer class labels \(an integer typed array, a Buffer or number\[\]\), got Float32Array/],
   ['fit with images of the wrong size', () => small().fit(zeros([4, 3, 3, 1]), [0, 1, 2, 0], { verbose: 0 }), ShapeError, /x.shape must be \[samples, 2, 2, 1\]/],
   ['fit whose loss turns infinite', () => small().fit(new Tensor(new Float32Array(16).fill(3e38), [4, 2, 2, 1]), [0, 1, 2, 0], { verbose: 0, learningRate: 1e30, optimizer: 'sgd' }), NonFiniteError, /became (NaN|Infinity|-Infinity) at epoch 1, batch \d+ of 1/],
   ['predict on the wrong shape', () => zooModel('mnist-3layer').predict(zeros([1, 14, 14, 1])), ShapeError, /x.shape must be \[samples, 28, 28, 1\]/],

@@ -1,4 +1,5 @@
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { ConvkitError } from '../errors.js';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -7,7 +8,14 @@ import { basename, dirname, join } from 'node:path';
  */
 export function writeFileAtomic(path: string, chunks: Uint8Array | Uint8Array[], hooks: { beforeRename?: () => void } = {}): void {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  const fd = openSync(temp, 'w');
+  let fd: number;
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    fd = openSync(temp, 'w');
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    throw new ConvkitError(`${path}: cannot write (${e.code ?? e.message})`);
+  }
   try {
     for (const chunk of Array.isArray(chunks) ? chunks : [chunks]) {
       let offset = 0;

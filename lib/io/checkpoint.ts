@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { FormatError } from '../errors.js';
+import { FormatError, ValueError, describe } from '../errors.js';
 import { type ModelConfig, type Sequential, modelFromConfig } from '../model.js';
 import { Tensor } from '../tensor.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
@@ -21,8 +21,14 @@ export function saveModel(model: Sequential, path: string, extra: Record<string,
   return file;
 }
 
+/**
+ * A checkpoint's file: PATH itself when it names a .safetensors file, else
+ * model.safetensors in the folder PATH (created, with its parents, on save).
+ */
 function resolveCheckpointPath(path: string, writing: boolean): string {
+  if (typeof path !== 'string' || path === '') throw new ValueError(`${writing ? 'save' : 'loadModel'}: path must be a file or folder name, got ${describe(path)}`);
   if (existsSync(path) && statSync(path).isDirectory()) return join(path, CHECKPOINT_FILE);
+  if (writing && !path.endsWith('.safetensors')) return join(path, CHECKPOINT_FILE);
   if (!writing && !existsSync(path)) throw new FormatError(`${path}: no such checkpoint file or run directory`);
   return path;
 }

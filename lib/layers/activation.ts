@@ -2,12 +2,14 @@ import { getBackend } from '../backend/select.js';
 import { ValueError, describe } from '../errors.js';
 import type { Random } from '../random.js';
 import { Tensor } from '../tensor.js';
-import { Layer, type SampleShape } from './layer.js';
+import { Layer, type SampleShape, layerOptions } from './layer.js';
+import { checkNumber } from '../check.js';
 
 abstract class Elementwise extends Layer {
   protected saved: Tensor | null = null;
 
-  constructor(options: { name?: string } = {}) {
+  constructor(options: { name?: string } = {}, known: readonly string[] = ['name']) {
+    layerOptions(options, known, new.target.name);
     super(options.name);
   }
 
@@ -54,10 +56,8 @@ export class LeakyReLU extends Elementwise {
   readonly alpha: number;
 
   constructor(options: { alpha?: number; name?: string } = {}) {
-    super(options);
-    const alpha = options.alpha ?? 0.01;
-    if (typeof alpha !== 'number' || !Number.isFinite(alpha)) throw new ValueError(`LeakyReLU: alpha must be a finite number, got ${describe(alpha)}`);
-    this.alpha = alpha;
+    super(options, ['alpha', 'name']);
+    this.alpha = checkNumber(options.alpha ?? 0.01, 'alpha', 'LeakyReLU');
   }
 
   forward(x: Tensor): Tensor {
@@ -145,10 +145,9 @@ export class Dropout extends Elementwise {
   private mask: Float32Array | null = null;
 
   constructor(options: { rate: number; name?: string }) {
-    super(options);
-    const rate = options?.rate;
-    if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) throw new ValueError(`Dropout: rate must be a number in [0, 1), got ${describe(rate)}`);
-    this.rate = rate;
+    if (options === undefined) throw new ValueError('Dropout: options {rate} are required, got undefined');
+    super(options, ['rate', 'name']);
+    this.rate = checkNumber(options.rate, 'rate', 'Dropout', { min: 0, max: 1, maxExclusive: true });
   }
 
   protected override setup(inputShape: SampleShape, random: Random): SampleShape {

@@ -1,22 +1,29 @@
 import type { ConvChainBlock, ConvChainForwardBlock } from '../backend/backend.js';
 import { getBackend } from '../backend/select.js';
 import { ValueError } from '../errors.js';
-import { type Initializer, initialize } from '../initializers.js';
-import { type Padding, type Stride, type WindowGeometry, conv2dGeometry, normalizePair } from '../ops/geometry.js';
+import { type Initializer, checkInitializer, initialize } from '../initializers.js';
+import { checkPositiveInt, eitherOf } from '../check.js';
+import { type Padding, type Stride, type WindowGeometry, conv2dGeometry, normalizePadding, normalizePair } from '../ops/geometry.js';
 import type { Random } from '../random.js';
 import type { Tensor } from '../tensor.js';
-import { Layer, type Parameter, type SampleShape, parameter } from './layer.js';
+import { type Activation, Layer, type Parameter, type SampleShape, checkActivation, checkUseBias, layerOptions, parameter } from './layer.js';
 import type { MaxPool2D } from './pool.js';
 
 export interface Conv2DOptions {
   filters: number;
   kernelSize: number | [number, number];
   strides?: Stride;
+  /** The same as strides (ops' and PyTorch's name). */
+  stride?: Stride;
   padding?: Padding;
   useBias?: boolean;
   kernelInitializer?: Initializer;
+  /** Applied after the convolution, as its own layer that Sequential inserts (a ReLU is fused into the kernels). */
+  activation?: Activation;
   name?: string;
 }
+
+const CONV2D_OPTIONS = ['filters', 'kernelSize', 'strides', 'stride', 'padding', 'useBias', 'kernelInitializer', 'activation', 'name'];
 
 /**
  * 2-D convolution over NHWC inputs with HWIO weights.
@@ -25,7 +32,9 @@ export interface Conv2DOptions {
  */
 export class Conv2D extends Layer {
   readonly kind = 'Conv2D';
-  readonly options: Required<Omit<Conv2DOptions, 'name'>>;
+  readonly options: { filters: number; kernelSize: [number, number]; strides: Stride; padding: Padding; useBias: boolean; kernelInitializer: Initializer };
+  /** The activation Sequential inserts after this layer (not part of config(): the inserted layer is). */
+  readonly activation: Activation | null;
   weight!: Parameter;
   bias: Parameter | null = null;
   private input: Tensor | null = null;
@@ -34,17 +43,23 @@ export class Conv2D extends Layer {
   fusedRelu = false;
 
   constructor(options: Conv2DOptions) {
+    layerOptions(options, CONV2D_OPTIONS, 'Conv2D', true);
     super(options.name);
     const [kh, kw] = normalizePair(options.kernelSize, 'kernelSize', 'Conv2D');
-    normalizePair(options.filters, 'filters', 'Conv2D');
+    checkPositiveInt(options.filters, 'filters', 'Conv2D');
+    const strides = eitherOf<Stride>(options, 'strides', 'stride', 'Conv2D') ?? 1;
+    const [sh, sw] = normalizePair(strides, 'strides', 'Conv2D');
+    const padding = options.padding ?? 'valid';
+    normalizePadding(padding, kh, kw, kh, kw, sh, sw, 'Conv2D'); // checks its form now, not at build
     this.options = {
       filters: options.filters,
       kernelSize: [kh, kw],
-      strides: options.strides ?? 1,
-      padding: options.padding ?? 'valid',
-      useBias: options.useBias ?? true,
-      kernelInitializer: options.kernelInitializer ?? 'he',
+      strides,
+      padding,
+      useBias: checkUseBias(options.useBias, 'Conv2D'),
+      kernelInitializer: checkInitializer(options.kernelInitializer ?? 'he', 'Conv2D'),
     };
+    this.activation = checkActivation(options.activation, 'Conv2D');
   }
 
   protected setup(inputShape: SampleShape, random: Random): SampleShape {

@@ -1,30 +1,42 @@
 import type { ConvChainForwardHead, ConvChainHead } from '../backend/backend.js';
 import { getBackend } from '../backend/select.js';
-import { type Initializer, initialize } from '../initializers.js';
-import { normalizePair } from '../ops/geometry.js';
+import { type Initializer, checkInitializer, initialize } from '../initializers.js';
+import { checkPositiveInt } from '../check.js';
 import type { Random } from '../random.js';
 import type { Tensor } from '../tensor.js';
-import { Layer, type Parameter, type SampleShape, parameter } from './layer.js';
+import { type Activation, Layer, type Parameter, type SampleShape, checkActivation, checkUseBias, layerOptions, parameter } from './layer.js';
 
 export interface DenseOptions {
   units: number;
   useBias?: boolean;
   kernelInitializer?: Initializer;
+  /** Applied after the layer, as its own layer that Sequential inserts. */
+  activation?: Activation;
   name?: string;
 }
+
+const DENSE_OPTIONS = ['units', 'useBias', 'kernelInitializer', 'activation', 'name'];
 
 /** Fully connected: y = x · W + b with W [in, units]. Shape: [N, in] → [N, units]. */
 export class Dense extends Layer {
   readonly kind = 'Dense';
-  readonly options: Required<Omit<DenseOptions, 'name'>>;
+  readonly options: { units: number; useBias: boolean; kernelInitializer: Initializer };
+  /** The activation Sequential inserts after this layer (not part of config(): the inserted layer is). */
+  readonly activation: Activation | null;
   weight!: Parameter;
   bias: Parameter | null = null;
   private input: Tensor | null = null;
 
   constructor(options: DenseOptions) {
+    layerOptions(options, DENSE_OPTIONS, 'Dense', true);
     super(options.name);
-    normalizePair(options.units, 'units', 'Dense');
-    this.options = { units: options.units, useBias: options.useBias ?? true, kernelInitializer: options.kernelInitializer ?? 'he' };
+    checkPositiveInt(options.units, 'units', 'Dense');
+    this.options = {
+      units: options.units,
+      useBias: checkUseBias(options.useBias, 'Dense'),
+      kernelInitializer: checkInitializer(options.kernelInitializer ?? 'he', 'Dense'),
+    };
+    this.activation = checkActivation(options.activation, 'Dense');
   }
 
   protected setup(inputShape: SampleShape, random: Random): SampleShape {

@@ -1,4 +1,5 @@
-import { ShapeError, formatShape } from '../errors.js';
+import { checkOneOf, checkOptions, checkString } from '../check.js';
+import { ShapeError, ValueError, describe, formatShape } from '../errors.js';
 import type { Random } from '../random.js';
 import { Tensor } from '../tensor.js';
 
@@ -42,6 +43,7 @@ export abstract class Layer {
   protected readonly buffers = new Buffers();
 
   constructor(name?: string) {
+    if (name !== undefined) checkString(name, 'name', new.target.name);
     this.name = name ?? '';
   }
 
@@ -91,4 +93,26 @@ export abstract class Layer {
 export function parameter(name: string, shape: number[]): Parameter {
   const size = shape.reduce((a, b) => a * b, 1);
   return { name, value: new Tensor(new Float32Array(size), shape), grad: new Tensor(new Float32Array(size), shape) };
+}
+
+/** The activations a Conv2D or Dense layer can apply after itself (Keras's `activation`). */
+export const ACTIVATIONS = ['relu', 'sigmoid', 'tanh', 'softmax', 'leakyRelu', 'linear'] as const;
+export type Activation = (typeof ACTIVATIONS)[number];
+
+/** A layer's options object checked against the options it knows (the layer constructors' first line). */
+export function layerOptions<T extends object>(options: T | undefined, known: readonly string[], kind: string, required = false): T {
+  if (required && options === undefined) throw new ValueError(`${kind}: options are required (${known.filter((k) => k !== 'name').join(', ')}), got undefined`);
+  return checkOptions(options, known, kind);
+}
+
+export function checkActivation(value: unknown, kind: string): Activation | null {
+  if (value === undefined || value === null) return null;
+  return checkOneOf(value, ACTIVATIONS, 'activation', kind);
+}
+
+/** useBias: a boolean (a string such as 'no' is refused, not taken as true). */
+export function checkUseBias(value: unknown, kind: string): boolean {
+  if (value === undefined) return true;
+  if (typeof value !== 'boolean') throw new ValueError(`${kind}: useBias must be true or false, got ${describe(value)}`);
+  return value;
 }

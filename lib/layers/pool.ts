@@ -1,14 +1,19 @@
 import { getBackend } from '../backend/select.js';
-import { type Padding, type Stride, type WindowGeometry, normalizePair, pool2dGeometry } from '../ops/geometry.js';
+import { eitherOf } from '../check.js';
+import { type Padding, type Stride, type WindowGeometry, normalizePadding, normalizePair, pool2dGeometry } from '../ops/geometry.js';
 import type { Tensor } from '../tensor.js';
-import { Layer, type SampleShape } from './layer.js';
+import { Layer, type SampleShape, layerOptions } from './layer.js';
 
 export interface Pool2DOptions {
   poolSize?: number | [number, number];
   strides?: Stride;
+  /** The same as strides (ops' and PyTorch's name). */
+  stride?: Stride;
   padding?: Padding;
   name?: string;
 }
+
+const POOL2D_OPTIONS = ['poolSize', 'strides', 'stride', 'padding', 'name'];
 
 abstract class Pool2D extends Layer {
   readonly options: { poolSize: [number, number]; strides: Stride; padding: Padding };
@@ -17,9 +22,15 @@ abstract class Pool2D extends Layer {
   private geometry: WindowGeometry | null = null;
 
   constructor(options: Pool2DOptions = {}) {
+    layerOptions(options, POOL2D_OPTIONS, new.target.name);
     super(options.name);
-    const poolSize = normalizePair(options.poolSize ?? 2, 'poolSize', 'Pool2D');
-    this.options = { poolSize, strides: options.strides ?? poolSize, padding: options.padding ?? 0 };
+    const kind = new.target.name;
+    const poolSize = normalizePair(options.poolSize ?? 2, 'poolSize', kind);
+    const strides = eitherOf<Stride>(options, 'strides', 'stride', kind) ?? poolSize;
+    const [sh, sw] = normalizePair(strides, 'strides', kind);
+    const padding = options.padding ?? 0;
+    normalizePadding(padding, poolSize[0], poolSize[1], poolSize[0], poolSize[1], sh, sw, kind);
+    this.options = { poolSize, strides, padding };
   }
 
   protected setup(inputShape: SampleShape): SampleShape {
@@ -105,6 +116,7 @@ export class GlobalAvgPool2D extends Layer {
   private geometry: WindowGeometry | null = null;
 
   constructor(options: { name?: string } = {}) {
+    layerOptions(options, ['name'], 'GlobalAvgPool2D');
     super(options.name);
   }
 

@@ -2,7 +2,7 @@ import { DTypeError, ShapeError, ValueError, describe, formatShape } from '../er
 import { getBackend } from '../backend/select.js';
 import { Tensor } from '../tensor.js';
 import { checkShapeIs, checkTensor } from './check.js';
-import { type Conv2dOptions, type Padding, conv2dGeometry, normalizePadding } from './geometry.js';
+import { type Conv2dOptions, type Padding, checkConvOptions, conv2dGeometry, normalizePadding } from './geometry.js';
 
 function checkConvArgs(x: unknown, w: unknown, op: string): [Tensor, Tensor] {
   return [checkTensor(x, 'x', op, 4), checkTensor(w, 'w', op, 4)];
@@ -17,7 +17,7 @@ function checkConvArgs(x: unknown, w: unknown, op: string): [Tensor, Tensor] {
 export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, options: Conv2dOptions = {}): Tensor {
   const op = 'conv2d';
   checkConvArgs(x, w, op);
-  const g = conv2dGeometry(x.shape, w.shape, options ?? {}, op);
+  const g = conv2dGeometry(x.shape, w.shape, checkConvOptions(options, op), op);
   if (b !== null && b !== undefined) {
     checkTensor(b, 'b', op);
     checkShapeIs(b, 'b', [g.outC], op, `one bias per output channel of w.shape = ${formatShape(w.shape)}`);
@@ -35,7 +35,7 @@ export function conv2dBackward(dy: Tensor, x: Tensor, w: Tensor, options: Conv2d
   const op = 'conv2dBackward';
   checkTensor(dy, 'dy', op, 4);
   checkConvArgs(x, w, op);
-  const g = conv2dGeometry(x.shape, w.shape, options ?? {}, op);
+  const g = conv2dGeometry(x.shape, w.shape, checkConvOptions(options, op), op);
   checkShapeIs(dy, 'dy', [g.batch, g.outH, g.outW, g.outC], op, 'the shape conv2d gives for x and w');
   const backend = getBackend();
   const dx = new Float32Array(x.size);

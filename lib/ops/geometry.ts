@@ -1,3 +1,4 @@
+import { checkOptions, eitherOf } from '../check.js';
 import { ShapeError, ValueError, describe, formatShape } from '../errors.js';
 import { checkAllocation } from '../limits.js';
 
@@ -122,7 +123,17 @@ export function outputSize(n: number, k: number, s: number, before: number, afte
 
 export interface Conv2dOptions {
   stride?: Stride;
+  /** The same option under Keras's name. */
+  strides?: Stride;
   padding?: Padding;
+}
+
+/** The public convolution ops' options check (the geometry helpers also serve internal callers). */
+export const checkConvOptions = (options: Conv2dOptions | undefined, op: string): Conv2dOptions => checkOptions(options ?? {}, ['stride', 'strides', 'padding'], op);
+/** The public pooling ops' options check. */
+export function checkPoolOptions(options: Pool2dOptions | undefined, op: string): Pool2dOptions {
+  if (options === undefined) throw new ValueError(`${op}: options must be an object with a kernel, got undefined`);
+  return checkOptions(options, ['kernel', 'poolSize', 'stride', 'strides', 'padding'], op);
 }
 
 /** Geometry of conv2d for x [N, H, W, C] and w [kH, kW, C, O]. */
@@ -132,7 +143,7 @@ export function conv2dGeometry(xShape: readonly number[], wShape: readonly numbe
   if (wC !== inC) {
     throw new ShapeError(`${op}: x has ${inC} channels but w expects ${wC} (x.shape = ${formatShape(xShape)}, w.shape = ${formatShape(wShape)})`);
   }
-  const [strideH, strideW] = normalizePair(options.stride ?? 1, 'stride', op);
+  const [strideH, strideW] = normalizePair(eitherOf(options, 'stride', 'strides', op) ?? 1, 'stride', op);
   const pads = normalizePadding(options.padding ?? 0, inH, inW, kH, kW, strideH, strideW, op);
   const outH = outputSize(inH, kH, strideH, pads.top, pads.bottom, 'height', op);
   const outW = outputSize(inW, kW, strideW, pads.left, pads.right, 'width', op);
@@ -142,8 +153,12 @@ export function conv2dGeometry(xShape: readonly number[], wShape: readonly numbe
 }
 
 export interface Pool2dOptions {
-  kernel: number | readonly [number, number];
+  kernel?: number | readonly [number, number];
+  /** The same as kernel, under Keras's name. */
+  poolSize?: number | readonly [number, number];
   stride?: Stride;
+  /** The same as stride, under Keras's name. */
+  strides?: Stride;
   padding?: Padding;
 }
 
@@ -153,8 +168,8 @@ export function pool2dGeometry(xShape: readonly number[], options: Pool2dOptions
     throw new ValueError(`${op}: options must be an object with a kernel, got ${describe(options)}`);
   }
   const [batch, inH, inW, inC] = xShape;
-  const [kH, kW] = normalizePair(options.kernel, 'kernel', op);
-  const [strideH, strideW] = normalizePair(options.stride ?? [kH, kW], 'stride', op);
+  const [kH, kW] = normalizePair(eitherOf(options, 'kernel', 'poolSize', op), 'kernel', op);
+  const [strideH, strideW] = normalizePair(eitherOf(options, 'stride', 'strides', op) ?? [kH, kW], 'stride', op);
   const pads = normalizePadding(options.padding ?? 0, inH, inW, kH, kW, strideH, strideW, op);
   if (pads.top >= kH || pads.bottom >= kH || pads.left >= kW || pads.right >= kW) {
     throw new ValueError(`${op}: padding must be smaller than the kernel ${kH}x${kW} so every window sees the input, got [${pads.top}, ${pads.bottom}, ${pads.left}, ${pads.right}]`);

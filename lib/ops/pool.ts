@@ -1,7 +1,7 @@
 import { getBackend } from '../backend/select.js';
 import { Tensor } from '../tensor.js';
 import { checkShapeIs, checkTensor } from './check.js';
-import { type Pool2dOptions, type WindowGeometry, pool2dGeometry } from './geometry.js';
+import { type Pool2dOptions, type WindowGeometry, checkPoolOptions, pool2dGeometry } from './geometry.js';
 
 function outShape(g: WindowGeometry): number[] {
   return [g.batch, g.outH, g.outW, g.outC];
@@ -9,7 +9,7 @@ function outShape(g: WindowGeometry): number[] {
 
 function forward(x: Tensor, options: Pool2dOptions, op: string, kind: 'max' | 'avg'): Tensor {
   checkTensor(x, 'x', op, 4);
-  const g = pool2dGeometry(x.shape, options, op);
+  const g = pool2dGeometry(x.shape, checkPoolOptions(options, op), op);
   const y = new Float32Array(g.batch * g.outH * g.outW * g.outC);
   if (kind === 'max') getBackend().maxPool2d(x.data, y, g);
   else getBackend().avgPool2d(x.data, y, g);
@@ -19,7 +19,7 @@ function forward(x: Tensor, options: Pool2dOptions, op: string, kind: 'max' | 'a
 function backwardGeometry(dy: Tensor, x: Tensor, options: Pool2dOptions, op: string): WindowGeometry {
   checkTensor(dy, 'dy', op, 4);
   checkTensor(x, 'x', op, 4);
-  const g = pool2dGeometry(x.shape, options, op);
+  const g = pool2dGeometry(x.shape, checkPoolOptions(options, op), op);
   checkShapeIs(dy, 'dy', outShape(g), op, 'the pooled shape of x');
   return g;
 }

@@ -80,7 +80,7 @@ describe('Sequential', () => {
     expect(() => m.predict(new Tensor(new Float32Array(2 * 14 * 14), [2, 14, 14, 1]))).toThrow(/x.shape must be \[samples, 28, 28, 1\] for model 'mnist-3layer', got \[2, 14, 14, 1\]/);
     expect(() => sequential([layers.dense({ units: 3 })], { inputShape: [4, 4, 1] })).toThrow(/Dense 'dense_1': expects \[features\] \(add a Flatten layer before it\)/);
     expect(() => sequential([])).toThrow(ValueError);
-    expect(() => layers.dropout({ rate: 1 })).toThrow(/rate must be a number in \[0, 1\)/);
+    expect(() => layers.dropout({ rate: 1 })).toThrow(/Dropout: rate must be a finite number in \[0, 1\), got 1/);
   });
 
   it('refuses a bad trainPass before any kernel runs, naming the argument', () => {
@@ -89,10 +89,13 @@ describe('Sequential', () => {
     const x = new Tensor(new Float32Array(2 * 28 * 28), [2, 28, 28, 1]);
     const labels = Int32Array.from([1, 9]);
     expect(() => m.trainPass(new Tensor(new Float32Array(2 * 14 * 14), [2, 14, 14, 1]), labels, loss)).toThrow(ShapeError);
-    expect(() => m.trainPass(x, [1, 9] as never, loss)).toThrow(DTypeError);
+    expect(() => m.trainPass(x, [1, 9.5], loss)).toThrow(DTypeError);
+    expect(() => m.trainPass(x, new Float32Array([1, 9]) as never, loss)).toThrow(/trainPass: labels must be integer class labels/);
     expect(() => m.trainPass(x, Int32Array.from([1]), loss)).toThrow(/trainPass: labels has 1 labels but x has 2 samples/);
     expect(() => m.trainPass(x, Int32Array.from([1, 10]), loss)).toThrow(/trainPass: labels\[1\] = 10 is outside the model's 10 classes/);
-    expect(() => m.trainPass(x, labels, {} as never)).toThrow(/trainPass: loss must be a Loss/);
+    expect(() => m.trainPass(x, labels, {} as never)).toThrow(/trainPass: loss must be 'softmaxCrossEntropy', 'sigmoidBinaryCrossEntropy' or a Loss, got/);
+    expect(() => m.trainPass(x, labels, 'softmax' as never)).toThrow(/did you mean 'softmaxCrossEntropy'?/);
+    expect(Number.isFinite(m.trainPass(x, [1, 9], 'softmaxCrossEntropy').loss)).toBe(true);
     expect(() => m.trainPass(new Tensor(new Float32Array(0), [0, 28, 28, 1]), new Int32Array(0), loss)).toThrow(/trainPass: x must hold at least 1 sample/);
     expect(m.forwardInPlace(new Tensor(new Float32Array(0), [0, 28, 28, 1]), false).shape).toEqual([0, 10]);
     m.parameters().forEach((p) => p.grad.data.fill(0));
