@@ -58,6 +58,9 @@ const squash = (s: string) => s.toLowerCase().replace(/[_-]/g, '');
 export function nearest(name: string, known: readonly string[]): string | null {
   for (const k of known) if (SYNONYMS[k]?.some((s) => squash(s) === squash(name))) return k;
   for (const k of known) if (squash(k) === squash(name)) return k;
+  // A prefix ('pad' for 'padding', 'init' for 'initialEpoch' is not: at least 3 letters and a unique match).
+  const prefixed = known.filter((k) => squash(name).length >= 3 && squash(k).startsWith(squash(name)));
+  if (prefixed.length === 1) return prefixed[0];
   let best: string | null = null;
   let bestDistance = Infinity;
   for (const k of known) {

@@ -359,6 +359,8 @@ export class Sequential {
 
   /** Copies values into the parameters; every name and shape must match. */
   loadStateDict(state: Record<string, Tensor>, options: { strict?: boolean } = {}): void {
+    checkOptions(options, ['strict'], 'loadStateDict');
+    if (options.strict !== undefined) checkBoolean(options.strict, 'strict', 'loadStateDict');
     if (!state || typeof state !== 'object') throw new ValueError(`loadStateDict: state must be an object of tensors, got ${describe(state)}`);
     const params = this.parameters();
     for (const p of params) {

@@ -1,3 +1,4 @@
+import { checkOptions } from './check.js';
 import { ValueError, describe } from './errors.js';
 import { AvgPool2D, Conv2D, Dense, Flatten, GlobalAvgPool2D, MaxPool2D, ReLU } from './layers/index.js';
 import { type Sequential, sequential } from './model.js';
@@ -114,6 +115,7 @@ export const ZOO_NAMES = Object.keys(ZOO);
 
 /** A zoo model by name, its weights initialised from the seed. */
 export function zooModel(name: string, options: { seed?: number } = {}): Sequential {
+  checkOptions(options, ['seed'], 'zooModel');
   const entry = ZOO[name];
   if (!entry) throw new ValueError(`unknown model ${describe(name)}; the zoo has: ${ZOO_NAMES.join(', ')}`);
   return entry.build(options.seed ?? 0);

@@ -56,8 +56,8 @@ export async function exportCommand(flags: Flags): Promise<void> {
   if (!['model', 'course', 'numbered'].includes(names as string)) throw new UsageError(`--names must be model, course or numbered, got '${flags.names}'`);
   const model = loadModel(flags.checkpoint);
   let keys: string[] | null = null;
-  if (format === 'onnx') exportOnnx(model, flags.output);
-  else if (format === 'npz') keys = exportNpz(model, flags.output, { names });
+  if (format === 'onnx') await exportOnnx(model, flags.output);
+  else if (format === 'npz') keys = await exportNpz(model, flags.output, { names });
   else keys = await exportHdf5(model, flags.output, { names });
   process.stderr.write(`wrote ${flags.output}${keys ? ` (${keys.join(', ')})` : ''}\n`);
 }

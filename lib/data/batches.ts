@@ -1,3 +1,4 @@
+import { checkBoolean, checkNumber, checkOptions } from '../check.js';
 import { ShapeError, ValueError, describe, formatShape } from '../errors.js';
 import { checkTensor } from '../ops/check.js';
 import { Random } from '../random.js';
@@ -59,19 +60,25 @@ export function checkBatchSize(batchSize: unknown, op: string): number {
  * get_mini_batch): shuffled with the seed when shuffle is true, the last
  * batch shorter when batchSize does not divide the count.
  */
-export function* miniBatches(
+export function miniBatches(
   x: Tensor,
   y: LabelArray | null,
   batchSize: number,
   options: { shuffle?: boolean; seed?: number } = {},
 ): Generator<Batch> {
+  // Checked when called, not at the first next(): a generator body runs late.
+  checkOptions(options, ['shuffle', 'seed'], 'miniBatches');
   checkTensor(x, 'x', 'miniBatches');
   checkBatchSize(batchSize, 'miniBatches');
+  if (options.shuffle !== undefined) checkBoolean(options.shuffle, 'shuffle', 'miniBatches');
+  const seed = options.seed === undefined ? 0 : checkNumber(options.seed, 'seed', 'miniBatches', { integer: true, min: 0, max: 2 ** 32 - 1 });
   const count = x.shape[0];
   if (y && y.length !== count) throw new ShapeError(`miniBatches: y has ${y.length} labels but x has ${count} samples (x.shape = ${formatShape(x.shape)})`);
-  const order = options.shuffle === false ? Int32Array.from({ length: count }, (_, i) => i) : new Random(options.seed ?? 0).permutation(count);
+  const order = options.shuffle === false ? Int32Array.from({ length: count }, (_, i) => i) : new Random(seed).permutation(count);
   const gatherer = new BatchGatherer(x, y, batchSize);
-  for (let start = 0; start < count; start += batchSize) {
-    yield gatherer.gather(order.subarray(start, Math.min(start + batchSize, count)));
-  }
+  return (function* batches() {
+    for (let start = 0; start < count; start += batchSize) {
+      yield gatherer.gather(order.subarray(start, Math.min(start + batchSize, count)));
+    }
+  })();
 }

@@ -1,3 +1,4 @@
+import { checkOptions } from '../check.js';
 import { readFileSync } from 'node:fs';
 import { FormatError, ValueError, describe } from '../errors.js';
 import { Tensor } from '../tensor.js';
@@ -23,6 +24,7 @@ export interface CsvData {
  * into a features tensor and optional integer labels.
  */
 export function parseCsv(text: string, options: CsvOptions = {}, source = 'CSV'): CsvData {
+  checkOptions(options, ['labelColumn', 'header', 'delimiter', 'sampleShape'], 'parseCsv');
   const delimiter = options.delimiter ?? ',';
   const lines = text.split(/\r?\n/).filter((l) => l.trim().length > 0);
   if (lines.length === 0) throw new FormatError(`${source}: no rows`);

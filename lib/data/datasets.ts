@@ -1,3 +1,4 @@
+import { checkBoolean, checkFunction, checkOptions, checkPositiveInt, checkString } from '../check.js';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -209,7 +210,14 @@ function embeddedSample(): Pick<ImageDataset, 'train' | 'test'> {
  * the cache folder, a download from the public mirrors (sha256-checked) into
  * the cache, and for MNIST the embedded sample. Says where the data came from.
  */
+const LOAD_OPTIONS = ['dataDir', 'cacheDir', 'download', 'mirrors', 'sha256', 'allowSample', 'log', 'timeoutMs'];
+
 export async function loadDataset(name: DatasetName, options: LoadOptions = {}): Promise<ImageDataset> {
+  checkOptions(options, LOAD_OPTIONS, 'loadDataset');
+  for (const key of ['dataDir', 'cacheDir'] as const) if (options[key] !== undefined) checkString(options[key], key, 'loadDataset');
+  for (const key of ['download', 'allowSample'] as const) if (options[key] !== undefined) checkBoolean(options[key], key, 'loadDataset');
+  if (options.log !== undefined) checkFunction(options.log, 'log', 'loadDataset');
+  if (options.timeoutMs !== undefined) checkPositiveInt(options.timeoutMs, 'timeoutMs', 'loadDataset');
   const spec = specFor(name);
   const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
   const done = (dir: string, kind: ImageDataset['sourceKind'], how: string): ImageDataset => {

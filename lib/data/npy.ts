@@ -1,3 +1,4 @@
+import { checkOptions } from '../check.js';
 import { readFileSync } from 'node:fs';
 import { unzipSync, zipSync } from 'fflate';
 import { FormatError, LimitError, ValueError, describe } from '../errors.js';
@@ -146,6 +147,7 @@ export function readNpz(path: string): Record<string, NpyArray> {
 
 /** Encodes arrays as a .npz (deflate-compressed, like np.savez_compressed). */
 export function encodeNpz(arrays: Record<string, { data: NpyData; shape: readonly number[] }>, options: { compress?: boolean } = {}): Uint8Array {
+  checkOptions(options, ['compress'], 'encodeNpz');
   const files: Record<string, Uint8Array> = {};
   for (const [key, a] of Object.entries(arrays)) files[`${key}.npy`] = encodeNpy(a.data, a.shape);
   return zipSync(files, { level: options.compress === false ? 0 : 6 });

@@ -1,3 +1,4 @@
+import { checkOptions } from '../check.js';
 import { ShapeError, ValueError, describe, formatShape } from '../errors.js';
 import { getBackend } from '../backend/select.js';
 import { checkTensor } from '../ops/check.js';
@@ -117,6 +118,7 @@ export interface Split {
  * split(x, y, [0.8, 0.1, 0.1], {seed}) → [train, validation, test].
  */
 export function split(x: Tensor, y: LabelArray, fractions: readonly number[], options: { seed?: number; shuffle?: boolean } = {}): Split[] {
+  checkOptions(options, ['seed', 'shuffle'], 'split');
   checkTensor(x, 'x', 'split');
   const n = x.shape[0];
   if (y.length !== n) throw new ShapeError(`split: y has ${y.length} labels but x has ${n} samples`);

@@ -1,3 +1,4 @@
+import { checkOptions } from '../check.js';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ConvkitError, FormatError, ShapeError, formatShape } from '../errors.js';
@@ -23,6 +24,7 @@ async function hdf5() {
  * 'architecture' attribute. h5py and HDFView read it.
  */
 export async function exportHdf5(model: Sequential, path: string, options: { names?: NameMapping } = {}): Promise<string[]> {
+  checkOptions(options, ['names'], 'exportHdf5');
   const keys = parameterKeys(model, options.names ?? 'numbered', 'exportHdf5');
   const lib = await hdf5();
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
@@ -45,6 +47,7 @@ export async function exportHdf5(model: Sequential, path: string, options: { nam
 
 /** Loads parameters from HDF5 datasets under the mapping's keys (default W1, b1, ...). */
 export async function importHdf5(model: Sequential, path: string, options: { names?: NameMapping } = {}): Promise<void> {
+  checkOptions(options, ['names'], 'importHdf5');
   try {
     await readHdf5Into(model, path, options);
   } catch (error) {

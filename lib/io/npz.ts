@@ -1,3 +1,4 @@
+import { checkOptions } from '../check.js';
 import { readFileSync } from 'node:fs';
 import { FormatError, ShapeError, formatShape } from '../errors.js';
 import { encodeNpz, parseNpz, toFloat32 } from '../data/npy.js';
@@ -5,12 +6,17 @@ import type { Sequential } from '../model.js';
 import { writeFileAtomic } from './atomic.js';
 import { type NameMapping, parameterKeys } from './names.js';
 
+// Like exportHdf5 (which must wait for its WebAssembly library), the npz and
+// ONNX exporters and importers return promises: every file function of
+// convkit's model API is awaited the same way.
+
 /**
  * Writes the model's parameters as a NumPy .npz (np.load reads it), under
  * the keys the mapping gives, in convkit's layouts: conv weights HWIO
  * [kh, kw, in, out], dense weights [in, out].
  */
-export function exportNpz(model: Sequential, path: string, options: { names?: NameMapping; compress?: boolean } = {}): string[] {
+export async function exportNpz(model: Sequential, path: string, options: { names?: NameMapping; compress?: boolean } = {}): Promise<string[]> {
+  checkOptions(options, ['names', 'compress'], 'exportNpz');
   const keys = parameterKeys(model, options.names, 'exportNpz');
   const arrays: Record<string, { data: Float32Array; shape: readonly number[] }> = {};
   model.parameters().forEach((p, i) => (arrays[keys[i]] = { data: p.value.data, shape: p.value.shape }));
@@ -22,7 +28,8 @@ export function exportNpz(model: Sequential, path: string, options: { names?: Na
  * Loads parameters from a .npz under the mapping's keys. float64 and integer
  * arrays are converted to float32; every key must exist with the parameter's shape.
  */
-export function importNpz(model: Sequential, path: string, options: { names?: NameMapping } = {}): void {
+export async function importNpz(model: Sequential, path: string, options: { names?: NameMapping } = {}): Promise<void> {
+  checkOptions(options, ['names'], 'importNpz');
   const keys = parameterKeys(model, options.names, 'importNpz');
   let bytes: Uint8Array;
   try {

@@ -197,6 +197,7 @@ export function encodeOnnx(model: Sequential): Uint8Array {
   return ModelProto.encode(proto).finish();
 }
 
-export function exportOnnx(model: Sequential, path: string): void {
+/** Writes encodeOnnx(model) to path (atomically); a promise, like every exporter. */
+export async function exportOnnx(model: Sequential, path: string): Promise<void> {
   writeFileAtomic(path, encodeOnnx(model));
 }

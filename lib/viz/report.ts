@@ -1,3 +1,4 @@
+import { checkOptions } from '../check.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { confusionMatrix, perClassAccuracy, topKPerClass, worstClass, type ClassAccuracy, type ScoredExample } from '../metrics.js';
@@ -105,6 +106,8 @@ export interface ReportFiles {
  * svgDir is given, the curves as standalone SVG files.
  */
 export async function writeReport(path: string, input: ReportInput, options: { svgDir?: string; analysis?: Analysis } = {}): Promise<ReportFiles> {
+  checkOptions(options, ['svgDir', 'analysis'], 'writeReport');
+  checkOptions(input, ['title', 'model', 'history', 'settings', 'classes', 'test', 'dataSource'], 'writeReport', 'input');
   const { model, history, classes } = input;
   const a = options.analysis ?? analyze(model, input.test.x, input.test.y, classes);
   const charts: [string, string][] = [];

@@ -27,32 +27,32 @@ function sameData(a: Float32Array, b: ArrayLike<number>): boolean {
 }
 
 describe('NumPy .npz', () => {
-  it("writes the courses' keys: mlp-30 as w1, b1, w2, b2 and cnn-14 as w_conv, b_conv, w_fc, b_fc", () => {
-    expect(exportNpz(zooModel('mlp-30'), join(dir, 'mlp.npz'), { names: 'course' })).toEqual(['w1', 'b1', 'w2', 'b2']);
-    expect(exportNpz(zooModel('cnn-14'), join(dir, 'cnn.npz'), { names: 'course' })).toEqual(['w_conv', 'b_conv', 'w_fc', 'b_fc']);
+  it("writes the courses' keys: mlp-30 as w1, b1, w2, b2 and cnn-14 as w_conv, b_conv, w_fc, b_fc", async () => {
+    expect(await exportNpz(zooModel('mlp-30'), join(dir, 'mlp.npz'), { names: 'course' })).toEqual(['w1', 'b1', 'w2', 'b2']);
+    expect(await exportNpz(zooModel('cnn-14'), join(dir, 'cnn.npz'), { names: 'course' })).toEqual(['w_conv', 'b_conv', 'w_fc', 'b_fc']);
   });
 
-  it('round-trips through importNpz with the same predictions', () => {
+  it('round-trips through importNpz with the same predictions', async () => {
     const a = zooModel('cnn-14', { seed: 1 });
     const b = zooModel('cnn-14', { seed: 2 });
-    exportNpz(a, join(dir, 'rt.npz'), { names: 'course' });
-    importNpz(b, join(dir, 'rt.npz'), { names: 'course' });
+    await exportNpz(a, join(dir, 'rt.npz'), { names: 'course' });
+    await importNpz(b, join(dir, 'rt.npz'), { names: 'course' });
     const x = randomTensor(rng(3), [5, 14, 14, 1], 0, 1);
     expect(Array.from(b.predict(x).data)).toEqual(Array.from(a.predict(x).data));
   });
 
-  it('refuses a missing key or a wrong shape, naming them', () => {
+  it('refuses a missing key or a wrong shape, naming them', async () => {
     const m = zooModel('mlp-30');
-    exportNpz(zooModel('cnn-14'), join(dir, 'other.npz'), { names: 'course' });
-    expect(() => importNpz(m, join(dir, 'other.npz'), { names: 'course' })).toThrow(/other.npz: no array 'w1' for dense_1.weight \(the file has: w_conv, b_conv, w_fc, b_fc\)/);
-    expect(() => importNpz(m, join(dir, 'other.npz'), { names: ['w_fc', 'b_fc', 'w_conv', 'b_conv'] })).toThrow(ShapeError);
-    expect(() => importNpz(m, join(dir, 'missing.npz'))).toThrow(FormatError);
+    await exportNpz(zooModel('cnn-14'), join(dir, 'other.npz'), { names: 'course' });
+    await expect(importNpz(m, join(dir, 'other.npz'), { names: 'course' })).rejects.toThrow(/other.npz: no array 'w1' for dense_1.weight \(the file has: w_conv, b_conv, w_fc, b_fc\)/);
+    await expect(importNpz(m, join(dir, 'other.npz'), { names: ['w_fc', 'b_fc', 'w_conv', 'b_conv'] })).rejects.toThrow(ShapeError);
+    await expect(importNpz(m, join(dir, 'missing.npz'))).rejects.toThrow(FormatError);
   });
 
-  it.skipIf(!python)('is read by NumPy with the same arrays', () => {
+  it.skipIf(!python)('is read by NumPy with the same arrays', async () => {
     const m = zooModel('mnist-3layer', { seed: 4 });
     const path = join(dir, 'np.npz');
-    exportNpz(m, path, { names: 'numbered' });
+    await exportNpz(m, path, { names: 'numbered' });
     const arrays = py(`import numpy as np, json; z = np.load(${JSON.stringify(path)}); print(json.dumps({k: {"shape": list(z[k].shape), "dtype": str(z[k].dtype), "data": z[k].ravel().tolist()} for k in z.files}))`) as Record<string, { shape: number[]; dtype: string; data: number[] }>;
     const params = m.parameters();
     expect(Object.keys(arrays)).toHaveLength(params.length);
@@ -97,7 +97,7 @@ describe('ONNX', () => {
     for (const name of ZOO_NAMES) {
       const model = zooModel(name, { seed: 7 });
       const path = join(dir, `${name}.onnx`);
-      exportOnnx(model, path);
+      await exportOnnx(model, path);
       const shape = [3, ...ZOO[name].inputShape];
       const x = randomTensor(rng(8), shape, 0, 1);
       const ours = model.predictLogits(x).data;
