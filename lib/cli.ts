@@ -1,65 +1,191 @@
 #!/usr/bin/env node
-// The convkit command: train, evaluate, predict, export, report, summary, info, selftest, build.
-// Exit codes: 0 success, 2 bad usage, 1 failure (one line; the stack with --verbose), 130 interrupted.
-import { parseArgs } from 'node:util';
-import { buildCommand } from './cli/build.js';
-import { evaluateCommand, exportCommand, infoCommand, predictCommand, reportCommand, selftestCommand, summaryCommand } from './cli/commands.js';
-import { type Flags, HELP, Interrupted, OPTIONS, UsageError } from './cli/options.js';
-import { train } from './cli/train.js';
+// The convkit command, on commander: one sub-command per job, each with its
+// own options, help and examples; unknown commands and options get commander's
+// "did you mean". Exit codes: 0 success, 2 bad usage, 1 failure (one line; the
+// stack with --verbose), 130 interrupted. The commands' work lives in cli/*.ts.
+import { Command, CommanderError, Option } from 'commander';
+import { DATASETS } from './data/datasets.js';
+import { OPTIMIZER_DEFAULTS } from './optimizers.js';
 import { VERSION } from './version.js';
+import { ZOO_NAMES } from './zoo.js';
+import { DEFAULTS, type Flags, Interrupted, UsageError } from './cli/options.js';
 
+/** commander's camelCase option names back to the flags' --kebab-case ones the commands read. */
+function toFlags(options: Record<string, unknown>, globals: Record<string, unknown>): Flags {
+  const flags: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries({ ...globals, ...options })) {
+    if (key === 'checkFinite') {
+      if (value === false) flags['no-check-finite'] = true;
+      continue;
+    }
+    flags[key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)] = value;
+  }
+  return flags as Flags;
+}
+
+const runtimeOptions = (cmd: Command) =>
+  cmd
+    .addOption(new Option('--backend <name>', 'native or reference (default: native when the addon loads)').choices(['native', 'reference']))
+    .option('--threads <n>', 'native threads (default: $CONVKIT_NUM_THREADS, else all cores)');
+
+const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
+
+export function program(run: (work: () => Promise<unknown>) => void): Command {
+  const root = new Command('convkit')
+    .description('train and run convolutional neural networks from Node')
+    .version(VERSION, '-v, --version', 'print the version')
+    .option('--verbose', 'show the stack trace of an error')
+    .helpOption('-h, --help', 'show help (convkit COMMAND --help for a command)')
+    .showSuggestionAfterError(true)
+    .showHelpAfterError("(run 'convkit --help' or 'convkit COMMAND --help' for usage)")
+    .allowExcessArguments(false)
+    .configureHelp({ sortSubcommands: false, showGlobalOptions: true });
+  const globals = () => root.opts();
+  const action = (load: () => Promise<(flags: Flags, ...rest: string[]) => unknown>) => async (...args: unknown[]) => {
+    const cmd = args[args.length - 1] as Command;
+    const positional = args.slice(0, -2).filter((a): a is string => typeof a === 'string');
+    run(async () => (await load())(toFlags(cmd.opts(), globals()), ...positional));
+  };
+
+  runtimeOptions(
+    root
+      .command('train')
+      .description('train a zoo model on a data set and print its test accuracy')
+      .option('--model <name>', `zoo model (default ${DEFAULTS.model}): ${ZOO_NAMES.join(', ')}`)
+      .addOption(new Option('--dataset <name>', `data set (default ${DEFAULTS.dataset})`).choices(DATASETS))
+      .option('--data-dir <dir>', "folder with the data set's files (default: $CONVKIT_DATA, the cache, a download, the shipped sample)")
+      .option('--epochs <n>', `passes over the training set (default ${DEFAULTS.epochs})`)
+      .option('--batch-size <n>', `images per step (default ${DEFAULTS.batchSize})`)
+      .addOption(new Option('--optimizer <name>', `optimizer (default ${DEFAULTS.optimizer})`).choices(['adam', 'sgd', 'momentum']))
+      .option('--lr <rate>', `learning rate (default ${DEFAULTS.adamLearningRate} for adam, ${OPTIMIZER_DEFAULTS.sgd.learningRate} for sgd and momentum)`)
+      .option('--lr-decay <f>', `multiply the rate by F after every epoch (default ${DEFAULTS.lrDecay}; 1 keeps it constant)`)
+      .option('--validation <f>', 'hold out this fraction of the training set for validation (default: none)')
+      .option('--limit <n>', 'train on the first N training images only')
+      .option('--seed <n>', `seed for weights and shuffling (default ${DEFAULTS.seed})`)
+      .option('--out <dir>', 'run directory: checkpoint, optimizer state, history and settings, saved every epoch')
+      .option('--resume <dir>', 'continue a run directory where it stopped (--epochs may extend it)')
+      .option('--tensorboard <dir>', 'write TensorBoard event files')
+      .option('--report <file>', 'write a self-contained HTML report (and the curves as SVG files)')
+      .option('--no-check-finite', 'do not stop when the loss or a gradient turns NaN or infinite')
+      .option('--quiet', 'no progress output')
+      .option('--json', 'print the results as one JSON object on stdout (the rest goes to stderr)'),
+  )
+    .addHelpText('after', examples(
+      'convkit train',
+      'convkit train --data-dir ../shared/data --model mnist-2layer --dataset fashion-mnist --epochs 8 --lr-decay 0.7',
+      'convkit train --out runs/a --tensorboard runs/a/tb --report runs/a/report.html',
+      'convkit train --resume runs/a --epochs 10',
+    ) + '\nCtrl-C finishes the batch, saves a resumable state (to --out, else runs/) and exits 130.\n')
+    .action(action(async () => (await import('./cli/train.js')).train));
+
+  runtimeOptions(
+    root
+      .command('evaluate')
+      .description("accuracy of a checkpoint on a data set's test images")
+      .requiredOption('--checkpoint <path>', 'a checkpoint file or run directory')
+      .addOption(new Option('--dataset <name>', 'data set (default: the one the checkpoint was trained on)').choices(DATASETS))
+      .option('--data-dir <dir>', "folder with the data set's files")
+      .option('--batch-size <n>', 'images per batch (default 256)')
+      .option('--quiet', 'no per-class table')
+      .option('--json', 'print the results as one JSON object on stdout'),
+  )
+    .addHelpText('after', examples('convkit evaluate --checkpoint runs/a', 'convkit evaluate --checkpoint runs/a/model.safetensors --data-dir ../shared/data --json'))
+    .action(action(async () => (await import('./cli/commands.js')).evaluateCommand));
+
+  runtimeOptions(
+    root
+      .command('predict')
+      .description('class predictions of a checkpoint for images in a file')
+      .requiredOption('--checkpoint <path>', 'a checkpoint file or run directory')
+      .requiredOption('--input <file>', 'images: .npy (uint8 scaled to [0, 1], floats as they are), IDX or .csv')
+      .option('--csv <file>', 'write ID,Label rows there (default: stdout)')
+      .option('--json', 'print the predictions as JSON on stdout'),
+  )
+    .addHelpText('after', examples('convkit predict --checkpoint runs/a --input digits.npy --csv predictions.csv'))
+    .action(action(async () => (await import('./cli/commands.js')).predictCommand));
+
+  root
+    .command('export')
+    .description('a checkpoint as ONNX, NumPy .npz or HDF5')
+    .requiredOption('--checkpoint <path>', 'a checkpoint file or run directory')
+    .requiredOption('--output <file>', 'the file to write; its extension (.onnx, .npz, .h5) gives the format unless --format does')
+    .addOption(new Option('--format <format>', 'onnx, npz or h5').choices(['onnx', 'npz', 'h5']))
+    .addOption(new Option('--names <mapping>', "keys: the model's names, the courses' (w1, b1, ... or w_conv, ...), or numbered (W1, b1, ...)").choices(['model', 'course', 'numbered']))
+    .addHelpText('after', examples('convkit export --checkpoint runs/a --output model.onnx', 'convkit export --checkpoint runs/mlp --output weights.npz --names course'))
+    .action(action(async () => (await import('./cli/commands.js')).exportCommand));
+
+  runtimeOptions(
+    root
+      .command('report')
+      .description('an HTML report (curves, confusion matrix, top-3 images, CAMs) for a run directory')
+      .argument('<run-dir>', 'a run directory written by convkit train --out')
+      .option('--data-dir <dir>', "folder with the data set's files")
+      .option('--output <file>', 'the report file (default RUN_DIR/report.html)')
+      .option('--quiet', 'no progress output'),
+  )
+    .addHelpText('after', examples('convkit report runs/a'))
+    .action(action(async () => (await import('./cli/commands.js')).reportCommand));
+
+  root
+    .command('summary')
+    .description("a model's layers, output shapes and parameter counts")
+    .option('--model <name>', `zoo model: ${ZOO_NAMES.join(', ')}`)
+    .option('--checkpoint <path>', 'a checkpoint file or run directory')
+    .addHelpText('after', examples('convkit summary --model lenet5', 'convkit summary --checkpoint runs/a'))
+    .action(action(async () => (await import('./cli/commands.js')).summaryCommand));
+
+  runtimeOptions(
+    root
+      .command('info')
+      .description('version, backend, instruction set, threads, OpenMP, which native binary and from where')
+      .option('--json', 'print it as JSON'),
+  ).action(action(async () => (await import('./cli/commands.js')).infoCommand));
+
+  runtimeOptions(root.command('selftest').description('check the native kernels against the reference backend on this machine'))
+    .action(action(async () => (await import('./cli/commands.js')).selftestCommand));
+
+  root
+    .command('build')
+    .description('compile the native addon here (for platforms without a prebuilt binary)')
+    .option('--quiet', 'only errors')
+    .action(action(async () => (flags: Flags) => import('./cli/build.js').then((m) => m.buildCommand({ quiet: flags.quiet }))));
+
+  return root;
+}
+
+/** Runs convkit with these arguments; resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  let flags: Flags = {};
+  let work: (() => Promise<unknown>) | null = null;
+  const root = program((w) => (work = w));
+  let output = '';
+  root.exitOverride().configureOutput({ writeErr: (s) => (output += s), outputError: (s, write) => write(s) });
+  for (const cmd of root.commands) cmd.exitOverride().configureOutput({ writeErr: (s) => (output += s), outputError: (s, write) => write(s) });
   try {
-    const parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
-    flags = parsed.values as Flags;
-    const [command, ...rest] = parsed.positionals;
-    if (flags.version) {
-      process.stdout.write(`${VERSION}\n`);
-      return 0;
+    if (argv.length === 0) {
+      process.stdout.write(root.helpInformation());
+      return 2;
     }
-    if (flags.help || command === 'help' || command === undefined) {
-      process.stdout.write(HELP);
-      return command === undefined && !flags.help ? 2 : 0;
+    await root.parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+      process.stderr.write(output.replace(/^error: /m, 'convkit: '));
+      return 2;
     }
-    if (rest.length > (command === 'report' ? 1 : 0)) throw new UsageError(`unexpected argument '${rest[rest.length - 1]}'`);
-    switch (command) {
-      case 'train':
-        await train(flags);
-        return 0;
-      case 'evaluate':
-        await evaluateCommand(flags);
-        return 0;
-      case 'predict':
-        await predictCommand(flags);
-        return 0;
-      case 'summary':
-        summaryCommand(flags);
-        return 0;
-      case 'export':
-        await exportCommand(flags);
-        return 0;
-      case 'report':
-        await reportCommand(flags, rest.shift());
-        return 0;
-      case 'info':
-        infoCommand(flags);
-        return 0;
-      case 'selftest':
-        return selftestCommand(flags);
-      case 'build':
-        buildCommand({ quiet: flags.quiet });
-        return 0;
-      default:
-        throw new UsageError(`unknown command '${command}'; commands: train, evaluate, predict, export, report, summary, info, selftest, build`);
-    }
+    throw error;
+  }
+  if (!work) return 0;
+  const verbose = Boolean(root.opts().verbose);
+  try {
+    const code = await (work as () => Promise<unknown>)();
+    return typeof code === 'number' ? code : 0;
   } catch (error) {
     if (error instanceof Interrupted) return 130;
-    const e = error as Error & { code?: string };
-    const usage = error instanceof UsageError || (typeof e.code === 'string' && e.code.startsWith('ERR_PARSE_ARGS'));
+    const e = error as Error;
+    const usage = error instanceof UsageError;
     process.stderr.write(`convkit: ${usage ? '' : `${e.name === 'Error' ? 'error' : e.name}: `}${e.message}\n`);
     if (usage) process.stderr.write(`run 'convkit --help' for usage\n`);
-    if (flags.verbose && e.stack) process.stderr.write(`${e.stack}\n`);
+    if (verbose && e.stack) process.stderr.write(`${e.stack}\n`);
     return usage ? 2 : 1;
   }
 }

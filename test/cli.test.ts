@@ -37,10 +37,33 @@ describe('convkit CLI', () => {
     expect(r.stdout).toContain('train');
   });
 
-  it('--help shows every command and the defaults, exit 0', () => {
+  it('--help lists every command; COMMAND --help shows its own options, defaults and examples, exit 0', () => {
     const r = convkit(['--help']);
     expect(r.status).toBe(0);
-    for (const text of ['train', 'evaluate', 'predict', 'summary', 'info', '(default mnist-3layer)', '(default 5)', '(default 32)', '(default adam)']) expect(r.stdout).toContain(text);
+    for (const text of ['train', 'evaluate', 'predict', 'export', 'report', 'summary', 'info', 'selftest', 'build']) expect(r.stdout).toContain(text);
+    const train = convkit(['train', '--help']);
+    expect(train.status).toBe(0);
+    for (const text of ['Usage: convkit train [options]', '(default mnist-3layer)', '(default 5)', '(default 32)', '(default adam)', 'Examples:', '$ convkit train --resume runs/a']) expect(train.stdout).toContain(text);
+    const exp = convkit(['help', 'export']);
+    expect(exp.stdout).toContain('Usage: convkit export [options]');
+    expect(exp.stdout).not.toContain('--epochs');
+    expect(convkit([]).status).toBe(2);
+  });
+
+  it('suggests the command or flag meant, scopes flags to their command, parses negative numbers', () => {
+    const typo = convkit(['trian']);
+    expect(typo.status).toBe(2);
+    expect(typo.stderr).toMatch(/convkit: unknown command 'trian'\n\(Did you mean train\?\)/);
+    const flag = convkit(['train', '--lrr', '0.1']);
+    expect(flag.status).toBe(2);
+    expect(flag.stderr).toMatch(/unknown option '--lrr'\n\(Did you mean --lr\?\)/);
+    const scoped = convkit(['info', '--epochs', '3', '--lr', '5']);
+    expect(scoped.status).toBe(2);
+    expect(scoped.stderr).toMatch(/unknown option '--epochs'/);
+    const negative = convkit(['train', '--lr', '-1']);
+    expect(negative.status).toBe(2);
+    expect(negative.stderr).toMatch(/^convkit: --lr must be a positive number, got '-1'/);
+    expect(convkit(['export', '--checkpoint', 'x', '--output', 'model.bin']).stderr).toMatch(/cannot tell the format of 'model.bin' from its extension/);
   });
 
   it('exits 2 with one line for bad usage', () => {
@@ -115,6 +138,35 @@ describe('convkit CLI', () => {
       if (keys) expect(r.stderr).toContain(keys);
     }
     expect(convkit(['export', '--checkpoint', run, '--format', 'tflite', '--output', 'x']).status).toBe(2);
+    // The format from the extension; never onto the checkpoint itself.
+    expect(convkit(['export', '--checkpoint', run, '--output', join(run, 'inferred.npz')]).status).toBe(0);
+    expect(readFileSync(join(run, 'inferred.npz')).subarray(0, 2).toString()).toBe('PK');
+    const self = convkit(['export', '--checkpoint', join(run, 'model.safetensors'), '--output', join(run, 'model.safetensors'), '--format', 'npz']);
+    expect(self.status).toBe(2);
+    expect(self.stderr).toMatch(/is the checkpoint itself/);
+  });
+
+  it('evaluate takes the checkpoint\'s data set and refuses another; --json gives machine-readable results', () => {
+    const dir = fixture();
+    const run = mkdtempSync(join(tmpdir(), 'run-'));
+    const t = convkit(['train', '--data-dir', dir, '--epochs', '1', '--model', 'cnn-14', '--out', run, '--json', '--quiet']);
+    expect(t.status, t.stderr).toBe(0);
+    const trained = JSON.parse(t.stdout);
+    expect(trained).toMatchObject({ model: 'cnn-14', dataset: 'mnist' });
+    expect(trained.perClass).toHaveLength(10);
+    const e = convkit(['evaluate', '--checkpoint', run, '--data-dir', dir, '--json']);
+    expect(e.status, e.stderr).toBe(0);
+    expect(JSON.parse(e.stdout).accuracy).toBeCloseTo(trained.testAccuracy, 6);
+    const other = convkit(['evaluate', '--checkpoint', run, '--data-dir', dir, '--dataset', 'fashion-mnist']);
+    expect(other.status).toBe(2);
+    expect(other.stderr).toMatch(/was trained on mnist, not fashion-mnist/);
+    const nan = join(run, 'nan.npy');
+    writeFileSync(nan, data.encodeNpy(new Float32Array(2 * 14 * 14).fill(NaN), [2, 14, 14, 1]));
+    const p = convkit(['predict', '--checkpoint', run, '--input', nan]);
+    expect(p.status).toBe(1);
+    expect(p.stderr).toMatch(/predict: x holds NaN at sample 0/);
+    const info = JSON.parse(convkit(['info', '--json']).stdout);
+    expect(info.version).toMatch(/^\d+\.\d+\.\d+/);
   });
 
   it('writes TensorBoard events and an HTML report, and prints the end-of-run summary', () => {

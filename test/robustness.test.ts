@@ -118,11 +118,11 @@ describe('bad CLI flags', () => {
     [['train', '--batch-size', 'many'], 2, /--batch-size must be an integer >= 1, got 'many'/],
     [['train', '--lr', '0'], 2, /--lr must be a positive number, got '0'/],
     [['train', '--threads', '0'], 2, /--threads must be an integer >= 1/],
-    [['train', '--dataset', 'cifar10'], 2, /unknown --dataset 'cifar10'/],
+    [['train', '--dataset', 'cifar10'], 2, /option '--dataset <name>' argument 'cifar10' is invalid. Allowed choices are mnist, fashion-mnist/],
     [['train', '--model', 'signs-cnn'], 2, /signs-cnn takes 64×64×3 images in 6 classes/],
-    [['train', '--epochs'], 2, /Option '--epochs <value>' argument missing/],
-    [['predict', '--checkpoint', 'x'], 2, /predict needs --input FILE/],
-    [['export', '--checkpoint', 'x', '--format', 'onnx'], 2, /export needs --output FILE/],
+    [['train', '--epochs'], 2, /option '--epochs <n>' argument missing/],
+    [['predict', '--checkpoint', 'x'], 2, /required option '--input <file>' not specified/],
+    [['export', '--checkpoint', 'x', '--format', 'onnx'], 2, /required option '--output <file>' not specified/],
     [['evaluate', '--checkpoint', '/nonexistent'], 1, /FormatError: \/nonexistent: no such checkpoint/],
   ];
   it.each(cases)('convkit %j', (args, status, message) => {

@@ -1,6 +1,7 @@
 // The other commands: report, export, evaluate, predict, summary, info.
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { extname, join, resolve } from 'node:path';
+import { writeFileAtomic } from '../io/atomic.js';
 import { info } from '../backend/select.js';
 import { readCsv } from '../data/csv.js';
 import { type DatasetName, DATASETS, loadDataset } from '../data/datasets.js';
@@ -8,7 +9,7 @@ import { readIdx } from '../data/idx.js';
 import { readNpy, toFloat32 } from '../data/npy.js';
 import { resize, scaleImages } from '../data/transforms.js';
 import { ConvkitError } from '../errors.js';
-import { loadModel } from '../io/checkpoint.js';
+import { checkpointMetadata, loadModel } from '../io/checkpoint.js';
 import { exportHdf5 } from '../io/hdf5.js';
 import type { NameMapping } from '../io/names.js';
 import { exportNpz } from '../io/npz.js';
@@ -47,11 +48,15 @@ export async function reportCommand(flags: Flags, dir: string | undefined): Prom
   process.stderr.write(`wrote ${report.html} and ${report.svgs.length} SVG curves in ${runDir}\n`);
 }
 
+const FORMAT_OF_EXTENSION: Record<string, 'onnx' | 'npz' | 'h5'> = { '.onnx': 'onnx', '.npz': 'npz', '.h5': 'h5', '.hdf5': 'h5' };
+
 export async function exportCommand(flags: Flags): Promise<void> {
   if (!flags.checkpoint) throw new UsageError('export needs --checkpoint PATH');
-  const format = flags.format;
-  if (format !== 'onnx' && format !== 'npz' && format !== 'h5') throw new UsageError(`--format must be onnx, npz or h5, got '${format ?? ''}'`);
   if (!flags.output) throw new UsageError('export needs --output FILE');
+  const format = flags.format ?? FORMAT_OF_EXTENSION[extname(flags.output).toLowerCase()];
+  if (format !== 'onnx' && format !== 'npz' && format !== 'h5') throw new UsageError(`cannot tell the format of '${flags.output}' from its extension; name it .onnx, .npz or .h5, or pass --format onnx|npz|h5`);
+  const { file } = checkpointMetadata(flags.checkpoint);
+  if (resolve(flags.output) === resolve(file)) throw new UsageError(`--output ${flags.output} is the checkpoint itself; export to another file`);
   const names = (flags.names ?? (format === 'h5' ? 'numbered' : 'model')) as NameMapping;
   if (!['model', 'course', 'numbered'].includes(names as string)) throw new UsageError(`--names must be model, course or numbered, got '${flags.names}'`);
   const model = loadModel(flags.checkpoint);
@@ -65,12 +70,22 @@ export async function exportCommand(flags: Flags): Promise<void> {
 export async function evaluateCommand(flags: Flags): Promise<void> {
   if (!flags.checkpoint) throw new UsageError('evaluate needs --checkpoint PATH');
   applyRuntime(flags);
-  const say = flags.quiet ? () => {} : (m: string) => process.stderr.write(`${m}\n`);
-  const datasetName = flags.dataset ?? DEFAULTS.dataset;
-  if (!DATASETS.includes(datasetName as DatasetName)) throw new UsageError(`unknown --dataset '${datasetName}'; choose one of: ${DATASETS.join(', ')}`);
-  const model = loadModel(flags.checkpoint);
-  const ds = await loadDataset(datasetName as DatasetName, { dataDir: flags['data-dir'], log: say });
-  reportAccuracy(model, fitToModel(ds.test.x, model, say), ds.test.y, ds.classes, say, int(flags, 'batch-size', 256));
+  const say = flags.quiet || flags.json ? () => {} : (m: string) => process.stderr.write(`${m}\n`);
+  const { file, metadata } = checkpointMetadata(flags.checkpoint);
+  const trainedOn = metadata.dataset as DatasetName | undefined;
+  const datasetName = (flags.dataset ?? trainedOn ?? DEFAULTS.dataset) as DatasetName;
+  if (!DATASETS.includes(datasetName)) throw new UsageError(`unknown --dataset '${datasetName}'; choose one of: ${DATASETS.join(', ')}`);
+  if (trainedOn && trainedOn !== datasetName) {
+    throw new UsageError(`${file} was trained on ${trainedOn}, not ${datasetName}: its classes mean other things there; evaluate it on ${trainedOn} (drop --dataset)`);
+  }
+  const model = loadModel(file);
+  const ds = await loadDataset(datasetName, { dataDir: flags['data-dir'], log: say });
+  const classes = model.outputUnits === 1 ? 2 : model.outputUnits;
+  if (classes !== ds.classes.length) throw new ConvkitError(`${file} predicts ${classes} classes but ${datasetName} has ${ds.classes.length}`);
+  const result = reportAccuracy(model, fitToModel(ds.test.x, model, say), ds.test.y, ds.classes, say, int(flags, 'batch-size', 256), flags.json ? () => {} : undefined);
+  if (flags.json) {
+    console.log(JSON.stringify({ checkpoint: file, dataset: datasetName, accuracy: result.accuracy, loss: result.loss, perClass: result.perClass, confusionMatrix: result.matrix }));
+  }
 }
 
 /** Images from .npy (floats as they are, uint8 scaled to [0, 1]), IDX (scaled) or CSV, as [N, H, W, C] for the model. */
@@ -101,12 +116,18 @@ export async function predictCommand(flags: Flags): Promise<void> {
   applyRuntime(flags);
   const model = loadModel(flags.checkpoint);
   const x = readImages(flags.input, model);
+  const probabilities = model.predict(x);
   const classes = model.predictClasses(x);
   const rows = ['ID,Label', ...Array.from(classes, (c, i) => `${i},${c}`)].join('\n') + '\n';
   if (flags.csv) {
-    writeFileSync(flags.csv, rows);
+    writeFileAtomic(flags.csv, new TextEncoder().encode(rows));
     process.stderr.write(`wrote ${classes.length} predictions to ${flags.csv}\n`);
-  } else process.stdout.write(rows);
+  }
+  if (flags.json) {
+    const units = probabilities.size / Math.max(classes.length, 1);
+    const rowsOut = Array.from(classes, (label, id) => ({ id, label, probabilities: Array.from(probabilities.data.subarray(id * units, (id + 1) * units)) }));
+    console.log(JSON.stringify({ checkpoint: flags.checkpoint, input: flags.input, predictions: rowsOut }));
+  } else if (!flags.csv) process.stdout.write(rows);
 }
 
 export function summaryCommand(flags: Flags): void {
@@ -122,6 +143,10 @@ export function summaryCommand(flags: Flags): void {
 export function infoCommand(flags: Flags): void {
   applyRuntime(flags);
   const i = info();
+  if (flags.json) {
+    console.log(JSON.stringify({ ...i, node: process.version }));
+    return;
+  }
   const lines: [string, string][] = [
     ['convkit', i.version],
     ['backend', i.backend],

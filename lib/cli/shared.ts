@@ -18,7 +18,7 @@ export function firstN(x: Tensor, y: Uint8Array, n: number): { x: Tensor; y: Uin
   return { x: new Tensor(x.data.subarray(0, n * row), [n, ...x.shape.slice(1)]), y: y.subarray(0, n) };
 }
 
-export function reportAccuracy(model: Sequential, x: Tensor, y: Uint8Array, classes: string[], say: (m: string) => void, batchSize: number) {
+export function reportAccuracy(model: Sequential, x: Tensor, y: Uint8Array, classes: string[], say: (m: string) => void, batchSize: number, print: (m: string) => void = (m) => console.log(m)) {
   const analysis = analyze(model, x, y, classes, 3, Math.max(batchSize, 256));
   const { accuracy, matrix, perClass, worst } = analysis;
   const correct = perClass.reduce((n, c) => n + c.correct, 0);
@@ -26,7 +26,7 @@ export function reportAccuracy(model: Sequential, x: Tensor, y: Uint8Array, clas
   say('per-class accuracy:');
   for (const c of perClass) say(`  ${classLabel(c.class, c.name).padEnd(14)} ${(c.accuracy * 100).toFixed(2).padStart(6)}%  (${c.correct}/${c.total})`);
   say(`worst class: ${classLabel(worst.class, worst.name)} at ${(worst.accuracy * 100).toFixed(2)}%`);
-  console.log(`test accuracy: ${(accuracy * 100).toFixed(2)}% (${correct.toLocaleString('en-US')}/${y.length.toLocaleString('en-US')}), test loss ${loss.toFixed(4)}`);
+  print(`test accuracy: ${(accuracy * 100).toFixed(2)}% (${correct.toLocaleString('en-US')}/${y.length.toLocaleString('en-US')}), test loss ${loss.toFixed(4)}`);
   return { accuracy, loss, perClass, matrix, analysis };
 }
 

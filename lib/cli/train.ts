@@ -7,7 +7,7 @@ import { ConvkitError } from '../errors.js';
 import { CHECKPOINT_FILE, loadModel, loadOptimizer, OPTIMIZER_FILE, saveModel, saveOptimizer } from '../io/checkpoint.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { Sequential } from '../model.js';
-import { Adam, type Optimizer, type OptimizerName, SGD, stepDecay } from '../optimizers.js';
+import { Adam, OPTIMIZER_DEFAULTS, type Optimizer, type OptimizerName, SGD, stepDecay } from '../optimizers.js';
 import type { Callbacks, History } from '../train.js';
 import { type Analysis, writeReport } from '../viz/report.js';
 import { EventWriter } from '../viz/tensorboard.js';
@@ -25,7 +25,7 @@ export function tensorboardImages(writer: EventWriter, analysis: Analysis, class
 export function makeOptimizer(name: OptimizerName, learningRate: number, decay: number, batchesPerEpoch: number) {
   const schedule = decay === 1 ? undefined : stepDecay({ every: batchesPerEpoch, factor: decay });
   if (name === 'adam') return new Adam({ learningRate, schedule });
-  return new SGD({ learningRate, momentum: name === 'momentum' ? 0.9 : 0, schedule });
+  return new SGD({ learningRate, momentum: name === 'momentum' ? OPTIMIZER_DEFAULTS.momentum.momentum : 0, schedule });
 }
 
 /** What a run directory's run.json records of the settings, enough to resume. */
@@ -61,7 +61,7 @@ export function settingsFromFlags(flags: Flags): RunSettings {
     epochs: int(flags, 'epochs', DEFAULTS.epochs),
     batchSize: int(flags, 'batch-size', DEFAULTS.batchSize),
     optimizer,
-    learningRate: num(flags, 'lr') ?? (optimizer === 'adam' ? 0.002 : 0.01),
+    learningRate: num(flags, 'lr') ?? (optimizer === 'adam' ? DEFAULTS.adamLearningRate : OPTIMIZER_DEFAULTS[optimizer].learningRate),
     lrDecay: num(flags, 'lr-decay') ?? DEFAULTS.lrDecay,
     seed: int(flags, 'seed', DEFAULTS.seed, 0),
     validation,
@@ -150,7 +150,7 @@ export async function train(flags: Flags): Promise<void> {
   const saveState = (progress: Progress, history: History) => {
     runDir ??= join('runs', `${settings.model}-interrupted-${new Date().toISOString().replace(/[:.]/g, '-')}`);
     mkdirSync(runDir, { recursive: true });
-    saveModel(model, runDir, { zoo: settings.model, dataset: settings.dataset });
+    saveModel(model, runDir, { zoo: settings.model, dataset: settings.dataset, classes: JSON.stringify(ds.classes) });
     saveOptimizer(optimizer, runDir);
     writeJson(join(runDir, 'history.json'), history);
     writeJson(join(runDir, 'run.json'), { ...record, progress });
@@ -162,10 +162,11 @@ export async function train(flags: Flags): Promise<void> {
   // Ctrl-C: the first finishes the current batch and saves a resumable state;
   // a second exits at once (saves are atomic, so the last good one survives).
   const interrupt = new AbortController();
+  // The message waits until fit returns (within a batch): written while the
+  // progress bar is live, the bar would redraw below it.
   const onSigint = () => {
     if (interrupt.signal.aborted) process.exit(130);
     interrupt.abort();
-    process.stderr.write('\nconvkit: stopping after this batch and saving (Ctrl-C again to quit at once)\n');
   };
   process.on('SIGINT', onSigint);
   // After every epoch the run directory holds a complete, resumable state.
@@ -205,10 +206,10 @@ export async function train(flags: Flags): Promise<void> {
   if (history?.interrupted) {
     const at = history.stoppedAt!;
     saveState({ epochsDone: at.epoch - 1, batchesDone: at.batch }, mergeHistory(previous, history));
-    process.stderr.write(`convkit: interrupted in epoch ${at.epoch} after ${at.batch} batches; saved ${runDir}. Resume with: convkit train --resume ${runDir}\n`);
+    process.stderr.write(`\nconvkit: interrupted in epoch ${at.epoch} after ${at.batch} batches; saved ${runDir}. Resume with: convkit train --resume ${runDir}\n`);
     throw new Interrupted();
   }
-  const result = reportAccuracy(model, testX, ds.test.y, ds.classes, say, settings.batchSize);
+  const result = reportAccuracy(model, testX, ds.test.y, ds.classes, say, settings.batchSize, flags.json ? say : undefined);
   const seconds = (performance.now() - started) / 1000;
   const fullHistory = history ? mergeHistory(previous, history) : previous;
   const files: [string, string][] = [];
@@ -230,6 +231,12 @@ export async function train(flags: Flags): Promise<void> {
       classes: ds.classes, test: { x: testX, y: ds.test.y }, dataSource: ds.source,
     }, { svgDir: out ?? dirname(flags.report), analysis: result.analysis });
     files.push(['report', report.html], ['curves (SVG)', report.svgs.length ? dirname(report.svgs[0]) : '-']);
+  }
+  if (flags.json) {
+    console.log(JSON.stringify({
+      model: settings.model, dataset: settings.dataset, testAccuracy: result.accuracy, testLoss: result.loss, perClass: result.perClass,
+      epochs: fullHistory?.epochs ?? [], seconds, dataSource: ds.sourceKind, files: Object.fromEntries(files),
+    }));
   }
   if (!flags.quiet) {
     const rows: [string, string][] = [

@@ -33,6 +33,12 @@ function resolveCheckpointPath(path: string, writing: boolean): string {
   return path;
 }
 
+/** A checkpoint's metadata (what `convkit train` records: zoo, dataset, classes) without building the model. */
+export function checkpointMetadata(path: string): { file: string; metadata: Record<string, string> } {
+  const file = resolveCheckpointPath(path, false);
+  return { file, metadata: readSafetensors(file).metadata };
+}
+
 /** Rebuilds the model a checkpoint was saved from, with its weights. */
 export function loadModel(path: string): Sequential {
   const file = resolveCheckpointPath(path, false);
