@@ -1,4 +1,4 @@
-import { checkBoolean, checkFunction, checkNonNegativeInt, checkNumber, checkOneOf, checkOptions, checkPositiveInt, toInt32Labels } from './check.js';
+import { checkBoolean, checkFunction, didYouMean, checkNonNegativeInt, checkNumber, checkOneOf, checkOptions, checkPositiveInt, toInt32Labels } from './check.js';
 import { ConvkitError, ShapeError, ValueError, describe, formatShape } from './errors.js';
 import { BatchGatherer, type LabelArray, checkBatchSize } from './data/batches.js';
 import { split } from './data/transforms.js';
@@ -274,9 +274,14 @@ export async function fit(model: Sequential, xIn: Tensor, yIn: LabelArray, optio
   const loss = createLoss(options.loss, model.outputUnits, op);
   const optimizer = createOptimizer(options.optimizer, options.learningRate, op);
   const callbacks = options.callbacks === undefined ? [] : Array.isArray(options.callbacks) ? options.callbacks : [options.callbacks];
+  // A callbacks object may carry state of its own; a key that looks like a hook must be one.
   callbacks.forEach((cb, i) => {
-    checkOptions(cb, CALLBACK_NAMES, op, Array.isArray(options.callbacks) ? `callbacks[${i}]` : 'callbacks');
-    for (const [name, hook] of Object.entries(cb)) if (hook !== undefined) checkFunction(hook, `callbacks.${name}`, op);
+    if (!cb || typeof cb !== 'object') throw new ValueError(`${op}: callbacks${Array.isArray(options.callbacks) ? `[${i}]` : ''} must be an object of hooks, got ${describe(cb)}`);
+    for (const [name, hook] of Object.entries(cb)) {
+      if (!/^on[A-Z]/.test(name)) continue;
+      if (!CALLBACK_NAMES.includes(name)) throw new ValueError(`${op}: unknown option '${name}'${didYouMean(name, CALLBACK_NAMES)} (callbacks take ${CALLBACK_NAMES.join(', ')})`);
+      if (hook !== undefined) checkFunction(hook, `callbacks.${name}`, op);
+    }
   });
   const verbose = options.verbose === undefined ? 1 : checkOneOf(options.verbose, [0, 1, 2] as const, 'verbose', op);
   const checkFinite = options.checkFinite === undefined ? true : checkOneOf(options.checkFinite, [true, false, 'loss', 'all'] as const, 'checkFinite', op);

@@ -120,6 +120,7 @@ describe('bad CLI flags', () => {
     [['train', '--threads', '0'], 2, /--threads must be an integer >= 1/],
     [['train', '--dataset', 'cifar10'], 2, /option '--dataset <name>' argument 'cifar10' is invalid. Allowed choices are mnist, fashion-mnist/],
     [['train', '--model', 'signs-cnn'], 2, /signs-cnn takes 64×64×3 images in 6 classes/],
+    [['train', '--limit', '10', '--validation', '0.99'], 2, /--validation 0.99 of 10 training images leaves none to train on/],
     [['train', '--epochs'], 2, /option '--epochs <n>' argument missing/],
     [['predict', '--checkpoint', 'x'], 2, /required option '--input <file>' not specified/],
     [['export', '--checkpoint', 'x', '--format', 'onnx'], 2, /required option '--output <file>' not specified/],

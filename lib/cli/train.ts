@@ -126,6 +126,9 @@ export async function train(flags: Flags): Promise<void> {
   const ds = await loadDataset(settings.dataset, { dataDir: flags['data-dir'], log: say });
   const train = settings.limit ? firstN(ds.train.x, ds.train.y, settings.limit) : ds.train;
   const trainCount = Math.round(train.y.length * (1 - (settings.validation ?? 0)));
+  if (trainCount < 1 || (settings.validation && trainCount === train.y.length)) {
+    throw new UsageError(`--validation ${settings.validation} of ${train.y.length} training images leaves ${trainCount < 1 ? 'none to train on' : 'none to validate on'}; choose a fraction that leaves both`);
+  }
   let model: Sequential;
   let optimizer: Optimizer;
   let previous: History | null = null;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  Adam, DTypeError, data, exportHdf5, exportNpz, exportOnnx, importNpz, layers, loadModel, ops, SGD, sequential, stepDecay, Tensor, tensor, ValueError, zeros, zooModel,
+  Adam, DTypeError, data, exportHdf5, modelCheckpoint, exportNpz, exportOnnx, importNpz, layers, loadModel, ops, SGD, sequential, stepDecay, Tensor, tensor, ValueError, zeros, zooModel,
 } from '../../lib/index.js';
 import type { Layer } from '../../lib/layers/layer.js';
 import { rng } from '../helpers/random.js';
@@ -99,6 +99,20 @@ describe('Keras spellings', () => {
     expect(h.valLoss[5]).toBeLessThan(h.valLoss[0]);
     expect(h.stoppedEarly).toBe(false);
     expect(h.loss).toHaveLength(6);
+  });
+});
+
+describe('modelCheckpoint', () => {
+  it('keeps the best epoch by the validation loss (Keras names too)', async () => {
+    const { x, y } = blobs(90, 9);
+    const m = small();
+    const path = join(mkdtempSync(join(tmpdir(), 'ckpt-')), 'best.safetensors');
+    const checkpoint = modelCheckpoint(m, { path, monitor: 'val_loss' });
+    const h = await m.fit(x, y, { epochs: 4, batchSize: 15, verbose: 0, validationSplit: 0.2, callbacks: checkpoint, optimizer: new Adam({ learningRate: 0.05 }) });
+    const bestEpoch = h.valLoss.indexOf(Math.min(...h.valLoss)) + 1;
+    expect(checkpoint.best?.epoch).toBe(bestEpoch);
+    expect(loadModel(path).evaluate(h.epochs.length ? x : x, y).loss).toBeGreaterThan(0);
+    expect(() => modelCheckpoint(m, { path, monitr: 'loss' } as never)).toThrow(/modelCheckpoint: unknown option 'monitr'; did you mean 'monitor'\?/);
   });
 });
 
