@@ -179,3 +179,43 @@ export function toInt32Labels(y: unknown, name: string, fn: string): Int32Array 
   }
   throw new DTypeError(`${fn}: ${name} must be integer class labels (an integer typed array, a Buffer or number[]), got ${describe(y)}`);
 }
+
+/** A file or folder name: a non-empty string without NUL bytes. */
+export function checkPath(value: unknown, name: string, fn: string): string {
+  if (typeof value !== 'string' || value === '' || value.includes('\0')) throw new ValueError(`${fn}: ${name} must be a file or folder name (a non-empty string), got ${describe(value)}`);
+  return value;
+}
+
+/** Raw file bytes: a Uint8Array (a Buffer is one). */
+export function checkBytes(value: unknown, name: string, fn: string): Uint8Array {
+  if (!(value instanceof Uint8Array)) throw new DTypeError(`${fn}: ${name} must be a Uint8Array or Buffer of file bytes, got ${describe(value)}`);
+  return value;
+}
+
+/** A list of non-negative integers (an array or typed array), e.g. row indices or dims. */
+export function checkIndexList(value: unknown, name: string, fn: string): ArrayLike<number> {
+  if (!(Array.isArray(value) || (ArrayBuffer.isView(value) && !(value instanceof DataView) && !(value instanceof BigInt64Array) && !(value instanceof BigUint64Array)))) {
+    throw new DTypeError(`${fn}: ${name} must be an array of non-negative integers, got ${describe(value)}`);
+  }
+  const list = value as ArrayLike<unknown>;
+  for (let i = 0; i < list.length; i++) {
+    const v = list[i];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new ValueError(`${fn}: ${name}[${i}] must be a non-negative integer, got ${describe(v)}`);
+  }
+  return value as ArrayLike<number>;
+}
+
+/** A plain object (a record of named things). */
+export function checkRecord<T>(value: unknown, name: string, fn: string): Record<string, T> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ValueError(`${fn}: ${name} must be an object of named entries, got ${describe(value)}`);
+  return value as Record<string, T>;
+}
+
+/** A model (a Sequential): what the file functions take. */
+export function checkModel<M>(value: unknown, fn: string): M {
+  const m = value as { parameters?: unknown; layers?: unknown; config?: unknown } | null;
+  if (!m || typeof m !== 'object' || typeof m.parameters !== 'function' || !Array.isArray(m.layers) || typeof m.config !== 'function') {
+    throw new ValueError(`${fn}: model must be a Sequential model, got ${describe(value)}`);
+  }
+  return value as M;
+}

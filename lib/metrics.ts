@@ -1,8 +1,12 @@
-import { ShapeError, ValueError } from './errors.js';
+import { checkPositiveInt, toInt32Labels } from './check.js';
+import { DTypeError, ShapeError, ValueError, describe } from './errors.js';
 import type { LabelArray } from './data/batches.js';
 
 /** counts[true][predicted] over classes 0..classes-1. */
 export function confusionMatrix(truth: LabelArray, predicted: LabelArray, classes: number): number[][] {
+  toInt32Labels(truth, 'truth', 'confusionMatrix');
+  toInt32Labels(predicted, 'predicted', 'confusionMatrix');
+  checkPositiveInt(classes, 'classes', 'confusionMatrix');
   if (truth.length !== predicted.length) throw new ShapeError(`confusionMatrix: ${truth.length} labels but ${predicted.length} predictions`);
   const m = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
   for (let i = 0; i < truth.length; i++) {
@@ -14,8 +18,16 @@ export function confusionMatrix(truth: LabelArray, predicted: LabelArray, classe
   return m;
 }
 
+/** A confusion matrix: a square array of arrays of non-negative counts. */
+function checkMatrix(matrix: unknown, fn: string): number[][] {
+  const ok = Array.isArray(matrix) && matrix.every((row) => Array.isArray(row) && row.length === matrix.length && row.every((v) => typeof v === 'number' && v >= 0));
+  if (!ok) throw new ValueError(`${fn}: matrix must be a square array of arrays of counts (confusionMatrix's result), got ${describe(matrix)}`);
+  return matrix as number[][];
+}
+
 /** Each row divided by its total (rows with no samples stay 0). */
 export function normalizeRows(matrix: number[][]): number[][] {
+  checkMatrix(matrix, 'normalizeRows');
   return matrix.map((row) => {
     const total = row.reduce((a, b) => a + b, 0);
     return row.map((v) => (total > 0 ? v / total : 0));
@@ -23,6 +35,8 @@ export function normalizeRows(matrix: number[][]): number[][] {
 }
 
 export function accuracy(truth: LabelArray, predicted: LabelArray): number {
+  toInt32Labels(truth, 'truth', 'accuracy');
+  toInt32Labels(predicted, 'predicted', 'accuracy');
   if (truth.length !== predicted.length) throw new ShapeError(`accuracy: ${truth.length} labels but ${predicted.length} predictions`);
   if (truth.length === 0) return 0;
   let right = 0;
@@ -40,6 +54,8 @@ export interface ClassAccuracy {
 
 /** Accuracy of each true class (recall), from a confusion matrix. */
 export function perClassAccuracy(matrix: number[][], names?: readonly string[]): ClassAccuracy[] {
+  checkMatrix(matrix, 'perClassAccuracy');
+  if (names !== undefined && (!Array.isArray(names) || names.some((n) => typeof n !== 'string'))) throw new ValueError(`perClassAccuracy: names must be an array of class names, got ${describe(names)}`);
   return matrix.map((row, c) => {
     const total = row.reduce((a, b) => a + b, 0);
     return { class: c, name: names?.[c] ?? String(c), correct: row[c], total, accuracy: total > 0 ? row[c] / total : 0 };
@@ -48,6 +64,10 @@ export function perClassAccuracy(matrix: number[][], names?: readonly string[]):
 
 /** The class with the lowest accuracy. */
 export function worstClass(perClass: ClassAccuracy[]): ClassAccuracy {
+  if (!Array.isArray(perClass) || perClass.some((c) => !c || typeof c.accuracy !== 'number' || typeof c.total !== 'number')) {
+    throw new ValueError(`worstClass: perClass must be perClassAccuracy's result, got ${describe(perClass)}`);
+  }
+  if (!perClass.some((c) => c.total > 0)) throw new ValueError('worstClass: no class has any samples');
   return perClass.filter((c) => c.total > 0).reduce((a, b) => (b.accuracy < a.accuracy ? b : a));
 }
 
@@ -63,6 +83,10 @@ export interface ScoredExample {
  * probs is [N, classes] row-major.
  */
 export function topKPerClass(probs: Float32Array, classes: number, truth: ArrayLike<number>, k = 3): ScoredExample[][] {
+  if (!(probs instanceof Float32Array)) throw new DTypeError(`topKPerClass: probs must be a Float32Array [N, classes], got ${describe(probs)}`);
+  checkPositiveInt(classes, 'classes', 'topKPerClass');
+  toInt32Labels(truth, 'truth', 'topKPerClass');
+  checkPositiveInt(k, 'k', 'topKPerClass');
   const n = probs.length / classes;
   if (!Number.isInteger(n) || truth.length !== n) throw new ShapeError(`topKPerClass: ${probs.length} probabilities do not make ${truth.length} rows of ${classes} classes`);
   return Array.from({ length: classes }, (_, c) => {

@@ -148,6 +148,7 @@ export function tensor(data: Float32Array | ArrayLike<number>, shape?: readonly 
 
 /** Makes a tensor from nested arrays, inferring the shape: tensorFromNested([[1, 2], [3, 4]]). */
 export function fromNested(values: unknown): Tensor {
+  if (!Array.isArray(values)) throw new DTypeError(`fromNested: values must be (nested) arrays of numbers, got ${describe(values)}`);
   const shape: number[] = [];
   let probe: unknown = values;
   while (Array.isArray(probe)) {

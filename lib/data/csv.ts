@@ -1,6 +1,7 @@
+import { checkPath } from '../check.js';
 import { checkOptions } from '../check.js';
 import { readFileSync } from 'node:fs';
-import { FormatError, ValueError, describe } from '../errors.js';
+import { DTypeError, FormatError, ValueError, describe } from '../errors.js';
 import { Tensor } from '../tensor.js';
 
 export interface CsvOptions {
@@ -25,6 +26,7 @@ export interface CsvData {
  */
 export function parseCsv(text: string, options: CsvOptions = {}, source = 'CSV'): CsvData {
   checkOptions(options, ['labelColumn', 'header', 'delimiter', 'sampleShape'], 'parseCsv');
+  if (typeof text !== 'string') throw new DTypeError(`parseCsv: text must be a string, got ${describe(text)}`);
   const delimiter = options.delimiter ?? ',';
   const lines = text.split(/\r?\n/).filter((l) => l.trim().length > 0);
   if (lines.length === 0) throw new FormatError(`${source}: no rows`);
@@ -63,6 +65,7 @@ export function parseCsv(text: string, options: CsvOptions = {}, source = 'CSV')
 }
 
 export function readCsv(path: string, options: CsvOptions = {}): CsvData {
+  checkPath(path, 'path', 'readCsv');
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

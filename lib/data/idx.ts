@@ -1,6 +1,7 @@
+import { checkBytes, checkIndexList, checkModel, checkPath, checkRecord } from '../check.js';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { FormatError, LimitError } from '../errors.js';
+import { FormatError, LimitError, ShapeError } from '../errors.js';
 import { checkAllocation } from '../limits.js';
 
 export interface IdxArray {
@@ -29,6 +30,7 @@ export function maybeGunzip(bytes: Uint8Array, source: string, maxBytes = 2 ** 3
  * Every size is checked against the bytes present before anything is allocated.
  */
 export function parseIdx(input: Uint8Array, source = 'IDX data'): IdxArray {
+  checkBytes(input, 'bytes', 'parseIdx');
   const bytes = maybeGunzip(input, source);
   if (bytes.length < 4) throw new FormatError(`${source}: ${bytes.length} bytes is too short for an IDX header`);
   if (bytes[0] !== 0 || bytes[1] !== 0) throw new FormatError(`${source}: bad magic number 0x${Buffer.from(bytes.subarray(0, 4)).toString('hex')} (IDX files start with 0x0000)`);
@@ -53,6 +55,7 @@ export function parseIdx(input: Uint8Array, source = 'IDX data'): IdxArray {
 }
 
 export function readIdx(path: string): IdxArray {
+  checkPath(path, 'path', 'readIdx');
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
@@ -64,6 +67,11 @@ export function readIdx(path: string): IdxArray {
 
 /** Writes an unsigned-byte IDX file (for fixtures and exports). */
 export function encodeIdx(dims: readonly number[], data: Uint8Array): Uint8Array {
+  checkIndexList(dims, 'dims', 'encodeIdx');
+  checkBytes(data, 'data', 'encodeIdx');
+  if (dims.length < 1 || dims.length > 255) throw new ShapeError(`encodeIdx: dims must have 1 to 255 entries, got ${dims.length}`);
+  if (dims.some((d) => d > 0xffffffff)) throw new ShapeError(`encodeIdx: each dim must fit in 32 bits, got ${dims.join('x')}`);
+  if (dims.reduce((a, b) => a * b, 1) !== data.length) throw new ShapeError(`encodeIdx: dims ${dims.join('x')} hold ${dims.reduce((a, b) => a * b, 1)} bytes but data has ${data.length}`);
   const out = new Uint8Array(4 + 4 * dims.length + data.length);
   const view = new DataView(out.buffer);
   out[2] = 0x08;

@@ -1,7 +1,8 @@
+import { checkBytes, checkIndexList, checkPath, checkRecord } from '../check.js';
 import { checkOptions } from '../check.js';
 import { readFileSync } from 'node:fs';
 import { unzipSync, zipSync } from 'fflate';
-import { FormatError, LimitError, ValueError, describe } from '../errors.js';
+import { DTypeError, FormatError, LimitError, ValueError, describe } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { checkAllocation } from '../limits.js';
 
@@ -23,6 +24,7 @@ const SIZES: Record<NpyDtype, number> = { f4: 4, f8: 8, u1: 1, i1: 1, b1: 1, u2:
  * array is made.
  */
 export function parseNpy(bytes: Uint8Array, source = '.npy data', maxElements = 2 ** 31 - 1): NpyArray {
+  checkBytes(bytes, 'bytes', 'parseNpy');
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) throw new FormatError(`${source}: not a .npy file (bad magic number)`);
   const major = bytes[6];
   if (major < 1 || major > 3) throw new FormatError(`${source}: .npy format version ${major} is not supported`);
@@ -66,6 +68,7 @@ export function parseNpy(bytes: Uint8Array, source = '.npy data', maxElements = 
 }
 
 export function readNpy(path: string): NpyArray {
+  checkPath(path, 'path', 'readNpy');
   return parseNpy(readFile(path), path);
 }
 
@@ -84,6 +87,8 @@ const DESCR: [new (...a: never[]) => NpyData, string][] = [
 
 /** Encodes a typed array as .npy (version 1.0, C order). */
 export function encodeNpy(data: NpyData, shape: readonly number[]): Uint8Array {
+  checkIndexList(shape, 'shape', 'encodeNpy');
+  if (!ArrayBuffer.isView(data) || data instanceof DataView) throw new DTypeError(`encodeNpy: data must be a typed array, got ${describe(data)}`);
   const entry = DESCR.find(([ctor]) => data instanceof ctor);
   if (!entry) throw new ValueError(`encodeNpy: unsupported array type ${describe(data)}`);
   const count = shape.reduce((a, b) => a * b, 1);
@@ -108,7 +113,13 @@ export function encodeNpy(data: NpyData, shape: readonly number[]): Uint8Array {
  * integers and booleans keep their values (exact up to 2^24); uint8 images
  * are not rescaled (use scaleImages for 0..255 → [0, 1]).
  */
+function checkNpyArray(array: unknown, fn: string): void {
+  const a = array as NpyArray | null;
+  if (!a || typeof a !== 'object' || !ArrayBuffer.isView(a.data) || !Array.isArray(a.shape)) throw new ValueError(`${fn}: array must be a parsed .npy array {data, shape, dtype}, got ${describe(array)}`);
+}
+
 export function toFloat32(array: NpyArray): Tensor {
+  checkNpyArray(array, 'toFloat32');
   const out = new Float32Array(array.data.length);
   for (let i = 0; i < out.length; i++) out[i] = Number(array.data[i]);
   return new Tensor(out, array.shape);
@@ -116,6 +127,7 @@ export function toFloat32(array: NpyArray): Tensor {
 
 /** Integer labels from any integer (or integral float) array, flattened. */
 export function toLabels(array: NpyArray, source = 'labels'): Int32Array {
+  checkNpyArray(array, 'toLabels');
   const out = new Int32Array(array.data.length);
   for (let i = 0; i < out.length; i++) {
     const v = Number(array.data[i]);
@@ -127,6 +139,7 @@ export function toLabels(array: NpyArray, source = 'labels'): Int32Array {
 
 /** Reads every array of a .npz (plain or compressed zip of .npy files), by key without '.npy'. */
 export function parseNpz(bytes: Uint8Array, source = '.npz data'): Record<string, NpyArray> {
+  checkBytes(bytes, 'bytes', 'parseNpz');
   let files: Record<string, Uint8Array>;
   try {
     files = unzipSync(bytes);
@@ -142,12 +155,16 @@ export function parseNpz(bytes: Uint8Array, source = '.npz data'): Record<string
 }
 
 export function readNpz(path: string): Record<string, NpyArray> {
+  checkPath(path, 'path', 'readNpz');
   return parseNpz(readFile(path), path);
 }
 
 /** Encodes arrays as a .npz (deflate-compressed, like np.savez_compressed). */
 export function encodeNpz(arrays: Record<string, { data: NpyData; shape: readonly number[] }>, options: { compress?: boolean } = {}): Uint8Array {
   checkOptions(options, ['compress'], 'encodeNpz');
+  for (const [key, a] of Object.entries(checkRecord<{ data: NpyData; shape: readonly number[] }>(arrays, 'arrays', 'encodeNpz'))) {
+    if (!a || typeof a !== 'object') throw new ValueError(`encodeNpz: arrays.${key} must be {data, shape}, got ${describe(a)}`);
+  }
   const files: Record<string, Uint8Array> = {};
   for (const [key, a] of Object.entries(arrays)) files[`${key}.npy`] = encodeNpy(a.data, a.shape);
   return zipSync(files, { level: options.compress === false ? 0 : 6 });

@@ -1,3 +1,4 @@
+import { checkBytes, checkIndexList, toInt32Labels } from '../check.js';
 import { checkOptions } from '../check.js';
 import { ShapeError, ValueError, describe, formatShape } from '../errors.js';
 import { getBackend } from '../backend/select.js';
@@ -8,6 +9,8 @@ import type { LabelArray } from './batches.js';
 
 /** uint8 pixels (0..255) to float32 in [0, 1], as [N, H, W, C] images. */
 export function scaleImages(pixels: Uint8Array, shape: readonly number[]): Tensor {
+  checkBytes(pixels, 'pixels', 'scaleImages');
+  checkIndexList(shape, 'shape', 'scaleImages');
   const size = shape.reduce((a, b) => a * b, 1);
   if (pixels.length !== size) throw new ShapeError(`scaleImages: ${pixels.length} pixels do not fill shape ${formatShape(shape)}`);
   const out = new Float32Array(size);
@@ -98,6 +101,10 @@ export class StandardScaler {
 
 /** Rows of x (and y) in the given order. */
 export function takeRows(x: Tensor, indices: ArrayLike<number>): Tensor {
+  checkTensor(x, 'x', 'takeRows');
+  if (x.rank < 1) throw new ShapeError('takeRows: x must have a first (sample) axis');
+  checkIndexList(indices, 'indices', 'takeRows');
+  for (let i = 0; i < indices.length; i++) if (indices[i] >= x.shape[0]) throw new ValueError(`takeRows: indices[${i}] = ${indices[i]} is past the ${x.shape[0]} rows of x`);
   const row = x.shape.slice(1).reduce((a, b) => a * b, 1);
   const out = new Float32Array(indices.length * row);
   for (let i = 0; i < indices.length; i++) out.set(x.data.subarray(indices[i] * row, indices[i] * row + row), i * row);
@@ -105,6 +112,9 @@ export function takeRows(x: Tensor, indices: ArrayLike<number>): Tensor {
 }
 
 export function takeLabels(y: LabelArray, indices: ArrayLike<number>): Int32Array {
+  const labels = toInt32Labels(y, 'y', 'takeLabels');
+  checkIndexList(indices, 'indices', 'takeLabels');
+  for (let i = 0; i < indices.length; i++) if (indices[i] >= labels.length) throw new ValueError(`takeLabels: indices[${i}] = ${indices[i]} is past the ${labels.length} labels`);
   return Int32Array.from({ length: indices.length }, (_, i) => y[indices[i]]);
 }
 
@@ -119,6 +129,11 @@ export interface Split {
  */
 export function split(x: Tensor, y: LabelArray, fractions: readonly number[], options: { seed?: number; shuffle?: boolean } = {}): Split[] {
   checkOptions(options, ['seed', 'shuffle'], 'split');
+  checkTensor(x, 'x', 'split');
+  if (x.rank < 1) throw new ShapeError('split: x must have a first (sample) axis');
+  toInt32Labels(y, 'y', 'split');
+  if (y.length !== x.shape[0]) throw new ShapeError(`split: y has ${y.length} labels but x has ${x.shape[0]} samples`);
+  if (!Array.isArray(fractions) || fractions.length === 0 || fractions.some((f) => typeof f !== 'number' || !(f >= 0) || !Number.isFinite(f))) throw new ValueError(`split: fractions must be a non-empty array of non-negative numbers, got ${describe(fractions)}`);
   checkTensor(x, 'x', 'split');
   const n = x.shape[0];
   if (y.length !== n) throw new ShapeError(`split: y has ${y.length} labels but x has ${n} samples`);

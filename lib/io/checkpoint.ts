@@ -1,3 +1,4 @@
+import { checkModel, checkPath } from '../check.js';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FormatError, ValueError, describe } from '../errors.js';
@@ -14,6 +15,8 @@ export const CHECKPOINT_FILE = 'model.safetensors';
  * model.safetensors inside it.
  */
 export function saveModel(model: Sequential, path: string, extra: Record<string, string> = {}, hooks: { beforeRename?: () => void } = {}): string {
+  checkModel(model, 'saveModel');
+  checkPath(path, 'path', 'saveModel');
   const file = resolveCheckpointPath(path, true);
   const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
   for (const p of model.parameters()) tensors[p.name] = { shape: [...p.value.shape], data: p.value.data };
@@ -26,7 +29,7 @@ export function saveModel(model: Sequential, path: string, extra: Record<string,
  * model.safetensors in the folder PATH (created, with its parents, on save).
  */
 function resolveCheckpointPath(path: string, writing: boolean): string {
-  if (typeof path !== 'string' || path === '') throw new ValueError(`${writing ? 'save' : 'loadModel'}: path must be a file or folder name, got ${describe(path)}`);
+  checkPath(path, 'path', writing ? 'saveModel' : 'loadModel');
   if (existsSync(path) && statSync(path).isDirectory()) return join(path, CHECKPOINT_FILE);
   if (writing && !path.endsWith('.safetensors')) return join(path, CHECKPOINT_FILE);
   if (!writing && !existsSync(path)) throw new FormatError(`${path}: no such checkpoint file or run directory`);

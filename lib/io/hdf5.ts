@@ -1,4 +1,4 @@
-import { checkOptions } from '../check.js';
+import { checkModel, checkOptions, checkPath } from '../check.js';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ConvkitError, FormatError, ShapeError, formatShape } from '../errors.js';
@@ -25,6 +25,8 @@ async function hdf5() {
  */
 export async function exportHdf5(model: Sequential, path: string, options: { names?: NameMapping } = {}): Promise<string[]> {
   checkOptions(options, ['names'], 'exportHdf5');
+  checkModel(model, 'exportHdf5');
+  checkPath(path, 'path', 'exportHdf5');
   const keys = parameterKeys(model, options.names ?? 'numbered', 'exportHdf5');
   const lib = await hdf5();
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
@@ -48,6 +50,8 @@ export async function exportHdf5(model: Sequential, path: string, options: { nam
 /** Loads parameters from HDF5 datasets under the mapping's keys (default W1, b1, ...). */
 export async function importHdf5(model: Sequential, path: string, options: { names?: NameMapping } = {}): Promise<void> {
   checkOptions(options, ['names'], 'importHdf5');
+  checkModel(model, 'importHdf5');
+  checkPath(path, 'path', 'importHdf5');
   try {
     await readHdf5Into(model, path, options);
   } catch (error) {

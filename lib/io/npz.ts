@@ -1,4 +1,4 @@
-import { checkOptions } from '../check.js';
+import { checkModel, checkOptions, checkPath } from '../check.js';
 import { readFileSync } from 'node:fs';
 import { FormatError, ShapeError, formatShape } from '../errors.js';
 import { encodeNpz, parseNpz, toFloat32 } from '../data/npy.js';
@@ -17,6 +17,8 @@ import { type NameMapping, parameterKeys } from './names.js';
  */
 export async function exportNpz(model: Sequential, path: string, options: { names?: NameMapping; compress?: boolean } = {}): Promise<string[]> {
   checkOptions(options, ['names', 'compress'], 'exportNpz');
+  checkModel(model, 'exportNpz');
+  checkPath(path, 'path', 'exportNpz');
   const keys = parameterKeys(model, options.names, 'exportNpz');
   const arrays: Record<string, { data: Float32Array; shape: readonly number[] }> = {};
   model.parameters().forEach((p, i) => (arrays[keys[i]] = { data: p.value.data, shape: p.value.shape }));
@@ -30,6 +32,8 @@ export async function exportNpz(model: Sequential, path: string, options: { name
  */
 export async function importNpz(model: Sequential, path: string, options: { names?: NameMapping } = {}): Promise<void> {
   checkOptions(options, ['names'], 'importNpz');
+  checkModel(model, 'importNpz');
+  checkPath(path, 'path', 'importNpz');
   const keys = parameterKeys(model, options.names, 'importNpz');
   let bytes: Uint8Array;
   try {

@@ -1,3 +1,4 @@
+import { checkModel, checkPath } from '../check.js';
 import { createRequire } from 'node:module';
 import { ValueError } from '../errors.js';
 import type { Layer } from '../layers/layer.js';
@@ -171,6 +172,7 @@ function emit(graph: Graph, layer: Layer): void {
  * "logits" [N, classes] — the model's raw outputs, as predictLogits gives.
  */
 export function encodeOnnx(model: Sequential): Uint8Array {
+  checkModel(model, 'encodeOnnx');
   if (!model.built) throw new ValueError('exportOnnx: the model is not built');
   const graph: Graph = { nodes: [], initializers: [], value: 'input', layout: model.inputShape.length === 3 ? 'NHWC' : 'flat', counter: 0 };
   for (const layer of model.layers) emit(graph, layer);
@@ -199,5 +201,7 @@ export function encodeOnnx(model: Sequential): Uint8Array {
 
 /** Writes encodeOnnx(model) to path (atomically); a promise, like every exporter. */
 export async function exportOnnx(model: Sequential, path: string): Promise<void> {
+  checkModel(model, 'exportOnnx');
+  checkPath(path, 'path', 'exportOnnx');
   writeFileAtomic(path, encodeOnnx(model));
 }

@@ -1,5 +1,6 @@
+import { checkBytes, checkPath, checkRecord } from '../check.js';
 import { readFileSync, statSync } from 'node:fs';
-import { FormatError, LimitError } from '../errors.js';
+import { FormatError, LimitError, ValueError, describe } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
 import { checkAllocation } from '../limits.js';
 
@@ -16,6 +17,14 @@ export interface NamedArray {
 const MAX_HEADER = 100 * 1024 * 1024;
 
 export function encodeSafetensors(tensors: Record<string, NamedArray>, metadata: Record<string, string> = {}): Uint8Array[] {
+  for (const [name, t] of Object.entries(checkRecord<NamedArray>(tensors, 'tensors', 'writeSafetensors'))) {
+    if (!t || !(t.data instanceof Float32Array) || !Array.isArray(t.shape) || t.shape.reduce((a: number, b: number) => a * b, 1) !== t.data.length) {
+      throw new ValueError(`writeSafetensors: tensors['${name}'] must be {shape, data: Float32Array} with shape's product data.length elements, got ${describe(t)}`);
+    }
+  }
+  for (const [key, value] of Object.entries(checkRecord<unknown>(metadata, 'metadata', 'writeSafetensors'))) {
+    if (typeof value !== 'string') throw new ValueError(`writeSafetensors: metadata['${key}'] must be a string, got ${describe(value)}`);
+  }
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
   const names = Object.keys(tensors).sort();
@@ -35,6 +44,7 @@ export function encodeSafetensors(tensors: Record<string, NamedArray>, metadata:
 
 /** Writes atomically (temporary file, fsync, rename). */
 export function writeSafetensors(path: string, tensors: Record<string, NamedArray>, metadata: Record<string, string> = {}, hooks: { beforeRename?: () => void } = {}): void {
+  checkPath(path, 'path', 'writeSafetensors');
   writeFileAtomic(path, encodeSafetensors(tensors, metadata), hooks);
 }
 
@@ -45,6 +55,7 @@ export interface Safetensors {
 
 /** Parses safetensors bytes, checking every offset and size before copying anything. */
 export function parseSafetensors(bytes: Uint8Array, source = 'safetensors data'): Safetensors {
+  checkBytes(bytes, 'bytes', 'parseSafetensors');
   if (bytes.length < 8) throw new FormatError(`${source}: ${bytes.length} bytes is too short for a safetensors file`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getBigUint64(0, true);
@@ -87,6 +98,7 @@ export function parseSafetensors(bytes: Uint8Array, source = 'safetensors data')
 }
 
 export function readSafetensors(path: string): Safetensors {
+  checkPath(path, 'path', 'readSafetensors');
   let bytes: Uint8Array;
   try {
     if (!statSync(path).isFile()) throw new FormatError(`${path}: not a file`);

@@ -3,6 +3,7 @@ import { type DenseOptions, Dense } from './dense.js';
 import { Dropout, Flatten, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh } from './activation.js';
 import { AvgPool2D, GlobalAvgPool2D, MaxPool2D, type Pool2DOptions } from './pool.js';
 import { ValueError, describe } from '../errors.js';
+import { Layer as LayerBase } from './layer.js';
 import type { Layer } from './layer.js';
 
 export { Layer, Buffers, parameter } from './layer.js';
@@ -46,5 +47,6 @@ export function layerFromSpec(spec: LayerSpec): Layer {
 }
 
 export function layerSpec(layer: Layer): LayerSpec {
+  if (!(layer instanceof LayerBase)) throw new ValueError(`layerSpec: layer must be a Layer, got ${describe(layer)}`);
   return { kind: layer.kind, name: layer.name, ...layer.config() };
 }

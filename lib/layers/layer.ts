@@ -1,7 +1,7 @@
 import { checkOneOf, checkOptions, checkString } from '../check.js';
 import { ShapeError, ValueError, describe, formatShape } from '../errors.js';
 import type { Random } from '../random.js';
-import { Tensor } from '../tensor.js';
+import { Tensor, checkShape } from '../tensor.js';
 
 /** A trainable array and its gradient (same shape), owned by a layer. */
 export interface Parameter {
@@ -91,7 +91,8 @@ export abstract class Layer {
 
 /** A weight or bias tensor with a zero gradient of the same shape. */
 export function parameter(name: string, shape: number[]): Parameter {
-  const size = shape.reduce((a, b) => a * b, 1);
+  checkString(name, 'name', 'parameter');
+  const size = checkShape(shape, 'parameter: shape');
   return { name, value: new Tensor(new Float32Array(size), shape), grad: new Tensor(new Float32Array(size), shape) };
 }
 

@@ -128,6 +128,13 @@ export interface Conv2dOptions {
   padding?: Padding;
 }
 
+/** A shape argument of four non-negative integers ([N, H, W, C] or [KH, KW, C, O]). */
+function checkRank4(shape: unknown, name: string, op: string): void {
+  if (!Array.isArray(shape) || shape.length !== 4 || shape.some((d) => typeof d !== 'number' || !Number.isInteger(d) || d < 0)) {
+    throw new ShapeError(`${op}: ${name} must be 4 non-negative integers, got ${describe(shape)}`);
+  }
+}
+
 /** The public convolution ops' options check (the geometry helpers also serve internal callers). */
 export const checkConvOptions = (options: Conv2dOptions | undefined, op: string): Conv2dOptions => checkOptions(options ?? {}, ['stride', 'strides', 'padding'], op);
 /** The public pooling ops' options check. */
@@ -138,6 +145,9 @@ export function checkPoolOptions(options: Pool2dOptions | undefined, op: string)
 
 /** Geometry of conv2d for x [N, H, W, C] and w [kH, kW, C, O]. */
 export function conv2dGeometry(xShape: readonly number[], wShape: readonly number[], options: Conv2dOptions, op = 'conv2d'): WindowGeometry {
+  checkRank4(xShape, 'xShape', op);
+  checkRank4(wShape, 'wShape', op);
+  if (!options || typeof options !== 'object') throw new ValueError(`${op}: options must be an object, got ${describe(options)}`);
   const [batch, inH, inW, inC] = xShape;
   const [kH, kW, wC, outC] = wShape;
   if (wC !== inC) {
@@ -164,6 +174,7 @@ export interface Pool2dOptions {
 
 /** Geometry of a pooling window over x [N, H, W, C]. Padding must be smaller than the window. */
 export function pool2dGeometry(xShape: readonly number[], options: Pool2dOptions, op: string): WindowGeometry {
+  checkRank4(xShape, 'xShape', op);
   if (options === null || typeof options !== 'object') {
     throw new ValueError(`${op}: options must be an object with a kernel, got ${describe(options)}`);
   }

@@ -1,5 +1,5 @@
 import { ShapeError, formatShape } from '../errors.js';
-import { Tensor } from '../tensor.js';
+import { Tensor, checkShape } from '../tensor.js';
 import { checkTensor } from './check.js';
 
 /** [N, d1, d2, ...] → [N, d1·d2·...], keeping row-major (h, w, c) order. A view, not a copy. */
@@ -13,6 +13,7 @@ export function flatten(x: Tensor): Tensor {
 /** The inverse of flatten (and its backward): dy [N, F] → shape, where shape is [N, ...] with product F. */
 export function unflatten(dy: Tensor, shape: readonly number[]): Tensor {
   checkTensor(dy, 'dy', 'unflatten');
+  checkShape(shape, 'unflatten: shape');
   const size = shape.reduce((a, b) => a * b, 1);
   if (size !== dy.size || shape[0] !== dy.shape[0]) {
     throw new ShapeError(`unflatten: cannot give dy.shape ${formatShape(dy.shape)} the shape ${formatShape(shape)}`);

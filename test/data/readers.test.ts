@@ -26,7 +26,11 @@ describe('IDX reader', () => {
     expect(() => data.parseIdx(float, 'f.idx')).toThrow(/element type 0xd is not supported/);
     expect(() => data.parseIdx(images.subarray(0, 19), 't.idx')).toThrow(/t.idx: header claims 12 bytes of data \(dims 2x2x3\) but the file holds 3/);
     expect(() => data.parseIdx(Uint8Array.from([...images, 1]), 't.idx')).toThrow(/1 bytes of trailing data/);
-    const huge = data.encodeIdx([65536, 65536, 2], new Uint8Array(0));
+    // A header claiming 2^33 bytes, with none after it (encodeIdx refuses to write one).
+    const huge = Buffer.alloc(16);
+    huge[2] = 0x08;
+    huge[3] = 3;
+    [65536, 65536, 2].forEach((d, i) => huge.writeUInt32BE(d, 4 + 4 * i));
     expect(() => data.parseIdx(huge, 'h.idx')).toThrow(LimitError);
     expect(() => data.parseIdx(Uint8Array.from([0x1f, 0x8b, 1, 2, 3]), 'g.gz')).toThrow(/g.gz: not a valid gzip file/);
     expect(() => data.readIdx('/nonexistent/file')).toThrow(/\/nonexistent\/file: cannot read \(ENOENT\)/);
