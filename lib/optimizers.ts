@@ -1,6 +1,6 @@
 import { getBackend } from './backend/select.js';
 import { checkFunction, checkNumber, checkOneOf, checkOptions, checkPositiveInt } from './check.js';
-import { ValueError, describe } from './errors.js';
+import { FormatError, ValueError, describe } from './errors.js';
 import type { Parameter } from './layers/layer.js';
 import type { Tensor } from './tensor.js';
 
@@ -100,6 +100,25 @@ export abstract class Optimizer {
 
   protected abstract update(p: Parameter, lr: number): void;
 
+  /** Slot arrays kept per parameter (SGD with momentum 1, Adam 2). */
+  protected abstract readonly slotCount: number;
+
+  /**
+   * Refuses a state that belongs to other parameters: every slot must name
+   * these parameters (one packed view of them all, or each by name) and have
+   * its size.
+   */
+  checkStateFor(params: readonly Parameter[], source: string): void {
+    const sizes = new Map(params.map((p) => [p.name, p.value.size]));
+    const packed = packedView(params);
+    if (packed) sizes.set(packed.name, packed.value.size);
+    for (const [name, arrays] of this.slots) {
+      const size = sizes.get(name);
+      if (size === undefined) throw new FormatError(`${source}: the optimizer state is for '${name}', which this model does not have; it belongs to another model`);
+      if (arrays[0].length !== size) throw new FormatError(`${source}: the optimizer state for '${name}' holds ${arrays[0].length} values, the model's ${size}`);
+    }
+  }
+
   /** State for checkpoints: the iteration count and every slot array by `${param}/${index}`. */
   state(): { iterations: number; slots: Record<string, Float32Array> } {
     const slots: Record<string, Float32Array> = {};
@@ -115,10 +134,20 @@ export abstract class Optimizer {
       const cut = key.lastIndexOf('/');
       const name = key.slice(0, cut);
       const index = Number(key.slice(cut + 1));
+      // SGD keeps one slot per parameter, Adam two: a key naming slot 4294967294 is forged, not a state.
+      if (cut <= 0 || !/^\d$/.test(key.slice(cut + 1)) || index >= this.slotCount) {
+        throw new FormatError(`${this.op}: optimizer state key '${key}' is not '<parameter>/<slot>' with a slot below ${this.slotCount}`);
+      }
+      if (!(array instanceof Float32Array)) throw new FormatError(`${this.op}: optimizer state '${key}' is not a float32 array`);
       if (!grouped.has(name)) grouped.set(name, []);
       grouped.get(name)![index] = array.slice();
     }
-    for (const [name, arrays] of grouped) this.slots.set(name, arrays);
+    for (const [name, arrays] of grouped) {
+      if (arrays.length !== this.slotCount || arrays.some((a) => a === undefined || a.length !== arrays[0].length)) {
+        throw new FormatError(`${this.op}: optimizer state for '${name}' must have ${this.slotCount} slot(s) of one length`);
+      }
+      this.slots.set(name, arrays);
+    }
   }
 
   abstract config(): Record<string, unknown>;
@@ -139,6 +168,7 @@ export interface SGDOptions {
 /** Stochastic gradient descent, with optional momentum (PyTorch's form: v = μv + g; p -= lr·v). */
 export class SGD extends Optimizer {
   readonly kind = 'sgd';
+  protected readonly slotCount = 1;
   readonly momentum: number;
   readonly weightDecay: number;
 
@@ -172,6 +202,7 @@ export interface AdamOptions {
 /** Adam (Kingma & Ba 2015) with bias correction. */
 export class Adam extends Optimizer {
   readonly kind = 'adam';
+  protected readonly slotCount = 2;
   readonly beta1: number;
   readonly beta2: number;
   readonly epsilon: number;

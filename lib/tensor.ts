@@ -1,5 +1,5 @@
-import { DTypeError, ShapeError, ValueError, describe, formatShape } from './errors.js';
-import { checkAllocation } from './limits.js';
+import { DTypeError, LimitError, ShapeError, ValueError, describe, formatShape } from './errors.js';
+import { MAX_ELEMENTS as MAX_ELEMENTS_, checkAllocation } from './limits.js';
 
 export type Shape = readonly number[];
 
@@ -111,6 +111,8 @@ export function checkShape(shape: unknown, name: string): number {
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
       throw new ShapeError(`${name}[${d}] must be a non-negative integer, got ${describe(n)}`);
     }
+    // Even with a zero elsewhere (no elements), loops run over every dimension: none may pass what the kernels index.
+    if (n > MAX_ELEMENTS_) throw new LimitError(`${name}[${d}] = ${n} is more than the ${MAX_ELEMENTS_} a dimension may hold`);
     size *= n;
   }
   checkAllocation(size, 4, () => `${name} ${formatShape(shape)}`);

@@ -1,6 +1,6 @@
 // convkit train: settings, resuming, per-epoch checkpoints, Ctrl-C, TensorBoard, the report and the end-of-run summary.
 import { mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { info } from '../backend/select.js';
 import { type DatasetName, DATASETS, loadDataset } from '../data/datasets.js';
 import { ConvkitError } from '../errors.js';
@@ -119,6 +119,9 @@ export function mergeHistory(before: History | null, after: History): History {
 export async function train(flags: Flags): Promise<void> {
   const say = flags.quiet ? () => {} : (m: string) => process.stderr.write(`${m}\n`);
   const resume = flags.resume;
+  if (resume && flags.out !== undefined && resolve(flags.out) !== resolve(resume)) {
+    throw new UsageError(`--out ${flags.out} with --resume ${resume}: a resumed run continues in its own directory; copy it first to continue elsewhere`);
+  }
   const settings = resume ? settingsFromRun(resume, flags) : settingsFromFlags(flags);
   const out = resume ?? flags.out;
   applyRuntime(flags);
@@ -136,6 +139,7 @@ export async function train(flags: Flags): Promise<void> {
   if (resume) {
     model = loadModel(resume);
     optimizer = loadOptimizer(resume);
+    optimizer.checkStateFor(model.parameters(), join(resume, OPTIMIZER_FILE));
     previous = JSON.parse(readFileSync(join(resume, 'history.json'), 'utf8')) as History;
     start = progressOf(resume, previous);
     say(`resuming ${resume} after epoch ${start.epochsDone}${start.batchesDone ? ` and ${start.batchesDone} batches` : ''} of ${settings.epochs}`);

@@ -1,6 +1,6 @@
+import { readFileBounded } from '../io/read.js';
 import { checkPath } from '../check.js';
 import { checkOptions } from '../check.js';
-import { readFileSync } from 'node:fs';
 import { DTypeError, FormatError, ValueError, describe } from '../errors.js';
 import { Tensor } from '../tensor.js';
 
@@ -35,7 +35,10 @@ export function parseCsv(text: string, options: CsvOptions = {}, source = 'CSV')
   const columns = header ? first : first.map((_, i) => `column${i}`);
   let labelIndex = -1;
   const lc = options.labelColumn === undefined ? (columns.indexOf('label') >= 0 ? 'label' : null) : options.labelColumn;
-  if (typeof lc === 'number') labelIndex = lc;
+  if (typeof lc === 'number') {
+    if (!Number.isInteger(lc) || lc < 0) throw new ValueError(`${source}: labelColumn must be a column name or a non-negative integer index, got ${lc}`);
+    labelIndex = lc;
+  }
   else if (typeof lc === 'string') {
     labelIndex = columns.indexOf(lc);
     if (labelIndex < 0) throw new ValueError(`${source}: no column named '${lc}' (columns: ${columns.slice(0, 8).join(', ')}${columns.length > 8 ? ', ...' : ''})`);
@@ -53,7 +56,7 @@ export function parseCsv(text: string, options: CsvOptions = {}, source = 'CSV')
       const v = Number(cell);
       if (cell.trim() === '' || Number.isNaN(v)) throw new FormatError(`${source}: row ${r + (header ? 2 : 1)}, column '${columns[c]}' is not a number: '${cell}'`);
       if (c === labelIndex) {
-        if (!Number.isInteger(v)) throw new FormatError(`${source}: row ${r + (header ? 2 : 1)}: label '${cell}' is not an integer`);
+        if (!Number.isInteger(v) || v < 0 || v > 2 ** 31 - 1) throw new FormatError(`${source}: row ${r + (header ? 2 : 1)}: label '${cell}' is not a class index (an integer in [0, 2^31))`);
         y![r] = v;
       } else x[r * features + f++] = v;
     });
@@ -66,11 +69,6 @@ export function parseCsv(text: string, options: CsvOptions = {}, source = 'CSV')
 
 export function readCsv(path: string, options: CsvOptions = {}): CsvData {
   checkPath(path, 'path', 'readCsv');
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new FormatError(`${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
+  const text = readFileBounded(path).toString('utf8');
   return parseCsv(text, options, path);
 }

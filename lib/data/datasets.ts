@@ -1,6 +1,7 @@
+import { readFileBounded } from '../io/read.js';
 import { checkBoolean, checkFunction, checkOptions, checkPositiveInt, checkString } from '../check.js';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -120,13 +121,13 @@ function locate(dir: string, spec: DatasetSpec): { dir: string | null; missing: 
 }
 
 function images(path: string): LabelledImages['x'] {
-  const idx = parseIdx(readFileSync(path), path);
+  const idx = parseIdx(readFileBounded(path), path);
   if (idx.dims.length !== 3) throw new FormatError(`${path}: expected images [count, rows, cols], got dims ${idx.dims.join('x')}`);
   return scaleImages(idx.data, [idx.dims[0], idx.dims[1], idx.dims[2], 1]);
 }
 
 function labels(path: string, classes: number): Uint8Array {
-  const idx = parseIdx(readFileSync(path), path);
+  const idx = parseIdx(readFileBounded(path), path);
   if (idx.dims.length !== 1) throw new FormatError(`${path}: expected labels [count], got dims ${idx.dims.join('x')}`);
   const bad = idx.data.findIndex((v) => v >= classes);
   if (bad >= 0) throw new FormatError(`${path}: label ${idx.data[bad]} at ${bad} is outside 0..${classes - 1}`);

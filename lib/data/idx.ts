@@ -1,8 +1,8 @@
+import { readFileBounded } from '../io/read.js';
 import { checkBytes, checkIndexList, checkModel, checkPath, checkRecord } from '../check.js';
-import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { FormatError, LimitError, ShapeError } from '../errors.js';
-import { checkAllocation } from '../limits.js';
+import { checkAllocation, getAllocationLimit } from '../limits.js';
 
 export interface IdxArray {
   dims: number[];
@@ -12,11 +12,15 @@ export interface IdxArray {
 const GZIP_MAGIC = [0x1f, 0x8b];
 
 /** Decompresses a gzip buffer (detected by its magic bytes) or returns it as is. */
-export function maybeGunzip(bytes: Uint8Array, source: string, maxBytes = 2 ** 31 - 1): Uint8Array {
+export function maybeGunzip(bytes: Uint8Array, source: string, maxBytes = Math.min(2 ** 31 - 1, getAllocationLimit())): Uint8Array {
   if (bytes.length >= 2 && bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1]) {
     try {
+      // zlib grows its output as it inflates and stops at maxOutputLength: a small file that inflates to gigabytes costs at most the limit.
       return gunzipSync(bytes, { maxOutputLength: maxBytes });
     } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+        throw new LimitError(`${source}: decompresses to more than ${(maxBytes / 2 ** 20).toFixed(1)} MiB, the allocation limit (setAllocationLimit or CONVKIT_MAX_ALLOC_BYTES)`);
+      }
       throw new FormatError(`${source}: not a valid gzip file (${(error as Error).message})`);
     }
   }
@@ -56,12 +60,7 @@ export function parseIdx(input: Uint8Array, source = 'IDX data'): IdxArray {
 
 export function readIdx(path: string): IdxArray {
   checkPath(path, 'path', 'readIdx');
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (error) {
-    throw new FormatError(`${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
+  const bytes = readFileBounded(path);
   return parseIdx(bytes, path);
 }
 

@@ -1,7 +1,8 @@
+import { unzipChecked } from './zip.js';
+import { readFileBounded } from '../io/read.js';
 import { checkBytes, checkIndexList, checkPath, checkRecord } from '../check.js';
 import { checkOptions } from '../check.js';
-import { readFileSync } from 'node:fs';
-import { unzipSync, zipSync } from 'fflate';
+import { zipSync } from 'fflate';
 import { DTypeError, FormatError, LimitError, ValueError, describe } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { checkAllocation } from '../limits.js';
@@ -72,13 +73,7 @@ export function readNpy(path: string): NpyArray {
   return parseNpy(readFile(path), path);
 }
 
-function readFile(path: string): Uint8Array {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    throw new FormatError(`${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
-}
+const readFile = readFileBounded;
 
 const DESCR: [new (...a: never[]) => NpyData, string][] = [
   [Float32Array, '<f4'], [Float64Array, '<f8'], [Uint8Array, '|u1'], [Int8Array, '|i1'], [Uint16Array, '<u2'], [Int16Array, '<i2'],
@@ -140,12 +135,7 @@ export function toLabels(array: NpyArray, source = 'labels'): Int32Array {
 /** Reads every array of a .npz (plain or compressed zip of .npy files), by key without '.npy'. */
 export function parseNpz(bytes: Uint8Array, source = '.npz data'): Record<string, NpyArray> {
   checkBytes(bytes, 'bytes', 'parseNpz');
-  let files: Record<string, Uint8Array>;
-  try {
-    files = unzipSync(bytes);
-  } catch (error) {
-    throw new FormatError(`${source}: not a valid .npz (zip) file (${(error as Error).message})`);
-  }
+  const files = unzipChecked(bytes, source, (name) => name.endsWith('.npy'));
   const out: Record<string, NpyArray> = {};
   for (const [name, content] of Object.entries(files)) {
     if (!name.endsWith('.npy')) continue;

@@ -42,6 +42,37 @@ export function checkpointMetadata(path: string): { file: string; metadata: Reco
   return { file, metadata: readSafetensors(file).metadata };
 }
 
+/**
+ * Before any layer is built: every Conv2D and Dense of the architecture must
+ * find its weights in the file with the sizes it declares. The tensors are
+ * bounded by the file's size, so a 500-byte file cannot make loadModel build
+ * and initialise a Dense({units: 15e6}).
+ */
+function checkArchitectureAgainstTensors(config: ModelConfig, tensors: Record<string, { shape: number[] }>, file: string): void {
+  if (!config || typeof config !== 'object' || !Array.isArray(config.layers)) throw new FormatError(`${file}: the architecture has no layers array`);
+  const params = Object.keys(tensors).length;
+  let expected = 0;
+  for (const spec of config.layers) {
+    const kind = spec?.kind;
+    if (kind !== 'Conv2D' && kind !== 'Dense') continue;
+    const name = String(spec.name);
+    const weight = tensors[`${name}.weight`];
+    const out = kind === 'Conv2D' ? spec.filters : spec.units;
+    if (!weight) throw new FormatError(`${file}: the architecture's ${kind} '${name}' has no weights in the file`);
+    if (weight.shape[weight.shape.length - 1] !== out) {
+      throw new FormatError(`${file}: the architecture's ${kind} '${name}' declares ${out} outputs but its weights are [${weight.shape.join(', ')}]`);
+    }
+    if (kind === 'Conv2D') {
+      const k = Array.isArray(spec.kernelSize) ? spec.kernelSize : [spec.kernelSize, spec.kernelSize];
+      if (weight.shape.length !== 4 || weight.shape[0] !== k[0] || weight.shape[1] !== k[1]) {
+        throw new FormatError(`${file}: the architecture's Conv2D '${name}' declares a ${k.join('×')} kernel but its weights are [${weight.shape.join(', ')}]`);
+      }
+    }
+    expected += spec.useBias === false ? 1 : 2;
+  }
+  if (expected !== params) throw new FormatError(`${file}: the architecture has ${expected} weight and bias arrays, the file ${params}`);
+}
+
 /** Rebuilds the model a checkpoint was saved from, with its weights. */
 export function loadModel(path: string): Sequential {
   const file = resolveCheckpointPath(path, false);
@@ -53,6 +84,7 @@ export function loadModel(path: string): Sequential {
   } catch (error) {
     throw new FormatError(`${file}: the architecture metadata is not valid JSON (${(error as Error).message})`);
   }
+  checkArchitectureAgainstTensors(config, tensors, file);
   let model: Sequential;
   try {
     model = modelFromConfig(config);

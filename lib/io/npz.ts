@@ -1,5 +1,5 @@
+import { readFileBounded } from './read.js';
 import { checkModel, checkOptions, checkPath } from '../check.js';
-import { readFileSync } from 'node:fs';
 import { FormatError, ShapeError, formatShape } from '../errors.js';
 import { encodeNpz, parseNpz, toFloat32 } from '../data/npy.js';
 import type { Sequential } from '../model.js';
@@ -30,17 +30,12 @@ export async function exportNpz(model: Sequential, path: string, options: { name
  * Loads parameters from a .npz under the mapping's keys. float64 and integer
  * arrays are converted to float32; every key must exist with the parameter's shape.
  */
-export async function importNpz(model: Sequential, path: string, options: { names?: NameMapping } = {}): Promise<void> {
-  checkOptions(options, ['names'], 'importNpz');
+export async function importNpz(model: Sequential, path: string, options: { names?: NameMapping; allowNonFinite?: boolean } = {}): Promise<void> {
+  checkOptions(options, ['names', 'allowNonFinite'], 'importNpz');
   checkModel(model, 'importNpz');
   checkPath(path, 'path', 'importNpz');
   const keys = parameterKeys(model, options.names, 'importNpz');
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (error) {
-    throw new FormatError(`${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
+  const bytes = readFileBounded(path);
   const arrays = parseNpz(bytes, path);
   const params = model.parameters();
   const values = params.map((p, i) => {
@@ -49,7 +44,13 @@ export async function importNpz(model: Sequential, path: string, options: { name
     if (a.shape.length !== p.value.shape.length || a.shape.some((d, j) => d !== p.value.shape[j])) {
       throw new ShapeError(`${path}: '${keys[i]}' has shape ${formatShape(a.shape)} but ${p.name} is ${formatShape(p.value.shape)}`);
     }
-    return toFloat32(a).data;
+    const values = toFloat32(a).data;
+    // float64 weights past float32's range become Infinity: refused, as NaN is, unless asked for.
+    if (!options.allowNonFinite) {
+      const bad = values.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) throw new FormatError(`${path}: '${keys[i]}' holds ${values[bad]} at element ${bad}${Number.isFinite(Number(a.data[bad])) ? ` (${a.data[bad]} does not fit in float32)` : ''}; pass allowNonFinite: true to load it anyway`);
+    }
+    return values;
   });
   params.forEach((p, i) => p.value.data.set(values[i]));
 }

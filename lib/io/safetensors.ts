@@ -1,5 +1,5 @@
+import { readFileBounded } from './read.js';
 import { checkBytes, checkPath, checkRecord } from '../check.js';
-import { readFileSync, statSync } from 'node:fs';
 import { FormatError, LimitError, ValueError, describe } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
 import { checkAllocation } from '../limits.js';
@@ -53,6 +53,31 @@ export interface Safetensors {
   metadata: Record<string, string>;
 }
 
+/** The first key that a JSON object's text names twice at its top level, or null (JSON.parse silently keeps the last). */
+function duplicateTopLevelKey(text: string): string | null {
+  const seen = new Set<string>();
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      if (depth === 1) {
+        let k = j + 1;
+        while (k < text.length && /\s/.test(text[k])) k++;
+        if (text[k] === ':') {
+          const key = JSON.parse(text.slice(i, j + 1)) as string;
+          if (seen.has(key)) return key;
+          seen.add(key);
+        }
+      }
+      i = j;
+    } else if (ch === '{' || ch === '[') depth++;
+    else if (ch === '}' || ch === ']') depth--;
+  }
+  return null;
+}
+
 /** Parses safetensors bytes, checking every offset and size before copying anything. */
 export function parseSafetensors(bytes: Uint8Array, source = 'safetensors data'): Safetensors {
   checkBytes(bytes, 'bytes', 'parseSafetensors');
@@ -69,10 +94,14 @@ export function parseSafetensors(bytes: Uint8Array, source = 'safetensors data')
     throw new FormatError(`${source}: header is not valid JSON (${(error as Error).message})`);
   }
   if (!header || typeof header !== 'object' || Array.isArray(header)) throw new FormatError(`${source}: header is not a JSON object`);
+  const duplicate = duplicateTopLevelKey(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+  if (duplicate !== null) throw new FormatError(`${source}: the header names '${duplicate}' twice (JSON would keep only the last)`);
   const dataStart = 8 + n;
   const dataLength = bytes.length - dataStart;
   const metadata: Record<string, string> = {};
   const tensors: Record<string, NamedArray> = {};
+  const spans: [number, number, string][] = [];
+  const shapes = new Map<string, number[]>();
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') {
       if (entry && typeof entry === 'object') for (const [k, v] of Object.entries(entry)) if (typeof v === 'string') metadata[k] = v;
@@ -91,21 +120,26 @@ export function parseSafetensors(bytes: Uint8Array, source = 'safetensors data')
     checkAllocation(count, 4, `${source}: tensor '${name}'`);
     if (end < begin || end > dataLength) throw new FormatError(`${source}: tensor '${name}' spans bytes ${begin}..${end} but the file holds ${dataLength} bytes of data`);
     if (end - begin !== count * 4) throw new FormatError(`${source}: tensor '${name}' of shape [${(e.shape as number[]).join(', ')}] needs ${count * 4} bytes, its offsets give ${end - begin}`);
+    shapes.set(name, e.shape as number[]);
+    spans.push([begin, end, name]);
+  }
+  // The data must be covered exactly once, in order: overlapping tensors would alias each other's bytes.
+  spans.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let covered = 0;
+  for (const [begin, end, name] of spans) {
+    if (begin !== covered) throw new FormatError(`${source}: tensor '${name}' starts at byte ${begin} of the data, ${begin < covered ? 'inside the previous tensor' : `leaving bytes ${covered}..${begin} unused`}`);
+    covered = end;
+  }
+  if (covered !== dataLength) throw new FormatError(`${source}: the tensors cover ${covered} of the ${dataLength} bytes of data`);
+  for (const [begin, end, name] of spans) {
     const copy = new Uint8Array(bytes.subarray(dataStart + begin, dataStart + end)); // a copy: Buffer.slice would share memory
-    tensors[name] = { shape: e.shape as number[], data: new Float32Array(copy.buffer) };
+    tensors[name] = { shape: shapes.get(name)!, data: new Float32Array(copy.buffer) };
   }
   return { tensors, metadata };
 }
 
 export function readSafetensors(path: string): Safetensors {
   checkPath(path, 'path', 'readSafetensors');
-  let bytes: Uint8Array;
-  try {
-    if (!statSync(path).isFile()) throw new FormatError(`${path}: not a file`);
-    bytes = readFileSync(path);
-  } catch (error) {
-    if (error instanceof FormatError) throw error;
-    throw new FormatError(`${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
+  const bytes = readFileBounded(path);
   return parseSafetensors(bytes, path);
 }
