@@ -15,7 +15,7 @@ export type { ModelConfig, SequentialOptions } from './model.js';
 export { NonFiniteError } from './train.js';
 export { modelCheckpoint } from './callbacks.js';
 export type { ModelCheckpointOptions } from './callbacks.js';
-export type { FitOptions, History, EpochLogs, BatchLogs, Callbacks, EarlyStopping, EvaluateOptions, PredictOptions, Monitor } from './train.js';
+export type { FitOptions, History, EpochLogs, BatchLogs, Callbacks, EarlyStopping, EvaluateOptions, PredictOptions, Monitor, EpochSums } from './train.js';
 export { SGD, Adam, Optimizer, stepDecay, createOptimizer, optimizerFromConfig } from './optimizers.js';
 export type { Schedule, OptimizerName } from './optimizers.js';
 export { SoftmaxCrossEntropy, SigmoidBinaryCrossEntropy, createLoss } from './losses.js';

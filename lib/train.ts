@@ -91,6 +91,18 @@ export interface FitOptions {
   initialEpoch?: number;
   /** Batches of the next epoch already done (resuming an interrupted epoch). */
   initialBatch?: number;
+  /**
+   * The interrupted epoch's running sums (history.stoppedAt gives them), so
+   * that its loss and accuracy cover every batch, as if it had not stopped.
+   */
+  initialEpochSums?: EpochSums;
+}
+
+/** Running sums of an epoch in progress: the loss times batch size, correct predictions, samples seen. */
+export interface EpochSums {
+  lossSum: number;
+  correct: number;
+  seen: number;
 }
 
 export interface History {
@@ -103,8 +115,8 @@ export interface History {
   iterationLoss: number[];
   stoppedEarly: boolean;
   interrupted: boolean;
-  /** Where an interrupted run stopped: the epoch in progress and the batches of it done. */
-  stoppedAt?: { epoch: number; batch: number };
+  /** Where an interrupted run stopped: the epoch in progress, the batches of it done, and its running sums. */
+  stoppedAt?: { epoch: number; batch: number } & Partial<EpochSums>;
 }
 
 export interface EvaluateOptions {
@@ -132,7 +144,7 @@ export function checkPredictOptions(options: PredictOptions | EvaluateOptions, f
 
 const FIT_OPTIONS = [
   'epochs', 'batchSize', 'optimizer', 'learningRate', 'loss', 'validation', 'validationSplit', 'validationData', 'callbacks', 'seed',
-  'shuffle', 'earlyStopping', 'verbose', 'checkFinite', 'signal', 'initialEpoch', 'initialBatch',
+  'shuffle', 'earlyStopping', 'verbose', 'checkFinite', 'signal', 'initialEpoch', 'initialBatch', 'initialEpochSums',
 ];
 const CALLBACK_NAMES = ['onTrainBegin', 'onEpochBegin', 'onBatchEnd', 'onEpochEnd', 'onTrainEnd'];
 
@@ -289,6 +301,12 @@ export async function fit(model: Sequential, xIn: Tensor, yIn: LabelArray, optio
   if (options.shuffle !== undefined) checkBoolean(options.shuffle, 'shuffle', op);
   const initialEpoch = options.initialEpoch === undefined ? 0 : checkNumber(options.initialEpoch, 'initialEpoch', op, { integer: true, min: 0, max: epochs });
   const initialBatch = options.initialBatch === undefined ? 0 : checkNonNegativeInt(options.initialBatch, 'initialBatch', op);
+  if (options.initialEpochSums !== undefined) {
+    const s = checkOptions(options.initialEpochSums, ['lossSum', 'correct', 'seen'], op, 'initialEpochSums');
+    checkNumber(s.lossSum, 'initialEpochSums.lossSum', op, { min: 0 });
+    checkNonNegativeInt(s.correct, 'initialEpochSums.correct', op);
+    checkNonNegativeInt(s.seen, 'initialEpochSums.seen', op);
+  }
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new ValueError(`${op}: signal must be an AbortSignal, got ${describe(options.signal)}`);
   const early = options.earlyStopping === undefined ? undefined : checkOptions(options.earlyStopping, ['patience', 'monitor', 'minDelta', 'restoreBestWeights'], op, 'earlyStopping');
   if (early) {
@@ -322,10 +340,11 @@ export async function fit(model: Sequential, xIn: Tensor, yIn: LabelArray, optio
       if (options.shuffle !== false) new Random(epochSeed(seed, epoch)).shuffle(order);
       progress.epochStart(epoch, epochs, batches);
       const started = performance.now();
-      let lossSum = 0;
-      let right = 0;
-      let seen = 0;
       const skip = epoch === firstEpoch ? initialBatch : 0;
+      const sums = skip > 0 ? options.initialEpochSums : undefined;
+      let lossSum = sums?.lossSum ?? 0;
+      let right = sums?.correct ?? 0;
+      let seen = sums?.seen ?? 0;
       for (let b = skip; b < batches; b++) {
         const batch = gatherer.gather(order.subarray(b * batchSize, Math.min((b + 1) * batchSize, count)));
         const n = batch.y.length;
@@ -353,7 +372,7 @@ export async function fit(model: Sequential, xIn: Tensor, yIn: LabelArray, optio
         }
         if (options.signal?.aborted) {
           history.interrupted = true;
-          history.stoppedAt = { epoch, batch: b + 1 };
+          history.stoppedAt = { epoch, batch: b + 1, lossSum, correct: right, seen };
           break;
         }
       }

@@ -45,6 +45,7 @@ export interface Flags {
   tensorboard?: string;
   report?: string;
   quiet?: boolean;
+  overwrite?: boolean;
   json?: boolean;
   'no-check-finite'?: boolean;
   verbose?: boolean;

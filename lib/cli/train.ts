@@ -4,11 +4,12 @@ import { dirname, join, resolve } from 'node:path';
 import { info } from '../backend/select.js';
 import { type DatasetName, DATASETS, loadDataset } from '../data/datasets.js';
 import { ConvkitError } from '../errors.js';
-import { CHECKPOINT_FILE, loadModel, loadOptimizer, OPTIMIZER_FILE, saveModel, saveOptimizer } from '../io/checkpoint.js';
+import { CHECKPOINT_FILE, loadModel, loadOptimizer, modelBytes, OPTIMIZER_FILE, optimizerBytes } from '../io/checkpoint.js';
+import { clearRun, holdsRun, lockRunDir, recoverRunDir, saveGeneration } from '../io/rundir.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { Sequential } from '../model.js';
 import { Adam, OPTIMIZER_DEFAULTS, type Optimizer, type OptimizerName, SGD, stepDecay } from '../optimizers.js';
-import type { Callbacks, History } from '../train.js';
+import type { Callbacks, EpochSums, History } from '../train.js';
 import { type Analysis, writeReport } from '../viz/report.js';
 import { EventWriter } from '../viz/tensorboard.js';
 import { ZOO, ZOO_NAMES, zooModel } from '../zoo.js';
@@ -88,6 +89,8 @@ export function settingsFromRun(dir: string, flags: Flags): RunSettings {
 export interface Progress {
   epochsDone: number;
   batchesDone: number;
+  /** The interrupted epoch's running sums, so the resumed epoch's loss and accuracy cover all its batches. */
+  sums?: EpochSums;
 }
 
 export function progressOf(dir: string, history: History): Progress {
@@ -99,8 +102,13 @@ export function progressOf(dir: string, history: History): Progress {
 }
 
 export function writeJson(path: string, value: unknown): void {
-  writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(value, null, 2) + '\n'));
+  writeFileAtomic(path, jsonBytes(value));
 }
+
+const jsonBytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value, null, 2) + '\n');
+
+/** The files of a run directory, saved as one generation (lib/io/rundir.ts). */
+const RUN_FILES = [CHECKPOINT_FILE, OPTIMIZER_FILE, 'history.json', 'run.json'];
 
 export function mergeHistory(before: History | null, after: History): History {
   if (!before) return after;
@@ -122,8 +130,17 @@ export async function train(flags: Flags): Promise<void> {
   if (resume && flags.out !== undefined && resolve(flags.out) !== resolve(resume)) {
     throw new UsageError(`--out ${flags.out} with --resume ${resume}: a resumed run continues in its own directory; copy it first to continue elsewhere`);
   }
-  const settings = resume ? settingsFromRun(resume, flags) : settingsFromFlags(flags);
   const out = resume ?? flags.out;
+  // The lock first: a resume completes the last save's publish, a new run may clear an old one.
+  let release: (() => void) | undefined = out ? lockRunDir(out) : undefined;
+  let settings: RunSettings;
+  try {
+    if (resume) recoverRunDir(resume);
+    settings = resume ? settingsFromRun(resume, flags) : settingsFromFlags(flags);
+  } catch (error) {
+    release?.();
+    throw error;
+  }
   applyRuntime(flags);
   const started = performance.now();
   const ds = await loadDataset(settings.dataset, { dataDir: flags['data-dir'], log: say });
@@ -154,17 +171,24 @@ export async function train(flags: Flags): Promise<void> {
   say(`training ${settings.model} (${model.countParams().toLocaleString('en-US')} parameters) on ${trainCount.toLocaleString('en-US')} images: ${settings.epochs} epoch(s), batch ${settings.batchSize}, ${settings.optimizer} lr ${settings.learningRate}${settings.lrDecay !== 1 ? ` ×${settings.lrDecay} per epoch` : ''}, backend ${i.backend}${i.backend === 'native' ? ` (${i.isa}, ${i.threads} threads)` : ''}`);
   const record = { settings, source: ds.source, backend: i };
   let runDir = out;
-  const saveState = (progress: Progress, history: History) => {
+  // One generation: model, optimizer state, history and settings together, or none of them.
+  const saveRun = (history: History | null, run: Record<string, unknown>) => {
     runDir ??= join('runs', `${settings.model}-interrupted-${new Date().toISOString().replace(/[:.]/g, '-')}`);
-    mkdirSync(runDir, { recursive: true });
-    saveModel(model, runDir, { zoo: settings.model, dataset: settings.dataset, classes: JSON.stringify(ds.classes) });
-    saveOptimizer(optimizer, runDir);
-    writeJson(join(runDir, 'history.json'), history);
-    writeJson(join(runDir, 'run.json'), { ...record, progress });
+    release ??= lockRunDir(runDir);
+    saveGeneration(runDir, {
+      [CHECKPOINT_FILE]: modelBytes(model, { zoo: settings.model, dataset: settings.dataset, classes: JSON.stringify(ds.classes) }),
+      [OPTIMIZER_FILE]: optimizerBytes(optimizer),
+      'history.json': jsonBytes(history ?? { epochs: [], loss: [], accuracy: [], valLoss: [], valAccuracy: [], iterationLoss: [], stoppedEarly: false, interrupted: false }),
+      'run.json': jsonBytes({ ...record, ...run }),
+    });
   };
-  if (out) {
-    mkdirSync(out, { recursive: true });
-    writeJson(join(out, 'run.json'), { ...record, progress: start });
+  const saveState = (progress: Progress, history: History) => saveRun(history, { progress });
+  if (out && !resume && holdsRun(out)) {
+    if (!flags.overwrite) {
+      release?.();
+      throw new UsageError(`${out} holds a run already; continue it with --resume ${out}, or pass --overwrite to replace it`);
+    }
+    clearRun(out, RUN_FILES);
   }
   // Ctrl-C: the first finishes the current batch and saves a resumable state;
   // a second exits at once (saves are atomic, so the last good one survives).
@@ -204,15 +228,23 @@ export async function train(flags: Flags): Promise<void> {
       ? null
       : await model.fit(trainX, train.y, {
           epochs: settings.epochs, initialEpoch: done, initialBatch: start.batchesDone, batchSize: settings.batchSize, seed: settings.seed, optimizer,
+          initialEpochSums: start.batchesDone > 0 ? start.sums : undefined,
           validation: settings.validation ?? undefined, verbose: flags.quiet ? 0 : 1, callbacks: [tensorboard, checkpoint], signal: interrupt.signal,
           checkFinite: flags['no-check-finite'] ? false : 'all',
         });
+  } catch (error) {
+    release?.();
+    throw error;
   } finally {
     process.off('SIGINT', onSigint);
   }
   if (history?.interrupted) {
     const at = history.stoppedAt!;
-    saveState({ epochsDone: at.epoch - 1, batchesDone: at.batch }, mergeHistory(previous, history));
+    const sums = at.seen !== undefined ? { lossSum: at.lossSum!, correct: at.correct!, seen: at.seen } : undefined;
+    // A Ctrl-C right after an epoch's last batch stops "in" the next epoch with no batch done.
+    if (at.batch === 0) saveState({ epochsDone: at.epoch - 1, batchesDone: 0 }, mergeHistory(previous, history));
+    else saveState({ epochsDone: at.epoch - 1, batchesDone: at.batch, sums }, mergeHistory(previous, history));
+    release?.();
     process.stderr.write(`\nconvkit: interrupted in epoch ${at.epoch} after ${at.batch} batches; saved ${runDir}. Resume with: convkit train --resume ${runDir}\n`);
     throw new Interrupted();
   }
@@ -221,8 +253,8 @@ export async function train(flags: Flags): Promise<void> {
   const fullHistory = history ? mergeHistory(previous, history) : previous;
   const files: [string, string][] = [];
   if (out) {
-    if (history) writeJson(join(out, 'history.json'), fullHistory);
-    writeJson(join(out, 'run.json'), { ...record, testAccuracy: result.accuracy, testLoss: result.loss, perClass: result.perClass, confusionMatrix: result.matrix, seconds });
+    saveRun(fullHistory, { progress: { epochsDone: fullHistory?.epochs.length ?? done, batchesDone: 0 }, testAccuracy: result.accuracy, testLoss: result.loss, perClass: result.perClass, confusionMatrix: result.matrix, seconds });
+    release?.();
     files.push(['checkpoint', join(out, CHECKPOINT_FILE)], ['optimizer state', join(out, OPTIMIZER_FILE)], ['history', join(out, 'history.json')]);
   }
   if (board) {

@@ -30,12 +30,19 @@ export function writeFileAtomic(path: string, chunks: Uint8Array | Uint8Array[],
       closeSync(fd);
     } catch {}
     rmSync(temp, { force: true });
+    const e = error as NodeJS.ErrnoException;
+    // A full disk or an I/O error names the file being written; a hook's own error passes through.
+    if (typeof e?.code === 'string' && /^E[A-Z]+$/.test(e.code)) throw new ConvkitError(`${path}: cannot write (${e.code}: ${e.message})`);
     throw error;
   }
-  // Make the rename itself durable where the platform allows syncing a folder.
+  fsyncDir(dirname(path));
+}
+
+/** Makes renames in a folder durable, where the platform allows syncing a folder. */
+export function fsyncDir(dir: string): void {
   try {
-    const dir = openSync(dirname(path), 'r');
-    fsyncSync(dir);
-    closeSync(dir);
+    const fd = openSync(dir, 'r');
+    fsyncSync(fd);
+    closeSync(fd);
   } catch {}
 }

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { FormatError, ValueError, describe } from '../errors.js';
 import { type ModelConfig, type Sequential, modelFromConfig } from '../model.js';
 import { Tensor } from '../tensor.js';
-import { readSafetensors, writeSafetensors } from './safetensors.js';
+import { encodeSafetensors, readSafetensors, writeSafetensors } from './safetensors.js';
+import { writeFileAtomic } from './atomic.js';
 import { type Optimizer, optimizerFromConfig } from '../optimizers.js';
 
 export const CHECKPOINT_FILE = 'model.safetensors';
@@ -18,10 +19,27 @@ export function saveModel(model: Sequential, path: string, extra: Record<string,
   checkModel(model, 'saveModel');
   checkPath(path, 'path', 'saveModel');
   const file = resolveCheckpointPath(path, true);
+  writeFileAtomic(file, modelChunks(model, extra), hooks);
+  return file;
+}
+
+function modelChunks(model: Sequential, extra: Record<string, string>): Uint8Array[] {
   const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
   for (const p of model.parameters()) tensors[p.name] = { shape: [...p.value.shape], data: p.value.data };
-  writeSafetensors(file, tensors, { format: 'convkit', version: '1', architecture: JSON.stringify(model.config()), ...extra }, hooks);
-  return file;
+  return encodeSafetensors(tensors, { format: 'convkit', version: '1', architecture: JSON.stringify(model.config()), ...extra });
+}
+
+/** A checkpoint file's bytes (for a run directory's generation). */
+export function modelBytes(model: Sequential, extra: Record<string, string> = {}): Uint8Array {
+  return Buffer.concat(modelChunks(model, extra));
+}
+
+/** An optimizer state file's bytes (for a run directory's generation). */
+export function optimizerBytes(optimizer: Optimizer): Uint8Array {
+  const { iterations, slots } = optimizer.state();
+  const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
+  for (const [key, data] of Object.entries(slots)) tensors[key] = { shape: [data.length], data };
+  return Buffer.concat(encodeSafetensors(tensors, { format: 'convkit-optimizer', optimizer: JSON.stringify(optimizer.config()), iterations: String(iterations) }));
 }
 
 /**

@@ -1,0 +1,128 @@
+// A run directory is one transaction. The trainer is killed (SIGKILL) at
+// every write and rename of its saves in turn (CONVKIT_FAULT_AT=k, in a child
+// process); after each kill, `--resume` either finishes with the same weights
+// and history as an uninterrupted run, or refuses with a clear message. A full
+// disk (an injected ENOSPC) at any write leaves the previous generation whole
+// and resumable. Also: a second writer is refused, an old run is not replaced
+// without --overwrite, a tampered file is refused, and a run interrupted in
+// the middle of an epoch resumes to the uninterrupted history.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { data } from '../lib/index.js';
+import { rng } from './helpers/random.js';
+
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+
+function fixture(count: number): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mnist-'));
+  const random = rng(count);
+  const img = (n: number) => data.encodeIdx([n, 28, 28], new Uint8Array(n * 784).map(() => Math.floor(random() * 256)));
+  const lab = (n: number) => data.encodeIdx([n], Uint8Array.from({ length: n }, (_, i) => i % 10));
+  writeFileSync(join(dir, 'train-images-idx3-ubyte'), img(count));
+  writeFileSync(join(dir, 'train-labels-idx1-ubyte'), lab(count));
+  writeFileSync(join(dir, 't10k-images-idx3-ubyte'), img(20));
+  writeFileSync(join(dir, 't10k-labels-idx1-ubyte'), lab(20));
+  return dir;
+}
+
+function convkit(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, CONVKIT_FAULT_AT: '', ...env }, timeout: 120_000 });
+  return { status: r.status, signal: r.signal, stderr: r.stderr, stdout: r.stdout };
+}
+
+const common = ['--model', 'cnn-14', '--epochs', '3', '--batch-size', '16', '--seed', '5', '--threads', '1', '--quiet'];
+
+/** The history without its timings (seconds, images/s), which no two runs share. */
+function historyOf(dir: string): unknown {
+  const h = JSON.parse(readFileSync(join(dir, 'history.json'), 'utf8'));
+  return { ...h, epochs: h.epochs.map(({ seconds: _s, imagesPerSecond: _i, ...rest }: Record<string, unknown>) => rest) };
+}
+
+describe('a run directory is one transaction', () => {
+  const dataDir = fixture(96);
+  const straight = mkdtempSync(join(tmpdir(), 'straight-'));
+  const whole = convkit(['train', '--data-dir', dataDir, '--out', straight, ...common]);
+
+  it('the uninterrupted reference run', () => {
+    expect(whole.status, whole.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(straight, 'checkpoint.json'), 'utf8')).generation).toBe(4); // 3 epochs and the final save
+  });
+
+  // Each save writes 4 files and the manifest, then renames 4 files: 9 steps. The first three saves are 27 steps.
+  it.each(Array.from({ length: 27 }, (_, i) => i + 1))('killed at step %i of the saves, --resume ends as the uninterrupted run', (step) => {
+    const run = mkdtempSync(join(tmpdir(), 'killed-'));
+    const killed = convkit(['train', '--data-dir', dataDir, '--out', run, ...common], { CONVKIT_FAULT_AT: String(step) });
+    expect(killed.signal).toBe('SIGKILL');
+    if (!existsSync(join(run, 'checkpoint.json'))) {
+      // Killed before the first commit: nothing to resume, and resuming says so.
+      const r = convkit(['train', '--resume', run, '--data-dir', dataDir]);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/cannot read run.json|no such checkpoint/);
+      return;
+    }
+    const resumed = convkit(['train', '--resume', run, '--data-dir', dataDir, '--threads', '1', '--quiet']);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(readFileSync(join(run, 'model.safetensors')).equals(readFileSync(join(straight, 'model.safetensors')))).toBe(true);
+    expect(readFileSync(join(run, 'optimizer.safetensors')).equals(readFileSync(join(straight, 'optimizer.safetensors')))).toBe(true);
+    expect(historyOf(run)).toEqual(historyOf(straight));
+  });
+
+  it.each([1, 3, 5, 10, 14])('a full disk at step %i fails naming the file and leaves the last generation resumable', (step) => {
+    const run = mkdtempSync(join(tmpdir(), 'full-'));
+    const failed = convkit(['train', '--data-dir', dataDir, '--out', run, ...common], { CONVKIT_FAULT_AT: `${step}:ENOSPC` });
+    expect(failed.status).toBe(1);
+    expect(failed.stderr).toMatch(/convkit: ConvkitError: .*(model.safetensors|optimizer.safetensors|history.json|run.json|checkpoint.json): cannot write \(ENOSPC/);
+    if (step <= 5) {
+      expect(existsSync(join(run, 'checkpoint.json'))).toBe(false);
+      return;
+    }
+    const resumed = convkit(['train', '--resume', run, '--data-dir', dataDir, '--threads', '1', '--quiet']);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(readFileSync(join(run, 'model.safetensors')).equals(readFileSync(join(straight, 'model.safetensors')))).toBe(true);
+    expect(historyOf(run)).toEqual(historyOf(straight));
+  });
+
+  it('refuses a directory whose files disagree with the manifest', () => {
+    const run = mkdtempSync(join(tmpdir(), 'tampered-'));
+    expect(convkit(['train', '--data-dir', dataDir, '--out', run, ...common, '--epochs', '1']).status).toBe(0);
+    const history = JSON.parse(readFileSync(join(run, 'history.json'), 'utf8'));
+    history.loss[0] = 0;
+    writeFileSync(join(run, 'history.json'), JSON.stringify(history));
+    const r = convkit(['train', '--resume', run, '--data-dir', dataDir, '--epochs', '2']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/history.json does not match generation 2 of checkpoint.json; its files disagree/);
+  });
+
+  it('refuses to start a new run into an old one without --overwrite', () => {
+    const run = mkdtempSync(join(tmpdir(), 'old-'));
+    expect(convkit(['train', '--data-dir', dataDir, '--out', run, ...common, '--epochs', '1']).status).toBe(0);
+    const before = readFileSync(join(run, 'run.json'));
+    const again = convkit(['train', '--data-dir', dataDir, '--out', run, ...common, '--epochs', '1', '--seed', '9']);
+    expect(again.status).toBe(2);
+    expect(again.stderr).toMatch(/holds a run already; continue it with --resume .*, or pass --overwrite to replace it/);
+    expect(readFileSync(join(run, 'run.json')).equals(before)).toBe(true);
+    expect(convkit(['train', '--data-dir', dataDir, '--out', run, ...common, '--epochs', '1', '--seed', '9', '--overwrite']).status).toBe(0);
+    expect(JSON.parse(readFileSync(join(run, 'run.json'), 'utf8')).settings.seed).toBe(9);
+  });
+
+  it('refuses a second writer while the first runs, and takes over a dead owner\'s lock', async () => {
+    const run = mkdtempSync(join(tmpdir(), 'locked-'));
+    const big = fixture(3000);
+    const first = spawn(process.execPath, [cli, 'train', '--data-dir', big, '--out', run, ...common, '--epochs', '20'], { stdio: 'ignore' });
+    for (let i = 0; i < 100 && !existsSync(join(run, '.lock')); i++) await new Promise((r) => setTimeout(r, 50));
+    const second = convkit(['train', '--data-dir', dataDir, '--out', run, ...common, '--overwrite']);
+    first.kill('SIGKILL');
+    await new Promise((r) => first.on('exit', r));
+    expect(second.status).toBe(1);
+    expect(second.stderr).toMatch(/is being written by another convkit process \(pid \d+\)/);
+    // The killed owner left its lock behind: the next writer takes it over.
+    expect(existsSync(join(run, '.lock'))).toBe(true);
+    const third = convkit(['train', '--data-dir', dataDir, '--out', run, ...common, '--epochs', '1', '--overwrite']);
+    expect(third.status, third.stderr).toBe(0);
+    expect(existsSync(join(run, '.lock'))).toBe(false);
+  });
+});
