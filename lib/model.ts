@@ -32,6 +32,8 @@ export interface ModelConfig {
 const MAX_CHAIN_BLOCKS = 16;
 
 const warnedFold = new Set<string>();
+/** Which model each layer object belongs to. */
+const owners = new WeakMap<Layer, string>();
 
 function activationLayer(activation: Activation): Layer {
   switch (activation) {
@@ -71,6 +73,11 @@ export class Sequential {
       const activation = (layer as { activation?: Activation | null }).activation;
       return activation && activation !== 'linear' ? [layer, activationLayer(activation)] : [layer];
     });
+    // A layer holds its weights and buffers: shared by two models, training one would change the other.
+    layerList.forEach((layer, i) => {
+      const owner = owners.get(layer);
+      if (owner) throw new ValueError(`sequential: layers[${i}] (${layer.kind}${layer.name ? ` '${layer.name}'` : ''}) belongs to model '${owner}' already; make a new layer for each model`);
+    });
     const counts = new Map<string, number>();
     const names = new Set<string>();
     layers.forEach((layer) => {
@@ -90,6 +97,7 @@ export class Sequential {
     const last = layers[layers.length - 1];
     this.logitLayers = layers.length > 1 && (last instanceof Softmax || last instanceof Sigmoid) ? layers.length - 1 : layers.length;
     if (options.inputShape) this.build(options.inputShape);
+    for (const layer of layers) owners.set(layer, this.name);
   }
 
   /**

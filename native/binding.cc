@@ -9,6 +9,7 @@
 #include <climits>
 #include <cmath>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -684,8 +685,13 @@ Napi::Value SetSchedule(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  convkit::set_isa(convkit::best_isa());
-  convkit::set_kernel_threads(convkit::num_threads());
+  // The ISA and thread count are the process's: Init runs again for every
+  // worker thread that loads the addon, and must not undo the main thread's choice.
+  static std::once_flag configured;
+  std::call_once(configured, [] {
+    convkit::set_isa(convkit::best_isa());
+    convkit::set_kernel_threads(convkit::num_threads());
+  });
 
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setIsa", Napi::Function::New(env, SetIsa));

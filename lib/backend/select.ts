@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { isMainThread } from 'node:worker_threads';
 import { BackendError, ValueError, describe } from '../errors.js';
 import type { Backend } from './backend.js';
 import { type NativeInfo, createNativeBackend, loadAddon } from './native.js';
@@ -22,6 +23,12 @@ function warnOnce(message: string): void {
 export function nativeBackend(): Backend {
   if (native === null) {
     const { addon } = loadAddon();
+    // The ISA and thread count are the process's (one addon, one OpenMP pool):
+    // a worker thread loading convkit uses them as the main thread set them.
+    if (!isMainThread) {
+      native = createNativeBackend(addon);
+      return native;
+    }
     const isa = process.env.CONVKIT_ISA;
     if (isa) {
       try {

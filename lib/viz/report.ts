@@ -1,5 +1,5 @@
 import { checkOptions } from '../check.js';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { confusionMatrix, perClassAccuracy, topKPerClass, worstClass, type ClassAccuracy, type ScoredExample } from '../metrics.js';
 import type { Sequential } from '../model.js';
@@ -123,7 +123,7 @@ export async function writeReport(path: string, input: ReportInput, options: { s
     mkdirSync(options.svgDir, { recursive: true });
     for (const [name, svg] of [...charts, ['confusion-matrix', confusion], ['per-class-accuracy', perClass]] as [string, string][]) {
       const file = join(options.svgDir, `${name}.svg`);
-      writeFileSync(file, svg);
+      writeFileAtomic(file, new TextEncoder().encode(svg));
       svgs.push(file);
     }
   }

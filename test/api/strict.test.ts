@@ -185,6 +185,12 @@ describe('consistency', () => {
     expect(() => opt.step(m.parameters())).toThrow(/Adam: schedule\(0\) returned NaN/);
   });
 
+  it('a layer object belongs to one model', () => {
+    const shared = layers.dense({ units: 3 });
+    sequential([layers.flatten(), shared], { inputShape: [2, 2, 1], name: 'first' });
+    expect(() => sequential([layers.flatten(), shared], { inputShape: [2, 2, 1] })).toThrow(/sequential: layers\[1\] \(Dense 'dense_1'\) belongs to model 'first' already; make a new layer for each model/);
+  });
+
   it('a chain of 17 conv → ReLU → pool blocks runs on every backend', () => {
     const blocks = Array.from({ length: 17 }, () => [layers.conv2d({ filters: 2, kernelSize: 1 }), layers.relu(), layers.maxPool2d({ poolSize: 1 })]).flat();
     const m = sequential([...blocks, layers.flatten(), layers.dense({ units: 2 })], { inputShape: [2, 2, 1], seed: 3 });

@@ -200,3 +200,36 @@ function loadFrom(bytes: Uint8Array): unknown {
   writeFileSync(file, bytes);
   return loadModel(file);
 }
+
+describe('HDF5', () => {
+  const python = spawnSync('/usr/bin/python3', ['-c', 'import h5py, numpy'], { encoding: 'utf8' }).status === 0;
+
+  it('a truncated file is one FormatError, with nothing printed; an export makes its folder', () => {
+    const script = `
+      const ck = await import(${JSON.stringify(entry)});
+      const fs = await import('node:fs');
+      const m = ck.zooModel('mlp-30');
+      const out = ${JSON.stringify(join(dir, 'h5', 'new', 'folder', 'w.h5'))};
+      await ck.exportHdf5(m, out);
+      fs.writeFileSync(out + '.cut', fs.readFileSync(out).subarray(0, 3000));
+      try { await ck.importHdf5(m, out + '.cut'); } catch (e) { console.log(e.name); }`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(r.stdout.trim()).toBe('FormatError');
+    expect(r.stderr).not.toMatch(/HDF5-DIAG/);
+    expect(existsSync(join(dir, 'h5', 'new', 'folder', 'w.h5'))).toBe(true);
+  });
+
+  it.skipIf(!python)('a dataset compressed with a filter convkit cannot decode (LZF) is refused, naming it', async () => {
+    const { importHdf5 } = await import('../../lib/index.js');
+    const file = join(dir, 'lzf.h5');
+    const model = zooModel('mlp-30');
+    const shapes = model.parameters().map((p) => p.value.shape);
+    execFileSync('/usr/bin/python3', ['-c', `
+import h5py, numpy as np
+with h5py.File(${JSON.stringify(file)}, 'w') as f:
+    for i, s in enumerate(${JSON.stringify(shapes)}):
+        f.create_dataset(('W' if len(s) > 1 else 'b') + str(i // 2 + 1), data=np.ones(s, np.float32), compression='lzf')
+`]);
+    await expect(importHdf5(model, file)).rejects.toThrow(/lzf.h5: dataset 'W1' is compressed with filter 32000 \(.*\), which convkit cannot decode/);
+  });
+});

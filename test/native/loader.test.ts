@@ -92,3 +92,21 @@ describe('what a failed load tells the user to do', () => {
     expect(remedy("/lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.38' not found")).toMatch(/older than the prebuilt binary needs/);
   });
 });
+
+describe.skipIf(skipNative)('settings belong to the process', () => {
+  it("a worker thread that loads convkit keeps the main thread's ISA and thread count", () => {
+    const r = run({ CONVKIT_BACKEND: 'native' }, `
+const { Worker } = await import('node:worker_threads');
+ck.setNumThreads(1);
+ck.setIsa('generic');
+const seen = await new Promise((resolve, reject) => {
+  const w = new Worker(${JSON.stringify(`import(${JSON.stringify(entry)}).then(async (ck) => { ck.ops.relu(ck.tensor([1], [1])); (await import('node:worker_threads')).parentPort.postMessage(ck.info()); })`)}, { eval: true });
+  w.on('message', resolve);
+  w.on('error', reject);
+});
+const after = ck.info();
+console.log(JSON.stringify({ worker: [seen.isa, seen.threads], main: [after.isa, after.threads] }));`);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ worker: ['generic', 1], main: ['generic', 1] });
+  });
+});
