@@ -12,22 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { data } from '../lib/index.js';
-import { rng } from './helpers/random.js';
+import { mnistFixture } from './helpers/mnist-fixture.js';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
-function fixture(count: number): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mnist-'));
-  const random = rng(count);
-  const img = (n: number) => data.encodeIdx([n, 28, 28], new Uint8Array(n * 784).map(() => Math.floor(random() * 256)));
-  const lab = (n: number) => data.encodeIdx([n], Uint8Array.from({ length: n }, (_, i) => i % 10));
-  writeFileSync(join(dir, 'train-images-idx3-ubyte'), img(count));
-  writeFileSync(join(dir, 'train-labels-idx1-ubyte'), lab(count));
-  writeFileSync(join(dir, 't10k-images-idx3-ubyte'), img(20));
-  writeFileSync(join(dir, 't10k-labels-idx1-ubyte'), lab(20));
-  return dir;
-}
+const fixture = mnistFixture;
 
 function convkit(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, CONVKIT_FAULT_AT: '', ...env }, timeout: 120_000 });

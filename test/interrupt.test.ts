@@ -8,22 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { data, loadModel } from '../lib/index.js';
+import { loadModel } from '../lib/index.js';
+import { mnistFixture } from './helpers/mnist-fixture.js';
 import { rng } from './helpers/random.js';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
-function fixture(count: number): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mnist-'));
-  const random = rng(count);
-  const img = (n: number) => data.encodeIdx([n, 28, 28], new Uint8Array(n * 784).map(() => Math.floor(random() * 256)));
-  const lab = (n: number) => data.encodeIdx([n], Uint8Array.from({ length: n }, (_, i) => i % 10));
-  writeFileSync(join(dir, 'train-images-idx3-ubyte'), img(count));
-  writeFileSync(join(dir, 'train-labels-idx1-ubyte'), lab(count));
-  writeFileSync(join(dir, 't10k-images-idx3-ubyte'), img(20));
-  writeFileSync(join(dir, 't10k-labels-idx1-ubyte'), lab(20));
-  return dir;
-}
+const fixture = mnistFixture;
 
 interface Run {
   status: number | null;
