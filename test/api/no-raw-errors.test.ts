@@ -16,6 +16,8 @@ function targets(): Record<string, Probe> {
   const m = ck.zooModel('mlp-30');
   const dir = mkdtempSync(join(tmpdir(), 'raw-'));
   const call = (f: unknown) => f as (...args: unknown[]) => unknown;
+  // A string that names a file is taken inside the test's folder: nothing is written where the tests run.
+  const inDir = (a: unknown) => (typeof a === 'string' ? join(dir, a) : a);
   const out: Record<string, Probe> = {};
   for (const [k, f] of Object.entries(ck.ops)) if (typeof f === 'function') out[`ops.${k}`] = (a, b) => call(f)(a, b);
   for (const [k, f] of Object.entries(ck.layers)) {
@@ -40,12 +42,12 @@ function targets(): Record<string, Probe> {
     'model.fit': (a, b) => m.fit(a as never, b as never, { verbose: 0 }), 'model.evaluate': (a, b) => m.evaluate(a as never, b as never),
     'model.predict': (a, b) => m.predict(a as never, b as never), 'model.predictClasses': (a, b) => m.predictClasses(a as never, b as never),
     'model.trainPass': (a, b) => m.trainPass(a as never, b as never), 'model.forward': (a, b) => m.forward(a as never, b as never),
-    'model.loadStateDict': (a, b) => m.loadStateDict(a as never, b as never), 'model.save': (a) => m.save(a as never),
-    exportNpz: (a, b) => ck.exportNpz(m, a as never, b as never), importNpz: (a, b) => ck.importNpz(m, a as never, b as never),
+    'model.loadStateDict': (a, b) => m.loadStateDict(a as never, b as never), 'model.save': (a) => m.save(inDir(a) as never),
+    exportNpz: (a, b) => ck.exportNpz(m, inDir(a) as never, b as never), importNpz: (a, b) => ck.importNpz(m, inDir(a) as never, b as never),
     exportOnnx: (a) => ck.exportOnnx(a as never, join(dir, 'm.onnx')), encodeOnnx: (a) => ck.encodeOnnx(a as never),
     setNumThreads: (a) => ck.setNumThreads(a as never), setAllocationLimit: (a) => ck.setAllocationLimit(a as never),
     modelCheckpoint: (a, b) => ck.modelCheckpoint(a as never, b as never), classActivationMap: (a, b) => ck.classActivationMap(m, a as never, b as never),
-    writeSafetensors: (a, b) => ck.writeSafetensors(a as never, b as never), parseSafetensors: (a) => ck.parseSafetensors(a as never),
+    writeSafetensors: (a, b) => ck.writeSafetensors(inDir(a) as never, b as never), parseSafetensors: (a) => ck.parseSafetensors(a as never),
   } satisfies Record<string, Probe>);
   return out;
 }
