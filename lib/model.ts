@@ -1,4 +1,4 @@
-import { DTypeError, ShapeError, ValueError, describe, formatShape } from './errors.js';
+import { ShapeError, ValueError, describe, formatShape } from './errors.js';
 import type { Layer, Parameter, SampleShape } from './layers/layer.js';
 import { getBackend } from './backend/select.js';
 import { Conv2D, Dense, Flatten, type LayerSpec, LeakyReLU, layerFromSpec, layerSpec, MaxPool2D, ReLU, Sigmoid, Softmax, Tanh } from './layers/index.js';

@@ -1,5 +1,5 @@
 // convkit train: settings, resuming, per-epoch checkpoints, Ctrl-C, TensorBoard, the report and the end-of-run summary.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { info } from '../backend/select.js';
 import { type DatasetName, DATASETS, loadDataset } from '../data/datasets.js';

@@ -1,5 +1,5 @@
 import { readFileBounded } from '../io/read.js';
-import { checkBytes, checkIndexList, checkModel, checkPath, checkRecord } from '../check.js';
+import { checkBytes, checkIndexList, checkPath } from '../check.js';
 import { gunzipSync } from 'node:zlib';
 import { FormatError, LimitError, ShapeError } from '../errors.js';
 import { checkAllocation, getAllocationLimit } from '../limits.js';

@@ -70,10 +70,8 @@ export function parseNpy(bytes: Uint8Array, source = '.npy data', maxElements = 
 
 export function readNpy(path: string): NpyArray {
   checkPath(path, 'path', 'readNpy');
-  return parseNpy(readFile(path), path);
+  return parseNpy(readFileBounded(path), path);
 }
-
-const readFile = readFileBounded;
 
 const DESCR: [new (...a: never[]) => NpyData, string][] = [
   [Float32Array, '<f4'], [Float64Array, '<f8'], [Uint8Array, '|u1'], [Int8Array, '|i1'], [Uint16Array, '<u2'], [Int16Array, '<i2'],
@@ -146,7 +144,7 @@ export function parseNpz(bytes: Uint8Array, source = '.npz data'): Record<string
 
 export function readNpz(path: string): Record<string, NpyArray> {
   checkPath(path, 'path', 'readNpz');
-  return parseNpz(readFile(path), path);
+  return parseNpz(readFileBounded(path), path);
 }
 
 /** Encodes arrays as a .npz (deflate-compressed, like np.savez_compressed). */

@@ -1,7 +1,7 @@
 import { checkModel, checkPath } from '../check.js';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { FormatError, ValueError, describe } from '../errors.js';
+import { FormatError } from '../errors.js';
 import { type ModelConfig, type Sequential, modelFromConfig } from '../model.js';
 import { Tensor } from '../tensor.js';
 import { encodeSafetensors, readSafetensors, writeSafetensors } from './safetensors.js';

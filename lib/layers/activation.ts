@@ -1,5 +1,5 @@
 import { getBackend } from '../backend/select.js';
-import { ValueError, describe } from '../errors.js';
+import { ValueError } from '../errors.js';
 import type { Random } from '../random.js';
 import { Tensor } from '../tensor.js';
 import { Layer, type SampleShape, layerOptions } from './layer.js';
