@@ -41,13 +41,9 @@ describe('a run directory is one transaction', () => {
     expect(JSON.parse(readFileSync(join(straight, 'checkpoint.json'), 'utf8')).generation).toBe(4); // 3 epochs and the final save
   });
 
-  // Each save writes 4 files and the manifest, then renames 4 files: 9 steps. The first three saves are 27 steps.
-  it.each(Array.from({ length: 27 }, (_, i) => i + 1))('killed at step %i of the saves, --resume ends as the uninterrupted run', (step) => {
-    const run = mkdtempSync(join(tmpdir(), 'killed-'));
-    const killed = convkit(['train', '--data-dir', dataDir, '--out', run, ...common], { CONVKIT_FAULT_AT: String(step) });
-    expect(killed.signal).toBe('SIGKILL');
+  /** Resumes a run that was killed or failed, and checks that it ends as the uninterrupted run, or that there was nothing to resume and resuming says so. */
+  function resumesToTheSameEnd(run: string): void {
     if (!existsSync(join(run, 'checkpoint.json'))) {
-      // Killed before the first commit: nothing to resume, and resuming says so.
       const r = convkit(['train', '--resume', run, '--data-dir', dataDir]);
       expect(r.status).not.toBe(0);
       expect(r.stderr).toMatch(/cannot read run.json|no such checkpoint/);
@@ -58,21 +54,47 @@ describe('a run directory is one transaction', () => {
     expect(readFileSync(join(run, 'model.safetensors')).equals(readFileSync(join(straight, 'model.safetensors')))).toBe(true);
     expect(readFileSync(join(run, 'optimizer.safetensors')).equals(readFileSync(join(straight, 'optimizer.safetensors')))).toBe(true);
     expect(historyOf(run)).toEqual(historyOf(straight));
+  }
+
+  // Each save writes 4 files and the manifest, then renames 4 files: 9 steps. Three epoch saves and the final save are 36 steps.
+  const SAVE_STEPS = Array.from({ length: 36 }, (_, i) => i + 1);
+
+  it.each(SAVE_STEPS)('killed at step %i of the saves, --resume ends as the uninterrupted run', (step) => {
+    const run = mkdtempSync(join(tmpdir(), 'killed-'));
+    const killed = convkit(['train', '--data-dir', dataDir, '--out', run, ...common], { CONVKIT_FAULT_AT: String(step) });
+    expect(killed.signal).toBe('SIGKILL');
+    if (step > 27) {
+      // Killed in the final save: the last epoch's generation (or the final one) is whole.
+      expect(JSON.parse(readFileSync(join(run, 'checkpoint.json'), 'utf8')).generation).toBeGreaterThanOrEqual(3);
+    }
+    resumesToTheSameEnd(run);
   });
 
-  it.each([1, 3, 5, 10, 14])('a full disk at step %i fails naming the file and leaves the last generation resumable', (step) => {
+  // A Ctrl-C after batch 9 (epoch 2, batch 3 of 6) saves a mid-epoch state: steps 10..18 are that save's.
+  it.each(Array.from({ length: 9 }, (_, i) => i + 10))('killed at step %i, inside the save that Ctrl-C makes, --resume ends as the uninterrupted run', (step) => {
+    const run = mkdtempSync(join(tmpdir(), 'ctrl-c-'));
+    const killed = convkit(['train', '--data-dir', dataDir, '--out', run, ...common], { CONVKIT_FAULT_AT: String(step), CONVKIT_INTERRUPT_AT: '9' });
+    expect(killed.signal).toBe('SIGKILL');
+    const generation = JSON.parse(readFileSync(join(run, 'checkpoint.json'), 'utf8')).generation;
+    expect(generation).toBe(step <= 14 ? 1 : 2); // the manifest's rename (step 14) is the commit
+    resumesToTheSameEnd(run);
+  });
+
+  it('an uninjected Ctrl-C after batch 9 saves mid-epoch, and resuming ends as the uninterrupted run', () => {
+    const run = mkdtempSync(join(tmpdir(), 'ctrl-c-'));
+    const stopped = convkit(['train', '--data-dir', dataDir, '--out', run, ...common], { CONVKIT_INTERRUPT_AT: '9' });
+    expect(stopped.status).toBe(130);
+    expect(JSON.parse(readFileSync(join(run, 'run.json'), 'utf8')).progress).toMatchObject({ epochsDone: 1, batchesDone: 3 });
+    resumesToTheSameEnd(run);
+  });
+
+  it.each(SAVE_STEPS)('a full disk at step %i fails naming the file and leaves the last generation resumable', (step) => {
     const run = mkdtempSync(join(tmpdir(), 'full-'));
     const failed = convkit(['train', '--data-dir', dataDir, '--out', run, ...common], { CONVKIT_FAULT_AT: `${step}:ENOSPC` });
     expect(failed.status).toBe(1);
     expect(failed.stderr).toMatch(/convkit: ConvkitError: .*(model.safetensors|optimizer.safetensors|history.json|run.json|checkpoint.json): cannot write \(ENOSPC/);
-    if (step <= 5) {
-      expect(existsSync(join(run, 'checkpoint.json'))).toBe(false);
-      return;
-    }
-    const resumed = convkit(['train', '--resume', run, '--data-dir', dataDir, '--threads', '1', '--quiet']);
-    expect(resumed.status, resumed.stderr).toBe(0);
-    expect(readFileSync(join(run, 'model.safetensors')).equals(readFileSync(join(straight, 'model.safetensors')))).toBe(true);
-    expect(historyOf(run)).toEqual(historyOf(straight));
+    expect(existsSync(join(run, 'checkpoint.json'))).toBe(step > 5); // the first manifest is written at step 5
+    resumesToTheSameEnd(run);
   });
 
   it('refuses a directory whose files disagree with the manifest', () => {

@@ -200,6 +200,10 @@ export async function train(flags: Flags): Promise<void> {
     interrupt.abort();
   };
   process.on('SIGINT', onSigint);
+  // For the crash tests: CONVKIT_INTERRUPT_AT=n acts as a Ctrl-C after the n-th batch of this process, so a kill can be placed inside the interrupt's save.
+  const interruptAt = Number(process.env.CONVKIT_INTERRUPT_AT || 0);
+  let batchesRun = 0;
+  const injected: Callbacks = { onBatchEnd: () => { if (++batchesRun === interruptAt) interrupt.abort(); } };
   // After every epoch the run directory holds a complete, resumable state.
   const board = flags.tensorboard ? new EventWriter(flags.tensorboard) : null;
   let iteration = (start.epochsDone * Math.ceil(trainCount / settings.batchSize)) + start.batchesDone;
@@ -229,7 +233,7 @@ export async function train(flags: Flags): Promise<void> {
       : await model.fit(trainX, train.y, {
           epochs: settings.epochs, initialEpoch: done, initialBatch: start.batchesDone, batchSize: settings.batchSize, seed: settings.seed, optimizer,
           initialEpochSums: start.batchesDone > 0 ? start.sums : undefined,
-          validation: settings.validation ?? undefined, verbose: flags.quiet ? 0 : 1, callbacks: [tensorboard, checkpoint], signal: interrupt.signal,
+          validation: settings.validation ?? undefined, verbose: flags.quiet ? 0 : 1, callbacks: interruptAt > 0 ? [tensorboard, checkpoint, injected] : [tensorboard, checkpoint], signal: interrupt.signal,
           checkFinite: flags['no-check-finite'] ? false : 'all',
         });
   } catch (error) {

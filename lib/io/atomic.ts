@@ -32,7 +32,7 @@ export function writeFileAtomic(path: string, chunks: Uint8Array | Uint8Array[],
     rmSync(temp, { force: true });
     const e = error as NodeJS.ErrnoException;
     // A full disk or an I/O error names the file being written; a hook's own error passes through.
-    if (typeof e?.code === 'string' && /^E[A-Z]+$/.test(e.code)) throw new ConvkitError(`${path}: cannot write (${e.code}: ${e.message})`);
+    if (typeof e?.code === 'string' && /^E[A-Z]+$/.test(e.code)) throw new ConvkitError(`${path}: cannot write (${e.code}: ${e.message.replace(/^E[A-Z]+: /, '')})`);
     throw error;
   }
   fsyncDir(dirname(path));

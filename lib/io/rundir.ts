@@ -72,10 +72,15 @@ export function saveGeneration(dir: string, files: Record<string, Uint8Array>): 
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging);
   const hashes: Record<string, string> = {};
-  for (const [name, bytes] of Object.entries(files)) {
-    faultPoint(join(staging, name));
-    writeFileAtomic(join(staging, name), bytes);
-    hashes[name] = sha256(bytes);
+  try {
+    for (const [name, bytes] of Object.entries(files)) {
+      faultPoint(join(staging, name));
+      writeFileAtomic(join(staging, name), bytes);
+      hashes[name] = sha256(bytes);
+    }
+  } catch (error) {
+    rmSync(staging, { recursive: true, force: true }); // nothing of a generation that failed before its commit stays
+    throw error;
   }
   fsyncDir(staging);
   const manifest: Manifest = { format: 'convkit-run', generation, files: hashes };

@@ -1,4 +1,5 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { closeSync, fsyncSync, ftruncateSync, fstatSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { ConvkitError } from '../errors.js';
 import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -64,15 +65,28 @@ export function tfRecord(data: Uint8Array): Uint8Array {
  * Writes TensorBoard event files (`events.out.tfevents.<time>.<host>`) that
  * TensorBoard reads: scalars and PNG images. Records are buffered and
  * appended on flush().
+ *
+ * An event file is a stream that a running TensorBoard holds open and reads
+ * as it grows, so it is appended to, never replaced by a rename (a renamed
+ * file would hide every later record from that reader). Each flush is
+ * all-or-nothing instead: its records are appended and fsynced, and a failed
+ * append (a full disk) is cut back to the last whole record, so the file
+ * never holds a torn record that would end TensorBoard's reading of it. A
+ * resumed run writes a new file; TensorBoard drops the older file's records
+ * past the resume point when the steps go back (its out-of-order purge, per tag).
  */
 export class EventWriter {
   readonly path: string;
   private pending: Uint8Array[] = [];
 
   constructor(dir: string) {
-    mkdirSync(dir, { recursive: true });
     const now = Date.now() / 1000;
     this.path = join(dir, `events.out.tfevents.${Math.floor(now)}.${hostname()}.${process.pid}`);
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (error) {
+      throw new ConvkitError(`${dir}: cannot make the TensorBoard folder (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
     this.write({ wallTime: now, step: 0, fileVersion: 'brain.Event:2' });
     this.flush();
   }
@@ -91,9 +105,28 @@ export class EventWriter {
     this.write({ step, summary: { value: [{ tag, image: { height, width, colorspace, encodedImageString: png } }] } });
   }
 
+  /** Appends the buffered records, all of them or (on an error, which names the file) none. */
   flush(): void {
     if (this.pending.length === 0) return;
-    appendFileSync(this.path, Buffer.concat(this.pending));
-    this.pending = [];
+    const bytes = Buffer.concat(this.pending);
+    let fd = -1;
+    let size = 0;
+    try {
+      fd = openSync(this.path, 'a');
+      size = fstatSync(fd).size;
+      for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+      fsyncSync(fd);
+      this.pending = [];
+    } catch (error) {
+      if (fd >= 0) {
+        try {
+          ftruncateSync(fd, size);
+        } catch {}
+      }
+      const e = error as NodeJS.ErrnoException;
+      throw new ConvkitError(`${this.path}: cannot write (${e.code ?? ''}${e.code ? ': ' : ''}${e.message.replace(/^E[A-Z]+: /, '')})`);
+    } finally {
+      if (fd >= 0) closeSync(fd);
+    }
   }
 }
