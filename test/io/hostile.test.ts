@@ -233,3 +233,16 @@ with h5py.File(${JSON.stringify(file)}, 'w') as f:
     await expect(importHdf5(model, file)).rejects.toThrow(/lzf.h5: dataset 'W1' is compressed with filter 32000 \(.*\), which convkit cannot decode/);
   });
 });
+
+describe('HDF5 files cannot reach outside themselves', () => {
+  it('a dataset with external storage naming another local file is refused, and that file is not read', async () => {
+    const { importHdf5, sequential, layers } = await import('../../lib/index.js');
+    const secret = '/tmp/convkit-hdf5-secret.bin';
+    writeFileSync(secret, new Uint8Array(new Float32Array([1, 2, 3, 4, 5, 6, 7, 8]).buffer));
+    const model = sequential([new layers.Dense({ units: 2 })], { inputShape: [4] });
+    const before = Float32Array.from(model.parameters()[0].value.data);
+    const fixture = fileURLToPath(new URL('../fixtures/hdf5/external.h5', import.meta.url));
+    await expect(importHdf5(model, fixture)).rejects.toThrow(/external.h5: cannot read 'W1': its data lives in another file \('\/tmp\/convkit-hdf5-secret.bin'\)/);
+    expect(model.parameters()[0].value.data).toEqual(before);
+  });
+});
