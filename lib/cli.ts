@@ -50,10 +50,18 @@ export function program(run: (work: () => Promise<unknown>) => void): Command {
   runtimeOptions(
     root
       .command('train')
-      .description('train a zoo model on a data set and print its test accuracy')
-      .option('--model <name>', `zoo model (default ${DEFAULTS.model}): ${ZOO_NAMES.join(', ')}`)
+      .description('train a model on a data set or your own data file and print its test accuracy')
+      .option('--model <name>', `zoo model (default ${DEFAULTS.model}): ${ZOO_NAMES.join(', ')}; it takes the data's channels and classes. Or an architecture file (.json: {"layers": [{"kind": "Conv2D", ...}, ...]})`)
       .addOption(new Option('--dataset <name>', `data set (default ${DEFAULTS.dataset})`).choices(DATASETS))
       .option('--data-dir <dir>', "folder with the data set's files (default: $CONVKIT_DATA, the cache, a download, the shipped sample)")
+      .option('--data <path>', 'your data instead: .npz, .h5/.hdf5 (arrays named like x_train/y_train, train_images/train_labels, train_set_x/train_set_y), .csv (a label column), or a folder of .npy or IDX files')
+      .option('--test <path>', 'a separate test file for --data (default: the test arrays in --data, else --test-split of it)')
+      .option('--test-split <f>', 'fraction of --data held out for testing when it has no test arrays (default 0.2)')
+      .option('--resize <size>', "resize the images to SIZE or HxW (area averaging) and build the model for it; zoo models otherwise take their own size")
+      .addOption(new Option('--scaler <kind>', 'standardise each feature with the training images\' mean and std (saved with the checkpoint; predict and evaluate apply it)').choices(['standard', 'none']))
+      .option('--class-weight <w>', "'balanced' or one weight per class (e.g. 1,3): rarer classes drawn more often (a weighted sampler)")
+      .option('--shift <pixels>', 'augment: shift each training image by up to N pixels at random')
+      .option('--flip', 'augment: mirror training images left-right at random (not for digits or letters)')
       .option('--epochs <n>', `passes over the training set (default ${DEFAULTS.epochs})`)
       .option('--batch-size <n>', `images per step (default ${DEFAULTS.batchSize})`)
       .addOption(new Option('--optimizer <name>', `optimizer (default ${DEFAULTS.optimizer})`).choices(['adam', 'sgd', 'momentum']))
@@ -76,6 +84,9 @@ export function program(run: (work: () => Promise<unknown>) => void): Command {
       'convkit train --data-dir ../shared/data --model mnist-2layer --dataset fashion-mnist --epochs 8 --lr-decay 0.7',
       'convkit train --out runs/a --tensorboard runs/a/tb --report runs/a/report.html',
       'convkit train --resume runs/a --epochs 10',
+      'convkit train --data xray.npz --model xray-binary --class-weight balanced --out runs/xray',
+      'convkit train --data train_signs.h5 --test test_signs.h5 --model signs-cnn --epochs 60',
+      'convkit train --data images.npz --model my-net.json --scaler standard --validation 0.1',
     ) + '\nCtrl-C finishes the batch, saves a resumable state (to --out, else runs/) and exits 130.\n')
     .action(action(async () => (await import('./cli/train.js')).train));
 
@@ -86,6 +97,7 @@ export function program(run: (work: () => Promise<unknown>) => void): Command {
       .requiredOption('--checkpoint <path>', 'a checkpoint file or run directory')
       .addOption(new Option('--dataset <name>', 'data set (default: the one the checkpoint was trained on)').choices(DATASETS))
       .option('--data-dir <dir>', "folder with the data set's files")
+      .option('--data <path>', 'evaluate on this data file instead (its test arrays, else all of it)')
       .option('--batch-size <n>', 'images per batch (default 256)')
       .option('--quiet', 'no per-class table')
       .option('--json', 'print the results as one JSON object on stdout'),
@@ -98,11 +110,12 @@ export function program(run: (work: () => Promise<unknown>) => void): Command {
       .command('predict')
       .description('class predictions of a checkpoint for images in a file')
       .requiredOption('--checkpoint <path>', 'a checkpoint file or run directory')
-      .requiredOption('--input <file>', 'images: .npy (uint8 scaled to [0, 1], floats as they are), IDX or .csv')
+      .requiredOption('--input <file>', 'images: .npz or .h5 (the test arrays, else the only ones), .npy, IDX or .csv; bytes are scaled to [0, 1], floats taken as they are; the checkpoint\'s resize and scaler are applied')
       .option('--csv <file>', 'write ID,Label rows there (default: stdout)')
+      .option('--probabilities', 'add each class\'s probability (P0, P1, ...; P1 alone for one sigmoid output)')
       .option('--json', 'print the predictions as JSON on stdout'),
   )
-    .addHelpText('after', examples('convkit predict --checkpoint runs/a --input digits.npy --csv predictions.csv'))
+    .addHelpText('after', examples('convkit predict --checkpoint runs/a --input digits.npy --csv predictions.csv', 'convkit predict --checkpoint runs/xray --input xray.npz --csv predictions.csv --probabilities'))
     .action(action(async () => (await import('./cli/commands.js')).predictCommand));
 
   root

@@ -6,7 +6,7 @@ import { type Sequential, sequential } from './model.js';
 import { Adam, SGD } from './optimizers.js';
 import { Random } from './random.js';
 import { Tensor } from './tensor.js';
-import { ZOO } from './zoo.js';
+import { zooModel } from './zoo.js';
 
 /**
  * A quick check that the native kernels on this machine compute what the
@@ -48,9 +48,9 @@ function everyOpNet(seed: number): Sequential {
 }
 
 const NETS: { name: string; build: (seed: number) => Sequential; batch: number }[] = [
-  { name: 'mnist-3layer', build: ZOO['mnist-3layer'].build, batch: 9 },
-  { name: 'mnist-2layer', build: ZOO['mnist-2layer'].build, batch: 5 },
-  { name: 'xray-binary', build: ZOO['xray-binary'].build, batch: 6 },
+  { name: 'mnist-3layer', build: (seed) => zooModel('mnist-3layer', { seed }), batch: 9 },
+  { name: 'mnist-2layer', build: (seed) => zooModel('mnist-2layer', { seed }), batch: 5 },
+  { name: 'xray-binary', build: (seed) => zooModel('xray-binary', { seed }), batch: 6 },
   { name: 'every-op', build: everyOpNet, batch: 7 },
 ];
 

@@ -2,6 +2,7 @@ import { checkBoolean, checkFunction, didYouMean, checkNonNegativeInt, checkNumb
 import { ConvkitError, ShapeError, ValueError, describe, formatShape } from './errors.js';
 import { BatchGatherer, type LabelArray, checkBatchSize } from './data/batches.js';
 import { split } from './data/transforms.js';
+import { type Augmentation, type ClassWeight, WeightedSampler, augmentBatch, classWeights } from './data/sampling.js';
 import { type Loss, type LossName, createLoss } from './losses.js';
 import type { Sequential } from './model.js';
 import { type Optimizer, type OptimizerName, createOptimizer } from './optimizers.js';
@@ -96,6 +97,16 @@ export interface FitOptions {
    * that its loss and accuracy cover every batch, as if it had not stopped.
    */
   initialEpochSums?: EpochSums;
+  /**
+   * Weights per class, or 'balanced' (n / (classes · count), as Keras and
+   * scikit-learn). Applied by sampling: each epoch draws as many samples as
+   * there are, with replacement, in proportion to their class's weight
+   * (PyTorch's WeightedRandomSampler), so the expected gradient is that of
+   * the weighted loss and rare classes are seen as often as they weigh.
+   */
+  classWeight?: ClassWeight;
+  /** Random shifts (pixels) and left-right flips of each training batch, seeded per batch. */
+  augment?: Augmentation;
 }
 
 /** Running sums of an epoch in progress: the loss times batch size, correct predictions, samples seen. */
@@ -144,7 +155,7 @@ export function checkPredictOptions(options: PredictOptions | EvaluateOptions, f
 
 const FIT_OPTIONS = [
   'epochs', 'batchSize', 'optimizer', 'learningRate', 'loss', 'validation', 'validationSplit', 'validationData', 'callbacks', 'seed',
-  'shuffle', 'earlyStopping', 'verbose', 'checkFinite', 'signal', 'initialEpoch', 'initialBatch', 'initialEpochSums',
+  'shuffle', 'earlyStopping', 'verbose', 'checkFinite', 'signal', 'initialEpoch', 'initialBatch', 'initialEpochSums', 'classWeight', 'augment',
 ];
 const CALLBACK_NAMES = ['onTrainBegin', 'onEpochBegin', 'onBatchEnd', 'onEpochEnd', 'onTrainEnd'];
 
@@ -315,6 +326,14 @@ export async function fit(model: Sequential, xIn: Tensor, yIn: LabelArray, optio
     if (early.restoreBestWeights !== undefined) checkBoolean(early.restoreBestWeights, 'earlyStopping.restoreBestWeights', op);
   }
   const { x, y, val } = resolveValidation(model, x0, y0, options, seed);
+  const sampler = options.classWeight === undefined ? null : new WeightedSampler(toInt32Labels(y, 'y', op), classWeights(options.classWeight, toInt32Labels(y, 'y', op), classCount(model), op));
+  const augment = options.augment === undefined ? null : checkOptions(options.augment, ['shift', 'flip'], op, 'augment');
+  if (augment) {
+    if (augment.shift !== undefined) checkNumber(augment.shift, 'augment.shift', op, { integer: true, min: 0, max: Math.max(x.shape[1], x.shape[2]) - 1 });
+    if (augment.flip !== undefined) checkBoolean(augment.flip, 'augment.flip', op);
+    if (x.rank !== 4) throw new ValueError(`${op}: augment needs images [N, H, W, C], x is ${formatShape(x.shape)}`);
+  }
+  const scratch = augment ? new Float32Array(x.size / x.shape[0]) : null;
   const monitor = early?.monitor !== undefined ? monitorField(early.monitor, `${op}: earlyStopping`) : val ? 'valLoss' : 'loss';
   if (early && monitor.startsWith('val') && !val) throw new ValueError(`${op}: earlyStopping monitors ${early.monitor ?? monitor} but no validation data was given (pass validation or validationSplit)`);
 
@@ -337,7 +356,8 @@ export async function fit(model: Sequential, xIn: Tensor, yIn: LabelArray, optio
       for (const cb of callbacks) await cb.onEpochBegin?.(epoch);
       for (let i = 0; i < count; i++) order[i] = i;
       // Each epoch's order depends only on (seed, epoch), so a resumed run shuffles as an uninterrupted one.
-      if (options.shuffle !== false) new Random(epochSeed(seed, epoch)).shuffle(order);
+      if (sampler) sampler.fill(order, new Random(epochSeed(seed, epoch)));
+      else if (options.shuffle !== false) new Random(epochSeed(seed, epoch)).shuffle(order);
       progress.epochStart(epoch, epochs, batches);
       const started = performance.now();
       const skip = epoch === firstEpoch ? initialBatch : 0;
@@ -348,6 +368,7 @@ export async function fit(model: Sequential, xIn: Tensor, yIn: LabelArray, optio
       for (let b = skip; b < batches; b++) {
         const batch = gatherer.gather(order.subarray(b * batchSize, Math.min((b + 1) * batchSize, count)));
         const n = batch.y.length;
+        if (augment) augmentBatch(batch.x.data, n, x.shape[1], x.shape[2], x.shape[3], augment, new Random(epochSeed(seed, epoch) ^ Math.imul(b + 1, 0x27d4eb2f)), scratch!);
         const { loss: value, logits } = model.trainPassInPlace(batch.x, batch.y, loss);
         if (checkFinite && !Number.isFinite(value)) {
           throw new NonFiniteError(`fit: the loss became ${value} at epoch ${epoch}, batch ${b + 1} of ${batches}; lower the learning rate (now ${optimizer.currentLearningRate()}) or check the data`);

@@ -1,13 +1,13 @@
 // The other commands: report, export, evaluate, predict, summary, info.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import { info } from '../backend/select.js';
 import { readCsv } from '../data/csv.js';
-import { type DatasetName, DATASETS, loadDataset } from '../data/datasets.js';
+import { imagesFrom, loadDataFile } from '../data/files.js';
+import { preprocessingFrom, prepareImages } from '../data/preprocess.js';
 import { readIdx } from '../data/idx.js';
-import { readNpy, toFloat32 } from '../data/npy.js';
-import { resize, scaleImages } from '../data/transforms.js';
+import { readNpy } from '../data/npy.js';
 import { ConvkitError } from '../errors.js';
 import { checkpointMetadata, loadModel } from '../io/checkpoint.js';
 import { exportHdf5 } from '../io/hdf5.js';
@@ -21,7 +21,8 @@ import { selfTest } from '../selftest.js';
 import { writeReport } from '../viz/report.js';
 import { ZOO, ZOO_NAMES, zooModel } from '../zoo.js';
 import { applyRuntime, DEFAULTS, type Flags, int, UsageError } from './options.js';
-import { fitToModel, reportAccuracy } from './shared.js';
+import { reportAccuracy } from './shared.js';
+import { recordedTestSet } from './task.js';
 import type { RunSettings } from './train.js';
 
 export async function reportCommand(flags: Flags, dir: string | undefined): Promise<void> {
@@ -38,12 +39,13 @@ export async function reportCommand(flags: Flags, dir: string | undefined): Prom
     throw new ConvkitError(`${runDir}: not a run directory (cannot read run.json and history.json: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
   const model = loadModel(runDir);
-  const ds = await loadDataset(run.settings.dataset, { dataDir: flags['data-dir'], log: say });
-  const testX = fitToModel(ds.test.x, model, say);
+  const { file, metadata } = checkpointMetadata(runDir);
+  const judged = await recordedTestSet(metadata, { 'data-dir': flags['data-dir'] }, file, say);
+  const testX = prepareImages(judged.test.x, model, preprocessingFrom(metadata, file), 'test images', say);
   const output = flags.output ?? join(runDir, 'report.html');
   const report = await writeReport(output, {
-    title: `${run.settings.model} on ${ds.name}`, model, history, settings: { ...run.settings, data: ds.source }, classes: ds.classes,
-    test: { x: testX, y: ds.test.y }, dataSource: ds.source,
+    title: `${metadata.zoo ?? model.name} on ${judged.name}`, model, history, settings: { ...run.settings, data: run.source ?? judged.name }, classes: judged.classes,
+    test: { x: testX, y: judged.test.y }, dataSource: run.source ?? judged.name,
   }, { svgDir: runDir });
   process.stderr.write(`wrote ${report.html} and ${report.svgs.length} SVG curves in ${runDir}\n`);
 }
@@ -72,59 +74,68 @@ export async function evaluateCommand(flags: Flags): Promise<void> {
   applyRuntime(flags);
   const say = flags.quiet || flags.json ? () => {} : (m: string) => process.stderr.write(`${m}\n`);
   const { file, metadata } = checkpointMetadata(flags.checkpoint);
-  const trainedOn = metadata.dataset as DatasetName | undefined;
-  const datasetName = (flags.dataset ?? trainedOn ?? DEFAULTS.dataset) as DatasetName;
-  if (!DATASETS.includes(datasetName)) throw new UsageError(`unknown --dataset '${datasetName}'; choose one of: ${DATASETS.join(', ')}`);
-  if (trainedOn && trainedOn !== datasetName) {
-    throw new UsageError(`${file} was trained on ${trainedOn}, not ${datasetName}: its classes mean other things there; evaluate it on ${trainedOn} (drop --dataset)`);
-  }
   const model = loadModel(file);
-  const ds = await loadDataset(datasetName, { dataDir: flags['data-dir'], log: say });
+  const judged = await recordedTestSet(metadata, flags, file, say);
   const classes = model.outputUnits === 1 ? 2 : model.outputUnits;
-  if (classes !== ds.classes.length) throw new ConvkitError(`${file} predicts ${classes} classes but ${datasetName} has ${ds.classes.length}`);
-  const result = reportAccuracy(model, fitToModel(ds.test.x, model, say), ds.test.y, ds.classes, say, int(flags, 'batch-size', 256), flags.json ? () => {} : undefined);
+  const recorded = metadata.classes ? (JSON.parse(metadata.classes) as string[]) : judged.classes;
+  const labelMax = judged.test.y.reduce((m, v) => Math.max(m, v), 0);
+  if (labelMax >= classes) throw new ConvkitError(`${file} predicts ${classes} classes but ${judged.name} has labels up to ${labelMax}`);
+  const x = prepareImages(judged.test.x, model, preprocessingFrom(metadata, file), `${judged.name}`, say);
+  const names = recorded.length === classes ? recorded : Array.from({ length: classes }, (_, i) => String(i));
+  const result = reportAccuracy(model, x, judged.test.y, names, say, int(flags, 'batch-size', 256), flags.json ? () => {} : undefined);
   if (flags.json) {
-    console.log(JSON.stringify({ checkpoint: file, dataset: datasetName, accuracy: result.accuracy, loss: result.loss, perClass: result.perClass, confusionMatrix: result.matrix }));
+    console.log(JSON.stringify({ checkpoint: file, dataset: judged.name, accuracy: result.accuracy, loss: result.loss, perClass: result.perClass, confusionMatrix: result.matrix }));
   }
 }
 
-/** Images from .npy (floats as they are, uint8 scaled to [0, 1]), IDX (scaled) or CSV, as [N, H, W, C] for the model. */
-export function readImages(path: string, model: Sequential): Tensor {
-  let x: Tensor;
-  if (path.endsWith('.npy')) {
+/**
+ * Images from any data file convkit reads (.npz and .h5: the test arrays,
+ * else the only ones; .npy: the array itself; IDX; CSV), as [N, H, W, C].
+ * Bytes are scaled to [0, 1], other types taken as they are.
+ */
+export async function readImages(path: string, say: (m: string) => void): Promise<Tensor> {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.npy') {
     const a = readNpy(path);
-    x = a.dtype === 'u1' ? scaleImages(a.data as Uint8Array, a.shape) : toFloat32(a);
-  } else if (path.endsWith('.csv')) {
-    x = readCsv(path, { labelColumn: null }).x;
-  } else {
-    const idx = readIdx(path);
-    x = scaleImages(idx.data, idx.dims);
+    return imagesFrom({ data: a.data as ArrayLike<number>, shape: [...a.shape], bytes: a.dtype === 'u1' }, path, say);
   }
-  const per = model.inputShape.reduce((a, b) => a * b, 1);
-  const n = x.shape[0];
-  if (x.size !== n * per) {
-    const [h, w, c] = model.inputShape;
-    if (c === 1 && x.size === n * 28 * 28) x = resize(x.reshape([n, 28, 28, 1]), h, w);
-    else throw new ConvkitError(`${path}: ${x.size / Math.max(n, 1)} values per image but the model takes ${model.inputShape.join('×')}`);
+  if (ext === '.csv') {
+    const x = readCsv(path, { labelColumn: null }).x;
+    const images = imagesFrom({ data: x.data, shape: [x.shape[0], x.size / Math.max(x.shape[0], 1)], bytes: false }, path, say);
+    return images.data.some((v) => v > 1.5) ? imagesFrom({ data: x.data, shape: [x.shape[0], x.size / Math.max(x.shape[0], 1)], bytes: true }, path) : images;
   }
-  return x.reshape([n, ...model.inputShape]);
+  if (ext === '.npz' || ext === '.h5' || ext === '.hdf5' || (existsSync(path) && statSync(path).isDirectory())) {
+    const d = await loadDataFile(path, { log: say });
+    return (d.test ?? d.train ?? d.val)!.x;
+  }
+  const idx = readIdx(path);
+  return imagesFrom({ data: idx.data, shape: [...idx.dims], bytes: true }, path, say);
 }
 
 export async function predictCommand(flags: Flags): Promise<void> {
   if (!flags.checkpoint) throw new UsageError('predict needs --checkpoint PATH');
-  if (!flags.input) throw new UsageError('predict needs --input FILE (.npy, IDX or .csv)');
+  if (!flags.input) throw new UsageError('predict needs --input FILE (.npz, .h5, .npy, IDX or .csv)');
   applyRuntime(flags);
-  const model = loadModel(flags.checkpoint);
-  const x = readImages(flags.input, model);
+  const say = flags.json ? () => {} : (m: string) => process.stderr.write(`${m}\n`);
+  const { file, metadata } = checkpointMetadata(flags.checkpoint);
+  const model = loadModel(file);
+  const x = prepareImages(await readImages(flags.input, say), model, preprocessingFrom(metadata, file), flags.input, say);
   const probabilities = model.predict(x);
   const classes = model.predictClasses(x);
-  const rows = ['ID,Label', ...Array.from(classes, (c, i) => `${i},${c}`)].join('\n') + '\n';
+  const units = probabilities.size / Math.max(classes.length, 1);
+  // One sigmoid output is the probability of class 1.
+  const header = flags.probabilities ? (units === 1 ? ['ID', 'Label', 'P1'] : ['ID', 'Label', ...Array.from({ length: units }, (_, c) => `P${c}`)]) : ['ID', 'Label'];
+  const line = (c: number, i: number) => {
+    const cells = [String(i), String(c)];
+    if (flags.probabilities) for (let k = 0; k < units; k++) cells.push(probabilities.data[i * units + k].toPrecision(6));
+    return cells.join(',');
+  };
+  const rows = [header.join(','), ...Array.from(classes, line)].join('\n') + '\n';
   if (flags.csv) {
     writeFileAtomic(flags.csv, new TextEncoder().encode(rows));
     process.stderr.write(`wrote ${classes.length} predictions to ${flags.csv}\n`);
   }
   if (flags.json) {
-    const units = probabilities.size / Math.max(classes.length, 1);
     const rowsOut = Array.from(classes, (label, id) => ({ id, label, probabilities: Array.from(probabilities.data.subarray(id * units, (id + 1) * units)) }));
     console.log(JSON.stringify({ checkpoint: flags.checkpoint, input: flags.input, predictions: rowsOut }));
   } else if (!flags.csv) process.stdout.write(rows);

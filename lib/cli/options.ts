@@ -24,6 +24,15 @@ export interface Flags {
   model?: string;
   dataset?: string;
   'data-dir'?: string;
+  data?: string;
+  test?: string;
+  'test-split'?: string;
+  resize?: string;
+  scaler?: string;
+  'class-weight'?: string;
+  shift?: string;
+  flip?: boolean;
+  probabilities?: boolean;
   epochs?: string;
   'batch-size'?: string;
   optimizer?: string;

@@ -18,7 +18,7 @@ export function firstN(x: Tensor, y: Uint8Array, n: number): { x: Tensor; y: Uin
   return { x: new Tensor(x.data.subarray(0, n * row), [n, ...x.shape.slice(1)]), y: y.subarray(0, n) };
 }
 
-export function reportAccuracy(model: Sequential, x: Tensor, y: Uint8Array, classes: string[], say: (m: string) => void, batchSize: number, print: (m: string) => void = (m) => console.log(m)) {
+export function reportAccuracy(model: Sequential, x: Tensor, y: ArrayLike<number>, classes: string[], say: (m: string) => void, batchSize: number, print: (m: string) => void = (m) => console.log(m)) {
   const analysis = analyze(model, x, y, classes, 3, Math.max(batchSize, 256));
   const { accuracy, matrix, perClass, worst } = analysis;
   const correct = perClass.reduce((n, c) => n + c.correct, 0);

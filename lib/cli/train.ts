@@ -2,7 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { info } from '../backend/select.js';
-import { type DatasetName, DATASETS, loadDataset } from '../data/datasets.js';
+import { type DatasetName, DATASETS } from '../data/datasets.js';
+import { PREPROCESSING_KEY } from '../data/preprocess.js';
+import type { Augmentation, ClassWeight } from '../data/sampling.js';
 import { ConvkitError } from '../errors.js';
 import { CHECKPOINT_FILE, loadModel, loadOptimizer, modelBytes, OPTIMIZER_FILE, optimizerBytes } from '../io/checkpoint.js';
 import { clearRun, holdsRun, lockRunDir, recoverRunDir, saveGeneration } from '../io/rundir.js';
@@ -14,7 +16,8 @@ import { type Analysis, writeReport } from '../viz/report.js';
 import { EventWriter } from '../viz/tensorboard.js';
 import { ZOO, ZOO_NAMES, zooModel } from '../zoo.js';
 import { applyRuntime, DEFAULTS, type Flags, int, Interrupted, num, UsageError } from './options.js';
-import { classLabel, firstN, fitToModel, reportAccuracy, summaryTable } from './shared.js';
+import { classLabel, reportAccuracy, summaryTable } from './shared.js';
+import { buildModel, type DataSettings, loadTaskData, modelSetting, prepareTask } from './task.js';
 
 /** Top-3 test images per class, as TensorBoard images at the final step. */
 export function tensorboardImages(writer: EventWriter, analysis: Analysis, classes: readonly string[], step: number, size: [number, number]): void {
@@ -30,49 +33,78 @@ export function makeOptimizer(name: OptimizerName, learningRate: number, decay: 
 }
 
 /** What a run directory's run.json records of the settings, enough to resume. */
-export interface RunSettings {
+export interface RunSettings extends DataSettings {
+  /** A zoo name, or the absolute path of an architecture file. */
   model: string;
-  dataset: DatasetName;
   epochs: number;
   batchSize: number;
   optimizer: OptimizerName;
   learningRate: number;
   lrDecay: number;
   seed: number;
-  validation: number | null;
-  limit: number | null;
+  classWeight: ClassWeight | null;
+  augment: Augmentation | null;
+}
+
+/** "32" or "32x28" as [32, 32] or [32, 28]. */
+function parseSize(raw: string, flag: string): [number, number] {
+  const parts = raw.toLowerCase().split(/[x×,]/).map(Number);
+  if (parts.length > 2 || parts.some((n) => !Number.isInteger(n) || n < 1 || n > 4096)) throw new UsageError(`--${flag} must be a size such as 32 or 64x48, got '${raw}'`);
+  return parts.length === 1 ? [parts[0], parts[0]] : [parts[0], parts[1]];
+}
+
+function parseClassWeight(raw: string | undefined): ClassWeight | null {
+  if (raw === undefined) return null;
+  if (raw === 'balanced') return 'balanced';
+  const w = raw.split(',').map(Number);
+  if (w.length < 2 || w.some((v) => !Number.isFinite(v) || v < 0)) throw new UsageError(`--class-weight must be 'balanced' or one non-negative weight per class (e.g. 1,2.9), got '${raw}'`);
+  return w;
+}
+
+function parseFraction(raw: string | undefined, flag: string): number | null {
+  if (raw === undefined) return null;
+  const v = Number(raw);
+  if (!(v > 0 && v < 1)) throw new UsageError(`--${flag} must be a fraction in (0, 1), got '${raw}'`);
+  return v;
 }
 
 export function settingsFromFlags(flags: Flags): RunSettings {
   const model = flags.model ?? DEFAULTS.model;
-  if (!ZOO[model]) throw new UsageError(`unknown --model '${model}'; choose one of: ${ZOO_NAMES.join(', ')}`);
-  const dataset = (flags.dataset ?? DEFAULTS.dataset) as DatasetName;
-  if (!DATASETS.includes(dataset)) throw new UsageError(`unknown --dataset '${dataset}'; choose one of: ${DATASETS.join(', ')}`);
+  if (!ZOO[model] && !model.toLowerCase().endsWith('.json')) throw new UsageError(`unknown --model '${model}'; choose one of: ${ZOO_NAMES.join(', ')}, or give an architecture file (.json)`);
+  if (flags.data !== undefined && flags.dataset !== undefined) throw new UsageError('--data and --dataset both name the data; give one');
+  if (flags.data === undefined && flags.test !== undefined) throw new UsageError('--test goes with --data (the named data sets bring their own test set)');
+  const dataset = flags.data !== undefined ? null : ((flags.dataset ?? DEFAULTS.dataset) as DatasetName);
+  if (dataset !== null && !DATASETS.includes(dataset)) throw new UsageError(`unknown --dataset '${dataset}'; choose one of: ${DATASETS.join(', ')}`);
   const optimizer = (flags.optimizer ?? DEFAULTS.optimizer) as OptimizerName;
   if (!['adam', 'sgd', 'momentum'].includes(optimizer)) throw new UsageError(`--optimizer must be adam, sgd or momentum, got '${optimizer}'`);
-  const validation = flags.validation === undefined ? null : Number(flags.validation);
-  if (validation !== null && !(validation > 0 && validation < 1)) throw new UsageError(`--validation must be a fraction in (0, 1), got '${flags.validation}'`);
-  const entry = ZOO[model];
-  if (entry.inputShape[2] !== 1 || entry.classes !== 10) {
-    throw new UsageError(`--model ${model} takes ${entry.inputShape.join('×')} images in ${entry.classes} classes; the command line trains it on ${DATASETS.join(' or ')} only with the API`);
-  }
+  const shift = flags.shift === undefined ? 0 : int(flags, 'shift', 0, 0);
   return {
-    model,
+    model: modelSetting(model),
     dataset,
+    data: flags.data === undefined ? null : resolve(flags.data),
+    test: flags.test === undefined ? null : resolve(flags.test),
+    testSplit: parseFraction(flags['test-split'], 'test-split'),
+    resize: flags.resize === undefined ? null : parseSize(flags.resize, 'resize'),
+    scaler: flags.scaler === 'standard',
     epochs: int(flags, 'epochs', DEFAULTS.epochs),
     batchSize: int(flags, 'batch-size', DEFAULTS.batchSize),
     optimizer,
     learningRate: num(flags, 'lr') ?? (optimizer === 'adam' ? DEFAULTS.adamLearningRate : OPTIMIZER_DEFAULTS[optimizer].learningRate),
     lrDecay: num(flags, 'lr-decay') ?? DEFAULTS.lrDecay,
     seed: int(flags, 'seed', DEFAULTS.seed, 0),
-    validation,
+    validation: parseFraction(flags.validation, 'validation'),
     limit: flags.limit === undefined ? null : int(flags, 'limit', 1),
+    classWeight: parseClassWeight(flags['class-weight']),
+    augment: shift > 0 || flags.flip ? { shift, flip: Boolean(flags.flip) } : null,
   };
 }
 
+/** Flags that set what a run is; a resume keeps them. */
+const RUN_FLAGS = ['model', 'dataset', 'data', 'test', 'test-split', 'resize', 'scaler', 'batch-size', 'optimizer', 'lr', 'lr-decay', 'seed', 'validation', 'limit', 'class-weight', 'shift', 'flip'] as const;
+
 /** Settings of the run being resumed; --epochs may extend it. */
 export function settingsFromRun(dir: string, flags: Flags): RunSettings {
-  for (const name of ['model', 'dataset', 'batch-size', 'optimizer', 'lr', 'lr-decay', 'seed', 'validation', 'limit'] as const) {
+  for (const name of RUN_FLAGS) {
     if (flags[name] !== undefined) throw new UsageError(`--${name} cannot change when resuming; the run keeps the settings in ${join(dir, 'run.json')}`);
   }
   let saved: RunSettings;
@@ -81,8 +113,10 @@ export function settingsFromRun(dir: string, flags: Flags): RunSettings {
   } catch (error) {
     throw new ConvkitError(`--resume ${dir}: cannot read run.json (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
-  if (!saved || !ZOO[saved.model]) throw new ConvkitError(`--resume ${dir}: run.json has no usable settings`);
-  return { ...saved, epochs: int(flags, 'epochs', saved.epochs) };
+  if (!saved || typeof saved.model !== 'string') throw new ConvkitError(`--resume ${dir}: run.json has no usable settings`);
+  // Runs saved before data files existed record only a data set name.
+  const defaults: Partial<RunSettings> = { data: null, test: null, testSplit: null, resize: null, scaler: false, classWeight: null, augment: null };
+  return { ...defaults, ...saved, epochs: int(flags, 'epochs', saved.epochs) };
 }
 
 /** How far a run directory got: epochs completed and batches of the next one. */
@@ -143,11 +177,10 @@ export async function train(flags: Flags): Promise<void> {
   }
   applyRuntime(flags);
   const started = performance.now();
-  const ds = await loadDataset(settings.dataset, { dataDir: flags['data-dir'], log: say });
-  const train = settings.limit ? firstN(ds.train.x, ds.train.y, settings.limit) : ds.train;
-  const trainCount = Math.round(train.y.length * (1 - (settings.validation ?? 0)));
-  if (trainCount < 1 || (settings.validation && trainCount === train.y.length)) {
-    throw new UsageError(`--validation ${settings.validation} of ${train.y.length} training images leaves ${trainCount < 1 ? 'none to train on' : 'none to validate on'}; choose a fraction that leaves both`);
+  const ds = await loadTaskData(settings, flags['data-dir'], settings.seed, say);
+  const trainCount = Math.round(ds.train.y.length * (1 - (settings.validation ?? 0)));
+  if (trainCount < 1 || (settings.validation && trainCount === ds.train.y.length)) {
+    throw new UsageError(`--validation ${settings.validation} of ${ds.train.y.length} training images leaves ${trainCount < 1 ? 'none to train on' : 'none to validate on'}; choose a fraction that leaves both`);
   }
   let model: Sequential;
   let optimizer: Optimizer;
@@ -156,27 +189,34 @@ export async function train(flags: Flags): Promise<void> {
   if (resume) {
     model = loadModel(resume);
     optimizer = loadOptimizer(resume);
-    optimizer.checkStateFor(model.parameters(), join(resume, OPTIMIZER_FILE));
     previous = JSON.parse(readFileSync(join(resume, 'history.json'), 'utf8')) as History;
     start = progressOf(resume, previous);
     say(`resuming ${resume} after epoch ${start.epochsDone}${start.batchesDone ? ` and ${start.batchesDone} batches` : ''} of ${settings.epochs}`);
   } else {
-    model = zooModel(settings.model, { seed: settings.seed });
+    model = buildModel(settings.model, ds, settings.resize, settings.seed);
     optimizer = makeOptimizer(settings.optimizer, settings.learningRate, settings.lrDecay, Math.ceil(trainCount / settings.batchSize));
   }
   const done = start.epochsDone;
-  const trainX = fitToModel(train.x, model, say);
-  const testX = fitToModel(ds.test.x, model, say);
+  const prepared = prepareTask(ds, model, settings.scaler, say);
+  const train = prepared.train;
+  const testX = prepared.test.x;
+  const testY = prepared.test.y;
+  const validation = settings.validation ?? (prepared.val ? { x: prepared.val.x, y: prepared.val.y } : undefined);
   const i = info();
-  say(`training ${settings.model} (${model.countParams().toLocaleString('en-US')} parameters) on ${trainCount.toLocaleString('en-US')} images: ${settings.epochs} epoch(s), batch ${settings.batchSize}, ${settings.optimizer} lr ${settings.learningRate}${settings.lrDecay !== 1 ? ` ×${settings.lrDecay} per epoch` : ''}, backend ${i.backend}${i.backend === 'native' ? ` (${i.isa}, ${i.threads} threads)` : ''}`);
+  const modelName = ZOO[settings.model] ? settings.model : model.name;
+  say(`training ${modelName} (${model.countParams().toLocaleString('en-US')} parameters, input ${model.inputShape.join('×')}, ${ds.classes.length} classes${model.outputUnits === 1 ? ', one sigmoid output' : ''}) on ${trainCount.toLocaleString('en-US')} images: ${settings.epochs} epoch(s), batch ${settings.batchSize}, ${settings.optimizer} lr ${settings.learningRate}${settings.lrDecay !== 1 ? ` ×${settings.lrDecay} per epoch` : ''}${settings.classWeight ? `, class weights ${settings.classWeight === 'balanced' ? 'balanced' : settings.classWeight.join(',')}` : ''}${settings.augment ? `, augmented (${[settings.augment.shift ? `shifts up to ${settings.augment.shift} px` : '', settings.augment.flip ? 'flips' : ''].filter(Boolean).join(', ')})` : ''}, backend ${i.backend}${i.backend === 'native' ? ` (${i.isa}, ${i.threads} threads)` : ''}`);
   const record = { settings, source: ds.source, backend: i };
+  const checkpointMeta = {
+    zoo: modelName, dataset: settings.dataset ?? settings.data ?? '', classes: JSON.stringify(ds.classes), [PREPROCESSING_KEY]: JSON.stringify(prepared.preprocessing),
+    ...(settings.data ? { data: settings.data, test: settings.test ?? '', testSplit: String(settings.testSplit ?? ''), seed: String(settings.seed) } : {}),
+  };
   let runDir = out;
   // One generation: model, optimizer state, history and settings together, or none of them.
   const saveRun = (history: History | null, run: Record<string, unknown>) => {
     runDir ??= join('runs', `${settings.model}-interrupted-${new Date().toISOString().replace(/[:.]/g, '-')}`);
     release ??= lockRunDir(runDir);
     saveGeneration(runDir, {
-      [CHECKPOINT_FILE]: modelBytes(model, { zoo: settings.model, dataset: settings.dataset, classes: JSON.stringify(ds.classes) }),
+      [CHECKPOINT_FILE]: modelBytes(model, checkpointMeta),
       [OPTIMIZER_FILE]: optimizerBytes(optimizer),
       'history.json': jsonBytes(history ?? { epochs: [], loss: [], accuracy: [], valLoss: [], valAccuracy: [], iterationLoss: [], stoppedEarly: false, interrupted: false }),
       'run.json': jsonBytes({ ...record, ...run }),
@@ -230,10 +270,11 @@ export async function train(flags: Flags): Promise<void> {
   try {
     history = done >= settings.epochs
       ? null
-      : await model.fit(trainX, train.y, {
+      : await model.fit(train.x, train.y, {
+          classWeight: settings.classWeight ?? undefined, augment: settings.augment ?? undefined,
           epochs: settings.epochs, initialEpoch: done, initialBatch: start.batchesDone, batchSize: settings.batchSize, seed: settings.seed, optimizer,
           initialEpochSums: start.batchesDone > 0 ? start.sums : undefined,
-          validation: settings.validation ?? undefined, verbose: flags.quiet ? 0 : 1, callbacks: interruptAt > 0 ? [tensorboard, checkpoint, injected] : [tensorboard, checkpoint], signal: interrupt.signal,
+          validation, verbose: flags.quiet ? 0 : 1, callbacks: interruptAt > 0 ? [tensorboard, checkpoint, injected] : [tensorboard, checkpoint], signal: interrupt.signal,
           checkFinite: flags['no-check-finite'] ? false : 'all',
         });
   } catch (error) {
@@ -252,7 +293,7 @@ export async function train(flags: Flags): Promise<void> {
     process.stderr.write(`\nconvkit: interrupted in epoch ${at.epoch} after ${at.batch} batches; saved ${runDir}. Resume with: convkit train --resume ${runDir}\n`);
     throw new Interrupted();
   }
-  const result = reportAccuracy(model, testX, ds.test.y, ds.classes, say, settings.batchSize, flags.json ? say : undefined);
+  const result = reportAccuracy(model, testX, testY, ds.classes, say, settings.batchSize, flags.json ? say : undefined);
   const seconds = (performance.now() - started) / 1000;
   const fullHistory = history ? mergeHistory(previous, history) : previous;
   const files: [string, string][] = [];

@@ -97,6 +97,25 @@ export class StandardScaler {
   fitTransform(x: Tensor): Tensor {
     return this.fit(x).transform(x);
   }
+
+  /** The fitted mean and std as plain arrays (to save with a checkpoint). */
+  toJSON(): { mean: number[]; std: number[] } {
+    if (!this.mean || !this.std) throw new ValueError('StandardScaler.toJSON: call fit first');
+    return { mean: Array.from(this.mean), std: Array.from(this.std) };
+  }
+
+  /** A scaler fitted before, from toJSON()'s arrays. */
+  static fromJSON(value: unknown, source = 'StandardScaler.fromJSON'): StandardScaler {
+    const v = value as { mean?: unknown; std?: unknown } | null;
+    const ok = (a: unknown): a is number[] => Array.isArray(a) && a.length > 0 && a.every((e) => typeof e === 'number' && Number.isFinite(e));
+    if (!v || !ok(v.mean) || !ok(v.std) || v.mean.length !== v.std.length || v.std.some((e) => e <= 0)) {
+      throw new ValueError(`${source}: a scaler needs equal-length finite mean and positive std arrays, got ${describe(value)}`);
+    }
+    const scaler = new StandardScaler();
+    scaler.mean = Float32Array.from(v.mean);
+    scaler.std = Float32Array.from(v.std);
+    return scaler;
+  }
 }
 
 /** Rows of x (and y) in the given order. */

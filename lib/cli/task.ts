@@ -1,0 +1,163 @@
+// What `convkit train` trains on and with: the data (a named data set or the
+// user's file), the test set (the file's, --test, or a held-out split), the
+// model (a zoo model adapted to the data's channels and classes, or an
+// architecture file) and the preprocessing (resize, StandardScaler) that is
+// saved with the checkpoint.
+import { extname, resolve } from 'node:path';
+import { type DatasetName, DATASETS, loadDataset } from '../data/datasets.js';
+import { type LabelledSet, loadDataFile } from '../data/files.js';
+import { type Preprocessing, prepareImages } from '../data/preprocess.js';
+import { StandardScaler, split } from '../data/transforms.js';
+import { ConvkitError } from '../errors.js';
+import { readFileBounded } from '../io/read.js';
+import { type ModelConfig, type Sequential, modelFromConfig } from '../model.js';
+import { ZOO, ZOO_NAMES, zooModel } from '../zoo.js';
+import { UsageError } from './options.js';
+
+/** The data part of a run's settings (run.json records them to resume). */
+export interface DataSettings {
+  /** A named data set (MNIST layout), or null for a file. */
+  dataset: DatasetName | null;
+  /** The user's data file or folder (absolute), or null. */
+  data: string | null;
+  /** A separate test file, or null. */
+  test: string | null;
+  /** Fraction held out for testing when the data has no test set. */
+  testSplit: number | null;
+  /** Images resized to [H, W] before training (and the model built for it). */
+  resize: [number, number] | null;
+  /** Standardise each feature with a StandardScaler fitted on the training images. */
+  scaler: boolean;
+  validation: number | null;
+  limit: number | null;
+}
+
+export interface TaskData {
+  /** In words, for the log and the report. */
+  name: string;
+  source: string;
+  /** Where the data came from: 'file' for --data, else how a named data set was found. */
+  sourceKind: string;
+  classes: string[];
+  train: LabelledSet;
+  /** Validation data the file brought (val_* arrays); a --validation fraction is split by fit. */
+  val: LabelledSet | null;
+  test: LabelledSet;
+  /** [H, W, C] of the images as read. */
+  shape: [number, number, number];
+}
+
+const toInt32 = (y: ArrayLike<number>) => Int32Array.from(y);
+
+/** Reads the training, validation and test data the settings name. */
+export async function loadTaskData(s: DataSettings, dataDir: string | undefined, seed: number, say: (m: string) => void): Promise<TaskData> {
+  let task: Omit<TaskData, 'shape'>;
+  if (s.data) {
+    const file = await loadDataFile(s.data, { log: say });
+    let train = file.train;
+    let test = file.test ?? null;
+    let source = file.source;
+    if (s.test) {
+      const t = await loadDataFile(s.test, { log: say });
+      test = t.test ?? t.train ?? t.val ?? null;
+      source += `; test: ${t.source}`;
+    }
+    if (!train) throw new UsageError(`${s.data} has no training arrays (only ${[file.val && 'validation', file.test && 'test'].filter(Boolean).join(' and ')}); give it as --test and the training file as --data`);
+    if (!test) {
+      const fraction = s.testSplit ?? 0.2;
+      const [rest, held] = split(train.x, train.y, [1 - fraction, fraction], { seed });
+      say(`data: no test set in ${s.data}; holding out ${Math.round(fraction * 100)}% (${held.y.length}) of it for testing (--test FILE gives one)`);
+      train = rest;
+      test = held;
+    }
+    const classes = Math.max(file.classes.length, ...Array.from(test.y, (v) => v + 1));
+    task = { name: s.data, source, sourceKind: 'file', classes: Array.from({ length: classes }, (_, i) => String(i)), train, val: file.val ?? null, test };
+  } else {
+    const ds = await loadDataset(s.dataset ?? 'mnist', { dataDir, log: say });
+    task = { name: ds.name, source: ds.source, sourceKind: ds.sourceKind, classes: ds.classes, train: { x: ds.train.x, y: toInt32(ds.train.y) }, val: null, test: { x: ds.test.x, y: toInt32(ds.test.y) } };
+  }
+  if (s.limit && s.limit < task.train.y.length) task.train = { x: task.train.x.slice(0, s.limit), y: task.train.y.subarray(0, s.limit) };
+  const [, h, w, c] = task.train.x.shape;
+  return { ...task, shape: [h, w, c] };
+}
+
+/** The model: a zoo name, adapted to the data's channels and classes (and --resize), or a JSON architecture file. */
+export function buildModel(name: string, task: TaskData, resize: [number, number] | null, seed: number): Sequential {
+  const classes = task.classes.length;
+  const channels = task.shape[2];
+  if (ZOO[name]) {
+    const [h, w] = resize ?? ZOO[name].inputShape;
+    return zooModel(name, { seed, channels, classes, height: h, width: w });
+  }
+  if (extname(name).toLowerCase() !== '.json') throw new UsageError(`unknown --model '${name}'; choose one of: ${ZOO_NAMES.join(', ')}, or give an architecture file (.json)`);
+  let config: ModelConfig;
+  try {
+    config = JSON.parse(readFileBounded(name).toString('utf8'));
+  } catch (error) {
+    if (error instanceof ConvkitError) throw error;
+    throw new ConvkitError(`${name}: not valid JSON (${(error as Error).message})`);
+  }
+  const [h, w] = resize ?? [task.shape[0], task.shape[1]];
+  try {
+    return modelFromConfig({ ...config, inputShape: config.inputShape ?? [h, w, channels], seed, name: config.name ?? name.replace(/^.*[\\/]/, '').replace(/\.json$/i, '') });
+  } catch (error) {
+    throw new ConvkitError(`${name}: ${(error as Error).message}`);
+  }
+}
+
+/** Whether a model name is an architecture file (recorded absolute, so a resume elsewhere finds it). */
+export const modelSetting = (name: string) => (ZOO[name] ? name : resolve(name));
+
+export interface PreparedTask {
+  train: LabelledSet;
+  val: LabelledSet | null;
+  test: LabelledSet;
+  preprocessing: Preprocessing;
+}
+
+/** Resizes every set to the model's input and, with --scaler, standardises them with a scaler fitted on the training images. */
+export function prepareTask(task: TaskData, model: Sequential, scaler: boolean, say: (m: string) => void): PreparedTask {
+  const preprocessing: Preprocessing = { sourceShape: task.shape };
+  const trainX = prepareImages(task.train.x, model, preprocessing, 'training images', say);
+  if (scaler) {
+    preprocessing.scaler = new StandardScaler().fit(trainX).toJSON();
+    say(`scaler: standardising each of ${preprocessing.scaler.mean.length.toLocaleString('en-US')} features with the training images' mean and std`);
+  }
+  const quiet = () => {};
+  const ready = (set: LabelledSet, what: string): LabelledSet => ({ x: prepareImages(set.x, model, preprocessing, what, quiet), y: set.y });
+  return {
+    train: { x: preprocessing.scaler ? StandardScaler.fromJSON(preprocessing.scaler).transform(trainX) : trainX, y: task.train.y },
+    val: task.val ? ready(task.val, 'validation images') : null,
+    test: ready(task.test, 'test images'),
+    preprocessing,
+  };
+}
+
+/**
+ * The test set a checkpoint is judged on: --data FILE when given (its test
+ * arrays, else all of it), else the data the checkpoint records it was
+ * trained on (the same held-out split for a file without a test set).
+ */
+export async function recordedTestSet(metadata: Record<string, string>, flags: { data?: string; dataset?: string; 'data-dir'?: string }, file: string, say: (m: string) => void): Promise<{ name: string; classes: string[]; test: LabelledSet }> {
+  if (flags.data) {
+    const d = await loadDataFile(resolve(flags.data), { log: say });
+    const test = d.test ?? d.train ?? d.val!;
+    return { name: flags.data, classes: d.classes, test };
+  }
+  const recorded = metadata.dataset;
+  const named = (DATASETS as string[]).includes(recorded ?? '') ? (recorded as DatasetName) : null;
+  if (flags.dataset && recorded && flags.dataset !== recorded) {
+    throw new UsageError(`${file} was trained on ${recorded}, not ${flags.dataset}: its classes mean other things there; evaluate it on ${recorded} (drop --dataset), or give a data file with --data`);
+  }
+  if (metadata.data) {
+    const task = await loadTaskData({
+      dataset: null, data: metadata.data, test: metadata.test || null, testSplit: metadata.testSplit ? Number(metadata.testSplit) : null,
+      resize: null, scaler: false, validation: null, limit: null,
+    }, undefined, Number(metadata.seed ?? 0), say);
+    return { name: metadata.data, classes: task.classes, test: task.test };
+  }
+  const name = (flags.dataset ?? named ?? 'mnist') as DatasetName;
+  if (!DATASETS.includes(name)) throw new UsageError(`unknown --dataset '${name}'; choose one of: ${DATASETS.join(', ')}`);
+  const ds = await loadDataset(name, { dataDir: flags['data-dir'], log: say });
+  return { name, classes: ds.classes, test: { x: ds.test.x, y: Int32Array.from(ds.test.y) } };
+}

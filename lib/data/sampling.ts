@@ -1,0 +1,94 @@
+// What fit draws each epoch and how it varies a batch: class weights as a
+// weighted sampler, and augmentation by random shifts and flips. Both are
+// seeded from (seed, epoch[, batch]) only, so a resumed run draws exactly what
+// an uninterrupted one would.
+import { ValueError, describe } from '../errors.js';
+import { Random } from '../random.js';
+
+export type ClassWeight = 'balanced' | readonly number[];
+
+/**
+ * Per-class weights: 'balanced' gives each class n / (k · count) as
+ * scikit-learn and Keras do; a list is taken as given (one per class).
+ */
+export function classWeights(weight: unknown, y: Int32Array, classes: number, op: string): Float64Array {
+  const counts = new Float64Array(classes);
+  for (let i = 0; i < y.length; i++) counts[y[i]]++;
+  if (weight === 'balanced') {
+    return Float64Array.from(counts, (c) => (c > 0 ? y.length / (classes * c) : 0));
+  }
+  if (!Array.isArray(weight) || weight.length !== classes || weight.some((w) => typeof w !== 'number' || !Number.isFinite(w) || w < 0)) {
+    throw new ValueError(`${op}: classWeight must be 'balanced' or ${classes} non-negative numbers (one per class), got ${describe(weight)}`);
+  }
+  if (!weight.some((w, c) => w > 0 && counts[c] > 0)) throw new ValueError(`${op}: classWeight gives weight 0 to every class present in y`);
+  return Float64Array.from(weight as number[]);
+}
+
+/**
+ * The epoch's sample order under class weights: `count` draws with
+ * replacement, each sample with probability proportional to its class's
+ * weight (PyTorch's WeightedRandomSampler). The expected gradient of an epoch
+ * is that of the class-weighted loss, normalised; the kernels stay unweighted.
+ */
+export class WeightedSampler {
+  private readonly cumulative: Float64Array;
+
+  constructor(y: Int32Array, weights: Float64Array) {
+    this.cumulative = new Float64Array(y.length);
+    let sum = 0;
+    for (let i = 0; i < y.length; i++) this.cumulative[i] = sum += weights[y[i]];
+  }
+
+  fill(order: Int32Array, random: Random): void {
+    const c = this.cumulative;
+    const total = c[c.length - 1];
+    for (let k = 0; k < order.length; k++) {
+      const u = random.next() * total;
+      let lo = 0;
+      let hi = c.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (c[mid] > u) hi = mid;
+        else lo = mid + 1;
+      }
+      order[k] = lo;
+    }
+  }
+}
+
+export interface Augmentation {
+  /** Largest random shift in pixels, up, down, left or right (zeros come in at the edge). */
+  shift?: number;
+  /** Mirror left-right with probability 1/2 (for images where that keeps the class: not digits). */
+  flip?: boolean;
+}
+
+/**
+ * Shifts and flips each image of an NHWC batch in place, with a scratch row
+ * the caller keeps (h · w · c floats), so a batch allocates nothing.
+ */
+export function augmentBatch(x: Float32Array, n: number, h: number, w: number, c: number, options: Augmentation, random: Random, scratch: Float32Array): void {
+  const shift = options.shift ?? 0;
+  const size = h * w * c;
+  for (let b = 0; b < n; b++) {
+    const dy = shift ? random.int(2 * shift + 1) - shift : 0;
+    const dx = shift ? random.int(2 * shift + 1) - shift : 0;
+    const flip = options.flip ? random.next() < 0.5 : false;
+    if (dy === 0 && dx === 0 && !flip) continue;
+    const image = x.subarray(b * size, (b + 1) * size);
+    scratch.set(image);
+    for (let y = 0; y < h; y++) {
+      const sy = y - dy;
+      for (let xx = 0; xx < w; xx++) {
+        const sx = (flip ? w - 1 - xx : xx) - dx;
+        const to = (y * w + xx) * c;
+        if (sy < 0 || sy >= h || sx < 0 || sx >= w) {
+          for (let ch = 0; ch < c; ch++) image[to + ch] = 0;
+        } else {
+          const from = (sy * w + sx) * c;
+          for (let ch = 0; ch < c; ch++) image[to + ch] = scratch[from + ch];
+        }
+      }
+    }
+  }
+}
