@@ -38,18 +38,15 @@ const SYNONYMS: Record<string, string[]> = {
 };
 
 /** Levenshtein distance, for suggestions. */
+/** Edit distance counting a swap of two neighbouring letters as one edit ('shfit' is one from 'shift'). */
 function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0];
-    row[0] = i;
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++)
     for (let j = 1; j <= b.length; j++) {
-      const next = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = row[j];
-      row[j] = next;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
     }
-  }
-  return row[b.length];
+  return d[a.length][b.length];
 }
 
 const squash = (s: string) => s.toLowerCase().replace(/[_-]/g, '');
@@ -87,7 +84,7 @@ export function checkOptions<T extends object>(options: T | undefined, known: re
   }
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) {
-      throw new ValueError(`${fn}: unknown option '${key}'${didYouMean(key, known)} (${fn} takes ${known.map((k) => `'${k}'`).join(', ')})`);
+      throw new ValueError(`${fn}: unknown option '${key}'${didYouMean(key, known)} (${what === 'options' ? fn : `${fn}'s ${what}`} takes ${known.map((k) => `'${k}'`).join(', ')})`);
     }
   }
   return options;
