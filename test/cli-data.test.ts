@@ -1,0 +1,145 @@
+// Course tasks from the command line on the user's own files: a binary
+// X-ray-like task from an .npz (sigmoid output, class weights, resize,
+// predictions CSV) and a 6-class RGB task from HDF5 files (separate test
+// file, StandardScaler saved with the checkpoint, an architecture file,
+// weights exported as HDF5). evaluate and predict reuse what the checkpoint
+// recorded, and refuse data that does not fit.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { data } from '../lib/index.js';
+import { rng } from './helpers/random.js';
+
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'cli-data-'));
+
+function convkit(args: string[]) {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Images whose class shows: class c has a bright square at a class-specific place, on noise. */
+function images(n: number, h: number, w: number, c: number, classes: number, seed: number) {
+  const random = rng(seed);
+  const x = new Uint8Array(n * h * w * c);
+  const y = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    y[i] = i % classes === 0 || (classes === 2 && i % 4 === 1) ? 0 : i % classes; // the binary task is 1:1 here, with more zeros at i % 4
+    const oy = (y[i] * 5) % (h - 6);
+    const ox = (y[i] * 7) % (w - 6);
+    for (let p = 0; p < h * w * c; p++) x[i * h * w * c + p] = Math.floor(random() * 60);
+    for (let dy = 0; dy < 6; dy++) for (let dx = 0; dx < 6; dx++) for (let ch = 0; ch < c; ch++) x[((i * h + oy + dy) * w + ox + dx) * c + ch] = 230;
+  }
+  return { x, y };
+}
+
+describe('a binary task from an .npz', () => {
+  const file = join(dir, 'xray.npz');
+  const train = images(96, 28, 28, 1, 2, 1);
+  const test = images(40, 28, 28, 1, 2, 2);
+  writeFileSync(file, data.encodeNpz({
+    train_images: { data: train.x, shape: [96, 28, 28] }, train_labels: { data: train.y, shape: [96, 1] },
+    test_images: { data: test.x, shape: [40, 28, 28] }, test_labels: { data: test.y, shape: [40, 1] },
+  }));
+  const run = join(dir, 'xray-run');
+  const t = convkit(['train', '--data', file, '--model', 'xray-binary', '--epochs', '4', '--batch-size', '16', '--class-weight', 'balanced', '--shift', '1', '--out', run, '--json']);
+
+  it('trains a one-output sigmoid model on images resized to the model, with class weights and shifts', () => {
+    expect(t.status, t.stderr).toBe(0);
+    expect(t.stderr).toMatch(/resizing images 28×28 → 32×32 for xray-binary/);
+    expect(t.stderr).toMatch(/input 32×32×1, 2 classes, one sigmoid output/);
+    expect(t.stderr).toMatch(/class weights balanced, augmented \(shifts up to 1 px\)/);
+    expect(JSON.parse(t.stdout).testAccuracy).toBeGreaterThan(0.9);
+  });
+
+  it('predict writes ID,Label with P1, and evaluate judges on the recorded test set', () => {
+    const csv = join(dir, 'predictions.csv');
+    const p = convkit(['predict', '--checkpoint', run, '--input', file, '--csv', csv, '--probabilities']);
+    expect(p.status, p.stderr).toBe(0);
+    const lines = readFileSync(csv, 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('ID,Label,P1');
+    expect(lines).toHaveLength(41);
+    const rows = lines.slice(1).map((l) => l.split(',').map(Number));
+    for (const [id, label, p1] of rows) {
+      expect(label).toBe(p1 > 0.5 ? 1 : 0);
+      expect(id).toBeLessThan(40);
+    }
+    const correct = rows.filter(([id, label]) => label === test.y[id]).length;
+    const e = convkit(['evaluate', '--checkpoint', run, '--json']);
+    expect(e.status, e.stderr).toBe(0);
+    expect(JSON.parse(e.stdout).accuracy).toBeCloseTo(correct / 40, 12);
+    expect(JSON.parse(e.stdout).accuracy).toBeCloseTo(JSON.parse(t.stdout).testAccuracy, 12);
+  });
+
+  it('resumes a --data run to the same end as an uninterrupted one', () => {
+    const a = join(dir, 'xray-a');
+    expect(convkit(['train', '--data', file, '--model', 'xray-binary', '--epochs', '1', '--batch-size', '16', '--class-weight', 'balanced', '--shift', '1', '--out', a, '--quiet']).status).toBe(0);
+    const r = convkit(['train', '--resume', a, '--epochs', '4', '--quiet']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(join(a, 'model.safetensors')).equals(readFileSync(join(run, 'model.safetensors')))).toBe(true);
+    expect(convkit(['train', '--resume', a, '--epochs', '5', '--scaler', 'standard']).stderr).toMatch(/--scaler cannot change when resuming/);
+  });
+});
+
+describe('a 6-class RGB task from HDF5 files, with a scaler and an architecture file', () => {
+  const trainFile = join(dir, 'train_signs.h5');
+  const testFile = join(dir, 'test_signs.h5');
+  const arch = join(dir, 'net.json');
+  const run = join(dir, 'signs-run');
+  let t: ReturnType<typeof convkit>;
+
+  it('trains from the command line alone and exports HDF5 weights', async () => {
+    const h5 = (await import('h5wasm/node')).default;
+    await h5.ready;
+    for (const [path, prefix, n, seed] of [[trainFile, 'train', 120, 3], [testFile, 'test', 36, 4]] as const) {
+      const { x, y } = images(n, 16, 16, 3, 6, seed);
+      const f = new h5.File(path, 'w');
+      f.create_dataset({ name: `${prefix}_set_x`, data: x, shape: [n, 16, 16, 3], dtype: '<B' });
+      f.create_dataset({ name: `${prefix}_set_y`, data: BigInt64Array.from(y, (v) => BigInt(v)), shape: [n], dtype: '<q' });
+      f.close();
+    }
+    writeFileSync(arch, JSON.stringify({ layers: [
+      { kind: 'Conv2D', filters: 4, kernelSize: 4, strides: 2, padding: 'same', activation: 'relu' },
+      { kind: 'MaxPool2D', poolSize: 3, strides: 1 },
+      { kind: 'Conv2D', filters: 8, kernelSize: 3, padding: 'same', activation: 'relu' },
+      { kind: 'AvgPool2D', poolSize: 2 },
+      { kind: 'Flatten' },
+      { kind: 'Dense', units: 12, activation: 'relu' },
+      { kind: 'Dense', units: 6 },
+    ] }));
+    t = convkit(['train', '--data', trainFile, '--test', testFile, '--model', arch, '--scaler', 'standard', '--epochs', '6', '--batch-size', '8', '--lr-decay', '1', '--flip', '--out', run, '--json']);
+    expect(t.status, t.stderr).toBe(0);
+    expect(t.stderr).toMatch(/training net \(\d[\d,]* parameters, input 16×16×3, 6 classes\)/);
+    expect(t.stderr).toMatch(/scaler: standardising each of 768 features/);
+    const out = join(dir, 'weights.h5');
+    expect(convkit(['export', '--checkpoint', run, '--output', out]).status).toBe(0);
+    const f = new h5.File(out, 'r');
+    expect(f.keys().sort()).toEqual(['W1', 'W2', 'W3', 'W4', 'b1', 'b2', 'b3', 'b4']);
+    expect((f.get('W1') as InstanceType<typeof h5.Dataset>).shape).toEqual([4, 4, 3, 4]);
+    f.close();
+  });
+
+  it('evaluate applies the saved scaler and reaches the accuracy training reported; --data judges another file', () => {
+    const e = convkit(['evaluate', '--checkpoint', run, '--json']);
+    expect(e.status, e.stderr).toBe(0);
+    expect(JSON.parse(e.stdout).accuracy).toBeCloseTo(JSON.parse(t.stdout).testAccuracy, 12);
+    const other = convkit(['evaluate', '--checkpoint', run, '--data', testFile, '--json']);
+    expect(JSON.parse(other.stdout).accuracy).toBeCloseTo(JSON.parse(t.stdout).testAccuracy, 12);
+  });
+
+  it('refuses images that do not fit the model, naming both shapes', () => {
+    const gray = join(dir, 'gray.npy');
+    writeFileSync(gray, data.encodeNpy(new Uint8Array(2 * 16 * 16), [2, 16, 16]));
+    const p = convkit(['predict', '--checkpoint', run, '--input', gray]);
+    expect(p.status).toBe(1);
+    expect(p.stderr).toMatch(/gray.npy: images are \[16, 16, 1\] but net takes \[16, 16, 3\] \(3 channels\)/);
+    const missing = convkit(['train', '--data', join(dir, 'nothing.npz')]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/nothing.npz: no such file or folder/);
+    expect(convkit(['train', '--data', trainFile, '--dataset', 'mnist']).stderr).toMatch(/--data and --dataset both name the data; give one/);
+    expect(convkit(['train', '--data', testFile]).stderr).toMatch(/has no training arrays \(only test\); give it as --test/);
+  });
+});
