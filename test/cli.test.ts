@@ -164,7 +164,7 @@ describe('convkit CLI', () => {
     writeFileSync(nan, data.encodeNpy(new Float32Array(2 * 14 * 14).fill(NaN), [2, 14, 14, 1]));
     const p = convkit(['predict', '--checkpoint', run, '--input', nan]);
     expect(p.status).toBe(1);
-    expect(p.stderr).toMatch(/predict: x holds NaN at sample 0/);
+    expect(p.stderr).toMatch(/nan.npy: sample 0 holds NaN; images must be finite/);
     const info = JSON.parse(convkit(['info', '--json']).stdout);
     expect(info.version).toMatch(/^\d+\.\d+\.\d+/);
   });

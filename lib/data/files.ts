@@ -161,8 +161,9 @@ export function imagesFrom(raw: RawArray, what: string, say: (m: string) => void
   } else {
     for (let i = 0; i < size; i++) out[i] = Number(raw.data[i]) * scale;
   }
+  const per = size / Math.max(n, 1);
   for (let i = 0; i < size; i++) {
-    if (!Number.isFinite(out[i])) throw new ValueError(`${what}: value ${i} is ${out[i]}; images must be finite`);
+    if (!Number.isFinite(out[i])) throw new ValueError(`${what}: sample ${Math.floor(i / per)} holds ${out[i]}; images must be finite`);
   }
   return new Tensor(out, shape);
 }
