@@ -119,6 +119,15 @@ export function program(run: (work: () => Promise<unknown>) => void): Command {
     .action(action(async () => (await import('./cli/commands.js')).predictCommand));
 
   root
+    .command('curves')
+    .description('the training curves of a run directory as SVG or PNG files: loss per iteration, loss and accuracy per epoch')
+    .argument('<run-dir>', 'a run directory written by convkit train --out')
+    .option('--output <dir>', 'where to write them (default: RUN_DIR)')
+    .addOption(new Option('--format <format>', 'svg or png (default svg)').choices(['svg', 'png']))
+    .addHelpText('after', examples('convkit curves runs/a', 'convkit curves runs/a --format png --output figures'))
+    .action(action(async () => (await import('./cli/commands.js')).curvesCommand));
+
+  root
     .command('export')
     .description('a checkpoint as ONNX, NumPy .npz or HDF5')
     .requiredOption('--checkpoint <path>', 'a checkpoint file or run directory')

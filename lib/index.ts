@@ -37,3 +37,6 @@ export { classActivationMap } from './viz/cam.js';
 export { writeReport, analyze } from './viz/report.js';
 export type { ReportInput, Analysis } from './viz/report.js';
 export { EventWriter } from './viz/tensorboard.js';
+export { exportCurves, curveCharts, svgToPng } from './viz/curves.js';
+export type { CurveFormat } from './viz/curves.js';
+export { iterationLossChart, epochChart, confusionChart, perClassChart } from './viz/charts.js';

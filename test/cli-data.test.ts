@@ -74,6 +74,13 @@ describe('a binary task from an .npz', () => {
     expect(JSON.parse(e.stdout).accuracy).toBeCloseTo(JSON.parse(t.stdout).testAccuracy, 12);
   });
 
+  it('convkit curves writes the run\'s curves as PNG', () => {
+    const out = join(dir, 'figures');
+    const c = convkit(['curves', run, '--format', 'png', '--output', out]);
+    expect(c.status, c.stderr).toBe(0);
+    for (const name of ['loss-per-iteration', 'loss-per-epoch', 'accuracy-per-epoch']) expect(readFileSync(join(out, `${name}.png`)).subarray(1, 4).toString()).toBe('PNG');
+  });
+
   it('resumes a --data run to the same end as an uninterrupted one', () => {
     const a = join(dir, 'xray-a');
     expect(convkit(['train', '--data', file, '--model', 'xray-binary', '--epochs', '1', '--batch-size', '16', '--class-weight', 'balanced', '--shift', '1', '--out', a, '--quiet']).status).toBe(0);

@@ -19,11 +19,25 @@ import type { Tensor } from '../tensor.js';
 import type { History } from '../train.js';
 import { selfTest } from '../selftest.js';
 import { writeReport } from '../viz/report.js';
+import { type CurveFormat, exportCurves } from '../viz/curves.js';
+import { readFileBounded } from '../io/read.js';
 import { ZOO, ZOO_NAMES, zooModel } from '../zoo.js';
 import { applyRuntime, DEFAULTS, type Flags, int, UsageError } from './options.js';
 import { reportAccuracy } from './shared.js';
 import { recordedTestSet } from './task.js';
 import type { RunSettings } from './train.js';
+
+export async function curvesCommand(flags: Flags, dir: string | undefined): Promise<void> {
+  if (!dir) throw new UsageError('curves needs a run directory: convkit curves RUN_DIR');
+  let history: History;
+  try {
+    history = JSON.parse(readFileBounded(join(dir, 'history.json')).toString('utf8'));
+  } catch (error) {
+    throw new ConvkitError(`${dir}: not a run directory (cannot read history.json: ${(error as Error).message})`);
+  }
+  const files = exportCurves(history, flags.output ?? dir, { format: (flags.format ?? 'svg') as CurveFormat });
+  process.stderr.write(`wrote ${files.join(', ')}\n`);
+}
 
 export async function reportCommand(flags: Flags, dir: string | undefined): Promise<void> {
   const runDir = dir ?? flags.out;

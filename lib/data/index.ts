@@ -9,3 +9,5 @@ export { parseNpy, readNpy, encodeNpy, parseNpz, readNpz, encodeNpz, toFloat32, 
 export type { NpyArray, NpyDtype } from './npy.js';
 export { parseCsv, readCsv } from './csv.js';
 export type { CsvData, CsvOptions } from './csv.js';
+export { loadDataFile } from './files.js';
+export type { DataFile, DataFileOptions, LabelledSet } from './files.js';
