@@ -7,7 +7,7 @@ import { Random } from '../random.js';
 import { Tensor } from '../tensor.js';
 import type { LabelArray } from './batches.js';
 
-/** uint8 pixels (0..255) to float32 in [0, 1], as [N, H, W, C] images. */
+/** uint8 pixels (0..255) to float32 in [0, 1], as [N, H, W, C] images; a shape [N, H, W] gains the channel axis (grayscale). */
 export function scaleImages(pixels: Uint8Array, shape: readonly number[]): Tensor {
   checkBytes(pixels, 'pixels', 'scaleImages');
   checkIndexList(shape, 'shape', 'scaleImages');
@@ -15,7 +15,7 @@ export function scaleImages(pixels: Uint8Array, shape: readonly number[]): Tenso
   if (pixels.length !== size) throw new ShapeError(`scaleImages: ${pixels.length} pixels do not fill shape ${formatShape(shape)}`);
   const out = new Float32Array(size);
   getBackend().bytesToFloats(pixels, out, 255);
-  return new Tensor(out, shape);
+  return new Tensor(out, shape.length === 3 ? [...shape, 1] : shape);
 }
 
 /**
@@ -23,7 +23,9 @@ export function scaleImages(pixels: Uint8Array, shape: readonly number[]): Tenso
  * the input area it covers), e.g. MNIST 28×28 → 14×14 as the courses do.
  * Works for any sizes; integer factors average exact blocks.
  */
-export function resize(x: Tensor, height: number, width: number): Tensor {
+export function resize(xIn: Tensor, height: number, width: number): Tensor {
+  // Grayscale [N, H, W] images are taken as [N, H, W, 1].
+  const x = xIn instanceof Tensor && xIn.rank === 3 ? xIn.reshape([...xIn.shape, 1]) : xIn;
   checkTensor(x, 'x', 'resize', 4);
   for (const [name, v] of [['height', height], ['width', width]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new ValueError(`resize: ${name} must be a positive integer, got ${describe(v)}`);

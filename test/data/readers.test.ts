@@ -134,5 +134,10 @@ describe('batches and transforms', () => {
     expect(data.split(x, y, [0.6, 0.2, 0.2], { seed: 1 })[1].y).toEqual(b.y);
     expect(() => data.split(x, y, [0.5, 0.6])).toThrow(/fractions must be non-negative and sum to 1/);
     expect(() => data.scaleImages(Uint8Array.from([255, 0]), [1, 1, 1, 1])).toThrow(/2 pixels do not fill shape \[1, 1, 1, 1\]/);
+    // [N, H, W] gains the channel axis, in both
+    const gray = data.scaleImages(Uint8Array.from([0, 51, 102, 255]), [1, 2, 2]);
+    expect(gray.shape).toEqual([1, 2, 2, 1]);
+    expect(data.resize(new Tensor(gray.data, [1, 2, 2]), 1, 1).shape).toEqual([1, 1, 1, 1]);
+    expect(data.resize(new Tensor(gray.data, [1, 2, 2]), 1, 1).data[0]).toBeCloseTo((0 + 51 + 102 + 255) / 4 / 255, 6);
   });
 });
