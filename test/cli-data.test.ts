@@ -5,7 +5,7 @@
 // weights exported as HDF5). evaluate and predict reuse what the checkpoint
 // recorded, and refuse data that does not fit.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -148,5 +148,32 @@ describe('a 6-class RGB task from HDF5 files, with a scaler and an architecture 
     expect(missing.stderr).toMatch(/nothing.npz: no such file or folder/);
     expect(convkit(['train', '--data', trainFile, '--dataset', 'mnist']).stderr).toMatch(/--data and --dataset both name the data; give one/);
     expect(convkit(['train', '--data', testFile]).stderr).toMatch(/has no training arrays \(only test\); give it as --test/);
+  });
+});
+
+describe('an image folder', () => {
+  it('trains with class names from the folders; a --test folder lacking a class keeps the training classes\' order', async () => {
+    const { encodePng } = await import('../lib/viz/png.js');
+    const root = join(dir, 'shapes');
+    const random = rng(9);
+    const write = (split: string, name: string, i: number) => {
+      const rgba = new Uint8Array(12 * 12 * 4);
+      for (let p = 0; p < 144; p++) {
+        const on = name === 'bar' ? p % 12 === 5 : Math.floor(p / 12) === 5; // a vertical or a horizontal line
+        const v = on ? 255 : Math.floor(random() * 40);
+        rgba.set([v, v, v, 255], p * 4);
+      }
+      const folder = join(root, split, name);
+      mkdirSync(folder, { recursive: true });
+      writeFileSync(join(folder, `${i}.png`), encodePng(rgba, 12, 12));
+    };
+    for (let i = 0; i < 24; i++) write('train', i % 2 ? 'bar' : 'line', i);
+    for (let i = 0; i < 6; i++) write('test', 'line', i);
+    const t = convkit(['train', '--data', join(root, 'train'), '--test', join(root, 'test'), '--model', 'cnn-14', '--epochs', '8', '--batch-size', '4', '--lr-decay', '1', '--json']);
+    expect(t.status, t.stderr).toBe(0);
+    const result = JSON.parse(t.stdout);
+    expect(result.perClass.map((c: { name: string }) => c.name)).toEqual(['bar', 'line']);
+    expect(result.perClass[1].total).toBe(6);
+    expect(result.perClass[0].total).toBe(0);
   });
 });

@@ -49,6 +49,17 @@ export interface TaskData {
 
 const toInt32 = (y: ArrayLike<number>) => Int32Array.from(y);
 
+/** Whether two class lists name their classes differently (image folders name them; arrays number them). */
+const namesDiffer = (a: string[], b: string[]) => a.some((n, i) => n !== String(i)) && (a.length !== b.length || a.some((n, i) => n !== b[i]));
+
+/** A test set's labels in the training set's class order, matched by name (a test folder may lack a class). */
+function remapLabels(y: Int32Array, from: string[], to: string[], what: string): Int32Array {
+  const index = from.map((name) => to.indexOf(name));
+  const missing = from.filter((_, i) => index[i] < 0);
+  if (missing.length) throw new UsageError(`${what}: classes ${missing.map((m) => `'${m}'`).join(', ')} are not among the training classes (${to.join(', ')})`);
+  return Int32Array.from(y, (v) => index[v]);
+}
+
 /** Reads the training, validation and test data the settings name. */
 export async function loadTaskData(s: DataSettings, dataDir: string | undefined, seed: number, say: (m: string) => void): Promise<TaskData> {
   let task: Omit<TaskData, 'shape'>;
@@ -60,6 +71,7 @@ export async function loadTaskData(s: DataSettings, dataDir: string | undefined,
     if (s.test) {
       const t = await loadDataFile(s.test, { log: say });
       test = t.test ?? t.train ?? t.val ?? null;
+      if (test && namesDiffer(file.classes, t.classes)) test = { x: test.x, y: remapLabels(test.y, t.classes, file.classes, s.test) };
       source += `; test: ${t.source}`;
     }
     if (!train) throw new UsageError(`${s.data} has no training arrays (only ${[file.val && 'validation', file.test && 'test'].filter(Boolean).join(' and ')}); give it as --test and the training file as --data`);
@@ -70,8 +82,10 @@ export async function loadTaskData(s: DataSettings, dataDir: string | undefined,
       train = rest;
       test = held;
     }
-    const classes = Math.max(file.classes.length, ...Array.from(test.y, (v) => v + 1));
-    task = { name: s.data, source, sourceKind: 'file', classes: Array.from({ length: classes }, (_, i) => String(i)), train, val: file.val ?? null, test };
+    let testMax = 0;
+    for (let i = 0; i < test.y.length; i++) testMax = Math.max(testMax, test.y[i] + 1);
+    const classes = [...file.classes, ...Array.from({ length: Math.max(0, testMax - file.classes.length) }, (_, i) => String(file.classes.length + i))];
+    task = { name: s.data, source, sourceKind: 'file', classes, train, val: file.val ?? null, test };
   } else {
     const ds = await loadDataset(s.dataset ?? 'mnist', { dataDir, log: say });
     task = { name: ds.name, source: ds.source, sourceKind: ds.sourceKind, classes: ds.classes, train: { x: ds.train.x, y: toInt32(ds.train.y) }, val: null, test: { x: ds.test.x, y: toInt32(ds.test.y) } };

@@ -1,5 +1,5 @@
 // A user's own data set from files: a .npz, an HDF5 file, a folder of .npy
-// files, a CSV, or a folder of IDX files. Arrays are found by their names
+// files, a CSV, a folder of IDX files, or image folders (lib/data/images.ts). Arrays are found by their names
 // (x_train / train_images / train_set_x, y_train / train_labels / ...), the
 // split by 'train', 'val' and 'test' in the name. Images come out as float32
 // NHWC in [0, 1] when stored as bytes (as they are otherwise), labels as
@@ -13,6 +13,7 @@ import { Hdf5Reader } from '../io/hdf5-file.js';
 import { Tensor } from '../tensor.js';
 import { readCsv } from './csv.js';
 import { readIdx } from './idx.js';
+import { isImageFolder, readImageFolder } from './images.js';
 import { type NpyArray, readNpy, readNpz } from './npy.js';
 
 export interface LabelledSet {
@@ -109,7 +110,7 @@ async function openSource(path: string): Promise<ArraySource> {
         describe: `${path} (IDX files)`,
       };
     }
-    throw new FormatError(`${path}: a folder without .npy or IDX files; give a .npz, .h5 or .csv file, or a folder of .npy (x_train.npy, y_train.npy, ...) or IDX files`);
+    throw new FormatError(`${path}: a folder without .npy, IDX or image files; give a .npz, .h5 or .csv file, or a folder of .npy (x_train.npy, y_train.npy, ...), IDX files, or one sub-folder of .png/.jpg images per class`);
   }
   throw new FormatError(`${path}: convkit reads data from .npz, .h5/.hdf5, .csv, or a folder of .npy or IDX files; this file is '${ext || 'without an extension'}'`);
 }
@@ -185,6 +186,7 @@ export async function loadDataFile(path: string, options: DataFileOptions = {}):
     const scaled = maxOf(x.data) > 1.5 ? scaleBy(x, 1 / 255, say, path) : x;
     return { source: `${path} (CSV)`, train: { x: scaled, y: csv.y }, classes: classNames(csv.y) };
   }
+  if (isImageFolder(path)) return readImageFolder(path, say);
   const source = await openSource(path);
   try {
     const found: Partial<Record<Split, Partial<Record<Role, string>>>> = {};

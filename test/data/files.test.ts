@@ -178,3 +178,38 @@ describe('zoo models adapt to the data', () => {
     expect(() => zooModel('mnist-3layer', { classes: 1 })).toThrow(/classes must be at least 2/);
   });
 });
+
+describe('image folders (one sub-folder per class)', () => {
+  it('PNG and JPEG under train/ and test/, gray or RGB, another size resized, classes by folder name', async () => {
+    const { encodePng } = await import('../../lib/viz/png.js');
+    const jpeg = (await import('jpeg-js')).default;
+    const root = join(dir, 'pets');
+    const write = (path: string, w: number, h: number, rgb: [number, number, number]) => {
+      const rgba = new Uint8Array(w * h * 4);
+      for (let p = 0; p < w * h; p++) rgba.set([...rgb, 255], p * 4);
+      mkdirSync(join(path, '..'), { recursive: true });
+      writeFileSync(path, path.endsWith('.png') ? encodePng(rgba, w, h) : jpeg.encode({ data: rgba, width: w, height: h }, 100).data);
+    };
+    write(join(root, 'train', 'dog', 'a.png'), 8, 6, [200, 40, 40]);
+    write(join(root, 'train', 'dog', 'b.png'), 16, 12, [200, 40, 40]); // twice the size: resized
+    write(join(root, 'train', 'cat', 'c.jpg'), 8, 6, [40, 200, 40]);
+    write(join(root, 'test', 'dog', 'd.jpg'), 8, 6, [200, 40, 40]);
+    const d = await loadDataFile(root);
+    expect(d.classes).toEqual(['cat', 'dog']);
+    expect(d.train!.x.shape).toEqual([3, 6, 8, 3]);
+    expect(Array.from(d.train!.y)).toEqual([0, 1, 1]);
+    expect(d.train!.x.data[3 * 48 * 1]).toBeCloseTo(200 / 255, 6); // the first dog, red channel
+    expect(d.train!.x.data[3 * 48 * 2]).toBeCloseTo(200 / 255, 6); // the resized dog
+    expect(d.test!.x.shape).toEqual([1, 6, 8, 3]);
+    expect(Math.abs(d.test!.x.data[0] - 200 / 255)).toBeLessThan(0.03); // JPEG is lossy
+    expect(Array.from(d.test!.y)).toEqual([1]);
+    const grayRoot = join(dir, 'gray');
+    write(join(grayRoot, 'zero', 'a.png'), 4, 4, [10, 10, 10]);
+    write(join(grayRoot, 'one', 'b.png'), 4, 4, [250, 250, 250]);
+    const g = await loadDataFile(grayRoot);
+    expect(g.train!.x.shape).toEqual([2, 4, 4, 1]);
+    expect(g.classes).toEqual(['one', 'zero']);
+    writeFileSync(join(grayRoot, 'one', 'broken.png'), 'not a png');
+    await expect(loadDataFile(grayRoot)).rejects.toThrow(/broken.png: not a readable PNG image/);
+  });
+});
