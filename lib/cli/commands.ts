@@ -3,8 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import { info } from '../backend/select.js';
-import { readCsv } from '../data/csv.js';
-import { imagesFrom, loadDataFile } from '../data/files.js';
+import { imagesFrom, loadDataFile, readCsvImages } from '../data/files.js';
 import { preprocessingFrom, prepareImages } from '../data/preprocess.js';
 import { readIdx } from '../data/idx.js';
 import { readNpy } from '../data/npy.js';
@@ -113,11 +112,7 @@ export async function readImages(path: string, say: (m: string) => void): Promis
     const a = readNpy(path);
     return imagesFrom({ data: a.data as ArrayLike<number>, shape: [...a.shape], bytes: a.dtype === 'u1' }, path, say);
   }
-  if (ext === '.csv') {
-    const x = readCsv(path, { labelColumn: null }).x;
-    const images = imagesFrom({ data: x.data, shape: [x.shape[0], x.size / Math.max(x.shape[0], 1)], bytes: false }, path, say);
-    return images.data.some((v) => v > 1.5) ? imagesFrom({ data: x.data, shape: [x.shape[0], x.size / Math.max(x.shape[0], 1)], bytes: true }, path) : images;
-  }
+  if (ext === '.csv') return readCsvImages(path, null, say).x;
   if (ext === '.npz' || ext === '.h5' || ext === '.hdf5' || (existsSync(path) && statSync(path).isDirectory())) {
     const d = await loadDataFile(path, { log: say });
     return (d.test ?? d.train ?? d.val)!.x;

@@ -180,11 +180,9 @@ export async function loadDataFile(path: string, options: DataFileOptions = {}):
   const say = options.log ?? (() => {});
   if (!existsSync(path)) throw new FormatError(`${path}: no such file or folder`);
   if (extname(path).toLowerCase() === '.csv') {
-    const csv = readCsv(path, { labelColumn: options.labelColumn ?? 'label' });
-    if (!csv.y) throw new FormatError(`${path}: no label column`);
-    const x = imagesFrom({ data: csv.x.data, shape: [csv.x.shape[0], csv.x.size / Math.max(csv.x.shape[0], 1)], bytes: false }, path, say);
-    const scaled = maxOf(x.data) > 1.5 ? scaleBy(x, 1 / 255, say, path) : x;
-    return { source: `${path} (CSV)`, train: { x: scaled, y: csv.y }, classes: classNames(csv.y) };
+    const { x, y } = readCsvImages(path, options.labelColumn ?? 'label', say);
+    if (!y) throw new FormatError(`${path}: no label column`);
+    return { source: `${path} (CSV)`, train: { x, y }, classes: classNames(y) };
   }
   if (isImageFolder(path)) return readImageFolder(path, say);
   const source = await openSource(path);
@@ -229,6 +227,17 @@ function classNames(...labels: Int32Array[]): string[] {
   let max = 0;
   for (const y of labels) for (let i = 0; i < y.length; i++) if (y[i] > max) max = y[i];
   return Array.from({ length: Math.max(max + 1, 2) }, (_, i) => String(i));
+}
+
+/**
+ * A CSV of one image per row (e.g. Kaggle's label, pixel0..pixel783) as
+ * [N, H, W, C] images: square gray or RGB rows, values above 1.5 taken as
+ * 0..255 and scaled to [0, 1].
+ */
+export function readCsvImages(path: string, labelColumn: string | number | null, say: (m: string) => void = () => {}): { x: Tensor; y: Int32Array | null } {
+  const csv = readCsv(path, { labelColumn });
+  const x = imagesFrom({ data: csv.x.data, shape: [csv.x.shape[0], csv.x.size / Math.max(csv.x.shape[0], 1)], bytes: false }, path, say);
+  return { x: maxOf(x.data) > 1.5 ? scaleBy(x, 1 / 255, say, path) : x, y: csv.y };
 }
 
 function maxOf(data: Float32Array): number {
