@@ -67,6 +67,7 @@ describe('a binary task from an .npz', () => {
       expect(label).toBe(p1 > 0.5 ? 1 : 0);
       expect(id).toBeLessThan(40);
     }
+    expect(convkit(['predict', '--checkpoint', run, '--input', file, '--csv', file]).stderr).toMatch(/would replace its own input/);
     const correct = rows.filter(([id, label]) => label === test.y[id]).length;
     const e = convkit(['evaluate', '--checkpoint', run, '--json']);
     expect(e.status, e.stderr).toBe(0);

@@ -311,14 +311,14 @@ export async function train(flags: Flags): Promise<void> {
   }
   if (flags.report && fullHistory) {
     const report = await writeReport(flags.report, {
-      title: `${settings.model} on ${ds.name}`, model, history: fullHistory, settings: { ...settings, data: ds.source, seconds: Number(seconds.toFixed(1)) },
-      classes: ds.classes, test: { x: testX, y: ds.test.y }, dataSource: ds.source,
+      title: `${modelName} on ${ds.name}`, model, history: fullHistory, settings: { ...settings, data: ds.source, seconds: Number(seconds.toFixed(1)) },
+      classes: ds.classes, test: { x: testX, y: testY }, dataSource: ds.source,
     }, { svgDir: out ?? dirname(flags.report), analysis: result.analysis });
     files.push(['report', report.html], ['curves (SVG)', report.svgs.length ? dirname(report.svgs[0]) : '-']);
   }
   if (flags.json) {
     console.log(JSON.stringify({
-      model: settings.model, dataset: settings.dataset, testAccuracy: result.accuracy, testLoss: result.loss, perClass: result.perClass,
+      model: settings.model, dataset: settings.dataset ?? undefined, data: settings.data ?? undefined, testAccuracy: result.accuracy, testLoss: result.loss, perClass: result.perClass,
       epochs: fullHistory?.epochs ?? [], seconds, dataSource: ds.sourceKind, files: Object.fromEntries(files),
     }));
   }

@@ -117,6 +117,7 @@ describe.skipIf(process.platform !== 'linux')('an HDF5 data bomb stops at the al
       console.log(JSON.stringify({ error, peakKiB: Number(hwm.replace(/[^0-9]/g, '')) }));`;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
     const result = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    if (process.env.CONVKIT_SHOW_PEAKS) console.log(`peak RSS ${(result.peakKiB / 1024).toFixed(1)} MiB: ${result.error}`);
     expect(result.error).toMatch(/^LimitError: .*bomb.h5: dataset 'train_set_x' \(20000×64×64×3\) needs 234.4 MiB, over the allocation limit of 64.0 MiB/);
     // Node, h5wasm's WebAssembly heap and the test harness, not the 234 MiB the file declares.
     expect(result.peakKiB).toBeLessThan(200 * 1024);
