@@ -1,6 +1,6 @@
 import { getBackend } from '../backend/select.js';
 import { eitherOf } from '../check.js';
-import { type Padding, type Stride, type WindowGeometry, normalizePadding, normalizePair, pool2dGeometry } from '../ops/geometry.js';
+import { type Padding, type Stride, type WindowGeometry, normalizePadding, normalizePair, pool2dGeometry, poolWindowsTile } from '../ops/geometry.js';
 import type { Tensor } from '../tensor.js';
 import { Layer, type SampleShape, layerOptions } from './layer.js';
 
@@ -73,10 +73,9 @@ export class MaxPool2D extends Pool2D {
   /** Set by Sequential when a ReLU precedes: the backward applies its mask too. */
   reluMask = false;
 
-  /** Whether the windows tile the input (stride = kernel, no padding): the fused backward's case. */
+  /** Whether the windows tile the input (poolWindowsTile): the fused backward's case. */
   get tiles(): boolean {
-    const g = this.geometryFor(1);
-    return g.strideH === g.kH && g.strideW === g.kW && g.padTop === 0 && g.padBottom === 0 && g.padLeft === 0 && g.padRight === 0;
+    return poolWindowsTile(this.geometryFor(1));
   }
 
   protected pool(x: Float32Array, y: Float32Array, g: WindowGeometry): void {

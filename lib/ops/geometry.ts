@@ -32,6 +32,20 @@ export const GEOMETRY_FIELDS = [
   'strideH', 'strideW', 'padTop', 'padBottom', 'padLeft', 'padRight',
 ] as const;
 
+/**
+ * Pool windows that tile the input (stride = kernel, no padding) and hold at
+ * most MAX_TILED_POOL_WINDOW cells: the case where a Conv → ReLU → MaxPool
+ * block keeps one byte per output (which cell won) instead of the conv's
+ * output, and the backward writes each input cell once. The native kernels
+ * apply the same test (native/kernels/pool.cc, tiles()); a sweep over pool
+ * sizes and strides in test/native/pool-tiles.test.ts holds the two together.
+ */
+export const MAX_TILED_POOL_WINDOW = 64;
+
+export function poolWindowsTile(g: WindowGeometry): boolean {
+  return g.strideH === g.kH && g.strideW === g.kW && g.padTop === 0 && g.padBottom === 0 && g.padLeft === 0 && g.padRight === 0 && g.kH * g.kW <= MAX_TILED_POOL_WINDOW;
+}
+
 export type Stride = number | readonly [number, number];
 export type Padding =
   | number
