@@ -58,7 +58,7 @@ export function program(run: (work: () => Promise<unknown>) => void): Command {
       .option('--test <path>', 'a separate test file for --data (default: the test arrays in --data, else --test-split of it)')
       .option('--test-split <f>', 'fraction of --data held out for testing when it has no test arrays (default 0.2)')
       .option('--resize <size>', "resize the images to SIZE or HxW (area averaging) and build the model for it; zoo models otherwise take their own size")
-      .addOption(new Option('--scaler <kind>', 'standardise each feature with the training images\' mean and std (saved with the checkpoint; predict and evaluate apply it)').choices(['standard', 'none']))
+      .addOption(new Option('--scaler <kind>', 'standardise with the training images\' mean and std: standard (per feature, as scikit-learn) or channel (per channel, as Keras\'s Normalization); saved with the checkpoint, applied by predict and evaluate').choices(['standard', 'channel', 'none']))
       .option('--class-weight <w>', "'balanced' or one weight per class (e.g. 1,3): rarer classes drawn more often (a weighted sampler)")
       .option('--shift <pixels>', 'augment: shift each training image by up to N pixels at random')
       .option('--flip', 'augment: mirror training images left-right at random (not for digits or letters)')

@@ -26,8 +26,8 @@ export interface DataSettings {
   testSplit: number | null;
   /** Images resized to [H, W] before training (and the model built for it). */
   resize: [number, number] | null;
-  /** Standardise each feature with a StandardScaler fitted on the training images. */
-  scaler: boolean;
+  /** Standardise with a StandardScaler fitted on the training images: per feature (--scaler standard) or per channel (--scaler channel). */
+  scaler: 'feature' | 'channel' | null;
   validation: number | null;
   limit: number | null;
 }
@@ -130,12 +130,12 @@ export interface PreparedTask {
 }
 
 /** Resizes every set to the model's input and, with --scaler, standardises them with a scaler fitted on the training images. */
-export function prepareTask(task: TaskData, model: Sequential, scaler: boolean, say: (m: string) => void): PreparedTask {
+export function prepareTask(task: TaskData, model: Sequential, scaler: 'feature' | 'channel' | null, say: (m: string) => void): PreparedTask {
   const preprocessing: Preprocessing = { sourceShape: task.shape };
   const trainX = prepareImages(task.train.x, model, preprocessing, 'training images', say);
   if (scaler) {
-    preprocessing.scaler = new StandardScaler().fit(trainX).toJSON();
-    say(`scaler: standardising each of ${preprocessing.scaler.mean.length.toLocaleString('en-US')} features with the training images' mean and std`);
+    preprocessing.scaler = new StandardScaler({ per: scaler }).fit(trainX).toJSON();
+    say(`scaler: standardising each of ${preprocessing.scaler.mean.length.toLocaleString('en-US')} ${scaler === 'channel' ? 'channel' : 'feature'}${preprocessing.scaler.mean.length === 1 ? '' : 's'} with the training images' mean and std`);
   }
   const quiet = () => {};
   const ready = (set: LabelledSet, what: string): LabelledSet => ({ x: prepareImages(set.x, model, preprocessing, what, quiet), y: set.y });
@@ -166,7 +166,7 @@ export async function recordedTestSet(metadata: Record<string, string>, flags: {
   if (metadata.data) {
     const task = await loadTaskData({
       dataset: null, data: metadata.data, test: metadata.test || null, testSplit: metadata.testSplit ? Number(metadata.testSplit) : null,
-      resize: null, scaler: false, validation: null, limit: null,
+      resize: null, scaler: null, validation: null, limit: null,
     }, undefined, Number(metadata.seed ?? 0), say);
     return { name: metadata.data, classes: task.classes, test: task.test };
   }

@@ -85,7 +85,7 @@ export function settingsFromFlags(flags: Flags): RunSettings {
     test: flags.test === undefined ? null : resolve(flags.test),
     testSplit: parseFraction(flags['test-split'], 'test-split'),
     resize: flags.resize === undefined ? null : parseSize(flags.resize, 'resize'),
-    scaler: flags.scaler === 'standard',
+    scaler: flags.scaler === 'standard' ? 'feature' : flags.scaler === 'channel' ? 'channel' : null,
     epochs: int(flags, 'epochs', DEFAULTS.epochs),
     batchSize: int(flags, 'batch-size', DEFAULTS.batchSize),
     optimizer,
@@ -115,7 +115,7 @@ export function settingsFromRun(dir: string, flags: Flags): RunSettings {
   }
   if (!saved || typeof saved.model !== 'string') throw new ConvkitError(`--resume ${dir}: run.json has no usable settings`);
   // Runs saved before data files existed record only a data set name.
-  const defaults: Partial<RunSettings> = { data: null, test: null, testSplit: null, resize: null, scaler: false, classWeight: null, augment: null };
+  const defaults: Partial<RunSettings> = { data: null, test: null, testSplit: null, resize: null, scaler: null, classWeight: null, augment: null };
   return { ...defaults, ...saved, epochs: int(flags, 'epochs', saved.epochs) };
 }
 

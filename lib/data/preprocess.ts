@@ -9,8 +9,8 @@ import { StandardScaler, resize } from './transforms.js';
 export interface Preprocessing {
   /** The training images' [H, W, C] as read, before any resize to the model's input. */
   sourceShape?: number[];
-  /** mean and std per feature, fitted on the training images. */
-  scaler?: { mean: number[]; std: number[] };
+  /** mean and std per feature (or per channel), fitted on the training images. */
+  scaler?: { mean: number[]; std: number[]; per?: 'feature' | 'channel' };
 }
 
 /** The checkpoint metadata key that holds the preprocessing, as JSON. */

@@ -1,5 +1,5 @@
 import { checkBytes, checkIndexList, toInt32Labels } from '../check.js';
-import { checkOptions } from '../check.js';
+import { checkOneOf, checkOptions } from '../check.js';
 import { ShapeError, ValueError, describe, formatShape } from '../errors.js';
 import { getBackend } from '../backend/select.js';
 import { checkTensor } from '../ops/check.js';
@@ -57,13 +57,27 @@ export function resize(xIn: Tensor, height: number, width: number): Tensor {
   return new Tensor(out, [n, height, width, c]);
 }
 
-/** Per-feature standardisation (scikit-learn's StandardScaler): fit on training data, apply to any. */
+/**
+ * Standardisation fitted on training data and applied to any: per feature
+ * (scikit-learn's StandardScaler, the default) or, with {per: 'channel'}, one
+ * mean and std per channel of NHWC images (Keras's Normalization, torchvision's
+ * Normalize). Per feature, a pixel that is almost always background has a
+ * tiny std, and a test image that inks it lands hundreds of stds out.
+ */
 export class StandardScaler {
   mean: Float32Array | null = null;
   std: Float32Array | null = null;
+  readonly per: 'feature' | 'channel';
 
-  fit(x: Tensor): this {
-    checkTensor(x, 'x', 'StandardScaler.fit');
+  constructor(options: { per?: 'feature' | 'channel' } = {}) {
+    checkOptions(options, ['per'], 'StandardScaler');
+    this.per = options.per === undefined ? 'feature' : checkOneOf(options.per, ['feature', 'channel'] as const, 'per', 'StandardScaler');
+  }
+
+  fit(xIn: Tensor): this {
+    checkTensor(xIn, 'x', 'StandardScaler.fit');
+    // Per channel: every pixel of every image is a sample of its channel.
+    const x = this.per === 'channel' ? xIn.reshape([xIn.size / xIn.shape[xIn.rank - 1], xIn.shape[xIn.rank - 1]]) : xIn;
     const n = x.shape[0];
     if (n === 0) throw new ShapeError('StandardScaler.fit: x has no samples');
     const f = x.size / n;
@@ -90,7 +104,9 @@ export class StandardScaler {
     checkTensor(x, 'x', 'StandardScaler.transform');
     if (!this.mean || !this.std) throw new ValueError('StandardScaler.transform: call fit first');
     const f = this.mean.length;
-    if (x.size % f !== 0 || x.size / x.shape[0] !== f) throw new ShapeError(`StandardScaler.transform: fitted on ${f} features, x has ${x.size / Math.max(x.shape[0], 1)} per sample`);
+    if (this.per === 'channel' ? x.shape[x.rank - 1] !== f : x.size / x.shape[0] !== f) {
+      throw new ShapeError(`StandardScaler.transform: fitted on ${f} ${this.per === 'channel' ? 'channels' : 'features'}, x has ${this.per === 'channel' ? x.shape[x.rank - 1] : x.size / Math.max(x.shape[0], 1)}`);
+    }
     const out = new Float32Array(x.size);
     for (let i = 0; i < x.size; i++) out[i] = (x.data[i] - this.mean[i % f]) / this.std[i % f];
     return new Tensor(out, x.shape);
@@ -101,19 +117,20 @@ export class StandardScaler {
   }
 
   /** The fitted mean and std as plain arrays (to save with a checkpoint). */
-  toJSON(): { mean: number[]; std: number[] } {
+  toJSON(): { mean: number[]; std: number[]; per: 'feature' | 'channel' } {
     if (!this.mean || !this.std) throw new ValueError('StandardScaler.toJSON: call fit first');
-    return { mean: Array.from(this.mean), std: Array.from(this.std) };
+    return { mean: Array.from(this.mean), std: Array.from(this.std), per: this.per };
   }
 
   /** A scaler fitted before, from toJSON()'s arrays. */
   static fromJSON(value: unknown, source = 'StandardScaler.fromJSON'): StandardScaler {
-    const v = value as { mean?: unknown; std?: unknown } | null;
+    const v = value as { mean?: unknown; std?: unknown; per?: unknown } | null;
     const ok = (a: unknown): a is number[] => Array.isArray(a) && a.length > 0 && a.every((e) => typeof e === 'number' && Number.isFinite(e));
     if (!v || !ok(v.mean) || !ok(v.std) || v.mean.length !== v.std.length || v.std.some((e) => e <= 0)) {
       throw new ValueError(`${source}: a scaler needs equal-length finite mean and positive std arrays, got ${describe(value)}`);
     }
-    const scaler = new StandardScaler();
+    if (v.per !== undefined && v.per !== 'feature' && v.per !== 'channel') throw new ValueError(`${source}: per must be 'feature' or 'channel', got ${describe(v.per)}`);
+    const scaler = new StandardScaler({ per: (v.per as 'feature' | 'channel' | undefined) ?? 'feature' });
     scaler.mean = Float32Array.from(v.mean);
     scaler.std = Float32Array.from(v.std);
     return scaler;

@@ -214,3 +214,19 @@ describe('image folders (one sub-folder per class)', () => {
     await expect(loadDataFile(grayRoot)).rejects.toThrow(/broken.png: not a readable PNG image/);
   });
 });
+
+describe('StandardScaler per feature and per channel', () => {
+  it('per channel: one mean and std per channel of NHWC images, saved and restored', () => {
+    // 2 images of 1×2 pixels, RGB: channel c of every pixel is c*10 + (0 or 2)
+    const x = new Tensor(Float32Array.from([0, 10, 20, 2, 12, 22, 0, 10, 20, 2, 12, 22]), [2, 1, 2, 3]);
+    const s = new data.StandardScaler({ per: 'channel' }).fit(x);
+    expect(Array.from(s.mean!)).toEqual([1, 11, 21]);
+    expect(Array.from(s.std!)).toEqual([1, 1, 1]);
+    const again = data.StandardScaler.fromJSON(JSON.parse(JSON.stringify(s.toJSON())));
+    expect(Array.from(again.transform(x).data)).toEqual([-1, -1, -1, 1, 1, 1, -1, -1, -1, 1, 1, 1]);
+    expect(() => again.transform(new Tensor(new Float32Array(4), [1, 2, 2, 1]))).toThrow(/fitted on 3 channels, x has 1/);
+    // per feature (the default) keeps a mean for each of the 6 values
+    expect(new data.StandardScaler().fit(x).toJSON().mean).toHaveLength(6);
+    expect(() => new data.StandardScaler({ per: 'pixel' as never })).toThrow(/per must be one of/);
+  });
+});
