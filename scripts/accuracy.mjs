@@ -37,7 +37,7 @@ const runs = [
     bar: 0.92,
     after: (dir) => ['export', '--checkpoint', dir, '--output', join(dir, 'weights.h5')],
   },
-  { name: 'fashion-mnist-scaler', args: ['--model', 'examples/fashion-net.json', '--dataset', 'fashion-mnist', '--scaler', 'standard', '--validation', '0.1', '--epochs', '12', '--lr-decay', '0.8'], bar: 0.92 },
+  { name: 'fashion-mnist-scaler', args: ['--model', 'examples/fashion-net.json', '--dataset', 'fashion-mnist', '--scaler', 'channel', '--validation', '0.1', '--epochs', '12', '--lr-decay', '0.8'], bar: 0.92 },
 ];
 
 const results = [];
