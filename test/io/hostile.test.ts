@@ -245,4 +245,11 @@ describe('HDF5 files cannot reach outside themselves', () => {
     await expect(importHdf5(model, fixture)).rejects.toThrow(/external.h5: cannot read 'W1': its data lives in another file \('\/tmp\/convkit-hdf5-secret.bin'\)/);
     expect(model.parameters()[0].value.data).toEqual(before);
   });
+
+  it('a virtual dataset whose data lives in another .h5 is refused', async () => {
+    const { importHdf5, sequential, layers } = await import('../../lib/index.js');
+    const model = sequential([new layers.Dense({ units: 2 })], { inputShape: [4] });
+    const fixture = fileURLToPath(new URL('../fixtures/hdf5/virtual.h5', import.meta.url));
+    await expect(importHdf5(model, fixture)).rejects.toThrow(/virtual.h5: (dataset 'W1' is a virtual dataset|cannot read 'W1': its data lives in another file)/);
+  });
 });
