@@ -333,7 +333,6 @@ export async function fit(model: Sequential, xIn: Tensor, yIn: LabelArray, optio
     if (augment.flip !== undefined) checkBoolean(augment.flip, 'augment.flip', op);
     if (x.rank !== 4) throw new ValueError(`${op}: augment needs images [N, H, W, C], x is ${formatShape(x.shape)}`);
   }
-  const scratch = augment ? new Float32Array(x.size / x.shape[0]) : null;
   const monitor = early?.monitor !== undefined ? monitorField(early.monitor, `${op}: earlyStopping`) : val ? 'valLoss' : 'loss';
   if (early && monitor.startsWith('val') && !val) throw new ValueError(`${op}: earlyStopping monitors ${early.monitor ?? monitor} but no validation data was given (pass validation or validationSplit)`);
 
@@ -368,7 +367,7 @@ export async function fit(model: Sequential, xIn: Tensor, yIn: LabelArray, optio
       for (let b = skip; b < batches; b++) {
         const batch = gatherer.gather(order.subarray(b * batchSize, Math.min((b + 1) * batchSize, count)));
         const n = batch.y.length;
-        if (augment) augmentBatch(batch.x.data, n, x.shape[1], x.shape[2], x.shape[3], augment, new Random(epochSeed(seed, epoch) ^ Math.imul(b + 1, 0x27d4eb2f)), scratch!);
+        if (augment) augmentBatch(batch.x.data, n, x.shape[1], x.shape[2], x.shape[3], augment, new Random(epochSeed(seed, epoch) ^ Math.imul(b + 1, 0x27d4eb2f)));
         const { loss: value, logits } = model.trainPassInPlace(batch.x, batch.y, loss);
         if (checkFinite && !Number.isFinite(value)) {
           throw new NonFiniteError(`fit: the loss became ${value} at epoch ${epoch}, batch ${b + 1} of ${batches}; lower the learning rate (now ${optimizer.currentLearningRate()}) or check the data`);

@@ -64,31 +64,51 @@ export interface Augmentation {
 }
 
 /**
- * Shifts and flips each image of an NHWC batch in place, with a scratch row
- * the caller keeps (h · w · c floats), so a batch allocates nothing.
+ * Shifts and flips each image of an NHWC batch in place, with no scratch and
+ * no allocation: a flip swaps pixels within each row, and a shift is one
+ * memmove of the whole image (copyWithin) by dy rows and dx pixels, after
+ * which the rows and columns that came in (or wrapped across a row end) are
+ * zeroed. An image is shifted by (dy, dx) and, when flipped, mirrored first
+ * (so that out[y][x] = in[y - dy][w - 1 - x - dx]).
  */
-export function augmentBatch(x: Float32Array, n: number, h: number, w: number, c: number, options: Augmentation, random: Random, scratch: Float32Array): void {
+export function augmentBatch(x: Float32Array, n: number, h: number, w: number, c: number, options: Augmentation, random: Random): void {
   const shift = options.shift ?? 0;
   const size = h * w * c;
+  const rowSize = w * c;
   for (let b = 0; b < n; b++) {
     const dy = shift ? random.int(2 * shift + 1) - shift : 0;
-    const dx = shift ? random.int(2 * shift + 1) - shift : 0;
+    let dx = shift ? random.int(2 * shift + 1) - shift : 0;
     const flip = options.flip ? random.next() < 0.5 : false;
-    if (dy === 0 && dx === 0 && !flip) continue;
-    const image = x.subarray(b * size, (b + 1) * size);
-    scratch.set(image);
-    for (let y = 0; y < h; y++) {
-      const sy = y - dy;
-      for (let xx = 0; xx < w; xx++) {
-        const sx = (flip ? w - 1 - xx : xx) - dx;
-        const to = (y * w + xx) * c;
-        if (sy < 0 || sy >= h || sx < 0 || sx >= w) {
-          for (let ch = 0; ch < c; ch++) image[to + ch] = 0;
-        } else {
-          const from = (sy * w + sx) * c;
-          for (let ch = 0; ch < c; ch++) image[to + ch] = scratch[from + ch];
+    const base = b * size;
+    if (flip) {
+      for (let y = 0; y < h; y++) {
+        const row = base + y * rowSize;
+        for (let left = 0, right = w - 1; left < right; left++, right--) {
+          for (let ch = 0; ch < c; ch++) {
+            const t = x[row + left * c + ch];
+            x[row + left * c + ch] = x[row + right * c + ch];
+            x[row + right * c + ch] = t;
+          }
         }
       }
+      dx = -dx;
+    }
+    if (dy === 0 && dx === 0) continue;
+    if (Math.abs(dy) >= h || Math.abs(dx) >= w) {
+      x.fill(0, base, base + size);
+      continue;
+    }
+    const offset = dy * rowSize + dx * c;
+    if (offset > 0) x.copyWithin(base + offset, base, base + size - offset);
+    else x.copyWithin(base, base - offset, base + size);
+    // Rows shifted in at the top or bottom.
+    if (dy > 0) x.fill(0, base, base + dy * rowSize);
+    else if (dy < 0) x.fill(0, base + (h + dy) * rowSize, base + size);
+    // Columns shifted in at the left or right (where pixels wrapped from the neighbouring row).
+    if (dx !== 0) {
+      const from = dx > 0 ? 0 : (w + dx) * c;
+      const count = Math.abs(dx) * c;
+      for (let y = Math.max(dy, 0); y < h + Math.min(dy, 0); y++) x.fill(0, base + y * rowSize + from, base + y * rowSize + from + count);
     }
   }
 }

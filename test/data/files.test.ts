@@ -151,14 +151,36 @@ describe('class weights are a weighted sampler', () => {
 });
 
 describe('augmentBatch', () => {
+  it('equals the definition out[y][x] = in[y - dy][x - dx] (mirrored first when flipped), zeros outside, for random draws', () => {
+    const [n, h, w, c, shift] = [3, 5, 4, 2, 2];
+    for (let seed = 0; seed < 60; seed++) {
+      const input = Float32Array.from({ length: n * h * w * c }, (_, i) => i + 1);
+      const x = Float32Array.from(input);
+      augmentBatch(x, n, h, w, c, { shift, flip: true }, new Random(seed));
+      const draws = new Random(seed); // the same draws, in the same order
+      for (let b = 0; b < n; b++) {
+        const dy = draws.int(2 * shift + 1) - shift;
+        const dx = draws.int(2 * shift + 1) - shift;
+        const flip = draws.next() < 0.5;
+        for (let y = 0; y < h; y++)
+          for (let xx = 0; xx < w; xx++)
+            for (let ch = 0; ch < c; ch++) {
+              const sy = y - dy;
+              const sx = (flip ? w - 1 - xx : xx) - dx;
+              const expected = sy < 0 || sy >= h || sx < 0 || sx >= w ? 0 : input[((b * h + sy) * w + sx) * c + ch];
+              expect(x[((b * h + y) * w + xx) * c + ch], `seed ${seed} image ${b} (${dy}, ${dx}, ${flip}) at ${y},${xx},${ch}`).toBe(expected);
+            }
+      }
+    }
+  });
+
   it('shifts with zeros coming in and mirrors left-right, in place', () => {
     // One 3×3 single-channel image 1..9; find a draw that shifts right by one without a flip, and one that flips only.
     const image = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    const scratch = new Float32Array(9);
     const outcomes = new Map<string, number[]>();
     for (let seed = 0; seed < 200; seed++) {
       const x = Float32Array.from(image);
-      augmentBatch(x, 1, 3, 3, 1, { shift: 1, flip: true }, new Random(seed), scratch);
+      augmentBatch(x, 1, 3, 3, 1, { shift: 1, flip: true }, new Random(seed));
       outcomes.set(Array.from(x).join(','), Array.from(x));
     }
     expect(outcomes.has('0,1,2,0,4,5,0,7,8')).toBe(true); // right by one
