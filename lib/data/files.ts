@@ -7,6 +7,7 @@
 // size are read from the data.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
+import { checkFunction, checkOptions, checkPath } from '../check.js';
 import { FormatError, ShapeError, ValueError, describe, formatShape } from '../errors.js';
 import { checkAllocation } from '../limits.js';
 import { Hdf5Reader } from '../io/hdf5-file.js';
@@ -177,6 +178,12 @@ export interface DataFileOptions {
 
 /** Reads a data set from a file or folder (see the top of this file). */
 export async function loadDataFile(path: string, options: DataFileOptions = {}): Promise<DataFile> {
+  checkPath(path, 'path', 'loadDataFile');
+  checkOptions(options, ['labelColumn', 'log'], 'loadDataFile');
+  if (options.log !== undefined) checkFunction(options.log, 'log', 'loadDataFile');
+  if (options.labelColumn !== undefined && typeof options.labelColumn !== 'string' && !Number.isInteger(options.labelColumn)) {
+    throw new ValueError(`loadDataFile: labelColumn must be a column name or index, got ${describe(options.labelColumn)}`);
+  }
   const say = options.log ?? (() => {});
   if (!existsSync(path)) throw new FormatError(`${path}: no such file or folder`);
   if (extname(path).toLowerCase() === '.csv') {
