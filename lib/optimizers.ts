@@ -231,7 +231,7 @@ export class Adam extends Optimizer {
 export type OptimizerName = 'sgd' | 'momentum' | 'adam';
 
 /** 'sgd' | 'momentum' (0.9) | 'adam', with an optional learning rate. */
-export function createOptimizer(name: OptimizerName | Optimizer | undefined, learningRate?: number, fn = 'createOptimizer'): Optimizer {
+export function createOptimizer(name: OptimizerName | Optimizer | undefined, learningRate?: number, fn = 'createOptimizer', schedule?: Schedule): Optimizer {
   if (name instanceof Optimizer) {
     if (learningRate !== undefined) throw new ValueError(`${fn}: learningRate is given twice, as an option and inside the ${name.constructor.name} optimizer (learningRate ${name.learningRate}); give it to the optimizer`);
     return name;
@@ -239,11 +239,11 @@ export function createOptimizer(name: OptimizerName | Optimizer | undefined, lea
   if (name !== undefined) checkOneOf(name, ['sgd', 'momentum', 'adam'] as const, 'optimizer', fn);
   switch (name ?? 'adam') {
     case 'adam':
-      return new Adam({ learningRate });
+      return new Adam({ learningRate, schedule });
     case 'sgd':
-      return new SGD({ learningRate });
+      return new SGD({ learningRate, schedule });
     case 'momentum':
-      return new SGD({ learningRate, momentum: 0.9 });
+      return new SGD({ learningRate: learningRate ?? OPTIMIZER_DEFAULTS.momentum.learningRate, momentum: OPTIMIZER_DEFAULTS.momentum.momentum, schedule });
     default:
       throw new ValueError(`optimizer must be 'sgd', 'momentum', 'adam' or an Optimizer, got ${describe(name)}`);
   }

@@ -10,7 +10,7 @@ import { CHECKPOINT_FILE, loadModel, loadOptimizer, modelBytes, OPTIMIZER_FILE, 
 import { clearRun, holdsRun, lockRunDir, recoverRunDir, saveGeneration } from '../io/rundir.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { Sequential } from '../model.js';
-import { Adam, OPTIMIZER_DEFAULTS, type Optimizer, type OptimizerName, SGD, stepDecay } from '../optimizers.js';
+import { createOptimizer, OPTIMIZER_DEFAULTS, type Optimizer, type OptimizerName, stepDecay } from '../optimizers.js';
 import type { Callbacks, EpochSums, History } from '../train.js';
 import { type Analysis, writeReport } from '../viz/report.js';
 import { EventWriter } from '../viz/tensorboard.js';
@@ -26,10 +26,9 @@ export function tensorboardImages(writer: EventWriter, analysis: Analysis, class
   );
 }
 
+/** The run's optimizer: the API's own (createOptimizer), with --lr-decay as a step schedule per epoch. */
 export function makeOptimizer(name: OptimizerName, learningRate: number, decay: number, batchesPerEpoch: number) {
-  const schedule = decay === 1 ? undefined : stepDecay({ every: batchesPerEpoch, factor: decay });
-  if (name === 'adam') return new Adam({ learningRate, schedule });
-  return new SGD({ learningRate, momentum: name === 'momentum' ? OPTIMIZER_DEFAULTS.momentum.momentum : 0, schedule });
+  return createOptimizer(name, learningRate, 'convkit train', decay === 1 ? undefined : stepDecay({ every: batchesPerEpoch, factor: decay }));
 }
 
 /** What a run directory's run.json records of the settings, enough to resume. */
