@@ -8,22 +8,28 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
-import { info, nativeBackend, setNumThreads } from '../dist/backend/select.js';
+import { info, measurePeak, nativeBackend, setNumThreads } from '../dist/backend/select.js';
 import { reference } from '../dist/backend/reference.js';
 import { opCases, timeOp } from './ops.mjs';
 import { machine, parseArgs, table } from './timing.mjs';
 import { benchInfer, benchScaling, benchTrain } from './train.mjs';
 
-const PEAK_GFLOPS_2T = 439; // FP32 AVX-512 FMA peak on 2 threads here (../shared/anchors, fma_peak.cpp)
 const TRAIN_MFLOP = { 'mnist-3layer': 11.55, 'mnist-2layer': 17.03 };
 
 const args = parseArgs(process.argv.slice(2));
 const native = nativeBackend();
 const threadList = args.threads ?? [availableParallelism(), 1];
 const threads = threadList[0];
+// The FP32 multiply-add peak of the ISA in use, measured here for every thread count the bench runs (the loop of ../shared/anchors/fma_peak.cpp, in the addon).
+const peaks = {};
+for (const t of threadList) {
+  setNumThreads(t);
+  peaks[t] = measurePeak().gflops;
+}
+const percentOfPeak = (gflops, t) => (gflops / peaks[t]) * 100;
 setNumThreads(threads);
 const meta = info();
-const result = { machine: { ...machine(meta), threads, peak_gflops_2_threads: PEAK_GFLOPS_2T }, train: [], infer: [], ops: [] };
+const result = { machine: { ...machine(meta), threads, peak_gflops: peaks }, train: [], infer: [], ops: [] };
 const reps = 5;
 const log = (m) => process.stderr.write(`${m}\n`);
 
@@ -65,7 +71,7 @@ for (let round = 1; round <= rounds; round++) {
         for (const optimizer of net === 'mnist-3layer' ? ['sgd', 'adam'] : ['sgd']) {
           if (t !== threads && (net !== 'mnist-3layer' || optimizer !== 'sgd')) continue; // thread scaling: one row per batch
           const r = benchTrain({ net, batch, optimizer, backend: 'native', threads: t, reps, targetMs: args.quick ? 150 : 600 });
-          r.percent_of_peak = (r.img_per_s.median * TRAIN_MFLOP[net] / 1e3 / PEAK_GFLOPS_2T) * 100;
+          r.percent_of_peak = percentOfPeak((r.img_per_s.median * TRAIN_MFLOP[net]) / 1e3, t);
           rows.push(r);
           log(`train ${net} batch ${batch} ${optimizer} ${t} thread(s): ${Math.round(r.img_per_s.median)} img/s${rounds > 1 ? ` (round ${round})` : ''}`);
         }
@@ -136,8 +142,8 @@ const opRows = [];
 for (const batch of args.batches) {
   for (const c of opCases(batch)) {
     const n = timeOp(c, native, { quick: args.quick });
-    result.ops.push({ op: c.op, shape: c.shape, backend: 'native', threads, gflops: n.gflops, percent_of_peak: (n.gflops / PEAK_GFLOPS_2T) * 100 });
-    const row = { op: c.op, shape: c.shape, 'native GFLOP/s': n.gflops.toFixed(1), '% of peak': ((n.gflops / PEAK_GFLOPS_2T) * 100).toFixed(1) };
+    result.ops.push({ op: c.op, shape: c.shape, backend: 'native', threads, gflops: n.gflops, percent_of_peak: percentOfPeak(n.gflops, threads) });
+    const row = { op: c.op, shape: c.shape, 'native GFLOP/s': n.gflops.toFixed(1), '% of peak': percentOfPeak(n.gflops, threads).toFixed(1) };
     if (args.reference && batch === args.batches[0]) {
       const r = timeOp(c, reference, { reference: true });
       result.ops.push({ op: c.op, shape: c.shape, backend: 'reference', threads: 1, gflops: r.gflops });
@@ -169,7 +175,7 @@ const trainRows = result.train.map((r) => {
   }
   return row;
 });
-console.log(`convkit bench — ${result.machine.cpu}, ISA ${meta.isa}, OpenMP ${meta.openmp ? 'on' : 'off'}, peak ${PEAK_GFLOPS_2T} GFLOP/s (2 threads)\n`);
+console.log(`convkit bench — ${result.machine.cpu}, ISA ${meta.isa}, OpenMP ${meta.openmp ? 'on' : 'off'}, FP32 FMA peak measured here: ${threadList.map((t) => `${peaks[t].toFixed(0)} GFLOP/s on ${t} thread${t === 1 ? '' : 's'}`).join(', ')}\n`);
 console.log(table(trainRows, [...new Set(trainRows.flatMap(Object.keys))]));
 const nativeTrain = result.train.find((r) => r.backend === 'native' && r.batch === 32 && r.optimizer === 'sgd' && r.net === 'mnist-3layer' && r.threads === threads);
 const refTrain = result.train.find((r) => r.backend === 'reference');

@@ -7,8 +7,9 @@ export {
 export * as ops from './ops/index.js';
 export * as layers from './layers/index.js';
 export * as data from './data/index.js';
-export { getBackend, setBackend, setNumThreads, getNumThreads, setIsa, info } from './backend/select.js';
+export { getBackend, setBackend, setNumThreads, getNumThreads, setIsa, info, measurePeak } from './backend/select.js';
 export type { BackendName, Info } from './backend/select.js';
+export type { PeakMeasurement } from './backend/native.js';
 export type { Backend } from './backend/backend.js';
 export { Sequential, sequential, modelFromConfig } from './model.js';
 export type { ModelConfig, SequentialOptions } from './model.js';

@@ -1,6 +1,7 @@
 #include "cpu.h"
 
 #include "kernels/direct_conv.h"
+#include "kernels/peak.h"
 
 #if defined(_OPENMP)
 #include <omp.h>
@@ -11,8 +12,11 @@
 #include <cpuid.h>
 #endif
 
+#include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <thread>
+#include <vector>
 
 namespace convkit {
 
@@ -125,6 +129,50 @@ bool set_isa(Isa isa) {
   select_gemm_kernel(kernels);
   select_direct_conv(kernels);
   return true;
+}
+
+PeakMeasurement measure_peak(int threads) {
+  const Isa isa = current_isa();
+  PeakProbe probe = peak_probe_generic();
+#if defined(CONVKIT_X86)
+  if (isa == Isa::Avx512) probe = peak_probe_avx512();
+  if (isa == Isa::Avx2) probe = peak_probe_avx2();
+#endif
+  if (threads < 1) threads = 1;
+  // Seconds for `iterations` rounds on every thread at once.
+  auto timed = [&](long iterations) {
+    volatile float sink = 0;
+    const auto start = std::chrono::steady_clock::now();
+#if defined(_OPENMP)
+#pragma omp parallel num_threads(threads)
+    {
+      const float s = probe.run(iterations, static_cast<float>(omp_get_thread_num()));
+#pragma omp atomic
+      sink += s;
+    }
+#else
+    for (int t = 0; t < threads; ++t) sink = sink + probe.run(iterations, static_cast<float>(t));
+#endif
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  // Warm up (the first parallel region starts OpenMP's threads), calibrate
+  // on runs long enough that starting them does not count, then take the
+  // median of five runs of about 0.1 s.
+  timed(1 << 12);
+  long iterations = 1 << 16;
+  double seconds = timed(iterations);
+  while (seconds < 0.05 && iterations < (1L << 40)) {
+    iterations *= 2;
+    seconds = timed(iterations);
+  }
+  iterations = std::max(1L, static_cast<long>(static_cast<double>(iterations) * 0.1 / std::max(seconds, 1e-9)));
+  std::vector<double> rates;
+  for (int rep = 0; rep < 5; ++rep) {
+    const double s = timed(iterations);
+    rates.push_back(static_cast<double>(probe.flops_per_iteration) * static_cast<double>(iterations) * threads / std::max(s, 1e-12) / 1e9);
+  }
+  std::sort(rates.begin(), rates.end());
+  return {rates[rates.size() / 2], threads, probe.flops_per_iteration};
 }
 
 int num_threads() {

@@ -22,6 +22,15 @@ Isa current_isa();
 // Returns false (changing nothing) if the CPU or the build lacks the ISA.
 bool set_isa(Isa isa);
 
+// The multiply-add throughput that the current ISA's kernels can reach on
+// `threads` threads (PeakProbe, median of 5 timed runs of about 0.1 s each).
+struct PeakMeasurement {
+  double gflops;
+  int threads;
+  int flops_per_iteration;
+};
+PeakMeasurement measure_peak(int threads);
+
 int num_threads();
 void set_num_threads(int n);
 bool openmp_enabled();

@@ -15,9 +15,19 @@ export interface NativeInfo {
   compiledIsas: string[];
 }
 
+/** What native/cpu.cc's measure_peak found: the current ISA's multiply-add throughput on the current threads. */
+export interface PeakMeasurement {
+  gflops: number;
+  threads: number;
+  isa: string;
+  flopsPerIteration: number;
+}
+
 /** The C++ addon's exports (native/binding.cc). Geometry travels as an Int32Array. */
 interface Addon {
   info(): NativeInfo;
+  /** Absent from addons built before it existed (CONVKIT_ADDON_PATH may name one). */
+  measurePeak?(): PeakMeasurement;
   setIsa(name: string): void;
   setNumThreads(n: number): void;
   setSchedule(name: string): void;

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { isMainThread } from 'node:worker_threads';
 import { BackendError, ValueError, describe } from '../errors.js';
 import type { Backend } from './backend.js';
-import { type NativeInfo, createNativeBackend, loadAddon } from './native.js';
+import { type NativeInfo, type PeakMeasurement, createNativeBackend, loadAddon } from './native.js';
 import { reference } from './reference.js';
 import { VERSION } from '../version.js';
 
@@ -106,6 +106,19 @@ export function setIsa(isa: string): void {
   } catch (error) {
     throw new BackendError(`setIsa: ${(error as Error).message}`);
   }
+}
+
+/**
+ * The FP32 multiply-add throughput (GFLOP/s) that the native kernels' current
+ * instruction set reaches on this machine with the current thread count:
+ * independent FMA chains on the widest vectors, the median of five timed
+ * runs (about 0.6 s in all). Benchmarks quote their percentages against it.
+ */
+export function measurePeak(): PeakMeasurement {
+  nativeBackend();
+  const { addon } = loadAddon();
+  if (typeof addon.measurePeak !== 'function') throw new BackendError('measurePeak: this native addon was built before measurePeak existed; rebuild it (npx convkit build)');
+  return addon.measurePeak();
 }
 
 /**

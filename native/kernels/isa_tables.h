@@ -8,6 +8,7 @@
 #include "patches_impl.h"
 #include "pool.h"
 #include "pool_impl.h"
+#include "peak.h"
 
 #define CONVKIT_NAME_(prefix, isa) prefix##isa
 #define CONVKIT_NAME(prefix, isa) CONVKIT_NAME_(prefix, isa)
@@ -23,5 +24,38 @@ PoolKernels CONVKIT_NAME(pool_kernels_, CONVKIT_ISA)() {
 }
 
 PatchKernels CONVKIT_NAME(patch_kernels_, CONVKIT_ISA)() { return {patches::im2col, patches::col2im, patches::pad_interior}; }
+
+// Anonymous: each isa_*.cc has its own copy, compiled with its flags.
+namespace {
+namespace peak {
+// The widest vectors of this file's flags, and enough chains to keep the FMA
+// pipes full (latency 4 × 2 ports) without spilling registers.
+#if defined(__AVX512F__)
+constexpr int kWidth = 16, kChains = 16;
+#elif defined(__AVX2__)
+constexpr int kWidth = 8, kChains = 12;
+#else
+constexpr int kWidth = 4, kChains = 8;
+#endif
+typedef float vec __attribute__((vector_size(kWidth * sizeof(float))));
+
+__attribute__((noinline)) float run(long iterations, float seed) {
+  vec acc[kChains];
+  for (int i = 0; i < kChains; ++i) acc[i] = vec{} + (seed + 1e-3f * static_cast<float>(i));
+  const vec a = vec{} + 0.999999f;
+  const vec b = vec{} + 1e-7f;
+  for (long it = 0; it < iterations; ++it) {
+#pragma GCC unroll 16
+    for (int i = 0; i < kChains; ++i) acc[i] = acc[i] * a + b;
+  }
+  float sum = 0;
+  for (int i = 0; i < kChains; ++i)
+    for (int j = 0; j < kWidth; ++j) sum += acc[i][j];
+  return sum;
+}
+}  // namespace peak
+}  // namespace
+
+PeakProbe CONVKIT_NAME(peak_probe_, CONVKIT_ISA)() { return {peak::run, 2 * peak::kWidth * peak::kChains}; }
 
 }  // namespace convkit
