@@ -161,7 +161,7 @@ PeakMeasurement measure_peak(int threads) {
   timed(1 << 12);
   long iterations = 1 << 16;
   double seconds = timed(iterations);
-  while (seconds < 0.05 && iterations < (1L << 40)) {
+  while (seconds < 0.05 && iterations < (1L << 30)) {
     iterations *= 2;
     seconds = timed(iterations);
   }
