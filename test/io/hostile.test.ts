@@ -134,6 +134,43 @@ describe.skipIf(!existsSync('/proc/self/status'))('bombs stop at the allocation 
     expect(r.rssRiseMiB).toBeLessThan(40);
   });
 
+  it('an .npy, an IDX file and a safetensors header that declare gigabytes in a few bytes', () => {
+    const npy = join(dir, 'declares.npy');
+    const header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000,), }";
+    const padded = header + ' '.repeat(64 - ((10 + header.length + 1) % 64)) + String.fromCharCode(10);
+    writeFileSync(npy, Buffer.concat([Buffer.from([0x93]), Buffer.from('NUMPY'), Buffer.from([1, 0]), Buffer.from(Uint16Array.of(padded.length).buffer), Buffer.from(padded), Buffer.alloc(16)]));
+    const a = inChild(`ck.data.readNpy(${JSON.stringify(npy)});`);
+    expect(a.error).toMatch(/LimitError: .*declares.npy: shape \(1000000000\) needs 3814.7 MiB, over the allocation limit/);
+    expect(a.rssRiseMiB).toBeLessThan(40);
+    const idx = join(dir, 'declares-idx3-ubyte');
+    const head = Buffer.alloc(16);
+    head.set([0, 0, 8, 3]);
+    head.writeUInt32BE(1_000_000, 4);
+    head.writeUInt32BE(1000, 8);
+    head.writeUInt32BE(1000, 12);
+    writeFileSync(idx, Buffer.concat([head, Buffer.alloc(64)]));
+    const b = inChild(`ck.data.readIdx(${JSON.stringify(idx)});`);
+    expect(b.error).toMatch(/LimitError: .*declares-idx3-ubyte: header claims 1000000000000 elements/);
+    expect(b.rssRiseMiB).toBeLessThan(40);
+    const st = join(dir, 'declares.safetensors');
+    const json = Buffer.from(JSON.stringify({ w: { dtype: 'F32', shape: [1_000_000_000], data_offsets: [0, 4_000_000_000] } }));
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(json.length));
+    writeFileSync(st, Buffer.concat([len, json, Buffer.alloc(16)]));
+    const c = inChild(`ck.readSafetensors(${JSON.stringify(st)});`);
+    expect(c.error).toMatch(/LimitError: .*declares.safetensors: tensor 'w' needs 3814.7 MiB/);
+    expect(c.rssRiseMiB).toBeLessThan(40);
+  });
+
+  it('a CSV larger than the limit is refused before it is read', () => {
+    const csv = join(dir, 'big.csv');
+    const row = `1,${'0,'.repeat(783)}0\n`;
+    writeFileSync(csv, row.repeat(Math.ceil((65 * MiB) / row.length)));
+    const r = inChild(`ck.data.readCsv(${JSON.stringify(csv)});`);
+    expect(r.error).toMatch(/LimitError: .*big.csv: 65.0 MiB, over the allocation limit of 64.0 MiB/);
+    expect(r.rssRiseMiB).toBeLessThan(40);
+  });
+
   it('a zero-size op with a dimension of 2^40 is refused, not looped over', () => {
     expect(() => ops.relu(new Tensor(new Float32Array(0), [2 ** 40, 0]))).toThrow(LimitError);
   });
