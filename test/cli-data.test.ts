@@ -176,5 +176,12 @@ describe('an image folder', () => {
     expect(result.perClass.map((c: { name: string }) => c.name)).toEqual(['bar', 'line']);
     expect(result.perClass[1].total).toBe(6);
     expect(result.perClass[0].total).toBe(0);
+    // evaluate --data on the one-class folder matches its class to the checkpoint's by name, too
+    const run = join(dir, 'shapes-run');
+    expect(convkit(['train', '--data', join(root, 'train'), '--model', 'cnn-14', '--epochs', '2', '--batch-size', '4', '--out', run, '--quiet']).status).toBe(0);
+    const e = convkit(['evaluate', '--checkpoint', run, '--data', join(root, 'test'), '--json']);
+    expect(e.status, e.stderr).toBe(0);
+    const judged = JSON.parse(e.stdout).perClass;
+    expect(judged.map((c: { name: string; total: number }) => [c.name, c.total])).toEqual([['bar', 0], ['line', 6]]);
   });
 });

@@ -156,6 +156,9 @@ export async function recordedTestSet(metadata: Record<string, string>, flags: {
   if (flags.data) {
     const d = await loadDataFile(resolve(flags.data), { log: say });
     const test = d.test ?? d.train ?? d.val!;
+    // Named classes (image folders) are matched to the checkpoint's by name, as train --test does.
+    const trained = metadata.classes ? (JSON.parse(metadata.classes) as string[]) : null;
+    if (trained && namesDiffer(trained, d.classes)) return { name: flags.data, classes: trained, test: { x: test.x, y: remapLabels(test.y, d.classes, trained, flags.data) } };
     return { name: flags.data, classes: d.classes, test };
   }
   const recorded = metadata.dataset;
