@@ -16,7 +16,8 @@ import { type Analysis, writeReport } from '../viz/report.js';
 import { EventWriter } from '../viz/tensorboard.js';
 import { ZOO, ZOO_NAMES, zooModel } from '../zoo.js';
 import { applyRuntime, DEFAULTS, type Flags, int, Interrupted, num, UsageError } from './options.js';
-import { classLabel, reportAccuracy, summaryTable } from './shared.js';
+import { classLabel } from '../viz/charts.js';
+import { reportAccuracy, summaryTable } from './shared.js';
 import { buildModel, type DataSettings, loadTaskData, modelSetting, prepareTask } from './task.js';
 
 /** Top-3 test images per class, as TensorBoard images at the final step. */

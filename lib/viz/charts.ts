@@ -52,8 +52,8 @@ export function epochChart(history: History, metric: 'loss' | 'accuracy'): strin
   });
 }
 
-/** "3" for a class named by its number, "6 Shirt" otherwise. */
-const classLabel = (c: number, name: string | undefined) => (name === undefined || name === String(c) ? String(c) : `${c} ${name}`);
+/** "3" for a class named by its number (MNIST), "6 Shirt" otherwise. */
+export const classLabel = (c: number, name: string | undefined): string => (name === undefined || name === String(c) ? String(c) : `${c} ${name}`);
 
 /** The row-normalised confusion matrix as a heat map, with counts. */
 export function confusionChart(matrix: number[][], classes: readonly string[]): string {

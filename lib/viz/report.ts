@@ -8,7 +8,7 @@ import type { Tensor } from '../tensor.js';
 import type { History } from '../train.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { classActivationMap } from './cam.js';
-import { confusionChart, epochChart, iterationLossChart, perClassChart } from './charts.js';
+import { classLabel, confusionChart, epochChart, iterationLossChart, perClassChart } from './charts.js';
 import { grayPng, overlayPng } from './png.js';
 import { esc } from './svg.js';
 
@@ -91,7 +91,6 @@ export function analyze(model: Sequential, x: Tensor, y: ArrayLike<number>, clas
 }
 
 /** "3" for a class named by its number, "6 Shirt" otherwise. */
-const label = (c: number, name: string | undefined) => (name === undefined || name === String(c) ? String(c) : `${c} ${name}`);
 const dataUri = (png: Uint8Array) => `data:image/png;base64,${Buffer.from(png).toString('base64')}`;
 const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
 
@@ -129,9 +128,9 @@ export async function writeReport(path: string, input: ReportInput, options: { s
   }
   const figure = (svg: string, caption: string) => `<figure class="chart">${svg}<figcaption>${esc(caption)}</figcaption></figure>`;
   const settingsRows = Object.entries(input.settings).map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(typeof v === 'object' ? JSON.stringify(v) : String(v))}</td></tr>`).join('');
-  const topCards = a.top.map((examples, c) => `<div class="card"><div class="card-title">${esc(label(c, classes[c]))}</div><div class="row">${examples.map((e, r) => `<figure><img src="${dataUri(a.topImages[c][r])}" alt="class ${c} example ${r + 1}" width="84" height="84"><figcaption>${pct(e.probability)}${e.trueClass !== c ? ` <span class="wrong">(is ${esc(label(e.trueClass, classes[e.trueClass]))})</span>` : ''}</figcaption></figure>`).join('')}</div></div>`).join('');
+  const topCards = a.top.map((examples, c) => `<div class="card"><div class="card-title">${esc(classLabel(c, classes[c]))}</div><div class="row">${examples.map((e, r) => `<figure><img src="${dataUri(a.topImages[c][r])}" alt="class ${c} example ${r + 1}" width="84" height="84"><figcaption>${pct(e.probability)}${e.trueClass !== c ? ` <span class="wrong">(is ${esc(classLabel(e.trueClass, classes[e.trueClass]))})</span>` : ''}</figcaption></figure>`).join('')}</div></div>`).join('');
   const camSection = a.cams
-    ? `<div class="grid">${a.cams.map((png, c) => (png ? `<figure><img src="${dataUri(png)}" alt="class activation map for class ${c}" width="84" height="84"><figcaption>${esc(label(c, classes[c]))}</figcaption></figure>` : '')).join('')}</div>`
+    ? `<div class="grid">${a.cams.map((png, c) => (png ? `<figure><img src="${dataUri(png)}" alt="class activation map for class ${c}" width="84" height="84"><figcaption>${esc(classLabel(c, classes[c]))}</figcaption></figure>` : '')).join('')}</div>`
     : `<p>Class activation maps need a network that ends in GlobalAvgPool2D → Dense (for example the zoo's <code>mnist-gap</code>); ${esc(model.name)} does not.</p>`;
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(input.title)}</title>
@@ -147,10 +146,10 @@ table{border-collapse:collapse}th,td{padding:3px 8px;text-align:left;vertical-al
 </style></head><body>
 <h1>${esc(input.title)}</h1>
 <p class="big">Test accuracy ${pct(a.accuracy)}</p>
-<p>Worst class: ${esc(label(a.worst.class, a.worst.name))} at ${pct(a.worst.accuracy)}.${input.dataSource ? ` Data: ${esc(input.dataSource)}.` : ''}</p>
+<p>Worst class: ${esc(classLabel(a.worst.class, a.worst.name))} at ${pct(a.worst.accuracy)}.${input.dataSource ? ` Data: ${esc(input.dataSource)}.` : ''}</p>
 <h2>Training</h2><div class="charts">${charts.map(([name, svg]) => figure(svg, name.replace(/-/g, ' '))).join('')}</div>
 <h2>Test results</h2><div class="charts">${figure(confusion, 'confusion matrix')}${figure(perClass, 'per-class accuracy')}</div>
-<table class="per-class"><tr><th>class</th><th>accuracy</th><th>correct</th></tr>${a.perClass.map((c) => `<tr><td>${esc(label(c.class, c.name))}</td><td>${pct(c.accuracy)}</td><td>${c.correct}/${c.total}</td></tr>`).join('')}</table>
+<table class="per-class"><tr><th>class</th><th>accuracy</th><th>correct</th></tr>${a.perClass.map((c) => `<tr><td>${esc(classLabel(c.class, c.name))}</td><td>${pct(c.accuracy)}</td><td>${c.correct}/${c.total}</td></tr>`).join('')}</table>
 <h2>Top-3 images per class</h2><p>The test images the model gives the highest probability for each class.</p>
 <div class="grid top">${topCards}</div>
 <h2>Class activation maps</h2>${camSection}
