@@ -2,6 +2,14 @@
  * A small seeded generator (sfc32 seeded through splitmix32), so that the
  * same seed gives the same initial weights, shuffles and dropout masks.
  */
+/** The k-th output of splitmix32 from a seed. */
+function splitmix32(seed: number, k: number): number {
+  let z = (seed + Math.imul(k, 0x9e3779b9)) >>> 0;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return (z ^ (z >>> 16)) >>> 0;
+}
+
 export class Random {
   private a: number;
   private b: number;
@@ -10,19 +18,20 @@ export class Random {
   private spare: number | null = null;
 
   constructor(seed = 0) {
-    let s = seed >>> 0;
-    const split = () => {
-      s = (s + 0x9e3779b9) >>> 0;
-      let z = s;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.a = split();
-    this.b = split();
-    this.c = split();
-    this.d = split();
+    this.a = this.b = this.c = this.d = 0;
+    this.reseed(seed);
+  }
+
+  /** Starts over from a seed, as a new Random(seed) would (without making one). */
+  reseed(seed: number): this {
+    this.spare = null;
+    const s = seed >>> 0;
+    this.a = splitmix32(s, 1);
+    this.b = splitmix32(s, 2);
+    this.c = splitmix32(s, 3);
+    this.d = splitmix32(s, 4);
     for (let i = 0; i < 12; i++) this.nextUint32();
+    return this;
   }
 
   nextUint32(): number {

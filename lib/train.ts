@@ -326,13 +326,15 @@ export async function fit(model: Sequential, xIn: Tensor, yIn: LabelArray, optio
     if (early.restoreBestWeights !== undefined) checkBoolean(early.restoreBestWeights, 'earlyStopping.restoreBestWeights', op);
   }
   const { x, y, val } = resolveValidation(model, x0, y0, options, seed);
-  const sampler = options.classWeight === undefined ? null : new WeightedSampler(toInt32Labels(y, 'y', op), classWeights(options.classWeight, toInt32Labels(y, 'y', op), classCount(model), op));
+  const labels = options.classWeight === undefined ? null : toInt32Labels(y, 'y', op);
+  const sampler = labels ? new WeightedSampler(labels, classWeights(options.classWeight, labels, classCount(model), op)) : null;
   const augment = options.augment === undefined ? null : checkOptions(options.augment, ['shift', 'flip'], op, 'augment');
   if (augment) {
     if (augment.shift !== undefined) checkNumber(augment.shift, 'augment.shift', op, { integer: true, min: 0, max: Math.max(x.shape[1], x.shape[2]) - 1 });
     if (augment.flip !== undefined) checkBoolean(augment.flip, 'augment.flip', op);
     if (x.rank !== 4) throw new ValueError(`${op}: augment needs images [N, H, W, C], x is ${formatShape(x.shape)}`);
   }
+  const augmentRandom = new Random(); // reseeded per batch
   const monitor = early?.monitor !== undefined ? monitorField(early.monitor, `${op}: earlyStopping`) : val ? 'valLoss' : 'loss';
   if (early && monitor.startsWith('val') && !val) throw new ValueError(`${op}: earlyStopping monitors ${early.monitor ?? monitor} but no validation data was given (pass validation or validationSplit)`);
 
@@ -367,7 +369,7 @@ export async function fit(model: Sequential, xIn: Tensor, yIn: LabelArray, optio
       for (let b = skip; b < batches; b++) {
         const batch = gatherer.gather(order.subarray(b * batchSize, Math.min((b + 1) * batchSize, count)));
         const n = batch.y.length;
-        if (augment) augmentBatch(batch.x.data, n, x.shape[1], x.shape[2], x.shape[3], augment, new Random(epochSeed(seed, epoch) ^ Math.imul(b + 1, 0x27d4eb2f)));
+        if (augment) augmentBatch(batch.x.data, n, x.shape[1], x.shape[2], x.shape[3], augment, augmentRandom.reseed(epochSeed(seed, epoch) ^ Math.imul(b + 1, 0x27d4eb2f)));
         const { loss: value, logits } = model.trainPassInPlace(batch.x, batch.y, loss);
         if (checkFinite && !Number.isFinite(value)) {
           throw new NonFiniteError(`fit: the loss became ${value} at epoch ${epoch}, batch ${b + 1} of ${batches}; lower the learning rate (now ${optimizer.currentLearningRate()}) or check the data`);

@@ -124,12 +124,12 @@ export async function readImages(path: string, say: (m: string) => void): Promis
 export async function predictCommand(flags: Flags): Promise<void> {
   if (!flags.checkpoint) throw new UsageError('predict needs --checkpoint PATH');
   if (!flags.input) throw new UsageError('predict needs --input FILE (.npz, .h5, .npy, IDX or .csv)');
-  if (flags.csv && (resolve(flags.csv) === resolve(flags.input) || resolve(flags.csv) === resolve(checkpointMetadata(flags.checkpoint).file))) {
+  const { file, metadata } = checkpointMetadata(flags.checkpoint);
+  if (flags.csv && (resolve(flags.csv) === resolve(flags.input) || resolve(flags.csv) === resolve(file))) {
     throw new UsageError(`--csv ${flags.csv} would replace its own input; write the predictions to another file`);
   }
   applyRuntime(flags);
   const say = flags.json ? () => {} : (m: string) => process.stderr.write(`${m}\n`);
-  const { file, metadata } = checkpointMetadata(flags.checkpoint);
   const model = loadModel(file);
   const x = prepareImages(await readImages(flags.input, say), model, preprocessingFrom(metadata, file), flags.input, say);
   const probabilities = model.predict(x);

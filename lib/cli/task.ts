@@ -132,15 +132,17 @@ export interface PreparedTask {
 /** Resizes every set to the model's input and, with --scaler, standardises them with a scaler fitted on the training images. */
 export function prepareTask(task: TaskData, model: Sequential, scaler: 'feature' | 'channel' | null, say: (m: string) => void): PreparedTask {
   const preprocessing: Preprocessing = { sourceShape: task.shape };
-  const trainX = prepareImages(task.train.x, model, preprocessing, 'training images', say);
+  let trainX = prepareImages(task.train.x, model, preprocessing, 'training images', say);
   if (scaler) {
-    preprocessing.scaler = new StandardScaler({ per: scaler }).fit(trainX).toJSON();
+    const fitted = new StandardScaler({ per: scaler }).fit(trainX);
+    preprocessing.scaler = fitted.toJSON();
+    trainX = fitted.transform(trainX);
     say(`scaler: standardising each of ${preprocessing.scaler.mean.length.toLocaleString('en-US')} ${scaler === 'channel' ? 'channel' : 'feature'}${preprocessing.scaler.mean.length === 1 ? '' : 's'} with the training images' mean and std`);
   }
   const quiet = () => {};
   const ready = (set: LabelledSet, what: string): LabelledSet => ({ x: prepareImages(set.x, model, preprocessing, what, quiet), y: set.y });
   return {
-    train: { x: preprocessing.scaler ? StandardScaler.fromJSON(preprocessing.scaler).transform(trainX) : trainX, y: task.train.y },
+    train: { x: trainX, y: task.train.y },
     val: task.val ? ready(task.val, 'validation images') : null,
     test: ready(task.test, 'test images'),
     preprocessing,

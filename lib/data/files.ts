@@ -243,19 +243,10 @@ function classNames(...labels: Int32Array[]): string[] {
  */
 export function readCsvImages(path: string, labelColumn: string | number | null, say: (m: string) => void = () => {}): { x: Tensor; y: Int32Array | null } {
   const csv = readCsv(path, { labelColumn });
-  const x = imagesFrom({ data: csv.x.data, shape: [csv.x.shape[0], csv.x.size / Math.max(csv.x.shape[0], 1)], bytes: false }, path, say);
-  return { x: maxOf(x.data) > 1.5 ? scaleBy(x, 1 / 255, say, path) : x, y: csv.y };
-}
-
-function maxOf(data: Float32Array): number {
-  let m = -Infinity;
-  for (let i = 0; i < data.length; i++) if (data[i] > m) m = data[i];
-  return m;
-}
-
-function scaleBy(x: Tensor, factor: number, say: (m: string) => void, what: string): Tensor {
-  say(`${what}: pixel values up to 255, scaled to [0, 1]`);
-  const out = new Float32Array(x.size);
-  for (let i = 0; i < out.length; i++) out[i] = x.data[i] * factor;
-  return new Tensor(out, x.shape);
+  let max = -Infinity;
+  for (let i = 0; i < csv.x.size; i++) if (csv.x.data[i] > max) max = csv.x.data[i];
+  // Values past 1.5 are 0..255 pixels: scaled as bytes are, in the one copy imagesFrom makes.
+  if (max > 1.5) say(`${path}: pixel values up to ${max}, scaled to [0, 1]`);
+  const x = imagesFrom({ data: csv.x.data, shape: [csv.x.shape[0], csv.x.size / Math.max(csv.x.shape[0], 1)], bytes: max > 1.5 }, path, say);
+  return { x, y: csv.y };
 }

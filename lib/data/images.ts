@@ -72,8 +72,9 @@ function readSplit(dir: string, classes: string[], say: (m: string) => void): La
   let resized = 0;
   files.forEach(([path, c], i) => {
     const image = i === 0 ? first : decode(path);
-    let pixels: Float32Array;
-    const plane = new Float32Array(image.width * image.height * 3);
+    const same = image.width === w && image.height === h;
+    // Same size: straight into the batch; another size: into its own plane, then resized into place.
+    const plane = same ? rgb.subarray(i * h * w * 3, (i + 1) * h * w * 3) : new Float32Array(image.width * image.height * 3);
     for (let p = 0; p < image.width * image.height; p++) {
       const [r, g, b] = [image.rgba[p * 4], image.rgba[p * 4 + 1], image.rgba[p * 4 + 2]];
       if (r !== g || g !== b) gray = false;
@@ -81,11 +82,10 @@ function readSplit(dir: string, classes: string[], say: (m: string) => void): La
       plane[p * 3 + 1] = g / 255;
       plane[p * 3 + 2] = b / 255;
     }
-    if (image.width !== w || image.height !== h) {
-      pixels = resize(new Tensor(plane, [1, image.height, image.width, 3]), h, w).data;
+    if (!same) {
+      rgb.set(resize(new Tensor(plane, [1, image.height, image.width, 3]), h, w).data, i * h * w * 3);
       resized++;
-    } else pixels = plane;
-    rgb.set(pixels, i * h * w * 3);
+    }
     y[i] = c;
   });
   if (resized) say(`${dir}: ${resized} of ${files.length} images resized to ${h}×${w}, the size of the first`);

@@ -135,7 +135,10 @@ export class Hdf5Reader {
   }
 
   info(name: string): DatasetInfo {
-    const d = this.dataset(name);
+    return this.infoOf(this.dataset(name), name);
+  }
+
+  private infoOf(d: H5Dataset, name: string): DatasetInfo {
     const m = this.run(`cannot read '${name}'`, () => d.metadata);
     // h5wasm's type codes are libhdf5's classes: 0 integer, 1 float.
     const kind = m.type === 0 ? (m.signed ? 'int' : 'uint') : m.type === 1 ? 'float' : 'other';
@@ -149,7 +152,7 @@ export class Hdf5Reader {
    */
   read(name: string): ArrayBufferView {
     const d = this.dataset(name);
-    const info = this.info(name);
+    const info = this.infoOf(d, name);
     if (info.kind === 'other') throw new FormatError(`${this.path}: dataset '${name}' is not numeric`);
     const filters = this.run(`cannot read '${name}'`, () => d.filters) as { id: number; name: string }[];
     const unknown = filters.find((f) => !SUPPORTED_FILTERS.has(f.id));

@@ -31,7 +31,7 @@ describe('exportCurves', () => {
   });
 
   it('refuses an unknown format and something that is not a history', () => {
-    expect(() => exportCurves(history, tmpdir(), { format: 'jpg' as never })).toThrow(/format must be one of 'svg', 'png'|format/);
+    expect(() => exportCurves(history, tmpdir(), { format: 'jpg' as never })).toThrow(/exportCurves: format must be one of "svg", "png", got 'jpg'/);
     expect(() => exportCurves({} as never, tmpdir())).toThrow(/history must be what fit returns/);
   });
 });
