@@ -113,8 +113,16 @@ function rangeText(r: { min?: number; max?: number; minExclusive?: boolean; maxE
   return '';
 }
 
-export const checkPositiveInt = (value: unknown, name: string, fn: string): number => checkNumber(value, name, fn, { integer: true, min: 1 });
-export const checkNonNegativeInt = (value: unknown, name: string, fn: string): number => checkNumber(value, name, fn, { integer: true, min: 0 });
+/** The one check of a count, size or index option (every module uses it, so the messages agree). */
+export function checkPositiveInt(value: unknown, name: string, fn: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new ValueError(`${fn}: ${name} must be a positive integer, got ${describe(value)}`);
+  return value;
+}
+
+export function checkNonNegativeInt(value: unknown, name: string, fn: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new ValueError(`${fn}: ${name} must be a non-negative integer, got ${describe(value)}`);
+  return value;
+}
 
 export function checkBoolean(value: unknown, name: string, fn: string): boolean {
   if (typeof value !== 'boolean') throw new ValueError(`${fn}: ${name} must be true or false, got ${describe(value)}`);

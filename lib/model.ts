@@ -1,7 +1,7 @@
 import { ShapeError, ValueError, describe, formatShape } from './errors.js';
 import type { Layer, Parameter, SampleShape } from './layers/layer.js';
 import { getBackend } from './backend/select.js';
-import { Conv2D, Dense, Flatten, type LayerSpec, LeakyReLU, layerFromSpec, layerSpec, MaxPool2D, ReLU, Sigmoid, Softmax, Tanh } from './layers/index.js';
+import { Conv2D, Dense, Flatten, type ModelConfig, LeakyReLU, layerFromSpec, layerSpec, MaxPool2D, ReLU, Sigmoid, Softmax, Tanh } from './layers/index.js';
 import type { Activation } from './layers/layer.js';
 import { checkBoolean, checkNumber, checkOptions, checkString, toInt32Labels } from './check.js';
 import { checkTensor } from './ops/check.js';
@@ -10,7 +10,7 @@ import { Tensor } from './tensor.js';
 import { type EvaluateOptions, type FitOptions, type History, type PredictOptions, checkFiniteInput, checkLabels, checkPredictOptions, evaluate, fit, predictBatches } from './train.js';
 import type { LabelArray } from './data/batches.js';
 import { type Loss, type LossName, SoftmaxCrossEntropy, createLoss } from './losses.js';
-import { saveModel } from './io/checkpoint.js';
+import { saveModel } from './io/checkpoint-write.js';
 
 export interface SequentialOptions {
   /** Per-sample input shape, e.g. [28, 28, 1]; without it the model builds at its first input. */
@@ -20,13 +20,7 @@ export interface SequentialOptions {
   name?: string;
 }
 
-/** The architecture as JSON: enough to rebuild the model (checkpoints keep it in their metadata). */
-export interface ModelConfig {
-  name: string;
-  inputShape: number[];
-  seed: number;
-  layers: LayerSpec[];
-}
+export type { ModelConfig } from './layers/index.js';
 
 /** The most Conv2D → ReLU → MaxPool2D blocks the backends' one-call pass takes (native/kernels/conv_chain.h). */
 const MAX_CHAIN_BLOCKS = 16;

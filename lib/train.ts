@@ -1,163 +1,16 @@
 import { checkBoolean, checkFunction, didYouMean, checkNonNegativeInt, checkNumber, checkOneOf, checkOptions, checkPositiveInt, toInt32Labels } from './check.js';
-import { ConvkitError, ShapeError, ValueError, describe, formatShape } from './errors.js';
+import { ShapeError, ValueError, describe, formatShape } from './errors.js';
 import { BatchGatherer, type LabelArray, checkBatchSize } from './data/batches.js';
 import { split } from './data/transforms.js';
-import { type Augmentation, type ClassWeight, WeightedSampler, augmentBatch, classWeights } from './data/sampling.js';
-import { type Loss, type LossName, createLoss } from './losses.js';
-import type { Sequential } from './model.js';
-import { type Optimizer, type OptimizerName, createOptimizer } from './optimizers.js';
-import { Progress, type Verbosity } from './progress.js';
+import { WeightedSampler, augmentBatch, classWeights } from './data/sampling.js';
+import { type Loss, createLoss } from './losses.js';
+import { CALLBACK_NAMES, type EpochLogs, type EvaluateOptions, FIT_OPTIONS, type FitOptions, type History, NonFiniteError, type PredictOptions, type TrainableModel, checkPredictOptions, monitorField } from './train-options.js';
+import { createOptimizer } from './optimizers.js';
+import { Progress } from './progress.js';
 import { Random } from './random.js';
 import { Tensor } from './tensor.js';
 
-/** Training hit a non-finite loss. */
-export class NonFiniteError extends ConvkitError {}
-
-export interface EpochLogs {
-  epoch: number;
-  loss: number;
-  accuracy: number;
-  valLoss?: number;
-  valAccuracy?: number;
-  learningRate: number;
-  seconds: number;
-  imagesPerSecond: number;
-}
-
-export interface BatchLogs {
-  epoch: number;
-  batch: number;
-  loss: number;
-  accuracy: number;
-}
-
-/** Hooks called during fit; any may be async. Returning 'stop' from onEpochEnd ends training. */
-export interface Callbacks {
-  onTrainBegin?(): unknown;
-  onEpochBegin?(epoch: number): unknown;
-  onBatchEnd?(logs: BatchLogs): unknown;
-  /** history is fit's own record so far, this epoch included (read it, do not change it). */
-  onEpochEnd?(logs: EpochLogs, history: History): unknown;
-  onTrainEnd?(history: History): unknown;
-}
-
-/** What early stopping can watch, in convkit's names and Keras's. */
-export type Monitor = 'valLoss' | 'valAccuracy' | 'loss' | 'accuracy' | 'val_loss' | 'val_accuracy';
-const MONITOR_NAMES: Record<Monitor, 'valLoss' | 'valAccuracy' | 'loss' | 'accuracy'> = {
-  valLoss: 'valLoss', valAccuracy: 'valAccuracy', loss: 'loss', accuracy: 'accuracy', val_loss: 'valLoss', val_accuracy: 'valAccuracy',
-};
-
-/** A Keras monitor name ('val_loss') as the EpochLogs field it reads ('valLoss'). */
-export function monitorField(monitor: unknown, fn: string): 'valLoss' | 'valAccuracy' | 'loss' | 'accuracy' {
-  return MONITOR_NAMES[checkOneOf(monitor, Object.keys(MONITOR_NAMES) as Monitor[], 'monitor', fn)];
-}
-
-export interface EarlyStopping {
-  /** Epochs without improvement before stopping. */
-  patience: number;
-  /** 'valLoss' ('val_loss'), 'valAccuracy' ('val_accuracy'), 'loss' or 'accuracy'; default valLoss with validation data, else loss. */
-  monitor?: Monitor;
-  minDelta?: number;
-  /** Put back the weights of the best epoch at the end (default true). */
-  restoreBestWeights?: boolean;
-}
-
-export interface FitOptions {
-  epochs?: number;
-  batchSize?: number;
-  optimizer?: Optimizer | OptimizerName;
-  learningRate?: number;
-  loss?: Loss | LossName;
-  /** Held-out data, or the fraction of (x, y) to hold out (seeded). */
-  validation?: { x: Tensor; y: LabelArray } | number;
-  /** Keras's name for a fraction to hold out: the same as validation: F. */
-  validationSplit?: number;
-  /** Keras's name for held-out data: the same as validation: {x, y}. */
-  validationData?: { x: Tensor; y: LabelArray };
-  callbacks?: Callbacks | Callbacks[];
-  seed?: number;
-  shuffle?: boolean;
-  earlyStopping?: EarlyStopping;
-  /** 0 silent, 1 progress bar on a terminal (lines otherwise), 2 one line per epoch. */
-  verbose?: Verbosity;
-  /**
-   * Stop with NonFiniteError naming the epoch and batch when the loss (true or
-   * 'loss', the default) or also any gradient ('all') is NaN or infinite,
-   * before the optimizer touches the weights.
-   */
-  checkFinite?: boolean | 'loss' | 'all';
-  /** Aborting stops training after the current batch. */
-  signal?: AbortSignal;
-  /** Epochs already done (resuming); epochs counts the total. */
-  initialEpoch?: number;
-  /** Batches of the next epoch already done (resuming an interrupted epoch). */
-  initialBatch?: number;
-  /**
-   * The interrupted epoch's running sums (history.stoppedAt gives them), so
-   * that its loss and accuracy cover every batch, as if it had not stopped.
-   */
-  initialEpochSums?: EpochSums;
-  /**
-   * Weights per class, or 'balanced' (n / (classes · count), as Keras and
-   * scikit-learn). Applied by sampling: each epoch draws as many samples as
-   * there are, with replacement, in proportion to their class's weight
-   * (PyTorch's WeightedRandomSampler), so the expected gradient is that of
-   * the weighted loss and rare classes are seen as often as they weigh.
-   */
-  classWeight?: ClassWeight;
-  /** Random shifts (pixels) and left-right flips of each training batch, seeded per batch. */
-  augment?: Augmentation;
-}
-
-/** Running sums of an epoch in progress: the loss times batch size, correct predictions, samples seen. */
-export interface EpochSums {
-  lossSum: number;
-  correct: number;
-  seen: number;
-}
-
-export interface History {
-  epochs: EpochLogs[];
-  loss: number[];
-  accuracy: number[];
-  valLoss: number[];
-  valAccuracy: number[];
-  /** Training loss of every iteration, for curves. */
-  iterationLoss: number[];
-  stoppedEarly: boolean;
-  interrupted: boolean;
-  /** Where an interrupted run stopped: the epoch in progress, the batches of it done, and its running sums. */
-  stoppedAt?: { epoch: number; batch: number } & Partial<EpochSums>;
-}
-
-export interface EvaluateOptions {
-  batchSize?: number;
-  loss?: Loss | LossName;
-  /** Let NaN or infinite inputs through (their rows then give NaN); by default they are refused, naming the row. */
-  allowNonFinite?: boolean;
-}
-
-export interface PredictOptions {
-  batchSize?: number;
-  loss?: Loss | LossName;
-  /** Let NaN or infinite inputs through (their rows then give NaN); by default they are refused, naming the row. */
-  allowNonFinite?: boolean;
-}
-
-const PREDICT_OPTIONS = ['batchSize', 'loss', 'allowNonFinite'];
-
-/** Checks the options of predict, predictLogits, predictClasses and evaluate. */
-export function checkPredictOptions(options: PredictOptions | EvaluateOptions, fn: string): void {
-  checkOptions(options, PREDICT_OPTIONS, fn);
-  if (options.batchSize !== undefined) checkPositiveInt(options.batchSize, 'batchSize', fn);
-  if (options.allowNonFinite !== undefined) checkBoolean(options.allowNonFinite, 'allowNonFinite', fn);
-}
-
-const FIT_OPTIONS = [
-  'epochs', 'batchSize', 'optimizer', 'learningRate', 'loss', 'validation', 'validationSplit', 'validationData', 'callbacks', 'seed',
-  'shuffle', 'earlyStopping', 'verbose', 'checkFinite', 'signal', 'initialEpoch', 'initialBatch', 'initialEpochSums', 'classWeight', 'augment',
-];
-const CALLBACK_NAMES = ['onTrainBegin', 'onEpochBegin', 'onBatchEnd', 'onEpochEnd', 'onTrainEnd'];
+export * from './train-options.js';
 
 function allFinite(a: Float32Array): boolean {
   // NaN or ±Infinity times 0 is NaN; finite values add 0. Four sums, so that
@@ -178,13 +31,8 @@ function epochSeed(seed: number, epoch: number): number {
   return (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(epoch, 0x85ebca6b)) >>> 0;
 }
 
-function positiveInt(v: unknown, name: string, op: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ValueError(`${op}: ${name} must be a positive integer, got ${describe(v)}`);
-  return v;
-}
-
 /** Number of classes a label may take for this model. */
-function classCount(model: Sequential): number {
+function classCount(model: TrainableModel): number {
   return model.outputUnits === 1 ? 2 : model.outputUnits;
 }
 
@@ -222,7 +70,7 @@ function accuracyOf(loss: Loss, logits: Tensor, labels: Int32Array): number {
 }
 
 /** Calls onBatch(logits, start) for each batch of x in order (no shuffling, no training). */
-export function predictBatches(model: Sequential, x: Tensor, options: PredictOptions, onBatch: (logits: Tensor, start: number) => void, fn = 'predict'): void {
+export function predictBatches(model: TrainableModel, x: Tensor, options: PredictOptions, onBatch: (logits: Tensor, start: number) => void, fn = 'predict'): void {
   const batchSize = checkBatchSize(options.batchSize ?? 256, fn);
   const count = x.shape[0];
   const gatherer = new BatchGatherer(x, null, batchSize);
@@ -238,7 +86,7 @@ export function predictBatches(model: Sequential, x: Tensor, options: PredictOpt
 }
 
 /** Mean loss and accuracy over (x, y), in batches. */
-export function evaluate(model: Sequential, x: Tensor, y: LabelArray, options: EvaluateOptions = {}): { loss: number; accuracy: number } {
+export function evaluate(model: TrainableModel, x: Tensor, y: LabelArray, options: EvaluateOptions = {}): { loss: number; accuracy: number } {
   checkPredictOptions(options, 'evaluate');
   const t = model.checkInput(x, 'evaluate');
   const labels = checkLabels(toInt32Labels(y, 'y', 'evaluate'), t.shape[0], classCount(model), 'evaluate');
@@ -258,7 +106,7 @@ export function evaluate(model: Sequential, x: Tensor, y: LabelArray, options: E
   return { loss: total / t.shape[0], accuracy: right / t.shape[0] };
 }
 
-function resolveValidation(model: Sequential, x: Tensor, y: LabelArray, options: FitOptions, seed: number) {
+function resolveValidation(model: TrainableModel, x: Tensor, y: LabelArray, options: FitOptions, seed: number) {
   const given = (['validation', 'validationSplit', 'validationData'] as const).filter((k) => options[k] !== undefined);
   if (given.length > 1) throw new ValueError(`fit: give one of validation, validationSplit and validationData, got ${given.join(' and ')}`);
   const validation = options.validation ?? options.validationSplit ?? options.validationData;
@@ -284,14 +132,14 @@ function resolveValidation(model: Sequential, x: Tensor, y: LabelArray, options:
  * shapes, label count and range, NaN in the data, the options. Yields to the
  * event loop between batches so a server or a progress display stays live.
  */
-export async function fit(model: Sequential, xIn: Tensor, yIn: LabelArray, options: FitOptions = {}): Promise<History> {
+export async function fit(model: TrainableModel, xIn: Tensor, yIn: LabelArray, options: FitOptions = {}): Promise<History> {
   const op = 'fit';
   checkOptions(options, FIT_OPTIONS, op);
   const x0 = model.checkInput(xIn, op);
   if (x0.shape[0] === 0) throw new ShapeError(`${op}: x has no samples (x.shape = ${formatShape(x0.shape)})`);
   const y0 = checkLabels(toInt32Labels(yIn, 'y', op), x0.shape[0], classCount(model), op);
   checkFiniteInput(x0, op);
-  const epochs = positiveInt(options.epochs ?? 1, 'epochs', op);
+  const epochs = checkPositiveInt(options.epochs ?? 1, 'epochs', op);
   const batchSize = checkBatchSize(options.batchSize ?? 32, op);
   const seed = options.seed === undefined ? 0 : checkNumber(options.seed, 'seed', op, { integer: true, min: 0, max: 2 ** 32 - 1 });
   const loss = createLoss(options.loss, model.outputUnits, op);
@@ -321,7 +169,7 @@ export async function fit(model: Sequential, xIn: Tensor, yIn: LabelArray, optio
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new ValueError(`${op}: signal must be an AbortSignal, got ${describe(options.signal)}`);
   const early = options.earlyStopping === undefined ? undefined : checkOptions(options.earlyStopping, ['patience', 'monitor', 'minDelta', 'restoreBestWeights'], op, 'earlyStopping');
   if (early) {
-    positiveInt(early.patience, 'earlyStopping.patience', op);
+    checkPositiveInt(early.patience, 'earlyStopping.patience', op);
     if (early.minDelta !== undefined) checkNumber(early.minDelta, 'earlyStopping.minDelta', op, { min: 0 });
     if (early.restoreBestWeights !== undefined) checkBoolean(early.restoreBestWeights, 'earlyStopping.restoreBestWeights', op);
   }

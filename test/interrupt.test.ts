@@ -3,7 +3,7 @@
 // an uninterrupted run with the same seed. A second Ctrl-C exits at once and
 // leaves the last good checkpoint loadable.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';

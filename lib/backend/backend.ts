@@ -1,4 +1,4 @@
-import type { WindowGeometry } from '../ops/geometry.js';
+import type { WindowGeometry } from './geometry.js';
 
 /** One Conv2D → ReLU → MaxPool2D block of convChainTrainPass (pool windows that tile). */
 export interface ConvChainBlock {

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { BackendError, ConvkitError, DTypeError, ShapeError } from '../errors.js';
-import { GEOMETRY_FIELDS, type WindowGeometry } from '../ops/geometry.js';
+import { GEOMETRY_FIELDS, type WindowGeometry } from './geometry.js';
 import type { Backend, ConvChainBlock, ConvChainForwardBlock, ConvChainForwardHead, ConvChainHead } from './backend.js';
 
 const require = createRequire(import.meta.url);

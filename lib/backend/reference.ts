@@ -1,4 +1,4 @@
-import type { WindowGeometry } from '../ops/geometry.js';
+import type { WindowGeometry } from './geometry.js';
 import type { Backend, ConvChainBlock, ConvChainForwardBlock, ConvChainForwardHead, ConvChainHead } from './backend.js';
 
 /**

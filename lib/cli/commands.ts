@@ -13,7 +13,6 @@ import { exportHdf5 } from '../io/hdf5.js';
 import type { NameMapping } from '../io/names.js';
 import { exportNpz } from '../io/npz.js';
 import { exportOnnx } from '../io/onnx.js';
-import type { Sequential } from '../model.js';
 import type { Tensor } from '../tensor.js';
 import type { History } from '../train.js';
 import { selfTest } from '../selftest.js';

@@ -14,7 +14,7 @@ import { createOptimizer, OPTIMIZER_DEFAULTS, type Optimizer, type OptimizerName
 import type { Callbacks, EpochSums, History } from '../train.js';
 import { type Analysis, writeReport } from '../viz/report.js';
 import { EventWriter } from '../viz/tensorboard.js';
-import { ZOO, ZOO_NAMES, zooModel } from '../zoo.js';
+import { ZOO, ZOO_NAMES } from '../zoo.js';
 import { applyRuntime, DEFAULTS, type Flags, int, Interrupted, num, UsageError } from './options.js';
 import { classLabel } from '../viz/charts.js';
 import { reportAccuracy, summaryTable } from './shared.js';

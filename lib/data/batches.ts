@@ -1,5 +1,5 @@
-import { checkBoolean, checkNumber, checkOptions } from '../check.js';
-import { ShapeError, ValueError, describe, formatShape } from '../errors.js';
+import { checkBoolean, checkNumber, checkOptions, checkPositiveInt } from '../check.js';
+import { ShapeError, formatShape } from '../errors.js';
 import { checkTensor } from '../ops/check.js';
 import { Random } from '../random.js';
 import { Tensor } from '../tensor.js';
@@ -49,10 +49,7 @@ export class BatchGatherer {
 }
 
 export function checkBatchSize(batchSize: unknown, op: string): number {
-  if (typeof batchSize !== 'number' || !Number.isInteger(batchSize) || batchSize < 1) {
-    throw new ValueError(`${op}: batchSize must be a positive integer, got ${describe(batchSize)}`);
-  }
-  return batchSize;
+  return checkPositiveInt(batchSize, 'batchSize', op);
 }
 
 /**

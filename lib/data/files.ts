@@ -15,25 +15,10 @@ import { Tensor } from '../tensor.js';
 import { readCsv } from './csv.js';
 import { readIdx } from './idx.js';
 import { isImageFolder, readImageFolder } from './images.js';
+import type { DataFile, LabelledSet } from './labelled.js';
+
+export type { DataFile, LabelledSet } from './labelled.js';
 import { type NpyArray, readNpy, readNpz } from './npy.js';
-
-export interface LabelledSet {
-  /** [N, H, W, C] float32. */
-  x: Tensor;
-  /** Class indices 0..K-1. */
-  y: Int32Array;
-}
-
-export interface DataFile {
-  /** The file or folder, and which arrays were used, in words. */
-  source: string;
-  /** The 'train' arrays, else the arrays without a split in their names. */
-  train?: LabelledSet;
-  val?: LabelledSet;
-  test?: LabelledSet;
-  /** Class names: the file's list_classes / classes when it has names, else '0', '1', ... */
-  classes: string[];
-}
 
 type Split = 'train' | 'val' | 'test' | 'all';
 type Role = 'x' | 'y';

@@ -11,7 +11,7 @@ import { FormatError, ValueError } from '../errors.js';
 import { checkAllocation, getAllocationLimit } from '../limits.js';
 import { readFileBounded } from '../io/read.js';
 import { Tensor } from '../tensor.js';
-import type { DataFile, LabelledSet } from './files.js';
+import type { DataFile, LabelledSet } from './labelled.js';
 import { resize } from './transforms.js';
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);

@@ -1,4 +1,4 @@
-import { checkBytes, checkIndexList, toInt32Labels } from '../check.js';
+import { checkBytes, checkIndexList, checkPositiveInt, toInt32Labels } from '../check.js';
 import { checkOneOf, checkOptions } from '../check.js';
 import { ShapeError, ValueError, describe, formatShape } from '../errors.js';
 import { getBackend } from '../backend/select.js';
@@ -27,9 +27,8 @@ export function resize(xIn: Tensor, height: number, width: number): Tensor {
   // Grayscale [N, H, W] images are taken as [N, H, W, 1].
   const x = xIn instanceof Tensor && xIn.rank === 3 ? xIn.reshape([...xIn.shape, 1]) : xIn;
   checkTensor(x, 'x', 'resize', 4);
-  for (const [name, v] of [['height', height], ['width', width]] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new ValueError(`resize: ${name} must be a positive integer, got ${describe(v)}`);
-  }
+  checkPositiveInt(height, 'height', 'resize');
+  checkPositiveInt(width, 'width', 'resize');
   const [n, h, w, c] = x.shape;
   const out = new Float32Array(n * height * width * c);
   const sy = h / height;

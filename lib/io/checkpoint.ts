@@ -1,58 +1,14 @@
-import { checkModel, checkPath } from '../check.js';
-import { existsSync, statSync } from 'node:fs';
+// Reading checkpoints: above model.ts, because it builds the model a file
+// describes. Writing them (checkpoint-write.ts) sits below model.ts.
 import { join } from 'node:path';
 import { FormatError } from '../errors.js';
 import { type ModelConfig, type Sequential, modelFromConfig } from '../model.js';
 import { Tensor } from '../tensor.js';
-import { encodeSafetensors, readSafetensors, writeSafetensors } from './safetensors.js';
-import { writeFileAtomic } from './atomic.js';
+import { readSafetensors } from './safetensors.js';
 import { type Optimizer, optimizerFromConfig } from '../optimizers.js';
+import { OPTIMIZER_FILE, resolveCheckpointPath } from './checkpoint-write.js';
 
-export const CHECKPOINT_FILE = 'model.safetensors';
-
-/**
- * Saves the weights as safetensors with the architecture (model.config())
- * as JSON in the metadata, written atomically. A run directory gets
- * model.safetensors inside it.
- */
-export function saveModel(model: Sequential, path: string, extra: Record<string, string> = {}, hooks: { beforeRename?: () => void } = {}): string {
-  checkModel(model, 'saveModel');
-  checkPath(path, 'path', 'saveModel');
-  const file = resolveCheckpointPath(path, true);
-  writeFileAtomic(file, modelChunks(model, extra), hooks);
-  return file;
-}
-
-function modelChunks(model: Sequential, extra: Record<string, string>): Uint8Array[] {
-  const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
-  for (const p of model.parameters()) tensors[p.name] = { shape: [...p.value.shape], data: p.value.data };
-  return encodeSafetensors(tensors, { format: 'convkit', version: '1', architecture: JSON.stringify(model.config()), ...extra });
-}
-
-/** A checkpoint file's bytes (for a run directory's generation). */
-export function modelBytes(model: Sequential, extra: Record<string, string> = {}): Uint8Array {
-  return Buffer.concat(modelChunks(model, extra));
-}
-
-/** An optimizer state file's bytes (for a run directory's generation). */
-export function optimizerBytes(optimizer: Optimizer): Uint8Array {
-  const { iterations, slots } = optimizer.state();
-  const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
-  for (const [key, data] of Object.entries(slots)) tensors[key] = { shape: [data.length], data };
-  return Buffer.concat(encodeSafetensors(tensors, { format: 'convkit-optimizer', optimizer: JSON.stringify(optimizer.config()), iterations: String(iterations) }));
-}
-
-/**
- * A checkpoint's file: PATH itself when it names a .safetensors file, else
- * model.safetensors in the folder PATH (created, with its parents, on save).
- */
-function resolveCheckpointPath(path: string, writing: boolean): string {
-  checkPath(path, 'path', writing ? 'saveModel' : 'loadModel');
-  if (existsSync(path) && statSync(path).isDirectory()) return join(path, CHECKPOINT_FILE);
-  if (writing && !path.endsWith('.safetensors')) return join(path, CHECKPOINT_FILE);
-  if (!writing && !existsSync(path)) throw new FormatError(`${path}: no such checkpoint file or run directory`);
-  return path;
-}
+export { CHECKPOINT_FILE, OPTIMIZER_FILE, modelBytes, optimizerBytes, saveModel, saveOptimizer } from './checkpoint-write.js';
 
 /** A checkpoint's metadata (what `convkit train` records: zoo, dataset, classes) without building the model. */
 export function checkpointMetadata(path: string): { file: string; metadata: Record<string, string> } {
@@ -117,18 +73,6 @@ export function loadModel(path: string): Sequential {
     throw new FormatError(`${file}: the weights do not match the architecture: ${(error as Error).message}`);
   }
   return model;
-}
-
-export const OPTIMIZER_FILE = 'optimizer.safetensors';
-
-/** Saves the optimizer's slots and iteration count next to a checkpoint (atomically). */
-export function saveOptimizer(optimizer: Optimizer, dir: string, hooks: { beforeRename?: () => void } = {}): string {
-  const { iterations, slots } = optimizer.state();
-  const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
-  for (const [key, data] of Object.entries(slots)) tensors[key] = { shape: [data.length], data };
-  const file = join(dir, OPTIMIZER_FILE);
-  writeSafetensors(file, tensors, { format: 'convkit-optimizer', optimizer: JSON.stringify(optimizer.config()), iterations: String(iterations) }, hooks);
-  return file;
 }
 
 /** Rebuilds the optimizer saved in a run directory, with its state. */

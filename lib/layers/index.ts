@@ -39,6 +39,14 @@ const KINDS: Record<string, (o: never) => Layer> = {
   Softmax: (o) => new Softmax(o), Dropout: (o) => new Dropout(o), Flatten: (o) => new Flatten(o),
 };
 
+/** The architecture as JSON: enough to rebuild a model (checkpoints keep it in their metadata). */
+export interface ModelConfig {
+  name: string;
+  inputShape: number[];
+  seed: number;
+  layers: LayerSpec[];
+}
+
 export function layerFromSpec(spec: LayerSpec): Layer {
   const make = spec && typeof spec === 'object' ? KINDS[spec.kind] : undefined;
   if (!make) throw new ValueError(`unknown layer kind ${describe(spec?.kind)}; known: ${Object.keys(KINDS).join(', ')}`);

@@ -1,50 +1,9 @@
-import { checkOptions, eitherOf } from '../check.js';
+import { checkNonNegativeInt, checkOptions, checkPositiveInt, eitherOf } from '../check.js';
 import { ShapeError, ValueError, describe, formatShape } from '../errors.js';
 import { checkAllocation } from '../limits.js';
 
-/**
- * Everything a sliding-window kernel (convolution or pooling) needs, computed
- * once in TypeScript and handed to both backends as plain integers, so the
- * kernels infer nothing. NHWC input [batch, inH, inW, inC], output
- * [batch, outH, outW, outC]; for pooling outC === inC.
- */
-export interface WindowGeometry {
-  readonly batch: number;
-  readonly inH: number;
-  readonly inW: number;
-  readonly inC: number;
-  readonly outH: number;
-  readonly outW: number;
-  readonly outC: number;
-  readonly kH: number;
-  readonly kW: number;
-  readonly strideH: number;
-  readonly strideW: number;
-  readonly padTop: number;
-  readonly padBottom: number;
-  readonly padLeft: number;
-  readonly padRight: number;
-}
-
-/** The order in which native code receives a geometry's fields. */
-export const GEOMETRY_FIELDS = [
-  'batch', 'inH', 'inW', 'inC', 'outH', 'outW', 'outC', 'kH', 'kW',
-  'strideH', 'strideW', 'padTop', 'padBottom', 'padLeft', 'padRight',
-] as const;
-
-/**
- * Pool windows that tile the input (stride = kernel, no padding) and hold at
- * most MAX_TILED_POOL_WINDOW cells: the case where a Conv → ReLU → MaxPool
- * block keeps one byte per output (which cell won) instead of the conv's
- * output, and the backward writes each input cell once. The native kernels
- * apply the same test (native/kernels/pool.cc, tiles()); a sweep over pool
- * sizes and strides in test/native/pool-tiles.test.ts holds the two together.
- */
-export const MAX_TILED_POOL_WINDOW = 64;
-
-export function poolWindowsTile(g: WindowGeometry): boolean {
-  return g.strideH === g.kH && g.strideW === g.kW && g.padTop === 0 && g.padBottom === 0 && g.padLeft === 0 && g.padRight === 0 && g.kH * g.kW <= MAX_TILED_POOL_WINDOW;
-}
+export { GEOMETRY_FIELDS, MAX_TILED_POOL_WINDOW, type WindowGeometry, poolWindowsTile } from '../backend/geometry.js';
+import type { WindowGeometry } from '../backend/geometry.js';
 
 export type Stride = number | readonly [number, number];
 export type Padding =
@@ -61,28 +20,14 @@ export interface Pads {
   right: number;
 }
 
-function positiveInt(value: unknown, name: string, op: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new ValueError(`${op}: ${name} must be a positive integer, got ${describe(value)}`);
-  }
-  return value;
-}
-
-function nonNegativeInt(value: unknown, name: string, op: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    throw new ValueError(`${op}: ${name} must be a non-negative integer, got ${describe(value)}`);
-  }
-  return value;
-}
-
 /** A number or [h, w] pair of positive integers, as [h, w]. */
 export function normalizePair(value: unknown, name: string, op: string): [number, number] {
   if (typeof value === 'number') {
-    const v = positiveInt(value, name, op);
+    const v = checkPositiveInt(value, name, op);
     return [v, v];
   }
   if (Array.isArray(value) && value.length === 2) {
-    return [positiveInt(value[0], `${name}[0]`, op), positiveInt(value[1], `${name}[1]`, op)];
+    return [checkPositiveInt(value[0], `${name}[0]`, op), checkPositiveInt(value[1], `${name}[1]`, op)];
   }
   throw new ValueError(`${op}: ${name} must be a positive integer or [h, w], got ${describe(value)}`);
 }
@@ -109,16 +54,16 @@ export function normalizePadding(
     return { top: Math.floor(th / 2), bottom: th - Math.floor(th / 2), left: Math.floor(tw / 2), right: tw - Math.floor(tw / 2) };
   }
   if (typeof padding === 'number') {
-    const p = nonNegativeInt(padding, 'padding', op);
+    const p = checkNonNegativeInt(padding, 'padding', op);
     return { top: p, bottom: p, left: p, right: p };
   }
   if (Array.isArray(padding) && padding.length === 2) {
-    const ph = nonNegativeInt(padding[0], 'padding[0]', op);
-    const pw = nonNegativeInt(padding[1], 'padding[1]', op);
+    const ph = checkNonNegativeInt(padding[0], 'padding[0]', op);
+    const pw = checkNonNegativeInt(padding[1], 'padding[1]', op);
     return { top: ph, bottom: ph, left: pw, right: pw };
   }
   if (Array.isArray(padding) && padding.length === 4) {
-    const [top, bottom, left, right] = padding.map((p, i) => nonNegativeInt(p, `padding[${i}]`, op));
+    const [top, bottom, left, right] = padding.map((p, i) => checkNonNegativeInt(p, `padding[${i}]`, op));
     return { top, bottom, left, right };
   }
   throw new ValueError(
