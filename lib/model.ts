@@ -1,7 +1,7 @@
 import { ShapeError, ValueError, describe, formatShape } from './errors.js';
 import type { Layer, Parameter, SampleShape } from './layers/layer.js';
-import { getBackend } from './backend/select.js';
-import { Conv2D, Dense, Flatten, type ModelConfig, LeakyReLU, layerFromSpec, layerSpec, MaxPool2D, ReLU, Sigmoid, Softmax, Tanh } from './layers/index.js';
+import { type ModelConfig, LeakyReLU, layerFromSpec, layerSpec, ReLU, Sigmoid, Softmax, Tanh } from './layers/index.js';
+import { type ExecutionPlan, compilePlan } from './plan/compile.js';
 import type { Activation } from './layers/layer.js';
 import { checkBoolean, checkNumber, checkOptions, checkString, toInt32Labels } from './check.js';
 import { checkTensor } from './ops/check.js';
@@ -21,9 +21,6 @@ export interface SequentialOptions {
 }
 
 export type { ModelConfig } from './layers/index.js';
-
-/** The most Conv2D → ReLU → MaxPool2D blocks the backends' one-call pass takes (native/kernels/conv_chain.h). */
-const MAX_CHAIN_BLOCKS = 16;
 
 const warnedFold = new Set<string>();
 /** Which model each layer object belongs to. */
@@ -115,8 +112,7 @@ export class Sequential {
     for (const layer of this.layers) shape = layer.build(shape, random);
     this.inputShape = [...inputShape];
     this.packParameters();
-    this.fuse();
-    this.chain = this.convChain();
+    this.plan = compilePlan(this.layers.slice(0, this.logitLayers));
     if (this.logitLayers < this.layers.length) this.checkFoldedActivation();
     return this;
   }
@@ -133,33 +129,6 @@ export class Sequential {
       process.emitWarning(`convkit: ${this.name} ends in ${last.kind}; ${loss} takes the outputs before it (from logits), so training is unchanged and predict() applies ${last.kind} once`, { code: 'CONVKIT_FOLDED_ACTIVATION' });
     }
   }
-
-  /**
-   * Conv2D → ReLU runs the ReLU in the convolution's epilogue, and
-   * ReLU → MaxPool2D applies the ReLU's backward mask inside the pooling
-   * backward: the same numbers, two passes over memory fewer each.
-   */
-  private fuse(): void {
-    this.layers.forEach((layer, i) => {
-      if (!(layer instanceof ReLU)) return;
-      const before = this.layers[i - 1];
-      const after = this.layers[i + 1];
-      if (!(before instanceof Conv2D)) return;
-      before.fusedRelu = true;
-      layer.fused = 'forward';
-      if (after instanceof MaxPool2D) {
-        after.reluMask = true;
-        layer.fused = 'both';
-        if (after.tiles) this.fusedBackward.set(i + 1, before);
-        this.fusedForward.set(i - 1, before);
-      }
-    });
-  }
-
-  /** Pool layer index → the Conv2D whose backward runs through ReLU and pool in one call. */
-  private readonly fusedBackward = new Map<number, Conv2D>();
-  /** Conv layer index → itself, when its forward runs through ReLU and pool in one call. */
-  private readonly fusedForward = new Map<number, Conv2D>();
 
   /**
    * Moves every parameter (and gradient) into one contiguous array, as views,
@@ -204,32 +173,22 @@ export class Sequential {
     return t;
   }
 
+  /** How the logit layers run (compiled by build; plan/compile.ts decides what is fused). */
+  private plan: ExecutionPlan | null = null;
+  /** Whether the last forward kept what backward needs. */
+  private lastForwardTrained = false;
+
   /**
-   * Runs the layers; the result is valid until the next forward (training
-   * code path). In inference a chain of Conv2D → ReLU → MaxPool2D blocks,
-   * Flatten and Dense runs as one backend call, as in trainPass.
+   * Runs the layers up to the logits; the result is valid until the next
+   * forward (training code path). Inference of a blocks → Flatten → Dense
+   * model runs as one backend call (the plan's chain).
    */
   forwardInPlace(x: Tensor, training: boolean): Tensor {
-    const chain = training || x.shape[0] < 1 ? null : this.chain;
-    if (chain) {
-      const { blocks, features } = chainBlocks(chain, x, (conv, input, pool) => conv.chainForwardBlock(input, pool));
-      const { head, logits } = chain.head.chainForwardHead(features);
-      getBackend().convChainForward(x.data, chain.head.outputShape[0], head, blocks);
-      return logits;
-    }
-    return this.runLayers(x, training, this.logitLayers);
-  }
-
-  /** Runs layers [0, end), fused where Sequential fused them. */
-  private runLayers(x: Tensor, training: boolean, end: number): Tensor {
+    const plan = this.plan!;
+    this.lastForwardTrained = training;
+    if (!training && plan.chain && x.shape[0] > 0) return plan.chain.forward(x);
     let y = x;
-    for (let i = 0; i < end; i++) {
-      const conv = this.fusedForward.get(i);
-      if (conv) {
-        y = conv.forwardThroughReluPool(y, this.layers[i + 2] as MaxPool2D, training);
-        i += 2; // the ReLU and the pool are done
-      } else y = this.layers[i].forward(y, training);
-    }
+    for (const step of plan.steps) y = step.forward(y, training);
     return y;
   }
 
@@ -244,14 +203,10 @@ export class Sequential {
 
   /** Back-propagates dLoss/dOutput through every layer, filling the parameters' gradients. */
   backward(dy: Tensor): void {
+    if (!this.lastForwardTrained) throw new ValueError(`${this.name}: backward needs the activations of a forward with training: true, the last forward was for inference`);
+    const steps = this.plan!.steps;
     let d: Tensor | null = dy;
-    for (let i = this.logitLayers - 1; i >= 0 && d; i--) {
-      const conv = this.fusedBackward.get(i);
-      if (conv) {
-        d = conv.backwardThroughReluPool(d, this.layers[i] as MaxPool2D, i - 2 > 0);
-        i -= 2; // the ReLU and the convolution are done
-      } else d = this.layers[i].backward(d, i > 0);
-    }
+    for (let i = steps.length - 1; i >= 0 && d; i--) d = steps[i].backward(d, i > 0);
   }
 
   /**
@@ -287,39 +242,15 @@ export class Sequential {
   trainPassInPlace(x: Tensor, labels: Int32Array, loss: Loss): { loss: number; logits: Tensor } {
     const n = x.shape[0];
     // Exactly convkit's softmax cross-entropy: a subclass may compute another loss.
-    const chain = Object.getPrototypeOf(loss) === SoftmaxCrossEntropy.prototype ? this.chain : null;
-    if (!chain) {
-      const logits = this.forwardInPlace(x, true).reshape([n, this.outputUnits]);
-      const { loss: value, dLogits } = loss.compute(logits, labels);
-      this.backward(dLogits.reshape([n, ...this.outputShape]));
-      return { loss: value, logits };
+    const chain = Object.getPrototypeOf(loss) === SoftmaxCrossEntropy.prototype ? this.plan!.chain : null;
+    if (chain) {
+      this.lastForwardTrained = true;
+      return chain.trainPass(x, labels, loss as SoftmaxCrossEntropy);
     }
-    const { blocks, features } = chainBlocks(chain, x, (conv, input, pool, i) => conv.chainBlock(input, pool, i > 0));
-    const { head, logits } = chain.head.chainHead(features);
-    const { probs, d } = (loss as SoftmaxCrossEntropy).outputsFor(logits.size);
-    const value = getBackend().convChainTrainPass(x.data, labels, probs, d, chain.head.outputShape[0], head, blocks);
+    const logits = this.forwardInPlace(x, true).reshape([n, this.outputUnits]);
+    const { loss: value, dLogits } = loss.compute(logits, labels);
+    this.backward(dLogits.reshape([n, ...this.outputShape]));
     return { loss: value, logits };
-  }
-
-  /** The layers as blocks of convChainForward and convChainTrainPass (set by build), or null when the model is not such a chain. */
-  private chain: ConvChain | null = null;
-
-  private convChain(): ConvChain | null {
-    const count = (this.logitLayers - 2) / 3;
-    // The native pass takes at most MAX_CHAIN_BLOCKS blocks; longer chains run layer by layer, with the same numbers.
-    if (!Number.isInteger(count) || count < 1 || count > MAX_CHAIN_BLOCKS) return null;
-    const convs: Conv2D[] = [];
-    const pools: MaxPool2D[] = [];
-    for (let i = 0; i < count; i++) {
-      const conv = this.fusedForward.get(3 * i);
-      if (!conv || this.fusedBackward.get(3 * i + 2) !== conv) return null; // not Conv2D → ReLU → tiling MaxPool2D
-      convs.push(conv);
-      pools.push(this.layers[3 * i + 2] as MaxPool2D);
-    }
-    const flatten = this.layers[3 * count];
-    const head = this.layers[3 * count + 1];
-    if (!(flatten instanceof Flatten) || !(head instanceof Dense)) return null;
-    return { convs, pools, head };
   }
 
   parameters(): Parameter[] {
@@ -433,28 +364,6 @@ export class Sequential {
 }
 
 /** sequential([layers...], {inputShape, seed, name}) */
-/** A model's Conv2D → ReLU → tiling MaxPool2D blocks (conv i, pool i) and Dense head, after Flatten. */
-interface ConvChain {
-  convs: Conv2D[];
-  pools: MaxPool2D[];
-  head: Dense;
-}
-
-/**
- * Each block's descriptor for x (block i reads block i - 1's pooled output)
- * and the head's input: the last pooled output, flattened.
- */
-function chainBlocks<B>(chain: ConvChain, x: Tensor, block: (conv: Conv2D, input: Tensor, pool: MaxPool2D, i: number) => B): { blocks: B[]; features: Tensor } {
-  const n = x.shape[0];
-  let input = x;
-  const blocks = chain.convs.map((conv, i) => {
-    const b = block(conv, input, chain.pools[i], i);
-    input = chain.pools[i].outputFor(n);
-    return b;
-  });
-  return { blocks, features: input.reshape([n, chain.head.inputShape[0]]) };
-}
-
 export function sequential(layers: Layer[], options: SequentialOptions = {}): Sequential {
   return new Sequential(layers, options);
 }

@@ -25,16 +25,8 @@ abstract class Elementwise extends Layer {
 /** max(x, 0). */
 export class ReLU extends Elementwise {
   readonly kind = 'ReLU';
-  /**
-   * Set by Sequential: 'forward' when the layer before already applied the
-   * ReLU (a Conv2D epilogue), so forward passes its input on; 'both' when
-   * also the MaxPool2D after applies the backward mask.
-   */
-  fused: 'none' | 'forward' | 'both' = 'none';
-
   forward(x: Tensor): Tensor {
     this.saved = x;
-    if (this.fused !== 'none') return x; // max(x, 0) is x: the input is a ReLU's output already
     const y = this.output('y', x.shape[0], this.outputShape);
     getBackend().relu(x.data, y.data);
     return y;
@@ -42,8 +34,6 @@ export class ReLU extends Elementwise {
 
   backward(dy: Tensor, need: boolean): Tensor | null {
     if (!need) return null;
-    if (this.fused === 'both') return dy;
-    // The saved input's sign is the pre-activation's sign, fused or not.
     const dx = this.output('dx', dy.shape[0], this.inputShape);
     getBackend().reluBackward(dy.data, this.saved!.data, dx.data);
     return dx;

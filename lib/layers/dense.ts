@@ -1,4 +1,3 @@
-import type { ConvChainForwardHead, ConvChainHead } from '../backend/backend.js';
 import { getBackend } from '../backend/select.js';
 import { type Initializer, checkInitializer, initialize } from '../initializers.js';
 import { checkPositiveInt } from '../check.js';
@@ -57,32 +56,18 @@ export class Dense extends Layer {
   }
 
   backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
-    const x = this.input!;
+    return this.backwardFrom(dy.data, this.input!, needInputGrad);
+  }
+
+  /** The backward for output gradient dy and input x: fills dw and db, returns dx (or null). */
+  backwardFrom(dy: Float32Array, x: Tensor, needInputGrad: boolean): Tensor | null {
     const rows = x.shape[0];
     const dx = needInputGrad ? this.output('dx', rows, this.inputShape) : null;
     getBackend().denseBackward(
-      dy.data, x.data, this.weight.value.data, dx ? dx.data : null, this.weight.grad.data,
+      dy, x.data, this.weight.value.data, dx ? dx.data : null, this.weight.grad.data,
       this.bias ? this.bias.grad.data : null, rows, this.inputShape[0], this.options.units,
     );
     return dx;
-  }
-
-  /**
-   * This layer as the head of a whole training pass (Sequential.trainPass)
-   * over x: the buffers the pass writes, its saved input set as forward sets it.
-   */
-  chainHead(x: Tensor): { head: ConvChainHead; logits: Tensor } {
-    const { head, logits } = this.chainForwardHead(x);
-    const dx = this.output('dx', x.shape[0], this.inputShape).data;
-    // Not {...head}: object spread showed in a training step's profile (see Conv2D.chainBlock).
-    return { head: { w: head.w, b: head.b, logits: head.logits, dx, dw: this.weight.grad.data, db: this.bias ? this.bias.grad.data : null }, logits };
-  }
-
-  /** This layer as the head of an inference pass over x (Sequential.forwardInPlace). */
-  chainForwardHead(x: Tensor): { head: ConvChainForwardHead; logits: Tensor } {
-    const logits = this.output('y', x.shape[0], this.outputShape);
-    this.input = x;
-    return { head: { w: this.weight.value.data, b: this.bias ? this.bias.value.data : null, logits: logits.data }, logits };
   }
 
   override parameters(): Parameter[] {

@@ -1,6 +1,6 @@
 import { getBackend } from '../backend/select.js';
 import { eitherOf } from '../check.js';
-import { type Padding, type Stride, type WindowGeometry, normalizePadding, normalizePair, pool2dGeometry, poolWindowsTile } from '../ops/geometry.js';
+import { type Padding, type Stride, type WindowGeometry, normalizePadding, normalizePair, pool2dGeometry } from '../ops/geometry.js';
 import type { Tensor } from '../tensor.js';
 import { Layer, type SampleShape, layerOptions } from './layer.js';
 
@@ -17,8 +17,8 @@ const POOL2D_OPTIONS = ['poolSize', 'strides', 'stride', 'padding', 'name'];
 
 abstract class Pool2D extends Layer {
   readonly options: { poolSize: [number, number]; strides: Stride; padding: Padding };
-  /** The input saved by the last forward (the ReLU'd convolution output, when fused). */
-  input: Tensor | null = null;
+  /** The input saved by the last forward. */
+  protected input: Tensor | null = null;
   private geometry: WindowGeometry | null = null;
 
   constructor(options: Pool2DOptions = {}) {
@@ -46,17 +46,12 @@ abstract class Pool2D extends Layer {
     return this.geometry;
   }
 
-  /** The output buffer for a batch (the fused forward writes into it). */
-  outputFor(batch: number): Tensor {
-    return this.output('y', batch, this.outputShape);
-  }
-
   /** y = the pooling of x (one backend call). */
   protected abstract pool(x: Float32Array, y: Float32Array, g: WindowGeometry): void;
 
   forward(x: Tensor): Tensor {
     const g = this.geometryFor(x.shape[0]);
-    const y = this.outputFor(g.batch);
+    const y = this.output('y', g.batch, this.outputShape);
     this.pool(x.data, y.data, g);
     this.input = x;
     return y;
@@ -70,14 +65,6 @@ abstract class Pool2D extends Layer {
 /** Max pooling; the gradient goes to each window's first maximum. Shape: [N, H, W, C] → [N, OH, OW, C]. */
 export class MaxPool2D extends Pool2D {
   readonly kind = 'MaxPool2D';
-  /** Set by Sequential when a ReLU precedes: the backward applies its mask too. */
-  reluMask = false;
-
-  /** Whether the windows tile the input (poolWindowsTile): the fused backward's case. */
-  get tiles(): boolean {
-    return poolWindowsTile(this.geometryFor(1));
-  }
-
   protected pool(x: Float32Array, y: Float32Array, g: WindowGeometry): void {
     getBackend().maxPool2d(x, y, g);
   }
@@ -87,7 +74,7 @@ export class MaxPool2D extends Pool2D {
     const x = this.input!;
     const g = this.geometryFor(x.shape[0]);
     const dx = this.output('dx', g.batch, this.inputShape);
-    getBackend().maxPool2dBackward(dy.data, x.data, dx.data, g, this.reluMask);
+    getBackend().maxPool2dBackward(dy.data, x.data, dx.data, g);
     return dx;
   }
 }
