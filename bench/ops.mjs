@@ -39,9 +39,9 @@ export function opCases(batch) {
     const db = new Float32Array(b.length);
     const flops = 2 * batch * g.outH * g.outW * g.outC * g.kH * g.kW * g.inC;
     const shape = `${c.name} [${batch},${c.x}]*[${c.w}]`;
-    cases.push({ op: 'conv2d.forward', shape, flops, run: (be) => be.conv2d(x, w, b, y, g) });
-    cases.push({ op: 'conv2d.backwardData', shape, flops, run: (be) => be.conv2dBackwardData(dy, w, dx, g) });
-    cases.push({ op: 'conv2d.backwardFilter', shape, flops, run: (be) => be.conv2dBackwardFilter(dy, x, dw, db, g) });
+    cases.push({ op: 'conv2d.forward', shape, flops, run: (be) => be.conv2d(y, x, w, b, g) });
+    cases.push({ op: 'conv2d.backwardData', shape, flops, run: (be) => be.conv2dBackwardData(dx, dy, w, g) });
+    cases.push({ op: 'conv2d.backwardFilter', shape, flops, run: (be) => be.conv2dBackwardFilter(dw, db, dy, x, g) });
   }
   for (const p of POOLS) {
     const g = pool2dGeometry([batch, ...p.x], { kernel: 2 }, 'bench');
@@ -51,8 +51,8 @@ export function opCases(batch) {
     const dx = new Float32Array(x.length);
     const flops = y.length * 4; // one comparison per window cell
     const shape = `${p.name} [${batch},${p.x}] 2x2`;
-    cases.push({ op: 'maxPool2d.forward', shape, flops, run: (be) => be.maxPool2d(x, y, g) });
-    cases.push({ op: 'maxPool2d.backward', shape, flops, run: (be) => be.maxPool2dBackward(dy, x, dx, g) });
+    cases.push({ op: 'maxPool2d.forward', shape, flops, run: (be) => be.maxPool2d(y, x, g) });
+    cases.push({ op: 'maxPool2d.backward', shape, flops, run: (be) => be.maxPool2dBackward(dx, dy, x, g) });
   }
   {
     const x = random(batch * 576, 7);
@@ -65,8 +65,8 @@ export function opCases(batch) {
     const db = new Float32Array(10);
     const flops = 2 * batch * 576 * 10;
     const shape = `dense [${batch},576]*[576,10]`;
-    cases.push({ op: 'dense.forward', shape, flops, run: (be) => be.dense(x, w, b, y, batch, 576, 10) });
-    cases.push({ op: 'dense.backward', shape, flops: 2 * flops, run: (be) => be.denseBackward(dy, x, w, dx, dw, db, batch, 576, 10) });
+    cases.push({ op: 'dense.forward', shape, flops, run: (be) => be.dense(y, x, w, b, batch, 576, 10) });
+    cases.push({ op: 'dense.backward', shape, flops: 2 * flops, run: (be) => be.denseBackward(dx, dw, db, dy, x, w, batch, 576, 10) });
   }
   return cases;
 }

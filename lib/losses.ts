@@ -27,7 +27,7 @@ export class SoftmaxCrossEntropy implements Loss {
   compute(logits: Tensor, labels: Int32Array) {
     const [rows, cols] = logits.shape;
     const { probs, d } = this.outputsFor(logits.size);
-    const loss = getBackend().softmaxCrossEntropy(logits.data, labels, probs, d, rows, cols);
+    const loss = getBackend().softmaxCrossEntropy(probs, d, logits.data, labels, rows, cols);
     return { loss, dLogits: new Tensor(d, logits.shape) };
   }
 
@@ -39,7 +39,7 @@ export class SoftmaxCrossEntropy implements Loss {
   probabilities(logits: Tensor): Tensor {
     const [rows, cols] = logits.shape;
     const y = new Float32Array(logits.size);
-    getBackend().softmax(logits.data, y, rows, cols);
+    getBackend().softmax(y, logits.data, rows, cols);
     return new Tensor(y, logits.shape);
   }
 
@@ -64,13 +64,13 @@ export class SigmoidBinaryCrossEntropy implements Loss {
     const targets = this.buffers.get('t', labels.length);
     for (let i = 0; i < labels.length; i++) targets[i] = labels[i];
     const d = this.buffers.get('d', logits.size);
-    const loss = getBackend().sigmoidBinaryCrossEntropy(logits.data, targets, d);
+    const loss = getBackend().sigmoidBinaryCrossEntropy(d, logits.data, targets);
     return { loss, dLogits: new Tensor(d, logits.shape) };
   }
 
   probabilities(logits: Tensor): Tensor {
     const y = new Float32Array(logits.size);
-    getBackend().sigmoid(logits.data, y);
+    getBackend().sigmoid(y, logits.data);
     return new Tensor(y, logits.shape);
   }
 

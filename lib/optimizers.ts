@@ -182,7 +182,7 @@ export class SGD extends Optimizer {
 
   protected update(p: Parameter, lr: number): void {
     const velocity = this.momentum > 0 ? this.slot(p, 1)[0] : null;
-    getBackend().sgdStep(p.value.data, p.grad.data, velocity, lr, this.momentum, this.weightDecay);
+    getBackend().sgdStep(p.value.data, velocity, p.grad.data, lr, this.momentum, this.weightDecay);
   }
 
   config() {
@@ -220,7 +220,7 @@ export class Adam extends Optimizer {
 
   protected update(p: Parameter, lr: number): void {
     const [m, v] = this.slot(p, 2);
-    getBackend().adamStep(p.value.data, p.grad.data, m, v, lr, this.beta1, this.beta2, this.epsilon, this.iterations, this.weightDecay);
+    getBackend().adamStep(p.value.data, m, v, p.grad.data, lr, this.beta1, this.beta2, this.epsilon, this.iterations, this.weightDecay);
   }
 
   config() {

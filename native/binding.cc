@@ -192,37 +192,37 @@ void expect_args_between(const Napi::CallbackInfo& info, size_t lo, size_t hi, c
   }
 }
 
-// conv2d(x, w, b | null, y, geometry, relu?)
+// conv2d(y, x, w, b | null, geometry, relu?)
 Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   expect_args_between(info, 5, 6, "conv2d");
   const Geometry g = geometry(info, 4, false);
-  Floats x = floats_of(info, 0, "x", input_size(g));
-  Floats w = floats_of(info, 1, "w", weight_size(g));
-  Floats b = optional_floats_of(info, 2, "b", g.out_c);
-  Floats y = floats_of(info, 3, "y", output_size(g));
+  Floats x = floats_of(info, 1, "x", input_size(g));
+  Floats w = floats_of(info, 2, "w", weight_size(g));
+  Floats b = optional_floats_of(info, 3, "b", g.out_c);
+  Floats y = floats_of(info, 0, "y", output_size(g));
   convkit::conv2d_forward(y.data, x.data, w.data, b.data, g, optional_flag(info, 5, "relu"));
   return info.Env().Undefined();
 }
 
-// conv2dBackwardData(dy, w, dx, geometry)
+// conv2dBackwardData(dx, dy, w, geometry)
 Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& info) {
   expect_args(info, 4, "conv2dBackwardData");
   const Geometry g = geometry(info, 3, false);
-  Floats dy = floats_of(info, 0, "dy", output_size(g));
-  Floats w = floats_of(info, 1, "w", weight_size(g));
-  Floats dx = floats_of(info, 2, "dx", input_size(g));
+  Floats dy = floats_of(info, 1, "dy", output_size(g));
+  Floats w = floats_of(info, 2, "w", weight_size(g));
+  Floats dx = floats_of(info, 0, "dx", input_size(g));
   convkit::conv2d_backward_data(dx.data, dy.data, w.data, g);
   return info.Env().Undefined();
 }
 
-// conv2dBackwardFilter(dy, x, dw, db | null, geometry)
+// conv2dBackwardFilter(dw, db | null, dy, x, geometry)
 Napi::Value Conv2dBackwardFilter(const Napi::CallbackInfo& info) {
   expect_args(info, 5, "conv2dBackwardFilter");
   const Geometry g = geometry(info, 4, false);
-  Floats dy = floats_of(info, 0, "dy", output_size(g));
-  Floats x = floats_of(info, 1, "x", input_size(g));
-  Floats dw = floats_of(info, 2, "dw", weight_size(g));
-  Floats db = optional_floats_of(info, 3, "db", g.out_c);
+  Floats dy = floats_of(info, 2, "dy", output_size(g));
+  Floats x = floats_of(info, 3, "x", input_size(g));
+  Floats dw = floats_of(info, 0, "dw", weight_size(g));
+  Floats db = optional_floats_of(info, 1, "db", g.out_c);
   convkit::conv2d_backward_filter(dw.data, db.data, dy.data, x.data, g);
   return info.Env().Undefined();
 }
@@ -236,18 +236,18 @@ Geometry pool_over(const Napi::CallbackInfo& info, size_t i, const Geometry& g) 
   return pg;
 }
 
-// conv2dReluPool(x, w, b | null, convOut | null, pooled, cells | null, geometry, poolGeometry)
+// conv2dReluPool(convOut | null, pooled, cells | null, x, w, b | null, geometry, poolGeometry)
 Napi::Value Conv2dReluPool(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   expect_args(info, 8, "conv2dReluPool");
   const Geometry g = geometry(info, 6, false);
   const Geometry pg = pool_over(info, 7, g);
-  Floats x = floats_of(info, 0, "x", input_size(g));
-  Floats w = floats_of(info, 1, "w", weight_size(g));
-  Floats b = optional_floats_of(info, 2, "b", g.out_c);
-  Floats conv_out = optional_floats_of(info, 3, "convOut", output_size(g));
-  Floats pooled = floats_of(info, 4, "pooled", output_size(pg));
-  Bytes cells = bytes_of(info, 5, "cells", output_size(pg), true);
+  Floats x = floats_of(info, 3, "x", input_size(g));
+  Floats w = floats_of(info, 4, "w", weight_size(g));
+  Floats b = optional_floats_of(info, 5, "b", g.out_c);
+  Floats conv_out = optional_floats_of(info, 0, "convOut", output_size(g));
+  Floats pooled = floats_of(info, 1, "pooled", output_size(pg));
+  Bytes cells = bytes_of(info, 2, "cells", output_size(pg), true);
   if (cells.data && !convkit::pool_windows_tile(pg)) {
     range_error(env, "poolGeometry: recording cells needs windows that tile (stride = kernel, no padding)");
   }
@@ -255,55 +255,55 @@ Napi::Value Conv2dReluPool(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// conv2dReluPoolBackward(dPooled, x, w, pooled, cells, dx | null, dw, db | null, geometry, poolGeometry)
+// conv2dReluPoolBackward(dx | null, dw, db | null, dPooled, x, w, pooled, cells, geometry, poolGeometry)
 Napi::Value Conv2dReluPoolBackward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   expect_args(info, 10, "conv2dReluPoolBackward");
   const Geometry g = geometry(info, 8, false);
   const Geometry pg = pool_over(info, 9, g);
   if (!convkit::pool_windows_tile(pg)) range_error(env, "poolGeometry: the fused backward needs windows that tile (stride = kernel, no padding)");
-  Floats dp = floats_of(info, 0, "dPooled", output_size(pg));
-  Floats x = floats_of(info, 1, "x", input_size(g));
-  Floats w = floats_of(info, 2, "w", weight_size(g));
-  Floats pooled = floats_of(info, 3, "pooled", output_size(pg));
-  Bytes cells = bytes_of(info, 4, "cells", output_size(pg), false);
-  Floats dx = optional_floats_of(info, 5, "dx", input_size(g));
-  Floats dw = floats_of(info, 6, "dw", weight_size(g));
-  Floats db = optional_floats_of(info, 7, "db", g.out_c);
+  Floats dp = floats_of(info, 3, "dPooled", output_size(pg));
+  Floats x = floats_of(info, 4, "x", input_size(g));
+  Floats w = floats_of(info, 5, "w", weight_size(g));
+  Floats pooled = floats_of(info, 6, "pooled", output_size(pg));
+  Bytes cells = bytes_of(info, 7, "cells", output_size(pg), false);
+  Floats dx = optional_floats_of(info, 0, "dx", input_size(g));
+  Floats dw = floats_of(info, 1, "dw", weight_size(g));
+  Floats db = optional_floats_of(info, 2, "db", g.out_c);
   convkit::conv2d_relu_pool_backward(dx.data, dw.data, db.data, dp.data, x.data, w.data, pooled.data, cells.data, g, pg);
   return env.Undefined();
 }
 
 // ---- pooling --------------------------------------------------------------
 
-// maxPool2d(x, y, geometry) / avgPool2d(x, y, geometry)
+// maxPool2d(y, x, geometry) / avgPool2d(y, x, geometry)
 template <void (*Kernel)(float*, const float*, const Geometry&)>
 Napi::Value PoolForward(const Napi::CallbackInfo& info) {
   expect_args(info, 3, "pool2d");
   const Geometry g = geometry(info, 2, true);
-  Floats x = floats_of(info, 0, "x", input_size(g));
-  Floats y = floats_of(info, 1, "y", output_size(g));
+  Floats x = floats_of(info, 1, "x", input_size(g));
+  Floats y = floats_of(info, 0, "y", output_size(g));
   Kernel(y.data, x.data, g);
   return info.Env().Undefined();
 }
 
-// maxPool2dBackward(dy, x, dx, geometry, reluMask?)
+// maxPool2dBackward(dx, dy, x, geometry, reluMask?)
 Napi::Value MaxPool2dBackward(const Napi::CallbackInfo& info) {
   expect_args_between(info, 4, 5, "maxPool2dBackward");
   const Geometry g = geometry(info, 3, true);
-  Floats dy = floats_of(info, 0, "dy", output_size(g));
-  Floats x = floats_of(info, 1, "x", input_size(g));
-  Floats dx = floats_of(info, 2, "dx", input_size(g));
+  Floats dy = floats_of(info, 1, "dy", output_size(g));
+  Floats x = floats_of(info, 2, "x", input_size(g));
+  Floats dx = floats_of(info, 0, "dx", input_size(g));
   convkit::max_pool2d_backward(dx.data, dy.data, x.data, g, optional_flag(info, 4, "reluMask"));
   return info.Env().Undefined();
 }
 
-// avgPool2dBackward(dy, dx, geometry)
+// avgPool2dBackward(dx, dy, geometry)
 Napi::Value AvgPool2dBackward(const Napi::CallbackInfo& info) {
   expect_args(info, 3, "avgPool2dBackward");
   const Geometry g = geometry(info, 2, true);
-  Floats dy = floats_of(info, 0, "dy", output_size(g));
-  Floats dx = floats_of(info, 1, "dx", input_size(g));
+  Floats dy = floats_of(info, 1, "dy", output_size(g));
+  Floats dx = floats_of(info, 0, "dx", input_size(g));
   convkit::avg_pool2d_backward(dx.data, dy.data, g);
   return info.Env().Undefined();
 }
@@ -324,81 +324,81 @@ DenseSizes dense_sizes(const Napi::CallbackInfo& info, size_t i) {
   return s;
 }
 
-// dense(x, w, b | null, y, rows, in, out)
+// dense(y, x, w, b | null, rows, in, out)
 Napi::Value Dense(const Napi::CallbackInfo& info) {
   expect_args(info, 7, "dense");
   const DenseSizes s = dense_sizes(info, 4);
-  Floats x = floats_of(info, 0, "x", int64_t{s.rows} * s.in);
-  Floats w = floats_of(info, 1, "w", int64_t{s.in} * s.out);
-  Floats b = optional_floats_of(info, 2, "b", s.out);
-  Floats y = floats_of(info, 3, "y", int64_t{s.rows} * s.out);
+  Floats x = floats_of(info, 1, "x", int64_t{s.rows} * s.in);
+  Floats w = floats_of(info, 2, "w", int64_t{s.in} * s.out);
+  Floats b = optional_floats_of(info, 3, "b", s.out);
+  Floats y = floats_of(info, 0, "y", int64_t{s.rows} * s.out);
   convkit::dense_forward(y.data, x.data, w.data, b.data, s.rows, s.in, s.out);
   return info.Env().Undefined();
 }
 
-// denseBackward(dy, x, w, dx | null, dw, db | null, rows, in, out)
+// denseBackward(dx | null, dw, db | null, dy, x, w, rows, in, out)
 Napi::Value DenseBackward(const Napi::CallbackInfo& info) {
   expect_args(info, 9, "denseBackward");
   const DenseSizes s = dense_sizes(info, 6);
-  Floats dy = floats_of(info, 0, "dy", int64_t{s.rows} * s.out);
-  Floats x = floats_of(info, 1, "x", int64_t{s.rows} * s.in);
-  Floats w = floats_of(info, 2, "w", int64_t{s.in} * s.out);
-  Floats dx = optional_floats_of(info, 3, "dx", int64_t{s.rows} * s.in);
-  Floats dw = floats_of(info, 4, "dw", int64_t{s.in} * s.out);
-  Floats db = optional_floats_of(info, 5, "db", s.out);
+  Floats dy = floats_of(info, 3, "dy", int64_t{s.rows} * s.out);
+  Floats x = floats_of(info, 4, "x", int64_t{s.rows} * s.in);
+  Floats w = floats_of(info, 5, "w", int64_t{s.in} * s.out);
+  Floats dx = optional_floats_of(info, 0, "dx", int64_t{s.rows} * s.in);
+  Floats dw = floats_of(info, 1, "dw", int64_t{s.in} * s.out);
+  Floats db = optional_floats_of(info, 2, "db", s.out);
   convkit::dense_backward(dx.data, dw.data, db.data, dy.data, x.data, w.data, s.rows, s.in, s.out);
   return info.Env().Undefined();
 }
 
 // ---- element-wise ---------------------------------------------------------
 
-// name(x, y)
+// name(y, x)
 template <void (*Kernel)(float*, const float*, long)>
 Napi::Value Unary(const Napi::CallbackInfo& info) {
   expect_args(info, 2, "activation");
-  Floats x = floats(info, 0, "x");
-  Floats y = floats_of(info, 1, "y", x.length);
+  Floats x = floats(info, 1, "x");
+  Floats y = floats_of(info, 0, "y", x.length);
   Kernel(y.data, x.data, x.length);
   return info.Env().Undefined();
 }
 
-// nameBackward(dy, saved, dx)
+// nameBackward(dx, dy, saved)
 template <void (*Kernel)(float*, const float*, const float*, long)>
 Napi::Value UnaryBackward(const Napi::CallbackInfo& info) {
   expect_args(info, 3, "activation backward");
-  Floats dy = floats(info, 0, "dy");
-  Floats saved = floats_of(info, 1, "x or y", dy.length);
-  Floats dx = floats_of(info, 2, "dx", dy.length);
+  Floats dy = floats(info, 1, "dy");
+  Floats saved = floats_of(info, 2, "x or y", dy.length);
+  Floats dx = floats_of(info, 0, "dx", dy.length);
   Kernel(dx.data, dy.data, saved.data, dy.length);
   return info.Env().Undefined();
 }
 
-// bytesToFloats(x: Uint8Array, y, divisor)
+// bytesToFloats(y, x: Uint8Array, divisor)
 Napi::Value BytesToFloats(const Napi::CallbackInfo& info) {
   expect_args(info, 3, "bytesToFloats");
-  Bytes x = bytes(info, 0, "x");
-  Floats y = floats_of(info, 1, "y", x.length);
+  Bytes x = bytes(info, 1, "x");
+  Floats y = floats_of(info, 0, "y", x.length);
   const double divisor = number(info, 2, "divisor");
   if (divisor == 0.0) range_error(info.Env(), "divisor must not be 0");
   convkit::bytes_to_floats(y.data, x.data, static_cast<long>(x.length), static_cast<float>(divisor));
   return info.Env().Undefined();
 }
 
-// leakyRelu(x, y, alpha)
+// leakyRelu(y, x, alpha)
 Napi::Value LeakyRelu(const Napi::CallbackInfo& info) {
   expect_args(info, 3, "leakyRelu");
-  Floats x = floats(info, 0, "x");
-  Floats y = floats_of(info, 1, "y", x.length);
+  Floats x = floats(info, 1, "x");
+  Floats y = floats_of(info, 0, "y", x.length);
   convkit::leaky_relu_forward(y.data, x.data, static_cast<float>(number(info, 2, "alpha")), x.length);
   return info.Env().Undefined();
 }
 
-// leakyReluBackward(dy, x, dx, alpha)
+// leakyReluBackward(dx, dy, x, alpha)
 Napi::Value LeakyReluBackward(const Napi::CallbackInfo& info) {
   expect_args(info, 4, "leakyReluBackward");
-  Floats dy = floats(info, 0, "dy");
-  Floats x = floats_of(info, 1, "x", dy.length);
-  Floats dx = floats_of(info, 2, "dx", dy.length);
+  Floats dy = floats(info, 1, "dy");
+  Floats x = floats_of(info, 2, "x", dy.length);
+  Floats dx = floats_of(info, 0, "dx", dy.length);
   convkit::leaky_relu_backward(dx.data, dy.data, x.data, static_cast<float>(number(info, 3, "alpha")), dy.length);
   return info.Env().Undefined();
 }
@@ -414,23 +414,23 @@ RowsCols rows_cols(const Napi::CallbackInfo& info, size_t i) {
   return rc;
 }
 
-// softmax(x, y, rows, cols)
+// softmax(y, x, rows, cols)
 Napi::Value Softmax(const Napi::CallbackInfo& info) {
   expect_args(info, 4, "softmax");
   const RowsCols rc = rows_cols(info, 2);
-  Floats x = floats_of(info, 0, "x", rc.rows * rc.cols);
-  Floats y = floats_of(info, 1, "y", rc.rows * rc.cols);
+  Floats x = floats_of(info, 1, "x", rc.rows * rc.cols);
+  Floats y = floats_of(info, 0, "y", rc.rows * rc.cols);
   convkit::softmax_forward(y.data, x.data, rc.rows, rc.cols);
   return info.Env().Undefined();
 }
 
-// softmaxBackward(dy, y, dx, rows, cols)
+// softmaxBackward(dx, dy, y, rows, cols)
 Napi::Value SoftmaxBackward(const Napi::CallbackInfo& info) {
   expect_args(info, 5, "softmaxBackward");
   const RowsCols rc = rows_cols(info, 3);
-  Floats dy = floats_of(info, 0, "dy", rc.rows * rc.cols);
-  Floats y = floats_of(info, 1, "y", rc.rows * rc.cols);
-  Floats dx = floats_of(info, 2, "dx", rc.rows * rc.cols);
+  Floats dy = floats_of(info, 1, "dy", rc.rows * rc.cols);
+  Floats y = floats_of(info, 2, "y", rc.rows * rc.cols);
+  Floats dx = floats_of(info, 0, "dx", rc.rows * rc.cols);
   convkit::softmax_backward(dx.data, dy.data, y.data, rc.rows, rc.cols);
   return info.Env().Undefined();
 }
@@ -454,16 +454,16 @@ const int32_t* labels_of(const Napi::CallbackInfo& info, size_t i, int64_t rows,
   return l;
 }
 
-// softmaxCrossEntropy(logits, labels, probs, dLogits, rows, cols) -> loss
+// softmaxCrossEntropy(probs, dLogits, logits, labels, rows, cols) -> loss
 Napi::Value SoftmaxCrossEntropy(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   expect_args(info, 6, "softmaxCrossEntropy");
   const RowsCols rc = rows_cols(info, 4);
   if (rc.rows < 1) range_error(env, "rows must be at least 1");
-  Floats logits = floats_of(info, 0, "logits", rc.rows * rc.cols);
-  const int32_t* l = labels_of(info, 1, rc.rows, rc.cols);
-  Floats probs = floats_of(info, 2, "probs", rc.rows * rc.cols);
-  Floats d = floats_of(info, 3, "dLogits", rc.rows * rc.cols);
+  Floats logits = floats_of(info, 2, "logits", rc.rows * rc.cols);
+  const int32_t* l = labels_of(info, 3, rc.rows, rc.cols);
+  Floats probs = floats_of(info, 0, "probs", rc.rows * rc.cols);
+  Floats d = floats_of(info, 1, "dLogits", rc.rows * rc.cols);
   return Napi::Number::New(env, convkit::softmax_cross_entropy(probs.data, d.data, logits.data, l, rc.rows, rc.cols));
 }
 
@@ -472,7 +472,7 @@ Napi::Value SoftmaxCrossEntropy(const Napi::CallbackInfo& info) {
 constexpr size_t kPerBlock = 9;
 
 // A block's arguments, in order.
-enum BlockArg { kW, kB, kPooled, kCells, kDx, kDw, kDb, kGeometry, kPoolGeometry };
+enum BlockArg { kPooled, kCells, kDx, kDw, kDb, kW, kB, kGeometry, kPoolGeometry };
 
 // "blocks[s].w" and so on, made once: making them on every call cost more
 // than the checks that use them.
@@ -480,7 +480,7 @@ const char* block_arg(int s, BlockArg arg) {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> all;
     for (int b = 0; b < convkit::kMaxChainBlocks; ++b) {
-      for (const char* field : {"w", "b", "pooled", "cells", "dx", "dw", "db", "geometry", "poolGeometry"}) {
+      for (const char* field : {"pooled", "cells", "dx", "dw", "db", "w", "b", "geometry", "poolGeometry"}) {
         all.push_back("blocks[" + std::to_string(b) + "]." + field);
       }
     }
@@ -489,8 +489,8 @@ const char* block_arg(int s, BlockArg arg) {
   return names[s * kPerBlock + arg].c_str();
 }
 
-// The blocks from argument `first` on, 9 each: w, b | null, pooled, cells,
-// dx | null, dw, db | null, geometry, poolGeometry. Blocks chain: each
+// The blocks from argument `first` on, 9 each, outputs first: pooled, cells,
+// dx | null, dw, db | null, w, b | null, geometry, poolGeometry. Blocks chain: each
 // block's geometry reads the previous block's pooled output. Training: cells
 // and dw are required, and dx for every block but the first (which has
 // none); inference: cells may be null, dx, dw and db must be.
@@ -541,84 +541,84 @@ int chain_blocks(const Napi::CallbackInfo& info, size_t first, bool training, co
   return count;
 }
 
-// The head over the last block's pooled output, flattened: classes (argument
-// i) and its weights, bias and logits (arguments i + 1 to i + 3).
-convkit::DenseHead chain_head(const Napi::CallbackInfo& info, size_t i, const convkit::ConvBlock& last_block) {
+// The head over the last block's pooled output, flattened: its logits, weights
+// and bias at arguments logits_at, w_at and w_at + 1, and the class count at classes_at.
+convkit::DenseHead chain_head(const Napi::CallbackInfo& info, size_t logits_at, size_t w_at, size_t classes_at, const convkit::ConvBlock& last_block) {
   Napi::Env env = info.Env();
   const Geometry& last = last_block.pool;
   const int64_t rows = last.batch;
   convkit::DenseHead head{};
   head.in = static_cast<int>(checked_product(env, {last.out_h, last.out_w, last.out_c}, "head input"));
-  head.out = static_cast<int>(integer(info, i, "classes", 1, kMaxElements));
+  head.out = static_cast<int>(integer(info, classes_at, "classes", 1, kMaxElements));
   checked_product(env, {rows, head.in}, "head input");
   checked_product(env, {rows, head.out}, "logits");
   checked_product(env, {head.in, head.out}, "headW");
-  head.w = floats_of(info, i + 1, "headW", int64_t{head.in} * head.out).data;
-  head.b = optional_floats_of(info, i + 2, "headB", head.out).data;
-  head.logits = floats_of(info, i + 3, "logits", rows * head.out).data;
+  head.w = floats_of(info, w_at, "headW", int64_t{head.in} * head.out).data;
+  head.b = optional_floats_of(info, w_at + 1, "headB", head.out).data;
+  head.logits = floats_of(info, logits_at, "logits", rows * head.out).data;
   return head;
 }
 
-// convChainForward(x, classes, headW, headB | null, logits, then 9 for each block
+// convChainForward(logits, x, headW, headB | null, classes, then 9 for each block
 // with cells | null and dx, dw, db null)
 Napi::Value ConvChainForward(const Napi::CallbackInfo& info) {
   convkit::ConvBlock blocks[convkit::kMaxChainBlocks];
   const int count = chain_blocks(info, 5, false, blocks);
-  const convkit::DenseHead head = chain_head(info, 1, blocks[count - 1]);
-  Floats x = floats_of(info, 0, "x", input_size(blocks[0].conv));
+  const convkit::DenseHead head = chain_head(info, 0, 2, 4, blocks[count - 1]);
+  Floats x = floats_of(info, 1, "x", input_size(blocks[0].conv));
   convkit::conv_chain_forward(x.data, blocks, count, head);
   return info.Env().Undefined();
 }
 
-// convChainTrainPass(x, labels, probs, dLogits, classes, headW, headB | null, logits,
-//                    headDx, headDw, headDb | null, then 9 for each block) -> the mean loss
+// convChainTrainPass(probs, dLogits, logits, headDx, headDw, headDb | null, x, labels,
+//                    headW, headB | null, classes, then 9 for each block) -> the mean loss
 Napi::Value ConvChainTrainPass(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   convkit::ConvBlock blocks[convkit::kMaxChainBlocks];
   const int count = chain_blocks(info, 11, true, blocks);
-  convkit::DenseHead head = chain_head(info, 4, blocks[count - 1]);
+  convkit::DenseHead head = chain_head(info, 2, 8, 10, blocks[count - 1]);
   const int64_t rows = blocks[0].conv.batch;
-  Floats x = floats_of(info, 0, "x", input_size(blocks[0].conv));
+  Floats x = floats_of(info, 6, "x", input_size(blocks[0].conv));
   convkit::SoftmaxTargets targets;
-  targets.labels = labels_of(info, 1, rows, head.out);
-  targets.probs = floats_of(info, 2, "probs", rows * head.out).data;
-  targets.d_logits = floats_of(info, 3, "dLogits", rows * head.out).data;
-  head.dx = floats_of(info, 8, "headDx", rows * head.in).data;
-  head.dw = floats_of(info, 9, "headDw", int64_t{head.in} * head.out).data;
-  head.db = optional_floats_of(info, 10, "headDb", head.out).data;
+  targets.labels = labels_of(info, 7, rows, head.out);
+  targets.probs = floats_of(info, 0, "probs", rows * head.out).data;
+  targets.d_logits = floats_of(info, 1, "dLogits", rows * head.out).data;
+  head.dx = floats_of(info, 3, "headDx", rows * head.in).data;
+  head.dw = floats_of(info, 4, "headDw", int64_t{head.in} * head.out).data;
+  head.db = optional_floats_of(info, 5, "headDb", head.out).data;
   return Napi::Number::New(env, convkit::conv_chain_train_pass(x.data, blocks, count, head, targets));
 }
 
-// sigmoidBinaryCrossEntropy(logits, targets, dLogits) -> loss
+// sigmoidBinaryCrossEntropy(dLogits, logits, targets) -> loss
 Napi::Value SigmoidBinaryCrossEntropy(const Napi::CallbackInfo& info) {
   expect_args(info, 3, "sigmoidBinaryCrossEntropy");
-  Floats logits = floats(info, 0, "logits");
+  Floats logits = floats(info, 1, "logits");
   if (logits.length < 1) range_error(info.Env(), "logits must not be empty");
-  Floats targets = floats_of(info, 1, "targets", logits.length);
-  Floats d = floats_of(info, 2, "dLogits", logits.length);
+  Floats targets = floats_of(info, 2, "targets", logits.length);
+  Floats d = floats_of(info, 0, "dLogits", logits.length);
   return Napi::Number::New(info.Env(), convkit::sigmoid_binary_cross_entropy(d.data, logits.data, targets.data, logits.length));
 }
 
 // ---- optimizers -----------------------------------------------------------
 
-// sgdStep(param, grad, velocity | null, lr, momentum, weightDecay)
+// sgdStep(param, velocity | null, grad, lr, momentum, weightDecay)
 Napi::Value SgdStep(const Napi::CallbackInfo& info) {
   expect_args(info, 6, "sgdStep");
   Floats p = floats(info, 0, "param");
-  Floats g = floats_of(info, 1, "grad", p.length);
-  Floats v = optional_floats_of(info, 2, "velocity", p.length);
+  Floats g = floats_of(info, 2, "grad", p.length);
+  Floats v = optional_floats_of(info, 1, "velocity", p.length);
   convkit::sgd_step(p.data, v.data, g.data, static_cast<float>(number(info, 3, "lr")),
                     static_cast<float>(number(info, 4, "momentum")), static_cast<float>(number(info, 5, "weightDecay")), p.length);
   return info.Env().Undefined();
 }
 
-// adamStep(param, grad, m, v, lr, beta1, beta2, eps, step, weightDecay)
+// adamStep(param, m, v, grad, lr, beta1, beta2, eps, step, weightDecay)
 Napi::Value AdamStep(const Napi::CallbackInfo& info) {
   expect_args(info, 10, "adamStep");
   Floats p = floats(info, 0, "param");
-  Floats g = floats_of(info, 1, "grad", p.length);
-  Floats m = floats_of(info, 2, "m", p.length);
-  Floats v = floats_of(info, 3, "v", p.length);
+  Floats g = floats_of(info, 3, "grad", p.length);
+  Floats m = floats_of(info, 1, "m", p.length);
+  Floats v = floats_of(info, 2, "v", p.length);
   const double step = static_cast<double>(integer(info, 8, "step", 1, INT64_C(1) << 52));
   convkit::adam_step(p.data, m.data, v.data, g.data, static_cast<float>(number(info, 4, "lr")),
                      static_cast<float>(number(info, 5, "beta1")), static_cast<float>(number(info, 6, "beta2")),

@@ -45,11 +45,11 @@ export interface Backend {
   readonly name: 'reference' | 'native';
 
   /** y[N,OH,OW,O] = conv(x[N,H,W,C], w[KH,KW,C,O]) + b[O], then max(y, 0) when relu (a fused ReLU). */
-  conv2d(x: Float32Array, w: Float32Array, b: Float32Array | null, y: Float32Array, g: WindowGeometry, relu?: boolean): void;
+  conv2d(y: Float32Array, x: Float32Array, w: Float32Array, b: Float32Array | null, g: WindowGeometry, relu?: boolean): void;
   /** dx[N,H,W,C] from dy[N,OH,OW,O] and w */
-  conv2dBackwardData(dy: Float32Array, w: Float32Array, dx: Float32Array, g: WindowGeometry): void;
+  conv2dBackwardData(dx: Float32Array, dy: Float32Array, w: Float32Array, g: WindowGeometry): void;
   /** dw[KH,KW,C,O] and db[O] from dy and x */
-  conv2dBackwardFilter(dy: Float32Array, x: Float32Array, dw: Float32Array, db: Float32Array | null, g: WindowGeometry): void;
+  conv2dBackwardFilter(dw: Float32Array, db: Float32Array | null, dy: Float32Array, x: Float32Array, g: WindowGeometry): void;
 
   /**
    * Conv2D → ReLU → MaxPool2D forward in one call: convOut = max(conv(x, w) + b, 0),
@@ -59,8 +59,8 @@ export interface Backend {
    * cell pooled[i] came from (the first maximum) — all the backward needs.
    */
   conv2dReluPool(
-    x: Float32Array, w: Float32Array, b: Float32Array | null, convOut: Float32Array | null, pooled: Float32Array,
-    cells: Uint8Array | null, g: WindowGeometry, pg: WindowGeometry,
+    convOut: Float32Array | null, pooled: Float32Array, cells: Uint8Array | null, x: Float32Array, w: Float32Array,
+    b: Float32Array | null, g: WindowGeometry, pg: WindowGeometry,
   ): void;
 
   /**
@@ -70,54 +70,54 @@ export interface Backend {
    * cells, writes dw, db and (unless null) dx.
    */
   conv2dReluPoolBackward(
-    dPooled: Float32Array, x: Float32Array, w: Float32Array, pooled: Float32Array, cells: Uint8Array,
-    dx: Float32Array | null, dw: Float32Array, db: Float32Array | null, g: WindowGeometry, pg: WindowGeometry,
+    dx: Float32Array | null, dw: Float32Array, db: Float32Array | null, dPooled: Float32Array, x: Float32Array,
+    w: Float32Array, pooled: Float32Array, cells: Uint8Array, g: WindowGeometry, pg: WindowGeometry,
   ): void;
 
   /** y[N,OH,OW,C] = max over each window of x; padding never wins. */
-  maxPool2d(x: Float32Array, y: Float32Array, g: WindowGeometry): void;
+  maxPool2d(y: Float32Array, x: Float32Array, g: WindowGeometry): void;
   /**
    * dx gets each dy at its window's first maximum in row-major order. With
    * reluMask, a maximum that is not positive gets 0 instead: the backward of
    * a ReLU whose output x is, fused in.
    */
-  maxPool2dBackward(dy: Float32Array, x: Float32Array, dx: Float32Array, g: WindowGeometry, reluMask?: boolean): void;
+  maxPool2dBackward(dx: Float32Array, dy: Float32Array, x: Float32Array, g: WindowGeometry, reluMask?: boolean): void;
   /** y = mean over the window's input cells (padding not counted). */
-  avgPool2d(x: Float32Array, y: Float32Array, g: WindowGeometry): void;
-  avgPool2dBackward(dy: Float32Array, dx: Float32Array, g: WindowGeometry): void;
+  avgPool2d(y: Float32Array, x: Float32Array, g: WindowGeometry): void;
+  avgPool2dBackward(dx: Float32Array, dy: Float32Array, g: WindowGeometry): void;
 
   /** y[rows,outF] = x[rows,inF] · w[inF,outF] + b[outF] */
-  dense(x: Float32Array, w: Float32Array, b: Float32Array | null, y: Float32Array, rows: number, inF: number, outF: number): void;
+  dense(y: Float32Array, x: Float32Array, w: Float32Array, b: Float32Array | null, rows: number, inF: number, outF: number): void;
   /** dx = dy · wᵀ, dw = xᵀ · dy, db = column sums of dy; dx may be null (first layer). */
   denseBackward(
-    dy: Float32Array, x: Float32Array, w: Float32Array,
     dx: Float32Array | null, dw: Float32Array, db: Float32Array | null,
+    dy: Float32Array, x: Float32Array, w: Float32Array,
     rows: number, inF: number, outF: number,
   ): void;
 
   /** y[i] = x[i] / divisor (image bytes to floats, a whole data set at a time). */
-  bytesToFloats(x: Uint8Array, y: Float32Array, divisor: number): void;
+  bytesToFloats(y: Float32Array, x: Uint8Array, divisor: number): void;
 
-  relu(x: Float32Array, y: Float32Array): void;
-  reluBackward(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
-  leakyRelu(x: Float32Array, y: Float32Array, alpha: number): void;
-  leakyReluBackward(dy: Float32Array, x: Float32Array, dx: Float32Array, alpha: number): void;
-  sigmoid(x: Float32Array, y: Float32Array): void;
+  relu(y: Float32Array, x: Float32Array): void;
+  reluBackward(dx: Float32Array, dy: Float32Array, x: Float32Array): void;
+  leakyRelu(y: Float32Array, x: Float32Array, alpha: number): void;
+  leakyReluBackward(dx: Float32Array, dy: Float32Array, x: Float32Array, alpha: number): void;
+  sigmoid(y: Float32Array, x: Float32Array): void;
   /** Takes the forward's output y = sigmoid(x). */
-  sigmoidBackward(dy: Float32Array, y: Float32Array, dx: Float32Array): void;
-  tanh(x: Float32Array, y: Float32Array): void;
+  sigmoidBackward(dx: Float32Array, dy: Float32Array, y: Float32Array): void;
+  tanh(y: Float32Array, x: Float32Array): void;
   /** Takes the forward's output y = tanh(x). */
-  tanhBackward(dy: Float32Array, y: Float32Array, dx: Float32Array): void;
+  tanhBackward(dx: Float32Array, dy: Float32Array, y: Float32Array): void;
   /** Softmax over the last axis of a [rows, cols] array. */
-  softmax(x: Float32Array, y: Float32Array, rows: number, cols: number): void;
-  softmaxBackward(dy: Float32Array, y: Float32Array, dx: Float32Array, rows: number, cols: number): void;
+  softmax(y: Float32Array, x: Float32Array, rows: number, cols: number): void;
+  softmaxBackward(dx: Float32Array, dy: Float32Array, y: Float32Array, rows: number, cols: number): void;
 
   /**
    * Mean softmax cross-entropy over rows; writes the probabilities and
    * dLoss/dLogits (already divided by rows). Labels are in [0, cols).
    */
   softmaxCrossEntropy(
-    logits: Float32Array, labels: Int32Array, probs: Float32Array, dLogits: Float32Array, rows: number, cols: number,
+    probs: Float32Array, dLogits: Float32Array, logits: Float32Array, labels: Int32Array, rows: number, cols: number,
   ): number;
   /**
    * Inference through blocks → Dense head: the same numbers as
@@ -125,7 +125,7 @@ export interface Backend {
    * one call (native: one parallel region). Writes each block's pooled
    * output and the logits.
    */
-  convChainForward(x: Float32Array, classes: number, head: ConvChainForwardHead, blocks: readonly ConvChainForwardBlock[]): void;
+  convChainForward(blocks: readonly ConvChainForwardBlock[], head: ConvChainForwardHead, x: Float32Array, classes: number): void;
   /**
    * A whole training pass of blocks → Dense head → softmax cross-entropy:
    * the same numbers as conv2dReluPool for each block, dense,
@@ -135,17 +135,17 @@ export interface Backend {
    * pooled output; the first reads x. Returns the mean loss.
    */
   convChainTrainPass(
-    x: Float32Array, labels: Int32Array, probs: Float32Array, dLogits: Float32Array, classes: number,
-    head: ConvChainHead, blocks: readonly ConvChainBlock[],
+    blocks: readonly ConvChainBlock[], head: ConvChainHead, probs: Float32Array, dLogits: Float32Array, x: Float32Array,
+    labels: Int32Array, classes: number,
   ): number;
   /** Mean binary cross-entropy of sigmoid(logits) against targets in [0, 1]; writes dLoss/dLogits. */
-  sigmoidBinaryCrossEntropy(logits: Float32Array, targets: Float32Array, dLogits: Float32Array): number;
+  sigmoidBinaryCrossEntropy(dLogits: Float32Array, logits: Float32Array, targets: Float32Array): number;
 
   /** v = momentum·v + g + wd·p; p -= lr·v  (velocity null: plain SGD). */
-  sgdStep(param: Float32Array, grad: Float32Array, velocity: Float32Array | null, lr: number, momentum: number, weightDecay: number): void;
+  sgdStep(param: Float32Array, velocity: Float32Array | null, grad: Float32Array, lr: number, momentum: number, weightDecay: number): void;
   /** Adam with bias correction; step counts from 1. */
   adamStep(
-    param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array,
+    param: Float32Array, m: Float32Array, v: Float32Array, grad: Float32Array,
     lr: number, beta1: number, beta2: number, eps: number, step: number, weightDecay: number,
   ): void;
 }

@@ -1,8 +1,8 @@
+// Finding and loading the C++ addon (native-backend.ts wraps its kernels as a Backend).
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { BackendError, ConvkitError, DTypeError, ShapeError } from '../errors.js';
-import { GEOMETRY_FIELDS, type WindowGeometry } from './geometry.js';
-import type { Backend, ConvChainBlock, ConvChainForwardBlock, ConvChainForwardHead, ConvChainHead } from './backend.js';
+import { BackendError } from '../errors.js';
+import type { AddonKernels } from './native-backend.js';
 
 const require = createRequire(import.meta.url);
 
@@ -23,15 +23,14 @@ export interface PeakMeasurement {
   flopsPerIteration: number;
 }
 
-/** The C++ addon's exports (native/binding.cc). Geometry travels as an Int32Array. */
-interface Addon {
+/** The C++ addon's exports (native/binding/exports.cc): the runtime's controls and the kernels. */
+export interface Addon extends AddonKernels {
   info(): NativeInfo;
   /** Absent from addons built before it existed (CONVKIT_ADDON_PATH may name one). */
   measurePeak?(): PeakMeasurement;
   setIsa(name: string): void;
   setNumThreads(n: number): void;
   setSchedule(name: string): void;
-  [kernel: string]: unknown;
 }
 
 export interface LoadedAddon {
@@ -103,103 +102,4 @@ export function remedy(message: string): string {
 
 function firstLine(message: string): string {
   return message.split('\n')[0];
-}
-
-/** The addon throws TypeError for a wrong kind of argument and RangeError for a wrong size. */
-function translate(error: unknown, kernel: string): ConvkitError {
-  if (error instanceof ConvkitError) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof TypeError) return new DTypeError(`native ${kernel}: ${message}`);
-  if (error instanceof RangeError) return new ShapeError(`native ${kernel}: ${message}`);
-  return new BackendError(`native ${kernel}: ${message}`);
-}
-
-const geometryCache = new WeakMap<WindowGeometry, Int32Array>();
-
-function packGeometry(g: WindowGeometry): Int32Array {
-  let packed = geometryCache.get(g);
-  if (!packed) {
-    packed = Int32Array.from(GEOMETRY_FIELDS, (field) => g[field]);
-    geometryCache.set(g, packed);
-  }
-  return packed;
-}
-
-/** Where each windowed kernel takes its geometries (options may follow them). */
-const GEOMETRY_ARGS: Record<string, number[]> = {
-  conv2d: [4], conv2dBackwardData: [3], conv2dBackwardFilter: [4], conv2dReluPool: [6, 7], conv2dReluPoolBackward: [8, 9],
-  maxPool2d: [2], maxPool2dBackward: [3], avgPool2d: [2], avgPool2dBackward: [2],
-};
-
-const KERNELS = [
-  ...Object.keys(GEOMETRY_ARGS), 'dense', 'denseBackward', 'bytesToFloats',
-  'relu', 'reluBackward', 'leakyRelu', 'leakyReluBackward', 'sigmoid', 'sigmoidBackward',
-  'tanh', 'tanhBackward', 'softmax', 'softmaxBackward', 'softmaxCrossEntropy', 'sigmoidBinaryCrossEntropy',
-  'sgdStep', 'adamStep',
-] as const;
-
-/**
- * A chain's blocks as the addon reads them, 9 each: w, b, pooled, cells, dx,
- * dw, db, geometry, pool geometry; in inference (training false), cells and
- * the gradients are null.
- */
-function chainBlockArgs(blocks: readonly ConvChainForwardBlock[] | readonly ConvChainBlock[], training: boolean): unknown[] {
-  return blocks.flatMap((k) => {
-    const t = training ? (k as ConvChainBlock) : null;
-    return [k.w, k.b, k.pooled, t?.cells ?? null, t?.dx ?? null, t?.dw ?? null, t?.db ?? null, packGeometry(k.g), packGeometry(k.pg)];
-  });
-}
-
-/**
- * The native backend: each method forwards to the addon; a geometry becomes
- * an Int32Array (cached per geometry object) as the last argument, and any
- * error the addon raises is rethrown as a ConvkitError from the caller's frame.
- */
-export function createNativeBackend(addon: Addon): Backend {
-  const backend: Record<string, unknown> = { name: 'native' };
-  for (const kernel of KERNELS) {
-    const fn = addon[kernel];
-    if (typeof fn !== 'function') throw new BackendError(`the native addon lacks the kernel '${kernel}'; rebuild it (npm run build:native)`);
-    const call = fn as (...args: unknown[]) => unknown;
-    const at = GEOMETRY_ARGS[kernel];
-    if (at !== undefined) {
-      backend[kernel] = (...args: unknown[]) => {
-        for (const i of at) args[i] = packGeometry(args[i] as WindowGeometry);
-        try {
-          return call(...args);
-        } catch (error) {
-          throw translate(error, kernel);
-        }
-      };
-    } else {
-      backend[kernel] = (...args: unknown[]) => {
-        try {
-          return call(...args);
-        } catch (error) {
-          throw translate(error, kernel);
-        }
-      };
-    }
-  }
-  const chainCall = (kernel: 'convChainForward' | 'convChainTrainPass') => {
-    const fn = addon[kernel];
-    if (typeof fn !== 'function') throw new BackendError(`the native addon lacks the kernel '${kernel}'; rebuild it (npm run build:native)`);
-    return (args: unknown[]) => {
-      try {
-        return (fn as (...a: unknown[]) => unknown)(...args);
-      } catch (error) {
-        throw translate(error, kernel);
-      }
-    };
-  };
-  const forwardPass = chainCall('convChainForward');
-  backend.convChainForward = (x: Float32Array, classes: number, head: ConvChainForwardHead, blocks: readonly ConvChainForwardBlock[]) => {
-    forwardPass([x, classes, head.w, head.b, head.logits, ...chainBlockArgs(blocks, false)]);
-  };
-  const trainPass = chainCall('convChainTrainPass');
-  backend.convChainTrainPass = (
-    x: Float32Array, labels: Int32Array, probs: Float32Array, dLogits: Float32Array, classes: number,
-    head: ConvChainHead, blocks: readonly ConvChainBlock[],
-  ) => trainPass([x, labels, probs, dLogits, classes, head.w, head.b, head.logits, head.dx, head.dw, head.db, ...chainBlockArgs(blocks, true)]) as number;
-  return backend as unknown as Backend;
 }

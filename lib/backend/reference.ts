@@ -14,7 +14,7 @@ function nhwc(n: number, h: number, w: number, c: number, H: number, W: number, 
   return ((n * H + h) * W + w) * C + c;
 }
 
-function conv2d(x: Floats, w: Floats, b: Floats | null, y: Floats, g: WindowGeometry, relu = false): void {
+function conv2d(y: Floats, x: Floats, w: Floats, b: Floats | null, g: WindowGeometry, relu = false): void {
   for (let n = 0; n < g.batch; n++)
     for (let oh = 0; oh < g.outH; oh++)
       for (let ow = 0; ow < g.outW; ow++)
@@ -35,7 +35,7 @@ function conv2d(x: Floats, w: Floats, b: Floats | null, y: Floats, g: WindowGeom
         }
 }
 
-function conv2dBackwardData(dy: Floats, w: Floats, dx: Floats, g: WindowGeometry): void {
+function conv2dBackwardData(dx: Floats, dy: Floats, w: Floats, g: WindowGeometry): void {
   dx.fill(0);
   for (let n = 0; n < g.batch; n++)
     for (let oh = 0; oh < g.outH; oh++)
@@ -56,7 +56,7 @@ function conv2dBackwardData(dy: Floats, w: Floats, dx: Floats, g: WindowGeometry
         }
 }
 
-function conv2dBackwardFilter(dy: Floats, x: Floats, dw: Floats, db: Floats | null, g: WindowGeometry): void {
+function conv2dBackwardFilter(dw: Floats, db: Floats | null, dy: Floats, x: Floats, g: WindowGeometry): void {
   for (let kh = 0; kh < g.kH; kh++)
     for (let kw = 0; kw < g.kW; kw++)
       for (let c = 0; c < g.inC; c++)
@@ -84,11 +84,11 @@ function conv2dBackwardFilter(dy: Floats, x: Floats, dw: Floats, db: Floats | nu
 }
 
 function conv2dReluPool(
-  x: Floats, w: Floats, b: Floats | null, convOut: Floats | null, pooled: Floats, cells: Uint8Array | null, g: WindowGeometry, pg: WindowGeometry,
+  convOut: Floats | null, pooled: Floats, cells: Uint8Array | null, x: Floats, w: Floats, b: Floats | null, g: WindowGeometry, pg: WindowGeometry,
 ): void {
   const out = convOut ?? new Float64Array(g.batch * g.outH * g.outW * g.outC);
-  conv2d(x, w, b, out, g, true);
-  maxPool2d(out, pooled, pg);
+  conv2d(out, x, w, b, g, true);
+  maxPool2d(pooled, out, pg);
   if (!cells) return;
   for (let n = 0; n < pg.batch; n++)
     for (let oh = 0; oh < pg.outH; oh++)
@@ -102,7 +102,7 @@ function conv2dReluPool(
 }
 
 function conv2dReluPoolBackward(
-  dPooled: Floats, x: Floats, w: Floats, pooled: Floats, cells: Uint8Array, dx: Floats | null, dw: Floats, db: Floats | null,
+  dx: Floats | null, dw: Floats, db: Floats | null, dPooled: Floats, x: Floats, w: Floats, pooled: Floats, cells: Uint8Array,
   g: WindowGeometry, pg: WindowGeometry,
 ): void {
   // By definition: each pooled gradient goes to the cell its maximum came
@@ -118,8 +118,8 @@ function conv2dReluPoolBackward(
           const iw = ow * pg.strideW - pg.padLeft + (cells[at] % pg.kW);
           dConv[nhwc(n, ih, iw, c, pg.inH, pg.inW, pg.inC)] += dPooled[at];
         }
-  conv2dBackwardFilter(dConv, x, dw, db, g);
-  if (dx) conv2dBackwardData(dConv, w, dx, g);
+  conv2dBackwardFilter(dw, db, dConv, x, g);
+  if (dx) conv2dBackwardData(dx, dConv, w, g);
 }
 
 /** Calls visit(inputIndex) for each input cell inside window (n, oh, ow, c), in row-major order. */
@@ -144,7 +144,7 @@ function argMaxInWindow(x: Floats, g: WindowGeometry, n: number, oh: number, ow:
   return best;
 }
 
-function maxPool2d(x: Floats, y: Floats, g: WindowGeometry): void {
+function maxPool2d(y: Floats, x: Floats, g: WindowGeometry): void {
   for (let n = 0; n < g.batch; n++)
     for (let oh = 0; oh < g.outH; oh++)
       for (let ow = 0; ow < g.outW; ow++)
@@ -153,7 +153,7 @@ function maxPool2d(x: Floats, y: Floats, g: WindowGeometry): void {
         }
 }
 
-function maxPool2dBackward(dy: Floats, x: Floats, dx: Floats, g: WindowGeometry, reluMask = false): void {
+function maxPool2dBackward(dx: Floats, dy: Floats, x: Floats, g: WindowGeometry, reluMask = false): void {
   dx.fill(0);
   for (let n = 0; n < g.batch; n++)
     for (let oh = 0; oh < g.outH; oh++)
@@ -165,7 +165,7 @@ function maxPool2dBackward(dy: Floats, x: Floats, dx: Floats, g: WindowGeometry,
         }
 }
 
-function avgPool2d(x: Floats, y: Floats, g: WindowGeometry): void {
+function avgPool2d(y: Floats, x: Floats, g: WindowGeometry): void {
   for (let n = 0; n < g.batch; n++)
     for (let oh = 0; oh < g.outH; oh++)
       for (let ow = 0; ow < g.outW; ow++)
@@ -180,7 +180,7 @@ function avgPool2d(x: Floats, y: Floats, g: WindowGeometry): void {
         }
 }
 
-function avgPool2dBackward(dy: Floats, dx: Floats, g: WindowGeometry): void {
+function avgPool2dBackward(dx: Floats, dy: Floats, g: WindowGeometry): void {
   dx.fill(0);
   for (let n = 0; n < g.batch; n++)
     for (let oh = 0; oh < g.outH; oh++)
@@ -193,7 +193,7 @@ function avgPool2dBackward(dy: Floats, dx: Floats, g: WindowGeometry): void {
         }
 }
 
-function dense(x: Floats, w: Floats, b: Floats | null, y: Floats, rows: number, inF: number, outF: number): void {
+function dense(y: Floats, x: Floats, w: Floats, b: Floats | null, rows: number, inF: number, outF: number): void {
   for (let r = 0; r < rows; r++)
     for (let j = 0; j < outF; j++) {
       let sum = b ? b[j] : 0;
@@ -203,7 +203,7 @@ function dense(x: Floats, w: Floats, b: Floats | null, y: Floats, rows: number, 
 }
 
 function denseBackward(
-  dy: Floats, x: Floats, w: Floats, dx: Floats | null, dw: Floats, db: Floats | null,
+  dx: Floats | null, dw: Floats, db: Floats | null, dy: Floats, x: Floats, w: Floats,
   rows: number, inF: number, outF: number,
 ): void {
   if (dx) {
@@ -244,7 +244,7 @@ function logistic(v: number): number {
   return e / (1 + e);
 }
 
-function softmax(x: Floats, y: Floats, rows: number, cols: number): void {
+function softmax(y: Floats, x: Floats, rows: number, cols: number): void {
   for (let r = 0; r < rows; r++) {
     let max = -Infinity;
     for (let j = 0; j < cols; j++) max = Math.max(max, x[r * cols + j]);
@@ -254,7 +254,7 @@ function softmax(x: Floats, y: Floats, rows: number, cols: number): void {
   }
 }
 
-function softmaxBackward(dy: Floats, y: Floats, dx: Floats, rows: number, cols: number): void {
+function softmaxBackward(dx: Floats, dy: Floats, y: Floats, rows: number, cols: number): void {
   for (let r = 0; r < rows; r++) {
     let dot = 0;
     for (let j = 0; j < cols; j++) dot += dy[r * cols + j] * y[r * cols + j];
@@ -262,7 +262,7 @@ function softmaxBackward(dy: Floats, y: Floats, dx: Floats, rows: number, cols: 
   }
 }
 
-function softmaxCrossEntropy(logits: Floats, labels: Int32Array, probs: Floats, dLogits: Floats, rows: number, cols: number): number {
+function softmaxCrossEntropy(probs: Floats, dLogits: Floats, logits: Floats, labels: Int32Array, rows: number, cols: number): number {
   let loss = 0;
   for (let r = 0; r < rows; r++) {
     // log-sum-exp around the row maximum keeps logits of ±1000 finite
@@ -281,7 +281,7 @@ function softmaxCrossEntropy(logits: Floats, labels: Int32Array, probs: Floats, 
   return loss / rows;
 }
 
-function sigmoidBinaryCrossEntropy(logits: Floats, targets: Floats, dLogits: Floats): number {
+function sigmoidBinaryCrossEntropy(dLogits: Floats, logits: Floats, targets: Floats): number {
   const count = logits.length;
   let loss = 0;
   for (let i = 0; i < count; i++) {
@@ -294,7 +294,7 @@ function sigmoidBinaryCrossEntropy(logits: Floats, targets: Floats, dLogits: Flo
   return loss / count;
 }
 
-function sgdStep(param: Floats, grad: Floats, velocity: Floats | null, lr: number, momentum: number, weightDecay: number): void {
+function sgdStep(param: Floats, velocity: Floats | null, grad: Floats, lr: number, momentum: number, weightDecay: number): void {
   for (let i = 0; i < param.length; i++) {
     let step = grad[i] + weightDecay * param[i];
     if (velocity) {
@@ -306,7 +306,7 @@ function sgdStep(param: Floats, grad: Floats, velocity: Floats | null, lr: numbe
 }
 
 function adamStep(
-  param: Floats, grad: Floats, m: Floats, v: Floats,
+  param: Floats, m: Floats, v: Floats, grad: Floats,
   lr: number, beta1: number, beta2: number, eps: number, step: number, weightDecay: number,
 ): void {
   const correction1 = 1 - Math.pow(beta1, step);
@@ -322,36 +322,36 @@ function adamStep(
 }
 
 /** A chain's blocks forward then its head (cells recorded in training); returns the head's input. */
-function chainForward(x: Float32Array, classes: number, head: ConvChainForwardHead, blocks: readonly (ConvChainForwardBlock & { cells?: Uint8Array })[]): Float32Array {
+function chainForward(blocks: readonly (ConvChainForwardBlock & { cells?: Uint8Array })[], head: ConvChainForwardHead, x: Float32Array, classes: number): Float32Array {
   let input = x;
   for (const k of blocks) {
-    conv2dReluPool(input, k.w, k.b, null, k.pooled, k.cells ?? null, k.g, k.pg);
+    conv2dReluPool(null, k.pooled, k.cells ?? null, input, k.w, k.b, k.g, k.pg);
     input = k.pooled;
   }
   const rows = blocks[0].g.batch;
-  dense(input, head.w, head.b, head.logits, rows, input.length / rows, classes);
+  dense(head.logits, input, head.w, head.b, rows, input.length / rows, classes);
   return input;
 }
 
 /** The layer-by-layer definition of convChainForward. */
-function convChainForward(x: Float32Array, classes: number, head: ConvChainForwardHead, blocks: readonly ConvChainForwardBlock[]): void {
-  chainForward(x, classes, head, blocks);
+function convChainForward(blocks: readonly ConvChainForwardBlock[], head: ConvChainForwardHead, x: Float32Array, classes: number): void {
+  chainForward(blocks, head, x, classes);
 }
 
 /** The layer-by-layer definition of convChainTrainPass. */
 function convChainTrainPass(
-  x: Float32Array, labels: Int32Array, probs: Float32Array, dLogits: Float32Array, classes: number,
-  head: ConvChainHead, blocks: readonly ConvChainBlock[],
+  blocks: readonly ConvChainBlock[], head: ConvChainHead, probs: Float32Array, dLogits: Float32Array, x: Float32Array,
+  labels: Int32Array, classes: number,
 ): number {
   const rows = labels.length;
-  const input = chainForward(x, classes, head, blocks);
+  const input = chainForward(blocks, head, x, classes);
   const features = input.length / rows;
-  const loss = softmaxCrossEntropy(head.logits, labels, probs, dLogits, rows, classes);
-  denseBackward(dLogits, input, head.w, head.dx, head.dw, head.db, rows, features, classes);
+  const loss = softmaxCrossEntropy(probs, dLogits, head.logits, labels, rows, classes);
+  denseBackward(head.dx, head.dw, head.db, dLogits, input, head.w, rows, features, classes);
   let dPooled = head.dx;
   for (let s = blocks.length - 1; s >= 0; s--) {
     const k = blocks[s];
-    conv2dReluPoolBackward(dPooled, s > 0 ? blocks[s - 1].pooled : x, k.w, k.pooled, k.cells, k.dx, k.dw, k.db, k.g, k.pg);
+    conv2dReluPoolBackward(k.dx, k.dw, k.db, dPooled, s > 0 ? blocks[s - 1].pooled : x, k.w, k.pooled, k.cells, k.g, k.pg);
     if (k.dx) dPooled = k.dx;
   }
   return loss;
@@ -370,17 +370,17 @@ export const referenceKernels = {
   avgPool2dBackward,
   dense,
   denseBackward,
-  bytesToFloats: (x: Uint8Array, y: Floats, divisor: number) => {
+  bytesToFloats: (y: Floats, x: Uint8Array, divisor: number) => {
     for (let i = 0; i < x.length; i++) y[i] = x[i] / divisor;
   },
-  relu: (x: Floats, y: Floats) => map(x, y, (v) => (v > 0 ? v : 0)),
-  reluBackward: (dy: Floats, x: Floats, dx: Floats) => map2(dy, x, dx, (d, v) => (v > 0 ? d : 0)),
-  leakyRelu: (x: Floats, y: Floats, alpha: number) => map(x, y, (v) => (v > 0 ? v : alpha * v)),
-  leakyReluBackward: (dy: Floats, x: Floats, dx: Floats, alpha: number) => map2(dy, x, dx, (d, v) => (v > 0 ? d : alpha * d)),
-  sigmoid: (x: Floats, y: Floats) => map(x, y, logistic),
-  sigmoidBackward: (dy: Floats, y: Floats, dx: Floats) => map2(dy, y, dx, (d, s) => d * s * (1 - s)),
-  tanh: (x: Floats, y: Floats) => map(x, y, Math.tanh),
-  tanhBackward: (dy: Floats, y: Floats, dx: Floats) => map2(dy, y, dx, (d, t) => d * (1 - t * t)),
+  relu: (y: Floats, x: Floats) => map(x, y, (v) => (v > 0 ? v : 0)),
+  reluBackward: (dx: Floats, dy: Floats, x: Floats) => map2(dy, x, dx, (d, v) => (v > 0 ? d : 0)),
+  leakyRelu: (y: Floats, x: Floats, alpha: number) => map(x, y, (v) => (v > 0 ? v : alpha * v)),
+  leakyReluBackward: (dx: Floats, dy: Floats, x: Floats, alpha: number) => map2(dy, x, dx, (d, v) => (v > 0 ? d : alpha * d)),
+  sigmoid: (y: Floats, x: Floats) => map(x, y, logistic),
+  sigmoidBackward: (dx: Floats, dy: Floats, y: Floats) => map2(dy, y, dx, (d, s) => d * s * (1 - s)),
+  tanh: (y: Floats, x: Floats) => map(x, y, Math.tanh),
+  tanhBackward: (dx: Floats, dy: Floats, y: Floats) => map2(dy, y, dx, (d, t) => d * (1 - t * t)),
   softmax,
   softmaxBackward,
   softmaxCrossEntropy,

@@ -2,7 +2,8 @@ import { availableParallelism } from 'node:os';
 import { isMainThread } from 'node:worker_threads';
 import { BackendError, ValueError, describe } from '../errors.js';
 import type { Backend } from './backend.js';
-import { type NativeInfo, type PeakMeasurement, createNativeBackend, loadAddon } from './native.js';
+import { type NativeInfo, type PeakMeasurement, loadAddon } from './native.js';
+import { createNativeBackend } from './native-backend.js';
 import { reference } from './reference.js';
 import { VERSION } from '../version.js';
 

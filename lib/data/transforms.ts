@@ -14,7 +14,7 @@ export function scaleImages(pixels: Uint8Array, shape: readonly number[]): Tenso
   const size = shape.reduce((a, b) => a * b, 1);
   if (pixels.length !== size) throw new ShapeError(`scaleImages: ${pixels.length} pixels do not fill shape ${formatShape(shape)}`);
   const out = new Float32Array(size);
-  getBackend().bytesToFloats(pixels, out, 255);
+  getBackend().bytesToFloats(out, pixels, 255);
   return new Tensor(out, shape.length === 3 ? [...shape, 1] : shape);
 }
 

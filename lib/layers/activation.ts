@@ -28,14 +28,14 @@ export class ReLU extends Elementwise {
   forward(x: Tensor): Tensor {
     this.saved = x;
     const y = this.output('y', x.shape[0], this.outputShape);
-    getBackend().relu(x.data, y.data);
+    getBackend().relu(y.data, x.data);
     return y;
   }
 
   backward(dy: Tensor, need: boolean): Tensor | null {
     if (!need) return null;
     const dx = this.output('dx', dy.shape[0], this.inputShape);
-    getBackend().reluBackward(dy.data, this.saved!.data, dx.data);
+    getBackend().reluBackward(dx.data, dy.data, this.saved!.data);
     return dx;
   }
 }
@@ -52,7 +52,7 @@ export class LeakyReLU extends Elementwise {
 
   forward(x: Tensor): Tensor {
     const y = this.output('y', x.shape[0], this.outputShape);
-    getBackend().leakyRelu(x.data, y.data, this.alpha);
+    getBackend().leakyRelu(y.data, x.data, this.alpha);
     this.saved = x;
     return y;
   }
@@ -60,7 +60,7 @@ export class LeakyReLU extends Elementwise {
   backward(dy: Tensor, need: boolean): Tensor | null {
     if (!need) return null;
     const dx = this.output('dx', dy.shape[0], this.inputShape);
-    getBackend().leakyReluBackward(dy.data, this.saved!.data, dx.data, this.alpha);
+    getBackend().leakyReluBackward(dx.data, dy.data, this.saved!.data, this.alpha);
     return dx;
   }
 
@@ -75,7 +75,7 @@ export class Sigmoid extends Elementwise {
 
   forward(x: Tensor): Tensor {
     const y = this.output('y', x.shape[0], this.outputShape);
-    getBackend().sigmoid(x.data, y.data);
+    getBackend().sigmoid(y.data, x.data);
     this.saved = y;
     return y;
   }
@@ -83,7 +83,7 @@ export class Sigmoid extends Elementwise {
   backward(dy: Tensor, need: boolean): Tensor | null {
     if (!need) return null;
     const dx = this.output('dx', dy.shape[0], this.inputShape);
-    getBackend().sigmoidBackward(dy.data, this.saved!.data, dx.data);
+    getBackend().sigmoidBackward(dx.data, dy.data, this.saved!.data);
     return dx;
   }
 }
@@ -93,7 +93,7 @@ export class Tanh extends Elementwise {
 
   forward(x: Tensor): Tensor {
     const y = this.output('y', x.shape[0], this.outputShape);
-    getBackend().tanh(x.data, y.data);
+    getBackend().tanh(y.data, x.data);
     this.saved = y;
     return y;
   }
@@ -101,7 +101,7 @@ export class Tanh extends Elementwise {
   backward(dy: Tensor, need: boolean): Tensor | null {
     if (!need) return null;
     const dx = this.output('dx', dy.shape[0], this.inputShape);
-    getBackend().tanhBackward(dy.data, this.saved!.data, dx.data);
+    getBackend().tanhBackward(dx.data, dy.data, this.saved!.data);
     return dx;
   }
 }
@@ -113,7 +113,7 @@ export class Softmax extends Elementwise {
   forward(x: Tensor): Tensor {
     const y = this.output('y', x.shape[0], this.outputShape);
     const cols = this.outputShape[this.outputShape.length - 1];
-    getBackend().softmax(x.data, y.data, x.size / cols, cols);
+    getBackend().softmax(y.data, x.data, x.size / cols, cols);
     this.saved = y;
     return y;
   }
@@ -122,7 +122,7 @@ export class Softmax extends Elementwise {
     if (!need) return null;
     const dx = this.output('dx', dy.shape[0], this.inputShape);
     const cols = this.outputShape[this.outputShape.length - 1];
-    getBackend().softmaxBackward(dy.data, this.saved!.data, dx.data, dy.size / cols, cols);
+    getBackend().softmaxBackward(dx.data, dy.data, this.saved!.data, dy.size / cols, cols);
     return dx;
   }
 }

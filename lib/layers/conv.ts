@@ -78,7 +78,7 @@ export class Conv2D extends Layer {
   forward(x: Tensor): Tensor {
     const g = this.geometryFor(x.shape[0]);
     const y = this.output('y', g.batch, this.outputShape);
-    getBackend().conv2d(x.data, this.weight.value.data, this.bias ? this.bias.value.data : null, y.data, g);
+    getBackend().conv2d(y.data, x.data, this.weight.value.data, this.bias ? this.bias.value.data : null, g);
     this.input = x;
     return y;
   }
@@ -91,10 +91,10 @@ export class Conv2D extends Layer {
   backwardFrom(dy: Float32Array, x: Tensor, needInputGrad: boolean): Tensor | null {
     const g = this.geometryFor(x.shape[0]);
     const backend = getBackend();
-    backend.conv2dBackwardFilter(dy, x.data, this.weight.grad.data, this.bias ? this.bias.grad.data : null, g);
+    backend.conv2dBackwardFilter(this.weight.grad.data, this.bias ? this.bias.grad.data : null, dy, x.data, g);
     if (!needInputGrad) return null;
     const dx = this.output('dx', g.batch, this.inputShape);
-    backend.conv2dBackwardData(dy, this.weight.value.data, dx.data, g);
+    backend.conv2dBackwardData(dx.data, dy, this.weight.value.data, g);
     return dx;
   }
 

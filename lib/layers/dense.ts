@@ -50,7 +50,7 @@ export class Dense extends Layer {
   forward(x: Tensor): Tensor {
     const rows = x.shape[0];
     const y = this.output('y', rows, this.outputShape);
-    getBackend().dense(x.data, this.weight.value.data, this.bias ? this.bias.value.data : null, y.data, rows, this.inputShape[0], this.options.units);
+    getBackend().dense(y.data, x.data, this.weight.value.data, this.bias ? this.bias.value.data : null, rows, this.inputShape[0], this.options.units);
     this.input = x;
     return y;
   }
@@ -64,8 +64,8 @@ export class Dense extends Layer {
     const rows = x.shape[0];
     const dx = needInputGrad ? this.output('dx', rows, this.inputShape) : null;
     getBackend().denseBackward(
-      dy, x.data, this.weight.value.data, dx ? dx.data : null, this.weight.grad.data,
-      this.bias ? this.bias.grad.data : null, rows, this.inputShape[0], this.options.units,
+      dx ? dx.data : null, this.weight.grad.data, this.bias ? this.bias.grad.data : null, dy, x.data,
+      this.weight.value.data, rows, this.inputShape[0], this.options.units,
     );
     return dx;
   }

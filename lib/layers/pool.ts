@@ -66,7 +66,7 @@ abstract class Pool2D extends Layer {
 export class MaxPool2D extends Pool2D {
   readonly kind = 'MaxPool2D';
   protected pool(x: Float32Array, y: Float32Array, g: WindowGeometry): void {
-    getBackend().maxPool2d(x, y, g);
+    getBackend().maxPool2d(y, x, g);
   }
 
   backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
@@ -74,7 +74,7 @@ export class MaxPool2D extends Pool2D {
     const x = this.input!;
     const g = this.geometryFor(x.shape[0]);
     const dx = this.output('dx', g.batch, this.inputShape);
-    getBackend().maxPool2dBackward(dy.data, x.data, dx.data, g);
+    getBackend().maxPool2dBackward(dx.data, dy.data, x.data, g);
     return dx;
   }
 }
@@ -84,14 +84,14 @@ export class AvgPool2D extends Pool2D {
   readonly kind = 'AvgPool2D';
 
   protected pool(x: Float32Array, y: Float32Array, g: WindowGeometry): void {
-    getBackend().avgPool2d(x, y, g);
+    getBackend().avgPool2d(y, x, g);
   }
 
   backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
     if (!needInputGrad) return null;
     const g = this.geometryFor(dy.shape[0]);
     const dx = this.output('dx', g.batch, this.inputShape);
-    getBackend().avgPool2dBackward(dy.data, dx.data, g);
+    getBackend().avgPool2dBackward(dx.data, dy.data, g);
     return dx;
   }
 }
@@ -121,7 +121,7 @@ export class GlobalAvgPool2D extends Layer {
   forward(x: Tensor): Tensor {
     const g = this.geometryFor(x.shape[0]);
     const y = this.output('y', g.batch, this.outputShape);
-    getBackend().avgPool2d(x.data, y.data, g);
+    getBackend().avgPool2d(y.data, x.data, g);
     return y;
   }
 
@@ -129,7 +129,7 @@ export class GlobalAvgPool2D extends Layer {
     if (!needInputGrad) return null;
     const g = this.geometryFor(dy.shape[0]);
     const dx = this.output('dx', g.batch, this.inputShape);
-    getBackend().avgPool2dBackward(dy.data, dx.data, g);
+    getBackend().avgPool2dBackward(dx.data, dy.data, g);
     return dx;
   }
 

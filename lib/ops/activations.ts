@@ -3,13 +3,13 @@ import { getBackend } from '../backend/select.js';
 import { Tensor } from '../tensor.js';
 import { checkSameShape, checkTensor, rowsAndCols } from './check.js';
 
-type Unary = (x: Float32Array, y: Float32Array) => void;
-type Binary = (dy: Float32Array, saved: Float32Array, dx: Float32Array) => void;
+type Unary = (y: Float32Array, x: Float32Array) => void;
+type Binary = (dx: Float32Array, dy: Float32Array, saved: Float32Array) => void;
 
 function unary(x: Tensor, op: string, kernel: (backend: ReturnType<typeof getBackend>) => Unary): Tensor {
   checkTensor(x, 'x', op);
   const y = new Float32Array(x.size);
-  kernel(getBackend())(x.data, y);
+  kernel(getBackend())(y, x.data);
   return new Tensor(y, x.shape);
 }
 
@@ -18,7 +18,7 @@ function binary(dy: Tensor, saved: Tensor, savedName: string, op: string, kernel
   checkTensor(saved, savedName, op);
   checkSameShape(dy, 'dy', saved, savedName, op);
   const dx = new Float32Array(dy.size);
-  kernel(getBackend())(dy.data, saved.data, dx);
+  kernel(getBackend())(dx, dy.data, saved.data);
   return new Tensor(dx, dy.shape);
 }
 
@@ -35,11 +35,11 @@ export const reluBackward = (dy: Tensor, x: Tensor): Tensor => binary(dy, x, 'x'
 /** x where x > 0, else alpha·x */
 export function leakyRelu(x: Tensor, alpha = 0.01): Tensor {
   const a = checkAlpha(alpha, 'leakyRelu');
-  return unary(x, 'leakyRelu', (b) => (xs, ys) => b.leakyRelu(xs, ys, a));
+  return unary(x, 'leakyRelu', (b) => (ys, xs) => b.leakyRelu(ys, xs, a));
 }
 export function leakyReluBackward(dy: Tensor, x: Tensor, alpha = 0.01): Tensor {
   const a = checkAlpha(alpha, 'leakyReluBackward');
-  return binary(dy, x, 'x', 'leakyReluBackward', (b) => (d, s, dx) => b.leakyReluBackward(d, s, dx, a));
+  return binary(dy, x, 'x', 'leakyReluBackward', (b) => (dx, d, s) => b.leakyReluBackward(dx, d, s, a));
 }
 
 /** 1 / (1 + e^-x) */
@@ -56,7 +56,7 @@ export function softmax(x: Tensor): Tensor {
   checkTensor(x, 'x', 'softmax');
   const [rows, cols] = rowsAndCols(x);
   const y = new Float32Array(x.size);
-  getBackend().softmax(x.data, y, rows, cols);
+  getBackend().softmax(y, x.data, rows, cols);
   return new Tensor(y, x.shape);
 }
 
@@ -68,6 +68,6 @@ export function softmaxBackward(dy: Tensor, y: Tensor): Tensor {
   checkSameShape(dy, 'dy', y, 'y', op);
   const [rows, cols] = rowsAndCols(y);
   const dx = new Float32Array(y.size);
-  getBackend().softmaxBackward(dy.data, y.data, dx, rows, cols);
+  getBackend().softmaxBackward(dx, dy.data, y.data, rows, cols);
   return new Tensor(dx, y.shape);
 }

@@ -23,7 +23,7 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, options: C
     checkShapeIs(b, 'b', [g.outC], op, `one bias per output channel of w.shape = ${formatShape(w.shape)}`);
   }
   const y = new Float32Array(g.batch * g.outH * g.outW * g.outC);
-  getBackend().conv2d(x.data, w.data, b ? b.data : null, y, g);
+  getBackend().conv2d(y, x.data, w.data, b ? b.data : null, g);
   return new Tensor(y, [g.batch, g.outH, g.outW, g.outC]);
 }
 
@@ -41,8 +41,8 @@ export function conv2dBackward(dy: Tensor, x: Tensor, w: Tensor, options: Conv2d
   const dx = new Float32Array(x.size);
   const dw = new Float32Array(w.size);
   const db = new Float32Array(g.outC);
-  backend.conv2dBackwardData(dy.data, w.data, dx, g);
-  backend.conv2dBackwardFilter(dy.data, x.data, dw, db, g);
+  backend.conv2dBackwardData(dx, dy.data, w.data, g);
+  backend.conv2dBackwardFilter(dw, db, dy.data, x.data, g);
   return { dx: new Tensor(dx, x.shape), dw: new Tensor(dw, w.shape), db: new Tensor(db, [g.outC]) };
 }
 

@@ -24,7 +24,7 @@ export function dense(x: Tensor, w: Tensor, b: Tensor | null = null): Tensor {
   }
   checkAllocation(rows * outF, 4, `dense: the output [${rows}, ${outF}]`);
   const y = new Float32Array(rows * outF);
-  getBackend().dense(x.data, w.data, b ? b.data : null, y, rows, inF, outF);
+  getBackend().dense(y, x.data, w.data, b ? b.data : null, rows, inF, outF);
   return new Tensor(y, [rows, outF]);
 }
 
@@ -43,6 +43,6 @@ export function denseBackward(dy: Tensor, x: Tensor, w: Tensor): { dx: Tensor; d
   const dx = new Float32Array(rows * inF);
   const dw = new Float32Array(inF * outF);
   const db = new Float32Array(outF);
-  getBackend().denseBackward(dy.data, x.data, w.data, dx, dw, db, rows, inF, outF);
+  getBackend().denseBackward(dx, dw, db, dy.data, x.data, w.data, rows, inF, outF);
   return { dx: new Tensor(dx, x.shape), dw: new Tensor(dw, w.shape), db: new Tensor(db, [outF]) };
 }

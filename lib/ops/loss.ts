@@ -43,7 +43,7 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Labels): { loss: num
   const l = toLabelArray(labels, rows, cols, op);
   const probs = new Float32Array(logits.size);
   const dLogits = new Float32Array(logits.size);
-  const loss = getBackend().softmaxCrossEntropy(logits.data, l, probs, dLogits, rows, cols);
+  const loss = getBackend().softmaxCrossEntropy(probs, dLogits, logits.data, l, rows, cols);
   return { loss, dLogits: new Tensor(dLogits, logits.shape), probs: new Tensor(probs, logits.shape) };
 }
 
@@ -71,6 +71,6 @@ export function sigmoidBinaryCrossEntropy(logits: Tensor, targets: Tensor | Labe
     if (!(v >= 0 && v <= 1)) throw new ValueError(`${op}: targets[${i}] = ${v} must lie in [0, 1]`);
   }
   const dLogits = new Float32Array(logits.size);
-  const loss = getBackend().sigmoidBinaryCrossEntropy(logits.data, t.data, dLogits);
+  const loss = getBackend().sigmoidBinaryCrossEntropy(dLogits, logits.data, t.data);
   return { loss, dLogits: new Tensor(dLogits, logits.shape) };
 }

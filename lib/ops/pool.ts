@@ -11,8 +11,8 @@ function forward(x: Tensor, options: Pool2dOptions, op: string, kind: 'max' | 'a
   checkTensor(x, 'x', op, 4);
   const g = pool2dGeometry(x.shape, checkPoolOptions(options, op), op);
   const y = new Float32Array(g.batch * g.outH * g.outW * g.outC);
-  if (kind === 'max') getBackend().maxPool2d(x.data, y, g);
-  else getBackend().avgPool2d(x.data, y, g);
+  if (kind === 'max') getBackend().maxPool2d(y, x.data, g);
+  else getBackend().avgPool2d(y, x.data, g);
   return new Tensor(y, outShape(g));
 }
 
@@ -38,7 +38,7 @@ export function maxPool2d(x: Tensor, options: Pool2dOptions): Tensor {
 export function maxPool2dBackward(dy: Tensor, x: Tensor, options: Pool2dOptions): Tensor {
   const g = backwardGeometry(dy, x, options, 'maxPool2dBackward');
   const dx = new Float32Array(x.size);
-  getBackend().maxPool2dBackward(dy.data, x.data, dx, g);
+  getBackend().maxPool2dBackward(dx, dy.data, x.data, g);
   return new Tensor(dx, x.shape);
 }
 
@@ -51,7 +51,7 @@ export function avgPool2d(x: Tensor, options: Pool2dOptions): Tensor {
 export function avgPool2dBackward(dy: Tensor, x: Tensor, options: Pool2dOptions): Tensor {
   const g = backwardGeometry(dy, x, options, 'avgPool2dBackward');
   const dx = new Float32Array(x.size);
-  getBackend().avgPool2dBackward(dy.data, dx, g);
+  getBackend().avgPool2dBackward(dx, dy.data, g);
   return new Tensor(dx, x.shape);
 }
 

@@ -47,7 +47,7 @@ export class ChainPass {
     this.headStep.ranOn(features);
     const logits = this.logitsFor(n);
     const { head } = this;
-    getBackend().convChainForward(x.data, head.outputShape[0], { w: head.weight.value.data, b: head.bias ? head.bias.value.data : null, logits: logits.data }, blocks);
+    getBackend().convChainForward(blocks, { w: head.weight.value.data, b: head.bias ? head.bias.value.data : null, logits: logits.data }, x.data, head.outputShape[0]);
     return logits;
   }
 
@@ -59,10 +59,10 @@ export class ChainPass {
     const logits = this.logitsFor(n);
     const { head } = this;
     const { probs, d } = loss.outputsFor(logits.size);
-    const value = getBackend().convChainTrainPass(x.data, labels, probs, d, head.outputShape[0], {
+    const value = getBackend().convChainTrainPass(blocks, {
       w: head.weight.value.data, b: head.bias ? head.bias.value.data : null, logits: logits.data,
       dx: this.buffers.get('dFeatures', features.size), dw: head.weight.grad.data, db: head.bias ? head.bias.grad.data : null,
-    }, blocks);
+    }, probs, d, x.data, labels, head.outputShape[0]);
     return { loss: value, logits };
   }
 }

@@ -88,7 +88,7 @@ export class ConvReluStep implements Step {
     const { conv } = this;
     const g = conv.geometryFor(x.shape[0]);
     const y = tensorOf(this.buffers.get('y', sizeOf(g.batch, conv.outputShape)), g.batch, conv.outputShape);
-    getBackend().conv2d(x.data, conv.weight.value.data, conv.bias ? conv.bias.value.data : null, y.data, g, true);
+    getBackend().conv2d(y.data, x.data, conv.weight.value.data, conv.bias ? conv.bias.value.data : null, g, true);
     this.input = x;
     this.output = y;
     return y;
@@ -98,7 +98,7 @@ export class ConvReluStep implements Step {
     const x = this.input!;
     // max(z, 0) > 0 exactly where z > 0: the saved output is the mask.
     const dz = this.buffers.get('dz', dy.size);
-    getBackend().reluBackward(dy.data, this.output!.data, dz);
+    getBackend().reluBackward(dz, dy.data, this.output!.data);
     return this.conv.backwardFrom(dz, x, needInputGrad);
   }
 }
@@ -142,7 +142,7 @@ export class ConvReluPoolStep implements Step {
     const cells = training && this.tiles ? this.cellsFor(pooled.size) : null;
     const convOut = training && !this.tiles ? this.buffers.get('conv', sizeOf(g.batch, conv.outputShape)) : null;
     getBackend().conv2dReluPool(
-      x.data, conv.weight.value.data, conv.bias ? conv.bias.value.data : null, convOut, pooled.data, cells, g, pool.geometryFor(g.batch),
+      convOut, pooled.data, cells, x.data, conv.weight.value.data, conv.bias ? conv.bias.value.data : null, g, pool.geometryFor(g.batch),
     );
     this.input = x;
     this.pooled = pooled;
@@ -160,13 +160,13 @@ export class ConvReluPoolStep implements Step {
     const backend = getBackend();
     if (!this.tiles) {
       const dConv = this.buffers.get('dconv', sizeOf(g.batch, conv.outputShape));
-      backend.maxPool2dBackward(dPooled.data, this.convOut!, dConv, pg, true);
+      backend.maxPool2dBackward(dConv, dPooled.data, this.convOut!, pg, true);
       return conv.backwardFrom(dConv, x, needInputGrad);
     }
     const dx = needInputGrad ? this.buffers.get('dx', sizeOf(g.batch, conv.inputShape)) : null;
     backend.conv2dReluPoolBackward(
-      dPooled.data, x.data, conv.weight.value.data, this.pooled!.data, this.cells!, dx,
-      conv.weight.grad.data, conv.bias ? conv.bias.grad.data : null, g, pg,
+      dx, conv.weight.grad.data, conv.bias ? conv.bias.grad.data : null, dPooled.data, x.data, conv.weight.value.data,
+      this.pooled!.data, this.cells!, g, pg,
     );
     return dx ? tensorOf(dx, g.batch, conv.inputShape) : null;
   }

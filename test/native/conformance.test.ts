@@ -105,20 +105,20 @@ describe.skipIf(skipNative)('native conformance', () => {
           const y = new Float32Array(outSize(g));
           const yRef = new Float64Array(outSize(g));
           const yBound = new Float64Array(outSize(g));
-          nb.conv2d(x, w, b, y, g);
-          ref.conv2d(x, w, b, yRef, g);
-          ref.conv2d(abs(x), abs(w), abs(b), yBound, g);
+          nb.conv2d(y, x, w, b, g);
+          ref.conv2d(yRef, x, w, b, g);
+          ref.conv2d(yBound, abs(x), abs(w), abs(b), g);
           expectWithin(`conv2d ${label}`, y, yRef, yBound);
-          nb.conv2d(x, w, b, y, g, true);
-          ref.conv2d(x, w, b, yRef, g, true);
+          nb.conv2d(y, x, w, b, g, true);
+          ref.conv2d(yRef, x, w, b, g, true);
           expectWithin(`conv2d+relu ${label}`, y, yRef, yBound);
 
           const dx = new Float32Array(x.length).fill(Number.NaN); // kernels must overwrite, not accumulate
           const dxRef = new Float64Array(x.length);
           const dxBound = new Float64Array(x.length);
-          nb.conv2dBackwardData(dy, w, dx, g);
-          ref.conv2dBackwardData(dy, w, dxRef, g);
-          ref.conv2dBackwardData(abs(dy), abs(w), dxBound, g);
+          nb.conv2dBackwardData(dx, dy, w, g);
+          ref.conv2dBackwardData(dxRef, dy, w, g);
+          ref.conv2dBackwardData(dxBound, abs(dy), abs(w), g);
           expectWithin(`conv2dBackwardData ${label}`, dx, dxRef, dxBound);
 
           const dw = new Float32Array(w.length).fill(Number.NaN);
@@ -127,9 +127,9 @@ describe.skipIf(skipNative)('native conformance', () => {
           const dbRef = new Float64Array(b.length);
           const dwBound = new Float64Array(w.length);
           const dbBound = new Float64Array(b.length);
-          nb.conv2dBackwardFilter(dy, x, dw, db, g);
-          ref.conv2dBackwardFilter(dy, x, dwRef, dbRef, g);
-          ref.conv2dBackwardFilter(abs(dy), abs(x), dwBound, dbBound, g);
+          nb.conv2dBackwardFilter(dw, db, dy, x, g);
+          ref.conv2dBackwardFilter(dwRef, dbRef, dy, x, g);
+          ref.conv2dBackwardFilter(dwBound, dbBound, abs(dy), abs(x), g);
           expectWithin(`conv2dBackwardFilter dw ${label}`, dw, dwRef, dwBound);
           expectWithin(`conv2dBackwardFilter db ${label}`, db, dbRef, dbBound);
         }),
@@ -159,23 +159,23 @@ describe.skipIf(skipNative)('native conformance', () => {
         const y = new Float32Array(outSize(g));
         const yRef = new Float64Array(outSize(g));
         const bound = new Float64Array(outSize(g));
-        nb.conv2d(x, w, null, y, g);
-        ref.conv2d(x, w, null, yRef, g);
-        ref.conv2d(abs(x), abs(w), null, bound, g);
+        nb.conv2d(y, x, w, null, g);
+        ref.conv2d(yRef, x, w, null, g);
+        ref.conv2d(bound, abs(x), abs(w), null, g);
         expectWithin(`conv2d ${xs}x${ws}`, y, yRef, bound);
         const dx = new Float32Array(x.length);
         const dxRef = new Float64Array(x.length);
         const dxBound = new Float64Array(x.length);
-        nb.conv2dBackwardData(dy, w, dx, g);
-        ref.conv2dBackwardData(dy, w, dxRef, g);
-        ref.conv2dBackwardData(abs(dy), abs(w), dxBound, g);
+        nb.conv2dBackwardData(dx, dy, w, g);
+        ref.conv2dBackwardData(dxRef, dy, w, g);
+        ref.conv2dBackwardData(dxBound, abs(dy), abs(w), g);
         expectWithin(`conv2dBackwardData ${xs}x${ws}`, dx, dxRef, dxBound);
         const dw = new Float32Array(w.length);
         const dwRef = new Float64Array(w.length);
         const dwBound = new Float64Array(w.length);
-        nb.conv2dBackwardFilter(dy, x, dw, null, g);
-        ref.conv2dBackwardFilter(dy, x, dwRef, null, g);
-        ref.conv2dBackwardFilter(abs(dy), abs(x), dwBound, null, g);
+        nb.conv2dBackwardFilter(dw, null, dy, x, g);
+        ref.conv2dBackwardFilter(dwRef, null, dy, x, g);
+        ref.conv2dBackwardFilter(dwBound, null, abs(dy), abs(x), g);
         expectWithin(`conv2dBackwardFilter ${xs}x${ws}`, dw, dwRef, dwBound);
       }
     });
@@ -189,7 +189,7 @@ describe.skipIf(skipNative)('native conformance', () => {
           const random = rng(seed + 1);
           const pg = pool2dGeometry([g.batch, g.outH, g.outW, g.outC], { kernel: pool }, 'test');
           const convOut = new Float32Array(outSize(g));
-          ref.conv2d(x, w, null, convOut, g, true);
+          ref.conv2d(convOut, x, w, null, g, true);
           const dPooled = uniform(random, outSize(pg));
           const label = `${JSON.stringify(k)} pool ${pool} dx ${withDx}`;
           const dx = withDx ? new Float32Array(x.length).fill(Number.NaN) : null;
@@ -204,31 +204,31 @@ describe.skipIf(skipNative)('native conformance', () => {
           const cells = new Uint8Array(outSize(pg)).fill(255);
           const pooledRef = new Float64Array(outSize(pg));
           const yBound = new Float64Array(outSize(g));
-          nb.conv2dReluPool(x, w, null, fusedOut, pooled, cells, g, pg);
-          ref.maxPool2d(convOut, pooledRef, pg);
-          ref.conv2d(abs(x), abs(w), null, yBound, g);
+          nb.conv2dReluPool(fusedOut, pooled, cells, x, w, null, g, pg);
+          ref.maxPool2d(pooledRef, convOut, pg);
+          ref.conv2d(yBound, abs(x), abs(w), null, g);
           expectWithin(`fused forward conv ${label}`, fusedOut, convOut, yBound);
           expectWithin(`fused forward pool ${label}`, pooled, pooledRef, new Float64Array(pooled.length).fill(Math.max(...Array.from(yBound))));
           // The cells are exact: the first maximum of each window of the kernel's own output.
           expect(Array.from(cells), `cells ${label}`).toEqual(Array.from(firstMaxCells(fusedOut, pg)));
           // Without the convolution's output kept (inference), the pooled result is the same.
           const pooledOnly = new Float32Array(outSize(pg));
-          nb.conv2dReluPool(x, w, null, null, pooledOnly, null, g, pg);
+          nb.conv2dReluPool(null, pooledOnly, null, x, w, null, g, pg);
           expect(Array.from(pooledOnly), `pooled without convOut ${label}`).toEqual(Array.from(pooled));
           // The backward routes through the forward's cells, on both backends.
-          nb.conv2dReluPoolBackward(dPooled, x, w, pooled, cells, dx, dw, db, g, pg);
-          ref.conv2dReluPoolBackward(dPooled, x, w, pooled, cells, dxRef, dwRef, dbRef, g, pg);
+          nb.conv2dReluPoolBackward(dx, dw, db, dPooled, x, w, pooled, cells, g, pg);
+          ref.conv2dReluPoolBackward(dxRef, dwRef, dbRef, dPooled, x, w, pooled, cells, g, pg);
           // Bounds: the same products with absolute values.
           const dxBound = withDx ? new Float64Array(x.length) : null;
           const dwBound = new Float64Array(w.length);
           const dbBound = new Float64Array(g.outC);
-          ref.conv2dReluPoolBackward(abs(dPooled), abs(x), abs(w), pooled, cells, dxBound, dwBound, dbBound, g, pg);
+          ref.conv2dReluPoolBackward(dxBound, dwBound, dbBound, abs(dPooled), abs(x), abs(w), pooled, cells, g, pg);
           expectWithin(`fused dw ${label}`, dw, dwRef, dwBound);
           expectWithin(`fused db ${label}`, db, dbRef, dbBound);
           if (dx && dxRef && dxBound) expectWithin(`fused dx ${label}`, dx, dxRef, dxBound);
           // Cells that name no cell of their window (a forged buffer) route nothing and write nowhere else.
           cells.fill(255);
-          nb.conv2dReluPoolBackward(dPooled, x, w, pooled, cells, dx, dw, db, g, pg);
+          nb.conv2dReluPoolBackward(dx, dw, db, dPooled, x, w, pooled, cells, g, pg);
           expect(dw.every((v) => v === 0) && db.every((v) => v === 0) && (!dx || dx.every((v) => v === 0)), `forged cells ${label}`).toBe(true);
         }),
         runs,
@@ -254,14 +254,14 @@ describe.skipIf(skipNative)('native conformance', () => {
         const convOut = new Float32Array(outSize(g));
         const pooled = new Float32Array(outSize(pg));
         const cells = new Uint8Array(outSize(pg));
-        nb.conv2dReluPool(x, w, b, convOut, pooled, cells, g, pg); // through memory
+        nb.conv2dReluPool(convOut, pooled, cells, x, w, b, g, pg); // through memory
         const pooledFused = new Float32Array(outSize(pg)).fill(Number.NaN);
         const cellsFused = new Uint8Array(outSize(pg)).fill(255);
-        nb.conv2dReluPool(x, w, b, null, pooledFused, cellsFused, g, pg); // in registers
+        nb.conv2dReluPool(null, pooledFused, cellsFused, x, w, b, g, pg); // in registers
         expect(Array.from(pooledFused), `pooled ${JSON.stringify(k)}`).toEqual(Array.from(pooled));
         expect(Array.from(cellsFused), `cells ${JSON.stringify(k)}`).toEqual(Array.from(cells));
         const pooledOnly = new Float32Array(outSize(pg));
-        nb.conv2dReluPool(x, w, b, null, pooledOnly, null, g, pg); // inference
+        nb.conv2dReluPool(null, pooledOnly, null, x, w, b, g, pg); // inference
         expect(Array.from(pooledOnly)).toEqual(Array.from(pooled));
       }
     });
@@ -272,8 +272,8 @@ describe.skipIf(skipNative)('native conformance', () => {
       const x = Uint8Array.from({ length: (1 << 20) + 13 }, (_, i) => (i * 131 + (i >> 9)) & 255);
       const y = new Float32Array(x.length).fill(Number.NaN);
       const yRef = new Float32Array(x.length);
-      nb.bytesToFloats(x, y, 255);
-      ref.bytesToFloats(x, yRef, 255);
+      nb.bytesToFloats(y, x, 255);
+      ref.bytesToFloats(yRef, x, 255);
       expect(y.every((v, i) => v === yRef[i])).toBe(true);
     });
 
@@ -300,22 +300,22 @@ describe.skipIf(skipNative)('native conformance', () => {
           const label = JSON.stringify(p);
           const y = new Float32Array(outSize(g));
           const yRef = new Float64Array(outSize(g));
-          nb.maxPool2d(x, y, g);
-          ref.maxPool2d(x, yRef, g);
+          nb.maxPool2d(y, x, g);
+          ref.maxPool2d(yRef, x, g);
           expect(Array.from(y), `maxPool2d ${label}`).toEqual(Array.from(yRef));
           const dx = new Float32Array(x.length).fill(Number.NaN);
           const dxRef = new Float64Array(x.length);
-          nb.maxPool2dBackward(dy, x, dx, g);
-          ref.maxPool2dBackward(dy, x, dxRef, g);
+          nb.maxPool2dBackward(dx, dy, x, g);
+          ref.maxPool2dBackward(dxRef, dy, x, g);
           expectWithin(`maxPool2dBackward ${label}`, dx, dxRef, new Float64Array(x.length).fill(p.kernel[0] * p.kernel[1] * 2));
-          nb.maxPool2dBackward(dy, x, dx, g, true);
-          ref.maxPool2dBackward(dy, x, dxRef, g, true);
+          nb.maxPool2dBackward(dx, dy, x, g, true);
+          ref.maxPool2dBackward(dxRef, dy, x, g, true);
           expectWithin(`maxPool2dBackward+reluMask ${label}`, dx, dxRef, new Float64Array(x.length).fill(p.kernel[0] * p.kernel[1] * 2));
-          nb.avgPool2d(x, y, g);
-          ref.avgPool2d(x, yRef, g);
+          nb.avgPool2d(y, x, g);
+          ref.avgPool2d(yRef, x, g);
           expectWithin(`avgPool2d ${label}`, y, yRef, new Float64Array(y.length).fill(3));
-          nb.avgPool2dBackward(dy, dx, g);
-          ref.avgPool2dBackward(dy, dxRef, g);
+          nb.avgPool2dBackward(dx, dy, g);
+          ref.avgPool2dBackward(dxRef, dy, g);
           expectWithin(`avgPool2dBackward ${label}`, dx, dxRef, new Float64Array(x.length).fill(p.kernel[0] * p.kernel[1]));
         }),
         runs,
@@ -334,9 +334,9 @@ describe.skipIf(skipNative)('native conformance', () => {
           const y = new Float32Array(rows * outF);
           const yRef = new Float64Array(rows * outF);
           const yBound = new Float64Array(rows * outF);
-          nb.dense(x, w, b, y, rows, inF, outF);
-          ref.dense(x, w, b, yRef, rows, inF, outF);
-          ref.dense(abs(x), abs(w), abs(b), yBound, rows, inF, outF);
+          nb.dense(y, x, w, b, rows, inF, outF);
+          ref.dense(yRef, x, w, b, rows, inF, outF);
+          ref.dense(yBound, abs(x), abs(w), abs(b), rows, inF, outF);
           expectWithin('dense', y, yRef, yBound);
           const dx = new Float32Array(rows * inF);
           const dw = new Float32Array(inF * outF);
@@ -347,9 +347,9 @@ describe.skipIf(skipNative)('native conformance', () => {
           const dxB = new Float64Array(rows * inF);
           const dwB = new Float64Array(inF * outF);
           const dbB = new Float64Array(outF);
-          nb.denseBackward(dy, x, w, dx, dw, db, rows, inF, outF);
-          ref.denseBackward(dy, x, w, dxRef, dwRef, dbRef, rows, inF, outF);
-          ref.denseBackward(abs(dy), abs(x), abs(w), dxB, dwB, dbB, rows, inF, outF);
+          nb.denseBackward(dx, dw, db, dy, x, w, rows, inF, outF);
+          ref.denseBackward(dxRef, dwRef, dbRef, dy, x, w, rows, inF, outF);
+          ref.denseBackward(dxB, dwB, dbB, abs(dy), abs(x), abs(w), rows, inF, outF);
           expectWithin('denseBackward dx', dx, dxRef, dxB);
           expectWithin('denseBackward dw', dw, dwRef, dwB);
           expectWithin('denseBackward db', db, dbRef, dbB);
@@ -370,10 +370,10 @@ describe.skipIf(skipNative)('native conformance', () => {
         const dxRef = new Float64Array(n);
         const unit = new Float64Array(n).fill(1);
         const pairs: [string, () => void, () => void][] = [
-          ['relu', () => nb.relu(x, y), () => ref.relu(x, yRef)],
-          ['leakyRelu', () => nb.leakyRelu(x, y, 0.2), () => ref.leakyRelu(x, yRef, 0.2)],
-          ['sigmoid', () => nb.sigmoid(x, y), () => ref.sigmoid(x, yRef)],
-          ['tanh', () => nb.tanh(x, y), () => ref.tanh(x, yRef)],
+          ['relu', () => nb.relu(y, x), () => ref.relu(yRef, x)],
+          ['leakyRelu', () => nb.leakyRelu(y, x, 0.2), () => ref.leakyRelu(yRef, x, 0.2)],
+          ['sigmoid', () => nb.sigmoid(y, x), () => ref.sigmoid(yRef, x)],
+          ['tanh', () => nb.tanh(y, x), () => ref.tanh(yRef, x)],
         ];
         for (const [name, run, runRef] of pairs) {
           run();
@@ -381,10 +381,10 @@ describe.skipIf(skipNative)('native conformance', () => {
           expectWithin(`${name} n=${n}`, y, yRef, unit, 1e-6);
         }
         const backs: [string, () => void, () => void][] = [
-          ['reluBackward', () => nb.reluBackward(dy, x, dx), () => ref.reluBackward(dy, x, dxRef)],
-          ['leakyReluBackward', () => nb.leakyReluBackward(dy, x, dx, 0.2), () => ref.leakyReluBackward(dy, x, dxRef, 0.2)],
-          ['sigmoidBackward', () => nb.sigmoidBackward(dy, y, dx), () => ref.sigmoidBackward(dy, y, dxRef)],
-          ['tanhBackward', () => nb.tanhBackward(dy, y, dx), () => ref.tanhBackward(dy, y, dxRef)],
+          ['reluBackward', () => nb.reluBackward(dx, dy, x), () => ref.reluBackward(dxRef, dy, x)],
+          ['leakyReluBackward', () => nb.leakyReluBackward(dx, dy, x, 0.2), () => ref.leakyReluBackward(dxRef, dy, x, 0.2)],
+          ['sigmoidBackward', () => nb.sigmoidBackward(dx, dy, y), () => ref.sigmoidBackward(dxRef, dy, y)],
+          ['tanhBackward', () => nb.tanhBackward(dx, dy, y), () => ref.tanhBackward(dxRef, dy, y)],
         ];
         for (const [name, run, runRef] of backs) {
           run();
@@ -397,13 +397,13 @@ describe.skipIf(skipNative)('native conformance', () => {
         const dy = uniform(random, rows * cols);
         const y = new Float32Array(rows * cols);
         const yRef = new Float64Array(rows * cols);
-        nb.softmax(x, y, rows, cols);
-        ref.softmax(x, yRef, rows, cols);
+        nb.softmax(y, x, rows, cols);
+        ref.softmax(yRef, x, rows, cols);
         expectWithin('softmax', y, yRef, new Float64Array(rows * cols).fill(1), 1e-6);
         const dx = new Float32Array(rows * cols);
         const dxRef = new Float64Array(rows * cols);
-        nb.softmaxBackward(dy, y, dx, rows, cols);
-        ref.softmaxBackward(dy, y, dxRef, rows, cols);
+        nb.softmaxBackward(dx, dy, y, rows, cols);
+        ref.softmaxBackward(dxRef, dy, y, rows, cols);
         expectWithin('softmaxBackward', dx, dxRef, new Float64Array(rows * cols).fill(2), 1e-6);
       }
     });
@@ -418,14 +418,14 @@ describe.skipIf(skipNative)('native conformance', () => {
         const d = new Float32Array(rows * cols);
         const probsRef = new Float64Array(rows * cols);
         const dRef = new Float64Array(rows * cols);
-        const loss = nb.softmaxCrossEntropy(logits, labels, probs, d, rows, cols);
-        const lossRef = ref.softmaxCrossEntropy(logits, labels, probsRef, dRef, rows, cols);
+        const loss = nb.softmaxCrossEntropy(probs, d, logits, labels, rows, cols);
+        const lossRef = ref.softmaxCrossEntropy(probsRef, dRef, logits, labels, rows, cols);
         expect(Math.abs(loss - lossRef)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(lossRef)));
         expectWithin('probs', probs, probsRef, new Float64Array(rows * cols).fill(1), 1e-6);
         expectWithin('dLogits', d, dRef, new Float64Array(rows * cols).fill(1 / rows), 1e-6);
         const targets = Float32Array.from({ length: rows * cols }, () => (random() < 0.5 ? 0 : 1));
-        const bce = nb.sigmoidBinaryCrossEntropy(logits, targets, d);
-        const bceRef = ref.sigmoidBinaryCrossEntropy(logits, targets, dRef);
+        const bce = nb.sigmoidBinaryCrossEntropy(d, logits, targets);
+        const bceRef = ref.sigmoidBinaryCrossEntropy(dRef, logits, targets);
         expect(Math.abs(bce - bceRef)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(bceRef)));
         expectWithin('bce dLogits', d, dRef, new Float64Array(rows * cols).fill(1 / (rows * cols)), 1e-6);
       }
@@ -442,20 +442,20 @@ describe.skipIf(skipNative)('native conformance', () => {
         const v = new Float32Array(n);
         const vRef = new Float64Array(n);
         for (let step = 0; step < 3; step++) {
-          nb.sgdStep(p, grad, v, 0.1, 0.9, 1e-3);
-          ref.sgdStep(pRef, grad, vRef, 0.1, 0.9, 1e-3);
+          nb.sgdStep(p, v, grad, 0.1, 0.9, 1e-3);
+          ref.sgdStep(pRef, vRef, grad, 0.1, 0.9, 1e-3);
         }
         expectWithin('sgd momentum', p, pRef, new Float64Array(n).fill(1), 1e-6);
-        nb.sgdStep(p, grad, null, 0.1, 0, 0);
-        ref.sgdStep(pRef, grad, null, 0.1, 0, 0);
+        nb.sgdStep(p, null, grad, 0.1, 0, 0);
+        ref.sgdStep(pRef, null, grad, 0.1, 0, 0);
         expectWithin('sgd', p, pRef, new Float64Array(n).fill(1), 1e-6);
         const m = new Float32Array(n);
         const s = new Float32Array(n);
         const mRef = new Float64Array(n);
         const sRef = new Float64Array(n);
         for (let step = 1; step <= 3; step++) {
-          nb.adamStep(p, grad, m, s, 1e-3, 0.9, 0.999, 1e-8, step, 0);
-          ref.adamStep(pRef, grad, mRef, sRef, 1e-3, 0.9, 0.999, 1e-8, step, 0);
+          nb.adamStep(p, m, s, grad, 1e-3, 0.9, 0.999, 1e-8, step, 0);
+          ref.adamStep(pRef, mRef, sRef, grad, 1e-3, 0.9, 0.999, 1e-8, step, 0);
         }
         expectWithin('adam', p, pRef, new Float64Array(n).fill(1), 1e-6);
       }
@@ -471,9 +471,9 @@ describe.skipIf(skipNative)('native conformance', () => {
     const dy = uniform(random, outSize(g));
     const first = new Float32Array(3 * 3 * 16 * 32);
     const again = new Float32Array(first.length);
-    nb.conv2dBackwardFilter(dy, x, first, null, g);
+    nb.conv2dBackwardFilter(first, null, dy, x, g);
     for (let i = 0; i < 3; i++) {
-      nb.conv2dBackwardFilter(dy, x, again, null, g);
+      nb.conv2dBackwardFilter(again, null, dy, x, g);
       expect(again).toEqual(first);
     }
   });

@@ -49,8 +49,8 @@ function train(backend: 'native' | 'reference', optimizer: 'momentum' | 'adam', 
     for (const [param, grad] of grads) {
       if (!state.has(param)) state.set(param, [new Float32Array(param.size), new Float32Array(param.size)]);
       const [m, v] = state.get(param)!;
-      if (optimizer === 'momentum') getBackend().sgdStep(param.data, grad.data, m, 0.1, 0.9, 0);
-      else getBackend().adamStep(param.data, grad.data, m, v, 0.01, 0.9, 0.999, 1e-8, step, 0);
+      if (optimizer === 'momentum') getBackend().sgdStep(param.data, m, grad.data, 0.1, 0.9, 0);
+      else getBackend().adamStep(param.data, m, v, grad.data, 0.01, 0.9, 0.999, 1e-8, step, 0);
     }
   }
   return { losses, p };

@@ -23,14 +23,14 @@ describe('conv2d backward (reference, float64)', () => {
         const r = randomFloat64(random, g.batch * g.outH * g.outW * g.outC);
         const y = new Float64Array(r.length);
         const loss = () => {
-          ref.conv2d(x, w, b, y, g);
+          ref.conv2d(y, x, w, b, g);
           return dot(y, r);
         };
         const dx = new Float64Array(x.length);
         const dw = new Float64Array(w.length);
         const db = new Float64Array(b.length);
-        ref.conv2dBackwardData(r, w, dx, g);
-        ref.conv2dBackwardFilter(r, x, dw, db, g);
+        ref.conv2dBackwardData(dx, r, w, g);
+        ref.conv2dBackwardFilter(dw, db, r, x, g);
         const label = JSON.stringify(k);
         expectGradientsClose(dx, numericalGradient(loss, x), `dx ${label}`);
         expectGradientsClose(dw, numericalGradient(loss, w), `dw ${label}`);
@@ -53,11 +53,11 @@ describe('conv2d backward (reference, float64)', () => {
       const w = randomFloat64(random, c.w.reduce((a, b) => a * b));
       const r = randomFloat64(random, g.batch * g.outH * g.outW * g.outC);
       const y = new Float64Array(r.length);
-      const loss = () => (ref.conv2d(x, w, null, y, g), dot(y, r));
+      const loss = () => (ref.conv2d(y, x, w, null, g), dot(y, r));
       const dx = new Float64Array(x.length);
       const dw = new Float64Array(w.length);
-      ref.conv2dBackwardData(r, w, dx, g);
-      ref.conv2dBackwardFilter(r, x, dw, null, g);
+      ref.conv2dBackwardData(dx, r, w, g);
+      ref.conv2dBackwardFilter(dw, null, r, x, g);
       expectGradientsClose(dx, numericalGradient(loss, x), `dx ${JSON.stringify(c)}`);
       expectGradientsClose(dw, numericalGradient(loss, w), `dw ${JSON.stringify(c)}`);
     }
@@ -73,9 +73,9 @@ describe('pooling backward (reference, float64)', () => {
         const x = distinct(random, p.batch * p.h * p.w * p.c);
         const r = randomFloat64(random, g.batch * g.outH * g.outW * g.outC);
         const y = new Float64Array(r.length);
-        const loss = () => (ref.maxPool2d(x, y, g), dot(y, r));
+        const loss = () => (ref.maxPool2d(y, x, g), dot(y, r));
         const dx = new Float64Array(x.length);
-        ref.maxPool2dBackward(r, x, dx, g);
+        ref.maxPool2dBackward(dx, r, x, g);
         expectGradientsClose(dx, numericalGradient(loss, x), `max ${JSON.stringify(p)}`);
       }),
       runs,
@@ -90,9 +90,9 @@ describe('pooling backward (reference, float64)', () => {
         const x = randomFloat64(random, p.batch * p.h * p.w * p.c);
         const r = randomFloat64(random, g.batch * g.outH * g.outW * g.outC);
         const y = new Float64Array(r.length);
-        const loss = () => (ref.avgPool2d(x, y, g), dot(y, r));
+        const loss = () => (ref.avgPool2d(y, x, g), dot(y, r));
         const dx = new Float64Array(x.length);
-        ref.avgPool2dBackward(r, dx, g);
+        ref.avgPool2dBackward(dx, r, g);
         expectGradientsClose(dx, numericalGradient(loss, x), `avg ${JSON.stringify(p)}`);
       }),
       runs,
@@ -108,19 +108,19 @@ describe('fused ReLU paths (reference)', () => {
     const w = randomFloat64(random, 3 * 3 * 3 * 4);
     const plain = new Float64Array(2 * 6 * 5 * 4);
     const fused = new Float64Array(plain.length);
-    ref.conv2d(x, w, null, plain, g);
-    ref.conv2d(x, w, null, fused, g, true);
+    ref.conv2d(plain, x, w, null, g);
+    ref.conv2d(fused, x, w, null, g, true);
     const relu = new Float64Array(plain.length);
-    ref.relu(plain, relu);
+    ref.relu(relu, plain);
     expectGradientsClose(fused, relu, 'conv2d relu', 0);
     const pg = pool2dGeometry([2, 6, 5, 4], { kernel: 2 }, 'test');
     const dy = randomFloat64(random, 2 * 3 * 2 * 4);
     const routed = new Float64Array(plain.length);
     const masked = new Float64Array(plain.length);
     const expected = new Float64Array(plain.length);
-    ref.maxPool2dBackward(dy, relu, routed, pg);
-    ref.reluBackward(routed, plain, expected);
-    ref.maxPool2dBackward(dy, relu, masked, pg, true);
+    ref.maxPool2dBackward(routed, dy, relu, pg);
+    ref.reluBackward(expected, routed, plain);
+    ref.maxPool2dBackward(masked, dy, relu, pg, true);
     expectGradientsClose(masked, expected, 'pool backward with relu mask', 0);
   });
 });
@@ -135,11 +135,11 @@ describe('dense backward (reference, float64)', () => {
         const b = randomFloat64(random, outF);
         const r = randomFloat64(random, rows * outF);
         const y = new Float64Array(r.length);
-        const loss = () => (ref.dense(x, w, b, y, rows, inF, outF), dot(y, r));
+        const loss = () => (ref.dense(y, x, w, b, rows, inF, outF), dot(y, r));
         const dx = new Float64Array(x.length);
         const dw = new Float64Array(w.length);
         const db = new Float64Array(b.length);
-        ref.denseBackward(r, x, w, dx, dw, db, rows, inF, outF);
+        ref.denseBackward(dx, dw, db, r, x, w, rows, inF, outF);
         expectGradientsClose(dx, numericalGradient(loss, x), 'dx');
         expectGradientsClose(dw, numericalGradient(loss, w), 'dw');
         expectGradientsClose(db, numericalGradient(loss, b), 'db');
@@ -158,27 +158,27 @@ describe('activation backwards (reference, float64)', () => {
   const dx = new Float64Array(40);
 
   it('relu and leakyRelu', () => {
-    ref.reluBackward(r, x, dx);
-    expectGradientsClose(dx, numericalGradient(() => (ref.relu(x, y), dot(y, r)), x), 'relu');
-    ref.leakyReluBackward(r, x, dx, 0.1);
-    expectGradientsClose(dx, numericalGradient(() => (ref.leakyRelu(x, y, 0.1), dot(y, r)), x), 'leakyRelu');
+    ref.reluBackward(dx, r, x);
+    expectGradientsClose(dx, numericalGradient(() => (ref.relu(y, x), dot(y, r)), x), 'relu');
+    ref.leakyReluBackward(dx, r, x, 0.1);
+    expectGradientsClose(dx, numericalGradient(() => (ref.leakyRelu(y, x, 0.1), dot(y, r)), x), 'leakyRelu');
   });
 
   it('sigmoid and tanh (backward from the output)', () => {
-    ref.sigmoid(x, y);
-    ref.sigmoidBackward(r, y.slice(), dx);
-    expectGradientsClose(dx, numericalGradient(() => (ref.sigmoid(x, y), dot(y, r)), x), 'sigmoid');
-    ref.tanh(x, y);
-    ref.tanhBackward(r, y.slice(), dx);
-    expectGradientsClose(dx, numericalGradient(() => (ref.tanh(x, y), dot(y, r)), x), 'tanh');
+    ref.sigmoid(y, x);
+    ref.sigmoidBackward(dx, r, y.slice());
+    expectGradientsClose(dx, numericalGradient(() => (ref.sigmoid(y, x), dot(y, r)), x), 'sigmoid');
+    ref.tanh(y, x);
+    ref.tanhBackward(dx, r, y.slice());
+    expectGradientsClose(dx, numericalGradient(() => (ref.tanh(y, x), dot(y, r)), x), 'tanh');
   });
 
   it('softmax over the last axis', () => {
     const rows = 5;
     const cols = 8;
-    ref.softmax(x, y, rows, cols);
-    ref.softmaxBackward(r, y.slice(), dx, rows, cols);
-    expectGradientsClose(dx, numericalGradient(() => (ref.softmax(x, y, rows, cols), dot(y, r)), x), 'softmax');
+    ref.softmax(y, x, rows, cols);
+    ref.softmaxBackward(dx, r, y.slice(), rows, cols);
+    expectGradientsClose(dx, numericalGradient(() => (ref.softmax(y, x, rows, cols), dot(y, r)), x), 'softmax');
   });
 });
 
@@ -191,8 +191,8 @@ describe('loss gradients (reference, float64)', () => {
         const labels = Int32Array.from({ length: rows }, () => Math.floor(random() * cols));
         const probs = new Float64Array(rows * cols);
         const d = new Float64Array(rows * cols);
-        const loss = () => ref.softmaxCrossEntropy(logits, labels, probs, new Float64Array(rows * cols), rows, cols);
-        ref.softmaxCrossEntropy(logits, labels, probs, d, rows, cols);
+        const loss = () => ref.softmaxCrossEntropy(probs, new Float64Array(rows * cols), logits, labels, rows, cols);
+        ref.softmaxCrossEntropy(probs, d, logits, labels, rows, cols);
         expectGradientsClose(d, numericalGradient(loss, logits), 'dLogits');
       }),
       runs,
@@ -204,8 +204,8 @@ describe('loss gradients (reference, float64)', () => {
     const logits = randomFloat64(random, 12, -5, 5);
     const targets = Float64Array.from({ length: 12 }, (_, i) => (i % 3 === 0 ? 0.25 : i % 2));
     const d = new Float64Array(12);
-    ref.sigmoidBinaryCrossEntropy(logits, targets, d);
-    const loss = () => ref.sigmoidBinaryCrossEntropy(logits, targets, new Float64Array(12));
+    ref.sigmoidBinaryCrossEntropy(d, logits, targets);
+    const loss = () => ref.sigmoidBinaryCrossEntropy(new Float64Array(12), logits, targets);
     expectGradientsClose(d, numericalGradient(loss, logits), 'dLogits');
   });
 });

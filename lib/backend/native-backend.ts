@@ -1,0 +1,194 @@
+// The native Backend: each method passes its arguments to the addon in the
+// same order (outputs first, then inputs, then options, sizes last, as the
+// C++ kernels take them), a geometry packed as one Int32Array, and rethrows
+// what the addon raises as a ConvkitError.
+import { BackendError, ConvkitError, DTypeError, ShapeError } from '../errors.js';
+import type { Backend, ConvChainBlock, ConvChainForwardBlock, ConvChainForwardHead, ConvChainHead } from './backend.js';
+import { GEOMETRY_FIELDS, type WindowGeometry } from './geometry.js';
+
+type F = Float32Array;
+type Fn = F | null;
+/** A geometry as the addon reads it: GEOMETRY_FIELDS in order. */
+type Packed = Int32Array;
+
+/** The kernels the addon exports (native/binding/), argument for argument. */
+export interface AddonKernels {
+  conv2d(y: F, x: F, w: F, b: Fn, g: Packed, relu: boolean): void;
+  conv2dBackwardData(dx: F, dy: F, w: F, g: Packed): void;
+  conv2dBackwardFilter(dw: F, db: Fn, dy: F, x: F, g: Packed): void;
+  conv2dReluPool(convOut: Fn, pooled: F, cells: Uint8Array | null, x: F, w: F, b: Fn, g: Packed, pg: Packed): void;
+  conv2dReluPoolBackward(dx: Fn, dw: F, db: Fn, dPooled: F, x: F, w: F, pooled: F, cells: Uint8Array, g: Packed, pg: Packed): void;
+  maxPool2d(y: F, x: F, g: Packed): void;
+  maxPool2dBackward(dx: F, dy: F, x: F, g: Packed, reluMask: boolean): void;
+  avgPool2d(y: F, x: F, g: Packed): void;
+  avgPool2dBackward(dx: F, dy: F, g: Packed): void;
+  dense(y: F, x: F, w: F, b: Fn, rows: number, inF: number, outF: number): void;
+  denseBackward(dx: Fn, dw: F, db: Fn, dy: F, x: F, w: F, rows: number, inF: number, outF: number): void;
+  bytesToFloats(y: F, x: Uint8Array, divisor: number): void;
+  relu(y: F, x: F): void;
+  reluBackward(dx: F, dy: F, x: F): void;
+  leakyRelu(y: F, x: F, alpha: number): void;
+  leakyReluBackward(dx: F, dy: F, x: F, alpha: number): void;
+  sigmoid(y: F, x: F): void;
+  sigmoidBackward(dx: F, dy: F, y: F): void;
+  tanh(y: F, x: F): void;
+  tanhBackward(dx: F, dy: F, y: F): void;
+  softmax(y: F, x: F, rows: number, cols: number): void;
+  softmaxBackward(dx: F, dy: F, y: F, rows: number, cols: number): void;
+  softmaxCrossEntropy(probs: F, dLogits: F, logits: F, labels: Int32Array, rows: number, cols: number): number;
+  sigmoidBinaryCrossEntropy(dLogits: F, logits: F, targets: F): number;
+  /** logits, x, headW, headB, classes, then 9 per block (chainBlockArgs). */
+  convChainForward(...args: unknown[]): void;
+  /** probs, dLogits, logits, headDx, headDw, headDb, x, labels, headW, headB, classes, then 9 per block. */
+  convChainTrainPass(...args: unknown[]): number;
+  sgdStep(param: F, velocity: Fn, grad: F, lr: number, momentum: number, weightDecay: number): void;
+  adamStep(param: F, m: F, v: F, grad: F, lr: number, beta1: number, beta2: number, eps: number, step: number, weightDecay: number): void;
+}
+
+const KERNELS: readonly (keyof AddonKernels)[] = [
+  'conv2d', 'conv2dBackwardData', 'conv2dBackwardFilter', 'conv2dReluPool', 'conv2dReluPoolBackward',
+  'maxPool2d', 'maxPool2dBackward', 'avgPool2d', 'avgPool2dBackward', 'dense', 'denseBackward', 'bytesToFloats',
+  'relu', 'reluBackward', 'leakyRelu', 'leakyReluBackward', 'sigmoid', 'sigmoidBackward', 'tanh', 'tanhBackward',
+  'softmax', 'softmaxBackward', 'softmaxCrossEntropy', 'sigmoidBinaryCrossEntropy', 'convChainForward', 'convChainTrainPass',
+  'sgdStep', 'adamStep',
+];
+
+/** The addon throws TypeError for a wrong kind of argument and RangeError for a wrong size. */
+function translate(error: unknown, kernel: string): ConvkitError {
+  if (error instanceof ConvkitError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof TypeError) return new DTypeError(`native ${kernel}: ${message}`);
+  if (error instanceof RangeError) return new ShapeError(`native ${kernel}: ${message}`);
+  return new BackendError(`native ${kernel}: ${message}`);
+}
+
+const packedGeometries = new WeakMap<WindowGeometry, Packed>();
+
+/** A geometry's fields as one Int32Array, made once per geometry object (layers keep theirs). */
+function pack(g: WindowGeometry): Packed {
+  let packed = packedGeometries.get(g);
+  if (!packed) {
+    packed = Int32Array.from(GEOMETRY_FIELDS, (field) => g[field]);
+    packedGeometries.set(g, packed);
+  }
+  return packed;
+}
+
+/** A chain's blocks as the addon reads them, 9 each, outputs first: pooled, cells, dx, dw, db, w, b, geometry, pool geometry. */
+function chainBlockArgs(args: unknown[], blocks: readonly ConvChainForwardBlock[] | readonly ConvChainBlock[], training: boolean): unknown[] {
+  for (const k of blocks) {
+    const t = training ? (k as ConvChainBlock) : null;
+    args.push(k.pooled, t?.cells ?? null, t?.dx ?? null, t?.dw ?? null, t?.db ?? null, k.w, k.b, pack(k.g), pack(k.pg));
+  }
+  return args;
+}
+
+class NativeBackend implements Backend {
+  readonly name = 'native' as const;
+
+  constructor(private readonly k: AddonKernels) {}
+
+  /** Runs a kernel, rethrowing what it raises as a ConvkitError from the caller's frame. */
+  private run<R>(kernel: keyof AddonKernels, call: (k: AddonKernels) => R): R {
+    try {
+      return call(this.k);
+    } catch (error) {
+      throw translate(error, kernel);
+    }
+  }
+
+  conv2d(y: F, x: F, w: F, b: Fn, g: WindowGeometry, relu = false): void {
+    this.run('conv2d', (k) => k.conv2d(y, x, w, b, pack(g), relu));
+  }
+  conv2dBackwardData(dx: F, dy: F, w: F, g: WindowGeometry): void {
+    this.run('conv2dBackwardData', (k) => k.conv2dBackwardData(dx, dy, w, pack(g)));
+  }
+  conv2dBackwardFilter(dw: F, db: Fn, dy: F, x: F, g: WindowGeometry): void {
+    this.run('conv2dBackwardFilter', (k) => k.conv2dBackwardFilter(dw, db, dy, x, pack(g)));
+  }
+  conv2dReluPool(convOut: Fn, pooled: F, cells: Uint8Array | null, x: F, w: F, b: Fn, g: WindowGeometry, pg: WindowGeometry): void {
+    this.run('conv2dReluPool', (k) => k.conv2dReluPool(convOut, pooled, cells, x, w, b, pack(g), pack(pg)));
+  }
+  conv2dReluPoolBackward(dx: Fn, dw: F, db: Fn, dPooled: F, x: F, w: F, pooled: F, cells: Uint8Array, g: WindowGeometry, pg: WindowGeometry): void {
+    this.run('conv2dReluPoolBackward', (k) => k.conv2dReluPoolBackward(dx, dw, db, dPooled, x, w, pooled, cells, pack(g), pack(pg)));
+  }
+  maxPool2d(y: F, x: F, g: WindowGeometry): void {
+    this.run('maxPool2d', (k) => k.maxPool2d(y, x, pack(g)));
+  }
+  maxPool2dBackward(dx: F, dy: F, x: F, g: WindowGeometry, reluMask = false): void {
+    this.run('maxPool2dBackward', (k) => k.maxPool2dBackward(dx, dy, x, pack(g), reluMask));
+  }
+  avgPool2d(y: F, x: F, g: WindowGeometry): void {
+    this.run('avgPool2d', (k) => k.avgPool2d(y, x, pack(g)));
+  }
+  avgPool2dBackward(dx: F, dy: F, g: WindowGeometry): void {
+    this.run('avgPool2dBackward', (k) => k.avgPool2dBackward(dx, dy, pack(g)));
+  }
+  dense(y: F, x: F, w: F, b: Fn, rows: number, inF: number, outF: number): void {
+    this.run('dense', (k) => k.dense(y, x, w, b, rows, inF, outF));
+  }
+  denseBackward(dx: Fn, dw: F, db: Fn, dy: F, x: F, w: F, rows: number, inF: number, outF: number): void {
+    this.run('denseBackward', (k) => k.denseBackward(dx, dw, db, dy, x, w, rows, inF, outF));
+  }
+  bytesToFloats(y: F, x: Uint8Array, divisor: number): void {
+    this.run('bytesToFloats', (k) => k.bytesToFloats(y, x, divisor));
+  }
+  relu(y: F, x: F): void {
+    this.run('relu', (k) => k.relu(y, x));
+  }
+  reluBackward(dx: F, dy: F, x: F): void {
+    this.run('reluBackward', (k) => k.reluBackward(dx, dy, x));
+  }
+  leakyRelu(y: F, x: F, alpha: number): void {
+    this.run('leakyRelu', (k) => k.leakyRelu(y, x, alpha));
+  }
+  leakyReluBackward(dx: F, dy: F, x: F, alpha: number): void {
+    this.run('leakyReluBackward', (k) => k.leakyReluBackward(dx, dy, x, alpha));
+  }
+  sigmoid(y: F, x: F): void {
+    this.run('sigmoid', (k) => k.sigmoid(y, x));
+  }
+  sigmoidBackward(dx: F, dy: F, y: F): void {
+    this.run('sigmoidBackward', (k) => k.sigmoidBackward(dx, dy, y));
+  }
+  tanh(y: F, x: F): void {
+    this.run('tanh', (k) => k.tanh(y, x));
+  }
+  tanhBackward(dx: F, dy: F, y: F): void {
+    this.run('tanhBackward', (k) => k.tanhBackward(dx, dy, y));
+  }
+  softmax(y: F, x: F, rows: number, cols: number): void {
+    this.run('softmax', (k) => k.softmax(y, x, rows, cols));
+  }
+  softmaxBackward(dx: F, dy: F, y: F, rows: number, cols: number): void {
+    this.run('softmaxBackward', (k) => k.softmaxBackward(dx, dy, y, rows, cols));
+  }
+  softmaxCrossEntropy(probs: F, dLogits: F, logits: F, labels: Int32Array, rows: number, cols: number): number {
+    return this.run('softmaxCrossEntropy', (k) => k.softmaxCrossEntropy(probs, dLogits, logits, labels, rows, cols));
+  }
+  sigmoidBinaryCrossEntropy(dLogits: F, logits: F, targets: F): number {
+    return this.run('sigmoidBinaryCrossEntropy', (k) => k.sigmoidBinaryCrossEntropy(dLogits, logits, targets));
+  }
+  convChainForward(blocks: readonly ConvChainForwardBlock[], head: ConvChainForwardHead, x: F, classes: number): void {
+    const args = chainBlockArgs([head.logits, x, head.w, head.b, classes], blocks, false);
+    this.run('convChainForward', (k) => k.convChainForward(...args));
+  }
+  convChainTrainPass(blocks: readonly ConvChainBlock[], head: ConvChainHead, probs: F, dLogits: F, x: F, labels: Int32Array, classes: number): number {
+    const args = chainBlockArgs([probs, dLogits, head.logits, head.dx, head.dw, head.db, x, labels, head.w, head.b, classes], blocks, true);
+    return this.run('convChainTrainPass', (k) => k.convChainTrainPass(...args));
+  }
+  sgdStep(param: F, velocity: Fn, grad: F, lr: number, momentum: number, weightDecay: number): void {
+    this.run('sgdStep', (k) => k.sgdStep(param, velocity, grad, lr, momentum, weightDecay));
+  }
+  adamStep(param: F, m: F, v: F, grad: F, lr: number, beta1: number, beta2: number, eps: number, step: number, weightDecay: number): void {
+    this.run('adamStep', (k) => k.adamStep(param, m, v, grad, lr, beta1, beta2, eps, step, weightDecay));
+  }
+}
+
+/** The native backend over a loaded addon; refuses an addon that lacks a kernel (an old build). */
+export function createNativeBackend(addon: AddonKernels): Backend {
+  for (const kernel of KERNELS) {
+    if (typeof addon[kernel] !== 'function') throw new BackendError(`the native addon lacks the kernel '${kernel}'; rebuild it (npm run build:native)`);
+  }
+  return new NativeBackend(addon);
+}
