@@ -1,5 +1,6 @@
 {
-  # The addon: one N-API file (native/binding.cc), kernels in native/kernels/.
+  # The addon: N-API entry points in native/binding/ (one file per op family),
+  # kernels in native/kernels/ (no N-API type there).
   # Each ISA's GEMM micro-kernel is its own static library with its own
   # flags, so the rest of the binary runs on any x86-64 and cpu.cc picks the
   # best kernel at load (CPUID + XGETBV).
@@ -27,12 +28,21 @@
     {
       "target_name": "convkit",
       "sources": [
-        "native/binding.cc",
+        "native/binding/args.cc",
+        "native/binding/conv.cc",
+        "native/binding/pool.cc",
+        "native/binding/dense.cc",
+        "native/binding/elementwise.cc",
+        "native/binding/loss.cc",
+        "native/binding/chain.cc",
+        "native/binding/optim.cc",
+        "native/binding/runtime.cc",
+        "native/binding/exports.cc",
         "native/cpu.cc",
+        "native/kernels/kernel_table.cc",
         "native/kernels/gemm.cc",
         "native/kernels/isa_generic.cc",
         "native/kernels/parallel.cc",
-        "native/kernels/direct_conv.cc",
         "native/kernels/conv2d.cc",
         "native/kernels/conv2d_passes.cc",
         "native/kernels/convert.cc",

@@ -5,7 +5,7 @@
 // stack with --verbose), 130 interrupted. The commands' work lives in cli/*.ts.
 import { Command, CommanderError, Option } from 'commander';
 import { DATASETS } from './data/datasets.js';
-import { OPTIMIZER_DEFAULTS } from './optimizers.js';
+import { OPTIMIZER_NAMES } from './defaults.js';
 import { VERSION } from './version.js';
 import { ZOO_NAMES } from './zoo.js';
 import { DEFAULTS, type Flags, Interrupted, UsageError } from './cli/options.js';
@@ -64,8 +64,8 @@ export function program(run: (work: () => Promise<unknown>) => void): Command {
       .option('--flip', 'augment: mirror training images left-right at random (not for digits or letters)')
       .option('--epochs <n>', `passes over the training set (default ${DEFAULTS.epochs})`)
       .option('--batch-size <n>', `images per step (default ${DEFAULTS.batchSize})`)
-      .addOption(new Option('--optimizer <name>', `optimizer (default ${DEFAULTS.optimizer})`).choices(['adam', 'sgd', 'momentum']))
-      .option('--lr <rate>', `learning rate (default ${DEFAULTS.adamLearningRate} for adam, ${OPTIMIZER_DEFAULTS.sgd.learningRate} for sgd and momentum)`)
+      .addOption(new Option('--optimizer <name>', `optimizer (default ${DEFAULTS.optimizer})`).choices(OPTIMIZER_NAMES))
+      .option('--lr <rate>', `learning rate (default ${OPTIMIZER_NAMES.map((n) => `${DEFAULTS.learningRate[n]} for ${n}`).join(', ')})`)
       .option('--lr-decay <f>', `multiply the rate by F after every epoch (default ${DEFAULTS.lrDecay}; 1 keeps it constant)`)
       .option('--validation <f>', 'hold out this fraction of the training set for validation (default: none)')
       .option('--limit <n>', 'train on the first N training images only')

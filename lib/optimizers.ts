@@ -4,12 +4,9 @@ import { FormatError, ValueError, describe } from './errors.js';
 import type { Parameter } from './layers/layer.js';
 import type { Tensor } from './tensor.js';
 
-/** Each optimizer's default learning rate: the one place the API, the CLI and its help read it. */
-export const OPTIMIZER_DEFAULTS = {
-  sgd: { learningRate: 0.01 },
-  momentum: { learningRate: 0.01, momentum: 0.9 },
-  adam: { learningRate: 0.001 },
-} as const;
+import { OPTIMIZER_DEFAULTS, OPTIMIZER_NAMES, type OptimizerName } from './defaults.js';
+
+export { OPTIMIZER_DEFAULTS, OPTIMIZER_NAMES, type OptimizerName } from './defaults.js';
 
 /** A learning-rate multiplier as a function of the iteration (optimizer steps so far). */
 export type Schedule = (iteration: number) => number;
@@ -211,9 +208,9 @@ export class Adam extends Optimizer {
   constructor(options: AdamOptions = {}) {
     checkOptions(options, ['learningRate', 'beta1', 'beta2', 'epsilon', 'weightDecay', 'schedule'], 'Adam');
     super(options.learningRate ?? OPTIMIZER_DEFAULTS.adam.learningRate, options.schedule, 'Adam');
-    this.beta1 = positive(options.beta1 ?? 0.9, 'beta1', 'Adam', true);
-    this.beta2 = positive(options.beta2 ?? 0.999, 'beta2', 'Adam', true);
-    this.epsilon = positive(options.epsilon ?? 1e-8, 'epsilon', 'Adam');
+    this.beta1 = positive(options.beta1 ?? OPTIMIZER_DEFAULTS.adam.beta1, 'beta1', 'Adam', true);
+    this.beta2 = positive(options.beta2 ?? OPTIMIZER_DEFAULTS.adam.beta2, 'beta2', 'Adam', true);
+    this.epsilon = positive(options.epsilon ?? OPTIMIZER_DEFAULTS.adam.epsilon, 'epsilon', 'Adam');
     this.weightDecay = positive(options.weightDecay ?? 0, 'weightDecay', 'Adam', true);
     if (this.beta1 >= 1 || this.beta2 >= 1) throw new ValueError(`Adam: beta1 and beta2 must be below 1, got ${this.beta1}, ${this.beta2}`);
   }
@@ -228,7 +225,6 @@ export class Adam extends Optimizer {
   }
 }
 
-export type OptimizerName = 'sgd' | 'momentum' | 'adam';
 
 /** 'sgd' | 'momentum' (0.9) | 'adam', with an optional learning rate. */
 export function createOptimizer(name: OptimizerName | Optimizer | undefined, learningRate?: number, fn = 'createOptimizer', schedule?: Schedule): Optimizer {
@@ -236,7 +232,7 @@ export function createOptimizer(name: OptimizerName | Optimizer | undefined, lea
     if (learningRate !== undefined) throw new ValueError(`${fn}: learningRate is given twice, as an option and inside the ${name.constructor.name} optimizer (learningRate ${name.learningRate}); give it to the optimizer`);
     return name;
   }
-  if (name !== undefined) checkOneOf(name, ['sgd', 'momentum', 'adam'] as const, 'optimizer', fn);
+  if (name !== undefined) checkOneOf(name, OPTIMIZER_NAMES, 'optimizer', fn);
   switch (name ?? 'adam') {
     case 'adam':
       return new Adam({ learningRate, schedule });

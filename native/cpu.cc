@@ -1,7 +1,5 @@
 #include "cpu.h"
 
-#include "kernels/direct_conv.h"
-#include "kernels/peak.h"
 
 #if defined(_OPENMP)
 #include <omp.h>
@@ -65,15 +63,7 @@ const Features& features() {
 }
 #endif
 
-Isa& selected() {
-  static Isa isa = best_isa();
-  return isa;
-}
 
-int& thread_count() {
-  static int n = 0;
-  return n;
-}
 
 }  // namespace
 
@@ -91,15 +81,6 @@ bool parse_isa(const char* name, Isa* out) {
   else if (std::strcmp(name, "generic") == 0) *out = Isa::Generic;
   else return false;
   return true;
-}
-
-bool isa_compiled(Isa isa) {
-#if defined(CONVKIT_X86)
-  (void)isa;
-  return true;
-#else
-  return isa == Isa::Generic;
-#endif
 }
 
 bool cpu_supports(Isa isa) {
@@ -120,24 +101,16 @@ Isa best_isa() {
   return Isa::Generic;
 }
 
-Isa current_isa() { return selected(); }
+Isa current_isa() { return kernels().isa; }
 
 bool set_isa(Isa isa) {
   if (!cpu_supports(isa) || !isa_compiled(isa)) return false;
-  selected() = isa;
-  const GemmIsa kernels = isa == Isa::Avx512 ? GemmIsa::Avx512 : isa == Isa::Avx2 ? GemmIsa::Avx2 : GemmIsa::Generic;
-  select_gemm_kernel(kernels);
-  select_direct_conv(kernels);
+  select_kernels(isa);
   return true;
 }
 
 PeakMeasurement measure_peak(int threads) {
-  const Isa isa = current_isa();
-  PeakProbe probe = peak_probe_generic();
-#if defined(CONVKIT_X86)
-  if (isa == Isa::Avx512) probe = peak_probe_avx512();
-  if (isa == Isa::Avx2) probe = peak_probe_avx2();
-#endif
+  const PeakProbe probe = kernels().peak;
   if (threads < 1) threads = 1;
   // Seconds for `iterations` rounds on every thread at once.
   auto timed = [&](long iterations) {
@@ -175,15 +148,6 @@ PeakMeasurement measure_peak(int threads) {
   return {rates[rates.size() / 2], threads, probe.flops_per_iteration};
 }
 
-int num_threads() {
-  if (thread_count() <= 0) {
-    unsigned hw = std::thread::hardware_concurrency();
-    thread_count() = hw > 0 ? static_cast<int>(hw) : 1;
-  }
-  return thread_count();
-}
-
-void set_num_threads(int n) { thread_count() = n > 0 ? n : 1; }
 
 bool openmp_enabled() {
 #if defined(_OPENMP)

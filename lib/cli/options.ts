@@ -7,17 +7,7 @@ export class UsageError extends Error {}
 /** Training stopped by Ctrl-C after saving; exit code 130 like a shell. */
 export class Interrupted extends Error {}
 
-export const DEFAULTS = {
-  model: 'mnist-3layer',
-  dataset: 'mnist',
-  epochs: 5,
-  batchSize: 32,
-  optimizer: 'adam',
-  /** The CLI's Adam rate is higher than the API's 0.001: with the per-epoch decay it reaches 99.2% on MNIST in 5 epochs. */
-  adamLearningRate: 0.002,
-  lrDecay: 0.5,
-  seed: 0,
-} as const;
+export { TRAINING_DEFAULTS as DEFAULTS } from '../defaults.js';
 
 /** The flags of every command, by their --kebab-case names (lib/cli.ts declares which command takes which). */
 export interface Flags {

@@ -10,7 +10,7 @@ import { CHECKPOINT_FILE, loadModel, loadOptimizer, modelBytes, OPTIMIZER_FILE, 
 import { clearRun, holdsRun, lockRunDir, recoverRunDir, saveGeneration } from '../io/rundir.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { Sequential } from '../model.js';
-import { createOptimizer, OPTIMIZER_DEFAULTS, type Optimizer, type OptimizerName, stepDecay } from '../optimizers.js';
+import { createOptimizer, type Optimizer, type OptimizerName, stepDecay } from '../optimizers.js';
 import type { Callbacks, EpochSums, History } from '../train.js';
 import { type Analysis, writeReport } from '../viz/report.js';
 import { EventWriter } from '../viz/tensorboard.js';
@@ -89,7 +89,7 @@ export function settingsFromFlags(flags: Flags): RunSettings {
     epochs: int(flags, 'epochs', DEFAULTS.epochs),
     batchSize: int(flags, 'batch-size', DEFAULTS.batchSize),
     optimizer,
-    learningRate: num(flags, 'lr') ?? (optimizer === 'adam' ? DEFAULTS.adamLearningRate : OPTIMIZER_DEFAULTS[optimizer].learningRate),
+    learningRate: num(flags, 'lr') ?? DEFAULTS.learningRate[optimizer],
     lrDecay: num(flags, 'lr-decay') ?? DEFAULTS.lrDecay,
     seed: int(flags, 'seed', DEFAULTS.seed, 0),
     validation: parseFraction(flags.validation, 'validation'),

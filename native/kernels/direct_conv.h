@@ -63,7 +63,6 @@ DirectConvKernels direct_conv_generic();
 DirectConvKernels direct_conv_avx2();
 DirectConvKernels direct_conv_avx512();
 
-void select_direct_conv(GemmIsa isa);
 const DirectConvKernels& current_direct_conv();
 
 }  // namespace convkit

@@ -18,7 +18,6 @@ constexpr int KC = 512;
 constexpr int MC = 96;   // a multiple of every kernel's mr (4, 6, 12)
 constexpr int NC = 2048; // a multiple of every kernel's nr (16, 32)
 
-GemmKernel g_kernel = gemm_kernel_generic();
 
 // K is cut into the fewest blocks of at most KC, of equal size (576 = 288 +
 // 288, not 512 + 64: a 64-long block would spend more on C than on FMAs).
@@ -66,17 +65,6 @@ thread_local Scratch t_pack_b;
 
 }  // namespace
 
-void select_gemm_kernel(GemmIsa isa) {
-  switch (isa) {
-#if defined(__x86_64__) || defined(_M_X64)
-    case GemmIsa::Avx512: g_kernel = gemm_kernel_avx512(); break;
-    case GemmIsa::Avx2: g_kernel = gemm_kernel_avx2(); break;
-#endif
-    default: g_kernel = gemm_kernel_generic(); break;
-  }
-}
-
-const GemmKernel& current_gemm_kernel() { return g_kernel; }
 
 void gemm_store_partial(const GemmTile& t, const float* acc, int nr) {
   for (int i = 0; i < t.rows; ++i) {
@@ -93,7 +81,7 @@ void gemm_store_partial(const GemmTile& t, const float* acc, int nr) {
 }
 
 long packed_b_size(int K, int N) {
-  const int nr = g_kernel.nr;
+  const int nr = current_gemm_kernel().nr;
   long total = 0;
   for (int jc = 0; jc < N; jc += NC) {
     const int nc = std::min(NC, N - jc);
@@ -107,7 +95,7 @@ namespace {
 // Panels in the order sgemm_packed reads them: for each NC block of
 // columns, each K block, nr-wide slivers.
 void pack_b_blocks(bool trans_b, const KBlocks& kb, int N, const float* B, long ldb, float* packed) {
-  const int nr = g_kernel.nr;
+  const int nr = current_gemm_kernel().nr;
   for (int jc = 0; jc < N; jc += NC) {
     const int nc_padded = (std::min(NC, N - jc) + nr - 1) / nr * nr;
     for (int b = 0; b < kb.count; ++b) {
@@ -152,7 +140,7 @@ void gemm_driver(bool trans_a, int M, int N, int K, int segments, const long* of
     }
     return;
   }
-  const GemmKernel kernel = g_kernel;
+  const GemmKernel kernel = current_gemm_kernel();
   const int mr = kernel.mr, nr = kernel.nr;
   const GemmMicroKernel run = trans_a ? kernel.run_cols : kernel.run_rows;
   const KBlocks kb = k_blocks(K, segments, block_segments);
@@ -215,13 +203,13 @@ void sgemm_segments(bool trans_a, int M, int N, int K, int segments, const long*
 }
 
 bool gemm_row_groups_apply(int rows, int N) {
-  return N <= NC && g_kernel.row_group(rows, N).run != nullptr;
+  return N <= NC && current_gemm_kernel().row_group(rows, N).run != nullptr;
 }
 
 void sgemm_row_groups(int groups, int rows, long group_skip, int N, int K, int segments, const long* offsets,
                       const float* A, long lda, const float* packed_b, float* C, long ldc, const float* bias, bool relu) {
   if (groups <= 0 || rows <= 0 || N <= 0) return;
-  const int nr = g_kernel.nr;
+  const int nr = current_gemm_kernel().nr;
   const KBlocks kb = k_blocks(K, segments);
   const int n_padded = (N + nr - 1) / nr * nr;
   const float* b_panel = packed_b;
@@ -238,7 +226,7 @@ void sgemm_row_groups(int groups, int rows, long group_skip, int N, int K, int s
     tile.relu = last && relu;
     tile.b_next = static_cast<long>(nr) * kc;
     for (int j = 0; j < N;) {
-      const RowGroupKernel kernel = g_kernel.row_group(rows, N - j);
+      const RowGroupKernel kernel = current_gemm_kernel().row_group(rows, N - j);
       tile.b = b_panel + static_cast<long>(j) * kc;  // j is a multiple of nr
       tile.bias = last && bias ? bias + j : nullptr;
       tile.cols = std::min(kernel.width, N - j);

@@ -57,14 +57,12 @@ struct GemmKernel {
   const char* name;
 };
 
-enum class GemmIsa { Generic, Avx2, Avx512 };
-
 // One per translation unit; the table the dispatcher, tests and benchmarks read.
 GemmKernel gemm_kernel_generic();
 GemmKernel gemm_kernel_avx2();
 GemmKernel gemm_kernel_avx512();
 
-void select_gemm_kernel(GemmIsa isa);
+// The current ISA's micro-kernel (kernel_table.h).
 const GemmKernel& current_gemm_kernel();
 
 // Finishes a tile a kernel computed in full into acc[mr x nr] (row stride

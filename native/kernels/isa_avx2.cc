@@ -82,4 +82,5 @@ GemmKernel gemm_kernel_avx2() { return {MR, NR, run_6x16<true>, run_6x16<false>,
 
 // The direct convolution, pooling and im2col kernels, compiled with this file's flags.
 #define CONVKIT_ISA avx2
+#define CONVKIT_ISA_ENUM Isa::Avx2
 #include "isa_tables.h"

@@ -128,4 +128,5 @@ GemmKernel gemm_kernel_avx512() { return {MR, NR, run_12x32<true>, run_12x32<fal
 
 // The direct convolution, pooling and im2col kernels, compiled with this file's flags.
 #define CONVKIT_ISA avx512
+#define CONVKIT_ISA_ENUM Isa::Avx512
 #include "isa_tables.h"

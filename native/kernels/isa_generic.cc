@@ -38,4 +38,5 @@ GemmKernel gemm_kernel_generic() { return {MR, NR, tile_4x16<true>, tile_4x16<fa
 
 // The direct convolution, pooling and im2col kernels, compiled with this file's flags.
 #define CONVKIT_ISA generic
+#define CONVKIT_ISA_ENUM Isa::Generic
 #include "isa_tables.h"

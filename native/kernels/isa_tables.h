@@ -8,6 +8,7 @@
 #include "patches_impl.h"
 #include "pool.h"
 #include "pool_impl.h"
+#include "kernel_table.h"
 #include "peak.h"
 
 #define CONVKIT_NAME_(prefix, isa) prefix##isa
@@ -57,5 +58,15 @@ __attribute__((noinline)) float run(long iterations, float seed) {
 }  // namespace
 
 PeakProbe CONVKIT_NAME(peak_probe_, CONVKIT_ISA)() { return {peak::run, 2 * peak::kWidth * peak::kChains}; }
+
+// This ISA's row of the kernel table (kernel_table.h).
+KernelTable CONVKIT_NAME(kernel_table_, CONVKIT_ISA)() {
+  return {CONVKIT_ISA_ENUM,
+          CONVKIT_NAME(gemm_kernel_, CONVKIT_ISA)(),
+          CONVKIT_NAME(direct_conv_, CONVKIT_ISA)(),
+          CONVKIT_NAME(pool_kernels_, CONVKIT_ISA)(),
+          CONVKIT_NAME(patch_kernels_, CONVKIT_ISA)(),
+          CONVKIT_NAME(peak_probe_, CONVKIT_ISA)()};
+}
 
 }  // namespace convkit

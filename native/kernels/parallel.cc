@@ -1,15 +1,25 @@
 #include "parallel.h"
 #include "share_queue.h"
 
+#include <thread>
+
 namespace convkit {
 
 namespace {
-int g_threads = 1;
+thread_local int t_threads = 0;
 ShareSchedule g_schedule = ShareSchedule::Balanced;
-}
 
-int kernel_threads() { return g_threads; }
-void set_kernel_threads(int n) { g_threads = n > 0 ? n : 1; }
+int hardware_threads() {
+  static const int n = [] {
+    const unsigned hw = std::thread::hardware_concurrency();
+    return hw > 0 ? static_cast<int>(hw) : 1;
+  }();
+  return n;
+}
+}  // namespace
+
+int kernel_threads() { return t_threads > 0 ? t_threads : hardware_threads(); }
+void set_kernel_threads(int n) { t_threads = n > 0 ? n : 1; }
 ShareSchedule share_schedule() { return g_schedule; }
 void set_share_schedule(ShareSchedule schedule) { g_schedule = schedule; }
 

@@ -14,7 +14,11 @@ namespace convkit {
 // the split saves (measured on Adam over 29k parameters: 2 threads slower than 1).
 constexpr long kMinParallelWork = 1L << 17;
 
-// The team size kernels use (set by cpu.cc from setNumThreads).
+// The team size kernels use: the calling thread's, which is one addon
+// instance's (Node runs each instance, the main thread's or a worker's, on
+// its own thread), so that a worker's setNumThreads leaves the others alone.
+// Until set, the machine's hardware threads. Read only outside parallel
+// regions, by the thread that starts them.
 int kernel_threads();
 void set_kernel_threads(int n);
 
