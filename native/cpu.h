@@ -2,8 +2,8 @@
 // kernels/parallel.h's, per addon instance).
 #pragma once
 
-#include "kernels/isa.h"
-#include "kernels/kernel_table.h"
+#include "kernels/isa/isa.h"
+#include "kernels/isa/kernel_table.h"
 
 namespace convkit {
 

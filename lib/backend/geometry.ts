@@ -36,7 +36,7 @@ export const GEOMETRY_FIELDS = [
  * most MAX_TILED_POOL_WINDOW cells: the case where a Conv → ReLU → MaxPool
  * block keeps one byte per output (which cell won) instead of the conv's
  * output, and the backward writes each input cell once. The native kernels
- * apply the same test (native/kernels/pool.cc, tiles()); a sweep over pool
+ * apply the same test (native/kernels/pool/pool.cc, pool_windows_tile()); a sweep over pool
  * sizes and strides in test/native/pool-tiles.test.ts holds the two together.
  */
 export const MAX_TILED_POOL_WINDOW = 64;

@@ -10,7 +10,7 @@
 #include <initializer_list>
 #include <string>
 
-#include "../kernels/geometry.h"
+#include "kernels/common/geometry.h"
 
 namespace convkit::binding {
 

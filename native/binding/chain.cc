@@ -5,8 +5,8 @@
 
 #include <string>
 #include <vector>
-#include "../kernels/conv_chain.h"
-#include "../kernels/pool.h"
+#include "kernels/chain/conv_chain.h"
+#include "kernels/pool/pool.h"
 
 namespace convkit::binding {
 

@@ -2,8 +2,8 @@
 #include "args.h"
 #include "entries.h"
 
-#include "../kernels/conv2d.h"
-#include "../kernels/pool.h"
+#include "kernels/conv/conv2d.h"
+#include "kernels/pool/pool.h"
 
 namespace convkit::binding {
 

@@ -2,7 +2,7 @@
 #include "args.h"
 #include "entries.h"
 
-#include "../kernels/dense.h"
+#include "kernels/dense/dense.h"
 
 namespace convkit::binding {
 

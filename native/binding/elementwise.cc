@@ -2,8 +2,8 @@
 #include "args.h"
 #include "entries.h"
 
-#include "../kernels/convert.h"
-#include "../kernels/elementwise.h"
+#include "kernels/elementwise/convert.h"
+#include "kernels/elementwise/elementwise.h"
 
 namespace convkit::binding {
 

@@ -3,7 +3,7 @@
 
 #include <mutex>
 
-#include "../cpu.h"
+#include "cpu.h"
 #include "entries.h"
 
 namespace convkit::binding {

@@ -2,7 +2,7 @@
 #include "args.h"
 #include "entries.h"
 
-#include "../kernels/loss.h"
+#include "kernels/loss/loss.h"
 
 namespace convkit::binding {
 

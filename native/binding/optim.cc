@@ -2,7 +2,7 @@
 #include "args.h"
 #include "entries.h"
 
-#include "../kernels/optim.h"
+#include "kernels/optim/optim.h"
 
 namespace convkit::binding {
 

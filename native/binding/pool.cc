@@ -2,7 +2,7 @@
 #include "args.h"
 #include "entries.h"
 
-#include "../kernels/pool.h"
+#include "kernels/pool/pool.h"
 
 namespace convkit::binding {
 

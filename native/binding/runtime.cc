@@ -4,10 +4,10 @@
 #include "entries.h"
 
 #include <string>
-#include "../cpu.h"
-#include "../kernels/gemm.h"
-#include "../kernels/parallel.h"
-#include "../kernels/share_queue.h"
+#include "cpu.h"
+#include "kernels/gemm/gemm.h"
+#include "kernels/common/parallel.h"
+#include "kernels/common/share_queue.h"
 
 namespace convkit::binding {
 

@@ -4,12 +4,12 @@
 // chooses, and the kernels read the choice through kernels().
 #pragma once
 
-#include "direct_conv.h"
-#include "gemm.h"
-#include "isa.h"
-#include "patches.h"
-#include "peak.h"
-#include "pool.h"
+#include "kernels/conv/direct_conv.h"
+#include "kernels/gemm/gemm.h"
+#include "kernels/isa/isa.h"
+#include "kernels/conv/patches.h"
+#include "kernels/isa/peak.h"
+#include "kernels/pool/pool.h"
 
 namespace convkit {
 

@@ -8,8 +8,8 @@
 
 #include <cstdint>
 
-#include "gemm.h"
-#include "geometry.h"
+#include "kernels/gemm/gemm.h"
+#include "kernels/common/geometry.h"
 
 namespace convkit {
 

@@ -6,7 +6,7 @@
 // for the same reason.
 #pragma once
 
-#include "direct_conv.h"
+#include "kernels/conv/direct_conv.h"
 
 namespace convkit {
 namespace {

@@ -1,8 +1,8 @@
-#include "elementwise.h"
+#include "kernels/elementwise/elementwise.h"
 
 #include <cmath>
 
-#include "parallel.h"
+#include "kernels/common/parallel.h"
 
 namespace convkit {
 

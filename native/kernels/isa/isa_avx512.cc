@@ -7,7 +7,7 @@
 // GCC 12 warns that _mm512_max_ps reads an undefined pass-through vector; it is never used.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
-#include "gemm.h"
+#include "kernels/gemm/gemm.h"
 
 namespace convkit {
 
@@ -129,4 +129,4 @@ GemmKernel gemm_kernel_avx512() { return {MR, NR, run_12x32<true>, run_12x32<fal
 // The direct convolution, pooling and im2col kernels, compiled with this file's flags.
 #define CONVKIT_ISA avx512
 #define CONVKIT_ISA_ENUM Isa::Avx512
-#include "isa_tables.h"
+#include "kernels/isa/isa_tables.h"

@@ -4,12 +4,12 @@
 // once, at the end of each isa_*.cc, so that the templates take that file's flags.
 #pragma once
 
-#include "direct_conv_impl.h"
-#include "patches_impl.h"
-#include "pool.h"
-#include "pool_impl.h"
-#include "kernel_table.h"
-#include "peak.h"
+#include "kernels/conv/direct_conv_impl.h"
+#include "kernels/conv/patches_impl.h"
+#include "kernels/pool/pool.h"
+#include "kernels/pool/pool_impl.h"
+#include "kernels/isa/kernel_table.h"
+#include "kernels/isa/peak.h"
 
 #define CONVKIT_NAME_(prefix, isa) prefix##isa
 #define CONVKIT_NAME(prefix, isa) CONVKIT_NAME_(prefix, isa)

@@ -1,8 +1,8 @@
-#include "optim.h"
+#include "kernels/optim/optim.h"
 
 #include <cmath>
 
-#include "parallel.h"
+#include "kernels/common/parallel.h"
 
 namespace convkit {
 

@@ -1,4 +1,4 @@
-#include "convert.h"
+#include "kernels/elementwise/convert.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -7,7 +7,7 @@
 #include <sys/mman.h>
 #endif
 
-#include "parallel.h"
+#include "kernels/common/parallel.h"
 
 namespace convkit {
 

@@ -1,9 +1,9 @@
-#include "gemm.h"
+#include "kernels/gemm/gemm.h"
 
 #include <algorithm>
 #include <cstring>
 
-#include "scratch.h"
+#include "kernels/common/scratch.h"
 
 namespace convkit {
 

@@ -1,12 +1,12 @@
-#include "conv2d.h"
+#include "kernels/conv/conv2d.h"
 
 #include <algorithm>
 #include <cstring>
 
-#include "conv2d_passes.h"
-#include "dense.h"
-#include "parallel.h"
-#include "scratch.h"
+#include "kernels/conv/conv2d_passes.h"
+#include "kernels/dense/dense.h"
+#include "kernels/common/parallel.h"
+#include "kernels/common/scratch.h"
 
 namespace convkit {
 

@@ -7,7 +7,7 @@
 
 #include <cstdint>
 
-#include "geometry.h"
+#include "kernels/common/geometry.h"
 
 namespace convkit {
 

@@ -3,7 +3,7 @@
 // use that ISA's vectors instead of a libc call per kernel row.
 #pragma once
 
-#include "geometry.h"
+#include "kernels/common/geometry.h"
 
 namespace convkit {
 

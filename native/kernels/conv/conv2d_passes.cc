@@ -1,13 +1,13 @@
-#include "conv2d_passes.h"
+#include "kernels/conv/conv2d_passes.h"
 
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
 
-#include "direct_conv.h"
-#include "gemm.h"
-#include "patches.h"
-#include "pool.h"
+#include "kernels/conv/direct_conv.h"
+#include "kernels/gemm/gemm.h"
+#include "kernels/conv/patches.h"
+#include "kernels/pool/pool.h"
 
 namespace convkit {
 

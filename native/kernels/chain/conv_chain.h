@@ -14,7 +14,7 @@
 
 #include <cstdint>
 
-#include "geometry.h"
+#include "kernels/common/geometry.h"
 
 namespace convkit {
 

@@ -1,7 +1,7 @@
 // Fully connected layers on the blocked SGEMM. Threads split rows of the output.
 #pragma once
 
-#include "scratch.h"
+#include "kernels/common/scratch.h"
 
 namespace convkit {
 

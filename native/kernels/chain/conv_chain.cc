@@ -1,4 +1,4 @@
-#include "conv_chain.h"
+#include "kernels/chain/conv_chain.h"
 
 #include <algorithm>
 #include <atomic>
@@ -6,12 +6,12 @@
 #include <optional>
 #include <vector>
 
-#include "conv2d_passes.h"
-#include "dense.h"
-#include "loss.h"
-#include "parallel.h"
-#include "scratch.h"
-#include "share_queue.h"
+#include "kernels/conv/conv2d_passes.h"
+#include "kernels/dense/dense.h"
+#include "kernels/loss/loss.h"
+#include "kernels/common/parallel.h"
+#include "kernels/common/scratch.h"
+#include "kernels/common/share_queue.h"
 
 namespace convkit {
 

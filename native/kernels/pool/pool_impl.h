@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-#include "geometry.h"
+#include "kernels/common/geometry.h"
 
 namespace convkit {
 namespace {

@@ -3,7 +3,7 @@
 // Compiled with -mavx2 -mfma only in this file.
 #include <immintrin.h>
 
-#include "gemm.h"
+#include "kernels/gemm/gemm.h"
 
 namespace convkit {
 
@@ -83,4 +83,4 @@ GemmKernel gemm_kernel_avx2() { return {MR, NR, run_6x16<true>, run_6x16<false>,
 // The direct convolution, pooling and im2col kernels, compiled with this file's flags.
 #define CONVKIT_ISA avx2
 #define CONVKIT_ISA_ENUM Isa::Avx2
-#include "isa_tables.h"
+#include "kernels/isa/isa_tables.h"

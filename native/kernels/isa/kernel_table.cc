@@ -1,4 +1,4 @@
-#include "kernel_table.h"
+#include "kernels/isa/kernel_table.h"
 
 #include <atomic>
 

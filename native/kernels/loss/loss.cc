@@ -1,4 +1,4 @@
-#include "loss.h"
+#include "kernels/loss/loss.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,11 +1,11 @@
-#include "pool.h"
+#include "kernels/pool/pool.h"
 
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <vector>
 
-#include "parallel.h"
+#include "kernels/common/parallel.h"
 
 namespace convkit {
 

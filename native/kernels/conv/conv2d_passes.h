@@ -9,8 +9,8 @@
 #include <cstdint>
 #include <optional>
 
-#include "geometry.h"
-#include "scratch.h"
+#include "kernels/common/geometry.h"
+#include "kernels/common/scratch.h"
 
 namespace convkit {
 

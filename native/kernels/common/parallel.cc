@@ -1,5 +1,5 @@
-#include "parallel.h"
-#include "share_queue.h"
+#include "kernels/common/parallel.h"
+#include "kernels/common/share_queue.h"
 
 #include <thread>
 

@@ -1,11 +1,11 @@
-#include "dense.h"
+#include "kernels/dense/dense.h"
 
 #include <algorithm>
 #include <cstring>
 #include <vector>
 
-#include "gemm.h"
-#include "parallel.h"
+#include "kernels/gemm/gemm.h"
+#include "kernels/common/parallel.h"
 
 namespace convkit {
 

@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "geometry.h"
+#include "kernels/common/geometry.h"
 
 namespace convkit {
 

@@ -1,7 +1,7 @@
 // Portable kernels: the 4x16 GEMM micro-kernel (plain loops the compiler may
 // vectorise for the baseline ISA) and the direct convolution. Used where no
 // better ISA is available and under CONVKIT_ISA=generic.
-#include "gemm.h"
+#include "kernels/gemm/gemm.h"
 
 namespace convkit {
 
@@ -39,4 +39,4 @@ GemmKernel gemm_kernel_generic() { return {MR, NR, tile_4x16<true>, tile_4x16<fa
 // The direct convolution, pooling and im2col kernels, compiled with this file's flags.
 #define CONVKIT_ISA generic
 #define CONVKIT_ISA_ENUM Isa::Generic
-#include "isa_tables.h"
+#include "kernels/isa/isa_tables.h"

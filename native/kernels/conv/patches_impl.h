@@ -2,8 +2,8 @@
 // own flags (same internal-linkage rules as direct_conv_impl.h).
 #pragma once
 
-#include "geometry.h"
-#include "patches.h"
+#include "kernels/common/geometry.h"
+#include "kernels/conv/patches.h"
 
 namespace convkit {
 namespace {
