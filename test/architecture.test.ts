@@ -96,6 +96,13 @@ describe('the structure of lib/', () => {
     expect(cycles).toEqual([]);
   });
 
+  it('has layers and plan steps call the backend, using ops/ only for geometry and checks', () => {
+    const allowed = new Set(['ops/geometry.ts', 'ops/check.ts']);
+    const through = [...graph].flatMap(([f, deps]) =>
+      /^(layers|plan)\//.test(f) ? deps.filter((d) => d.startsWith('ops/') && !allowed.has(d)).map((d) => `${f} -> ${d}`) : []);
+    expect(through).toEqual([]);
+  });
+
   it(`keeps source files under ${MAX_LINES} lines, or says at the top why not`, () => {
     const native = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
       const path = join(dir, e.name);
