@@ -1,5 +1,8 @@
 import type { WindowGeometry } from './geometry.js';
 
+/** The most Conv2D → ReLU → MaxPool2D blocks convChainForward and convChainTrainPass take (native/kernels/chain/conv_chain.h: kMaxChainBlocks). */
+export const MAX_CHAIN_BLOCKS = 16;
+
 /** One Conv2D → ReLU → MaxPool2D block of convChainTrainPass (pool windows that tile). */
 export interface ConvChainBlock {
   w: Float32Array;

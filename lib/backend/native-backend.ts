@@ -3,8 +3,8 @@
 // C++ kernels take them), a geometry packed as one Int32Array, and rethrows
 // what the addon raises as a ConvkitError.
 import { BackendError, ConvkitError, DTypeError, ShapeError } from '../errors.js';
-import type { Backend, ConvChainBlock, ConvChainForwardBlock, ConvChainForwardHead, ConvChainHead } from './backend.js';
-import { GEOMETRY_FIELDS, type WindowGeometry } from './geometry.js';
+import { type Backend, type ConvChainBlock, type ConvChainForwardBlock, type ConvChainForwardHead, type ConvChainHead, MAX_CHAIN_BLOCKS } from './backend.js';
+import { GEOMETRY_FIELDS, MAX_TILED_POOL_WINDOW, type WindowGeometry } from './geometry.js';
 
 type F = Float32Array;
 type Fn = F | null;
@@ -185,10 +185,22 @@ class NativeBackend implements Backend {
   }
 }
 
-/** The native backend over a loaded addon; refuses an addon that lacks a kernel (an old build). */
-export function createNativeBackend(addon: AddonKernels): Backend {
+/** The numbers both sides define, as TypeScript has them (the addon reports its own in info().limits). */
+export const SHARED_LIMITS: Readonly<Record<'geometryFields' | 'maxTiledPoolWindow' | 'maxChainBlocks', number>> = { geometryFields: GEOMETRY_FIELDS.length, maxTiledPoolWindow: MAX_TILED_POOL_WINDOW, maxChainBlocks: MAX_CHAIN_BLOCKS };
+
+/**
+ * The native backend over a loaded addon. Refuses an addon that lacks a
+ * kernel or disagrees with TypeScript on a shared limit (an old or foreign
+ * build): a wrong pool predicate or geometry layout would not crash, it
+ * would give wrong numbers.
+ */
+export function createNativeBackend(addon: AddonKernels, limits?: Partial<Record<keyof typeof SHARED_LIMITS, number>>): Backend {
   for (const kernel of KERNELS) {
     if (typeof addon[kernel] !== 'function') throw new BackendError(`the native addon lacks the kernel '${kernel}'; rebuild it (npm run build:native)`);
+  }
+  for (const [name, value] of Object.entries(SHARED_LIMITS)) {
+    const native = limits?.[name as keyof typeof SHARED_LIMITS];
+    if (native !== value) throw new BackendError(`the native addon's ${name} is ${native}, TypeScript's ${value}; rebuild it (npm run build:native)`);
   }
   return new NativeBackend(addon);
 }

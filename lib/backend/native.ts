@@ -13,6 +13,8 @@ export interface NativeInfo {
   threads: number;
   openmp: boolean;
   compiledIsas: string[];
+  /** Numbers the TypeScript side must agree with (absent from addons built before they were reported). */
+  limits?: { geometryFields: number; maxTiledPoolWindow: number; maxChainBlocks: number };
 }
 
 /** What native/cpu.cc's measure_peak found: the current ISA's multiply-add throughput on the current threads. */

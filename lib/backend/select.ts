@@ -24,13 +24,9 @@ function warnOnce(message: string): void {
 export function nativeBackend(): Backend {
   if (native === null) {
     const { addon } = loadAddon();
-    // The ISA and thread count are the process's (one addon, one OpenMP pool):
-    // a worker thread loading convkit uses them as the main thread set them.
-    if (!isMainThread) {
-      native = createNativeBackend(addon);
-      return native;
-    }
-    const isa = process.env.CONVKIT_ISA;
+    // The ISA is the process's: a worker thread loading convkit uses it as
+    // the main thread chose it. The thread count is each instance's own.
+    const isa = isMainThread ? process.env.CONVKIT_ISA : undefined;
     if (isa) {
       try {
         addon.setIsa(isa);
@@ -39,7 +35,7 @@ export function nativeBackend(): Backend {
       }
     }
     addon.setNumThreads(threads || defaultThreads());
-    native = createNativeBackend(addon);
+    native = createNativeBackend(addon, addon.info().limits);
   }
   return native;
 }

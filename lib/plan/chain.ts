@@ -11,8 +11,7 @@ import type { SoftmaxCrossEntropy } from '../losses.js';
 import { Tensor } from '../tensor.js';
 import type { ConvReluPoolStep, DenseStep } from './steps.js';
 
-/** The most blocks the backends' one-call pass takes (native/kernels/chain/conv_chain.h: kMaxChainBlocks). */
-export const MAX_CHAIN_BLOCKS = 16;
+export { MAX_CHAIN_BLOCKS } from '../backend/backend.js';
 
 export class ChainPass {
   private readonly buffers = new Buffers();

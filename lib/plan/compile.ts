@@ -7,7 +7,8 @@ import { Dense } from '../layers/dense.js';
 import { Flatten, ReLU } from '../layers/activation.js';
 import type { Layer } from '../layers/layer.js';
 import { MaxPool2D } from '../layers/pool.js';
-import { ChainPass, MAX_CHAIN_BLOCKS } from './chain.js';
+import { MAX_CHAIN_BLOCKS } from '../backend/backend.js';
+import { ChainPass } from './chain.js';
 import { ConvReluPoolStep, ConvReluStep, DenseStep, LayerStep, type Step } from './steps.js';
 
 export interface ExecutionPlan {

@@ -104,7 +104,7 @@ Geometry geometry(const Napi::CallbackInfo& info, size_t i, bool pooling) {
     type_error(env, "geometry must be an Int32Array");
   }
   Napi::Int32Array a = v.As<Napi::Int32Array>();
-  if (a.ElementLength() != 15) range_error(env, "geometry must hold 15 integers");
+  if (a.ElementLength() != kGeometryFields) range_error(env, "geometry must hold " + std::to_string(kGeometryFields) + " integers");
   const int32_t* p = a.Data();
   Geometry g{p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12], p[13], p[14]};
   if (g.batch < 0 || g.in_h < 1 || g.in_w < 1 || g.in_c < 1 || g.out_c < 1 || g.k_h < 1 || g.k_w < 1 ||

@@ -17,6 +17,8 @@ namespace convkit::binding {
 using convkit::Geometry;
 
 constexpr int64_t kMaxElements = INT32_MAX;
+// The integers of a packed geometry (GEOMETRY_FIELDS in lib/backend/geometry.ts).
+constexpr int kGeometryFields = 15;
 
 [[noreturn]] void type_error(Napi::Env env, const std::string& message);
 [[noreturn]] void range_error(Napi::Env env, const std::string& message);

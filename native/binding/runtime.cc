@@ -8,6 +8,8 @@
 #include "kernels/gemm/gemm.h"
 #include "kernels/common/parallel.h"
 #include "kernels/common/share_queue.h"
+#include "kernels/chain/conv_chain.h"
+#include "kernels/pool/pool.h"
 
 namespace convkit::binding {
 
@@ -27,6 +29,12 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   out.Set("compiledIsas", compiled);
   out.Set("threads", convkit::kernel_threads());
   out.Set("openmp", convkit::openmp_enabled());
+  // The numbers the TypeScript side must agree with (lib/backend/native-backend.ts checks them at load).
+  Napi::Object limits = Napi::Object::New(env);
+  limits.Set("geometryFields", static_cast<double>(kGeometryFields));
+  limits.Set("maxTiledPoolWindow", convkit::kMaxTiledPoolWindow);
+  limits.Set("maxChainBlocks", convkit::kMaxChainBlocks);
+  out.Set("limits", limits);
   return out;
 }
 

@@ -8,6 +8,9 @@ import { setBackend } from '../../lib/backend/select.js';
 import { layers, sequential } from '../../lib/index.js';
 import { MAX_TILED_POOL_WINDOW, poolWindowsTile } from '../../lib/ops/geometry.js';
 import { skipNative } from '../helpers/backends.js';
+import { loadAddon } from '../../lib/backend/native.js';
+import { SHARED_LIMITS, createNativeBackend } from '../../lib/backend/native-backend.js';
+import { BackendError } from '../../lib/errors.js';
 import { randomTensor, rng } from '../helpers/random.js';
 
 function pass(backend: 'native' | 'reference', pool: number, stride: number) {
@@ -44,5 +47,17 @@ describe.skipIf(skipNative)('pool windows that tile, on both backends', () => {
       const scale = Math.max(1e-6, ...Array.from(reference.grads[i], Math.abs));
       grad.forEach((v, j) => expect(Math.abs(v - reference.grads[i][j]), `gradient ${i}[${j}]`).toBeLessThanOrEqual(1e-4 * scale));
     });
+  });
+});
+
+describe.skipIf(skipNative)('the limits TypeScript and C++ both define', () => {
+  it('are reported by the addon with the values TypeScript has', () => {
+    expect(loadAddon().addon.info().limits).toEqual(SHARED_LIMITS);
+  });
+
+  it('refuse an addon that disagrees, before any kernel runs', () => {
+    const { addon } = loadAddon();
+    expect(() => createNativeBackend(addon, { ...SHARED_LIMITS, maxTiledPoolWindow: 63 })).toThrow(/maxTiledPoolWindow is 63, TypeScript's 64; rebuild it/);
+    expect(() => createNativeBackend(addon, undefined)).toThrow(BackendError);
   });
 });

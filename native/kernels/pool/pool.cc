@@ -32,7 +32,7 @@ long pool_work(const Geometry& g) {
 // once instead of zeroing everything and scattering.
 bool tiles(const Geometry& g) {
   return g.stride_h == g.k_h && g.stride_w == g.k_w && g.pad_top == 0 && g.pad_bottom == 0 && g.pad_left == 0 &&
-         g.pad_right == 0 && g.k_h * g.k_w <= 64;
+         g.pad_right == 0 && g.k_h * g.k_w <= kMaxTiledPoolWindow;
 }
 
 // One image of the tiled max-pool backward.

@@ -17,8 +17,13 @@ void max_pool2d_forward_image(float* y_image, const float* x_image, const Geomet
 // produced x, fused in).
 void max_pool2d_backward(float* dx, const float* dy, const float* x, const Geometry& g, bool relu_mask);
 
-// Whether the windows tile the input (stride = kernel, no padding), the case
-// the fused convolution backward handles.
+// The largest window whose cells a byte per output can name (cells[i] <
+// kMaxTiledPoolWindow). lib/backend/geometry.ts has the same number, and the
+// addon reports it (info().limits) so that a mismatch is refused at load.
+constexpr int kMaxTiledPoolWindow = 64;
+
+// Whether the windows tile the input (stride = kernel, no padding, at most
+// kMaxTiledPoolWindow cells), the case the fused convolution backward handles.
 bool pool_windows_tile(const Geometry& g);
 
 // One image of the tiled max-pool backward: dx_image written in full (each
