@@ -212,11 +212,10 @@ export class Sequential {
   /**
    * A training step's pass without the optimizer: forward (training), the
    * loss, backward, filling every parameter's gradient. Returns the mean
-   * loss and the logits [N, units] (valid until the next forward). Conv2D →
-   * ReLU → MaxPool2D blocks, Flatten and Dense under a SoftmaxCrossEntropy
-   * (not a subclass; the zoo's CNNs) run as one backend call; the native backend then starts
-   * its threads once a step instead of once a layer. Other models run layer
-   * by layer. Both write the same numbers.
+   * loss and the logits [N, units] (valid until the next forward). Under
+   * a SoftmaxCrossEntropy (not a subclass), a model the plan found a chain
+   * in (plan/chain.ts: the zoo's CNNs) runs as one backend call; others run
+   * step by step. Both write the same numbers.
    */
   trainPass(x: Tensor, labels: LabelArray, loss?: Loss | LossName): { loss: number; logits: Tensor } {
     this.checkInput(x, 'trainPass');
