@@ -57,7 +57,8 @@ describe('interrupting training', () => {
     expect(progress.epochsDone * 1500 + progress.batchesDone).toBeGreaterThan(1500);
     expect(progress.epochsDone).toBeLessThan(8);
 
-    const resumed = await run(['train', '--resume', interrupted, '--data-dir', dir, '--threads', '1']);
+    // As the message says, without --data-dir: the run reads its data where it started (run.json), not $CONVKIT_DATA's.
+    const resumed = await run(['train', '--resume', interrupted, '--threads', '1']);
     expect(resumed.status, resumed.stderr).toBe(0);
     const whole = await run(['train', '--data-dir', dir, '--out', straight, ...common]);
     expect(whole.status, whole.stderr).toBe(0);

@@ -144,6 +144,16 @@ const jsonBytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(va
 /** The files of a run directory, saved as one generation (lib/io/rundir.ts). */
 const RUN_FILES = [CHECKPOINT_FILE, OPTIMIZER_FILE, 'history.json', 'run.json'];
 
+/** The data directory a run was started with (run.json), if any. */
+function recordedDataDir(dir: string): string | undefined {
+  try {
+    const d = (JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as { dataDir?: unknown }).dataDir;
+    return typeof d === 'string' ? d : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function mergeHistory(before: History | null, after: History): History {
   if (!before) return after;
   return {
@@ -160,6 +170,14 @@ export function mergeHistory(before: History | null, after: History): History {
 
 export async function train(flags: Flags): Promise<void> {
   const say = flags.quiet ? () => {} : (m: string) => process.stderr.write(`${m}\n`);
+  // Started by a sweep or a queue worker (over an IPC channel): die with it,
+  // as its own thread would. The run directory keeps the last whole
+  // generation, and whoever takes the run over resumes it; a run that
+  // outlived its worker would be a second writer.
+  if (process.channel) {
+    process.channel.unref();
+    process.once('disconnect', () => process.kill(process.pid, 'SIGKILL'));
+  }
   const resume = flags.resume;
   if (resume && flags.out !== undefined && resolve(flags.out) !== resolve(resume)) {
     throw new UsageError(`--out ${flags.out} with --resume ${resume}: a resumed run continues in its own directory; copy it first to continue elsewhere`);
@@ -177,7 +195,10 @@ export async function train(flags: Flags): Promise<void> {
   }
   applyRuntime(flags);
   const started = performance.now();
-  const ds = await loadTaskData(settings, flags['data-dir'], settings.seed, say);
+  // A resumed run reads its data where it did before, unless told otherwise:
+  // falling back to $CONVKIT_DATA or the shipped sample would continue it on other data.
+  const dataDir = flags['data-dir'] ?? (resume ? recordedDataDir(resume) : undefined);
+  const ds = await loadTaskData(settings, dataDir, settings.seed, say);
   const trainCount = Math.round(ds.train.y.length * (1 - (settings.validation ?? 0)));
   if (trainCount < 1 || (settings.validation && trainCount === ds.train.y.length)) {
     throw new UsageError(`--validation ${settings.validation} of ${ds.train.y.length} training images leaves ${trainCount < 1 ? 'none to train on' : 'none to validate on'}; choose a fraction that leaves both`);
@@ -205,7 +226,7 @@ export async function train(flags: Flags): Promise<void> {
   const i = info();
   const modelName = ZOO[settings.model] ? settings.model : model.name;
   say(`training ${modelName} (${model.countParams().toLocaleString('en-US')} parameters, input ${model.inputShape.join('×')}, ${ds.classes.length} classes${model.outputUnits === 1 ? ', one sigmoid output' : ''}) on ${trainCount.toLocaleString('en-US')} images: ${settings.epochs} epoch(s), batch ${settings.batchSize}, ${settings.optimizer} lr ${settings.learningRate}${settings.lrDecay !== 1 ? ` ×${settings.lrDecay} per epoch` : ''}${settings.classWeight ? `, class weights ${settings.classWeight === 'balanced' ? 'balanced' : settings.classWeight.join(',')}` : ''}${settings.augment ? `, augmented (${[settings.augment.shift ? `shifts up to ${settings.augment.shift} px` : '', settings.augment.flip ? 'flips' : ''].filter(Boolean).join(', ')})` : ''}, backend ${i.backend}${i.backend === 'native' ? ` (${i.isa}, ${i.threads} threads)` : ''}`);
-  const record = { settings, source: ds.source, backend: i };
+  const record = { settings, source: ds.source, ...(dataDir ? { dataDir: resolve(dataDir) } : {}), backend: i };
   const checkpointMeta = {
     zoo: modelName, dataset: settings.dataset ?? settings.data ?? '', classes: JSON.stringify(ds.classes), [PREPROCESSING_KEY]: JSON.stringify(prepared.preprocessing),
     ...(settings.data ? { data: settings.data, test: settings.test ?? '', testSplit: String(settings.testSplit ?? ''), seed: String(settings.seed) } : {}),
