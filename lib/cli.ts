@@ -43,7 +43,7 @@ export function program(run: (work: () => Promise<unknown>) => void): Command {
   const globals = () => root.opts();
   const action = (load: () => Promise<(flags: Flags, ...rest: string[]) => unknown>) => async (...args: unknown[]) => {
     const cmd = args[args.length - 1] as Command;
-    const positional = args.slice(0, -2).filter((a): a is string => typeof a === 'string');
+    const positional = args.slice(0, -2).flat().filter((a): a is string => typeof a === 'string');
     run(async () => (await load())(toFlags(cmd.opts(), globals()), ...positional));
   };
 
@@ -140,14 +140,62 @@ export function program(run: (work: () => Promise<unknown>) => void): Command {
   runtimeOptions(
     root
       .command('report')
-      .description('an HTML report (curves, confusion matrix, top-3 images, CAMs) for a run directory')
-      .argument('<run-dir>', 'a run directory written by convkit train --out')
+      .description('an HTML report for a run directory (curves, confusion matrix, top-3 images, CAMs), or one page comparing several runs or a sweep\'s')
+      .argument('<run-dirs...>', 'run directories written by convkit train --out, or a sweep directory')
       .option('--data-dir <dir>', "folder with the data set's files")
-      .option('--output <file>', 'the report file (default RUN_DIR/report.html)')
+      .option('--output <file>', 'the report file (default RUN_DIR/report.html; comparing: SWEEP_DIR/report.html, else comparison.html)')
+      .option('--title <text>', 'the comparison\'s title')
       .option('--quiet', 'no progress output'),
   )
-    .addHelpText('after', examples('convkit report runs/a'))
+    .addHelpText('after', examples('convkit report runs/a', 'convkit report runs/a runs/b runs/c --output comparison.html', 'convkit report sweeps/lr'))
     .action(action(async () => (await import('./cli/commands.js')).reportCommand));
+
+  root
+    .command('sweep')
+    .description('many training runs (a grid or a list) on this machine\'s cores, or through a queue, with a summary and a comparison report')
+    .argument('[file]', 'a sweep file (.json or .yaml): {name, base: {...}, runs: [{...}], grid: {lr: [...], ...}}')
+    .requiredOption('--out <dir>', 'the sweep directory: runs/NAME (ordinary run directories), tensorboard/NAME, logs/, summary.json, report.html')
+    .option('--model <names>', 'zoo models or architecture files, comma-separated (each a grid value)')
+    .option('--dataset <names>', 'data sets, comma-separated')
+    .option('--data <paths>', 'data files, comma-separated')
+    .option('--optimizer <names>', `optimizers, comma-separated (${OPTIMIZER_NAMES.join(', ')})`)
+    .option('--lr <rates>', 'learning rates, comma-separated')
+    .option('--lr-decay <factors>', 'per-epoch decays, comma-separated')
+    .option('--batch-size <sizes>', 'batch sizes, comma-separated')
+    .option('--epochs <counts>', 'epochs, comma-separated')
+    .option('--seed <seeds>', 'seeds, comma-separated')
+    .option('--limit <counts>', 'training images per run, comma-separated')
+    .option('--validation <fractions>', 'validation fractions, comma-separated')
+    .option('--test <paths>', 'test files for --data, comma-separated')
+    .option('--test-split <fractions>', 'held-out test fractions for --data, comma-separated')
+    .option('--resize <sizes>', 'image sizes (SIZE or HxW), comma-separated')
+    .option('--scaler <kinds>', 'standard, channel or none, comma-separated')
+    .option('--class-weight <w>', "'balanced' (class weights with commas cannot vary on the command line: use a sweep file)")
+    .option('--shift <pixels>', 'augmentation shifts, comma-separated')
+    .option('--flip', 'augment with left-right flips (every run)')
+    .option('--data-dir <dir>', "folder with the data sets' files (every run)")
+    .option('--workers <n>', 'runs at once on this machine (default: cores / threads)')
+    .option('--threads <n>', 'threads per run (default: cores / workers, at least 1)')
+    .option('--queue <url>', 'redis://HOST:PORT: queue the runs for `convkit worker`s (BullMQ) instead of running them here; the sweep directory must be on a file system every worker sees at the same path')
+    .option('--name <name>', 'the sweep\'s name (default: the file\'s name, else "sweep")')
+    .option('--no-report', 'no comparison report at the end')
+    .option('--quiet', 'no progress output')
+    .option('--json', 'print summary.json on stdout at the end')
+    .addHelpText('after', examples(
+      'convkit sweep --out sweeps/lr --lr 0.001,0.003 --batch-size 32,128 --seed 0,1 --epochs 2',
+      'convkit sweep course.yaml --out sweeps/course --data-dir ../shared/data',
+      'convkit sweep grid.json --out /shared/sweeps/g --queue redis://10.0.0.5:6379',
+    ) + '\nCtrl-C asks every running run to save and stop; the same command finishes the sweep without redoing finished runs.\n')
+    .action(action(async () => (await import('./cli/sweep.js')).sweepCommand));
+
+  root
+    .command('worker')
+    .description('take runs from a sweep\'s queue (BullMQ on Redis) and run them, until Ctrl-C')
+    .requiredOption('--queue <url>', 'redis://HOST:PORT, as given to convkit sweep')
+    .option('--threads <n>', 'threads per run when the sweep does not say (default 1)')
+    .option('--quiet', 'no progress output')
+    .addHelpText('after', examples('convkit worker --queue redis://10.0.0.5:6379') + '\nNeeds BullMQ: npm install bullmq ioredis. Ctrl-C: the running run saves and goes back to the queue.\n')
+    .action(action(async () => (await import('./cli/sweep.js')).workerCommand));
 
   root
     .command('summary')

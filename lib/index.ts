@@ -34,10 +34,35 @@ export { exportHdf5, importHdf5 } from './io/hdf5.js';
 export { exportOnnx, encodeOnnx } from './io/onnx.js';
 export { readSafetensors, writeSafetensors, parseSafetensors } from './io/safetensors.js';
 export type { NameMapping } from './io/names.js';
-export { classActivationMap } from './viz/cam.js';
+export { classActivationMap, gradCam } from './viz/cam.js';
 export { writeReport, analyze } from './viz/report.js';
 export type { ReportInput, Analysis } from './viz/report.js';
 export { EventWriter } from './viz/tensorboard.js';
 export { exportCurves, curveCharts, svgToPng } from './viz/curves.js';
 export type { CurveFormat } from './viz/curves.js';
+export { sweep } from './sweep/sweep.js';
+export type { SweepOptions, SweepResult, SummaryRow } from './sweep/sweep.js';
+export { checkSweepSpec, planRuns, readSweepFile } from './sweep/spec.js';
+export type { PlannedRun, RunSettings, SweepSpec } from './sweep/spec.js';
+
+/**
+ * Takes runs from a sweep's queue (BullMQ on Redis) and runs them, as
+ * `convkit worker` does, until the signal aborts. Needs `npm install bullmq ioredis`.
+ */
+export async function sweepWorker(options: { queue: string; threads?: number; signal?: AbortSignal; say?: (line: string) => void }): Promise<void> {
+  const { runWorker } = await import('./sweep/queue.js');
+  return runWorker({ url: options.queue, threads: options.threads ?? 1, signal: options.signal, say: options.say });
+}
+
+/**
+ * One self-contained HTML page comparing run directories (a sweep directory
+ * stands for its finished runs): settings and metrics, overlaid curves,
+ * confusion matrices, per-class accuracy, Grad-CAM of every CNN on the same
+ * test images. Returns the file written.
+ */
+export async function compareRuns(output: string, runDirs: readonly string[], options: { title?: string; dataDir?: string; say?: (line: string) => void } = {}): Promise<string> {
+  const { runDirsOf, writeRunComparison } = await import('./cli/compare.js');
+  const runs = runDirsOf(runDirs);
+  return writeRunComparison(output, runs, { title: options.title ?? `${runs.length} runs compared`, dataDir: options.dataDir, say: options.say });
+}
 export { iterationLossChart, epochChart, confusionChart, perClassChart } from './viz/charts.js';

@@ -22,7 +22,7 @@ export const TIERS: readonly (readonly string[])[] = [
   /* 5 plan        */ ['plan/'],
   /* 6 training    */ ['train.ts', 'train-options.ts'],
   /* 7 model       */ ['model.ts'],
-  /* 8 around      */ ['io/', 'viz/', 'callbacks.ts', 'zoo.ts', 'selftest.ts', 'data/preprocess.ts'],
+  /* 8 around      */ ['io/', 'viz/', 'sweep/', 'callbacks.ts', 'zoo.ts', 'selftest.ts', 'data/preprocess.ts'],
   /* 9 entry       */ ['cli/', 'cli.ts', 'index.ts'],
 ];
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { modelFromConfig, Tensor } from '../lib/index.js';
 
 const dir = fileURLToPath(new URL('../examples/', import.meta.url));
-const inputs: Record<string, [number, number, number]> = { 'fashion-net.json': [28, 28, 1], 'signs-course.json': [64, 64, 3] };
+const inputs: Record<string, [number, number, number]> = { 'fashion-net.json': [28, 28, 1], 'signs-course.json': [64, 64, 3], 'mlp-3layer.json': [28, 28, 1] };
 
 describe('examples/*.json', () => {
   it.each(readdirSync(dir).filter((f) => f.endsWith('.json')))('%s builds and predicts', (file) => {

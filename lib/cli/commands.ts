@@ -23,6 +23,8 @@ import { ZOO, ZOO_NAMES, zooModel } from '../zoo.js';
 import { applyRuntime, DEFAULTS, type Flags, int, UsageError } from './options.js';
 import { reportAccuracy } from './shared.js';
 import { recordedTestSet } from './task.js';
+import { runDirsOf, writeRunComparison } from './compare.js';
+import { sweepPaths } from '../sweep/runner.js';
 import type { RunSettings } from './train.js';
 
 export async function curvesCommand(flags: Flags, dir: string | undefined): Promise<void> {
@@ -37,9 +39,19 @@ export async function curvesCommand(flags: Flags, dir: string | undefined): Prom
   process.stderr.write(`wrote ${files.join(', ')}\n`);
 }
 
-export async function reportCommand(flags: Flags, dir: string | undefined): Promise<void> {
-  const runDir = dir ?? flags.out;
-  if (!runDir) throw new UsageError('report needs a run directory: convkit report RUN_DIR');
+export async function reportCommand(flags: Flags & { title?: string }, ...dirs: string[]): Promise<void> {
+  if (dirs.length === 0) throw new UsageError('report needs a run directory: convkit report RUN_DIR [RUN_DIR ...]');
+  if (dirs.length > 1 || existsSync(sweepPaths(dirs[0]).plan)) {
+    applyRuntime(flags);
+    const say = flags.quiet ? () => {} : (m: string) => process.stderr.write(`${m}\n`);
+    const sweepDir = dirs.length === 1 ? dirs[0] : null;
+    const output = flags.output ?? (sweepDir ? sweepPaths(sweepDir).report : 'comparison.html');
+    const runs = runDirsOf(dirs);
+    const file = await writeRunComparison(output, runs, { title: flags.title ?? (sweepDir ? `Sweep ${sweepDir}: ${runs.length} runs` : `${runs.length} runs compared`), dataDir: flags['data-dir'], say });
+    say(`wrote ${file}`);
+    return;
+  }
+  const runDir = dirs[0];
   applyRuntime(flags);
   const say = flags.quiet ? () => {} : (m: string) => process.stderr.write(`${m}\n`);
   let run: { settings: RunSettings; source?: string };

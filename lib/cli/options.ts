@@ -48,6 +48,10 @@ export interface Flags {
   json?: boolean;
   'no-check-finite'?: boolean;
   verbose?: boolean;
+  workers?: string;
+  queue?: string;
+  name?: string;
+  title?: string;
 }
 
 export function int(flags: Flags, name: keyof Flags, fallback: number, min = 1): number {

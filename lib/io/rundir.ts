@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 // A run directory saved as one transaction. Each save is a generation: its
 // files are written (and fsynced) into .gen-N/, then checkpoint.json (the
 // manifest: the generation and the sha256 of every file) is replaced
@@ -130,21 +131,28 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Takes the directory's lock for this process; returns the release. A live owner's lock is refused, a dead one's taken over. */
+/**
+ * Takes the directory's lock for this process; returns the release. The lock
+ * names the owner's pid and host. A live owner's lock is refused, a dead
+ * one's taken over. An owner on another host (a shared file system) cannot
+ * be checked from here: its lock is refused, unless the caller runs a queue
+ * job (CONVKIT_QUEUE_TAKEOVER=1, set by `convkit worker` for its run): the
+ * queue then guarantees that the owner's job was given up.
+ */
 export function lockRunDir(dir: string): () => void {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, LOCK);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(path, 'wx');
-      writeSync(fd, `${process.pid}\n`);
+      writeSync(fd, `${process.pid} ${hostname()}\n`);
       closeSync(fd);
       let released = false;
       const release = () => {
         if (released) return;
         released = true;
         try {
-          if (readFileSync(path, 'utf8').trim() === String(process.pid)) rmSync(path, { force: true });
+          if (readFileSync(path, 'utf8').trim() === `${process.pid} ${hostname()}`) rmSync(path, { force: true });
         } catch {}
         process.off('exit', release);
       };
@@ -152,8 +160,11 @@ export function lockRunDir(dir: string): () => void {
       return release;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new ConvkitError(`${path}: cannot take the lock (${(error as NodeJS.ErrnoException).code})`);
-      const owner = Number(readFileSync(path, 'utf8').trim());
-      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
+      const [pidText, host] = readFileSync(path, 'utf8').trim().split(/\s+/);
+      const owner = Number(pidText);
+      if (host && host !== hostname()) {
+        if (process.env.CONVKIT_QUEUE_TAKEOVER !== '1') throw new ConvkitError(`${dir} is being written by a convkit process on ${host} (pid ${owner}); wait for it to finish or choose another --out`);
+      } else if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
         throw new ConvkitError(`${dir} is being written by another convkit process (pid ${owner}); wait for it to finish or choose another --out`);
       }
       rmSync(path, { force: true }); // a stale lock: its owner is gone

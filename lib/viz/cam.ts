@@ -2,6 +2,7 @@ import { ValueError, describe } from '../errors.js';
 import { Conv2D } from '../layers/conv.js';
 import { Dense } from '../layers/dense.js';
 import { GlobalAvgPool2D } from '../layers/pool.js';
+import { ReLU, Sigmoid, Softmax } from '../layers/activation.js';
 import type { Sequential } from '../model.js';
 import { checkTensor } from '../ops/check.js';
 import { Tensor } from '../tensor.js';
@@ -37,9 +38,13 @@ export function classActivationMap(model: Sequential, image: Tensor, classIndex:
     for (let c = 0; c < k; c++) sum += a.data[p * k + c] * weights[c * classes + classIndex];
     small[p] = sum;
   }
-  const [H, W] = model.inputShape;
+  return upsample(small, h, w, model.inputShape[0], model.inputShape[1]);
+}
+
+
+/** A [h, w] map resized bilinearly to [H, W], pixel centres aligned (as image resizing does). */
+function upsample(small: Float32Array, h: number, w: number, H: number, W: number): Tensor {
   const out = new Float32Array(H * W);
-  // Align pixel centres (as image resizing does): source coordinate (y + 0.5) · h / H - 0.5.
   for (let y = 0; y < H; y++) {
     const sy = Math.min(Math.max((y + 0.5) * (h / H) - 0.5, 0), h - 1);
     const y0 = Math.floor(sy);
@@ -55,4 +60,53 @@ export function classActivationMap(model: Sequential, image: Tensor, classIndex:
     }
   }
   return new Tensor(out, [H, W]);
+}
+
+/**
+ * Grad-CAM (Selvaraju et al. 2017), for any CNN: the last convolution's
+ * feature maps A_k (after its ReLU, when one follows), each weighted by the
+ * mean gradient of the class's logit over it, M = ReLU(Σ_k α_k A_k),
+ * upsampled bilinearly to the input's size. For a network ending in
+ * GlobalAvgPool2D → Dense it is proportional to classActivationMap. Runs
+ * the layers in inference mode and back-propagates through them, which
+ * overwrites the parameters' gradients. image is [H, W, C] or [1, H, W, C];
+ * the result is [H, W].
+ */
+export function gradCam(model: Sequential, image: Tensor, classIndex: number): Tensor {
+  const layers = model.layers;
+  const conv = layers.map((l) => l instanceof Conv2D).lastIndexOf(true);
+  if (conv < 0) throw new ValueError(`gradCam: model '${model.name}' has no Conv2D layer`);
+  checkTensor(image, 'image', 'gradCam');
+  const x = image.rank === 3 ? image.reshape([1, ...image.shape]) : image;
+  model.checkInput(x, 'gradCam');
+  if (x.shape[0] !== 1) throw new ValueError(`gradCam: pass one image, got a batch of ${x.shape[0]}`);
+  // The logits: every layer but a final Softmax or Sigmoid (the loss's own).
+  const last = layers[layers.length - 1];
+  const end = layers.length > 1 && (last instanceof Softmax || last instanceof Sigmoid) ? layers.length - 1 : layers.length;
+  const units = model.outputUnits;
+  if (!Number.isInteger(classIndex) || classIndex < 0 || classIndex >= Math.max(units, 2)) {
+    throw new ValueError(`gradCam: classIndex must be an integer in [0, ${Math.max(units, 2) - 1}], got ${describe(classIndex)}`);
+  }
+  const at = layers[conv + 1] instanceof ReLU ? conv + 1 : conv;
+  let a = x;
+  for (let i = 0; i <= at; i++) a = layers[i].forward(a, false);
+  const maps = a.clone();
+  let y = maps;
+  for (let i = at + 1; i < end; i++) y = layers[i].forward(y, false);
+  // d(logit of the class)/d(logits); one sigmoid output scores class 1 as +z and class 0 as -z.
+  const dy = new Float32Array(y.size);
+  if (units === 1) dy[0] = classIndex === 1 ? 1 : -1;
+  else dy[classIndex] = 1;
+  let d: Tensor | null = new Tensor(dy, y.shape);
+  for (let i = end - 1; i > at && d; i--) d = layers[i].backward(d, true);
+  const [, h, w, k] = maps.shape;
+  const alpha = new Float64Array(k);
+  for (let p = 0; p < h * w; p++) for (let c = 0; c < k; c++) alpha[c] += d!.data[p * k + c] / (h * w);
+  const small = new Float32Array(h * w);
+  for (let p = 0; p < h * w; p++) {
+    let sum = 0;
+    for (let c = 0; c < k; c++) sum += alpha[c] * maps.data[p * k + c];
+    small[p] = Math.max(sum, 0);
+  }
+  return upsample(small, h, w, model.inputShape[0], model.inputShape[1]);
 }

@@ -49,15 +49,24 @@ const textWidth = (s: string, size = 11) => s.length * size * 0.6;
 
 /** The chart's plot area (width × height, drawn by body) with margins, the title above and an optional legend under it. */
 function frame(width: number, height: number, title: string, body: string, legend: readonly { name: string; color: string }[] = []): string {
-  const top = MARGIN.top + (legend.length ? 16 : 0);
   const w = Math.ceil(Math.max(width + MARGIN.left + MARGIN.right, MARGIN.left + textWidth(title, 13) * 1.08 + 8));
-  const h = height + top + MARGIN.bottom;
+  // Legend keys left to right, wrapping onto more rows when they do not fit.
   let x = MARGIN.left;
-  const keys = legend.map((item) => {
-    const key = `<g transform="translate(${x.toFixed(1)},${top - 10})"><rect y="-4" width="12" height="3" fill="${item.color}"/><text x="16" y="0">${esc(item.name)}</text></g>`;
-    x += 16 + textWidth(item.name) + 14;
-    return key;
+  let row = 0;
+  const placed = legend.map((item) => {
+    const span = 16 + textWidth(item.name) + 14;
+    if (x > MARGIN.left && x + span - 14 > w - 4) {
+      x = MARGIN.left;
+      row++;
+    }
+    const at = { item, x, row };
+    x += span;
+    return at;
   });
+  const rows = legend.length ? row + 1 : 0;
+  const top = MARGIN.top + rows * 16;
+  const h = height + top + MARGIN.bottom;
+  const keys = placed.map(({ item, x: kx, row: r }) => `<g transform="translate(${kx.toFixed(1)},${MARGIN.top + r * 16 + 6})"><rect y="-4" width="12" height="3" fill="${item.color}"/><text x="16" y="0">${esc(item.name)}</text></g>`);
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" ${FONT} font-size="11" role="img" aria-label="${esc(title)}">`
     + `<rect width="${w}" height="${h}" fill="white"/>`
     + `<text x="${MARGIN.left}" y="18" font-size="13" font-weight="600">${esc(title)}</text>${keys.join('')}`

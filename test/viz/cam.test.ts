@@ -3,8 +3,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import * as index from '../../lib/index.js';
 import { data, Tensor, ValueError, zooModel } from '../../lib/index.js';
-import { classActivationMap } from '../../lib/viz/cam.js';
+import { classActivationMap, gradCam } from '../../lib/viz/cam.js';
+import { rng } from '../helpers/random.js';
 
 describe('classActivationMap', () => {
   it('returns a map at input resolution and refuses models without GlobalAvgPool2D → Dense', () => {
@@ -52,5 +54,29 @@ describe('classActivationMap', () => {
     // here: ~85% of images, ~1.7x its share).
     expect(wins / count).toBeGreaterThan(0.75);
     expect(massOnDigit / digitArea).toBeGreaterThan(1.3);
+  });
+});
+
+describe('gradCam', () => {
+  it('is ReLU(CAM) / (h·w) on a network ending in GlobalAvgPool2D → Dense (the identity Grad-CAM reduces to)', () => {
+    const { layers, sequential } = index;
+    const model = sequential([
+      layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same' }), layers.relu(), layers.globalAvgPool2d(), layers.dense({ units: 3 }),
+    ], { inputShape: [6, 5, 2], seed: 7 });
+    const random = rng(3);
+    const image = new Tensor(Float32Array.from({ length: 60 }, () => random() * 2 - 1), [6, 5, 2]);
+    for (let c = 0; c < 3; c++) {
+      const cam = classActivationMap(model, image, c).data; // no upsampling: the maps are 6×5 already
+      const grad = gradCam(model, image, c).data;
+      cam.forEach((v, p) => expect(grad[p]).toBeCloseTo(Math.max(v, 0) / 30, 6));
+    }
+  });
+
+  it('maps any CNN, a sigmoid one included, and refuses a model without convolutions', () => {
+    const image = new Tensor(new Float32Array(784).fill(0.5), [28, 28, 1]);
+    expect(gradCam(zooModel('mnist-3layer', { seed: 2 }), image, 4).shape).toEqual([28, 28]);
+    expect(gradCam(zooModel('xray-binary', { seed: 2, height: 28, width: 28 }), image, 1).shape).toEqual([28, 28]);
+    expect(() => gradCam(zooModel('mlp-30', { height: 28, width: 28 }), image, 0)).toThrow(/has no Conv2D layer/);
+    expect(() => gradCam(zooModel('mnist-3layer'), image, 10)).toThrow(/classIndex must be an integer in \[0, 9\]/);
   });
 });
