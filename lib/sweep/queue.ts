@@ -102,7 +102,8 @@ export async function runThroughQueue(sweepDir: string, sweep: string, runs: rea
         const state = job ? await job.getState() : 'completed';
         if (finished && state !== 'active') {
           outcomes[i] = { name: run.name, status: 'done', ran: true, result: finished, seconds: finished.seconds };
-        } else if (state === 'failed' && job && job.attemptsMade >= ATTEMPTS) {
+        } else if (state === 'failed' && job) {
+          // Final: a job that BullMQ will retry waits (or is delayed) instead.
           outcomes[i] = { name: run.name, status: 'failed', ran: true, result: null, seconds: 0, error: job.failedReason };
         } else continue;
         pending.delete(id);

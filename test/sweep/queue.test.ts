@@ -77,6 +77,22 @@ describe.skipIf(!redisServer)('convkit sweep --queue, with convkit workers', () 
     }
   });
 
+  it('retries a failing run, then reports it failed with its reason', async () => {
+    const worker = start(['worker', '--queue', url], env);
+    try {
+      const out = mkdtempSync(join(tmpdir(), 'sweep-fail-'));
+      const r = convkit(['sweep', '--model', 'mnist-3layer,no-such-net', '--epochs', '1', '--limit', '100', '--data-dir', dataDir, '--out', out, '--threads', '1', '--queue', url, '--no-report', '--json'], env);
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/1 of 2 runs failed/);
+      const rows = JSON.parse(r.stdout).rows as { name: string; status: string; error?: string }[];
+      expect(rows.map((row) => row.status)).toEqual(['done', 'failed']);
+      expect(rows[1].error).toMatch(/unknown --model 'no-such-net'/);
+      expect(starts(out)['1-model=no-such-net']).toBe(3); // three attempts
+    } finally {
+      worker.kill('SIGKILL');
+    }
+  });
+
   it('hands a killed worker\'s run to another worker, which resumes it to the uninterrupted weights', async () => {
     const out = mkdtempSync(join(tmpdir(), 'sweep-kill-'));
     // Two longer runs (4 epochs of 3,000 images at 28×28), so that the kill lands after an epoch's save.
