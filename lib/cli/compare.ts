@@ -15,6 +15,7 @@ import type { History } from '../train.js';
 import { gradCam } from '../viz/cam.js';
 import { type ComparedRun, writeComparison } from '../viz/compare.js';
 import { grayPng, overlayPng } from '../viz/png.js';
+import { grayImage } from '../viz/report.js';
 import { recordedTestSet } from './task.js';
 
 /** How many test images the activation maps show: one per class, the first of each, up to this many classes. */
@@ -31,19 +32,6 @@ export function runDirsOf(paths: readonly string[]): { name: string; dir: string
     }
     return [{ name: basename(resolve(p)), dir: p }];
   });
-}
-
-function gray(x: Tensor, index: number): { pixels: Float32Array; width: number; height: number } {
-  const [, height, width, channels] = x.shape;
-  const size = height * width;
-  const pixels = new Float32Array(size);
-  const base = index * size * channels;
-  for (let p = 0; p < size; p++) {
-    let sum = 0;
-    for (let c = 0; c < channels; c++) sum += x.data[base + p * channels + c];
-    pixels[p] = sum / channels;
-  }
-  return { pixels, width, height };
 }
 
 /** The first test image of each of the first classes. */
@@ -69,7 +57,7 @@ function mapsOf(model: Sequential, metadata: Record<string, string>, file: strin
   return indices.map((i, k) => {
     const image = new Tensor(x.data.slice(k * H * W * C, (k + 1) * H * W * C), [H, W, C]);
     const map = gradCam(model, image, predicted[k]);
-    const g = gray(x, k);
+    const g = grayImage(x, k);
     return { png: overlayPng(g.pixels, map.data, g.width, g.height, SCALE), predicted: predicted[k], trueClass: test.y[i] };
   });
 }
@@ -112,7 +100,7 @@ export async function writeRunComparison(output: string, runs: readonly { name: 
       const indices = sampleOf(t.test);
       if (sampleKey === null) {
         sampleKey = key;
-        sample = { images: indices.map((i) => { const g = gray(t.test.x, i); return grayPng(g.pixels, g.width, g.height, SCALE); }), classes: indices.map((i) => t.test.y[i]) };
+        sample = { images: indices.map((i) => { const g = grayImage(t.test.x, i); return grayPng(g.pixels, g.width, g.height, SCALE); }), classes: indices.map((i) => t.test.y[i]) };
       }
       cams = key === sampleKey ? mapsOf(model, metadata, file, t.test, indices) : 'trained on other data than the sample';
     } catch (error) {

@@ -40,8 +40,8 @@ export interface Analysis {
 
 const SCALE = 3;
 
-/** One image of x as gray floats (RGB averaged) with its size. */
-function grayImage(x: Tensor, index: number): { pixels: Float32Array; width: number; height: number } {
+/** One image of a batch x [N, H, W, C] as gray floats (channels averaged) with its size. */
+export function grayImage(x: Tensor, index: number): { pixels: Float32Array; width: number; height: number } {
   const [, height, width, channels] = x.shape;
   const size = height * width;
   const pixels = new Float32Array(size);

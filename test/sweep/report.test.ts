@@ -2,14 +2,13 @@
 // four CNNs and a 3-layer MLP) on MNIST, opened in a real headless Chromium:
 // no console errors, no network requests, every chart and image visible, the
 // table sorts; a screenshot is kept in test-artifacts/ for a person to look at.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { convkit } from '../helpers/sweep.js';
+import { chromium, inChromium } from '../helpers/browser.js';
 
-const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find(existsSync);
 const dataDir = process.env.CONVKIT_DATA;
 const haveMnist = Boolean(dataDir && existsSync(join(dataDir, 'mnist', 'train-images-idx3-ubyte.gz')));
 if (!haveMnist) console.warn('skipping the course comparison report: MNIST is not in $CONVKIT_DATA');
@@ -35,29 +34,13 @@ describe.skipIf(!haveMnist)('the comparison report of the course\'s five network
     expect(html).toContain('no convolution: an MLP has no activation map');
 
     if (!chromium) return;
-    const { chromium: launcher } = await import('playwright-core');
-    const browser = await launcher.launch({
-      executablePath: chromium,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    try {
-      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-      const problems: string[] = [];
-      page.on('console', (m) => {
-        if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
-      });
-      page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-      const requests: string[] = [];
-      page.on('request', (q) => requests.push(q.url()));
-      await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
-      const images = await page.$$eval('img', (imgs) => imgs.map((i) => ({ ok: i.complete && i.naturalWidth > 0, w: i.getBoundingClientRect().width, h: i.getBoundingClientRect().height })));
+    const seen = await inChromium(file, 'test-artifacts/comparison.png', async (page, { images, charts }) => {
       expect(images).toHaveLength(50);
       for (const img of images) {
         expect(img.ok).toBe(true);
         expect(img.w).toBeGreaterThan(0);
         expect(img.h).toBeGreaterThan(0);
       }
-      const charts = await page.$$eval('svg', (svgs) => svgs.map((s) => ({ w: s.getBoundingClientRect().width, h: s.getBoundingClientRect().height, marks: s.querySelectorAll('path, rect, text').length })));
       expect(charts.length).toBe(2 + 5); // loss and accuracy curves, five confusion matrices
       for (const c of charts) {
         expect(c.w).toBeGreaterThan(100);
@@ -73,13 +56,9 @@ describe.skipIf(!haveMnist)('the comparison report of the course\'s five network
       await accuracy.click();
       const sorted = await page.$$eval('table.runs tbody tr', (trs) => trs.map((tr) => tr.children[0].textContent));
       expect(sorted).toEqual([...rows].sort((a, b) => b.testAccuracy - a.testAccuracy).map((row) => row.name));
-      expect(problems).toEqual([]);
-      expect(requests.every((u) => u.startsWith('file:') || u.startsWith('data:'))).toBe(true);
-      mkdirSync('test-artifacts', { recursive: true });
-      await page.screenshot({ path: 'test-artifacts/comparison.png', fullPage: true });
-      expect(existsSync('test-artifacts/comparison.png')).toBe(true);
-    } finally {
-      await browser.close();
-    }
+    });
+    expect(seen.problems).toEqual([]);
+    expect(seen.offline).toBe(true);
+    expect(existsSync('test-artifacts/comparison.png')).toBe(true);
   });
 });
