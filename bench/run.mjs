@@ -50,6 +50,17 @@ function runTorch() {
   return JSON.parse(r.stdout);
 }
 
+// onnxruntime-node (bench/onnx.mjs, its own process) on the zoo networks as convkit exports them to ONNX: inference rows, or null.
+function runOnnx() {
+  log('peers: running onnxruntime (bench/onnx.mjs)...');
+  const r = spawnSync(process.execPath, ['bench/onnx.mjs', String(threads), ...(args.quick ? ['--quick'] : [])], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) {
+    log(`peers: onnxruntime did not run (${(r.stderr || '').trim().split('\n').pop()})`);
+    return null;
+  }
+  return JSON.parse(r.stdout);
+}
+
 // Training (both nets, both batch sizes, SGD and Adam on mnist-3layer; each
 // thread count) and inference at batch 256. With --peers, rounds alternate
 // with PyTorch's (this machine's speed drifts by ±20% over minutes): each
@@ -57,12 +68,15 @@ function runTorch() {
 const rounds = args.rounds ?? (args.peers ? 2 : 1);
 const inferRounds = [];
 const torchRuns = [];
+const onnxRuns = [];
 const trainRounds = [];
 const scalingRounds = [];
 for (let round = 1; round <= rounds; round++) {
   if (args.peers) {
     const t = runTorch();
     if (t) torchRuns.push(t);
+    const o = runOnnx();
+    if (o) onnxRuns.push(o);
   }
   const rows = [];
   for (const t of threadList) {
@@ -120,6 +134,19 @@ if (torchRuns.length) {
     });
   }
   result.peers = { torch: merged };
+}
+if (onnxRuns.length) {
+  result.peers = {
+    ...result.peers,
+    onnxruntime: {
+      version: onnxRuns[0].onnxruntime,
+      infer: onnxRuns[0].infer.map((row, i) => {
+        const all = onnxRuns.map((o) => o.infer[i]);
+        const best = all.reduce((a, b) => (b.img_per_s.median > a.img_per_s.median ? b : a));
+        return { ...best, rounds: all.map((x) => Math.round(x.img_per_s.median)) };
+      }),
+    },
+  };
 }
 // Each batch size's median round of thread scaling (not the best: a slow
 // 1-thread block would flatter the ratio), every round's ratio beside it.
@@ -186,10 +213,16 @@ for (const r of result.thread_scaling ?? []) {
   console.log(`${threads} threads / 1 thread, alternating blocks (mnist-3layer, batch ${r.batch}): ${r.ratio.toFixed(2)}x (${Math.round(r.img_per_s_1_thread).toLocaleString('en-US')} -> ${Math.round(r.img_per_s).toLocaleString('en-US')} img/s)${r.rounds.length > 1 ? `, median of rounds ${r.rounds.map((x) => x.toFixed(2)).join(' / ')}` : ''}`);
 }
 console.log(`minor page faults per training step: ${nativeTrain.minor_faults_per_step.toFixed(2)} (${Math.round(nativeTrain.minor_faults_per_step * 1875)} per 60,000-image epoch); peak RSS ${result.max_rss_mb} MB`);
-console.log('\n' + table(result.infer.map((r) => {
+const inferTable = result.infer.map((r) => {
   const torch = result.peers?.torch?.infer.filter((p) => p.net === r.net);
-  return { net: r.net, batch: r.batch, 'img/s (median)': Math.round(r.img_per_s.median).toLocaleString('en-US'), ...(torch?.length ? { 'PyTorch best': Math.round(Math.max(...torch.map((p) => p.img_per_s.median))).toLocaleString('en-US') } : {}) };
-}), ['net', 'batch', 'img/s (median)', ...(result.peers ? ['PyTorch best'] : [])]));
+  const onnx = result.peers?.onnxruntime?.infer.find((p) => p.net === r.net && p.batch === r.batch);
+  return {
+    net: r.net, batch: r.batch, 'img/s (median)': Math.round(r.img_per_s.median).toLocaleString('en-US'),
+    ...(torch?.length ? { 'PyTorch best': Math.round(Math.max(...torch.map((p) => p.img_per_s.median))).toLocaleString('en-US') } : {}),
+    ...(onnx ? { 'onnxruntime best': Math.round(onnx.img_per_s.median).toLocaleString('en-US'), 'convkit/onnxruntime': (r.img_per_s.median / onnx.img_per_s.median).toFixed(2) } : {}),
+  };
+});
+console.log('\n' + table(inferTable, [...new Set(inferTable.flatMap(Object.keys))]));
 console.log('\n' + table(opRows, [...new Set(opRows.flatMap(Object.keys))]));
 if (result.main_job) console.log(`\nmain job (convkit train, 5 epochs of mnist-3layer, load + train + evaluate): ${result.main_job.wall_s.toFixed(1)} s, test accuracy ${result.main_job.test_accuracy_percent}%`);
 if (args.json) {
