@@ -106,7 +106,7 @@ export function runOne(sweepDir: string, run: PlannedRun, options: RunOptions): 
 
 function lastLines(file: string, n = 3): string {
   try {
-    return readFileSync(file, 'utf8').trim().split('\n').slice(-n).join(' | ');
+    return readFileSync(file, 'utf8').trim().split('\n').filter((l) => !l.startsWith('== ')).slice(-n).join(' | ') || '(no output)';
   } catch {
     return '(no log)';
   }
