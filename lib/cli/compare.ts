@@ -15,7 +15,7 @@ import type { History } from '../train.js';
 import { gradCam } from '../viz/cam.js';
 import { type ComparedRun, writeComparison } from '../viz/compare.js';
 import { grayPng, overlayPng } from '../viz/png.js';
-import { grayImage } from '../viz/report.js';
+import { analyze, grayImage } from '../viz/report.js';
 import { recordedTestSet } from './task.js';
 
 /** How many test images the activation maps show: one per class, the first of each, up to this many classes. */
@@ -93,6 +93,7 @@ export async function writeRunComparison(output: string, runs: readonly { name: 
     const key = `${metadata.dataset ?? ''}|${metadata.data ?? ''}|${metadata.test ?? ''}|${metadata.testSplit ?? ''}|${metadata.seed ?? ''}`;
     if (!tests.has(key)) tests.set(key, recordedTestSet(metadata, { 'data-dir': options.dataDir }, file, say).then((t) => ({ classes: t.classes, test: t.test })));
     let cams: ComparedRun['cams'];
+    let top: ComparedRun['top'] = null;
     let classes: readonly string[] = metadata.classes ? JSON.parse(metadata.classes) : [];
     try {
       const t = await tests.get(key)!;
@@ -103,6 +104,9 @@ export async function writeRunComparison(output: string, runs: readonly { name: 
         sample = { images: indices.map((i) => { const g = grayImage(t.test.x, i); return grayPng(g.pixels, g.width, g.height, SCALE); }), classes: indices.map((i) => t.test.y[i]) };
       }
       cams = key === sampleKey ? mapsOf(model, metadata, file, t.test, indices) : 'trained on other data than the sample';
+      const x = prepareImages(t.test.x, model, preprocessingFrom(metadata, file), 'test images');
+      const a = analyze(model, x, t.test.y, t.classes);
+      top = a.top.map((examples, c) => examples.map((e, r) => ({ png: a.topImages[c][r], probability: e.probability, trueClass: e.trueClass })));
     } catch (error) {
       cams = `its test images could not be loaded (${(error as Error).message})`;
     }
@@ -110,7 +114,7 @@ export async function writeRunComparison(output: string, runs: readonly { name: 
       name, settings: tableSettings(settings, model.name), parameters: model.countParams(),
       testAccuracy: typeof run.testAccuracy === 'number' ? run.testAccuracy : null, testLoss: typeof run.testLoss === 'number' ? run.testLoss : null,
       seconds: typeof run.seconds === 'number' ? run.seconds : null, history, classes,
-      confusionMatrix: (run.confusionMatrix as number[][] | undefined) ?? null, perClass: (run.perClass as ComparedRun['perClass'] | undefined) ?? null, cams,
+      confusionMatrix: (run.confusionMatrix as number[][] | undefined) ?? null, perClass: (run.perClass as ComparedRun['perClass'] | undefined) ?? null, cams, top,
     });
   }
   return writeComparison(output, { title: options.title, runs: compared, sample });

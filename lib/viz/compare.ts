@@ -1,8 +1,8 @@
 // Runs side by side, in one self-contained HTML page (inline SVG, images as
 // data URIs, a few lines of inline script to sort the table; nothing is
 // fetched): settings and final metrics, overlaid curves, confusion matrices,
-// per-class accuracy, and class activation maps of every CNN on the same
-// test images.
+// per-class accuracy, each run's top-3 test images per class, and class
+// activation maps of every CNN on the same test images.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -25,6 +25,8 @@ export interface ComparedRun {
   perClass: { class: number; name: string; accuracy: number }[] | null;
   /** Activation maps on the shared sample (PNG), or why there are none. */
   cams: { png: Uint8Array; predicted: number; trueClass: number }[] | string;
+  /** Per class, the test images the run is surest belong to it (PNG), best first; null when its test set was not at hand. */
+  top: { png: Uint8Array; probability: number; trueClass: number }[][] | null;
 }
 
 export interface ComparisonInput {
@@ -107,6 +109,11 @@ export function comparisonHtml(input: ComparisonInput): string {
           : r.cams.map((c, j) => `<td><img src="${dataUri(c.png)}" alt="activation map of ${esc(r.name)} on test image ${j + 1}" width="72" height="72"><div class="${c.predicted === c.trueClass ? '' : 'wrong'}">says ${c.predicted}</div></td>`).join('')
       }</tr>`).join('')}</tbody></table>`
     : '<p>No test images at hand for the activation maps (give --data-dir).</p>';
+  const withTop = runs.filter((r) => r.top);
+  const topClasses = Math.max(0, ...withTop.map((r) => r.top!.length));
+  const topTable = withTop.length
+    ? `<table class="top"><thead><tr><th></th>${Array.from({ length: topClasses }, (_, c) => `<th>${esc(classLabel(c, withTop[0].classes[c]))}</th>`).join('')}</tr></thead><tbody>${withTop.map((r) => `<tr><th>${esc(r.name)}</th>${r.top!.map((examples, c) => `<td><div class="three">${examples.map((e, k) => `<figure><img src="${dataUri(e.png)}" alt="${esc(r.name)}: class ${c} example ${k + 1}" width="36" height="36"><figcaption class="${e.trueClass === c ? '' : 'wrong'}">${(e.probability * 100).toFixed(0)}%${e.trueClass === c ? '' : ` (${e.trueClass})`}</figcaption></figure>`).join('')}</div></td>`).join('')}</tr>`).join('')}</tbody></table>`
+    : '<p>No test images at hand for the top images (give --data-dir).</p>';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(input.title)}</title>
 <style>
@@ -118,6 +125,7 @@ tr.best td,td.best{font-weight:600}.swatch{display:inline-block;width:10px;heigh
 .charts,.matrices{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}figure{margin:0}figcaption{font-size:12px;color:#555}
 .matrix svg{width:320px;height:auto}.cams img{image-rendering:pixelated;border:1px solid #ccc;display:block}.cams td,.cams th{text-align:center;font-size:12px}
 .wrong{color:#c00}.none{color:#777;text-align:left}
+.top td,.top th{font-size:11px;text-align:center;padding:2px 4px}.three{display:flex;gap:2px}.three img{image-rendering:pixelated;border:1px solid #ccc;display:block}
 </style></head><body>
 <h1>${esc(input.title)}</h1>
 ${input.note ? `<p>${esc(input.note)}</p>` : ''}
@@ -125,6 +133,7 @@ ${input.note ? `<p>${esc(input.note)}</p>` : ''}
 <h2>Curves</h2><div class="charts">${charts.map((svg) => `<figure class="chart">${svg}</figure>`).join('')}</div>
 <h2>Confusion matrices</h2><div class="matrices">${matrices}</div>
 <h2>Per-class accuracy</h2>${perClass}
+<h2>Top-3 images per class</h2><p>For each class, the three test images each run is surest belong to it, with its probability; red: not of that class (its true class in brackets).</p>${topTable}
 <h2>Class activation maps</h2><p>Grad-CAM of each CNN's predicted class on the same test images (the last convolution's feature maps weighted by the gradient of the class's score).</p>${camRows}
 <script>${SORT_SCRIPT}</script>
 </body></html>

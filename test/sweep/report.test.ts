@@ -1,6 +1,7 @@
 // The comparison report of the course's five networks (examples/course-sweep.yaml:
 // four CNNs and a 3-layer MLP) on MNIST, opened in a real headless Chromium:
-// no console errors, no network requests, every chart and image visible, the
+// no console errors, no network requests, every chart and image visible (top-3
+// images of every run, activation maps of every CNN), the
 // table sorts; a screenshot is kept in test-artifacts/ for a person to look at.
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,12 +31,12 @@ describe.skipIf(!haveMnist)('the comparison report of the course\'s five network
     const strip = (page: string) => page.replace(/<title>.*?<\/title>|<h1>.*?<\/h1>/g, '');
     expect(strip(readFileSync(join(out, 'again.html'), 'utf8'))).toBe(strip(html));
     expect(html).not.toMatch(/(src|href)="(https?:)?\/\//); // nothing fetched
-    expect((html.match(/<img /g) ?? []).length).toBe(10 + 4 * 10); // the sample, and each CNN's maps of it
+    expect((html.match(/<img /g) ?? []).length).toBe(5 * 10 * 3 + 10 + 4 * 10); // each run's top-3 per class, the sample, each CNN's maps of it
     expect(html).toContain('no convolution: an MLP has no activation map');
 
     if (!chromium) return;
     const seen = await inChromium(file, 'test-artifacts/comparison.png', async (page, { images, charts }) => {
-      expect(images).toHaveLength(50);
+      expect(images).toHaveLength(200);
       for (const img of images) {
         expect(img.ok).toBe(true);
         expect(img.w).toBeGreaterThan(0);
@@ -47,7 +48,7 @@ describe.skipIf(!haveMnist)('the comparison report of the course\'s five network
         expect(c.h).toBeGreaterThan(100);
         expect(c.marks).toBeGreaterThan(10);
       }
-      for (const locator of ['table.runs', 'table.per-class', 'table.cams', 'h2:text("Class activation maps")']) {
+      for (const locator of ['table.runs', 'table.per-class', 'table.top', 'table.cams', 'h2:text("Top-3 images per class")', 'h2:text("Class activation maps")']) {
         expect(await page.locator(locator).first().isVisible(), locator).toBe(true);
       }
       // The table sorts by a column: test accuracy, descending on the second click.
