@@ -1,7 +1,8 @@
 // The native Backend: each method passes its arguments to the addon in the
 // same order (outputs first, then inputs, then options, sizes last, as the
 // C++ kernels take them), a geometry packed as one Int32Array, and rethrows
-// what the addon raises as a ConvkitError.
+// what the addon raises as a ConvkitError from the caller's frame (a
+// try/catch in each method, not a wrapper closure: nothing is allocated per call).
 import { BackendError, ConvkitError, DTypeError, ShapeError } from '../errors.js';
 import { type Backend, type ConvChainBlock, type ConvChainForwardBlock, type ConvChainForwardHead, type ConvChainHead, MAX_CHAIN_BLOCKS } from './backend.js';
 import { GEOMETRY_FIELDS, MAX_TILED_POOL_WINDOW, type WindowGeometry } from './geometry.js';
@@ -88,100 +89,203 @@ class NativeBackend implements Backend {
 
   constructor(private readonly k: AddonKernels) {}
 
-  /** Runs a kernel, rethrowing what it raises as a ConvkitError from the caller's frame. */
-  private run<R>(kernel: keyof AddonKernels, call: (k: AddonKernels) => R): R {
+  conv2d(y: F, x: F, w: F, b: Fn, g: WindowGeometry, relu = false): void {
     try {
-      return call(this.k);
+      this.k.conv2d(y, x, w, b, pack(g), relu);
     } catch (error) {
-      throw translate(error, kernel);
+      throw translate(error, 'conv2d');
     }
   }
-
-  conv2d(y: F, x: F, w: F, b: Fn, g: WindowGeometry, relu = false): void {
-    this.run('conv2d', (k) => k.conv2d(y, x, w, b, pack(g), relu));
-  }
   conv2dBackwardData(dx: F, dy: F, w: F, g: WindowGeometry): void {
-    this.run('conv2dBackwardData', (k) => k.conv2dBackwardData(dx, dy, w, pack(g)));
+    try {
+      this.k.conv2dBackwardData(dx, dy, w, pack(g));
+    } catch (error) {
+      throw translate(error, 'conv2dBackwardData');
+    }
   }
   conv2dBackwardFilter(dw: F, db: Fn, dy: F, x: F, g: WindowGeometry): void {
-    this.run('conv2dBackwardFilter', (k) => k.conv2dBackwardFilter(dw, db, dy, x, pack(g)));
+    try {
+      this.k.conv2dBackwardFilter(dw, db, dy, x, pack(g));
+    } catch (error) {
+      throw translate(error, 'conv2dBackwardFilter');
+    }
   }
   conv2dReluPool(convOut: Fn, pooled: F, cells: Uint8Array | null, x: F, w: F, b: Fn, g: WindowGeometry, pg: WindowGeometry): void {
-    this.run('conv2dReluPool', (k) => k.conv2dReluPool(convOut, pooled, cells, x, w, b, pack(g), pack(pg)));
+    try {
+      this.k.conv2dReluPool(convOut, pooled, cells, x, w, b, pack(g), pack(pg));
+    } catch (error) {
+      throw translate(error, 'conv2dReluPool');
+    }
   }
   conv2dReluPoolBackward(dx: Fn, dw: F, db: Fn, dPooled: F, x: F, w: F, pooled: F, cells: Uint8Array, g: WindowGeometry, pg: WindowGeometry): void {
-    this.run('conv2dReluPoolBackward', (k) => k.conv2dReluPoolBackward(dx, dw, db, dPooled, x, w, pooled, cells, pack(g), pack(pg)));
+    try {
+      this.k.conv2dReluPoolBackward(dx, dw, db, dPooled, x, w, pooled, cells, pack(g), pack(pg));
+    } catch (error) {
+      throw translate(error, 'conv2dReluPoolBackward');
+    }
   }
   maxPool2d(y: F, x: F, g: WindowGeometry): void {
-    this.run('maxPool2d', (k) => k.maxPool2d(y, x, pack(g)));
+    try {
+      this.k.maxPool2d(y, x, pack(g));
+    } catch (error) {
+      throw translate(error, 'maxPool2d');
+    }
   }
   maxPool2dBackward(dx: F, dy: F, x: F, g: WindowGeometry, reluMask = false): void {
-    this.run('maxPool2dBackward', (k) => k.maxPool2dBackward(dx, dy, x, pack(g), reluMask));
+    try {
+      this.k.maxPool2dBackward(dx, dy, x, pack(g), reluMask);
+    } catch (error) {
+      throw translate(error, 'maxPool2dBackward');
+    }
   }
   avgPool2d(y: F, x: F, g: WindowGeometry): void {
-    this.run('avgPool2d', (k) => k.avgPool2d(y, x, pack(g)));
+    try {
+      this.k.avgPool2d(y, x, pack(g));
+    } catch (error) {
+      throw translate(error, 'avgPool2d');
+    }
   }
   avgPool2dBackward(dx: F, dy: F, g: WindowGeometry): void {
-    this.run('avgPool2dBackward', (k) => k.avgPool2dBackward(dx, dy, pack(g)));
+    try {
+      this.k.avgPool2dBackward(dx, dy, pack(g));
+    } catch (error) {
+      throw translate(error, 'avgPool2dBackward');
+    }
   }
   dense(y: F, x: F, w: F, b: Fn, rows: number, inF: number, outF: number): void {
-    this.run('dense', (k) => k.dense(y, x, w, b, rows, inF, outF));
+    try {
+      this.k.dense(y, x, w, b, rows, inF, outF);
+    } catch (error) {
+      throw translate(error, 'dense');
+    }
   }
   denseBackward(dx: Fn, dw: F, db: Fn, dy: F, x: F, w: F, rows: number, inF: number, outF: number): void {
-    this.run('denseBackward', (k) => k.denseBackward(dx, dw, db, dy, x, w, rows, inF, outF));
+    try {
+      this.k.denseBackward(dx, dw, db, dy, x, w, rows, inF, outF);
+    } catch (error) {
+      throw translate(error, 'denseBackward');
+    }
   }
   bytesToFloats(y: F, x: Uint8Array, divisor: number): void {
-    this.run('bytesToFloats', (k) => k.bytesToFloats(y, x, divisor));
+    try {
+      this.k.bytesToFloats(y, x, divisor);
+    } catch (error) {
+      throw translate(error, 'bytesToFloats');
+    }
   }
   relu(y: F, x: F): void {
-    this.run('relu', (k) => k.relu(y, x));
+    try {
+      this.k.relu(y, x);
+    } catch (error) {
+      throw translate(error, 'relu');
+    }
   }
   reluBackward(dx: F, dy: F, x: F): void {
-    this.run('reluBackward', (k) => k.reluBackward(dx, dy, x));
+    try {
+      this.k.reluBackward(dx, dy, x);
+    } catch (error) {
+      throw translate(error, 'reluBackward');
+    }
   }
   leakyRelu(y: F, x: F, alpha: number): void {
-    this.run('leakyRelu', (k) => k.leakyRelu(y, x, alpha));
+    try {
+      this.k.leakyRelu(y, x, alpha);
+    } catch (error) {
+      throw translate(error, 'leakyRelu');
+    }
   }
   leakyReluBackward(dx: F, dy: F, x: F, alpha: number): void {
-    this.run('leakyReluBackward', (k) => k.leakyReluBackward(dx, dy, x, alpha));
+    try {
+      this.k.leakyReluBackward(dx, dy, x, alpha);
+    } catch (error) {
+      throw translate(error, 'leakyReluBackward');
+    }
   }
   sigmoid(y: F, x: F): void {
-    this.run('sigmoid', (k) => k.sigmoid(y, x));
+    try {
+      this.k.sigmoid(y, x);
+    } catch (error) {
+      throw translate(error, 'sigmoid');
+    }
   }
   sigmoidBackward(dx: F, dy: F, y: F): void {
-    this.run('sigmoidBackward', (k) => k.sigmoidBackward(dx, dy, y));
+    try {
+      this.k.sigmoidBackward(dx, dy, y);
+    } catch (error) {
+      throw translate(error, 'sigmoidBackward');
+    }
   }
   tanh(y: F, x: F): void {
-    this.run('tanh', (k) => k.tanh(y, x));
+    try {
+      this.k.tanh(y, x);
+    } catch (error) {
+      throw translate(error, 'tanh');
+    }
   }
   tanhBackward(dx: F, dy: F, y: F): void {
-    this.run('tanhBackward', (k) => k.tanhBackward(dx, dy, y));
+    try {
+      this.k.tanhBackward(dx, dy, y);
+    } catch (error) {
+      throw translate(error, 'tanhBackward');
+    }
   }
   softmax(y: F, x: F, rows: number, cols: number): void {
-    this.run('softmax', (k) => k.softmax(y, x, rows, cols));
+    try {
+      this.k.softmax(y, x, rows, cols);
+    } catch (error) {
+      throw translate(error, 'softmax');
+    }
   }
   softmaxBackward(dx: F, dy: F, y: F, rows: number, cols: number): void {
-    this.run('softmaxBackward', (k) => k.softmaxBackward(dx, dy, y, rows, cols));
+    try {
+      this.k.softmaxBackward(dx, dy, y, rows, cols);
+    } catch (error) {
+      throw translate(error, 'softmaxBackward');
+    }
   }
   softmaxCrossEntropy(probs: F, dLogits: F, logits: F, labels: Int32Array, rows: number, cols: number): number {
-    return this.run('softmaxCrossEntropy', (k) => k.softmaxCrossEntropy(probs, dLogits, logits, labels, rows, cols));
+    try {
+      return this.k.softmaxCrossEntropy(probs, dLogits, logits, labels, rows, cols);
+    } catch (error) {
+      throw translate(error, 'softmaxCrossEntropy');
+    }
   }
   sigmoidBinaryCrossEntropy(dLogits: F, logits: F, targets: F): number {
-    return this.run('sigmoidBinaryCrossEntropy', (k) => k.sigmoidBinaryCrossEntropy(dLogits, logits, targets));
+    try {
+      return this.k.sigmoidBinaryCrossEntropy(dLogits, logits, targets);
+    } catch (error) {
+      throw translate(error, 'sigmoidBinaryCrossEntropy');
+    }
   }
   convChainForward(blocks: readonly ConvChainForwardBlock[], head: ConvChainForwardHead, x: F, classes: number): void {
     const args = chainBlockArgs([head.logits, x, head.w, head.b, classes], blocks, false);
-    this.run('convChainForward', (k) => k.convChainForward(...args));
+    try {
+      this.k.convChainForward(...args);
+    } catch (error) {
+      throw translate(error, 'convChainForward');
+    }
   }
   convChainTrainPass(blocks: readonly ConvChainBlock[], head: ConvChainHead, probs: F, dLogits: F, x: F, labels: Int32Array, classes: number): number {
     const args = chainBlockArgs([probs, dLogits, head.logits, head.dx, head.dw, head.db, x, labels, head.w, head.b, classes], blocks, true);
-    return this.run('convChainTrainPass', (k) => k.convChainTrainPass(...args));
+    try {
+      return this.k.convChainTrainPass(...args);
+    } catch (error) {
+      throw translate(error, 'convChainTrainPass');
+    }
   }
   sgdStep(param: F, velocity: Fn, grad: F, lr: number, momentum: number, weightDecay: number): void {
-    this.run('sgdStep', (k) => k.sgdStep(param, velocity, grad, lr, momentum, weightDecay));
+    try {
+      this.k.sgdStep(param, velocity, grad, lr, momentum, weightDecay);
+    } catch (error) {
+      throw translate(error, 'sgdStep');
+    }
   }
   adamStep(param: F, m: F, v: F, grad: F, lr: number, beta1: number, beta2: number, eps: number, step: number, weightDecay: number): void {
-    this.run('adamStep', (k) => k.adamStep(param, m, v, grad, lr, beta1, beta2, eps, step, weightDecay));
+    try {
+      this.k.adamStep(param, m, v, grad, lr, beta1, beta2, eps, step, weightDecay);
+    } catch (error) {
+      throw translate(error, 'adamStep');
+    }
   }
 }
 
