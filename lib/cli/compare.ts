@@ -41,24 +41,18 @@ function sampleOf(test: LabelledSet): number[] {
   return [...first.entries()].sort((a, b) => a[0] - b[0]).map(([, i]) => i);
 }
 
-function mapsOf(model: Sequential, metadata: Record<string, string>, file: string, test: LabelledSet, indices: number[]): ComparedRun['cams'] {
+/** Grad-CAM of the model's predicted class on the sample, from the test images already prepared for it (x). */
+function mapsOf(model: Sequential, x: Tensor, y: ArrayLike<number>, indices: number[]): ComparedRun['cams'] {
   if (!model.layers.some((l) => l instanceof Conv2D)) return 'no convolution: an MLP has no activation map';
-  const [, h, w, c] = test.x.shape;
-  const raw = new Tensor(new Float32Array(indices.length * h * w * c), [indices.length, h, w, c]);
-  indices.forEach((i, k) => raw.data.set(test.x.data.subarray(i * h * w * c, (i + 1) * h * w * c), k * h * w * c));
-  let x: Tensor;
-  try {
-    x = prepareImages(raw, model, preprocessingFrom(metadata, file), 'sample images');
-  } catch (error) {
-    return `cannot prepare the sample for this model (${(error as Error).message})`;
-  }
-  const predicted = model.predictClasses(x);
   const [H, W, C] = model.inputShape;
+  const size = H * W * C;
+  const sample = new Tensor(new Float32Array(indices.length * size), [indices.length, H, W, C]);
+  indices.forEach((i, k) => sample.data.set(x.data.subarray(i * size, (i + 1) * size), k * size));
+  const predicted = model.predictClasses(sample);
   return indices.map((i, k) => {
-    const image = new Tensor(x.data.slice(k * H * W * C, (k + 1) * H * W * C), [H, W, C]);
-    const map = gradCam(model, image, predicted[k]);
-    const g = grayImage(x, k);
-    return { png: overlayPng(g.pixels, map.data, g.width, g.height, SCALE), predicted: predicted[k], trueClass: test.y[i] };
+    const map = gradCam(model, new Tensor(sample.data.slice(k * size, (k + 1) * size), [H, W, C]), predicted[k]);
+    const g = grayImage(sample, k);
+    return { png: overlayPng(g.pixels, map.data, g.width, g.height, SCALE), predicted: predicted[k], trueClass: y[i] };
   });
 }
 
@@ -103,8 +97,9 @@ export async function writeRunComparison(output: string, runs: readonly { name: 
         sampleKey = key;
         sample = { images: indices.map((i) => { const g = grayImage(t.test.x, i); return grayPng(g.pixels, g.width, g.height, SCALE); }), classes: indices.map((i) => t.test.y[i]) };
       }
-      cams = key === sampleKey ? mapsOf(model, metadata, file, t.test, indices) : 'trained on other data than the sample';
+      // The test set prepared once for this model (its resize and scaler): the top images and the maps read it.
       const x = prepareImages(t.test.x, model, preprocessingFrom(metadata, file), 'test images');
+      cams = key === sampleKey ? mapsOf(model, x, t.test.y, indices) : 'trained on other data than the sample';
       const a = analyze(model, x, t.test.y, t.classes);
       top = a.top.map((examples, c) => examples.map((e, r) => ({ png: a.topImages[c][r], probability: e.probability, trueClass: e.trueClass })));
     } catch (error) {

@@ -41,6 +41,22 @@ export function specFromFlags(flags: SweepFlags, file: SweepSpec | null): SweepS
   return resolvePaths(checkSweepSpec(spec, 'convkit sweep'), process.cwd());
 }
 
+/**
+ * The first of these signals aborts (the running runs save and stop), a
+ * second exits at once, as train's Ctrl-C does. Returns the signal and the
+ * handlers' removal.
+ */
+function stopOn(signals: readonly NodeJS.Signals[], message: string, say: (m: string) => void): { signal: AbortSignal; release: () => void } {
+  const stop = new AbortController();
+  const handler = () => {
+    if (stop.signal.aborted) process.exit(130);
+    say(message);
+    stop.abort();
+  };
+  for (const s of signals) process.on(s, handler);
+  return { signal: stop.signal, release: () => signals.forEach((s) => process.off(s, handler)) };
+}
+
 function table(result: SweepResult): string {
   const rows = result.rows.map((r) => [r.name, r.status, r.testAccuracy === null ? '–' : `${(r.testAccuracy * 100).toFixed(2)}%`, r.testLoss === null ? '–' : r.testLoss.toFixed(4), r.seconds === null ? '–' : r.seconds.toFixed(1)]);
   const head = ['run', 'status', 'test accuracy', 'test loss', 'seconds'];
@@ -55,20 +71,13 @@ export async function sweepCommand(flags: SweepFlags, file?: string): Promise<vo
   const say = flags.quiet ? () => {} : (m: string) => process.stderr.write(`${m}\n`);
   const workers = flags.workers !== undefined ? int(flags as Flags, 'workers', 1) : undefined;
   const threads = flags.threads !== undefined ? int(flags as Flags, 'threads', 1) : undefined;
-  // Ctrl-C: the first asks every running run to save and stop (each exits 130,
-  // resumable); a second exits at once. The same command finishes the sweep.
-  const interrupt = new AbortController();
-  const onSigint = () => {
-    if (interrupt.signal.aborted) process.exit(130);
-    say('\nconvkit: stopping the sweep: each running run saves and stops (Ctrl-C again to quit at once)');
-    interrupt.abort();
-  };
-  process.on('SIGINT', onSigint);
+  // Ctrl-C: each running run saves and stops (exit 130, resumable); the same command finishes the sweep.
+  const interrupt = stopOn(['SIGINT'], '\nconvkit: stopping the sweep: each running run saves and stops (Ctrl-C again to quit at once)', say);
   let result: SweepResult;
   try {
     result = await sweep(spec, { out: flags.out, workers, threads, queue: flags.queue, dataDir: flags['data-dir'], signal: interrupt.signal, say });
   } finally {
-    process.off('SIGINT', onSigint);
+    interrupt.release();
   }
   say(`\n${table(result)}\n\nsummary: ${sweepPaths(result.dir).summary}`);
   const done = result.rows.filter((r) => r.status === 'done').length;
@@ -87,19 +96,11 @@ export async function sweepCommand(flags: SweepFlags, file?: string): Promise<vo
 export async function workerCommand(flags: SweepFlags): Promise<void> {
   if (!flags.queue) throw new UsageError('worker needs --queue redis://HOST:PORT (the one the sweep was given)');
   const say = flags.quiet ? () => {} : (m: string) => process.stderr.write(`${m}\n`);
-  const stop = new AbortController();
-  const onSignal = () => {
-    if (stop.signal.aborted) process.exit(130);
-    say('convkit worker: stopping: the running run saves and goes back to the queue');
-    stop.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stop = stopOn(['SIGINT', 'SIGTERM'], 'convkit worker: stopping: the running run saves and goes back to the queue', say);
   try {
     const { runWorker } = await import('../sweep/queue.js');
     await runWorker({ url: flags.queue, threads: flags.threads !== undefined ? int(flags as Flags, 'threads', 1) : 1, say, signal: stop.signal });
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.release();
   }
 }

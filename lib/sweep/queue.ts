@@ -79,8 +79,9 @@ export async function runThroughQueue(sweepDir: string, sweep: string, runs: rea
   try {
     const pending = new Map<string, number>();
     for (const [i, run] of runs.entries()) {
-      if (readFinished(sweepPaths(sweepDir).run(run.name))) {
-        outcomes[i] = { name: run.name, status: 'done', ran: false, result: readFinished(sweepPaths(sweepDir).run(run.name)), seconds: 0 };
+      const finished = readFinished(sweepPaths(sweepDir).run(run.name));
+      if (finished) {
+        outcomes[i] = { name: run.name, status: 'done', ran: false, result: finished, seconds: 0 };
         continue;
       }
       const id = jobId(sweepDir, run.name);

@@ -19,8 +19,6 @@ export const sweepPaths = (dir: string) => ({
   log: (name: string) => join(dir, 'logs', `${name}.log`),
 });
 
-export type RunState = 'done' | 'partial' | 'new';
-
 /** What a finished run's run.json records. */
 export interface FinishedRun {
   settings: Record<string, unknown>;
@@ -38,11 +36,6 @@ export function readFinished(runDir: string): FinishedRun | null {
   } catch {
     return null;
   }
-}
-
-export function runState(runDir: string): RunState {
-  if (readFinished(runDir)) return 'done';
-  return existsSync(runDir) && holdsRun(runDir) ? 'partial' : 'new';
 }
 
 /** How a run ended: finished (its results), interrupted (resumable), or failed (the last lines of its log). */
@@ -76,13 +69,13 @@ export interface RunOptions {
 export function runOne(sweepDir: string, run: PlannedRun, options: RunOptions): Promise<RunOutcome> {
   const paths = sweepPaths(sweepDir);
   const dir = paths.run(run.name);
-  const state = runState(dir);
-  if (state === 'done') return Promise.resolve({ name: run.name, status: 'done', ran: false, result: readFinished(dir), seconds: 0 });
+  const finished = readFinished(dir);
+  if (finished) return Promise.resolve({ name: run.name, status: 'done', ran: false, result: finished, seconds: 0 });
+  const state = existsSync(dir) && holdsRun(dir) ? 'partial' : 'new';
   mkdirSync(join(sweepDir, 'logs'), { recursive: true });
   mkdirSync(join(sweepDir, 'runs'), { recursive: true });
-  // A resumed run keeps its settings (run.json), all but where the data sets are, which is the machine's.
-  const dataDir = run.settings.dataDir !== undefined ? ['--data-dir', String(run.settings.dataDir)] : [];
-  const where = state === 'partial' ? ['--resume', dir, ...dataDir] : [...trainArgs(run.settings), '--out', dir];
+  // A resumed run keeps its settings and data directory (run.json records both).
+  const where = state === 'partial' ? ['--resume', dir] : [...trainArgs(run.settings), '--out', dir];
   const args = [cliPath, 'train', ...where, '--tensorboard', paths.tensorboard(run.name), '--threads', String(options.threads), '--quiet'];
   const log = openSync(paths.log(run.name), 'a');
   // One line per start: a run's log says how often it was started and resumed, and by which process.

@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { History } from '../train.js';
 import { classLabel, confusionChart } from './charts.js';
+import { dataUri } from './png.js';
 import { esc, lineChart } from './svg.js';
 
 /** One run as the comparison shows it. */
@@ -40,7 +41,6 @@ export interface ComparisonInput {
 /** Distinct colours for up to 10 runs (Tableau 10), then repeating. */
 const COLORS = ['#4c78a8', '#f58518', '#e45756', '#72b7b2', '#54a24b', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac'];
 const color = (i: number) => COLORS[i % COLORS.length];
-const dataUri = (png: Uint8Array) => `data:image/png;base64,${Buffer.from(png).toString('base64')}`;
 const pct = (v: number | null) => (v === null ? '–' : `${(v * 100).toFixed(2)}%`);
 const fixed = (v: number | null, digits: number) => (v === null ? '–' : v.toFixed(digits));
 

@@ -72,3 +72,6 @@ export function overlayPng(pixels: ArrayLike<number>, heat: ArrayLike<number>, w
     }
   return encodePng(rgba, w, h);
 }
+
+/** A PNG as a data: URI, for pages that fetch nothing. */
+export const dataUri = (png: Uint8Array): string => `data:image/png;base64,${Buffer.from(png).toString('base64')}`;

@@ -9,7 +9,7 @@ import type { History } from '../train.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { classActivationMap } from './cam.js';
 import { classLabel, confusionChart, epochChart, iterationLossChart, perClassChart } from './charts.js';
-import { grayPng, overlayPng } from './png.js';
+import { dataUri, grayPng, overlayPng } from './png.js';
 import { esc } from './svg.js';
 
 /** What a report is made from: a trained model, its history and test data. */
@@ -90,8 +90,6 @@ export function analyze(model: Sequential, x: Tensor, y: ArrayLike<number>, clas
   return { accuracy: perClass.reduce((n, c) => n + c.correct, 0) / y.length, loss, matrix, perClass, worst: worstClass(perClass), top, topImages, cams };
 }
 
-/** "3" for a class named by its number, "6 Shirt" otherwise. */
-const dataUri = (png: Uint8Array) => `data:image/png;base64,${Buffer.from(png).toString('base64')}`;
 const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
 
 export interface ReportFiles {

@@ -22,7 +22,8 @@ describe.skipIf(!haveMnist)('the comparison report of the course\'s five network
     expect(r.status, r.stderr).toBe(0);
     const rows = JSON.parse(r.stdout).rows as { name: string; testAccuracy: number }[];
     expect(rows.map((row) => row.name)).toEqual(['0-model=mnist-2layer', '1-model=mnist-3layer', '2-model=mnist-gap', '3-model=lenet5', '4-model=mlp-3layer']);
-    for (const row of rows) expect(row.testAccuracy, row.name).toBeGreaterThan(0.6); // two short epochs: the GAP network is the slowest to learn
+    // Two short epochs of 4,000 images: 92–96% here; the GAP network learns slowest (about 75%).
+    for (const row of rows) expect(row.testAccuracy, row.name).toBeGreaterThan(row.name.endsWith('mnist-gap') ? 0.6 : 0.88);
     // `convkit report` on the sweep writes the same page the sweep wrote.
     const again = convkit(['report', out, '--output', join(out, 'again.html'), '--data-dir', dataDir!, '--quiet']);
     expect(again.status, again.stderr).toBe(0);
