@@ -45,6 +45,7 @@
         "native/kernels/common/parallel.cc",
         "native/kernels/conv/conv2d.cc",
         "native/kernels/conv/conv2d_passes.cc",
+        "native/kernels/conv/winograd.cc",
         "native/kernels/elementwise/convert.cc",
         "native/kernels/pool/pool.cc",
         "native/kernels/dense/dense.cc",

@@ -7,7 +7,8 @@ export {
 export * as ops from './ops/index.js';
 export * as layers from './layers/index.js';
 export * as data from './data/index.js';
-export { getBackend, setBackend, setNumThreads, getNumThreads, setIsa, info, measurePeak } from './backend/select.js';
+export { getBackend, setBackend, setNumThreads, getNumThreads, setIsa, setConvAlgorithm, info, measurePeak } from './backend/select.js';
+export type { ConvAlgorithm } from './backend/select.js';
 export type { BackendName, Info } from './backend/select.js';
 export type { PeakMeasurement } from './backend/native.js';
 export type { Backend } from './backend/backend.js';

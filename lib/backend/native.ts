@@ -13,6 +13,8 @@ export interface NativeInfo {
   threads: number;
   openmp: boolean;
   compiledIsas: string[];
+  /** How 3x3 stride-1 convolutions run: 'auto' (Winograd where it measured faster), 'direct' or 'winograd' (absent from older addons). */
+  convAlgorithm?: string;
   /** Numbers the TypeScript side must agree with (absent from addons built before they were reported). */
   limits?: { geometryFields: number; maxTiledPoolWindow: number; maxChainBlocks: number };
 }
@@ -33,6 +35,8 @@ export interface Addon extends AddonKernels {
   setIsa(name: string): void;
   setNumThreads(n: number): void;
   setSchedule(name: string): void;
+  /** Absent from addons built before Winograd. */
+  setConvAlgorithm?(name: string): void;
 }
 
 export interface LoadedAddon {

@@ -34,6 +34,14 @@ export function nativeBackend(): Backend {
         throw new BackendError(`CONVKIT_ISA=${isa}: ${(error as Error).message}`);
       }
     }
+    const algorithm = isMainThread ? process.env.CONVKIT_CONV : undefined;
+    if (algorithm) {
+      try {
+        applyConvAlgorithm(addon, algorithm);
+      } catch (error) {
+        throw new BackendError(`CONVKIT_CONV=${algorithm}: ${(error as Error).message}`);
+      }
+    }
     addon.setNumThreads(threads || defaultThreads());
     native = createNativeBackend(addon, addon.info().limits);
   }
@@ -133,6 +141,35 @@ export function setSchedule(schedule: 'balanced' | 'static' | 'take-first'): voi
   loadAddon().addon.setSchedule(schedule);
 }
 
+export type ConvAlgorithm = 'auto' | 'direct' | 'winograd';
+const CONV_ALGORITHMS: readonly ConvAlgorithm[] = ['auto', 'direct', 'winograd'];
+
+function applyConvAlgorithm(addon: ReturnType<typeof loadAddon>['addon'], algorithm: string): void {
+  if (!(CONV_ALGORITHMS as readonly string[]).includes(algorithm)) {
+    throw new ValueError(`the convolution algorithm must be 'auto', 'direct' or 'winograd', got ${describe(algorithm)}`);
+  }
+  if (typeof addon.setConvAlgorithm !== 'function') {
+    if (algorithm === 'auto' || algorithm === 'direct') return; // an addon without Winograd only runs direct
+    throw new BackendError('this native addon was built before Winograd convolutions existed; rebuild it (npx convkit build)');
+  }
+  addon.setConvAlgorithm(algorithm);
+}
+
+/**
+ * How the native backend runs 3x3 stride-1 convolutions: 'auto' (the
+ * default: Winograd F(2x2, 3x3) for the layer shapes where it measured
+ * faster than the direct kernels), 'direct' (never Winograd: for debugging
+ * and comparison, also CONVKIT_CONV=direct) or 'winograd' (wherever it
+ * applies). Process-wide, like the instruction set.
+ */
+export function setConvAlgorithm(algorithm: ConvAlgorithm): void {
+  if (typeof algorithm !== 'string' || !(CONV_ALGORITHMS as readonly string[]).includes(algorithm)) {
+    throw new ValueError(`setConvAlgorithm: algorithm must be 'auto', 'direct' or 'winograd', got ${describe(algorithm)}`);
+  }
+  nativeBackend();
+  applyConvAlgorithm(loadAddon().addon, algorithm);
+}
+
 export interface Info {
   backend: BackendName;
   nativeAvailable: boolean;
@@ -142,6 +179,8 @@ export interface Info {
   compiledIsas?: string[];
   threads: number;
   openmp?: boolean;
+  /** How 3x3 stride-1 convolutions run (setConvAlgorithm). */
+  convAlgorithm?: string;
   addonPath?: string;
   /** Which binary was loaded: the package's prebuild, a local build (`convkit build`), or CONVKIT_ADDON_PATH. */
   addonSource?: 'prebuild' | 'local build' | 'CONVKIT_ADDON_PATH';
@@ -165,6 +204,7 @@ export function info(): Info {
       compiledIsas: n.compiledIsas,
       threads: backend === 'native' ? n.threads : 1,
       openmp: n.openmp,
+      convAlgorithm: n.convAlgorithm ?? 'direct',
       addonPath: path,
       addonSource: source,
       version: VERSION,

@@ -26,6 +26,6 @@ Entry ConvChainForward, ConvChainTrainPass;
 // optim.cc
 Entry SgdStep, AdamStep;
 // runtime.cc
-Entry Info, MeasurePeak, SetIsa, SetNumThreads, SetSchedule;
+Entry Info, MeasurePeak, SetIsa, SetNumThreads, SetSchedule, SetConvAlgorithm;
 
 }  // namespace convkit::binding

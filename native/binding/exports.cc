@@ -20,6 +20,7 @@ constexpr Export kExports[] = {
     {"measurePeak", MeasurePeak},
     {"setNumThreads", SetNumThreads},
     {"setSchedule", SetSchedule},
+    {"setConvAlgorithm", SetConvAlgorithm},
     {"conv2d", Conv2d},
     {"conv2dBackwardData", Conv2dBackwardData},
     {"conv2dBackwardFilter", Conv2dBackwardFilter},

@@ -10,6 +10,7 @@
 #include "kernels/common/share_queue.h"
 #include "kernels/chain/conv_chain.h"
 #include "kernels/pool/pool.h"
+#include "kernels/conv/winograd.h"
 
 namespace convkit::binding {
 
@@ -29,6 +30,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   out.Set("compiledIsas", compiled);
   out.Set("threads", convkit::kernel_threads());
   out.Set("openmp", convkit::openmp_enabled());
+  out.Set("convAlgorithm", convkit::conv_algorithm_name(convkit::conv_algorithm()));
   // The numbers the TypeScript side must agree with (lib/backend/native-backend.ts checks them at load).
   Napi::Object limits = Napi::Object::New(env);
   limits.Set("geometryFields", static_cast<double>(kGeometryFields));
@@ -84,6 +86,19 @@ Napi::Value SetSchedule(const Napi::CallbackInfo& info) {
   else if (name == "static") convkit::set_share_schedule(convkit::ShareSchedule::Static);
   else if (name == "take-first") convkit::set_share_schedule(convkit::ShareSchedule::TakeFirst);
   else range_error(env, "unknown schedule '" + name + "'; expected 'balanced', 'static' or 'take-first'");
+  return env.Undefined();
+}
+
+// setConvAlgorithm('auto' | 'direct' | 'winograd'): how 3x3 stride-1 convolutions run (winograd.h).
+Napi::Value SetConvAlgorithm(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 1 || !info[0].IsString()) type_error(env, "setConvAlgorithm takes one string: 'auto', 'direct' or 'winograd'");
+  const std::string name = info[0].As<Napi::String>().Utf8Value();
+  convkit::ConvAlgorithm algorithm;
+  if (!convkit::parse_conv_algorithm(name.c_str(), &algorithm)) {
+    range_error(env, "unknown convolution algorithm '" + name + "'; expected 'auto', 'direct' or 'winograd'");
+  }
+  convkit::set_conv_algorithm(algorithm);
   return env.Undefined();
 }
 

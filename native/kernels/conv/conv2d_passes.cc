@@ -98,7 +98,11 @@ ConvForwardPass::ConvForwardPass(ForwardScratch& scratch, float* y, const float*
   // The weights are the B matrix of every image's product: each thread
   // packs its own copy, so that no thread reads what another wrote (a cache
   // line from the other core costs more than packing it again).
-  if (pooled && !keep && relu && direct_conv_pool_applies(g, *pg)) {
+  if (use_winograd(g, ConvPass::Forward)) {
+    mode_ = Mode::Winograd;
+    winograd_.emplace(scratch.winograd, g, w, false);
+    if (!keep) own_ = scratch.out.floats(static_cast<std::size_t>(images_per_chunk(g)) * g.out_image());
+  } else if (pooled && !keep && relu && direct_conv_pool_applies(g, *pg)) {
     // The first layer's output is the largest of a network (28x28x16 floats
     // an image): pooled in registers, it never goes through memory.
     mode_ = Mode::DirectPool;
@@ -153,6 +157,16 @@ void ConvForwardPass::images(long n0, long n1) {
   const int M = static_cast<int>(g.out_pixels()), K = static_cast<int>(g.patch()), O = g.out_c;
   auto out_of = [&](long n) { return y_ ? y_ + n * g.out_image() : own_; };
   switch (mode_) {
+    case Mode::Winograd: {
+      const long chunk = images_per_chunk(g);
+      for (long n = n0; n < n1; n += chunk) {
+        const long count = std::min(chunk, n1 - n);
+        float* out = out_of(n);
+        winograd_->run(out, x_ + n * g.in_image(), count, b_, relu_);
+        pool(out, n, count);
+      }
+      return;
+    }
     case Mode::DirectPool: {
       const DirectConvForwardPool direct_pool = current_direct_conv().forward_pool;
       for (long n = n0; n < n1; ++n) {
@@ -208,6 +222,7 @@ void ConvForwardPass::images(long n0, long n1) {
 }
 
 FilterGradient::Mode FilterGradient::mode_for(const Geometry& g) {
+  if (use_winograd(g, ConvPass::WeightGradient)) return Mode::Winograd;
   if (direct_conv_applies(g)) return Mode::Direct;
   return g.stride_h == 1 && g.stride_w == 1 && !g.is_pointwise() ? Mode::Implicit : Mode::Im2col;
 }
@@ -215,7 +230,9 @@ FilterGradient::Mode FilterGradient::mode_for(const Geometry& g) {
 FilterGradient::FilterGradient(FilterScratch& scratch, const Geometry& g, int chunk, bool image_sums)
     : g_(g), mode_(mode_for(g)), image_sums_(image_sums) {
   const long M = g.out_pixels(), K = g.patch();
-  if (mode_ == Mode::Direct) {
+  if (mode_ == Mode::Winograd) {
+    winograd_.emplace(scratch.winograd, g);
+  } else if (mode_ == Mode::Direct) {
     xpad_.prepare(scratch.pad, g, 1);
   } else if (mode_ == Mode::Implicit) {
     xpad_.prepare(scratch.pad, g, chunk);
@@ -235,7 +252,7 @@ bool FilterGradient::one_sum_per_image(const Geometry& g) {
   // products do when one image's rows (out_h segments, or out_pixels
   // steps) are one K block.
   const Mode mode = mode_for(g);
-  if (mode == Mode::Direct) return true;
+  if (mode == Mode::Direct || mode == Mode::Winograd) return true;
   if (mode == Mode::Implicit) return gemm_single_k_block_segments(static_cast<int>(g.out_pixels()), g.out_h);
   return gemm_single_k_block(static_cast<int>(g.out_pixels()));
 }
@@ -244,6 +261,10 @@ void FilterGradient::add(float* dw, const float* dy, const float* x, long count)
   const Geometry& g = g_;
   const int O = g.out_c, K = static_cast<int>(g.patch());
   const int rows = static_cast<int>(count * g.out_pixels());
+  if (mode_ == Mode::Winograd) {
+    winograd_->add(dw, dy, x, count);
+    return;
+  }
   if (mode_ == Mode::Direct) {
     const DirectConvFilter filter = current_direct_conv().filter;
     for (long i = 0; i < count; ++i) filter(dw, dy + i * g.out_image(), xpad_.load(x + i * g.in_image(), g), g, xpad_.width);
@@ -292,6 +313,10 @@ void FilterGradient::add(float* dw, const float* dy, const float* x, long count)
 DataGradient::DataGradient(DataScratch& scratch, const Geometry& g, const float* w, int chunk)
     : g_(g), back_(padded_gradient(g)), mode_(choose(g, back_)) {
   const int K = static_cast<int>(g.patch()), O = g.out_c, C = g.in_c;
+  if (mode_ == Mode::Winograd) {
+    winograd_.emplace(scratch.winograd, g, w, true);
+    return;
+  }
   if (mode_ == Mode::Im2col) {
     packed_ = scratch.weights.floats(packed_b_size(O, K));  // per thread, as in the forward
     pack_b(true, O, K, w, O, packed_);
@@ -323,6 +348,7 @@ DataGradient::Mode DataGradient::choose(const Geometry& g, const Geometry& back)
   const bool as_conv = g.stride_h == 1 && g.stride_w == 1 && !g.is_pointwise() && back.pad_top >= 0 && back.pad_bottom >= 0 &&
                        back.pad_left >= 0 && back.pad_right >= 0;
   if (!as_conv) return Mode::Im2col;
+  if (use_winograd(g, ConvPass::InputGradient)) return Mode::Winograd;
   // correlate_rows with no rows only says whether it has the shape.
   if (g.in_c % kDirectBlock == 0 &&
       current_direct_conv().correlate_rows(nullptr, nullptr, 0, nullptr, 0, g.in_w, g.k_h, g.k_w, g.out_c, g.in_c / kDirectBlock)) {
@@ -335,6 +361,10 @@ void DataGradient::compute(float* dx, const float* dy, long count) {
   const Geometry& g = g_;
   const int K = static_cast<int>(g.patch()), O = g.out_c, C = g.in_c;
   const long M = g.out_pixels();
+  if (mode_ == Mode::Winograd) {
+    winograd_->run(dx, dy, count, nullptr, false);
+    return;
+  }
   if (mode_ == Mode::Im2col) {
     sgemm_packed(false, static_cast<int>(count * M), K, O, dy, O, packed_, cols_ ? cols_ : dx, K, false);
     if (cols_) {

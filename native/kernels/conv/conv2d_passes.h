@@ -11,6 +11,7 @@
 
 #include "kernels/common/geometry.h"
 #include "kernels/common/scratch.h"
+#include "kernels/conv/winograd.h"
 
 namespace convkit {
 
@@ -18,12 +19,15 @@ namespace convkit {
 // layer's forward and backward at once.
 struct ForwardScratch {
   Scratch weights, offsets, pad, out, columns;
+  WinogradScratch winograd;
 };
 struct FilterScratch {
   Scratch pad, offsets, packed_dy, columns;
+  WinogradScratch winograd;
 };
 struct DataScratch {
   Scratch weights, flipped, dy_pad, offsets, columns;
+  WinogradScratch winograd;
 };
 struct ConvScratch {
   ForwardScratch forward;
@@ -59,7 +63,7 @@ class ConvForwardPass {
   void images(long n0, long n1);
 
  private:
-  enum class Mode { DirectPool, Direct, RowGroups, ImplicitRows, Im2col };
+  enum class Mode { Winograd, DirectPool, Direct, RowGroups, ImplicitRows, Im2col };
   void pool(const float* out, long n, long count);
 
   Geometry g_;
@@ -79,6 +83,7 @@ class ConvForwardPass {
   float* cols_ = nullptr;  // Im2col
   int chunk_ = 1;          // Im2col: images per product
   Geometry grid_{};        // ImplicitRows: the pool over rows at the padded pitch
+  std::optional<WinogradConv> winograd_;
 };
 
 // dw[K, O] += the weight gradient of images: the direct kernel where it
@@ -101,7 +106,7 @@ class FilterGradient {
   static bool one_sum_per_image(const Geometry& g);
 
  private:
-  enum class Mode { Direct, Implicit, Im2col };
+  enum class Mode { Winograd, Direct, Implicit, Im2col };
   static Mode mode_for(const Geometry& g);
   Geometry g_;
   Mode mode_;
@@ -110,6 +115,7 @@ class FilterGradient {
   long* offsets_ = nullptr;
   float* packed_dy_ = nullptr;
   float* cols_ = nullptr;
+  std::optional<WinogradFilter> winograd_;
 };
 
 // dx = dy convolved back through w (overwritten), chunk by chunk.
@@ -120,7 +126,7 @@ class DataGradient {
   void compute(float* dx, const float* dy, long count);
 
  private:
-  enum class Mode { Correlate, RowGroups, Im2col };
+  enum class Mode { Winograd, Correlate, RowGroups, Im2col };
   static Mode choose(const Geometry& g, const Geometry& back);
 
   Geometry g_;
@@ -131,6 +137,7 @@ class DataGradient {
   float* packed_ = nullptr;
   float* cols_ = nullptr;
   long* offsets_ = nullptr;
+  std::optional<WinogradConv> winograd_;
 };
 
 // conv2d_relu_pool_backward (conv2d.h) on one thread: dx[n] (when dx is

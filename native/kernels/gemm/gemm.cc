@@ -118,6 +118,11 @@ void pack_b_segments(bool trans_b, int K, int segments, int N, const float* B, l
 
 bool gemm_single_k_block(int K) { return k_blocks(K).count == 1; }
 
+int packed_b_sliver(int K, int N) {
+  const int nr = current_gemm_kernel().nr;
+  return k_blocks(K).count == 1 && N % nr == 0 && N <= NC ? nr : 0;
+}
+
 bool gemm_single_k_block_segments(int K, int segments) { return k_blocks(K, segments).count == 1; }
 
 namespace {

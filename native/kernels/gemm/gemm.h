@@ -73,6 +73,12 @@ void gemm_store_partial(const GemmTile& tile, const float* acc, int nr);
 // Floats needed to hold op(B) (K x N) packed for the current micro-kernel.
 long packed_b_size(int K, int N);
 
+// When op(B) (K x N) packed is N / nr slivers of [K][nr] one after the
+// other (one K block, N a multiple of nr, one column block): nr, so that a
+// producer can write B packed (element (k, n) at (n / nr) * K * nr + k * nr
+// + n % nr) instead of packing it after; 0 when the layout is not that.
+int packed_b_sliver(int K, int N);
+
 // Packs op(B) once, so that many products with the same B (a layer's
 // weights, image after image) skip repacking it: op(B) is B[p * ldb + j],
 // or B[j * ldb + p] when trans_b.

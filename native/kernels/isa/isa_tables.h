@@ -1,11 +1,12 @@
 // The kernels every ISA compiles from the same templates (direct
-// convolution, pooling, im2col) and their tables, named after CONVKIT_ISA
+// convolution, pooling, im2col, Winograd transforms) and their tables, named after CONVKIT_ISA
 // (generic, avx2 or avx512), which the including isa_*.cc defines. Included
 // once, at the end of each isa_*.cc, so that the templates take that file's flags.
 #pragma once
 
 #include "kernels/conv/direct_conv_impl.h"
 #include "kernels/conv/patches_impl.h"
+#include "kernels/conv/winograd_impl.h"
 #include "kernels/pool/pool.h"
 #include "kernels/pool/pool_impl.h"
 #include "kernels/isa/kernel_table.h"
@@ -25,6 +26,10 @@ PoolKernels CONVKIT_NAME(pool_kernels_, CONVKIT_ISA)() {
 }
 
 PatchKernels CONVKIT_NAME(patch_kernels_, CONVKIT_ISA)() { return {patches::im2col, patches::col2im, patches::pad_interior}; }
+
+WinogradKernels CONVKIT_NAME(winograd_kernels_, CONVKIT_ISA)() {
+  return {winograd::filter, winograd::input, winograd::output, winograd::gradient, winograd::filter_update};
+}
 
 // Anonymous: each isa_*.cc has its own copy, compiled with its flags.
 namespace {
@@ -66,6 +71,7 @@ KernelTable CONVKIT_NAME(kernel_table_, CONVKIT_ISA)() {
           CONVKIT_NAME(direct_conv_, CONVKIT_ISA)(),
           CONVKIT_NAME(pool_kernels_, CONVKIT_ISA)(),
           CONVKIT_NAME(patch_kernels_, CONVKIT_ISA)(),
+          CONVKIT_NAME(winograd_kernels_, CONVKIT_ISA)(),
           CONVKIT_NAME(peak_probe_, CONVKIT_ISA)()};
 }
 

@@ -39,10 +39,11 @@ const KernelTable& kernels() {
   return t ? *t : table_for(Isa::Generic);
 }
 
-// The per-family accessors the kernels call (gemm.h, direct_conv.h, pool.h, patches.h).
+// The per-family accessors the kernels call (gemm.h, direct_conv.h, pool.h, patches.h, winograd.h).
 const GemmKernel& current_gemm_kernel() { return kernels().gemm; }
 const DirectConvKernels& current_direct_conv() { return kernels().direct_conv; }
 const PoolKernels& current_pool_kernels() { return kernels().pool; }
 const PatchKernels& current_patch_kernels() { return kernels().patches; }
+const WinogradKernels& current_winograd() { return kernels().winograd; }
 
 }  // namespace convkit

@@ -8,6 +8,7 @@
 #include "kernels/gemm/gemm.h"
 #include "kernels/isa/isa.h"
 #include "kernels/conv/patches.h"
+#include "kernels/conv/winograd.h"
 #include "kernels/isa/peak.h"
 #include "kernels/pool/pool.h"
 
@@ -19,6 +20,7 @@ struct KernelTable {
   DirectConvKernels direct_conv;
   PoolKernels pool;
   PatchKernels patches;
+  WinogradKernels winograd;
   PeakProbe peak;
 };
 

@@ -1,0 +1,209 @@
+#include "kernels/conv/winograd.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+
+#include "kernels/conv/patches.h"
+#include "kernels/gemm/gemm.h"
+
+namespace convkit {
+
+namespace {
+
+std::atomic<int> g_algorithm{static_cast<int>(ConvAlgorithm::Auto)};
+
+// Floats of tiles and products a product over several images may hold: the
+// transformed inputs and the products stay in L2 (1 MB a core here) for the
+// output transform that reads them back.
+constexpr long kChunkFloats = 96 * 1024;
+
+int tiles_of(int out) { return (out + 1) / 2; }
+
+// The geometry whose padding makes the padded image exactly cover the
+// tiles: 2 * tiles + 2 rows and columns, the rows and columns past the
+// convolution's own padding zeros too.
+Geometry tile_padding(const Geometry& g) {
+  Geometry p = g;
+  p.pad_bottom = 2 * tiles_of(g.out_h) + 2 - g.in_h - g.pad_top;
+  p.pad_right = 2 * tiles_of(g.out_w) + 2 - g.in_w - g.pad_left;
+  return p;
+}
+
+// The input gradient of g as a convolution of dy: O channels in, C out,
+// padded by 2 - pad.
+Geometry flipped_geometry(const Geometry& g) {
+  Geometry b = g;
+  b.in_h = g.out_h;
+  b.in_w = g.out_w;
+  b.in_c = g.out_c;
+  b.out_h = g.in_h;
+  b.out_w = g.in_w;
+  b.out_c = g.in_c;
+  b.pad_top = 2 - g.pad_top;
+  b.pad_bottom = 2 - g.pad_bottom;
+  b.pad_left = 2 - g.pad_left;
+  b.pad_right = 2 - g.pad_right;
+  return b;
+}
+
+// Flipping a filter in both directions permutes its transform: G J = P G,
+// J reversing 3 taps and P swapping points 0 and 3 of 4, so the flipped
+// filter's point (r, s) is the filter's (P r, P s).
+int flipped_point(int p) {
+  const int swap[4] = {3, 1, 2, 0};
+  return swap[p / 4] * 4 + swap[p % 4];
+}
+
+}  // namespace
+
+void set_conv_algorithm(ConvAlgorithm algorithm) { g_algorithm.store(static_cast<int>(algorithm), std::memory_order_relaxed); }
+ConvAlgorithm conv_algorithm() { return static_cast<ConvAlgorithm>(g_algorithm.load(std::memory_order_relaxed)); }
+
+const char* conv_algorithm_name(ConvAlgorithm algorithm) {
+  switch (algorithm) {
+    case ConvAlgorithm::Direct: return "direct";
+    case ConvAlgorithm::Winograd: return "winograd";
+    default: return "auto";
+  }
+}
+
+bool parse_conv_algorithm(const char* name, ConvAlgorithm* out) {
+  for (ConvAlgorithm a : {ConvAlgorithm::Auto, ConvAlgorithm::Direct, ConvAlgorithm::Winograd}) {
+    if (std::strcmp(name, conv_algorithm_name(a)) == 0) {
+      *out = a;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool winograd_applies(const Geometry& g) {
+  const bool pads = g.pad_top >= 0 && g.pad_top <= 2 && g.pad_bottom >= 0 && g.pad_bottom <= 2 && g.pad_left >= 0 &&
+                    g.pad_left <= 2 && g.pad_right >= 0 && g.pad_right <= 2;
+  return g.k_h == 3 && g.k_w == 3 && g.stride_h == 1 && g.stride_w == 1 && pads && g.out_h > 0 && g.out_w > 0 &&
+         g.in_c > 0 && g.out_c > 0;
+}
+
+bool use_winograd(const Geometry& g, ConvPass pass) {
+  if (!winograd_applies(g)) return false;
+  const ConvAlgorithm algorithm = conv_algorithm();
+  if (algorithm != ConvAlgorithm::Auto) return algorithm == ConvAlgorithm::Winograd;
+  // The table, from the chain's training pass and inference measured both
+  // ways (AVX-512, 2 threads; bench/README.md, "Winograd"). Img/s:
+  //   mnist-3layer b32: direct 28,200; + conv2 forward and weight gradient, conv3 forward 29,100 (+3%);
+  //   mnist-3layer inference b256: +6%; mnist-gap b32: direct 10,900, Winograd 14,100 (+30%).
+  // Per pass, 1 thread, us an image (direct / Winograd):
+  //   conv2 14x14x16 -> 32: forward 9.1 / 7.6, weight gradient 10.8 / 8.9; its input gradient
+  //     has 16 output channels, half-wide product tiles: slower in the chain (direct);
+  //   conv3 7x7x32 -> 64: forward 9.2 / 8.4; input gradient 8.8 / 9.1, weight gradient
+  //     9.7 / 11.4: 16 tiles an image (7x7 rounded up to 8x8) do not pay for the transforms.
+  // Fewer than 16 channels (a first layer) leave the transforms most of the work.
+  const int tiles = tiles_of(g.out_h) * tiles_of(g.out_w);
+  const bool channels = g.in_c >= 16 && g.out_c >= 16;
+  switch (pass) {
+    case ConvPass::Forward: return channels;
+    case ConvPass::WeightGradient: return channels && tiles >= 49;
+    case ConvPass::InputGradient: return channels && g.in_c >= 32 && tiles >= 49;
+  }
+  return false;
+}
+
+WinogradConv::WinogradConv(WinogradScratch& scratch, const Geometry& layer, const float* w, bool flip)
+    : g_(flip ? flipped_geometry(layer) : layer), tiles_h_(tiles_of(g_.out_h)), tiles_w_(tiles_of(g_.out_w)) {
+  const int C = g_.in_c, O = g_.out_c;
+  const long tiles = static_cast<long>(tiles_h_) * tiles_w_;
+  const long per_image = tiles * kWinogradPoints * (C + O);
+  chunk_ = static_cast<int>(std::max(1L, kChunkFloats / per_image));
+  // The transformed filters, one packed B per point (each thread its own, as the direct kernels' weights).
+  // u[p][layer C][layer O]; with flip, point p's B is the transpose of the filter's point flipped_point(p).
+  float* u = scratch.products.floats(static_cast<std::size_t>(kWinogradPoints) * C * O);
+  current_winograd().filter(u, w, layer.in_c, layer.out_c);
+  packed_stride_ = packed_b_size(C, O);
+  packed_u_ = scratch.weights.floats(static_cast<std::size_t>(kWinogradPoints * packed_stride_));
+  for (int p = 0; p < kWinogradPoints; ++p) {
+    const float* up = u + static_cast<long>(flip ? flipped_point(p) : p) * C * O;
+    pack_b(flip, C, O, up, flip ? C : O, packed_u_ + p * packed_stride_);
+  }
+  const Geometry padded = tile_padding(g_);
+  pad_w_ = padded.in_w + padded.pad_left + padded.pad_right;
+  pad_image_ = static_cast<long>(padded.in_h + padded.pad_top + padded.pad_bottom) * pad_w_ * C;
+  xpad_ = scratch.pad.floats(static_cast<std::size_t>(pad_image_));
+  std::memset(xpad_, 0, sizeof(float) * pad_image_);
+  tiles_ = scratch.tiles.floats(static_cast<std::size_t>(chunk_) * tiles * kWinogradPoints * C);
+  products_ = scratch.products.floats(static_cast<std::size_t>(chunk_) * tiles * kWinogradPoints * O);
+}
+
+void WinogradConv::run(float* y, const float* x, long count, const float* b, bool relu) {
+  const Geometry& g = g_;
+  const Geometry padded = tile_padding(g);
+  const int C = g.in_c, O = g.out_c;
+  const long tiles = static_cast<long>(tiles_h_) * tiles_w_;
+  const WinogradKernels& k = current_winograd();
+  for (long n = 0; n < count; n += chunk_) {
+    const long images = std::min<long>(chunk_, count - n);
+    // One product per point: rows are the tiles of every image in the chunk.
+    const long rows = images * tiles;
+    for (long i = 0; i < images; ++i) {
+      current_patch_kernels().pad_interior(xpad_, x + (n + i) * g.in_image(), padded, pad_w_);
+      k.input(tiles_ + i * tiles * C, rows * C, xpad_, static_cast<long>(pad_w_) * C, tiles_h_, tiles_w_, C);
+    }
+    for (int p = 0; p < kWinogradPoints; ++p) {
+      sgemm_packed(false, static_cast<int>(rows), O, C, tiles_ + p * rows * C, C, packed_u_ + p * packed_stride_,
+                   products_ + p * rows * O, O, false);
+    }
+    for (long i = 0; i < images; ++i) {
+      k.output(y + (n + i) * g.out_image(), products_ + i * tiles * O, rows * O, g.out_h, g.out_w, tiles_w_, O, b, relu);
+    }
+  }
+}
+
+WinogradFilter::WinogradFilter(WinogradScratch& scratch, const Geometry& g)
+    : g_(g), tiles_h_(tiles_of(g.out_h)), tiles_w_(tiles_of(g.out_w)) {
+  const int C = g.in_c, O = g.out_c;
+  const long tiles = static_cast<long>(tiles_h_) * tiles_w_;
+  const Geometry padded = tile_padding(g);
+  pad_w_ = padded.in_w + padded.pad_left + padded.pad_right;
+  const long pad_image = static_cast<long>(padded.in_h + padded.pad_top + padded.pad_bottom) * pad_w_ * C;
+  xpad_ = scratch.pad.floats(static_cast<std::size_t>(pad_image));
+  std::memset(xpad_, 0, sizeof(float) * pad_image);
+  tiles_ = scratch.tiles.floats(static_cast<std::size_t>(tiles) * kWinogradPoints * C);
+  gradients_ = scratch.gradients.floats(static_cast<std::size_t>(tiles) * kWinogradPoints * O);
+  packed_ = scratch.packed.floats(static_cast<std::size_t>(packed_b_size(static_cast<int>(tiles), O)));
+  du_ = scratch.products.floats(static_cast<std::size_t>(kWinogradPoints) * C * O);
+}
+
+void WinogradFilter::add(float* dw, const float* dy, const float* x, long count) {
+  const Geometry& g = g_;
+  const Geometry padded = tile_padding(g);
+  const int C = g.in_c, O = g.out_c;
+  const int tiles = tiles_h_ * tiles_w_;
+  const WinogradKernels& k = current_winograd();
+  // dM written as the products' packed B where the layout allows (no copy).
+  const int sliver = packed_b_sliver(tiles, O);
+  const long point = static_cast<long>(tiles) * O;
+  for (long i = 0; i < count; ++i) {
+    current_patch_kernels().pad_interior(xpad_, x + i * g.in_image(), padded, pad_w_);
+    k.input(tiles_, static_cast<long>(tiles) * C, xpad_, static_cast<long>(pad_w_) * C, tiles_h_, tiles_w_, C);
+    k.gradient(gradients_, point, sliver ? sliver : O, dy + i * g.out_image(), g.out_h, g.out_w, tiles_h_, tiles_w_, O);
+    // du[p] = V[p]^T dM[p]: C x O, summed over the image's tiles.
+    for (int p = 0; p < kWinogradPoints; ++p) {
+      const float* b = gradients_ + p * point;
+      if (!sliver) {
+        pack_b(false, tiles, O, b, O, packed_);
+        b = packed_;
+      }
+      const float* a = tiles_ + static_cast<long>(p) * tiles * C;
+      float* du = du_ + static_cast<long>(p) * C * O;
+      // Rows in blocks of 8 where C is a multiple of 8 and not of 12 (16:
+      // two full 8-row tiles, not a 12-row one and a 4-row one run as 8).
+      const int block = C % 12 != 0 && C % 8 == 0 && C <= 24 ? 8 : C;
+      for (int c = 0; c < C; c += block) {
+        sgemm_packed(true, block, O, tiles, a + c, C, b, du + static_cast<long>(c) * O, O, false);
+      }
+    }
+    k.filter_update(dw, du_, C, O);
+  }
+}
+
+}  // namespace convkit

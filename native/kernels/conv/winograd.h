@@ -1,0 +1,123 @@
+// Winograd convolution F(2x2, 3x3) for 3x3 stride-1 layers (Lavin & Gray,
+// "Fast Algorithms for Convolutional Neural Networks", 2015). Each 2x2 block
+// of outputs comes from a 4x4 block of input: the input tile and the filter
+// are taken to a 4x4 "transformed" domain where the convolution is an
+// elementwise product, summed over channels as 16 GEMMs (one per point of
+// the tile) of [tiles x C] by [C x O]. A 2x2 output then costs 16 multiplies
+// per (c, o) instead of 36: 2.25x fewer, paid for with the transforms (adds
+// only) and a little rounding (bench/README.md states how much).
+//
+// The same forward computes a layer's input gradient (the transposed
+// convolution of stride 1 is a convolution with the filter flipped), and the
+// weight gradient is its adjoint: dU = sum over tiles of V^T dM, then
+// dw += G^T dU G. Every image is one sum begun from zero, so the chain's
+// bit-identical reductions hold (FilterGradient::one_sum_per_image).
+#pragma once
+
+#include "kernels/common/geometry.h"
+#include "kernels/common/scratch.h"
+
+namespace convkit {
+
+// Points of a transformed tile (4 x 4).
+constexpr int kWinogradPoints = 16;
+
+// Which algorithm a 3x3 stride-1 convolution uses. Auto: the measured
+// table (winograd_pays); Direct: never Winograd (for debugging, like
+// sharp's VIPS_NOVECTOR: CONVKIT_CONV=direct); Winograd: wherever it
+// applies (tests use it to cover every shape). Process-wide, like the ISA.
+enum class ConvAlgorithm { Auto, Direct, Winograd };
+void set_conv_algorithm(ConvAlgorithm algorithm);
+ConvAlgorithm conv_algorithm();
+const char* conv_algorithm_name(ConvAlgorithm algorithm);
+bool parse_conv_algorithm(const char* name, ConvAlgorithm* out);
+
+// The pass of a layer a choice is for.
+enum class ConvPass { Forward, InputGradient, WeightGradient };
+
+// Whether F(2x2, 3x3) computes g at all: a 3x3 kernel, stride 1, padding of
+// at most 2 (the input gradient's own padding is 2 - pad), at least one output.
+bool winograd_applies(const Geometry& g);
+
+// Whether this pass of g runs as Winograd: winograd_applies and the
+// algorithm switch, and under Auto the table in winograd.cc.
+bool use_winograd(const Geometry& g, ConvPass pass);
+
+// The transforms, vectorised over channels, compiled once per ISA
+// (winograd_impl.h). Tile t = th * tiles_w + tw covers outputs
+// [2th, 2th + 2) x [2tw, 2tw + 2). Each point of the tiles is a matrix of
+// its own, [tiles][channels], point_stride floats from the next point's: a
+// point's product reads and writes contiguous rows.
+struct WinogradKernels {
+  // u[p][C][O] = (G f G^T)[p] of each filter f = w[., ., c, o] of w[3, 3, C, O].
+  void (*filter)(float* u, const float* w, int C, int O);
+  // tiles[p * point_stride + t * C + c] = (B^T d B)[p] of the 4x4 input block
+  // at padded (2th, 2tw) of xpad, whose rows are `pitch` floats apart and pixels C.
+  void (*input)(float* tiles, long point_stride, const float* xpad, long pitch, int tiles_h, int tiles_w, int C);
+  // y[OH, OW, O] = (A^T m A) (+ bias) (then max(., 0) when relu) of each
+  // tile's m[p * point_stride + t * O + o]; outputs past OH, OW are dropped.
+  void (*output)(float* y, const float* m, long point_stride, int out_h, int out_w, int tiles_w, int O, const float* bias,
+                 bool relu);
+  // dm[p * point_stride + (o / sliver) * tiles * sliver + t * sliver + o %
+  // sliver] = (A dy A^T)[p] of each tile's 2x2 block of dy[OH, OW, O]
+  // (zeros past its edges): the adjoint of output. sliver = O gives rows of
+  // [tiles][O]; a packed_b_sliver (a multiple of 16 dividing O), a GEMM's packed B.
+  void (*gradient)(float* dm, long point_stride, int sliver, const float* dy, int out_h, int out_w, int tiles_h,
+                   int tiles_w, int O);
+  // dw[3, 3, C, O] += G^T du G, du[p][C][O] (the adjoint of the filter transform).
+  void (*filter_update)(float* dw, const float* du, int C, int O);
+};
+
+WinogradKernels winograd_kernels_generic();
+WinogradKernels winograd_kernels_avx2();
+WinogradKernels winograd_kernels_avx512();
+const WinogradKernels& current_winograd();
+
+struct WinogradScratch {
+  Scratch weights, pad, tiles, products, gradients, packed;
+};
+
+// A 3x3 stride-1 convolution on one thread, as Winograd: y = conv(x, w) (+ b)
+// (then relu), image after image. With flip, w is a layer's [3, 3, C, O]
+// filter and this is that layer's input gradient (g: the layer's geometry),
+// dx = dy convolved with w flipped and transposed.
+class WinogradConv {
+ public:
+  WinogradConv(WinogradScratch& scratch, const Geometry& g, const float* w, bool flip);
+  // y of images [0, count) of x (pointers to the first); b may be null.
+  void run(float* y, const float* x, long count, const float* b, bool relu);
+
+ private:
+  Geometry g_;  // the convolution computed (for flip, dy to dx)
+  int tiles_h_, tiles_w_;
+  int chunk_;  // images per product
+  float* packed_u_;
+  long packed_stride_;
+  float* xpad_;
+  int pad_w_;
+  long pad_image_;
+  float* tiles_;
+  float* products_;
+};
+
+// A 3x3 stride-1 layer's weight gradient on one thread, as Winograd.
+class WinogradFilter {
+ public:
+  WinogradFilter(WinogradScratch& scratch, const Geometry& g);
+  // dw += the weight gradient of images [0, count) of dy and x. Each image's
+  // is one sum from zero, added to dw once: image_sums or not, the result
+  // does not depend on how images are grouped into calls.
+  void add(float* dw, const float* dy, const float* x, long count);
+
+ private:
+  Geometry g_;
+  int tiles_h_, tiles_w_;
+  float* xpad_;
+  int pad_w_;
+  float* tiles_;
+  float* gradients_;
+  float* packed_;
+  float* du_;
+};
+
+}  // namespace convkit
