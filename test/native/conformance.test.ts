@@ -11,22 +11,9 @@ import { info, nativeBackend, setIsa, setNumThreads } from '../../lib/backend/se
 import { type WindowGeometry, conv2dGeometry, pool2dGeometry } from '../../lib/ops/geometry.js';
 import { skipNative } from '../helpers/backends.js';
 import { type ConvCase, convCaseArbitrary, rng, uniform } from '../helpers/random.js';
+import { abs, convSetup, expectWithin, outSize } from '../helpers/conformance.js';
 
-const REL = 2e-5;
 const runs = { seed: 424242, numRuns: 25 };
-
-const abs = (a: Float32Array) => a.map(Math.abs);
-
-function expectWithin(label: string, actual: Float32Array, expected: Float32Array | Float64Array, bound: ArrayLike<number>, rel = REL): void {
-  expect(actual.length, `${label}: length`).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    const tolerance = rel * bound[i] + 1e-30;
-    const err = Math.abs(actual[i] - expected[i]);
-    if (!(err <= tolerance)) {
-      throw new Error(`${label}: [${i}] native ${actual[i]} vs reference ${expected[i]} (|diff| ${err} > ${tolerance})`);
-    }
-  }
-}
 
 /** Channel counts on, below and above the 8- and 16-wide SIMD registers and the GEMM tiles. */
 const channels = fc.constantFrom(1, 3, 8, 15, 16, 17, 32, 33);
@@ -38,22 +25,6 @@ const bigConvCase: fc.Arbitrary<ConvCase> = fc
     o: channels,
   })
   .map(({ base, c, o }) => ({ ...base, c, o }));
-
-function convSetup(k: ConvCase, seed: number) {
-  const random = rng(seed);
-  const g = conv2dGeometry([k.batch, k.h, k.w, k.c], [k.kh, k.kw, k.c, k.o], { stride: k.stride, padding: k.padding });
-  return {
-    g,
-    x: uniform(random, k.batch * k.h * k.w * k.c),
-    w: uniform(random, k.kh * k.kw * k.c * k.o),
-    b: uniform(random, k.o),
-    dy: uniform(random, g.batch * g.outH * g.outW * g.outC),
-  };
-}
-
-function outSize(g: WindowGeometry): number {
-  return g.batch * g.outH * g.outW * g.outC;
-}
 
 /** For windows that tile y's images: the row-major cell of each window's first maximum. */
 function firstMaxCells(y: Float32Array, pg: WindowGeometry): Uint8Array {

@@ -91,19 +91,26 @@ bool use_winograd(const Geometry& g, ConvPass pass) {
   if (algorithm != ConvAlgorithm::Auto) return algorithm == ConvAlgorithm::Winograd;
   // The table, from the chain's training pass and inference measured both
   // ways (AVX-512, 2 threads; bench/README.md, "Winograd"). Img/s:
-  //   mnist-3layer b32: direct 28,200; + conv2 forward and weight gradient, conv3 forward 29,100 (+3%);
-  //   mnist-3layer inference b256: +6%; mnist-gap b32: direct 10,900, Winograd 14,100 (+30%).
+  //   mnist-3layer inference b256: +6%; training b32 with conv2's weight gradient too: +3%;
+  //   mnist-gap b32: direct 10,900; forward and input gradient 12,200 (+5% to +12%);
+  //     with the weight gradients too, 14,100.
   // Per pass, 1 thread, us an image (direct / Winograd):
-  //   conv2 14x14x16 -> 32: forward 9.1 / 7.6, weight gradient 10.8 / 8.9; its input gradient
-  //     has 16 output channels, half-wide product tiles: slower in the chain (direct);
-  //   conv3 7x7x32 -> 64: forward 9.2 / 8.4; input gradient 8.8 / 9.1, weight gradient
-  //     9.7 / 11.4: 16 tiles an image (7x7 rounded up to 8x8) do not pay for the transforms.
+  //   conv2 14x14x16 -> 32: forward 9.1 / 7.6; input gradient: 16 output
+  //     channels make half-wide product tiles, slower in the chain (direct);
+  //   conv3 7x7x32 -> 64: forward 9.2 / 8.4; input gradient 8.8 / 9.1:
+  //     16 tiles an image (7x7 rounded up to 8x8) do not pay for the transforms.
+  // The weight gradient stays direct although faster where it has 49 tiles
+  // or more (conv2: 10.8 / 8.9): its transforms turn a weight gradient that
+  // is exactly zero (a tap that only ever reads zeros) into rounding noise of
+  // its other taps' size, and Adam's first step, g / (|g| + eps), moves such
+  // a weight by up to its learning rate where the direct sum leaves it (the
+  // self-test's Adam step on mnist-3layer). CONVKIT_CONV=winograd still runs it.
   // Fewer than 16 channels (a first layer) leave the transforms most of the work.
-  const int tiles = tiles_of(g.out_h) * tiles_of(g.out_w);
+  const long tiles = static_cast<long>(tiles_of(g.out_h)) * tiles_of(g.out_w);
   const bool channels = g.in_c >= 16 && g.out_c >= 16;
   switch (pass) {
     case ConvPass::Forward: return channels;
-    case ConvPass::WeightGradient: return channels && tiles >= 49;
+    case ConvPass::WeightGradient: return false;  // see above
     case ConvPass::InputGradient: return channels && g.in_c >= 32 && tiles >= 49;
   }
   return false;
