@@ -1,4 +1,4 @@
-// GFLOP/s of each kernel at the real layer shapes of mnist-3layer, through
+// GFLOP/s of each kernel at the real layer shapes of mnist-3layer (and mnist-gap's 14x14 conv3), through
 // the Backend interface with preallocated buffers (the kernel, not allocation).
 import { conv2dGeometry, pool2dGeometry } from '../dist/ops/geometry.js';
 import { timeCalls, stats } from './timing.mjs';
@@ -17,6 +17,7 @@ const CONVS = [
   { name: 'conv1', x: [28, 28, 1], w: [3, 3, 1, 16] },
   { name: 'conv2', x: [14, 14, 16], w: [3, 3, 16, 32] },
   { name: 'conv3', x: [7, 7, 32], w: [3, 3, 32, 64] },
+  { name: 'gap-conv3', x: [14, 14, 32], w: [3, 3, 32, 64] }, // mnist-gap's last convolution
 ];
 const POOLS = [
   { name: 'pool1', x: [28, 28, 16] },

@@ -1,3 +1,4 @@
+// Longer than 400 lines: the three passes of a convolution (forward, weight gradient, input gradient) share the mode predicates and padded-image helpers above them; each mode is a few lines of dispatch.
 #include "kernels/conv/conv2d_passes.h"
 
 #include <algorithm>
