@@ -18,6 +18,7 @@ const CONVS = [
   { name: 'conv2', x: [14, 14, 16], w: [3, 3, 16, 32] },
   { name: 'conv3', x: [7, 7, 32], w: [3, 3, 32, 64] },
   { name: 'gap-conv3', x: [14, 14, 32], w: [3, 3, 32, 64] }, // mnist-gap's last convolution
+  { name: '2layer-conv2', x: [14, 14, 16], w: [5, 5, 16, 32] }, // mnist-2layer's 5x5
 ];
 const POOLS = [
   { name: 'pool1', x: [28, 28, 16] },
@@ -29,7 +30,7 @@ const POOLS = [
 export function opCases(batch) {
   const cases = [];
   for (const c of CONVS) {
-    const g = conv2dGeometry([batch, ...c.x], c.w, { padding: 1 });
+    const g = conv2dGeometry([batch, ...c.x], c.w, { padding: (c.w[0] - 1) / 2 });
     const x = random(batch * c.x[0] * c.x[1] * c.x[2], 1);
     const w = random(c.w.reduce((a, b) => a * b), 2);
     const b = random(c.w[3], 3);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // node bench/winograd-error.mjs [--json FILE]
 // The rounding error of each convolution algorithm against the float64
-// reference, over random inputs at the zoo's 3x3 layer shapes: for each
+// reference, over random inputs at the zoo's 3x3 and 5x5 layer shapes: for each
 // pass (forward, input gradient, weight gradient), the largest error over
 // the sum of the absolute values of the terms (the conformance suite's
 // measure, in units of float32's epsilon), and the RMS error over the RMS
@@ -17,6 +17,7 @@ const LAYERS = [
   { name: 'mnist-3layer conv3', x: [7, 7, 32], w: [3, 3, 32, 64] },
   { name: 'mnist-gap conv3', x: [14, 14, 32], w: [3, 3, 32, 64] },
   { name: 'xray-binary conv2', x: [16, 16, 16], w: [3, 3, 16, 32] },
+  { name: 'mnist-2layer conv2', x: [14, 14, 16], w: [5, 5, 16, 32] },
 ];
 
 function uniform(n, seed) {
@@ -50,7 +51,7 @@ setNumThreads(1);
 const rows = [];
 for (const layer of LAYERS) {
   const batch = 8;
-  const g = conv2dGeometry([batch, ...layer.x], layer.w, { padding: 1 });
+  const g = conv2dGeometry([batch, ...layer.x], layer.w, { padding: (layer.w[0] - 1) / 2 });
   const outLen = batch * g.outH * g.outW * g.outC;
   const results = {};
   for (const algorithm of ['direct', 'winograd']) {

@@ -1,7 +1,8 @@
-// Winograd F(2x2, 3x3) (native/kernels/conv/winograd.h) forced on every 3x3
-// stride-1 convolution, under every ISA and 1 to 3 threads: forward, input
-// gradient, weight gradient and the fused ReLU + pool passes against the
-// float64 reference, with the conformance suite's tolerance unchanged; the
+// Winograd F(2x2, 3x3) and F(2x2, 5x5) (native/kernels/conv/winograd.h)
+// forced on every 3x3 and 5x5 stride-1 convolution, under every ISA and 1 to
+// 3 threads: forward, input gradient, weight gradient (3x3) and the fused
+// ReLU + pool passes against the float64 reference, with the conformance
+// suite's tolerance taken over each tile (tileBound); the
 // chained training pass with the layer-by-layer numbers, bit for bit,
 // whichever thread runs which image; and the switch itself.
 import { execFileSync } from 'node:child_process';
@@ -18,12 +19,12 @@ import { type ConvCase, rng, uniform } from '../helpers/random.js';
 const runs = { seed: 20261201, numRuns: 12 };
 
 // Winograd rounds a tile at a time: the transforms add and subtract the
-// whole 4x4 input block (or all 9 taps of a filter) before the products,
+// whole input block (or all the taps of a filter) before the products,
 // so an element's rounding follows its tile's magnitudes, not only its own
 // terms' (an output whose every term is zero, from padding, comes out as a
 // few ulps of its neighbours, where the direct kernels give 0). The bound
 // is the conformance suite's, REL of the sum of |terms|, taken as its largest
-// over the element's tile: its 2x2 block of outputs, or its filter's 9 taps.
+// over the element's tile: its 2x2 block of outputs, or its filter's taps.
 function tileBound(bound: Float64Array, n: number, h: number, w: number, c: number): Float64Array {
   const out = new Float64Array(bound.length);
   for (let b = 0; b < n; b++)
@@ -38,28 +39,33 @@ function tileBound(bound: Float64Array, n: number, h: number, w: number, c: numb
   return out;
 }
 
-function tapsBound(bound: Float64Array, channels: number): Float64Array {
+function tapsBound(bound: Float64Array, channels: number, taps: number): Float64Array {
   const out = new Float64Array(bound.length);
   for (let k = 0; k < channels; k++) {
     let most = 0;
-    for (let t = 0; t < 9; t++) most = Math.max(most, bound[t * channels + k]);
-    for (let t = 0; t < 9; t++) out[t * channels + k] = most;
+    for (let t = 0; t < taps; t++) most = Math.max(most, bound[t * channels + k]);
+    for (let t = 0; t < taps; t++) out[t * channels + k] = most;
   }
   return out;
 }
 
-/** 3x3 stride-1 layers: every padding Winograd takes (0 to 2 a side), odd and tiny sizes, channels on and off the vector width. */
-const winogradCase: fc.Arbitrary<ConvCase> = fc.record({
-  batch: fc.integer({ min: 1, max: 4 }),
-  h: fc.integer({ min: 1, max: 15 }),
-  w: fc.integer({ min: 1, max: 15 }),
-  c: fc.constantFrom(1, 3, 15, 16, 17, 32, 33),
-  o: fc.constantFrom(1, 8, 16, 17, 32, 64),
-  kh: fc.constant(3),
-  kw: fc.constant(3),
-  stride: fc.constant(1),
-  padding: fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 })),
-}).filter((k) => k.h + k.padding[0] + k.padding[1] >= 3 && k.w + k.padding[2] + k.padding[3] >= 3);
+
+/**
+ * 3x3 and 5x5 stride-1 layers: every padding Winograd takes (0 to R - 1 a
+ * side), odd and tiny sizes, channels on and off the vector width.
+ */
+const winogradCase: fc.Arbitrary<ConvCase> = fc
+  .record({
+    batch: fc.integer({ min: 1, max: 4 }),
+    h: fc.integer({ min: 1, max: 15 }),
+    w: fc.integer({ min: 1, max: 15 }),
+    c: fc.constantFrom(1, 3, 15, 16, 17, 32, 33),
+    o: fc.constantFrom(1, 8, 16, 17, 32, 64),
+    r: fc.constantFrom(3, 5),
+    pads: fc.tuple(fc.nat(4), fc.nat(4), fc.nat(4), fc.nat(4)),
+  })
+  .map(({ r, pads, ...k }) => ({ ...k, kh: r, kw: r, stride: 1, padding: pads.map((p) => p % r) as [number, number, number, number] }))
+  .filter((k) => k.h + k.padding[0] + k.padding[1] >= k.kh && k.w + k.padding[2] + k.padding[3] >= k.kw);
 
 const isas = skipNative ? [] : (info().supportedIsas ?? []);
 const configs = isas.flatMap((isa) => [1, 2, 3].map((threads) => ({ isa, threads })));
@@ -110,7 +116,7 @@ describe.skipIf(skipNative)('Winograd convolutions', () => {
           nb.conv2dBackwardFilter(dw, null, dy, x, g);
           ref.conv2dBackwardFilter(dwRef, null, dy, x, g);
           ref.conv2dBackwardFilter(dwBound, null, abs(dy), abs(x), g);
-          expectWithin(`weight gradient ${label}`, dw, dwRef, tapsBound(dwBound, g.inC * g.outC));
+          expectWithin(`weight gradient ${label}`, dw, dwRef, tapsBound(dwBound, g.inC * g.outC, k.kh * k.kw));
         }),
         runs,
       );
@@ -151,7 +157,7 @@ describe.skipIf(skipNative)('Winograd convolutions', () => {
           ref.conv2dReluPoolBackward(dxRef, dwRef, dbRef, dPooled, x, w, pooled, cells, g, pg);
           ref.conv2dReluPoolBackward(dxBound, dwBound, dbBound, abs(dPooled), abs(x), abs(w), pooled, cells, g, pg);
           expectWithin(`fused dx ${label}`, dx, dxRef, tileBound(dxBound, g.batch, g.inH, g.inW, g.inC));
-          expectWithin(`fused dw ${label}`, dw, dwRef, tapsBound(dwBound, g.inC * g.outC));
+          expectWithin(`fused dw ${label}`, dw, dwRef, tapsBound(dwBound, g.inC * g.outC, k.kh * k.kw));
           expectWithin(`fused db ${label}`, db, dbRef, dbBound);
         }),
         runs,
@@ -166,11 +172,11 @@ describe.skipIf(skipNative)('Winograd convolutions', () => {
     setBackend('native');
     setConvAlgorithm('winograd');
     try {
-      for (const threads of [1, 2, 3]) {
+      for (const [net, threads] of [['mnist-3layer', 1], ['mnist-3layer', 2], ['mnist-3layer', 3], ['mnist-2layer', 2]] as const) {
         setNumThreads(threads);
         for (const batch of [1, 5, 32]) {
-          const chain = zooModel('mnist-3layer', { seed: 4 });
-          const layered = zooModel('mnist-3layer', { seed: 4 });
+          const chain = zooModel(net, { seed: 4 });
+          const layered = zooModel(net, { seed: 4 });
           const random = rng(batch);
           const x = new Tensor(uniform(random, batch * 784, 0, 1), [batch, 28, 28, 1]);
           const y = Int32Array.from({ length: batch }, () => Math.floor(random() * 10));
@@ -180,7 +186,7 @@ describe.skipIf(skipNative)('Winograd convolutions', () => {
           const logits = layered.forwardInPlace(x, true).reshape([batch, 10]);
           const { loss, dLogits } = layered.defaultLoss().compute(logits, y);
           layered.backward(dLogits.reshape([batch, 10]));
-          expect(fixed.loss, `loss, ${threads} threads, batch ${batch}`).toBe(loss);
+          expect(fixed.loss, `${net} loss, ${threads} threads, batch ${batch}`).toBe(loss);
           expect(fixed.logits.data).toEqual(logits.data);
           layered.parameters().forEach((p, i) => expect(p.grad.data, `gradient ${i}`).toEqual(fixedGrads[i]));
           for (const schedule of ['take-first', 'balanced'] as const) {

@@ -21,17 +21,19 @@ constexpr long kChunkFloats = 96 * 1024;
 int tiles_of(int out) { return (out + 1) / 2; }
 
 // The geometry whose padding makes the padded image exactly cover the
-// tiles: 2 * tiles + 2 rows and columns, the rows and columns past the
+// tiles: 2 * tiles + R - 1 rows and columns, the rows and columns past the
 // convolution's own padding zeros too.
 Geometry tile_padding(const Geometry& g) {
   Geometry p = g;
-  p.pad_bottom = 2 * tiles_of(g.out_h) + 2 - g.in_h - g.pad_top;
-  p.pad_right = 2 * tiles_of(g.out_w) + 2 - g.in_w - g.pad_left;
+  p.pad_bottom = 2 * tiles_of(g.out_h) + g.k_h - 1 - g.in_h - g.pad_top;
+  p.pad_right = 2 * tiles_of(g.out_w) + g.k_w - 1 - g.in_w - g.pad_left;
   return p;
 }
 
+const WinogradTransforms& transforms(int R) { return R == 5 ? current_winograd().f5 : current_winograd().f3; }
+
 // The input gradient of g as a convolution of dy: O channels in, C out,
-// padded by 2 - pad.
+// padded by R - 1 - pad.
 Geometry flipped_geometry(const Geometry& g) {
   Geometry b = g;
   b.in_h = g.out_h;
@@ -40,19 +42,11 @@ Geometry flipped_geometry(const Geometry& g) {
   b.out_h = g.in_h;
   b.out_w = g.in_w;
   b.out_c = g.in_c;
-  b.pad_top = 2 - g.pad_top;
-  b.pad_bottom = 2 - g.pad_bottom;
-  b.pad_left = 2 - g.pad_left;
-  b.pad_right = 2 - g.pad_right;
+  b.pad_top = g.k_h - 1 - g.pad_top;
+  b.pad_bottom = g.k_h - 1 - g.pad_bottom;
+  b.pad_left = g.k_w - 1 - g.pad_left;
+  b.pad_right = g.k_w - 1 - g.pad_right;
   return b;
-}
-
-// Flipping a filter in both directions permutes its transform: G J = P G,
-// J reversing 3 taps and P swapping points 0 and 3 of 4, so the flipped
-// filter's point (r, s) is the filter's (P r, P s).
-int flipped_point(int p) {
-  const int swap[4] = {3, 1, 2, 0};
-  return swap[p / 4] * 4 + swap[p % 4];
 }
 
 }  // namespace
@@ -78,29 +72,34 @@ bool parse_conv_algorithm(const char* name, ConvAlgorithm* out) {
   return false;
 }
 
-bool winograd_applies(const Geometry& g) {
-  const bool pads = g.pad_top >= 0 && g.pad_top <= 2 && g.pad_bottom >= 0 && g.pad_bottom <= 2 && g.pad_left >= 0 &&
-                    g.pad_left <= 2 && g.pad_right >= 0 && g.pad_right <= 2;
-  return g.k_h == 3 && g.k_w == 3 && g.stride_h == 1 && g.stride_w == 1 && pads && g.out_h > 0 && g.out_w > 0 &&
-         g.in_c > 0 && g.out_c > 0;
+bool winograd_applies(const Geometry& g, ConvPass pass) {
+  const int R = g.k_h;
+  if (g.k_w != R || (R != 3 && R != 5) || (pass == ConvPass::WeightGradient && R != 3)) return false;
+  auto pad_fits = [&](int pad) { return pad >= 0 && pad <= R - 1; };
+  return g.stride_h == 1 && g.stride_w == 1 && pad_fits(g.pad_top) && pad_fits(g.pad_bottom) && pad_fits(g.pad_left) &&
+         pad_fits(g.pad_right) && g.out_h > 0 && g.out_w > 0 && g.in_c > 0 && g.out_c > 0;
 }
 
 bool use_winograd(const Geometry& g, ConvPass pass) {
-  if (!winograd_applies(g)) return false;
+  if (!winograd_applies(g, pass)) return false;
   const ConvAlgorithm algorithm = conv_algorithm();
   if (algorithm != ConvAlgorithm::Auto) return algorithm == ConvAlgorithm::Winograd;
   // The table, from the chain's training pass and inference measured both
-  // ways (AVX-512, 2 threads; bench/README.md, "Winograd"). Img/s:
-  //   mnist-3layer inference b256: +6%; training b32 with conv2's weight gradient too: +3%;
-  //   mnist-gap b32: direct 10,900; forward and input gradient 12,200 (+5% to +12%);
-  //     with the weight gradients too, 14,100.
+  // ways (AVX-512, 2 threads; bench/README.md, "Winograd convolutions").
+  // Img/s, batch 32 unless said:
+  //   mnist-3layer inference b256: +6%; training with conv2's weight gradient too: +3%;
+  //   mnist-gap: direct 10,900; forward and input gradient 12,200; with the
+  //     weight gradients too, 14,100;
+  //   mnist-2layer (5x5): direct 21,600; forward 22,800; forward and input gradient 23,300.
   // Per pass, 1 thread, us an image (direct / Winograd):
-  //   conv2 14x14x16 -> 32: forward 9.1 / 7.6; input gradient: 16 output
+  //   3x3 conv2 14x14x16 -> 32: forward 9.1 / 7.6; input gradient: 16 output
   //     channels make half-wide product tiles, slower in the chain (direct);
-  //   conv3 7x7x32 -> 64: forward 9.2 / 8.4; input gradient 8.8 / 9.1:
-  //     16 tiles an image (7x7 rounded up to 8x8) do not pay for the transforms.
+  //   3x3 conv3 7x7x32 -> 64: forward 9.2 / 8.4; input gradient 8.8 / 9.1:
+  //     16 tiles an image (7x7 rounded up to 8x8) do not pay for the transforms;
+  //   5x5 conv2 14x14x16 -> 32: forward 23.6 / 17.9, input gradient 23.9 / 19.6
+  //     (a 5x5 tap costs the direct kernel 2.8x the multiplies).
   // The weight gradient stays direct although faster where it has 49 tiles
-  // or more (conv2: 10.8 / 8.9): its transforms turn a weight gradient that
+  // or more (3x3 conv2: 10.8 / 8.9): its transforms turn a weight gradient that
   // is exactly zero (a tap that only ever reads zeros) into rounding noise of
   // its other taps' size, and Adam's first step, g / (|g| + eps), moves such
   // a weight by up to its learning rate where the direct sum leaves it (the
@@ -111,34 +110,37 @@ bool use_winograd(const Geometry& g, ConvPass pass) {
   switch (pass) {
     case ConvPass::Forward: return channels;
     case ConvPass::WeightGradient: return false;  // see above
-    case ConvPass::InputGradient: return channels && g.in_c >= 32 && tiles >= 49;
+    case ConvPass::InputGradient: return channels && tiles >= 49 && (g.k_h == 5 || g.in_c >= 32);
   }
   return false;
 }
 
 WinogradConv::WinogradConv(WinogradScratch& scratch, const Geometry& layer, const float* w, bool flip)
-    : g_(flip ? flipped_geometry(layer) : layer), tiles_h_(tiles_of(g_.out_h)), tiles_w_(tiles_of(g_.out_w)) {
+    : g_(flip ? flipped_geometry(layer) : layer),
+      points_(winograd_points(layer.k_h)),
+      tiles_h_(tiles_of(g_.out_h)),
+      tiles_w_(tiles_of(g_.out_w)) {
   const int C = g_.in_c, O = g_.out_c;
   const long tiles = static_cast<long>(tiles_h_) * tiles_w_;
-  const long per_image = tiles * kWinogradPoints * (C + O);
+  const long per_image = tiles * points_ * (C + O);
   chunk_ = static_cast<int>(std::max(1L, kChunkFloats / per_image));
-  // The transformed filters, one packed B per point (each thread its own, as the direct kernels' weights).
-  // u[p][layer C][layer O]; with flip, point p's B is the transpose of the filter's point flipped_point(p).
-  float* u = scratch.products.floats(static_cast<std::size_t>(kWinogradPoints) * C * O);
-  current_winograd().filter(u, w, layer.in_c, layer.out_c);
+  // The transformed filters, one packed B per point (each thread its own, as
+  // the direct kernels' weights): u[p][layer C][layer O]. With flip (the
+  // filter turned by 180 degrees), point p's B is its transpose: K runs over the layer's O.
+  float* u = scratch.products.floats(static_cast<std::size_t>(points_) * C * O);
+  transforms(layer.k_h).filter(u, w, layer.in_c, layer.out_c, flip);
   packed_stride_ = packed_b_size(C, O);
-  packed_u_ = scratch.weights.floats(static_cast<std::size_t>(kWinogradPoints * packed_stride_));
-  for (int p = 0; p < kWinogradPoints; ++p) {
-    const float* up = u + static_cast<long>(flip ? flipped_point(p) : p) * C * O;
-    pack_b(flip, C, O, up, flip ? C : O, packed_u_ + p * packed_stride_);
+  packed_u_ = scratch.weights.floats(static_cast<std::size_t>(points_ * packed_stride_));
+  for (int p = 0; p < points_; ++p) {
+    pack_b(flip, C, O, u + static_cast<long>(p) * C * O, flip ? C : O, packed_u_ + p * packed_stride_);
   }
   const Geometry padded = tile_padding(g_);
   pad_w_ = padded.in_w + padded.pad_left + padded.pad_right;
   pad_image_ = static_cast<long>(padded.in_h + padded.pad_top + padded.pad_bottom) * pad_w_ * C;
   xpad_ = scratch.pad.floats(static_cast<std::size_t>(pad_image_));
   std::memset(xpad_, 0, sizeof(float) * pad_image_);
-  tiles_ = scratch.tiles.floats(static_cast<std::size_t>(chunk_) * tiles * kWinogradPoints * C);
-  products_ = scratch.products.floats(static_cast<std::size_t>(chunk_) * tiles * kWinogradPoints * O);
+  tiles_ = scratch.tiles.floats(static_cast<std::size_t>(chunk_) * tiles * points_ * C);
+  products_ = scratch.products.floats(static_cast<std::size_t>(chunk_) * tiles * points_ * O);
 }
 
 void WinogradConv::run(float* y, const float* x, long count, const float* b, bool relu) {
@@ -146,7 +148,7 @@ void WinogradConv::run(float* y, const float* x, long count, const float* b, boo
   const Geometry padded = tile_padding(g);
   const int C = g.in_c, O = g.out_c;
   const long tiles = static_cast<long>(tiles_h_) * tiles_w_;
-  const WinogradKernels& k = current_winograd();
+  const WinogradTransforms& k = transforms(g.k_h);
   for (long n = 0; n < count; n += chunk_) {
     const long images = std::min<long>(chunk_, count - n);
     // One product per point: rows are the tiles of every image in the chunk.
@@ -155,7 +157,7 @@ void WinogradConv::run(float* y, const float* x, long count, const float* b, boo
       current_patch_kernels().pad_interior(xpad_, x + (n + i) * g.in_image(), padded, pad_w_);
       k.input(tiles_ + i * tiles * C, rows * C, xpad_, static_cast<long>(pad_w_) * C, tiles_h_, tiles_w_, C);
     }
-    for (int p = 0; p < kWinogradPoints; ++p) {
+    for (int p = 0; p < points_; ++p) {
       sgemm_packed(false, static_cast<int>(rows), O, C, tiles_ + p * rows * C, C, packed_u_ + p * packed_stride_,
                    products_ + p * rows * O, O, false);
     }
@@ -174,10 +176,10 @@ WinogradFilter::WinogradFilter(WinogradScratch& scratch, const Geometry& g)
   const long pad_image = static_cast<long>(padded.in_h + padded.pad_top + padded.pad_bottom) * pad_w_ * C;
   xpad_ = scratch.pad.floats(static_cast<std::size_t>(pad_image));
   std::memset(xpad_, 0, sizeof(float) * pad_image);
-  tiles_ = scratch.tiles.floats(static_cast<std::size_t>(tiles) * kWinogradPoints * C);
-  gradients_ = scratch.gradients.floats(static_cast<std::size_t>(tiles) * kWinogradPoints * O);
+  tiles_ = scratch.tiles.floats(static_cast<std::size_t>(tiles) * winograd_points(3) * C);
+  gradients_ = scratch.gradients.floats(static_cast<std::size_t>(tiles) * winograd_points(3) * O);
   packed_ = scratch.packed.floats(static_cast<std::size_t>(packed_b_size(static_cast<int>(tiles), O)));
-  du_ = scratch.products.floats(static_cast<std::size_t>(kWinogradPoints) * C * O);
+  du_ = scratch.products.floats(static_cast<std::size_t>(winograd_points(3)) * C * O);
 }
 
 void WinogradFilter::add(float* dw, const float* dy, const float* x, long count) {
@@ -186,15 +188,16 @@ void WinogradFilter::add(float* dw, const float* dy, const float* x, long count)
   const int C = g.in_c, O = g.out_c;
   const int tiles = tiles_h_ * tiles_w_;
   const WinogradKernels& k = current_winograd();
+  const WinogradTransforms& f3 = k.f3;
   // dM written as the products' packed B where the layout allows (no copy).
   const int sliver = packed_b_sliver(tiles, O);
   const long point = static_cast<long>(tiles) * O;
   for (long i = 0; i < count; ++i) {
     current_patch_kernels().pad_interior(xpad_, x + i * g.in_image(), padded, pad_w_);
-    k.input(tiles_, static_cast<long>(tiles) * C, xpad_, static_cast<long>(pad_w_) * C, tiles_h_, tiles_w_, C);
+    f3.input(tiles_, static_cast<long>(tiles) * C, xpad_, static_cast<long>(pad_w_) * C, tiles_h_, tiles_w_, C);
     k.gradient(gradients_, point, sliver ? sliver : O, dy + i * g.out_image(), g.out_h, g.out_w, tiles_h_, tiles_w_, O);
     // du[p] = V[p]^T dM[p]: C x O, summed over the image's tiles.
-    for (int p = 0; p < kWinogradPoints; ++p) {
+    for (int p = 0; p < winograd_points(3); ++p) {
       const float* b = gradients_ + p * point;
       if (!sliver) {
         pack_b(false, tiles, O, b, O, packed_);

@@ -1,11 +1,12 @@
-// Winograd convolution F(2x2, 3x3) for 3x3 stride-1 layers (Lavin & Gray,
-// "Fast Algorithms for Convolutional Neural Networks", 2015). Each 2x2 block
-// of outputs comes from a 4x4 block of input: the input tile and the filter
-// are taken to a 4x4 "transformed" domain where the convolution is an
-// elementwise product, summed over channels as 16 GEMMs (one per point of
-// the tile) of [tiles x C] by [C x O]. A 2x2 output then costs 16 multiplies
-// per (c, o) instead of 36: 2.25x fewer, paid for with the transforms (adds
-// only) and a little rounding (bench/README.md states how much).
+// Winograd convolution F(2x2, 3x3) and F(2x2, 5x5) for 3x3 and 5x5 stride-1
+// layers (Lavin & Gray, "Fast Algorithms for Convolutional Neural
+// Networks", 2015). Each 2x2 block of outputs comes from an (R+1) x (R+1)
+// block of input: the input tile and the filter are taken to a "transformed"
+// domain where the convolution is an elementwise product, summed over
+// channels as (R+1)^2 GEMMs (one per point of the tile) of [tiles x C] by
+// [C x O]. A 2x2 output then costs 16 multiplies per (c, o) instead of 36
+// (3x3: 2.25x fewer), or 36 instead of 100 (5x5: 2.8x), paid for with the
+// transforms and some rounding (bench/README.md states how much).
 //
 // The same forward computes a layer's input gradient (the transposed
 // convolution of stride 1 is a convolution with the filter flipped), and the
@@ -19,8 +20,8 @@
 
 namespace convkit {
 
-// Points of a transformed tile (4 x 4).
-constexpr int kWinogradPoints = 16;
+// Points of a transformed tile of an R x R kernel.
+constexpr int winograd_points(int R) { return (R + 1) * (R + 1); }
 
 // Which algorithm a 3x3 stride-1 convolution uses. Auto: the measured
 // table (winograd_pays); Direct: never Winograd (for debugging, like
@@ -35,9 +36,10 @@ bool parse_conv_algorithm(const char* name, ConvAlgorithm* out);
 // The pass of a layer a choice is for.
 enum class ConvPass { Forward, InputGradient, WeightGradient };
 
-// Whether F(2x2, 3x3) computes g at all: a 3x3 kernel, stride 1, padding of
-// at most 2 (the input gradient's own padding is 2 - pad), at least one output.
-bool winograd_applies(const Geometry& g);
+// Whether Winograd computes g at all: a square 3x3 or 5x5 kernel, stride
+// 1, padding of at most R - 1 (the input gradient's own padding is R - 1 -
+// pad), at least one output. The weight gradient: 3x3 only.
+bool winograd_applies(const Geometry& g, ConvPass pass);
 
 // Whether this pass of g runs as Winograd: winograd_applies and the
 // algorithm switch, and under Auto the table in winograd.cc.
@@ -45,19 +47,27 @@ bool use_winograd(const Geometry& g, ConvPass pass);
 
 // The transforms, vectorised over channels, compiled once per ISA
 // (winograd_impl.h). Tile t = th * tiles_w + tw covers outputs
-// [2th, 2th + 2) x [2tw, 2tw + 2). Each point of the tiles is a matrix of
-// its own, [tiles][channels], point_stride floats from the next point's: a
+// [2th, 2th + 2) x [2tw, 2tw + 2) and reads the (R+1) x (R+1) input block
+// at padded (2th, 2tw). Each of its P = (R+1)^2 points is a matrix of its
+// own, [tiles][channels], point_stride floats from the next point's: a
 // point's product reads and writes contiguous rows.
-struct WinogradKernels {
-  // u[p][C][O] = (G f G^T)[p] of each filter f = w[., ., c, o] of w[3, 3, C, O].
-  void (*filter)(float* u, const float* w, int C, int O);
-  // tiles[p * point_stride + t * C + c] = (B^T d B)[p] of the 4x4 input block
-  // at padded (2th, 2tw) of xpad, whose rows are `pitch` floats apart and pixels C.
+struct WinogradTransforms {
+  // u[p][C][O] = (G f G^T)[p] of each filter f = w[., ., c, o] of w[R, R, C, O]
+  // (with flip, of f turned by 180 degrees: a layer's input gradient).
+  void (*filter)(float* u, const float* w, int C, int O, bool flip);
+  // tiles[p * point_stride + t * C + c] = (B^T d B)[p] of each tile's input
+  // block d of xpad, whose rows are `pitch` floats apart and pixels C.
   void (*input)(float* tiles, long point_stride, const float* xpad, long pitch, int tiles_h, int tiles_w, int C);
   // y[OH, OW, O] = (A^T m A) (+ bias) (then max(., 0) when relu) of each
   // tile's m[p * point_stride + t * O + o]; outputs past OH, OW are dropped.
   void (*output)(float* y, const float* m, long point_stride, int out_h, int out_w, int tiles_w, int O, const float* bias,
                  bool relu);
+};
+
+struct WinogradKernels {
+  WinogradTransforms f3;  // F(2x2, 3x3)
+  WinogradTransforms f5;  // F(2x2, 5x5)
+  // F(2x2, 3x3)'s weight gradient:
   // dm[p * point_stride + (o / sliver) * tiles * sliver + t * sliver + o %
   // sliver] = (A dy A^T)[p] of each tile's 2x2 block of dy[OH, OW, O]
   // (zeros past its edges): the adjoint of output. sliver = O gives rows of
@@ -77,9 +87,9 @@ struct WinogradScratch {
   Scratch weights, pad, tiles, products, gradients, packed;
 };
 
-// A 3x3 stride-1 convolution on one thread, as Winograd: y = conv(x, w) (+ b)
+// A 3x3 or 5x5 stride-1 convolution on one thread, as Winograd: y = conv(x, w) (+ b)
 // (then relu), image after image. With flip, w is a layer's [3, 3, C, O]
-// filter and this is that layer's input gradient (g: the layer's geometry),
+// filter and this is that layer's input gradient (layer: its geometry),
 // dx = dy convolved with w flipped and transposed.
 class WinogradConv {
  public:
@@ -89,6 +99,7 @@ class WinogradConv {
 
  private:
   Geometry g_;  // the convolution computed (for flip, dy to dx)
+  int points_;
   int tiles_h_, tiles_w_;
   int chunk_;  // images per product
   float* packed_u_;

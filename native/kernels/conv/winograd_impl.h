@@ -1,8 +1,9 @@
-// The F(2x2, 3x3) transforms (winograd.h) as templates each ISA's
+// The F(2x2, 3x3) and F(2x2, 5x5) transforms (winograd.h) as templates each ISA's
 // translation unit compiles with its own flags (same internal-linkage rules
 // as direct_conv_impl.h): 16 channels at a time in GCC vectors (one AVX-512
-// register, two AVX2 ones), then one at a time for the rest. Adds and
-// subtracts only, except the filter gradient's halves.
+// register, two AVX2 ones), then one at a time for the rest. F(2x2, 3x3)
+// adds and subtracts (and halves its filters); F(2x2, 5x5) scales by 2, 4
+// and 5 (its filters by 1/4, 1/6 and 1/24).
 #pragma once
 
 #include "kernels/conv/winograd.h"
@@ -38,51 +39,87 @@ inline void over_channels(int n, Body body) {
   for (; c < n; ++c) body(c, 0.0f);
 }
 
-// One 4x4 input block, pixels `col` floats apart and rows `row`: out[p * stride] = (B^T d B)[p].
+// B^T of F(2, 3) on one column (or row) of a 4-point block.
 template <class V>
+inline void input_column(const V (&d)[4], V (&t)[4]) {
+  t[0] = d[0] - d[2];
+  t[1] = d[1] + d[2];
+  t[2] = d[2] - d[1];
+  t[3] = d[1] - d[3];
+}
+
+// B^T of F(2, 5) on a 6-point column (points 0, 1, -1, 2, -2 and infinity).
+template <class V>
+inline void input_column(const V (&d)[6], V (&t)[6]) {
+  const V four = V{} + 4.0f, five = V{} + 5.0f, two = V{} + 2.0f;
+  t[0] = four * d[0] - five * d[2] + d[4];
+  t[1] = (d[3] + d[4]) - four * (d[1] + d[2]);
+  t[2] = (d[4] - d[3]) + four * (d[1] - d[2]);
+  t[3] = (d[4] - d[2]) + two * (d[3] - d[1]);
+  t[4] = (d[4] - d[2]) - two * (d[3] - d[1]);
+  t[5] = four * d[1] - five * d[3] + d[5];
+}
+
+// One (R+1) x (R+1) input block, pixels `col` floats apart and rows `row`:
+// out[p * stride] = (B^T d B)[p].
+template <class V, int R>
 inline void input_tile(float* out, long stride, const float* d, long row, long col) {
-  V t[4][4];
-  for (int j = 0; j < 4; ++j) {
-    const V d0 = load<V>(d + j * col), d1 = load<V>(d + row + j * col), d2 = load<V>(d + 2 * row + j * col),
-            d3 = load<V>(d + 3 * row + j * col);
-    t[0][j] = d0 - d2;
-    t[1][j] = d1 + d2;
-    t[2][j] = d2 - d1;
-    t[3][j] = d1 - d3;
+  constexpr int A = R + 1;
+  V t[A][A];  // t[i][j] = (B^T d)[i][j]
+  for (int j = 0; j < A; ++j) {
+    V column[A], transformed[A];
+    for (int i = 0; i < A; ++i) column[i] = load<V>(d + i * row + j * col);
+    input_column(column, transformed);
+    for (int i = 0; i < A; ++i) t[i][j] = transformed[i];
   }
-  for (int i = 0; i < 4; ++i) {
-    float* o = out + 4 * i * stride;
-    store(o, t[i][0] - t[i][2]);
-    store(o + stride, t[i][1] + t[i][2]);
-    store(o + 2 * stride, t[i][2] - t[i][1]);
-    store(o + 3 * stride, t[i][1] - t[i][3]);
+  for (int i = 0; i < A; ++i) {
+    V transformed[A];
+    input_column(t[i], transformed);
+    for (int j = 0; j < A; ++j) store(out + (A * i + j) * stride, transformed[j]);
   }
 }
 
+template <int R>
 void input(float* tiles, long point_stride, const float* xpad, long pitch, int tiles_h, int tiles_w, int C) {
   for (int th = 0; th < tiles_h; ++th) {
     for (int tw = 0; tw < tiles_w; ++tw) {
       const float* d = xpad + 2L * th * pitch + 2L * tw * C;
       float* out = tiles + (static_cast<long>(th) * tiles_w + tw) * C;
-      over_channels(C, [&](int c, auto lanes) { input_tile<decltype(lanes)>(out + c, point_stride, d + c, pitch, C); });
+      over_channels(C, [&](int c, auto lanes) { input_tile<decltype(lanes), R>(out + c, point_stride, d + c, pitch, C); });
     }
   }
 }
 
-// One tile's 2x2 outputs from m[p * stride] = its products: A^T m A.
+// A^T of F(2, 3) and of F(2, 5) on one column of products: 2 outputs.
 template <class V>
+inline void output_column(const V (&m)[4], V (&y)[2]) {
+  y[0] = m[0] + m[1] + m[2];
+  y[1] = m[1] - m[2] - m[3];
+}
+template <class V>
+inline void output_column(const V (&m)[6], V (&y)[2]) {
+  const V two = V{} + 2.0f;
+  y[0] = m[0] + m[1] + m[2] + m[3] + m[4];
+  y[1] = m[1] - m[2] + two * (m[3] - m[4]) + m[5];
+}
+
+// One tile's 2x2 outputs from m[p * stride] = its products: A^T m A.
+template <class V, int R>
 inline void output_tile(float* y, long row, long col, int rows, int cols, const float* m, long stride, const float* bias,
                         bool relu) {
-  V s[2][4];
-  for (int j = 0; j < 4; ++j) {
-    const V m0 = load<V>(m + j * stride), m1 = load<V>(m + (4 + j) * stride), m2 = load<V>(m + (8 + j) * stride),
-            m3 = load<V>(m + (12 + j) * stride);
-    s[0][j] = m0 + m1 + m2;
-    s[1][j] = m1 - m2 - m3;
+  constexpr int A = R + 1;
+  V s[2][A];  // (A^T m)
+  for (int j = 0; j < A; ++j) {
+    V column[A], out[2];
+    for (int i = 0; i < A; ++i) column[i] = load<V>(m + (A * i + j) * stride);
+    output_column(column, out);
+    s[0][j] = out[0];
+    s[1][j] = out[1];
   }
   const V b = bias ? load<V>(bias) : V{};
   for (int i = 0; i < rows; ++i) {
-    V r[2] = {s[i][0] + s[i][1] + s[i][2], s[i][1] - s[i][2] - s[i][3]};
+    V r[2];
+    output_column(s[i], r);
     for (int j = 0; j < cols; ++j) {
       V v = bias ? r[j] + b : r[j];
       if (relu) v = relu_of(v);
@@ -91,6 +128,7 @@ inline void output_tile(float* y, long row, long col, int rows, int cols, const 
   }
 }
 
+template <int R>
 void output(float* y, const float* m, long point_stride, int out_h, int out_w, int tiles_w, int O, const float* bias,
             bool relu) {
   const long row = static_cast<long>(out_w) * O;
@@ -102,7 +140,7 @@ void output(float* y, const float* m, long point_stride, int out_h, int out_w, i
       float* yt = y + 2L * th * row + 2L * tw * O;
       const float* mt = m + (static_cast<long>(th) * tiles_w + tw) * O;
       over_channels(O, [&](int o, auto lanes) {
-        output_tile<decltype(lanes)>(yt + o, row, O, rows, cols, mt + o, point_stride, bias ? bias + o : nullptr, relu);
+        output_tile<decltype(lanes), R>(yt + o, row, O, rows, cols, mt + o, point_stride, bias ? bias + o : nullptr, relu);
       });
     }
   }
@@ -143,32 +181,54 @@ void gradient(float* dm, long point_stride, int sliver, const float* dy, int out
   }
 }
 
-// One (c, o) block of filters, f[k * wstride] for tap k = 3 kh + kw: u[p * stride] = (G f G^T)[p].
+// G of F(2, 3) and of F(2, 5) on one column of taps.
 template <class V>
-inline void filter_block(float* u, long stride, const float* f, long wstride) {
+inline void filter_column(const V (&f)[3], V (&q)[4]) {
   const V half = V{} + 0.5f;
-  V q[4][3];  // G f (4 x 3)
-  for (int j = 0; j < 3; ++j) {
-    const V f0 = load<V>(f + j * wstride), f1 = load<V>(f + (3 + j) * wstride), f2 = load<V>(f + (6 + j) * wstride);
-    q[0][j] = f0;
-    q[1][j] = half * (f0 + f1 + f2);
-    q[2][j] = half * (f0 - f1 + f2);
-    q[3][j] = f2;
+  q[0] = f[0];
+  q[1] = half * (f[0] + f[1] + f[2]);
+  q[2] = half * (f[0] - f[1] + f[2]);
+  q[3] = f[2];
+}
+template <class V>
+inline void filter_column(const V (&f)[5], V (&q)[6]) {
+  const V two = V{} + 2.0f, four = V{} + 4.0f;
+  const V even = f[0] + f[2] + f[4], odd = f[1] + f[3];
+  const V even2 = f[0] + four * f[2] + (four * four) * f[4], odd2 = two * f[1] + (four * two) * f[3];
+  q[0] = (V{} + 0.25f) * f[0];
+  q[1] = (V{} - 1.0f / 6) * (even + odd);
+  q[2] = (V{} - 1.0f / 6) * (even - odd);
+  q[3] = (V{} + 1.0f / 24) * (even2 + odd2);
+  q[4] = (V{} + 1.0f / 24) * (even2 - odd2);
+  q[5] = f[4];
+}
+
+// One (c, o) block of filters, f[k * wstride] for tap k = R kh + kw (with
+// flip, tap (R-1-kh, R-1-kw)): u[p * stride] = (G f G^T)[p].
+template <class V, int R>
+inline void filter_block(float* u, long stride, const float* f, long wstride, bool flip) {
+  constexpr int A = R + 1;
+  V q[A][R];  // G f
+  for (int j = 0; j < R; ++j) {
+    V column[R], out[A];
+    for (int i = 0; i < R; ++i) column[i] = load<V>(f + (flip ? (R - 1 - i) * R + (R - 1 - j) : i * R + j) * wstride);
+    filter_column(column, out);
+    for (int i = 0; i < A; ++i) q[i][j] = out[i];
   }
-  for (int i = 0; i < 4; ++i) {
-    float* o = u + 4 * i * stride;
-    store(o, q[i][0]);
-    store(o + stride, half * (q[i][0] + q[i][1] + q[i][2]));
-    store(o + 2 * stride, half * (q[i][0] - q[i][1] + q[i][2]));
-    store(o + 3 * stride, q[i][2]);
+  for (int i = 0; i < A; ++i) {
+    V out[A];
+    filter_column(q[i], out);
+    for (int j = 0; j < A; ++j) store(u + (A * i + j) * stride, out[j]);
   }
 }
 
-void filter(float* u, const float* w, int C, int O) {
+template <int R>
+void filter(float* u, const float* w, int C, int O, bool flip) {
   const long stride = static_cast<long>(C) * O;
   for (int c = 0; c < C; ++c) {
     over_channels(O, [&](int o, auto lanes) {
-      filter_block<decltype(lanes)>(u + static_cast<long>(c) * O + o, stride, w + static_cast<long>(c) * O + o, stride);
+      filter_block<decltype(lanes), R>(u + static_cast<long>(c) * O + o, stride, w + static_cast<long>(c) * O + o, stride,
+                                       flip);
     });
   }
 }

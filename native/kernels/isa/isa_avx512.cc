@@ -77,9 +77,10 @@ void tile(const GemmTile& t) {
   else store_tile<R, kFull, NV, true>(t, acc);
 }
 
-// A tile of 8 rows or fewer runs as 8 rows: as 12 it would spend a third or
-// more of its FMAs on repeated rows (mnist-2layer's weight gradient has 80
-// rows a kernel row: 6 tiles of 12 and one of 8).
+// A tile of 8 rows or fewer runs as 8 rows, or 4 when it has 4 or fewer: as
+// 12 it would spend a third or more of its FMAs on repeated rows
+// (mnist-2layer's weight gradient has 80 rows a kernel row: 6 tiles of 12
+// and one of 8). Each row's sums are the same whatever the tile's height.
 template <bool kRows>
 void run_12x32(const GemmTile& t) {
   const bool narrow = t.cols <= 16;
@@ -89,6 +90,10 @@ void run_12x32(const GemmTile& t) {
   } else if (t.rows == 8) {
     if (narrow) tile<8, kRows, true, 1>(t);
     else tile<8, kRows, true, 2>(t);
+  } else if (t.rows <= 4) {
+    // A product of 49 rows (an image's Winograd tiles) ends in one.
+    if (narrow) tile<4, kRows, false, 1>(t);
+    else tile<4, kRows, false, 2>(t);
   } else if (t.rows < 8) {
     if (narrow) tile<8, kRows, false, 1>(t);
     else tile<8, kRows, false, 2>(t);
