@@ -139,10 +139,14 @@ describe.skipIf(skipNative)('Winograd convolutions', () => {
           ref.conv2d(convRef, x, w, b, g, true);
           ref.conv2d(bound, abs(x), abs(w), abs(b), g);
           expectWithin(`fused forward ${label}`, convOut, convRef, tileBound(bound, g.batch, g.outH, g.outW, g.outC));
-          // Kept or not, the pooled values are the same.
-          const pooledOnly = new Float32Array(outSize(pg));
-          nb.conv2dReluPool(null, pooledOnly, null, x, w, b, g, pg);
+          // Kept or not (pooled as the tiles are transformed back), the pooled values and cells are the same.
+          const pooledOnly = new Float32Array(outSize(pg)).fill(Number.NaN);
+          const cellsOnly = new Uint8Array(outSize(pg)).fill(255);
+          nb.conv2dReluPool(null, pooledOnly, cellsOnly, x, w, b, g, pg);
           expect(Array.from(pooledOnly), `pooled ${label}`).toEqual(Array.from(pooled));
+          expect(Array.from(cellsOnly), `cells ${label}`).toEqual(Array.from(cells));
+          nb.conv2dReluPool(null, pooledOnly.fill(Number.NaN), null, x, w, b, g, pg);
+          expect(Array.from(pooledOnly), `pooled without cells ${label}`).toEqual(Array.from(pooled));
           const dPooled = uniform(rng(seed + 1), outSize(pg));
           const dx = new Float32Array(x.length).fill(Number.NaN);
           const dw = new Float32Array(w.length).fill(Number.NaN);

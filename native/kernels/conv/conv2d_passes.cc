@@ -159,6 +159,12 @@ void ConvForwardPass::images(long n0, long n1) {
   auto out_of = [&](long n) { return y_ ? y_ + n * g.out_image() : own_; };
   switch (mode_) {
     case Mode::Winograd: {
+      if (pooled_ && !y_ && winograd_pools(g, *pg_)) {
+        // Each pooling window is an output tile: pooled as it is transformed back.
+        winograd_->run_pooled(pooled_ + n0 * pg_->out_image(), cells_ ? cells_ + n0 * pg_->out_image() : nullptr, *pg_,
+                              x_ + n0 * g.in_image(), n1 - n0, b_, relu_);
+        return;
+      }
       const long chunk = images_per_chunk(g);
       for (long n = n0; n < n1; n += chunk) {
         const long count = std::min(chunk, n1 - n);

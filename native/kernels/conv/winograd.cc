@@ -143,26 +143,57 @@ WinogradConv::WinogradConv(WinogradScratch& scratch, const Geometry& layer, cons
   products_ = scratch.products.floats(static_cast<std::size_t>(chunk_) * tiles * points_ * O);
 }
 
-void WinogradConv::run(float* y, const float* x, long count, const float* b, bool relu) {
+bool winograd_pools(const Geometry& g, const Geometry& pg) {
+  return pg.k_h == 2 && pg.k_w == 2 && pg.stride_h == 2 && pg.stride_w == 2 && pg.pad_top == 0 && pg.pad_bottom == 0 &&
+         pg.pad_left == 0 && pg.pad_right == 0 && pg.in_h == g.out_h && pg.in_w == g.out_w && pg.in_c == g.out_c &&
+         pg.out_h == g.out_h / 2 && pg.out_w == g.out_w / 2 && pg.out_c == g.out_c;
+}
+
+long WinogradConv::transform_and_multiply(const float* x, long n, long images) {
   const Geometry& g = g_;
   const Geometry padded = tile_padding(g);
   const int C = g.in_c, O = g.out_c;
   const long tiles = static_cast<long>(tiles_h_) * tiles_w_;
   const WinogradTransforms& k = transforms(g.k_h);
+  // One product per point: rows are the tiles of every image in the chunk.
+  const long rows = images * tiles;
+  for (long i = 0; i < images; ++i) {
+    current_patch_kernels().pad_interior(xpad_, x + (n + i) * g.in_image(), padded, pad_w_);
+    k.input(tiles_ + i * tiles * C, rows * C, xpad_, static_cast<long>(pad_w_) * C, tiles_h_, tiles_w_, C);
+  }
+  for (int p = 0; p < points_; ++p) {
+    sgemm_packed(false, static_cast<int>(rows), O, C, tiles_ + p * rows * C, C, packed_u_ + p * packed_stride_,
+                 products_ + p * rows * O, O, false);
+  }
+  return rows;
+}
+
+void WinogradConv::run(float* y, const float* x, long count, const float* b, bool relu) {
+  const Geometry& g = g_;
+  const long tiles = static_cast<long>(tiles_h_) * tiles_w_;
+  const WinogradTransforms& k = transforms(g.k_h);
   for (long n = 0; n < count; n += chunk_) {
     const long images = std::min<long>(chunk_, count - n);
-    // One product per point: rows are the tiles of every image in the chunk.
-    const long rows = images * tiles;
+    const long rows = transform_and_multiply(x, n, images);
     for (long i = 0; i < images; ++i) {
-      current_patch_kernels().pad_interior(xpad_, x + (n + i) * g.in_image(), padded, pad_w_);
-      k.input(tiles_ + i * tiles * C, rows * C, xpad_, static_cast<long>(pad_w_) * C, tiles_h_, tiles_w_, C);
+      k.output(y + (n + i) * g.out_image(), products_ + i * tiles * g.out_c, rows * g.out_c, g.out_h, g.out_w, tiles_w_,
+               g.out_c, b, relu);
     }
-    for (int p = 0; p < points_; ++p) {
-      sgemm_packed(false, static_cast<int>(rows), O, C, tiles_ + p * rows * C, C, packed_u_ + p * packed_stride_,
-                   products_ + p * rows * O, O, false);
-    }
+  }
+}
+
+void WinogradConv::run_pooled(float* pooled, uint8_t* cells, const Geometry& pg, const float* x, long count,
+                              const float* b, bool relu) {
+  const Geometry& g = g_;
+  const long tiles = static_cast<long>(tiles_h_) * tiles_w_;
+  const WinogradTransforms& k = transforms(g.k_h);
+  for (long n = 0; n < count; n += chunk_) {
+    const long images = std::min<long>(chunk_, count - n);
+    const long rows = transform_and_multiply(x, n, images);
     for (long i = 0; i < images; ++i) {
-      k.output(y + (n + i) * g.out_image(), products_ + i * tiles * O, rows * O, g.out_h, g.out_w, tiles_w_, O, b, relu);
+      const long at = (n + i) * pg.out_image();
+      k.output_pool(pooled + at, cells ? cells + at : nullptr, products_ + i * tiles * g.out_c, rows * g.out_c, pg.out_h,
+                    pg.out_w, tiles_w_, g.out_c, b, relu);
     }
   }
 }

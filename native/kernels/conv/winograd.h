@@ -15,6 +15,8 @@
 // bit-identical reductions hold (FilterGradient::one_sum_per_image).
 #pragma once
 
+#include <cstdint>
+
 #include "kernels/common/geometry.h"
 #include "kernels/common/scratch.h"
 
@@ -62,6 +64,11 @@ struct WinogradTransforms {
   // tile's m[p * point_stride + t * O + o]; outputs past OH, OW are dropped.
   void (*output)(float* y, const float* m, long point_stride, int out_h, int out_w, int tiles_w, int O, const float* bias,
                  bool relu);
+  // output, max-pooled in 2x2 windows of stride 2 (each a tile) without
+  // going through memory: pooled[PH, PW, O] and, when cells is not null,
+  // the cell of each maximum (as max_pool2d_forward_cells_image writes them).
+  void (*output_pool)(float* pooled, uint8_t* cells, const float* m, long point_stride, int pooled_h, int pooled_w,
+                      int tiles_w, int O, const float* bias, bool relu);
 };
 
 struct WinogradKernels {
@@ -91,11 +98,18 @@ struct WinogradScratch {
 // (then relu), image after image. With flip, w is a layer's [3, 3, C, O]
 // filter and this is that layer's input gradient (layer: its geometry),
 // dx = dy convolved with w flipped and transposed.
+// Whether a 2x2, stride-2 max-pool pg over g's output is pooled in
+// WinogradConv::run_pooled: each window is one output tile.
+bool winograd_pools(const Geometry& g, const Geometry& pg);
+
 class WinogradConv {
  public:
   WinogradConv(WinogradScratch& scratch, const Geometry& g, const float* w, bool flip);
   // y of images [0, count) of x (pointers to the first); b may be null.
   void run(float* y, const float* x, long count, const float* b, bool relu);
+  // The same max-pooled by pg (winograd_pools): pooled and cells (may be
+  // null) of those images, the convolution's output never written.
+  void run_pooled(float* pooled, uint8_t* cells, const Geometry& pg, const float* x, long count, const float* b, bool relu);
 
  private:
   Geometry g_;  // the convolution computed (for flip, dy to dx)
@@ -109,6 +123,8 @@ class WinogradConv {
   long pad_image_;
   float* tiles_;
   float* products_;
+  // Images [n, n + images) of x into the tiles, then the products.
+  long transform_and_multiply(const float* x, long n, long images);
 };
 
 // A 3x3 stride-1 layer's weight gradient on one thread, as Winograd.

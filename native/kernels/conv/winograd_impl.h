@@ -6,6 +6,8 @@
 // and 5 (its filters by 1/4, 1/6 and 1/24).
 #pragma once
 
+#include <cstdint>
+
 #include "kernels/conv/winograd.h"
 
 namespace convkit {
@@ -13,6 +15,8 @@ namespace {
 namespace winograd {
 
 typedef float f16 __attribute__((vector_size(64), aligned(4)));
+typedef int32_t i16 __attribute__((vector_size(64), aligned(4)));
+typedef uint8_t u16 __attribute__((vector_size(16), aligned(1)));
 
 template <class V>
 inline V load(const float* p);
@@ -141,6 +145,75 @@ void output(float* y, const float* m, long point_stride, int out_h, int out_w, i
       const float* mt = m + (static_cast<long>(th) * tiles_w + tw) * O;
       over_channels(O, [&](int o, auto lanes) {
         output_tile<decltype(lanes), R>(yt + o, row, O, rows, cols, mt + o, point_stride, bias ? bias + o : nullptr, relu);
+      });
+    }
+  }
+}
+
+// The first maximum of a 2x2 window (row-major cells, ties keep the earlier
+// one), as pool_impl.h's WindowMax and pool.cc compare: pooled and its cell.
+inline void store_max(float* pooled, uint8_t* cells, const f16 (&v)[4]) {
+  f16 best = v[0];
+  i16 which = i16{};
+  for (int cell = 1; cell < 4; ++cell) {
+    const i16 better = v[cell] > best;
+    best = better ? v[cell] : best;
+    which = better ? (i16{} + cell) : which;
+  }
+  store(pooled, best);
+  if (cells) {
+    const u16 bytes = __builtin_convertvector(which, u16);
+    __builtin_memcpy(cells, &bytes, sizeof(bytes));
+  }
+}
+inline void store_max(float* pooled, uint8_t* cells, const float (&v)[4]) {
+  float best = v[0];
+  int which = 0;
+  for (int cell = 1; cell < 4; ++cell) {
+    if (v[cell] > best) {
+      best = v[cell];
+      which = cell;
+    }
+  }
+  *pooled = best;
+  if (cells) *cells = static_cast<uint8_t>(which);
+}
+
+// One tile's 2x2 outputs (+ bias, then relu), max-pooled: the window is the tile.
+template <class V, int R>
+inline void output_pool_tile(float* pooled, uint8_t* cells, const float* m, long stride, const float* bias, bool relu) {
+  constexpr int A = R + 1;
+  V s[2][A];
+  for (int j = 0; j < A; ++j) {
+    V column[A], out[2];
+    for (int i = 0; i < A; ++i) column[i] = load<V>(m + (A * i + j) * stride);
+    output_column(column, out);
+    s[0][j] = out[0];
+    s[1][j] = out[1];
+  }
+  const V b = bias ? load<V>(bias) : V{};
+  V v[4];
+  for (int i = 0; i < 2; ++i) {
+    V r[2];
+    output_column(s[i], r);
+    for (int j = 0; j < 2; ++j) {
+      V x = bias ? r[j] + b : r[j];
+      v[2 * i + j] = relu ? relu_of(x) : x;
+    }
+  }
+  store_max(pooled, cells, v);
+}
+
+template <int R>
+void output_pool(float* pooled, uint8_t* cells, const float* m, long point_stride, int pooled_h, int pooled_w, int tiles_w,
+                 int O, const float* bias, bool relu) {
+  for (int ph = 0; ph < pooled_h; ++ph) {
+    for (int pw = 0; pw < pooled_w; ++pw) {
+      const long at = (static_cast<long>(ph) * pooled_w + pw) * O;
+      const float* mt = m + (static_cast<long>(ph) * tiles_w + pw) * O;
+      over_channels(O, [&](int o, auto lanes) {
+        output_pool_tile<decltype(lanes), R>(pooled + at + o, cells ? cells + at + o : nullptr, mt + o, point_stride,
+                                             bias ? bias + o : nullptr, relu);
       });
     }
   }
