@@ -23,4 +23,23 @@ struct Geometry {
   }
 };
 
+// A stride-1 convolution's input gradient as a convolution of dy: dy
+// (out_h x out_w x O) padded by K - 1 - pad on each side, correlated with the
+// filter turned by 180 degrees (O channels in, C out), gives in_h x in_w x C.
+// Padding past K - 1 comes out negative: no such convolution.
+inline Geometry input_gradient_geometry(const Geometry& g) {
+  Geometry b = g;
+  b.in_h = g.out_h;
+  b.in_w = g.out_w;
+  b.in_c = g.out_c;
+  b.out_h = g.in_h;
+  b.out_w = g.in_w;
+  b.out_c = g.in_c;
+  b.pad_top = g.k_h - 1 - g.pad_top;
+  b.pad_bottom = g.k_h - 1 - g.pad_bottom;
+  b.pad_left = g.k_w - 1 - g.pad_left;
+  b.pad_right = g.k_w - 1 - g.pad_right;
+  return b;
+}
+
 }  // namespace convkit

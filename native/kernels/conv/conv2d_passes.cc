@@ -54,21 +54,6 @@ bool row_groups_apply(const Geometry& g) {
   return g.stride_h == 1 && g.stride_w == 1 && !g.is_pointwise() && gemm_row_groups_apply(g.out_w, g.out_c);
 }
 
-// The geometry of the input gradient as a stride-1 convolution: dy (out_h x
-// out_w x O) padded by KH - 1 - pad on each side, which then holds
-// in_h + KH - 1 rows of in_w + KW - 1 pixels.
-Geometry padded_gradient(const Geometry& g) {
-  Geometry back = g;
-  back.in_h = g.out_h;
-  back.in_w = g.out_w;
-  back.in_c = g.out_c;
-  back.pad_top = g.k_h - 1 - g.pad_top;
-  back.pad_bottom = g.k_h - 1 - g.pad_bottom;
-  back.pad_left = g.k_w - 1 - g.pad_left;
-  back.pad_right = g.k_w - 1 - g.pad_right;
-  return back;
-}
-
 }  // namespace
 
 int images_per_chunk(const Geometry& g) {
@@ -312,13 +297,13 @@ void FilterGradient::add(float* dw, const float* dy, const float* x, long count)
 }
 
 // With stride 1 the input gradient is itself a stride-1 convolution: dy
-// zero-padded (padded_gradient), correlated with w flipped in both
+// zero-padded (input_gradient_geometry), correlated with w flipped in both
 // directions and transposed (O in, C out), written straight into dx: by the
 // direct correlate_rows kernel where it has the shape (16 or 32 input
 // channels), else one register tile per input row (sgemm_row_groups).
 // Otherwise dcols = dy * w^T, added back onto dx by col2im.
 DataGradient::DataGradient(DataScratch& scratch, const Geometry& g, const float* w, int chunk)
-    : g_(g), back_(padded_gradient(g)), mode_(choose(g, back_)) {
+    : g_(g), back_(input_gradient_geometry(g)), mode_(choose(g, back_)) {
   const int K = static_cast<int>(g.patch()), O = g.out_c, C = g.in_c;
   if (mode_ == Mode::Winograd) {
     winograd_.emplace(scratch.winograd, g, w, true);

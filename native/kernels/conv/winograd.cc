@@ -32,23 +32,6 @@ Geometry tile_padding(const Geometry& g) {
 
 const WinogradTransforms& transforms(int R) { return R == 5 ? current_winograd().f5 : current_winograd().f3; }
 
-// The input gradient of g as a convolution of dy: O channels in, C out,
-// padded by R - 1 - pad.
-Geometry flipped_geometry(const Geometry& g) {
-  Geometry b = g;
-  b.in_h = g.out_h;
-  b.in_w = g.out_w;
-  b.in_c = g.out_c;
-  b.out_h = g.in_h;
-  b.out_w = g.in_w;
-  b.out_c = g.in_c;
-  b.pad_top = g.k_h - 1 - g.pad_top;
-  b.pad_bottom = g.k_h - 1 - g.pad_bottom;
-  b.pad_left = g.k_w - 1 - g.pad_left;
-  b.pad_right = g.k_w - 1 - g.pad_right;
-  return b;
-}
-
 }  // namespace
 
 void set_conv_algorithm(ConvAlgorithm algorithm) { g_algorithm.store(static_cast<int>(algorithm), std::memory_order_relaxed); }
@@ -116,7 +99,7 @@ bool use_winograd(const Geometry& g, ConvPass pass) {
 }
 
 WinogradConv::WinogradConv(WinogradScratch& scratch, const Geometry& layer, const float* w, bool flip)
-    : g_(flip ? flipped_geometry(layer) : layer),
+    : g_(flip ? input_gradient_geometry(layer) : layer),
       points_(winograd_points(layer.k_h)),
       tiles_h_(tiles_of(g_.out_h)),
       tiles_w_(tiles_of(g_.out_w)) {
