@@ -189,10 +189,17 @@ export function infoCommand(flags: Flags): void {
     ['supported', i.supportedIsas?.join(', ') ?? '-'],
     ['threads', String(i.threads)],
     ['OpenMP', i.openmp === undefined ? '-' : i.openmp ? 'on' : 'off'],
+    ['convolutions', i.convAlgorithm === undefined ? '-' : CONV_ALGORITHM_SAYS[i.convAlgorithm] ?? i.convAlgorithm],
     ['node', `${process.version} (${i.platform})`],
   ];
   for (const [k, v] of lines) console.log(`${k.padEnd(16)} ${v}`);
 }
+
+const CONV_ALGORITHM_SAYS: Record<string, string> = {
+  auto: 'auto (Winograd where it measured faster; CONVKIT_CONV=direct turns it off)',
+  direct: 'direct (CONVKIT_CONV=direct)',
+  winograd: 'Winograd wherever it applies (CONVKIT_CONV=winograd)',
+};
 
 /** Native against reference on a few networks; exit 1 when they disagree. */
 export function selftestCommand(flags: Flags): number {

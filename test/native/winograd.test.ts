@@ -249,5 +249,10 @@ describe.skipIf(skipNative)('Winograd convolutions', () => {
     expect(run('direct')).toBe('direct');
     expect(run('winograd')).toBe('winograd');
     expect(run('fast')).toMatch(/BackendError: CONVKIT_CONV=fast: .*'auto', 'direct' or 'winograd'/);
+    // `convkit info` says which is in use.
+    const info = (value: string) =>
+      execFileSync(process.execPath, ['dist/cli.js', 'info'], { env: { ...process.env, CONVKIT_CONV: value }, encoding: 'utf8' });
+    expect(info('direct')).toMatch(/^convolutions\s+direct/m);
+    expect(info('auto')).toMatch(/^convolutions\s+auto \(Winograd where it measured faster/m);
   });
 });
