@@ -1,6 +1,6 @@
 // Winograd F(2x2, 3x3) and F(2x2, 5x5) (native/kernels/conv/winograd.h)
 // forced on every 3x3 and 5x5 stride-1 convolution, under every ISA and 1 to
-// 3 threads: forward, input gradient, weight gradient (3x3) and the fused
+// 3 threads: forward, input gradient, weight gradient and the fused
 // ReLU + pool passes against the float64 reference, with the conformance
 // suite's tolerance taken over each tile (tileBound); the
 // chained training pass with the layer-by-layer numbers, bit for bit,

@@ -40,7 +40,7 @@ enum class ConvPass { Forward, InputGradient, WeightGradient };
 
 // Whether Winograd computes g at all: a square 3x3 or 5x5 kernel, stride
 // 1, padding of at most R - 1 (the input gradient's own padding is R - 1 -
-// pad), at least one output. The weight gradient: 3x3 only.
+// pad), at least one output.
 bool winograd_applies(const Geometry& g, ConvPass pass);
 
 // Whether this pass of g runs as Winograd: winograd_applies and the
@@ -69,20 +69,20 @@ struct WinogradTransforms {
   // the cell of each maximum (as max_pool2d_forward_cells_image writes them).
   void (*output_pool)(float* pooled, uint8_t* cells, const float* m, long point_stride, int pooled_h, int pooled_w,
                       int tiles_w, int O, const float* bias, bool relu);
+  // The weight gradient's: dm[p * point_stride + (o / sliver) * tiles * sliver
+  // + t * sliver + o % sliver] = (A dy A^T)[p] of each tile's 2x2 block of
+  // dy[OH, OW, O] (zeros past its edges), the adjoint of output. sliver = O
+  // gives rows of [tiles][O]; a packed_b_sliver (a multiple of 16 dividing
+  // O), a GEMM's packed B.
+  void (*gradient)(float* dm, long point_stride, int sliver, const float* dy, int out_h, int out_w, int tiles_h,
+                   int tiles_w, int O);
+  // dw[R, R, C, O] += G^T du G, du[p][C][O] (the adjoint of filter).
+  void (*filter_update)(float* dw, const float* du, int C, int O);
 };
 
 struct WinogradKernels {
   WinogradTransforms f3;  // F(2x2, 3x3)
   WinogradTransforms f5;  // F(2x2, 5x5)
-  // F(2x2, 3x3)'s weight gradient:
-  // dm[p * point_stride + (o / sliver) * tiles * sliver + t * sliver + o %
-  // sliver] = (A dy A^T)[p] of each tile's 2x2 block of dy[OH, OW, O]
-  // (zeros past its edges): the adjoint of output. sliver = O gives rows of
-  // [tiles][O]; a packed_b_sliver (a multiple of 16 dividing O), a GEMM's packed B.
-  void (*gradient)(float* dm, long point_stride, int sliver, const float* dy, int out_h, int out_w, int tiles_h,
-                   int tiles_w, int O);
-  // dw[3, 3, C, O] += G^T du G, du[p][C][O] (the adjoint of the filter transform).
-  void (*filter_update)(float* dw, const float* du, int C, int O);
 };
 
 WinogradKernels winograd_kernels_generic();
@@ -127,7 +127,7 @@ class WinogradConv {
   long transform_and_multiply(const float* x, long n, long images);
 };
 
-// A 3x3 stride-1 layer's weight gradient on one thread, as Winograd.
+// A 3x3 or 5x5 stride-1 layer's weight gradient on one thread, as Winograd.
 class WinogradFilter {
  public:
   WinogradFilter(WinogradScratch& scratch, const Geometry& g);
@@ -138,6 +138,7 @@ class WinogradFilter {
 
  private:
   Geometry g_;
+  int points_;
   int tiles_h_, tiles_w_;
   float* xpad_;
   int pad_w_;

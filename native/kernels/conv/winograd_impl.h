@@ -219,24 +219,46 @@ void output_pool(float* pooled, uint8_t* cells, const float* m, long point_strid
   }
 }
 
-// One tile's dm[p * stride] = (A dy A^T)[p] from its 2x2 block of dy (rows x cols valid, zeros past).
+// A of F(2, 3) and of F(2, 5) (output_column's transpose) on one column of 2 values.
 template <class V>
+inline void gradient_column(const V (&y)[2], V (&r)[4]) {
+  r[0] = y[0];
+  r[1] = y[0] + y[1];
+  r[2] = y[0] - y[1];
+  r[3] = -y[1];
+}
+template <class V>
+inline void gradient_column(const V (&y)[2], V (&r)[6]) {
+  const V two = V{} + 2.0f;
+  r[0] = y[0];
+  r[1] = y[0] + y[1];
+  r[2] = y[0] - y[1];
+  r[3] = y[0] + two * y[1];
+  r[4] = y[0] - two * y[1];
+  r[5] = y[1];
+}
+
+// One tile's dm[p * stride] = (A dy A^T)[p] from its 2x2 block of dy (rows x cols valid, zeros past).
+template <class V, int R>
 inline void gradient_tile(float* dm, long stride, const float* dy, long row, long col, int rows, int cols) {
-  const V y00 = load<V>(dy);
-  const V y01 = cols > 1 ? load<V>(dy + col) : V{};
-  const V y10 = rows > 1 ? load<V>(dy + row) : V{};
-  const V y11 = rows > 1 && cols > 1 ? load<V>(dy + row + col) : V{};
-  // r = A dy (4 x 2), then dm = r A^T (4 x 4).
-  const V r[4][2] = {{y00, y01}, {y00 + y10, y01 + y11}, {y00 - y10, y01 - y11}, {-y10, -y11}};
-  for (int i = 0; i < 4; ++i) {
-    float* o = dm + 4 * i * stride;
-    store(o, r[i][0]);
-    store(o + stride, r[i][0] + r[i][1]);
-    store(o + 2 * stride, r[i][0] - r[i][1]);
-    store(o + 3 * stride, -r[i][1]);
+  constexpr int A = R + 1;
+  const V y[2][2] = {{load<V>(dy), cols > 1 ? load<V>(dy + col) : V{}},
+                     {rows > 1 ? load<V>(dy + row) : V{}, rows > 1 && cols > 1 ? load<V>(dy + row + col) : V{}}};
+  V r[A][2];  // A dy
+  for (int j = 0; j < 2; ++j) {
+    const V column[2] = {y[0][j], y[1][j]};
+    V out[A];
+    gradient_column(column, out);
+    for (int i = 0; i < A; ++i) r[i][j] = out[i];
+  }
+  for (int i = 0; i < A; ++i) {
+    V out[A];
+    gradient_column(r[i], out);
+    for (int j = 0; j < A; ++j) store(dm + (A * i + j) * stride, out[j]);
   }
 }
 
+template <int R>
 void gradient(float* dm, long point_stride, int sliver, const float* dy, int out_h, int out_w, int tiles_h, int tiles_w,
               int O) {
   const long row = static_cast<long>(out_w) * O;
@@ -248,7 +270,8 @@ void gradient(float* dm, long point_stride, int sliver, const float* dy, int out
       const float* yt = dy + 2L * th * row + 2L * tw * O;
       float* out = dm + (static_cast<long>(th) * tiles_w + tw) * sliver;
       over_channels(O, [&](int o, auto lanes) {
-        gradient_tile<decltype(lanes)>(out + o / sliver * tiles * sliver + o % sliver, point_stride, yt + o, row, O, rows, cols);
+        gradient_tile<decltype(lanes), R>(out + o / sliver * tiles * sliver + o % sliver, point_stride, yt + o, row, O,
+                                          rows, cols);
       });
     }
   }
@@ -306,34 +329,54 @@ void filter(float* u, const float* w, int C, int O, bool flip) {
   }
 }
 
-// dw[kh][kw] += (G^T du G)[kh][kw] for one (c, o) block: du[p * stride], dw[k * wstride].
+// G^T of F(2, 3) and of F(2, 5) (filter_column's transpose) on one column of points.
 template <class V>
-inline void filter_update_block(float* dw, long wstride, const float* du, long stride) {
+inline void filter_adjoint_column(const V (&u)[4], V (&q)[3]) {
   const V half = V{} + 0.5f;
-  V q[3][4];  // G^T du (3 x 4)
-  for (int j = 0; j < 4; ++j) {
-    const V u0 = load<V>(du + j * stride), u1 = load<V>(du + (4 + j) * stride), u2 = load<V>(du + (8 + j) * stride),
-            u3 = load<V>(du + (12 + j) * stride);
-    const V sum = half * (u1 + u2);
-    q[0][j] = u0 + sum;
-    q[1][j] = half * (u1 - u2);
-    q[2][j] = sum + u3;
+  const V sum = half * (u[1] + u[2]);
+  q[0] = u[0] + sum;
+  q[1] = half * (u[1] - u[2]);
+  q[2] = sum + u[3];
+}
+template <class V>
+inline void filter_adjoint_column(const V (&u)[6], V (&q)[5]) {
+  const V sixth = V{} + 1.0f / 6, twelfth = V{} + 1.0f / 12, third = V{} + 1.0f / 3;
+  const V even = u[1] + u[2], odd = u[2] - u[1], high = u[3] + u[4], low = u[3] - u[4];
+  q[0] = (V{} + 0.25f) * u[0] - sixth * even + (V{} + 1.0f / 24) * high;
+  q[1] = sixth * odd + twelfth * low;
+  q[2] = sixth * (high - even);
+  q[3] = sixth * odd + third * low;
+  q[4] = (V{} + 2.0f / 3) * high - sixth * even + u[5];
+}
+
+// dw[kh][kw] += (G^T du G)[kh][kw] for one (c, o) block: du[p * stride], dw[(R kh + kw) * wstride].
+template <class V, int R>
+inline void filter_update_block(float* dw, long wstride, const float* du, long stride) {
+  constexpr int A = R + 1;
+  V q[R][A];  // G^T du
+  for (int j = 0; j < A; ++j) {
+    V column[A], out[R];
+    for (int i = 0; i < A; ++i) column[i] = load<V>(du + (A * i + j) * stride);
+    filter_adjoint_column(column, out);
+    for (int i = 0; i < R; ++i) q[i][j] = out[i];
   }
-  for (int i = 0; i < 3; ++i) {
-    const V sum = half * (q[i][1] + q[i][2]);
-    const V r[3] = {q[i][0] + sum, half * (q[i][1] - q[i][2]), sum + q[i][3]};
-    for (int j = 0; j < 3; ++j) {
-      float* at = dw + (3 * i + j) * wstride;
-      store(at, load<V>(at) + r[j]);
+  for (int i = 0; i < R; ++i) {
+    V out[R];
+    filter_adjoint_column(q[i], out);
+    for (int j = 0; j < R; ++j) {
+      float* at = dw + (R * i + j) * wstride;
+      store(at, load<V>(at) + out[j]);
     }
   }
 }
 
+template <int R>
 void filter_update(float* dw, const float* du, int C, int O) {
   const long stride = static_cast<long>(C) * O;
   for (int c = 0; c < C; ++c) {
     over_channels(O, [&](int o, auto lanes) {
-      filter_update_block<decltype(lanes)>(dw + static_cast<long>(c) * O + o, stride, du + static_cast<long>(c) * O + o, stride);
+      filter_update_block<decltype(lanes), R>(dw + static_cast<long>(c) * O + o, stride, du + static_cast<long>(c) * O + o,
+                                              stride);
     });
   }
 }

@@ -28,10 +28,10 @@ PoolKernels CONVKIT_NAME(pool_kernels_, CONVKIT_ISA)() {
 PatchKernels CONVKIT_NAME(patch_kernels_, CONVKIT_ISA)() { return {patches::im2col, patches::col2im, patches::pad_interior}; }
 
 WinogradKernels CONVKIT_NAME(winograd_kernels_, CONVKIT_ISA)() {
-  return {{winograd::filter<3>, winograd::input<3>, winograd::output<3>, winograd::output_pool<3>},
-          {winograd::filter<5>, winograd::input<5>, winograd::output<5>, winograd::output_pool<5>},
-          winograd::gradient,
-          winograd::filter_update};
+  return {{winograd::filter<3>, winograd::input<3>, winograd::output<3>, winograd::output_pool<3>, winograd::gradient<3>,
+           winograd::filter_update<3>},
+          {winograd::filter<5>, winograd::input<5>, winograd::output<5>, winograd::output_pool<5>, winograd::gradient<5>,
+           winograd::filter_update<5>}};
 }
 
 // Anonymous: each isa_*.cc has its own copy, compiled with its flags.
