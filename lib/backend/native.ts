@@ -13,7 +13,7 @@ export interface NativeInfo {
   threads: number;
   openmp: boolean;
   compiledIsas: string[];
-  /** How 3x3 stride-1 convolutions run: 'auto' (Winograd where it measured faster), 'direct' or 'winograd' (absent from older addons). */
+  /** How 3x3 and 5x5 stride-1 convolutions run: 'auto' (Winograd where it measured faster), 'fast', 'direct' or 'winograd' (absent from older addons). */
   convAlgorithm?: string;
   /** Numbers the TypeScript side must agree with (absent from addons built before they were reported). */
   limits?: { geometryFields: number; maxTiledPoolWindow: number; maxChainBlocks: number };

@@ -141,12 +141,12 @@ export function setSchedule(schedule: 'balanced' | 'static' | 'take-first'): voi
   loadAddon().addon.setSchedule(schedule);
 }
 
-export type ConvAlgorithm = 'auto' | 'direct' | 'winograd';
-const CONV_ALGORITHMS: readonly ConvAlgorithm[] = ['auto', 'direct', 'winograd'];
+export type ConvAlgorithm = 'auto' | 'fast' | 'direct' | 'winograd';
+const CONV_ALGORITHMS: readonly ConvAlgorithm[] = ['auto', 'fast', 'direct', 'winograd'];
 
 function applyConvAlgorithm(addon: ReturnType<typeof loadAddon>['addon'], algorithm: string): void {
   if (!(CONV_ALGORITHMS as readonly string[]).includes(algorithm)) {
-    throw new ValueError(`the convolution algorithm must be 'auto', 'direct' or 'winograd', got ${describe(algorithm)}`);
+    throw new ValueError(`the convolution algorithm must be 'auto', 'fast', 'direct' or 'winograd', got ${describe(algorithm)}`);
   }
   if (typeof addon.setConvAlgorithm !== 'function') {
     if (algorithm === 'auto' || algorithm === 'direct') return; // an addon without Winograd only runs direct
@@ -156,15 +156,19 @@ function applyConvAlgorithm(addon: ReturnType<typeof loadAddon>['addon'], algori
 }
 
 /**
- * How the native backend runs 3x3 stride-1 convolutions: 'auto' (the
- * default: Winograd F(2x2, 3x3) for the layer shapes where it measured
- * faster than the direct kernels), 'direct' (never Winograd: for debugging
- * and comparison, also CONVKIT_CONV=direct) or 'winograd' (wherever it
- * applies). Process-wide, like the instruction set.
+ * How the native backend runs 3x3 and 5x5 stride-1 convolutions: 'auto' (the
+ * default: Winograd F(2x2, 3x3) and F(2x2, 5x5) for the layer shapes and
+ * passes where it measured faster than the direct kernels, weight gradients
+ * excepted), 'fast' (the same with the weight gradients too: faster, but a
+ * weight gradient that is exactly zero comes out as rounding noise, which
+ * Adam's first step can turn into a move of up to its learning rate),
+ * 'direct' (never Winograd: for debugging and comparison, also
+ * CONVKIT_CONV=direct) or 'winograd' (wherever it applies). Process-wide,
+ * like the instruction set.
  */
 export function setConvAlgorithm(algorithm: ConvAlgorithm): void {
   if (typeof algorithm !== 'string' || !(CONV_ALGORITHMS as readonly string[]).includes(algorithm)) {
-    throw new ValueError(`setConvAlgorithm: algorithm must be 'auto', 'direct' or 'winograd', got ${describe(algorithm)}`);
+    throw new ValueError(`setConvAlgorithm: algorithm must be 'auto', 'fast', 'direct' or 'winograd', got ${describe(algorithm)}`);
   }
   nativeBackend();
   applyConvAlgorithm(loadAddon().addon, algorithm);

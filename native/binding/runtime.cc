@@ -89,14 +89,14 @@ Napi::Value SetSchedule(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// setConvAlgorithm('auto' | 'direct' | 'winograd'): how 3x3 stride-1 convolutions run (winograd.h).
+// setConvAlgorithm('auto' | 'fast' | 'direct' | 'winograd'): how 3x3 and 5x5 stride-1 convolutions run (winograd.h).
 Napi::Value SetConvAlgorithm(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() != 1 || !info[0].IsString()) type_error(env, "setConvAlgorithm takes one string: 'auto', 'direct' or 'winograd'");
+  if (info.Length() != 1 || !info[0].IsString()) type_error(env, "setConvAlgorithm takes one string: 'auto', 'fast', 'direct' or 'winograd'");
   const std::string name = info[0].As<Napi::String>().Utf8Value();
   convkit::ConvAlgorithm algorithm;
   if (!convkit::parse_conv_algorithm(name.c_str(), &algorithm)) {
-    range_error(env, "unknown convolution algorithm '" + name + "'; expected 'auto', 'direct' or 'winograd'");
+    range_error(env, "unknown convolution algorithm '" + name + "'; expected 'auto', 'fast', 'direct' or 'winograd'");
   }
   convkit::set_conv_algorithm(algorithm);
   return env.Undefined();

@@ -214,7 +214,7 @@ describe.skipIf(skipNative)('Winograd convolutions', () => {
     const { g, x, w, b, dy } = convSetup(k, 9);
     const results: Record<string, Float32Array[]> = {};
     try {
-      for (const algorithm of ['direct', 'winograd', 'auto'] as const) {
+      for (const algorithm of ['direct', 'winograd', 'auto', 'fast'] as const) {
         setConvAlgorithm(algorithm);
         expect(info().convAlgorithm).toBe(algorithm);
         const run = () => {
@@ -238,7 +238,11 @@ describe.skipIf(skipNative)('Winograd convolutions', () => {
     expect(results.auto[0]).toEqual(results.winograd[0]);
     expect(results.auto[1]).toEqual(results.direct[1]);
     expect(results.auto[2]).toEqual(results.direct[2]);
-    expect(() => setConvAlgorithm('fft' as never)).toThrow(/setConvAlgorithm: algorithm must be 'auto', 'direct' or 'winograd', got .*fft/);
+    // 'fast' also takes the weight gradient (49 tiles an image).
+    expect(results.fast[0]).toEqual(results.winograd[0]);
+    expect(results.fast[1]).toEqual(results.direct[1]);
+    expect(results.fast[2]).toEqual(results.winograd[2]);
+    expect(() => setConvAlgorithm('fft' as never)).toThrow(/setConvAlgorithm: algorithm must be 'auto', 'fast', 'direct' or 'winograd', got .*fft/);
   });
 
   it('CONVKIT_CONV chooses the algorithm when the backend loads, and names itself when wrong', () => {
@@ -248,7 +252,8 @@ describe.skipIf(skipNative)('Winograd convolutions', () => {
       execFileSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, CONVKIT_CONV: value }, encoding: 'utf8' }).trim();
     expect(run('direct')).toBe('direct');
     expect(run('winograd')).toBe('winograd');
-    expect(run('fast')).toMatch(/BackendError: CONVKIT_CONV=fast: .*'auto', 'direct' or 'winograd'/);
+    expect(run('fast')).toBe('fast');
+    expect(run('fastest')).toMatch(/BackendError: CONVKIT_CONV=fastest: .*'auto', 'fast', 'direct' or 'winograd'/);
     // `convkit info` says which is in use.
     const info = (value: string) =>
       execFileSync(process.execPath, ['dist/cli.js', 'info'], { env: { ...process.env, CONVKIT_CONV: value }, encoding: 'utf8' });

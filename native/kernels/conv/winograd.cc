@@ -39,6 +39,7 @@ ConvAlgorithm conv_algorithm() { return static_cast<ConvAlgorithm>(g_algorithm.l
 
 const char* conv_algorithm_name(ConvAlgorithm algorithm) {
   switch (algorithm) {
+    case ConvAlgorithm::Fast: return "fast";
     case ConvAlgorithm::Direct: return "direct";
     case ConvAlgorithm::Winograd: return "winograd";
     default: return "auto";
@@ -46,7 +47,7 @@ const char* conv_algorithm_name(ConvAlgorithm algorithm) {
 }
 
 bool parse_conv_algorithm(const char* name, ConvAlgorithm* out) {
-  for (ConvAlgorithm a : {ConvAlgorithm::Auto, ConvAlgorithm::Direct, ConvAlgorithm::Winograd}) {
+  for (ConvAlgorithm a : {ConvAlgorithm::Auto, ConvAlgorithm::Fast, ConvAlgorithm::Direct, ConvAlgorithm::Winograd}) {
     if (std::strcmp(name, conv_algorithm_name(a)) == 0) {
       *out = a;
       return true;
@@ -67,7 +68,7 @@ bool winograd_applies(const Geometry& g, ConvPass pass) {
 bool use_winograd(const Geometry& g, ConvPass pass) {
   if (!winograd_applies(g, pass)) return false;
   const ConvAlgorithm algorithm = conv_algorithm();
-  if (algorithm != ConvAlgorithm::Auto) return algorithm == ConvAlgorithm::Winograd;
+  if (algorithm == ConvAlgorithm::Direct || algorithm == ConvAlgorithm::Winograd) return algorithm == ConvAlgorithm::Winograd;
   // The table, from the chain's training pass and inference measured both
   // ways (AVX-512, 2 threads; bench/README.md, "Winograd convolutions").
   // Img/s, batch 32 unless said:
@@ -89,13 +90,14 @@ bool use_winograd(const Geometry& g, ConvPass pass) {
   // taps' size, and Adam's first step, g / (|g| + eps), moves such a weight
   // by up to its learning rate where the direct sum leaves it (the
   // self-test's Adam step: mnist-3layer and xray-binary with 3x3, mnist-2layer
-  // with 5x5, 262 times its tolerance). CONVKIT_CONV=winograd still runs it.
+  // with 5x5, 262 times its tolerance). CONVKIT_CONV=fast takes it where it
+  // measured faster (49 tiles or more; conv3's 16 lost), winograd everywhere.
   // Fewer than 16 channels (a first layer) leave the transforms most of the work.
   const long tiles = static_cast<long>(tiles_of(g.out_h)) * tiles_of(g.out_w);
   const bool channels = g.in_c >= 16 && g.out_c >= 16;
   switch (pass) {
     case ConvPass::Forward: return channels;
-    case ConvPass::WeightGradient: return false;  // see above
+    case ConvPass::WeightGradient: return algorithm == ConvAlgorithm::Fast && channels && tiles >= 49;  // see above
     case ConvPass::InputGradient: return channels && tiles >= 49 && (g.k_h == 5 || g.in_c >= 32);
   }
   return false;

@@ -25,11 +25,14 @@ namespace convkit {
 // Points of a transformed tile of an R x R kernel.
 constexpr int winograd_points(int R) { return (R + 1) * (R + 1); }
 
-// Which algorithm a 3x3 stride-1 convolution uses. Auto: the measured
-// table (winograd_pays); Direct: never Winograd (for debugging, like
-// sharp's VIPS_NOVECTOR: CONVKIT_CONV=direct); Winograd: wherever it
-// applies (tests use it to cover every shape). Process-wide, like the ISA.
-enum class ConvAlgorithm { Auto, Direct, Winograd };
+// Which algorithm a 3x3 or 5x5 stride-1 convolution uses. Auto: the
+// measured table (use_winograd); Fast: the table with the weight gradients
+// too, where they measured faster (exactly-zero weight gradients then come
+// out as rounding noise: winograd.cc says why Auto leaves them direct);
+// Direct: never Winograd (for debugging, like sharp's VIPS_NOVECTOR:
+// CONVKIT_CONV=direct); Winograd: wherever it applies (tests use it to cover
+// every shape). Process-wide, like the ISA.
+enum class ConvAlgorithm { Auto, Fast, Direct, Winograd };
 void set_conv_algorithm(ConvAlgorithm algorithm);
 ConvAlgorithm conv_algorithm();
 const char* conv_algorithm_name(ConvAlgorithm algorithm);
@@ -44,7 +47,7 @@ enum class ConvPass { Forward, InputGradient, WeightGradient };
 bool winograd_applies(const Geometry& g, ConvPass pass);
 
 // Whether this pass of g runs as Winograd: winograd_applies and the
-// algorithm switch, and under Auto the table in winograd.cc.
+// algorithm switch, and under Auto and Fast the table in winograd.cc.
 bool use_winograd(const Geometry& g, ConvPass pass);
 
 // The transforms, vectorised over channels, compiled once per ISA
