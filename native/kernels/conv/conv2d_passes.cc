@@ -85,9 +85,14 @@ ConvForwardPass::ConvForwardPass(ForwardScratch& scratch, float* y, const float*
   // packs its own copy, so that no thread reads what another wrote (a cache
   // line from the other core costs more than packing it again).
   if (use_winograd(g, ConvPass::Forward)) {
-    mode_ = Mode::Winograd;
     winograd_.emplace(scratch.winograd, g, w, false);
-    if (!keep) own_ = scratch.out.floats(static_cast<std::size_t>(images_per_chunk(g)) * g.out_image());
+    if (pooled && !keep && winograd_pools(g, *pg)) {
+      // Each pooling window is an output tile: pooled as it is transformed back.
+      mode_ = Mode::WinogradPool;
+    } else {
+      mode_ = Mode::Winograd;
+      if (!keep) own_ = scratch.out.floats(static_cast<std::size_t>(images_per_chunk(g)) * g.out_image());
+    }
   } else if (pooled && !keep && relu && direct_conv_pool_applies(g, *pg)) {
     // The first layer's output is the largest of a network (28x28x16 floats
     // an image): pooled in registers, it never goes through memory.
@@ -143,13 +148,11 @@ void ConvForwardPass::images(long n0, long n1) {
   const int M = static_cast<int>(g.out_pixels()), K = static_cast<int>(g.patch()), O = g.out_c;
   auto out_of = [&](long n) { return y_ ? y_ + n * g.out_image() : own_; };
   switch (mode_) {
+    case Mode::WinogradPool:
+      winograd_->run_pooled(pooled_ + n0 * pg_->out_image(), cells_ ? cells_ + n0 * pg_->out_image() : nullptr, *pg_,
+                            x_ + n0 * g.in_image(), n1 - n0, b_, relu_);
+      return;
     case Mode::Winograd: {
-      if (pooled_ && !y_ && winograd_pools(g, *pg_)) {
-        // Each pooling window is an output tile: pooled as it is transformed back.
-        winograd_->run_pooled(pooled_ + n0 * pg_->out_image(), cells_ ? cells_ + n0 * pg_->out_image() : nullptr, *pg_,
-                              x_ + n0 * g.in_image(), n1 - n0, b_, relu_);
-        return;
-      }
       const long chunk = images_per_chunk(g);
       for (long n = n0; n < n1; n += chunk) {
         const long count = std::min(chunk, n1 - n);

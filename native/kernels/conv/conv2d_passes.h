@@ -63,7 +63,7 @@ class ConvForwardPass {
   void images(long n0, long n1);
 
  private:
-  enum class Mode { Winograd, DirectPool, Direct, RowGroups, ImplicitRows, Im2col };
+  enum class Mode { WinogradPool, Winograd, DirectPool, Direct, RowGroups, ImplicitRows, Im2col };
   void pool(const float* out, long n, long count);
 
   Geometry g_;

@@ -56,9 +56,8 @@ bool parse_conv_algorithm(const char* name, ConvAlgorithm* out) {
   return false;
 }
 
-bool winograd_applies(const Geometry& g, ConvPass pass) {
+bool winograd_applies(const Geometry& g) {
   const int R = g.k_h;
-  (void)pass;
   if (g.k_w != R || (R != 3 && R != 5)) return false;
   auto pad_fits = [&](int pad) { return pad >= 0 && pad <= R - 1; };
   return g.stride_h == 1 && g.stride_w == 1 && pad_fits(g.pad_top) && pad_fits(g.pad_bottom) && pad_fits(g.pad_left) &&
@@ -66,7 +65,7 @@ bool winograd_applies(const Geometry& g, ConvPass pass) {
 }
 
 bool use_winograd(const Geometry& g, ConvPass pass) {
-  if (!winograd_applies(g, pass)) return false;
+  if (!winograd_applies(g)) return false;
   const ConvAlgorithm algorithm = conv_algorithm();
   if (algorithm == ConvAlgorithm::Direct || algorithm == ConvAlgorithm::Winograd) return algorithm == ConvAlgorithm::Winograd;
   // The table, from the chain's training pass and inference measured both
@@ -105,6 +104,7 @@ bool use_winograd(const Geometry& g, ConvPass pass) {
 
 WinogradConv::WinogradConv(WinogradScratch& scratch, const Geometry& layer, const float* w, bool flip)
     : g_(flip ? input_gradient_geometry(layer) : layer),
+      padded_(tile_padding(g_)),
       points_(winograd_points(layer.k_h)),
       tiles_h_(tiles_of(g_.out_h)),
       tiles_w_(tiles_of(g_.out_w)) {
@@ -122,11 +122,10 @@ WinogradConv::WinogradConv(WinogradScratch& scratch, const Geometry& layer, cons
   for (int p = 0; p < points_; ++p) {
     pack_b(flip, C, O, u + static_cast<long>(p) * C * O, flip ? C : O, packed_u_ + p * packed_stride_);
   }
-  const Geometry padded = tile_padding(g_);
-  pad_w_ = padded.in_w + padded.pad_left + padded.pad_right;
-  pad_image_ = static_cast<long>(padded.in_h + padded.pad_top + padded.pad_bottom) * pad_w_ * C;
-  xpad_ = scratch.pad.floats(static_cast<std::size_t>(pad_image_));
-  std::memset(xpad_, 0, sizeof(float) * pad_image_);
+  pad_w_ = padded_.in_w + padded_.pad_left + padded_.pad_right;
+  const long pad_image = static_cast<long>(padded_.in_h + padded_.pad_top + padded_.pad_bottom) * pad_w_ * C;
+  xpad_ = scratch.pad.floats(static_cast<std::size_t>(pad_image));
+  std::memset(xpad_, 0, sizeof(float) * pad_image);
   tiles_ = scratch.tiles.floats(static_cast<std::size_t>(chunk_) * tiles * points_ * C);
   products_ = scratch.products.floats(static_cast<std::size_t>(chunk_) * tiles * points_ * O);
 }
@@ -137,62 +136,51 @@ bool winograd_pools(const Geometry& g, const Geometry& pg) {
          pg.out_h == g.out_h / 2 && pg.out_w == g.out_w / 2 && pg.out_c == g.out_c;
 }
 
-long WinogradConv::transform_and_multiply(const float* x, long n, long images) {
+template <class Output>
+void WinogradConv::each_chunk(const float* x, long count, Output output) {
   const Geometry& g = g_;
-  const Geometry padded = tile_padding(g);
   const int C = g.in_c, O = g.out_c;
   const long tiles = static_cast<long>(tiles_h_) * tiles_w_;
   const WinogradTransforms& k = transforms(g.k_h);
-  // One product per point: rows are the tiles of every image in the chunk.
-  const long rows = images * tiles;
-  for (long i = 0; i < images; ++i) {
-    current_patch_kernels().pad_interior(xpad_, x + (n + i) * g.in_image(), padded, pad_w_);
-    k.input(tiles_ + i * tiles * C, rows * C, xpad_, static_cast<long>(pad_w_) * C, tiles_h_, tiles_w_, C);
+  for (long n = 0; n < count; n += chunk_) {
+    const long images = std::min<long>(chunk_, count - n);
+    // One product per point: rows are the tiles of every image in the chunk.
+    const long rows = images * tiles;
+    for (long i = 0; i < images; ++i) {
+      current_patch_kernels().pad_interior(xpad_, x + (n + i) * g.in_image(), padded_, pad_w_);
+      k.input(tiles_ + i * tiles * C, rows * C, xpad_, static_cast<long>(pad_w_) * C, tiles_h_, tiles_w_, C);
+    }
+    for (int p = 0; p < points_; ++p) {
+      sgemm_packed(false, static_cast<int>(rows), O, C, tiles_ + p * rows * C, C, packed_u_ + p * packed_stride_,
+                   products_ + p * rows * O, O, false);
+    }
+    for (long i = 0; i < images; ++i) output(k, n + i, products_ + i * tiles * O, rows * O);
   }
-  for (int p = 0; p < points_; ++p) {
-    sgemm_packed(false, static_cast<int>(rows), O, C, tiles_ + p * rows * C, C, packed_u_ + p * packed_stride_,
-                 products_ + p * rows * O, O, false);
-  }
-  return rows;
 }
 
 void WinogradConv::run(float* y, const float* x, long count, const float* b, bool relu) {
   const Geometry& g = g_;
-  const long tiles = static_cast<long>(tiles_h_) * tiles_w_;
-  const WinogradTransforms& k = transforms(g.k_h);
-  for (long n = 0; n < count; n += chunk_) {
-    const long images = std::min<long>(chunk_, count - n);
-    const long rows = transform_and_multiply(x, n, images);
-    for (long i = 0; i < images; ++i) {
-      k.output(y + (n + i) * g.out_image(), products_ + i * tiles * g.out_c, rows * g.out_c, g.out_h, g.out_w, tiles_w_,
-               g.out_c, b, relu);
-    }
-  }
+  each_chunk(x, count, [&](const WinogradTransforms& k, long n, const float* m, long point_stride) {
+    k.output(y + n * g.out_image(), m, point_stride, g.out_h, g.out_w, tiles_w_, g.out_c, b, relu);
+  });
 }
 
 void WinogradConv::run_pooled(float* pooled, uint8_t* cells, const Geometry& pg, const float* x, long count,
                               const float* b, bool relu) {
-  const Geometry& g = g_;
-  const long tiles = static_cast<long>(tiles_h_) * tiles_w_;
-  const WinogradTransforms& k = transforms(g.k_h);
-  for (long n = 0; n < count; n += chunk_) {
-    const long images = std::min<long>(chunk_, count - n);
-    const long rows = transform_and_multiply(x, n, images);
-    for (long i = 0; i < images; ++i) {
-      const long at = (n + i) * pg.out_image();
-      k.output_pool(pooled + at, cells ? cells + at : nullptr, products_ + i * tiles * g.out_c, rows * g.out_c, pg.out_h,
-                    pg.out_w, tiles_w_, g.out_c, b, relu);
-    }
-  }
+  each_chunk(x, count, [&](const WinogradTransforms& k, long n, const float* m, long point_stride) {
+    const long at = n * pg.out_image();
+    k.output_pool(pooled + at, cells ? cells + at : nullptr, m, point_stride, pg.out_h, pg.out_w, tiles_w_, g_.out_c, b,
+                  relu);
+  });
 }
 
 WinogradFilter::WinogradFilter(WinogradScratch& scratch, const Geometry& g)
-    : g_(g), points_(winograd_points(g.k_h)), tiles_h_(tiles_of(g.out_h)), tiles_w_(tiles_of(g.out_w)) {
+    : g_(g), padded_(tile_padding(g)), points_(winograd_points(g.k_h)), tiles_h_(tiles_of(g.out_h)),
+      tiles_w_(tiles_of(g.out_w)) {
   const int C = g.in_c, O = g.out_c;
   const long tiles = static_cast<long>(tiles_h_) * tiles_w_;
-  const Geometry padded = tile_padding(g);
-  pad_w_ = padded.in_w + padded.pad_left + padded.pad_right;
-  const long pad_image = static_cast<long>(padded.in_h + padded.pad_top + padded.pad_bottom) * pad_w_ * C;
+  pad_w_ = padded_.in_w + padded_.pad_left + padded_.pad_right;
+  const long pad_image = static_cast<long>(padded_.in_h + padded_.pad_top + padded_.pad_bottom) * pad_w_ * C;
   xpad_ = scratch.pad.floats(static_cast<std::size_t>(pad_image));
   std::memset(xpad_, 0, sizeof(float) * pad_image);
   tiles_ = scratch.tiles.floats(static_cast<std::size_t>(tiles) * points_ * C);
@@ -203,7 +191,6 @@ WinogradFilter::WinogradFilter(WinogradScratch& scratch, const Geometry& g)
 
 void WinogradFilter::add(float* dw, const float* dy, const float* x, long count) {
   const Geometry& g = g_;
-  const Geometry padded = tile_padding(g);
   const int C = g.in_c, O = g.out_c;
   const int tiles = tiles_h_ * tiles_w_;
   const WinogradTransforms& k = transforms(g.k_h);
@@ -211,7 +198,7 @@ void WinogradFilter::add(float* dw, const float* dy, const float* x, long count)
   const int sliver = packed_b_sliver(tiles, O);
   const long point = static_cast<long>(tiles) * O;
   for (long i = 0; i < count; ++i) {
-    current_patch_kernels().pad_interior(xpad_, x + i * g.in_image(), padded, pad_w_);
+    current_patch_kernels().pad_interior(xpad_, x + i * g.in_image(), padded_, pad_w_);
     k.input(tiles_, static_cast<long>(tiles) * C, xpad_, static_cast<long>(pad_w_) * C, tiles_h_, tiles_w_, C);
     k.gradient(gradients_, point, sliver ? sliver : O, dy + i * g.out_image(), g.out_h, g.out_w, tiles_h_, tiles_w_, O);
     // du[p] = V[p]^T dM[p]: C x O, summed over the image's tiles.
@@ -223,12 +210,7 @@ void WinogradFilter::add(float* dw, const float* dy, const float* x, long count)
       }
       const float* a = tiles_ + static_cast<long>(p) * tiles * C;
       float* du = du_ + static_cast<long>(p) * C * O;
-      // Rows in blocks of 8 where C is a multiple of 8 and not of 12 (16:
-      // two full 8-row tiles, not a 12-row one and a 4-row one run as 8).
-      const int block = C % 12 != 0 && C % 8 == 0 && C <= 24 ? 8 : C;
-      for (int c = 0; c < C; c += block) {
-        sgemm_packed(true, block, O, tiles, a + c, C, b, du + static_cast<long>(c) * O, O, false);
-      }
+      sgemm_packed(true, C, O, tiles, a, C, b, du, O, false);
     }
     k.filter_update(dw, du_, C, O);
   }

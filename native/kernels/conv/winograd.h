@@ -44,7 +44,7 @@ enum class ConvPass { Forward, InputGradient, WeightGradient };
 // Whether Winograd computes g at all: a square 3x3 or 5x5 kernel, stride
 // 1, padding of at most R - 1 (the input gradient's own padding is R - 1 -
 // pad), at least one output.
-bool winograd_applies(const Geometry& g, ConvPass pass);
+bool winograd_applies(const Geometry& g);
 
 // Whether this pass of g runs as Winograd: winograd_applies and the
 // algorithm switch, and under Auto and Fast the table in winograd.cc.
@@ -115,7 +115,8 @@ class WinogradConv {
   void run_pooled(float* pooled, uint8_t* cells, const Geometry& pg, const float* x, long count, const float* b, bool relu);
 
  private:
-  Geometry g_;  // the convolution computed (for flip, dy to dx)
+  Geometry g_;       // the convolution computed (for flip, dy to dx)
+  Geometry padded_;  // g_ padded to cover whole tiles
   int points_;
   int tiles_h_, tiles_w_;
   int chunk_;  // images per product
@@ -123,11 +124,12 @@ class WinogradConv {
   long packed_stride_;
   float* xpad_;
   int pad_w_;
-  long pad_image_;
   float* tiles_;
   float* products_;
-  // Images [n, n + images) of x into the tiles, then the products.
-  long transform_and_multiply(const float* x, long n, long images);
+  // Images of x a chunk at a time into the tiles and the products, then
+  // output(transforms, image, its products, point stride) for each.
+  template <class Output>
+  void each_chunk(const float* x, long count, Output output);
 };
 
 // A 3x3 or 5x5 stride-1 layer's weight gradient on one thread, as Winograd.
@@ -141,6 +143,7 @@ class WinogradFilter {
 
  private:
   Geometry g_;
+  Geometry padded_;  // g padded to cover whole tiles
   int points_;
   int tiles_h_, tiles_w_;
   float* xpad_;

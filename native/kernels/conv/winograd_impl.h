@@ -107,6 +107,16 @@ inline void output_column(const V (&m)[6], V (&y)[2]) {
   y[1] = m[1] - m[2] + two * (m[3] - m[4]) + m[5];
 }
 
+// Calls body(th, tw, rows, cols) for each output tile, rows x cols of its
+// 2x2 outputs inside out_h x out_w (the last row or column of tiles may hold one).
+template <class Body>
+inline void over_output_tiles(int out_h, int out_w, int tiles_w, Body body) {
+  for (int th = 0; 2 * th < out_h; ++th) {
+    const int rows = out_h - 2 * th < 2 ? 1 : 2;
+    for (int tw = 0; tw < tiles_w; ++tw) body(th, tw, rows, out_w - 2 * tw < 2 ? 1 : 2);
+  }
+}
+
 // One tile's 2x2 outputs from m[p * stride] = its products: A^T m A.
 template <class V, int R>
 inline void output_tile(float* y, long row, long col, int rows, int cols, const float* m, long stride, const float* bias,
@@ -136,18 +146,13 @@ template <int R>
 void output(float* y, const float* m, long point_stride, int out_h, int out_w, int tiles_w, int O, const float* bias,
             bool relu) {
   const long row = static_cast<long>(out_w) * O;
-  const int tiles_h = (out_h + 1) / 2;
-  for (int th = 0; th < tiles_h; ++th) {
-    const int rows = out_h - 2 * th < 2 ? 1 : 2;
-    for (int tw = 0; tw < tiles_w; ++tw) {
-      const int cols = out_w - 2 * tw < 2 ? 1 : 2;
-      float* yt = y + 2L * th * row + 2L * tw * O;
-      const float* mt = m + (static_cast<long>(th) * tiles_w + tw) * O;
-      over_channels(O, [&](int o, auto lanes) {
-        output_tile<decltype(lanes), R>(yt + o, row, O, rows, cols, mt + o, point_stride, bias ? bias + o : nullptr, relu);
-      });
-    }
-  }
+  over_output_tiles(out_h, out_w, tiles_w, [&](int th, int tw, int rows, int cols) {
+    float* yt = y + 2L * th * row + 2L * tw * O;
+    const float* mt = m + (static_cast<long>(th) * tiles_w + tw) * O;
+    over_channels(O, [&](int o, auto lanes) {
+      output_tile<decltype(lanes), R>(yt + o, row, O, rows, cols, mt + o, point_stride, bias ? bias + o : nullptr, relu);
+    });
+  });
 }
 
 // The first maximum of a 2x2 window (row-major cells, ties keep the earlier
@@ -263,18 +268,14 @@ void gradient(float* dm, long point_stride, int sliver, const float* dy, int out
               int O) {
   const long row = static_cast<long>(out_w) * O;
   const long tiles = static_cast<long>(tiles_h) * tiles_w;
-  for (int th = 0; th < tiles_h; ++th) {
-    const int rows = out_h - 2 * th < 2 ? 1 : 2;
-    for (int tw = 0; tw < tiles_w; ++tw) {
-      const int cols = out_w - 2 * tw < 2 ? 1 : 2;
-      const float* yt = dy + 2L * th * row + 2L * tw * O;
-      float* out = dm + (static_cast<long>(th) * tiles_w + tw) * sliver;
-      over_channels(O, [&](int o, auto lanes) {
-        gradient_tile<decltype(lanes), R>(out + o / sliver * tiles * sliver + o % sliver, point_stride, yt + o, row, O,
-                                          rows, cols);
-      });
-    }
-  }
+  over_output_tiles(out_h, out_w, tiles_w, [&](int th, int tw, int rows, int cols) {
+    const float* yt = dy + 2L * th * row + 2L * tw * O;
+    float* out = dm + (static_cast<long>(th) * tiles_w + tw) * sliver;
+    over_channels(O, [&](int o, auto lanes) {
+      gradient_tile<decltype(lanes), R>(out + o / sliver * tiles * sliver + o % sliver, point_stride, yt + o, row, O, rows,
+                                        cols);
+    });
+  });
 }
 
 // G of F(2, 3) and of F(2, 5) on one column of taps.
