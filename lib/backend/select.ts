@@ -143,10 +143,12 @@ export function setSchedule(schedule: 'balanced' | 'static' | 'take-first'): voi
 
 export type ConvAlgorithm = 'auto' | 'fast' | 'direct' | 'winograd';
 const CONV_ALGORITHMS: readonly ConvAlgorithm[] = ['auto', 'fast', 'direct', 'winograd'];
+/** "'auto', 'fast', 'direct' or 'winograd'", for the errors. */
+const CONV_ALGORITHM_NAMES = `${CONV_ALGORITHMS.slice(0, -1).map((a) => `'${a}'`).join(', ')} or '${CONV_ALGORITHMS[CONV_ALGORITHMS.length - 1]}'`;
 
 function applyConvAlgorithm(addon: ReturnType<typeof loadAddon>['addon'], algorithm: string): void {
   if (!(CONV_ALGORITHMS as readonly string[]).includes(algorithm)) {
-    throw new ValueError(`the convolution algorithm must be 'auto', 'fast', 'direct' or 'winograd', got ${describe(algorithm)}`);
+    throw new ValueError(`the convolution algorithm must be ${CONV_ALGORITHM_NAMES}, got ${describe(algorithm)}`);
   }
   if (typeof addon.setConvAlgorithm !== 'function') {
     if (algorithm === 'auto' || algorithm === 'direct') return; // an addon without Winograd only runs direct
@@ -168,7 +170,7 @@ function applyConvAlgorithm(addon: ReturnType<typeof loadAddon>['addon'], algori
  */
 export function setConvAlgorithm(algorithm: ConvAlgorithm): void {
   if (typeof algorithm !== 'string' || !(CONV_ALGORITHMS as readonly string[]).includes(algorithm)) {
-    throw new ValueError(`setConvAlgorithm: algorithm must be 'auto', 'fast', 'direct' or 'winograd', got ${describe(algorithm)}`);
+    throw new ValueError(`setConvAlgorithm: algorithm must be ${CONV_ALGORITHM_NAMES}, got ${describe(algorithm)}`);
   }
   nativeBackend();
   applyConvAlgorithm(loadAddon().addon, algorithm);
@@ -183,7 +185,7 @@ export interface Info {
   compiledIsas?: string[];
   threads: number;
   openmp?: boolean;
-  /** How 3x3 stride-1 convolutions run (setConvAlgorithm). */
+  /** How 3x3 and 5x5 stride-1 convolutions run (setConvAlgorithm). */
   convAlgorithm?: string;
   addonPath?: string;
   /** Which binary was loaded: the package's prebuild, a local build (`convkit build`), or CONVKIT_ADDON_PATH. */
