@@ -8,7 +8,7 @@ import type { Augmentation, ClassWeight } from '../data/sampling.js';
 import { ConvkitError } from '../errors.js';
 import { CHECKPOINT_FILE, loadModel, loadOptimizer, modelBytes, OPTIMIZER_FILE, optimizerBytes } from '../io/checkpoint.js';
 import { clearRun, holdsRun, lockRunDir, recoverRunDir, saveGeneration } from '../io/rundir.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { jsonBytes, writeFileAtomic } from '../io/atomic.js';
 import type { Sequential } from '../model.js';
 import { createOptimizer, type Optimizer, type OptimizerName, stepDecay } from '../optimizers.js';
 import type { Callbacks, EpochSums, History } from '../train.js';
@@ -138,8 +138,6 @@ export function progressOf(dir: string, history: History): Progress {
 export function writeJson(path: string, value: unknown): void {
   writeFileAtomic(path, jsonBytes(value));
 }
-
-const jsonBytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value, null, 2) + '\n');
 
 /** The files of a run directory, saved as one generation (lib/io/rundir.ts). */
 const RUN_FILES = [CHECKPOINT_FILE, OPTIMIZER_FILE, 'history.json', 'run.json'];

@@ -2,6 +2,11 @@ import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSyn
 import { ConvkitError } from '../errors.js';
 import { basename, dirname, join } from 'node:path';
 
+/** A value as the JSON files of a run or sweep hold it: indented, ending in a newline. */
+export function jsonBytes(value: unknown): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(value, null, 2) + '\n');
+}
+
 /**
  * Writes bytes so that path holds either its old content or all of the new:
  * a temporary file in the same folder, fsync, then rename over the target.

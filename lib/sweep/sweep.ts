@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConvkitError } from '../errors.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { jsonBytes, writeFileAtomic } from '../io/atomic.js';
 import { lockRunDir } from '../io/rundir.js';
 import { poolShape, runLocally } from './local.js';
 import { type FinishedRun, type RunOutcome, readFinished, sweepPaths } from './runner.js';
@@ -50,7 +50,6 @@ export interface SweepResult {
   failed: number;
 }
 
-const jsonBytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value, null, 2) + '\n');
 
 /** Records the plan, or checks that the directory's recorded plan is this one. */
 function recordPlan(dir: string, name: string, runs: readonly PlannedRun[]): void {
