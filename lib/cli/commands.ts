@@ -8,7 +8,7 @@ import { preprocessingFrom, prepareImages } from '../data/preprocess.js';
 import { readIdx } from '../data/idx.js';
 import { readNpy } from '../data/npy.js';
 import { ConvkitError } from '../errors.js';
-import { checkpointMetadata, loadModel } from '../io/checkpoint.js';
+import { loadCheckpoint, loadModel, resolveCheckpointPath } from '../io/checkpoint.js';
 import { exportHdf5 } from '../io/hdf5.js';
 import type { NameMapping } from '../io/names.js';
 import { exportNpz } from '../io/npz.js';
@@ -62,8 +62,7 @@ export async function reportCommand(flags: Flags & { title?: string }, ...dirs: 
   } catch (error) {
     throw new ConvkitError(`${runDir}: not a run directory (cannot read run.json and history.json: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
-  const model = loadModel(runDir);
-  const { file, metadata } = checkpointMetadata(runDir);
+  const { file, model, metadata } = loadCheckpoint(runDir);
   const judged = await recordedTestSet(metadata, { 'data-dir': flags['data-dir'] }, file, say);
   const testX = prepareImages(judged.test.x, model, preprocessingFrom(metadata, file), 'test images', say);
   const output = flags.output ?? join(runDir, 'report.html');
@@ -81,7 +80,7 @@ export async function exportCommand(flags: Flags): Promise<void> {
   if (!flags.output) throw new UsageError('export needs --output FILE');
   const format = flags.format ?? FORMAT_OF_EXTENSION[extname(flags.output).toLowerCase()];
   if (format !== 'onnx' && format !== 'npz' && format !== 'h5') throw new UsageError(`cannot tell the format of '${flags.output}' from its extension; name it .onnx, .npz or .h5, or pass --format onnx|npz|h5`);
-  const { file } = checkpointMetadata(flags.checkpoint);
+  const file = resolveCheckpointPath(flags.checkpoint, false);
   if (resolve(flags.output) === resolve(file)) throw new UsageError(`--output ${flags.output} is the checkpoint itself; export to another file`);
   const names = (flags.names ?? (format === 'h5' ? 'numbered' : 'model')) as NameMapping;
   if (!['model', 'course', 'numbered'].includes(names as string)) throw new UsageError(`--names must be model, course or numbered, got '${flags.names}'`);
@@ -97,8 +96,7 @@ export async function evaluateCommand(flags: Flags): Promise<void> {
   if (!flags.checkpoint) throw new UsageError('evaluate needs --checkpoint PATH');
   applyRuntime(flags);
   const say = flags.quiet || flags.json ? () => {} : (m: string) => process.stderr.write(`${m}\n`);
-  const { file, metadata } = checkpointMetadata(flags.checkpoint);
-  const model = loadModel(file);
+  const { file, model, metadata } = loadCheckpoint(flags.checkpoint);
   const judged = await recordedTestSet(metadata, flags, file, say);
   const classes = model.outputUnits === 1 ? 2 : model.outputUnits;
   const recorded = metadata.classes ? (JSON.parse(metadata.classes) as string[]) : judged.classes;
@@ -135,13 +133,13 @@ export async function readImages(path: string, say: (m: string) => void): Promis
 export async function predictCommand(flags: Flags): Promise<void> {
   if (!flags.checkpoint) throw new UsageError('predict needs --checkpoint PATH');
   if (!flags.input) throw new UsageError('predict needs --input FILE (.npz, .h5, .npy, IDX or .csv)');
-  const { file, metadata } = checkpointMetadata(flags.checkpoint);
+  const file = resolveCheckpointPath(flags.checkpoint, false);
   if (flags.csv && (resolve(flags.csv) === resolve(flags.input) || resolve(flags.csv) === resolve(file))) {
     throw new UsageError(`--csv ${flags.csv} would replace its own input; write the predictions to another file`);
   }
   applyRuntime(flags);
   const say = flags.json ? () => {} : (m: string) => process.stderr.write(`${m}\n`);
-  const model = loadModel(file);
+  const { model, metadata } = loadCheckpoint(file);
   const x = prepareImages(await readImages(flags.input, say), model, preprocessingFrom(metadata, file), flags.input, say);
   const probabilities = model.predict(x);
   const classes = model.predictClasses(x);

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { ConvkitError } from '../errors.js';
-import { checkpointMetadata, loadModel } from '../io/checkpoint.js';
+import { loadCheckpoint } from '../io/checkpoint.js';
 import { Conv2D } from '../layers/conv.js';
 import { preprocessingFrom, prepareImages } from '../data/preprocess.js';
 import type { LabelledSet } from '../data/labelled.js';
@@ -81,8 +81,7 @@ export async function writeRunComparison(output: string, runs: readonly { name: 
     try {
       history = JSON.parse(readFileSync(join(dir, 'history.json'), 'utf8'));
     } catch {}
-    const model = loadModel(dir);
-    const { file, metadata } = checkpointMetadata(dir);
+    const { file, model, metadata } = loadCheckpoint(dir);
     const settings = (run.settings ?? {}) as Record<string, unknown>;
     const key = `${metadata.dataset ?? ''}|${metadata.data ?? ''}|${metadata.test ?? ''}|${metadata.testSplit ?? ''}|${metadata.seed ?? ''}`;
     if (!tests.has(key)) tests.set(key, recordedTestSet(metadata, { 'data-dir': options.dataDir }, file, say).then((t) => ({ classes: t.classes, test: t.test })));

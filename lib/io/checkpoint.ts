@@ -10,11 +10,7 @@ import { OPTIMIZER_FILE, resolveCheckpointPath } from './checkpoint-write.js';
 
 export { CHECKPOINT_FILE, OPTIMIZER_FILE, modelBytes, optimizerBytes, saveModel, saveOptimizer } from './checkpoint-write.js';
 
-/** A checkpoint's metadata (what `convkit train` records: zoo, dataset, classes) without building the model. */
-export function checkpointMetadata(path: string): { file: string; metadata: Record<string, string> } {
-  const file = resolveCheckpointPath(path, false);
-  return { file, metadata: readSafetensors(file).metadata };
-}
+export { resolveCheckpointPath } from './checkpoint-write.js';
 
 /**
  * Before any layer is built: every Conv2D and Dense of the architecture must
@@ -49,6 +45,15 @@ function checkArchitectureAgainstTensors(config: ModelConfig, tensors: Record<st
 
 /** Rebuilds the model a checkpoint was saved from, with its weights. */
 export function loadModel(path: string): Sequential {
+  return loadCheckpoint(path).model;
+}
+
+/**
+ * A checkpoint read once: the file it resolved to, the model with its
+ * weights (as loadModel), and its metadata (what `convkit train` records:
+ * zoo, dataset, classes, preprocessing).
+ */
+export function loadCheckpoint(path: string): { file: string; model: Sequential; metadata: Record<string, string> } {
   const file = resolveCheckpointPath(path, false);
   const { tensors, metadata } = readSafetensors(file);
   if (!metadata.architecture) throw new FormatError(`${file}: no 'architecture' in the metadata; not a convkit checkpoint`);
@@ -72,7 +77,7 @@ export function loadModel(path: string): Sequential {
   } catch (error) {
     throw new FormatError(`${file}: the weights do not match the architecture: ${(error as Error).message}`);
   }
-  return model;
+  return { file, model, metadata };
 }
 
 /** Rebuilds the optimizer saved in a run directory, with its state. */
