@@ -8,9 +8,7 @@ import { readSafetensors } from './safetensors.js';
 import { type Optimizer, optimizerFromConfig } from '../optimizers.js';
 import { OPTIMIZER_FILE, resolveCheckpointPath } from './checkpoint-write.js';
 
-export { CHECKPOINT_FILE, OPTIMIZER_FILE, modelBytes, optimizerBytes, saveModel, saveOptimizer } from './checkpoint-write.js';
-
-export { resolveCheckpointPath } from './checkpoint-write.js';
+export { CHECKPOINT_FILE, OPTIMIZER_FILE, modelBytes, optimizerBytes, resolveCheckpointPath, saveModel, saveOptimizer } from './checkpoint-write.js';
 
 /**
  * Before any layer is built: every Conv2D and Dense of the architecture must
