@@ -175,29 +175,34 @@ void gemm_driver(bool trans_a, int M, int N, int K, int segments, const long* of
       tile.accumulate = accumulate || b > 0;
       tile.relu = last && relu;
       for (int ic = 0; ic < M; ic += MC) {
-        const int mc = std::min(MC, M - ic);
+        // A block of MC + 2 rows or fewer is not cut: its last rows spread
+        // over its tiles (below), not a block of their own (mnist-3layer's
+        // conv2 runs two images' 98 Winograd tiles a product).
+        const int mc = M - ic <= MC + 2 ? M - ic : MC;
+        // Rows past the block's last full tile ride in its last tiles, one
+        // or two more rows each, where the ISA has such taller tiles (row-major
+        // A): alone, a tile of 1 to 4 rows costs about a full one, its FMAs
+        // waiting on each other (an image's 49 Winograd tiles, 48 + 1, took
+        // 4% of mnist-2layer's training; conv3's 64 of mnist-3layer's inference, 60 + 4).
+        const int full = mc / mr, rest = mc % mr;
+        const bool spread = !trans_a && rest > 0 && rest <= 2 * full && kernel.row_group(mr + 1, nr).run &&
+                            kernel.row_group(mr + 2, nr).run;
+        const int taller = spread ? (rest + 1) / 2 : 0;  // the last `taller` tiles
         for (int jr = 0; jr < nc; jr += nr) {
           tile.b = b_panel + static_cast<long>(jr) * kc;
           tile.cols = std::min(nr, nc - jr);
           tile.bias = last && bias ? bias + jc + jr : nullptr;
-          for (int ir = 0; ir < mc; ir += mr) {
+          for (int ir = 0, t = 0; ir < mc; ir += tile.rows, ++t) {
             const long i = ic + ir;
-            tile.rows = std::min(mr, mc - ir);
             tile.a = A + k_start + (trans_a ? i : i * lda);
             tile.c = C + i * ldc + (jc + jr);
-            // A block's last row or two ride in one taller tile with the
-            // rows before them, where the ISA has one (row-major A): alone,
-            // they would cost a whole tile of FMAs waiting on each other (an
-            // image's 49 Winograd tiles: 4% of mnist-2layer's training).
-            const int left = mc - ir;
-            if (!trans_a && left > mr && left <= mr + 2) {
-              const RowGroupKernel taller = kernel.row_group(left, tile.cols);
-              if (taller.run && taller.width >= tile.cols) {
-                tile.rows = left;
-                taller.run(tile);
-                break;
-              }
+            if (t >= full - taller && taller > 0) {
+              // Two more rows each, one for the first when the rest is odd.
+              tile.rows = mr + (t == full - taller && rest % 2 ? 1 : 2);
+              kernel.row_group(tile.rows, tile.cols).run(tile);
+              continue;
             }
+            tile.rows = std::min(mr, mc - ir);
             run(tile);
           }
         }
