@@ -46,6 +46,7 @@
         "native/kernels/conv/conv2d.cc",
         "native/kernels/conv/conv2d_passes.cc",
         "native/kernels/conv/winograd.cc",
+        "native/kernels/conv/pooled_backward.cc",
         "native/kernels/elementwise/convert.cc",
         "native/kernels/pool/pool.cc",
         "native/kernels/dense/dense.cc",

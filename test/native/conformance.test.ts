@@ -206,6 +206,62 @@ describe.skipIf(skipNative)('native conformance', () => {
       );
     });
 
+    it('the fused backward from the pooled gradient\'s entries (stride 1, square kernels, 16k input channels, windows of up to 4 cells)', () => {
+      const nb = native();
+      // Inputs after a ReLU (half exact zeros, so that some taps read only
+      // zeros), pooled gradients with zeros, windows 2x2, 1x2, 2x1 and 1x1.
+      const entriesCase = fc.record({
+        batch: fc.integer({ min: 1, max: 5 }),
+        h: fc.integer({ min: 1, max: 12 }),
+        w: fc.integer({ min: 1, max: 12 }),
+        c: fc.constantFrom(16, 32, 48),
+        o: fc.integer({ min: 1, max: 40 }),
+        k: fc.integer({ min: 1, max: 5 }),
+        pads: fc.tuple(fc.nat(4), fc.nat(4), fc.nat(4), fc.nat(4)),
+        window: fc.constantFrom<[number, number]>([2, 2], [1, 2], [2, 1], [1, 1]),
+        withDx: fc.boolean(),
+        seed: fc.integer({ min: 1, max: 1e9 }),
+      });
+      fc.assert(
+        fc.property(entriesCase, ({ batch, h, w: width, c, o, k, pads, window, withDx, seed }) => {
+          const [top, bottom, left, right] = pads.map((p) => p % k);
+          if (h + top + bottom < k + window[0] - 1 || width + left + right < k + window[1] - 1) return;
+          const g = conv2dGeometry([batch, h, width, c], [k, k, c, o], { padding: [top, bottom, left, right] });
+          const pg = pool2dGeometry([g.batch, g.outH, g.outW, g.outC], { kernel: window }, 'test');
+          const random = rng(seed);
+          const x = uniform(random, batch * h * width * c).map((v) => Math.max(0, v));
+          const w = uniform(random, k * k * c * o);
+          const dPooled = uniform(random, outSize(pg)).map((v) => (Math.abs(v) < 0.2 ? 0 : v));
+          const convOut = new Float32Array(outSize(g));
+          const pooled = new Float32Array(outSize(pg));
+          const cells = new Uint8Array(outSize(pg));
+          nb.conv2dReluPool(convOut, pooled, cells, x, w, null, g, pg);
+          const label = `${JSON.stringify({ batch, h, width, c, o, k, pads: [top, bottom, left, right], window })} dx ${withDx}`;
+          const dx = withDx ? new Float32Array(x.length).fill(Number.NaN) : null;
+          const dw = new Float32Array(w.length).fill(Number.NaN);
+          const db = new Float32Array(o).fill(Number.NaN);
+          nb.conv2dReluPoolBackward(dx, dw, db, dPooled, x, w, pooled, cells, g, pg);
+          const dxRef = withDx ? new Float64Array(x.length) : null;
+          const dwRef = new Float64Array(w.length);
+          const dbRef = new Float64Array(o);
+          ref.conv2dReluPoolBackward(dxRef, dwRef, dbRef, dPooled, x, w, pooled, cells, g, pg);
+          const dxBound = withDx ? new Float64Array(x.length) : null;
+          const dwBound = new Float64Array(w.length);
+          const dbBound = new Float64Array(o);
+          ref.conv2dReluPoolBackward(dxBound, dwBound, dbBound, abs(dPooled), abs(x), abs(w), pooled, cells, g, pg);
+          // A bound of 0 (no nonzero product) leaves 1e-30: those weights' gradients must be exactly 0.
+          expectWithin(`entries dw ${label}`, dw, dwRef, dwBound);
+          expectWithin(`entries db ${label}`, db, dbRef, dbBound);
+          if (dx && dxRef && dxBound) expectWithin(`entries dx ${label}`, dx, dxRef, dxBound);
+          // The same bits from the layer-by-layer backward as from the chain's (one image a call or all at once).
+          const dwAgain = new Float32Array(w.length);
+          nb.conv2dReluPoolBackward(null, dwAgain, null, dPooled, x, w, pooled, cells, g, pg);
+          expect(Array.from(dwAgain), `entries dw without dx ${label}`).toEqual(Array.from(dw));
+        }),
+        runs,
+      );
+    });
+
     it('convolutions pooled without keeping their output (in registers, or by an implicit GEMM) equal those pooled from memory, bit for bit', () => {
       const nb = native();
       // The direct kernels' fixed shapes, odd sizes (the floor drops a row and a column), both strides.

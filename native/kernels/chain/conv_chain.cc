@@ -131,7 +131,7 @@ double conv_chain_train_pass(const float* x, const ConvBlock* blocks, int count,
     const Geometry& g = blocks[s].conv;
     weights_at[s + 1] = weights_at[s] + g.patch() * g.out_c;
     bias_at[s + 1] = bias_at[s] + g.out_c;
-    one_sum_per_image = one_sum_per_image && FilterGradient::one_sum_per_image(g);
+    one_sum_per_image = one_sum_per_image && ReluPoolBackwardPass::one_sum_per_image(g, blocks[s].pool);
   }
   const int team = parallel_team(batch, flops);
   // Block s's partials: team slices of its weights, from team * weights_at[s].
@@ -221,7 +221,12 @@ double conv_chain_train_pass(const float* x, const ConvBlock* blocks, int count,
       if (slots > 0) {
         for (long u = 0; u < team; ++u) add_taken_weights(s, u, w0, w1);
       }
-      sum_partials(blocks[s].dw, share_dw(s, 0), team, weights, w0, w1);
+      // Partials in the pass's layout, transposed or not (ReluPoolBackwardPass).
+      if (ReluPoolBackwardPass::transposed_partials(blocks[s].conv, blocks[s].pool)) {
+        sum_transposed_partials(blocks[s].dw, share_dw(s, 0), team, weights, blocks[s].conv, w0, w1);
+      } else {
+        sum_partials(blocks[s].dw, share_dw(s, 0), team, weights, w0, w1);
+      }
     }
     if (t == team - 1) {
       for (int s = 0; s < count; ++s) {

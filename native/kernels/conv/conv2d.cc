@@ -83,7 +83,8 @@ void conv2d_relu_pool_backward(float* dx, float* dw, float* db, const float* d_p
     std::fill(db_mine, db_mine + O, 0.0);
     ReluPoolBackwardPass(t_layer, dx, d_pooled, x, w, pooled, cells, g, pg).images(n0, n1, mine, db_mine);
   });
-  sum_partials(dw, partials, team, weights);
+  if (ReluPoolBackwardPass::transposed_partials(g, pg)) sum_transposed_partials(dw, partials, team, weights, g, 0, weights);
+  else sum_partials(dw, partials, team, weights);
   if (db) sum_partials(db, db_partials, team, O);
 }
 

@@ -390,10 +390,52 @@ ReluPoolBackwardPass::ReluPoolBackwardPass(ConvScratch& scratch, float* dx, cons
       pooled_(pooled),
       cells_(cells),
       chunk_(images_per_chunk(g)),
-      dconv_(scratch.grad.floats(static_cast<std::size_t>(chunk_) * g.out_image())),
+      dconv_(nullptr),
       image_sum_(scratch.channel_sums.floats(static_cast<std::size_t>(g.out_c))),
-      filter_(scratch.filter, g, chunk_, true) {
+      by_entries_(pooled_backward_applies(g, pg)) {
+  if (by_entries_) {
+    xpad_.prepare(scratch.pooled.xpad, g, 1);
+    entries_.prepare(scratch.pooled.entry_ints, scratch.pooled.entry_values, g, pg, xpad_.width, dx != nullptr);
+    if (dx) {
+      dx_pad_.prepare(scratch.pooled.dx_pad, g, 1);
+      w_t_ = scratch.pooled.w_t.floats(static_cast<std::size_t>(g.patch()) * g.out_c);
+      transpose_filter(w_t_, w, g);
+    }
+    return;
+  }
+  dconv_ = scratch.grad.floats(static_cast<std::size_t>(chunk_) * g.out_image());
+  filter_.emplace(scratch.filter, g, chunk_, true);
   if (dx) data_.emplace(scratch.data, g, w, chunk_);
+}
+
+bool ReluPoolBackwardPass::transposed_partials(const Geometry& g, const Geometry& pg) {
+  return pooled_backward_applies(g, pg);
+}
+
+bool ReluPoolBackwardPass::one_sum_per_image(const Geometry& g, const Geometry& pg) {
+  return pooled_backward_applies(g, pg) || FilterGradient::one_sum_per_image(g);
+}
+
+void ReluPoolBackwardPass::pooled_images(long n0, long n1, float* dw_t_part, double* db_part) {
+  const Geometry& g = g_;
+  const int O = g.out_c;
+  const PooledBackwardKernels& kernels = current_pooled_backward();
+  const long row = static_cast<long>(g.in_w) * g.in_c;
+  for (long n = n0; n < n1; ++n) {
+    const long at = n * pg_.out_image();
+    for (int o = 0; o < O; ++o) image_sum_[o] = 0.0f;
+    entries_.gather(d_pooled_ + at, pooled_ + at, cells_ + at, g, pg_, image_sum_);
+    for (int o = 0; o < O; ++o) db_part[o] += image_sum_[o];
+    kernels.filter(dw_t_part, xpad_.load(x_ + n * g.in_image(), g), xpad_.width, entries_, g);
+    if (!dx_) continue;
+    std::memset(dx_pad_.data, 0, sizeof(float) * dx_pad_.image);
+    kernels.data(dx_pad_.data, dx_pad_.width, w_t_, entries_, g);
+    float* dx = dx_ + n * g.in_image();
+    for (int y = 0; y < g.in_h; ++y) {
+      const float* from = dx_pad_.data + (static_cast<long>(y + g.pad_top) * dx_pad_.width + g.pad_left) * g.in_c;
+      std::memcpy(dx + y * row, from, sizeof(float) * row);
+    }
+  }
 }
 
 // Each image's gradients are one sum added to the partials (the bias's a
@@ -402,6 +444,10 @@ ReluPoolBackwardPass::ReluPoolBackwardPass(ConvScratch& scratch, float* dx, cons
 // the images are grouped into calls, and conv_chain may hand any image to
 // any thread and still add the same sums in the same order.
 void ReluPoolBackwardPass::images(long n0, long n1, float* dw_part, double* db_part) {
+  if (by_entries_) {
+    pooled_images(n0, n1, dw_part, db_part);
+    return;
+  }
   const Geometry& g = g_;
   const int O = g.out_c;
   for (long n = n0; n < n1; n += chunk_) {
@@ -414,7 +460,7 @@ void ReluPoolBackwardPass::images(long n0, long n1, float* dw_part, double* db_p
                                       image_sum_);
       for (int o = 0; o < O; ++o) db_part[o] += image_sum_[o];
     }
-    filter_.add(dw_part, dconv_, x_ + n * g.in_image(), count);
+    filter_->add(dw_part, dconv_, x_ + n * g.in_image(), count);
     if (dx_) data_->compute(dx_ + n * g.in_image(), dconv_, count);
   }
 }

@@ -11,6 +11,7 @@
 
 #include "kernels/common/geometry.h"
 #include "kernels/common/scratch.h"
+#include "kernels/conv/pooled_backward.h"
 #include "kernels/conv/winograd.h"
 
 namespace convkit {
@@ -29,10 +30,14 @@ struct DataScratch {
   Scratch weights, flipped, dy_pad, offsets, columns;
   WinogradScratch winograd;
 };
+struct PooledScratch {
+  Scratch entry_ints, entry_values, xpad, dx_pad, w_t;
+};
 struct ConvScratch {
   ForwardScratch forward;
   FilterScratch filter;
   DataScratch data;
+  PooledScratch pooled;
   Scratch grad, channel_sums;
 };
 
@@ -142,17 +147,29 @@ class DataGradient {
 
 // conv2d_relu_pool_backward (conv2d.h) on one thread: dx[n] (when dx is
 // not null) and each image's weight and bias gradients added into the given
-// partial sums, image after image.
+// partial sums, image after image. Where pooled_backward_applies, from the
+// pooled gradient's entries (pooled_backward.h), the weight gradient's
+// partial sums transposed; otherwise from the convolution's output
+// gradient, made dense.
 class ReluPoolBackwardPass {
  public:
   ReluPoolBackwardPass(ConvScratch& scratch, float* dx, const float* d_pooled, const float* x, const float* w,
                        const float* pooled, const uint8_t* cells, const Geometry& g, const Geometry& pg);
-  // Images [n0, n1): their weight gradients added into dw_part[KH, KW, C,
-  // O] (FilterGradient::add), their bias gradients, a float sum per image,
-  // into db_part[O].
+  // Images [n0, n1): their weight gradients added into dw_part
+  // ([KH, KW, C, O] by FilterGradient::add, or transposed: transposed_partials),
+  // their bias gradients, a float sum per image, into db_part[O].
   void images(long n0, long n1, float* dw_part, double* db_part);
+  // Whether images adds into dw_part transposed, [KH, KW, O, C]: partials
+  // are then summed into dw by sum_transposed_partials.
+  static bool transposed_partials(const Geometry& g, const Geometry& pg);
+  // Whether images adds each image's weight gradient as one sum begun from
+  // zero (FilterGradient::one_sum_per_image): then the result does not
+  // depend on how images are grouped into calls.
+  static bool one_sum_per_image(const Geometry& g, const Geometry& pg);
 
  private:
+  void pooled_images(long n0, long n1, float* dw_t_part, double* db_part);
+
   Geometry g_;
   Geometry pg_;
   float* dx_;
@@ -163,8 +180,15 @@ class ReluPoolBackwardPass {
   int chunk_;  // images per product
   float* dconv_;
   float* image_sum_;
-  FilterGradient filter_;
+  bool by_entries_;  // pooled_backward_applies
+  std::optional<FilterGradient> filter_;
   std::optional<DataGradient> data_;
+  // The pooled backward's: the entries, the padded input, the padded input
+  // gradient, the filter transposed.
+  PooledEntries entries_;
+  PaddedImages xpad_;
+  PaddedImages dx_pad_;
+  float* w_t_ = nullptr;
 };
 
 }  // namespace convkit

@@ -6,6 +6,7 @@
 
 #include "kernels/conv/direct_conv_impl.h"
 #include "kernels/conv/patches_impl.h"
+#include "kernels/conv/pooled_backward_impl.h"
 #include "kernels/conv/winograd_impl.h"
 #include "kernels/pool/pool.h"
 #include "kernels/pool/pool_impl.h"
@@ -33,6 +34,8 @@ WinogradKernels CONVKIT_NAME(winograd_kernels_, CONVKIT_ISA)() {
           {winograd::filter<5>, winograd::input<5>, winograd::output<5>, winograd::output_pool<5>, winograd::gradient<5>,
            winograd::filter_update<5>}};
 }
+
+PooledBackwardKernels CONVKIT_NAME(pooled_backward_, CONVKIT_ISA)() { return {pooled::filter_any, pooled::data_any}; }
 
 // Anonymous: each isa_*.cc has its own copy, compiled with its flags.
 namespace {
@@ -75,6 +78,7 @@ KernelTable CONVKIT_NAME(kernel_table_, CONVKIT_ISA)() {
           CONVKIT_NAME(pool_kernels_, CONVKIT_ISA)(),
           CONVKIT_NAME(patch_kernels_, CONVKIT_ISA)(),
           CONVKIT_NAME(winograd_kernels_, CONVKIT_ISA)(),
+          CONVKIT_NAME(pooled_backward_, CONVKIT_ISA)(),
           CONVKIT_NAME(peak_probe_, CONVKIT_ISA)()};
 }
 

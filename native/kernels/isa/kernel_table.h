@@ -8,6 +8,7 @@
 #include "kernels/gemm/gemm.h"
 #include "kernels/isa/isa.h"
 #include "kernels/conv/patches.h"
+#include "kernels/conv/pooled_backward.h"
 #include "kernels/conv/winograd.h"
 #include "kernels/isa/peak.h"
 #include "kernels/pool/pool.h"
@@ -21,6 +22,7 @@ struct KernelTable {
   PoolKernels pool;
   PatchKernels patches;
   WinogradKernels winograd;
+  PooledBackwardKernels pooled_backward;
   PeakProbe peak;
 };
 
