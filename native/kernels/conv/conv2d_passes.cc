@@ -395,7 +395,7 @@ ReluPoolBackwardPass::ReluPoolBackwardPass(ConvScratch& scratch, float* dx, cons
       by_entries_(pooled_backward_applies(g, pg)) {
   if (by_entries_) {
     xpad_.prepare(scratch.pooled.xpad, g, 1);
-    entries_.prepare(scratch.pooled.entry_ints, scratch.pooled.entry_values, g, pg, xpad_.width, dx != nullptr);
+    entries_.prepare(scratch.pooled.entry_ints, scratch.pooled.entry_values, g, pg, xpad_.width);
     if (dx) {
       dx_pad_.prepare(scratch.pooled.dx_pad, g, 1);
       w_t_ = scratch.pooled.w_t.floats(static_cast<std::size_t>(g.patch()) * g.out_c);
@@ -424,7 +424,7 @@ void ReluPoolBackwardPass::pooled_images(long n0, long n1, float* dw_t_part, dou
   for (long n = n0; n < n1; ++n) {
     const long at = n * pg_.out_image();
     for (int o = 0; o < O; ++o) image_sum_[o] = 0.0f;
-    entries_.gather(d_pooled_ + at, pooled_ + at, cells_ + at, g, pg_, image_sum_);
+    entries_.gather(d_pooled_ + at, pooled_ + at, cells_ + at, g, image_sum_);
     for (int o = 0; o < O; ++o) db_part[o] += image_sum_[o];
     kernels.filter(dw_t_part, xpad_.load(x_ + n * g.in_image(), g), xpad_.width, entries_, g);
     if (!dx_) continue;

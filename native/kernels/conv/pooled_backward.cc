@@ -15,59 +15,27 @@ bool pooled_backward_applies(const Geometry& g, const Geometry& pg) {
   return conv && pool;
 }
 
-void PooledEntries::prepare(Scratch& ints, Scratch& floats, const Geometry& g, const Geometry& pg, int padded_w,
-                            bool by_cell) {
+void PooledEntries::prepare(Scratch& ints, Scratch& floats, const Geometry& g, const Geometry& pg, int padded_w) {
   const int O = g.out_c;
   windows = pg.out_h * pg.out_w;
   cells = pg.k_h * pg.k_w;
-  by_cell_ = by_cell;
-  const long slots = static_cast<long>(windows) * cells;
-  // Ints: channel counts, channel pixels, cell pixels, then (by_cell) cell counts and channels.
-  const long int_count = O + static_cast<long>(O) * windows + slots + (by_cell ? slots + slots * O : 0);
-  int* at = reinterpret_cast<int*>(ints.floats(static_cast<std::size_t>(int_count)));
+  int* at = reinterpret_cast<int*>(ints.floats(static_cast<std::size_t>(O) * (windows + 1) + windows * cells));
   by_channel_count = at;
   by_channel_pixel = at + O;
-  by_cell_pixel = by_channel_pixel + static_cast<long>(O) * windows;
-  by_cell_count = by_cell ? by_cell_pixel + slots : nullptr;
-  by_cell_channel = by_cell ? by_cell_count + slots : nullptr;
-  float* values = floats.floats(static_cast<std::size_t>(O) * windows + (by_cell ? slots * O : 0));
-  by_channel_value = values;
-  by_cell_value = by_cell ? values + static_cast<long>(O) * windows : nullptr;
+  cell_pixel = by_channel_pixel + static_cast<long>(O) * windows;
+  by_channel_value = floats.floats(static_cast<std::size_t>(O) * windows);
   for (int w = 0; w < windows; ++w) {
     const int py = w / pg.out_w, px = w % pg.out_w;
     for (int k = 0; k < cells; ++k) {
       const int oy = py * pg.stride_h + k / pg.k_w, ox = px * pg.stride_w + k % pg.k_w;
-      by_cell_pixel[w * cells + k] = oy * padded_w + ox;
+      cell_pixel[w * cells + k] = oy * padded_w + ox;
     }
   }
 }
 
-void PooledEntries::gather(const float* d_pooled, const float* pooled, const uint8_t* cell_of, const Geometry& g,
-                           const Geometry& pg, float* channel_sums) {
-  const int O = g.out_c;
-  std::memset(by_channel_count, 0, sizeof(int) * O);
-  if (by_cell_) std::memset(by_cell_count, 0, sizeof(int) * windows * cells);
-  for (int w = 0; w < windows; ++w) {
-    const long row = static_cast<long>(w) * O;
-    for (int o = 0; o < O; ++o) {
-      const int cell = cell_of[row + o];
-      // The ReLU passed where the window's maximum is > 0; a cell outside
-      // the window (only in a forged buffer) routes nothing.
-      if (cell >= cells || !(pooled[row + o] > 0.0f)) continue;
-      const float v = d_pooled[row + o];
-      channel_sums[o] += v;
-      if (v == 0.0f) continue;  // adds only zero products
-      const int slot = w * cells + cell;
-      const int k = by_channel_count[o]++;
-      by_channel_pixel[static_cast<long>(o) * windows + k] = by_cell_pixel[slot];
-      by_channel_value[static_cast<long>(o) * windows + k] = v;
-      if (by_cell_) {
-        const int j = by_cell_count[slot]++;
-        by_cell_channel[static_cast<long>(slot) * O + j] = o;
-        by_cell_value[static_cast<long>(slot) * O + j] = v;
-      }
-    }
-  }
+void PooledEntries::gather(const float* d_pooled, const float* pooled, const uint8_t* cells_of, const Geometry& g,
+                           float* channel_sums) {
+  current_pooled_backward().gather(*this, d_pooled, pooled, cells_of, g, channel_sums);
 }
 
 const PooledBackwardKernels& current_pooled_backward() { return kernels().pooled_backward; }

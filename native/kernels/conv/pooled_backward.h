@@ -9,9 +9,12 @@
 // sum's, a weight that reads only zeros keeps an exactly zero gradient.
 //
 // An image's entries are listed once (PooledEntries::gather), by output
-// channel in window order for the weight gradient and by window and cell
-// for the input gradient; the kernels then run 16 input channels at a time
-// (one AVX-512 register) with each tap's sum in a register.
+// channel in window order; both kernels walk them 16 input channels at a
+// time (one AVX-512 register), the weight gradient with each tap's sum in a
+// register, the input gradient with each tap's weights. The weight
+// gradient comes out transposed, [KH, KW, O, C], so that those sums store
+// whole vectors; a team's partial sums are put back in place as they are
+// added (sum_transposed_partials).
 #pragma once
 
 #include <cstdint>
@@ -36,29 +39,22 @@ struct PooledEntries {
   int* by_channel_count = nullptr;
   int* by_channel_pixel = nullptr;
   float* by_channel_value = nullptr;
-  // By window w and cell k (w * cells + k), when prepared by_cell:
-  // by_cell_count entries, each an output channel and its gradient, at
-  // [(w * cells + k) * O + i]; by_cell_pixel[w * cells + k], the cell's
-  // padded pixel as above.
-  int* by_cell_count = nullptr;
-  int* by_cell_pixel = nullptr;
-  int* by_cell_channel = nullptr;
-  float* by_cell_value = nullptr;
+  // cell_pixel[w * cells + k]: the padded pixel, as above, of window w's cell k.
+  int* cell_pixel = nullptr;
   int windows = 0, cells = 0;
 
   // padded_w: the width of the layer's input padded by its padding.
-  void prepare(Scratch& ints, Scratch& floats, const Geometry& g, const Geometry& pg, int padded_w, bool by_cell);
+  void prepare(Scratch& ints, Scratch& floats, const Geometry& g, const Geometry& pg, int padded_w);
   // Lists one image's entries (d_pooled, pooled and cells point at its
   // pooled outputs) and adds each channel's sum of them, in window order,
   // to channel_sums (the bias gradient, as max_pool2d_backward_cells_image sums it).
-  void gather(const float* d_pooled, const float* pooled, const uint8_t* cells, const Geometry& g, const Geometry& pg,
-              float* channel_sums);
-
- private:
-  bool by_cell_ = false;
+  void gather(const float* d_pooled, const float* pooled, const uint8_t* cells, const Geometry& g, float* channel_sums);
 };
 
 struct PooledBackwardKernels {
+  // PooledEntries::gather, vectorised.
+  void (*gather)(PooledEntries& entries, const float* d_pooled, const float* pooled, const uint8_t* cells,
+                 const Geometry& g, float* channel_sums);
   // One image's weight gradient, transposed: dw_t[(tap * O + o) * C + c] +=
   // the sum over o's entries of value * xpad at the entry's pixel shifted
   // by tap (= kh * KW + kw); xpad is the layer's input zero-padded by its

@@ -35,7 +35,7 @@ WinogradKernels CONVKIT_NAME(winograd_kernels_, CONVKIT_ISA)() {
            winograd::filter_update<5>}};
 }
 
-PooledBackwardKernels CONVKIT_NAME(pooled_backward_, CONVKIT_ISA)() { return {pooled::filter_any, pooled::data_any}; }
+PooledBackwardKernels CONVKIT_NAME(pooled_backward_, CONVKIT_ISA)() { return {pooled::gather, pooled::filter_any, pooled::data_any}; }
 
 // Anonymous: each isa_*.cc has its own copy, compiled with its flags.
 namespace {
