@@ -47,7 +47,9 @@ ShareQueue* share_queues(int team, long batch, bool helped) {
 // training) and the head's, run on any images.
 class ChainThread {
  public:
-  ChainThread(const float* x, const ConvBlock* blocks, int count, const DenseHead& head, bool training)
+  // by_entries[s]: how block s's backward runs (ReluPoolBackwardPass::entries_apply), for training.
+  ChainThread(const float* x, const ConvBlock* blocks, int count, const DenseHead& head, bool training,
+              const bool* by_entries = nullptr)
       : blocks_(blocks), count_(count), head_(head),
         dense_(t_head_weights, t_head_weights_t, head.w, head.b, head.in, head.out) {
     const float* in = x;
@@ -56,7 +58,7 @@ class ChainThread {
       forward_[s].emplace(t_block_scratch[s].forward, nullptr, in, k.w, k.b, k.conv, true, k.pooled, &k.pool, k.cells);
       if (training) {
         backward_[s].emplace(t_block_scratch[s], s > 0 ? k.dx : nullptr, s + 1 < count ? blocks[s + 1].dx : head.dx,
-                             in, k.w, k.pooled, k.cells, k.conv, k.pool);
+                             in, k.w, k.pooled, k.cells, k.conv, k.pool, by_entries[s]);
       }
       in = k.pooled;
     }
@@ -126,12 +128,15 @@ double conv_chain_train_pass(const float* x, const ConvBlock* blocks, int count,
   const long flops = chain_flops(blocks, count, head, true);
   long weights_at[kMaxChainBlocks + 1] = {0};
   long bias_at[kMaxChainBlocks + 1] = {0};
+  // Decided once a pass, for every thread and for the partials' layout.
+  bool by_entries[kMaxChainBlocks] = {false};
   bool one_sum_per_image = true;
   for (int s = 0; s < count; ++s) {
     const Geometry& g = blocks[s].conv;
     weights_at[s + 1] = weights_at[s] + g.patch() * g.out_c;
     bias_at[s + 1] = bias_at[s] + g.out_c;
-    one_sum_per_image = one_sum_per_image && ReluPoolBackwardPass::one_sum_per_image(g, blocks[s].pool);
+    by_entries[s] = ReluPoolBackwardPass::entries_apply(g, blocks[s].pool);
+    one_sum_per_image = one_sum_per_image && ReluPoolBackwardPass::one_sum_per_image(g, blocks[s].pool, by_entries[s]);
   }
   const int team = parallel_team(batch, flops);
   // Block s's partials: team slices of its weights, from team * weights_at[s].
@@ -222,7 +227,7 @@ double conv_chain_train_pass(const float* x, const ConvBlock* blocks, int count,
         for (long u = 0; u < team; ++u) add_taken_weights(s, u, w0, w1);
       }
       // Partials in the pass's layout, transposed or not (ReluPoolBackwardPass).
-      if (ReluPoolBackwardPass::transposed_partials(blocks[s].conv, blocks[s].pool)) {
+      if (by_entries[s]) {
         sum_transposed_partials(blocks[s].dw, share_dw(s, 0), team, weights, blocks[s].conv, w0, w1);
       } else {
         sum_partials(blocks[s].dw, share_dw(s, 0), team, weights, w0, w1);
@@ -243,7 +248,7 @@ double conv_chain_train_pass(const float* x, const ConvBlock* blocks, int count,
   // for; every thread reaches the barrier exactly once either way.
   parallel_chunks(team, flops, [&](long t0, long t1, int) {
     {
-      ChainThread me(x, blocks, count, head, true);
+      ChainThread me(x, blocks, count, head, true, by_entries);
       work_shares(queues, team, t0, t1, slots > 0, [&](long t) { run_own(me, t); },
                   [&](ShareQueue& other, long most) { return take(me, other, most); });
     }

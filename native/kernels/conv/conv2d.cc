@@ -69,6 +69,7 @@ void conv2d_relu_pool_backward(float* dx, float* dw, float* db, const float* d_p
   const int O = g.out_c;
   const long flops = 2L * g.batch * g.out_pixels() * g.patch() * O * (dx ? 2 : 1);
   const int team = parallel_team(g.batch, flops);
+  const bool by_entries = ReluPoolBackwardPass::entries_apply(g, pg);  // once: the partials' layout
   // Per-thread partial sums of dw and db, added in thread order afterwards.
   float* partials = t_partials.floats(static_cast<std::size_t>(team) * weights);
   double* db_partials = reinterpret_cast<double*>(t_db.floats(static_cast<std::size_t>(team) * O * 2));
@@ -81,9 +82,9 @@ void conv2d_relu_pool_backward(float* dx, float* dw, float* db, const float* d_p
     double* db_mine = db_partials + static_cast<long>(t) * O;
     std::memset(mine, 0, sizeof(float) * weights);  // by the thread that adds to it: the lines stay in its cache
     std::fill(db_mine, db_mine + O, 0.0);
-    ReluPoolBackwardPass(t_layer, dx, d_pooled, x, w, pooled, cells, g, pg).images(n0, n1, mine, db_mine);
+    ReluPoolBackwardPass(t_layer, dx, d_pooled, x, w, pooled, cells, g, pg, by_entries).images(n0, n1, mine, db_mine);
   });
-  if (ReluPoolBackwardPass::transposed_partials(g, pg)) sum_transposed_partials(dw, partials, team, weights, g, 0, weights);
+  if (by_entries) sum_transposed_partials(dw, partials, team, weights, g, 0, weights);
   else sum_partials(dw, partials, team, weights);
   if (db) sum_partials(db, db_partials, team, O);
 }

@@ -381,7 +381,7 @@ void DataGradient::compute(float* dx, const float* dy, long count) {
 
 ReluPoolBackwardPass::ReluPoolBackwardPass(ConvScratch& scratch, float* dx, const float* d_pooled, const float* x,
                                            const float* w, const float* pooled, const uint8_t* cells, const Geometry& g,
-                                           const Geometry& pg)
+                                           const Geometry& pg, bool by_entries)
     : g_(g),
       pg_(pg),
       dx_(dx),
@@ -392,7 +392,7 @@ ReluPoolBackwardPass::ReluPoolBackwardPass(ConvScratch& scratch, float* dx, cons
       chunk_(images_per_chunk(g)),
       dconv_(nullptr),
       image_sum_(scratch.channel_sums.floats(static_cast<std::size_t>(g.out_c))),
-      by_entries_(pooled_backward_applies(g, pg)) {
+      by_entries_(by_entries) {
   if (by_entries_) {
     xpad_.prepare(scratch.pooled.xpad, g, 1);
     entries_.prepare(scratch.pooled.entry_ints, scratch.pooled.entry_values, g, pg, xpad_.width);
@@ -408,12 +408,13 @@ ReluPoolBackwardPass::ReluPoolBackwardPass(ConvScratch& scratch, float* dx, cons
   if (dx) data_.emplace(scratch.data, g, w, chunk_);
 }
 
-bool ReluPoolBackwardPass::transposed_partials(const Geometry& g, const Geometry& pg) {
-  return pooled_backward_applies(g, pg);
+bool ReluPoolBackwardPass::entries_apply(const Geometry& g, const Geometry& pg) {
+  const ConvAlgorithm algorithm = conv_algorithm();
+  return (algorithm == ConvAlgorithm::Auto || algorithm == ConvAlgorithm::Fast) && pooled_backward_applies(g, pg);
 }
 
-bool ReluPoolBackwardPass::one_sum_per_image(const Geometry& g, const Geometry& pg) {
-  return pooled_backward_applies(g, pg) || FilterGradient::one_sum_per_image(g);
+bool ReluPoolBackwardPass::one_sum_per_image(const Geometry& g, const Geometry&, bool by_entries) {
+  return by_entries || FilterGradient::one_sum_per_image(g);
 }
 
 void ReluPoolBackwardPass::pooled_images(long n0, long n1, float* dw_t_part, double* db_part) {

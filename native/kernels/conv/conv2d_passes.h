@@ -153,19 +153,23 @@ class DataGradient {
 // gradient, made dense.
 class ReluPoolBackwardPass {
  public:
+  // by_entries: whether to run from the pooled gradient's entries
+  // (entries_apply, decided once per pass by the caller, who sums the partials accordingly).
   ReluPoolBackwardPass(ConvScratch& scratch, float* dx, const float* d_pooled, const float* x, const float* w,
-                       const float* pooled, const uint8_t* cells, const Geometry& g, const Geometry& pg);
+                       const float* pooled, const uint8_t* cells, const Geometry& g, const Geometry& pg, bool by_entries);
   // Images [n0, n1): their weight gradients added into dw_part
-  // ([KH, KW, C, O] by FilterGradient::add, or transposed: transposed_partials),
+  // ([KH, KW, C, O] by FilterGradient::add, or transposed [KH, KW, O, C]
+  // by entries: the partials are then summed by sum_transposed_partials),
   // their bias gradients, a float sum per image, into db_part[O].
   void images(long n0, long n1, float* dw_part, double* db_part);
-  // Whether images adds into dw_part transposed, [KH, KW, O, C]: partials
-  // are then summed into dw by sum_transposed_partials.
-  static bool transposed_partials(const Geometry& g, const Geometry& pg);
+  // Whether conv g and pool pg run from the entries: pooled_backward_applies,
+  // under the auto and fast algorithms (winograd.h); direct and winograd
+  // force the dense product (a debugging switch, and the tests' way to cover it).
+  static bool entries_apply(const Geometry& g, const Geometry& pg);
   // Whether images adds each image's weight gradient as one sum begun from
   // zero (FilterGradient::one_sum_per_image): then the result does not
   // depend on how images are grouped into calls.
-  static bool one_sum_per_image(const Geometry& g, const Geometry& pg);
+  static bool one_sum_per_image(const Geometry& g, const Geometry& pg, bool by_entries);
 
  private:
   void pooled_images(long n0, long n1, float* dw_t_part, double* db_part);
@@ -180,7 +184,7 @@ class ReluPoolBackwardPass {
   int chunk_;  // images per product
   float* dconv_;
   float* image_sum_;
-  bool by_entries_;  // pooled_backward_applies
+  bool by_entries_;
   std::optional<FilterGradient> filter_;
   std::optional<DataGradient> data_;
   // The pooled backward's: the entries, the padded input, the padded input
