@@ -13,12 +13,14 @@ function random(n, seed) {
   return a;
 }
 
+// pooled: followed by ReLU and a 2x2 max-pool in its network, with an input
+// gradient (not a first layer): the fused backward that training runs.
 const CONVS = [
   { name: 'conv1', x: [28, 28, 1], w: [3, 3, 1, 16] },
-  { name: 'conv2', x: [14, 14, 16], w: [3, 3, 16, 32] },
-  { name: 'conv3', x: [7, 7, 32], w: [3, 3, 32, 64] },
+  { name: 'conv2', x: [14, 14, 16], w: [3, 3, 16, 32], pooled: true },
+  { name: 'conv3', x: [7, 7, 32], w: [3, 3, 32, 64], pooled: true },
   { name: 'gap-conv3', x: [14, 14, 32], w: [3, 3, 32, 64] }, // mnist-gap's last convolution
-  { name: '2layer-conv2', x: [14, 14, 16], w: [5, 5, 16, 32] }, // mnist-2layer's 5x5
+  { name: '2layer-conv2', x: [14, 14, 16], w: [5, 5, 16, 32], pooled: true }, // mnist-2layer's 5x5
 ];
 const POOLS = [
   { name: 'pool1', x: [28, 28, 16] },
@@ -44,6 +46,21 @@ export function opCases(batch) {
     cases.push({ op: 'conv2d.forward', shape, flops, run: (be) => be.conv2d(y, x, w, b, g) });
     cases.push({ op: 'conv2d.backwardData', shape, flops, run: (be) => be.conv2dBackwardData(dx, dy, w, g) });
     cases.push({ op: 'conv2d.backwardFilter', shape, flops, run: (be) => be.conv2dBackwardFilter(dw, db, dy, x, g) });
+    if (c.pooled) {
+      // The fused ReLU + max-pool backward, input and weight gradients (direct
+      // FLOPs of both), from the cells of the fused forward, run once.
+      const pg = pool2dGeometry([batch, g.outH, g.outW, g.outC], { kernel: 2 }, 'bench');
+      const pooled = new Float32Array(batch * pg.outH * pg.outW * pg.outC);
+      const cells = new Uint8Array(pooled.length);
+      const dPooled = random(pooled.length, 11);
+      let forward = true;
+      const run = (be) => {
+        if (forward) be.conv2dReluPool(null, pooled, cells, x, w, b, g, pg);
+        forward = false;
+        be.conv2dReluPoolBackward(dx, dw, db, dPooled, x, w, pooled, cells, g, pg);
+      };
+      cases.push({ op: 'conv2d.reluPoolBackward', shape, flops: 2 * flops, run });
+    }
   }
   for (const p of POOLS) {
     const g = pool2dGeometry([batch, ...p.x], { kernel: 2 }, 'bench');

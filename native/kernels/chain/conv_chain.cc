@@ -136,7 +136,7 @@ double conv_chain_train_pass(const float* x, const ConvBlock* blocks, int count,
     weights_at[s + 1] = weights_at[s] + g.patch() * g.out_c;
     bias_at[s + 1] = bias_at[s] + g.out_c;
     by_entries[s] = ReluPoolBackwardPass::entries_apply(g, blocks[s].pool);
-    one_sum_per_image = one_sum_per_image && ReluPoolBackwardPass::one_sum_per_image(g, blocks[s].pool, by_entries[s]);
+    one_sum_per_image = one_sum_per_image && ReluPoolBackwardPass::one_sum_per_image(g, by_entries[s]);
   }
   const int team = parallel_team(batch, flops);
   // Block s's partials: team slices of its weights, from team * weights_at[s].

@@ -413,7 +413,7 @@ bool ReluPoolBackwardPass::entries_apply(const Geometry& g, const Geometry& pg) 
   return (algorithm == ConvAlgorithm::Auto || algorithm == ConvAlgorithm::Fast) && pooled_backward_applies(g, pg);
 }
 
-bool ReluPoolBackwardPass::one_sum_per_image(const Geometry& g, const Geometry&, bool by_entries) {
+bool ReluPoolBackwardPass::one_sum_per_image(const Geometry& g, bool by_entries) {
   return by_entries || FilterGradient::one_sum_per_image(g);
 }
 

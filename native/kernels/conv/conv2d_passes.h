@@ -169,7 +169,7 @@ class ReluPoolBackwardPass {
   // Whether images adds each image's weight gradient as one sum begun from
   // zero (FilterGradient::one_sum_per_image): then the result does not
   // depend on how images are grouped into calls.
-  static bool one_sum_per_image(const Geometry& g, const Geometry& pg, bool by_entries);
+  static bool one_sum_per_image(const Geometry& g, bool by_entries);
 
  private:
   void pooled_images(long n0, long n1, float* dw_t_part, double* db_part);
