@@ -85,12 +85,13 @@ ConvForwardPass::ConvForwardPass(ForwardScratch& scratch, float* y, const float*
   // packs its own copy, so that no thread reads what another wrote (a cache
   // line from the other core costs more than packing it again).
   if (use_winograd(g, ConvPass::Forward)) {
-    winograd_.emplace(scratch.winograd, g, w, false);
     if (pooled && !keep && winograd_pools(g, *pg)) {
       // Each pooling window is an output tile: pooled as it is transformed back.
       mode_ = Mode::WinogradPool;
+      winograd_.emplace(scratch.winograd, g, w, false, pg);
     } else {
       mode_ = Mode::Winograd;
+      winograd_.emplace(scratch.winograd, g, w, false);
       if (!keep) own_ = scratch.out.floats(static_cast<std::size_t>(images_per_chunk(g)) * g.out_image());
     }
   } else if (pooled && !keep && relu && direct_conv_pool_applies(g, *pg)) {

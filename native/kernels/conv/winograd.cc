@@ -107,12 +107,14 @@ bool use_winograd(const Geometry& g, ConvPass pass) {
   return false;
 }
 
-WinogradConv::WinogradConv(WinogradScratch& scratch, const Geometry& layer, const float* w, bool flip)
+WinogradConv::WinogradConv(WinogradScratch& scratch, const Geometry& layer, const float* w, bool flip,
+                           const Geometry* pooled_by)
     : g_(flip ? input_gradient_geometry(layer) : layer),
       padded_(tile_padding(g_)),
       points_(winograd_points(layer.k_h)),
-      tiles_h_(tiles_of(g_.out_h)),
-      tiles_w_(tiles_of(g_.out_w)) {
+      // Each pooling window is a tile (winograd_pools): the pool's windows are the tiles needed.
+      tiles_h_(pooled_by ? pooled_by->out_h : tiles_of(g_.out_h)),
+      tiles_w_(pooled_by ? pooled_by->out_w : tiles_of(g_.out_w)) {
   const int C = g_.in_c, O = g_.out_c;
   const long tiles = static_cast<long>(tiles_h_) * tiles_w_;
   const long per_image = tiles * points_ * (C + O);

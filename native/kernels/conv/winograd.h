@@ -107,11 +107,15 @@ bool winograd_pools(const Geometry& g, const Geometry& pg);
 
 class WinogradConv {
  public:
-  WinogradConv(WinogradScratch& scratch, const Geometry& g, const float* w, bool flip);
+  // pooled_by: the pool (winograd_pools) run_pooled will apply, or null
+  // for run. Only the tiles its windows read are computed: where the pool's
+  // floor leaves the output's last row and column out (7x7 pooled to 3x3),
+  // 9 tiles of 16.
+  WinogradConv(WinogradScratch& scratch, const Geometry& g, const float* w, bool flip, const Geometry* pooled_by = nullptr);
   // y of images [0, count) of x (pointers to the first); b may be null.
   void run(float* y, const float* x, long count, const float* b, bool relu);
-  // The same max-pooled by pg (winograd_pools): pooled and cells (may be
-  // null) of those images, the convolution's output never written.
+  // The same max-pooled by the pool given when constructed (winograd_pools):
+  // pooled and cells (may be null) of those images, the convolution's output never written.
   void run_pooled(float* pooled, uint8_t* cells, const Geometry& pg, const float* x, long count, const float* b, bool relu);
 
  private:
