@@ -96,6 +96,11 @@ bool use_winograd(const Geometry& g, ConvPass pass) {
   // elsewhere. The self-test then passed under every ISA and thread count,
   // but the mask and the masked update cost what the transforms save
   // (mnist-2layer, mnist-3layer, mnist-gap: within 3% of direct, 2 threads).
+  // A mask over the whole batch (cheap) kept every zero, yet the self-test
+  // still failed: some gradients are tiny but not zero (-1.1e-11 against a
+  // largest of 4.0) and the transforms' rounding (1.6e-9) swamps them. No
+  // mask makes it exact; blocks followed by ReLU and a max-pool take the
+  // pooled backward (pooled_backward.h) instead, 4x fewer multiplies and direct sums.
   // Fewer than 16 channels (a first layer) leave the transforms most of the work.
   const long tiles = static_cast<long>(tiles_of(g.out_h)) * tiles_of(g.out_w);
   const bool channels = g.in_c >= 16 && g.out_c >= 16;
