@@ -3,21 +3,17 @@
 #pragma once
 
 #include "kernels/common/geometry.h"
+#include "kernels/common/vec16.h"
 #include "kernels/conv/patches.h"
 
 namespace convkit {
 namespace {
 namespace patches {
 
-typedef float f16 __attribute__((vector_size(64), aligned(4)));
-
-inline f16 load(const float* p) {
-  f16 v;
-  __builtin_memcpy(&v, p, sizeof(v));
-  return v;
-}
-
-inline void store(float* p, f16 v) { __builtin_memcpy(p, &v, sizeof(v)); }
+using vec16::f16;
+// The shared loads and stores under this file's short names.
+inline f16 load(const float* p) { return vec16::loadf(p); }
+inline void store(float* p, f16 v) { vec16::storef(p, v); }
 
 inline void copy(float* __restrict d, const float* __restrict s, long n) {
   long i = 0;

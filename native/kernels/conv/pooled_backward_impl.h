@@ -13,29 +13,14 @@
 #include <immintrin.h>
 #endif
 
+#include "kernels/common/vec16.h"
 #include "kernels/conv/pooled_backward.h"
 
 namespace convkit {
 namespace {
 namespace pooled {
 
-typedef float f16 __attribute__((vector_size(64), aligned(4)));
-
-inline f16 loadf(const float* p) {
-  f16 v;
-  __builtin_memcpy(&v, p, sizeof(v));
-  return v;
-}
-inline void storef(float* p, f16 v) { __builtin_memcpy(p, &v, sizeof(v)); }
-
-typedef int32_t i16 __attribute__((vector_size(64), aligned(4)));
-typedef uint8_t u16 __attribute__((vector_size(16), aligned(1)));
-
-inline i16 load_cells(const uint8_t* p) {
-  u16 v;
-  __builtin_memcpy(&v, p, sizeof(v));
-  return __builtin_convertvector(v, i16);
-}
+using namespace vec16;
 
 // Bit i set where lane i of the mask (all ones or zero) is set.
 inline uint32_t lane_bits(i16 mask) {

@@ -7,33 +7,13 @@
 #include <cstdint>
 
 #include "kernels/common/geometry.h"
+#include "kernels/common/vec16.h"
 
 namespace convkit {
 namespace {
 namespace pooling {
 
-typedef float f16 __attribute__((vector_size(64), aligned(4)));
-typedef int32_t i16 __attribute__((vector_size(64), aligned(4)));
-typedef uint8_t u16 __attribute__((vector_size(16), aligned(1)));
-
-inline i16 load_cells(const uint8_t* p) {
-  u16 v;
-  __builtin_memcpy(&v, p, sizeof(v));
-  return __builtin_convertvector(v, i16);
-}
-
-inline void store_cells(uint8_t* p, i16 v) {
-  const u16 bytes = __builtin_convertvector(v, u16);
-  __builtin_memcpy(p, &bytes, sizeof(bytes));
-}
-
-inline f16 loadf(const float* p) {
-  f16 v;
-  __builtin_memcpy(&v, p, sizeof(v));
-  return v;
-}
-
-inline void storef(float* p, f16 v) { __builtin_memcpy(p, &v, sizeof(v)); }
+using namespace vec16;
 
 // The first maximum of a window over channels [cb, cb + 16) and its cell
 // (row-major index within the window; ties keep the earlier cell). origin
