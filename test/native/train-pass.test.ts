@@ -7,7 +7,7 @@
 // every layer is large enough to be split (the zoo's CNNs) or on one thread;
 // the reference backend's pass agrees within float tolerance.
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { getBackend, getNumThreads, setBackend, setNumThreads, setSchedule } from '../../lib/backend/select.js';
+import { getBackend, getNumThreads, setBackend, setConvAlgorithm, setNumThreads, setSchedule } from '../../lib/backend/select.js';
 import { type Sequential, SoftmaxCrossEntropy, SigmoidBinaryCrossEntropy, Tensor, layers, sequential, zooModel } from '../../lib/index.js';
 import { skipNative } from '../helpers/backends.js';
 import { randomTensor, rng } from '../helpers/random.js';
@@ -111,9 +111,13 @@ describe.skipIf(skipNative)('Sequential.trainPass', () => {
 
   // A thread that runs out of images takes some from the back of another's
   // share; 'take-first' makes every thread start that way, so images change
-  // hands on every pass. The sums must be those of the static split.
-  it('gives the same numbers, bit for bit, whichever thread runs which image', () => {
+  // hands on every pass. The sums must be those of the static split, under
+  // every convolution algorithm (the forced Winograd weight gradient once
+  // fused its sum's add with its transform: the result then depended on who
+  // ran which image).
+  it.each(['auto', 'fast', 'winograd', 'direct'] as const)('gives the same numbers, bit for bit, whichever thread runs which image (%s)', (algorithm) => {
     setBackend('native');
+    setConvAlgorithm(algorithm);
     try {
       for (const threads of [2, 3]) {
         setNumThreads(threads);
@@ -132,6 +136,7 @@ describe.skipIf(skipNative)('Sequential.trainPass', () => {
       }
     } finally {
       setSchedule('balanced');
+      setConvAlgorithm('auto');
     }
     expect(() => setSchedule('dynamic' as never)).toThrow(/setSchedule: schedule must be 'balanced', 'static' or 'take-first', got .*dynamic/);
   });

@@ -199,6 +199,7 @@ WinogradFilter::WinogradFilter(WinogradScratch& scratch, const Geometry& g)
   gradients_ = scratch.gradients.floats(static_cast<std::size_t>(tiles) * points_ * O);
   packed_ = scratch.packed.floats(static_cast<std::size_t>(packed_b_size(static_cast<int>(tiles), O)));
   du_ = scratch.products.floats(static_cast<std::size_t>(points_) * C * O);
+  image_dw_ = scratch.image_dw.floats(static_cast<std::size_t>(g.patch()) * O);
 }
 
 void WinogradFilter::add(float* dw, const float* dy, const float* x, long count) {
@@ -224,7 +225,10 @@ void WinogradFilter::add(float* dw, const float* dy, const float* x, long count)
       float* du = du_ + static_cast<long>(p) * C * O;
       sgemm_packed(true, C, O, tiles, a, C, b, du, O, false);
     }
-    k.filter_update(dw, du_, C, O);
+    // One addition per weight per image, apart from the transform (filter_update).
+    k.filter_update(image_dw_, du_, C, O);
+    const long weights = g.patch() * O;
+    for (long j = 0; j < weights; ++j) dw[j] += image_dw_[j];
   }
 }
 

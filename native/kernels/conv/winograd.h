@@ -79,7 +79,10 @@ struct WinogradTransforms {
   // O), a GEMM's packed B.
   void (*gradient)(float* dm, long point_stride, int sliver, const float* dy, int out_h, int out_w, int tiles_h,
                    int tiles_w, int O);
-  // dw[R, R, C, O] += G^T du G, du[p][C][O] (the adjoint of filter).
+  // dw[R, R, C, O] = G^T du G, du[p][C][O] (the adjoint of filter);
+  // overwritten: added into a sum, the compiler would fuse the sum's add with
+  // the transform's last multiply (F(2x2, 5x5) scales by 1/6) and the result
+  // would depend on what the sum held (WinogradFilter::add adds it apart).
   void (*filter_update)(float* dw, const float* du, int C, int O);
 };
 
@@ -94,7 +97,7 @@ WinogradKernels winograd_kernels_avx512();
 const WinogradKernels& current_winograd();
 
 struct WinogradScratch {
-  Scratch weights, pad, tiles, products, gradients, packed;
+  Scratch weights, pad, tiles, products, gradients, packed, image_dw;
 };
 
 // A 3x3 or 5x5 stride-1 convolution on one thread, as Winograd: y = conv(x, w) (+ b)
@@ -156,6 +159,7 @@ class WinogradFilter {
   float* gradients_;
   float* packed_;
   float* du_;
+  float* image_dw_;  // one image's weight gradient, added to dw apart
 };
 
 }  // namespace convkit

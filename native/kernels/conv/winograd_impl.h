@@ -350,7 +350,7 @@ inline void filter_adjoint_column(const V (&u)[6], V (&q)[5]) {
   q[4] = (V{} + 2.0f / 3) * high - sixth * even + u[5];
 }
 
-// dw[kh][kw] += (G^T du G)[kh][kw] for one (c, o) block: du[p * stride], dw[(R kh + kw) * wstride].
+// dw[kh][kw] = (G^T du G)[kh][kw] for one (c, o) block: du[p * stride], dw[(R kh + kw) * wstride].
 template <class V, int R>
 inline void filter_update_block(float* dw, long wstride, const float* du, long stride) {
   constexpr int A = R + 1;
@@ -365,8 +365,7 @@ inline void filter_update_block(float* dw, long wstride, const float* du, long s
     V out[R];
     filter_adjoint_column(q[i], out);
     for (int j = 0; j < R; ++j) {
-      float* at = dw + (R * i + j) * wstride;
-      store(at, load<V>(at) + out[j]);
+      store(dw + (R * i + j) * wstride, out[j]);
     }
   }
 }
