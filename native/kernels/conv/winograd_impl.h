@@ -8,29 +8,27 @@
 
 #include <cstdint>
 
+#include "kernels/common/vec16.h"
 #include "kernels/conv/winograd.h"
 
 namespace convkit {
 namespace {
 namespace winograd {
 
-typedef float f16 __attribute__((vector_size(64), aligned(4)));
-typedef int32_t i16 __attribute__((vector_size(64), aligned(4)));
-typedef uint8_t u16 __attribute__((vector_size(16), aligned(1)));
+using vec16::f16;
+using vec16::i16;
 
 template <class V>
 inline V load(const float* p);
 template <>
 inline f16 load<f16>(const float* p) {
-  f16 v;
-  __builtin_memcpy(&v, p, sizeof(v));
-  return v;
+  return vec16::loadf(p);
 }
 template <>
 inline float load<float>(const float* p) {
   return *p;
 }
-inline void store(float* p, f16 v) { __builtin_memcpy(p, &v, sizeof(v)); }
+inline void store(float* p, f16 v) { vec16::storef(p, v); }
 inline void store(float* p, float v) { *p = v; }
 inline f16 relu_of(f16 v) { return v > f16{} ? v : f16{}; }
 inline float relu_of(float v) { return v > 0.0f ? v : 0.0f; }
@@ -166,10 +164,7 @@ inline void store_max(float* pooled, uint8_t* cells, const f16 (&v)[4]) {
     which = better ? (i16{} + cell) : which;
   }
   store(pooled, best);
-  if (cells) {
-    const u16 bytes = __builtin_convertvector(which, u16);
-    __builtin_memcpy(cells, &bytes, sizeof(bytes));
-  }
+  if (cells) vec16::store_cells(cells, which);
 }
 inline void store_max(float* pooled, uint8_t* cells, const float (&v)[4]) {
   float best = v[0];
