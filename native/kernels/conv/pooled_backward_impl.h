@@ -132,7 +132,9 @@ void filter(float* dw_t, const float* xpad, int padded_w, const PooledEntries& e
 }
 
 // Output channel by output channel: its taps' weights in registers, each
-// entry's products added where its taps land in dx_pad.
+// entry's products added where its taps land in dx_pad. (The loops over
+// channels, blocks and sweeps repeat filter's: through a shared helper
+// taking a lambda, mnist-2layer's training measured 11% slower.)
 template <int R, int CS>
 void data(float* dx_pad, int padded_w, const float* w_t, const PooledEntries& e, const Geometry& g) {
   constexpr int kRows = kRowsAtOnce<R>;
