@@ -161,12 +161,14 @@ function applyConvAlgorithm(addon: ReturnType<typeof loadAddon>['addon'], algori
  * How the native backend runs 3x3 and 5x5 stride-1 convolutions: 'auto' (the
  * default: Winograd F(2x2, 3x3) and F(2x2, 5x5) for the layer shapes and
  * passes where it measured faster than the direct kernels, weight gradients
- * excepted), 'fast' (the same with the weight gradients too: faster, but a
- * weight gradient that is exactly zero comes out as rounding noise, which
- * Adam's first step can turn into a move of up to its learning rate),
- * 'direct' (never Winograd: for debugging and comparison, also
- * CONVKIT_CONV=direct) or 'winograd' (wherever it applies). Process-wide,
- * like the instruction set.
+ * excepted; and the gradients of a convolution followed by ReLU and a
+ * max-pool summed over the pooled gradient's entries only), 'fast' (the
+ * same with Winograd weight gradients too: faster, but a weight gradient
+ * that is exactly zero comes out as rounding noise, which Adam's first step
+ * can turn into a move of up to its learning rate), 'direct' (dense direct
+ * products only, neither Winograd nor the pooled entries: for debugging and
+ * comparison, also CONVKIT_CONV=direct) or 'winograd' (Winograd wherever it
+ * applies, no pooled entries). Process-wide, like the instruction set.
  */
 export function setConvAlgorithm(algorithm: ConvAlgorithm): void {
   if (typeof algorithm !== 'string' || !(CONV_ALGORITHMS as readonly string[]).includes(algorithm)) {

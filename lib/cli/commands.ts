@@ -194,9 +194,9 @@ export function infoCommand(flags: Flags): void {
 }
 
 const CONV_ALGORITHM_SAYS: Record<string, string> = {
-  auto: 'auto (Winograd where it measured faster; CONVKIT_CONV=direct turns it off)',
-  fast: 'fast (Winograd where it measured faster, weight gradients too; CONVKIT_CONV=fast)',
-  direct: 'direct (CONVKIT_CONV=direct)',
+  auto: 'auto (Winograd where it measured faster, pooled gradients from their entries; CONVKIT_CONV=direct turns both off)',
+  fast: 'fast (auto, with Winograd weight gradients too; CONVKIT_CONV=fast)',
+  direct: 'direct, dense (CONVKIT_CONV=direct)',
   winograd: 'Winograd wherever it applies (CONVKIT_CONV=winograd)',
 };
 
