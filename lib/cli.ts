@@ -5,9 +5,9 @@
 // stack with --verbose), 130 interrupted. The commands' work lives in cli/*.ts.
 import { Command, CommanderError, Option } from 'commander';
 import { DATASETS } from './data/datasets.js';
-import { OPTIMIZER_NAMES } from './defaults.js';
-import { VERSION } from './version.js';
-import { ZOO_NAMES } from './zoo.js';
+import { OPTIMIZER_NAMES } from './core/defaults.js';
+import { VERSION } from './core/version.js';
+import { ZOO_NAMES } from './models/zoo.js';
 import { DEFAULTS, type Flags, Interrupted, UsageError } from './cli/options.js';
 
 /** commander's camelCase option names back to the flags' --kebab-case ones the commands read. */

@@ -1,50 +1,60 @@
-export { Tensor, tensor, fromNested, zeros, full, isTensor } from './tensor.js';
-export { MAX_ELEMENTS, getAllocationLimit, setAllocationLimit } from './limits.js';
-export type { Shape } from './tensor.js';
+export { Tensor, tensor, fromNested, zeros, full, isTensor } from './core/tensor.js';
+export { MAX_ELEMENTS, getAllocationLimit, setAllocationLimit } from './core/limits.js';
+export type { Shape } from './core/tensor.js';
 export {
   ConvkitError, ShapeError, DTypeError, ValueError, FormatError, BackendError, LimitError,
-} from './errors.js';
+} from './core/errors.js';
+/** The functional API: every op with its backward beside it (`conv2d` / `conv2dBackward`, ...), allocating its outputs. */
 export * as ops from './ops/index.js';
-export * as layers from './layers/index.js';
+/** Layers for `sequential()` and model files: classes (`Conv2D`) and Keras-style factories (`conv2d({...})`). */
+export * as layers from './nn/layers/index.js';
+/** Data sets, file readers (IDX, npy/npz, CSV, HDF5), batching, scaling and splits. */
 export * as data from './data/index.js';
 export { getBackend, setBackend, setNumThreads, getNumThreads, setIsa, setConvAlgorithm, info, measurePeak } from './backend/select.js';
 export type { ConvAlgorithm } from './backend/select.js';
 export type { BackendName, Info } from './backend/select.js';
 export type { PeakMeasurement } from './backend/native.js';
-export type { Backend } from './backend/backend.js';
-export { Sequential, sequential, modelFromConfig } from './model.js';
-export type { ModelConfig, SequentialOptions } from './model.js';
-export { NonFiniteError } from './train.js';
-export { modelCheckpoint } from './callbacks.js';
-export type { ModelCheckpointOptions } from './callbacks.js';
-export type { FitOptions, History, EpochLogs, BatchLogs, Callbacks, EarlyStopping, EvaluateOptions, PredictOptions, Monitor, EpochSums } from './train.js';
-export { SGD, Adam, Optimizer, stepDecay, createOptimizer, optimizerFromConfig } from './optimizers.js';
-export type { Schedule, OptimizerName } from './optimizers.js';
-export { SoftmaxCrossEntropy, SigmoidBinaryCrossEntropy, createLoss } from './losses.js';
-export type { Loss, LossName } from './losses.js';
-export { Random } from './random.js';
-export { ZOO, ZOO_NAMES, zooModel } from './zoo.js';
-export { selfTest } from './selftest.js';
-export type { SelfTestResult, SelfTestCase } from './selftest.js';
-export { VERSION } from './version.js';
-export type { ZooEntry } from './zoo.js';
-export * as metrics from './metrics.js';
-export { saveModel, loadModel, saveOptimizer, loadOptimizer } from './io/checkpoint.js';
-export { exportNpz, importNpz } from './io/npz.js';
-export { exportHdf5, importHdf5 } from './io/hdf5.js';
-export { exportOnnx, encodeOnnx } from './io/onnx.js';
-export { readSafetensors, writeSafetensors, parseSafetensors } from './io/safetensors.js';
-export type { NameMapping } from './io/names.js';
+export type { Backend, ConvChainBlock, ConvChainHead, ConvChainForwardBlock, ConvChainForwardHead } from './backend/backend.js';
+export { Sequential, sequential, modelFromConfig } from './models/sequential.js';
+export type { ModelConfig, SequentialOptions } from './models/sequential.js';
+export { NonFiniteError } from './models/train.js';
+export { modelCheckpoint } from './models/callbacks.js';
+export type { ModelCheckpointOptions } from './models/callbacks.js';
+export type { FitOptions, History, EpochLogs, BatchLogs, Callbacks, EarlyStopping, EvaluateOptions, PredictOptions, Monitor, EpochSums } from './models/train.js';
+export { SGD, Adam, Optimizer, stepDecay, createOptimizer, optimizerFromConfig } from './optim/optimizers.js';
+export type { Schedule, OptimizerName, SGDOptions, AdamOptions } from './optim/optimizers.js';
+export { OPTIMIZER_DEFAULTS } from './core/defaults.js';
+export type { Initializer, InitializerName } from './nn/initializers.js';
+export type { Verbosity } from './core/progress.js';
+export type { ClassWeight, Augmentation } from './data/sampling.js';
+export type { SavableModel } from './models/checkpoint-write.js';
+export type { Safetensors, NamedArray } from './formats/safetensors.js';
+export { SoftmaxCrossEntropy, SigmoidBinaryCrossEntropy, createLoss } from './nn/losses.js';
+export type { Loss, LossName } from './nn/losses.js';
+export { Random } from './core/random.js';
+export { ZOO, ZOO_NAMES, zooModel } from './models/zoo.js';
+export { selfTest } from './models/selftest.js';
+export type { SelfTestResult, SelfTestCase } from './models/selftest.js';
+export { VERSION } from './core/version.js';
+export type { ZooEntry } from './models/zoo.js';
+export * as metrics from './nn/metrics.js';
+export { saveModel, loadModel, saveOptimizer, loadOptimizer } from './models/checkpoint.js';
+export { exportNpz, importNpz } from './interchange/npz.js';
+export { exportHdf5, importHdf5 } from './interchange/hdf5.js';
+export { exportOnnx, encodeOnnx } from './interchange/onnx.js';
+export { readSafetensors, writeSafetensors, parseSafetensors } from './formats/safetensors.js';
+export type { NameMapping } from './interchange/names.js';
 export { classActivationMap, gradCam } from './viz/cam.js';
 export { writeReport, analyze } from './viz/report.js';
-export type { ReportInput, Analysis } from './viz/report.js';
+export type { ReportInput, Analysis, ReportFiles } from './viz/report.js';
 export { EventWriter } from './viz/tensorboard.js';
 export { exportCurves, curveCharts, svgToPng } from './viz/curves.js';
 export type { CurveFormat } from './viz/curves.js';
 export { sweep } from './sweep/sweep.js';
 export type { SweepOptions, SweepResult, SummaryRow } from './sweep/sweep.js';
 export { checkSweepSpec, planRuns, readSweepFile } from './sweep/spec.js';
-export type { PlannedRun, RunSettings, SweepSpec } from './sweep/spec.js';
+export type { PlannedRun, RunSettings, RunSetting, SettingValue, SweepSpec } from './sweep/spec.js';
+export { RUN_SETTINGS } from './sweep/spec.js';
 
 /**
  * Takes runs from a sweep's queue (BullMQ on Redis) and runs them, as

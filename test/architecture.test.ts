@@ -10,21 +10,26 @@ const root = resolve(import.meta.dirname, '..');
 const lib = join(root, 'lib');
 
 /**
- * Tiers from the bottom up; a module may import its own tier or below.
- * A path matches its most specific entry (a file before its folder).
+ * Tiers from the bottom up, one folder (or two beside each other) a tier; a
+ * module may import its own tier or below. ARCHITECTURE.md has the same
+ * table, with a line per folder. A path matches its most specific entry.
  */
 export const TIERS: readonly (readonly string[])[] = [
-  /* 0 foundation  */ ['errors.ts', 'limits.ts', 'version.ts', 'check.ts', 'defaults.ts', 'random.ts', 'tensor.ts', 'progress.ts'],
-  /* 1 backend     */ ['backend/'],
-  /* 2 ops         */ ['ops/'],
-  /* 3 parts       */ ['layers/', 'initializers.ts', 'losses.ts', 'optimizers.ts', 'metrics.ts', 'data/', 'io/atomic.ts', 'io/read.ts', 'io/safetensors.ts', 'io/hdf5-file.ts'],
-  /* 4 files       */ ['io/checkpoint-write.ts'],
-  /* 5 plan        */ ['plan/'],
-  /* 6 training    */ ['train.ts', 'train-options.ts'],
-  /* 7 model       */ ['model.ts'],
-  /* 8 around      */ ['io/', 'viz/', 'sweep/', 'callbacks.ts', 'zoo.ts', 'selftest.ts', 'data/preprocess.ts'],
-  /* 9 entry       */ ['cli/', 'cli.ts', 'index.ts'],
+  /* 0 core         */ ['core/'],
+  /* 1 backend      */ ['backend/'],
+  /* 2 ops          */ ['ops/'],
+  /* 3 formats      */ ['formats/'],
+  /* 4 data         */ ['data/'],
+  /* 5 nn           */ ['nn/'],
+  /* 6 optim        */ ['optim/'],
+  /* 7 models       */ ['models/'],
+  /* 8 interchange  */ ['interchange/'],
+  /* 9 around       */ ['viz/', 'sweep/'],
+  /* 10 entry       */ ['cli/', 'cli.ts', 'index.ts'],
 ];
+
+/** The folder a module lives in (its first path segment), or the file itself at lib/'s root. */
+const folderOf = (file: string): string => (file.includes('/') ? `${file.split('/')[0]}/` : file);
 
 const MAX_LINES = 400;
 
@@ -96,10 +101,33 @@ describe('the structure of lib/', () => {
     expect(cycles).toEqual([]);
   });
 
+  it('has every folder of lib/ in the tier table, and no module at the root but the entries', () => {
+    const folders = [...new Set(files.map(folderOf))].sort();
+    expect(folders.filter((f) => !TIERS.some((t) => t.includes(f)))).toEqual([]);
+    expect(TIERS.flat().filter((f) => !folders.includes(f))).toEqual([]);
+  });
+
+  it('matches the folder table of ARCHITECTURE.md, tier for tier', () => {
+    const doc = readFileSync(join(root, 'ARCHITECTURE.md'), 'utf8');
+    const rows = [...doc.matchAll(/^\| (\d+) \| (.+?) \| .+ \|$/gm)].map((m) => [Number(m[1]), [...m[2].matchAll(/`([^`]+)`/g)].map((f) => f[1])] as const);
+    expect(rows.map(([tier]) => tier)).toEqual(TIERS.map((_, i) => i));
+    rows.forEach(([tier, folders]) => expect([...folders].sort(), `ARCHITECTURE.md tier ${tier}`).toEqual([...TIERS[tier]].sort()));
+  });
+
+  it('draws by folder with no upward arrow and no cycle', () => {
+    const arrows = new Set<string>();
+    for (const [f, deps] of graph) for (const d of deps) if (graph.has(d) && folderOf(f) !== folderOf(d)) arrows.add(`${folderOf(f)} -> ${folderOf(d)}`);
+    const upward = [...arrows].filter((a) => { const [from, to] = a.split(' -> '); return tierOf(to) > tierOf(from); });
+    expect(upward).toEqual([]);
+    // Two folders of one tier may lean on each other one way only.
+    const cycles = [...arrows].filter((a) => { const [from, to] = a.split(' -> '); return arrows.has(`${to} -> ${from}`); });
+    expect(cycles).toEqual([]);
+  });
+
   it('has layers and plan steps call the backend, using ops/ only for geometry and checks', () => {
     const allowed = new Set(['ops/geometry.ts', 'ops/check.ts']);
     const through = [...graph].flatMap(([f, deps]) =>
-      /^(layers|plan)\//.test(f) ? deps.filter((d) => d.startsWith('ops/') && !allowed.has(d)).map((d) => `${f} -> ${d}`) : []);
+      /^(nn\/layers|models\/plan)\//.test(f) ? deps.filter((d) => d.startsWith('ops/') && !allowed.has(d)).map((d) => `${f} -> ${d}`) : []);
     expect(through).toEqual([]);
   });
 

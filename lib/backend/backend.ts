@@ -87,6 +87,7 @@ export interface Backend {
   maxPool2dBackward(dx: Float32Array, dy: Float32Array, x: Float32Array, g: WindowGeometry, reluMask?: boolean): void;
   /** y = mean over the window's input cells (padding not counted). */
   avgPool2d(y: Float32Array, x: Float32Array, g: WindowGeometry): void;
+  /** dx from dy for an average pool: each output gradient spread evenly over its window. */
   avgPool2dBackward(dx: Float32Array, dy: Float32Array, g: WindowGeometry): void;
 
   /** y[rows,outF] = x[rows,inF] · w[inF,outF] + b[outF] */
@@ -101,18 +102,25 @@ export interface Backend {
   /** y[i] = x[i] / divisor (image bytes to floats, a whole data set at a time). */
   bytesToFloats(y: Float32Array, x: Uint8Array, divisor: number): void;
 
+  /** y = max(x, 0), element-wise (NaN passes through). */
   relu(y: Float32Array, x: Float32Array): void;
+  /** dx = dy where x > 0, else 0. */
   reluBackward(dx: Float32Array, dy: Float32Array, x: Float32Array): void;
+  /** y = x for x > 0, else alpha * x. */
   leakyRelu(y: Float32Array, x: Float32Array, alpha: number): void;
+  /** dx = dy where x > 0, else alpha * dy. */
   leakyReluBackward(dx: Float32Array, dy: Float32Array, x: Float32Array, alpha: number): void;
+  /** y = 1 / (1 + exp(-x)). */
   sigmoid(y: Float32Array, x: Float32Array): void;
   /** Takes the forward's output y = sigmoid(x). */
   sigmoidBackward(dx: Float32Array, dy: Float32Array, y: Float32Array): void;
+  /** y = tanh(x). */
   tanh(y: Float32Array, x: Float32Array): void;
   /** Takes the forward's output y = tanh(x). */
   tanhBackward(dx: Float32Array, dy: Float32Array, y: Float32Array): void;
   /** Softmax over the last axis of a [rows, cols] array. */
   softmax(y: Float32Array, x: Float32Array, rows: number, cols: number): void;
+  /** dx from dy through a softmax over rows of cols values, given its output y. */
   softmaxBackward(dx: Float32Array, dy: Float32Array, y: Float32Array, rows: number, cols: number): void;
 
   /**

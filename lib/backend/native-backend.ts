@@ -3,7 +3,7 @@
 // C++ kernels take them), a geometry packed as one Int32Array, and rethrows
 // what the addon raises as a ConvkitError from the caller's frame (a
 // try/catch in each method, not a wrapper closure: nothing is allocated per call).
-import { BackendError, ConvkitError, DTypeError, ShapeError } from '../errors.js';
+import { BackendError, ConvkitError, DTypeError, ShapeError } from '../core/errors.js';
 import { type Backend, type ConvChainBlock, type ConvChainForwardBlock, type ConvChainForwardHead, type ConvChainHead, MAX_CHAIN_BLOCKS } from './backend.js';
 import { GEOMETRY_FIELDS, MAX_TILED_POOL_WINDOW, type WindowGeometry } from './geometry.js';
 

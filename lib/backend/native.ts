@@ -1,7 +1,7 @@
 // Finding and loading the C++ addon (native-backend.ts wraps its kernels as a Backend).
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { BackendError } from '../errors.js';
+import { BackendError } from '../core/errors.js';
 import type { AddonKernels } from './native-backend.js';
 
 const require = createRequire(import.meta.url);

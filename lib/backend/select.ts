@@ -1,12 +1,13 @@
 import { availableParallelism } from 'node:os';
 import { isMainThread } from 'node:worker_threads';
-import { BackendError, ValueError, describe } from '../errors.js';
+import { BackendError, ValueError, describe } from '../core/errors.js';
 import type { Backend } from './backend.js';
 import { type NativeInfo, type PeakMeasurement, loadAddon } from './native.js';
 import { createNativeBackend } from './native-backend.js';
 import { reference } from './reference.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../core/version.js';
 
+/** Which implementation of the kernels runs: the C++ addon or the pure-TypeScript reference. */
 export type BackendName = 'native' | 'reference';
 
 let current: Backend | null = null;
@@ -98,6 +99,15 @@ export function setNumThreads(n: number): void {
   if (native !== null) loadAddon().addon.setNumThreads(n);
 }
 
+/**
+ * The number of threads the native kernels use (setNumThreads, CONVKIT_NUM_THREADS, or the machine's cores).
+ * @example
+ * ```ts
+ * import { getNumThreads, setNumThreads } from 'convkit';
+ * setNumThreads(1);
+ * console.log(getNumThreads()); // 1
+ * ```
+ */
 export function getNumThreads(): number {
   if (native !== null) return loadAddon().addon.info().threads;
   return threads || defaultThreads();
@@ -141,6 +151,7 @@ export function setSchedule(schedule: 'balanced' | 'static' | 'take-first'): voi
   loadAddon().addon.setSchedule(schedule);
 }
 
+/** How the native convolutions choose their algorithm: `auto` (the per-layer table), `fast` (auto plus Winograd weight gradients), `direct` or `winograd` (forced, for debugging and tests). */
 export type ConvAlgorithm = 'auto' | 'fast' | 'direct' | 'winograd';
 const CONV_ALGORITHMS: readonly ConvAlgorithm[] = ['auto', 'fast', 'direct', 'winograd'];
 /** "'auto', 'fast', 'direct' or 'winograd'", for the errors. */
@@ -178,6 +189,7 @@ export function setConvAlgorithm(algorithm: ConvAlgorithm): void {
   applyConvAlgorithm(loadAddon().addon, algorithm);
 }
 
+/** What `info()` reports: the backend, ISA, threads, OpenMP and where the addon was loaded from. */
 export interface Info {
   backend: BackendName;
   nativeAvailable: boolean;

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConvkitError } from '../errors.js';
+import { ConvkitError } from '../core/errors.js';
 
 const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 

@@ -3,15 +3,15 @@
 // was trained on once, and renders lib/viz/compare.ts's page.
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { ConvkitError } from '../errors.js';
-import { loadCheckpoint } from '../io/checkpoint.js';
-import { Conv2D } from '../layers/conv.js';
+import { ConvkitError } from '../core/errors.js';
+import { loadCheckpoint } from '../models/checkpoint.js';
+import { Conv2D } from '../nn/layers/conv.js';
 import { preprocessingFrom, prepareImages } from '../data/preprocess.js';
 import type { LabelledSet } from '../data/labelled.js';
-import type { Sequential } from '../model.js';
+import type { Sequential } from '../models/sequential.js';
 import { readFinished, sweepPaths } from '../sweep/runner.js';
-import { Tensor } from '../tensor.js';
-import type { History } from '../train.js';
+import { Tensor } from '../core/tensor.js';
+import type { History } from '../models/train.js';
 import { gradCam } from '../viz/cam.js';
 import { type ComparedRun, writeComparison } from '../viz/compare.js';
 import { grayPng, overlayPng } from '../viz/png.js';

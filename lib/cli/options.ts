@@ -7,7 +7,7 @@ export class UsageError extends Error {}
 /** Training stopped by Ctrl-C after saving; exit code 130 like a shell. */
 export class Interrupted extends Error {}
 
-export { TRAINING_DEFAULTS as DEFAULTS } from '../defaults.js';
+export { TRAINING_DEFAULTS as DEFAULTS } from '../core/defaults.js';
 
 /** The flags of every command, by their --kebab-case names (lib/cli.ts declares which command takes which). */
 export interface Flags {

@@ -1,6 +1,6 @@
 // Helpers the commands share: the accuracy report and tables.
-import type { Sequential } from '../model.js';
-import type { Tensor } from '../tensor.js';
+import type { Sequential } from '../models/sequential.js';
+import type { Tensor } from '../core/tensor.js';
 import { classLabel } from '../viz/charts.js';
 import { analyze } from '../viz/report.js';
 

@@ -8,10 +8,10 @@ import { type DatasetName, DATASETS, loadDataset } from '../data/datasets.js';
 import { type LabelledSet, loadDataFile } from '../data/files.js';
 import { type Preprocessing, prepareImages } from '../data/preprocess.js';
 import { StandardScaler, split } from '../data/transforms.js';
-import { ConvkitError } from '../errors.js';
-import { readFileBounded } from '../io/read.js';
-import { type ModelConfig, type Sequential, modelFromConfig } from '../model.js';
-import { ZOO, ZOO_NAMES, zooModel } from '../zoo.js';
+import { ConvkitError } from '../core/errors.js';
+import { readFileBounded } from '../formats/read.js';
+import { type ModelConfig, type Sequential, modelFromConfig } from '../models/sequential.js';
+import { ZOO, ZOO_NAMES, zooModel } from '../models/zoo.js';
 import { UsageError } from './options.js';
 
 /** The data part of a run's settings (run.json records them to resume). */

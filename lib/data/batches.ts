@@ -1,11 +1,13 @@
-import { checkBoolean, checkNumber, checkOptions, checkPositiveInt } from '../check.js';
-import { ShapeError, formatShape } from '../errors.js';
+import { checkBoolean, checkNumber, checkOptions, checkPositiveInt } from '../core/check.js';
+import { ShapeError, formatShape } from '../core/errors.js';
 import { checkTensor } from '../ops/check.js';
-import { Random } from '../random.js';
-import { Tensor } from '../tensor.js';
+import { Random } from '../core/random.js';
+import { Tensor } from '../core/tensor.js';
 
+/** Integer class labels, one per sample. */
 export type LabelArray = Int32Array | Uint8Array | readonly number[];
 
+/** One mini-batch: its images and (where the set has them) labels. */
 export interface Batch {
   x: Tensor;
   y: Int32Array;
@@ -29,6 +31,7 @@ export class BatchGatherer {
     this.rowSize = this.sampleShape.reduce((a, b) => a * b, 1);
   }
 
+  /** The samples at these indices as one batch, in reused buffers (valid until the next gather). */
   gather(indices: Int32Array): Batch {
     const n = indices.length;
     let slot = n === this.batchSize ? this.full : this.tail;

@@ -1,15 +1,16 @@
-import { readFileBounded } from '../io/read.js';
-import { checkBoolean, checkFunction, checkOptions, checkPositiveInt, checkString } from '../check.js';
+import { readFileBounded } from '../formats/read.js';
+import { checkBoolean, checkFunction, checkOptions, checkPositiveInt, checkString } from '../core/check.js';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FormatError, ValueError, describe } from '../errors.js';
-import { Tensor } from '../tensor.js';
-import { maybeGunzip, parseIdx } from './idx.js';
+import { FormatError, ValueError, describe } from '../core/errors.js';
+import { Tensor } from '../core/tensor.js';
+import { maybeGunzip, parseIdx } from '../formats/idx.js';
 import { scaleImages } from './transforms.js';
 
+/** A named data set that `loadDataset` resolves from a folder, `CONVKIT_DATA`, the cache or a download. */
 export type DatasetName = 'mnist' | 'fashion-mnist';
 
 interface DatasetSpec {
@@ -21,7 +22,8 @@ interface DatasetSpec {
   mirrors: string[];
 }
 
-type FileKey = 'trainImages' | 'trainLabels' | 'testImages' | 'testLabels';
+/** The four files of an MNIST-style data set, as `LoadOptions.sha256` names them. */
+export type FileKey = 'trainImages' | 'trainLabels' | 'testImages' | 'testLabels';
 
 const FILES: Record<FileKey, string> = {
   trainImages: 'train-images-idx3-ubyte',
@@ -57,14 +59,17 @@ const SPECS: Record<DatasetName, DatasetSpec> = {
   },
 };
 
+/** The names `loadDataset` knows. */
 export const DATASETS = Object.keys(SPECS) as DatasetName[];
 
+/** NHWC images in [0, 1] and their labels. */
 export interface LabelledImages {
   /** [N, 28, 28, 1] in [0, 1] */
   x: Tensor;
   y: Uint8Array;
 }
 
+/** A data set's train and test parts, with its class names and where it came from. */
 export interface ImageDataset {
   name: DatasetName;
   classes: string[];
@@ -75,6 +80,7 @@ export interface ImageDataset {
   sourceKind: 'directory' | 'environment' | 'cache' | 'download' | 'sample';
 }
 
+/** Where `loadDataset` looks, and how it reports. */
 export interface LoadOptions {
   /** A folder holding the four files (or a subfolder named after the data set). */
   dataDir?: string;
@@ -144,6 +150,7 @@ function readDir(dir: string, spec: DatasetSpec): Pick<ImageDataset, 'train' | '
   return { train, test };
 }
 
+/** The folder downloaded data sets are kept in (`CONVKIT_CACHE`, else `~/.cache/convkit`). */
 export function defaultCacheDir(): string {
   if (process.env.CONVKIT_CACHE) return resolve(process.env.CONVKIT_CACHE);
   const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
@@ -213,6 +220,15 @@ function embeddedSample(): Pick<ImageDataset, 'train' | 'test'> {
  */
 const LOAD_OPTIONS = ['dataDir', 'cacheDir', 'download', 'mirrors', 'sha256', 'allowSample', 'log', 'timeoutMs'];
 
+/**
+ * Loads a named data set as NHWC float images in [0, 1] with integer labels.
+ * @example
+ * ```ts
+ * import { data } from 'convkit';
+ * const { train, test } = await data.loadDataset('mnist', { dataDir: '../shared/data' });
+ * console.log(train.x.shape, test.y.length);
+ * ```
+ */
 export async function loadDataset(name: DatasetName, options: LoadOptions = {}): Promise<ImageDataset> {
   checkOptions(options, LOAD_OPTIONS, 'loadDataset');
   for (const key of ['dataDir', 'cacheDir'] as const) if (options[key] !== undefined) checkString(options[key], key, 'loadDataset');

@@ -7,18 +7,18 @@
 // size are read from the data.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import { checkFunction, checkOptions, checkPath } from '../check.js';
-import { FormatError, ShapeError, ValueError, describe, formatShape } from '../errors.js';
-import { checkAllocation } from '../limits.js';
-import { Hdf5Reader } from '../io/hdf5-file.js';
-import { Tensor } from '../tensor.js';
-import { readCsv } from './csv.js';
-import { readIdx } from './idx.js';
+import { checkFunction, checkOptions, checkPath } from '../core/check.js';
+import { FormatError, ShapeError, ValueError, describe, formatShape } from '../core/errors.js';
+import { checkAllocation } from '../core/limits.js';
+import { Hdf5Reader } from '../formats/hdf5-file.js';
+import { Tensor } from '../core/tensor.js';
+import { readCsv } from '../formats/csv.js';
+import { readIdx } from '../formats/idx.js';
 import { isImageFolder, readImageFolder } from './images.js';
 import type { DataFile, LabelledSet } from './labelled.js';
 
 export type { DataFile, LabelledSet } from './labelled.js';
-import { type NpyArray, readNpy, readNpz } from './npy.js';
+import { type NpyArray, readNpy, readNpz } from '../formats/npy.js';
 
 type Split = 'train' | 'val' | 'test' | 'all';
 type Role = 'x' | 'y';
@@ -155,9 +155,11 @@ export function imagesFrom(raw: RawArray, what: string, say: (m: string) => void
   return new Tensor(out, shape);
 }
 
+/** How a data file is read: which arrays hold the images and labels, and where to report. */
 export interface DataFileOptions {
   /** For a CSV: the label column (default: a column named 'label', else the first). */
   labelColumn?: string | number;
+  /** Where progress and notices go (default: nowhere). */
   log?: (message: string) => void;
 }
 

@@ -7,10 +7,10 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { extname, join } from 'node:path';
-import { FormatError, ValueError } from '../errors.js';
-import { checkAllocation, getAllocationLimit } from '../limits.js';
-import { readFileBounded } from '../io/read.js';
-import { Tensor } from '../tensor.js';
+import { FormatError, ValueError } from '../core/errors.js';
+import { checkAllocation, getAllocationLimit } from '../core/limits.js';
+import { readFileBounded } from '../formats/read.js';
+import { Tensor } from '../core/tensor.js';
 import type { DataFile, LabelledSet } from './labelled.js';
 import { resize } from './transforms.js';
 

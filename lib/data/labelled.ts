@@ -1,5 +1,6 @@
-import type { Tensor } from '../tensor.js';
+import type { Tensor } from '../core/tensor.js';
 
+/** Images (NHWC) and their integer labels. */
 export interface LabelledSet {
   /** [N, H, W, C] float32. */
   x: Tensor;
@@ -7,6 +8,7 @@ export interface LabelledSet {
   y: Int32Array;
 }
 
+/** What a data file held: one labelled set, or a train and a test part. */
 export interface DataFile {
   /** The file or folder, and which arrays were used, in words. */
   source: string;

@@ -1,10 +1,15 @@
 // The preprocessing a model was trained with, saved in its checkpoint so
 // that predict and evaluate apply the same: the images' size before resizing
 // and the StandardScaler fitted on the training images (after resizing).
-import { FormatError, ShapeError, formatShape } from '../errors.js';
-import type { Sequential } from '../model.js';
-import type { Tensor } from '../tensor.js';
+import { FormatError, ShapeError, formatShape } from '../core/errors.js';
+import type { Tensor } from '../core/tensor.js';
 import { StandardScaler, resize } from './transforms.js';
+
+/** What prepareImages reads of a model: its name and per-sample input shape [H, W, C]. */
+export interface ImageModel {
+  readonly name: string;
+  readonly inputShape: readonly number[];
+}
 
 export interface Preprocessing {
   /** The training images' [H, W, C] as read, before any resize to the model's input. */
@@ -34,7 +39,7 @@ export function preprocessingFrom(metadata: Record<string, string>, file: string
  * when they differ, then standardised with the saved scaler. Refuses images
  * whose channels differ from the model's.
  */
-export function prepareImages(x: Tensor, model: Sequential, p: Preprocessing, what: string, say: (m: string) => void = () => {}): Tensor {
+export function prepareImages(x: Tensor, model: ImageModel, p: Preprocessing, what: string, say: (m: string) => void = () => {}): Tensor {
   const [h, w, c] = model.inputShape;
   if (x.rank !== 4 || x.shape[3] !== c) {
     throw new ShapeError(`${what}: images are ${formatShape(x.shape.slice(1))} but ${model.name} takes ${formatShape(model.inputShape)} (${c === 1 ? 'grayscale' : `${c} channels`})`);

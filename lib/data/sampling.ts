@@ -2,9 +2,10 @@
 // weighted sampler, and augmentation by random shifts and flips. Both are
 // seeded from (seed, epoch[, batch]) only, so a resumed run draws exactly what
 // an uninterrupted one would.
-import { ValueError, describe } from '../errors.js';
-import { Random } from '../random.js';
+import { ValueError, describe } from '../core/errors.js';
+import { Random } from '../core/random.js';
 
+/** A weight per class for sampling, or 'balanced' (inverse class frequency). */
 export type ClassWeight = 'balanced' | readonly number[];
 
 /**
@@ -56,6 +57,7 @@ export class WeightedSampler {
   }
 }
 
+/** Random changes to each training image, drawn from the run's seed: shifts, flips and noise. */
 export interface Augmentation {
   /** Largest random shift in pixels, up, down, left or right (zeros come in at the edge). */
   shift?: number;

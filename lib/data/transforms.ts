@@ -1,10 +1,10 @@
-import { checkBytes, checkIndexList, checkPositiveInt, toInt32Labels } from '../check.js';
-import { checkOneOf, checkOptions } from '../check.js';
-import { ShapeError, ValueError, describe, formatShape } from '../errors.js';
+import { checkBytes, checkIndexList, checkPositiveInt, toInt32Labels } from '../core/check.js';
+import { checkOneOf, checkOptions } from '../core/check.js';
+import { ShapeError, ValueError, describe, formatShape } from '../core/errors.js';
 import { getBackend } from '../backend/select.js';
 import { checkTensor } from '../ops/check.js';
-import { Random } from '../random.js';
-import { Tensor } from '../tensor.js';
+import { Random } from '../core/random.js';
+import { Tensor } from '../core/tensor.js';
 import type { LabelArray } from './batches.js';
 
 /** uint8 pixels (0..255) to float32 in [0, 1], as [N, H, W, C] images; a shape [N, H, W] gains the channel axis (grayscale). */
@@ -73,6 +73,7 @@ export class StandardScaler {
     this.per = options.per === undefined ? 'feature' : checkOneOf(options.per, ['feature', 'channel'] as const, 'per', 'StandardScaler');
   }
 
+  /** Learns the mean and standard deviation of x (per feature or per channel). */
   fit(xIn: Tensor): this {
     checkTensor(xIn, 'x', 'StandardScaler.fit');
     // Per channel: every pixel of every image is a sample of its channel.
@@ -99,6 +100,7 @@ export class StandardScaler {
     return this;
   }
 
+  /** (x - mean) / std with what fit learned, as a new tensor. */
   transform(x: Tensor): Tensor {
     checkTensor(x, 'x', 'StandardScaler.transform');
     if (!this.mean || !this.std) throw new ValueError('StandardScaler.transform: call fit first');
@@ -111,6 +113,7 @@ export class StandardScaler {
     return new Tensor(out, x.shape);
   }
 
+  /** fit(x), then transform(x). */
   fitTransform(x: Tensor): Tensor {
     return this.fit(x).transform(x);
   }
@@ -148,6 +151,7 @@ export function takeRows(x: Tensor, indices: ArrayLike<number>): Tensor {
   return new Tensor(out, [indices.length, ...x.shape.slice(1)]);
 }
 
+/** The labels at these indices, as a new Int32Array. */
 export function takeLabels(y: LabelArray, indices: ArrayLike<number>): Int32Array {
   const labels = toInt32Labels(y, 'y', 'takeLabels');
   checkIndexList(indices, 'indices', 'takeLabels');
@@ -155,6 +159,7 @@ export function takeLabels(y: LabelArray, indices: ArrayLike<number>): Int32Arra
   return Int32Array.from({ length: indices.length }, (_, i) => y[indices[i]]);
 }
 
+/** One part of a split: its images and labels. */
 export interface Split {
   x: Tensor;
   y: Int32Array;

@@ -1,6 +1,6 @@
-import { ValueError, describe } from '../errors.js';
+import { ValueError, describe } from '../core/errors.js';
 import { getBackend } from '../backend/select.js';
-import { Tensor } from '../tensor.js';
+import { Tensor } from '../core/tensor.js';
 import { checkSameShape, checkTensor, rowsAndCols } from './check.js';
 
 type Unary = (y: Float32Array, x: Float32Array) => void;
@@ -37,6 +37,13 @@ export function leakyRelu(x: Tensor, alpha = 0.01): Tensor {
   const a = checkAlpha(alpha, 'leakyRelu');
   return unary(x, 'leakyRelu', (b) => (ys, xs) => b.leakyRelu(ys, xs, a));
 }
+/**
+ * dx = dy where x > 0, else alpha * dy.
+ * @example
+ * ```ts
+ * const dx = ops.leakyReluBackward(dy, x, 0.01);
+ * ```
+ */
 export function leakyReluBackward(dy: Tensor, x: Tensor, alpha = 0.01): Tensor {
   const a = checkAlpha(alpha, 'leakyReluBackward');
   return binary(dy, x, 'x', 'leakyReluBackward', (b) => (dx, d, s) => b.leakyReluBackward(dx, d, s, a));
@@ -47,6 +54,13 @@ export const sigmoid = (x: Tensor): Tensor => unary(x, 'sigmoid', (b) => b.sigmo
 /** Takes y = sigmoid(x), the forward's output: dx = dy·y·(1 - y). */
 export const sigmoidBackward = (dy: Tensor, y: Tensor): Tensor => binary(dy, y, 'y', 'sigmoidBackward', (b) => b.sigmoidBackward.bind(b));
 
+/**
+ * tanh, element-wise, as a new tensor.
+ * @example
+ * ```ts
+ * const y = ops.tanh(x);
+ * ```
+ */
 export const tanh = (x: Tensor): Tensor => unary(x, 'tanh', (b) => b.tanh.bind(b));
 /** Takes y = tanh(x), the forward's output: dx = dy·(1 - y²). */
 export const tanhBackward = (dy: Tensor, y: Tensor): Tensor => binary(dy, y, 'y', 'tanhBackward', (b) => b.tanhBackward.bind(b));

@@ -1,5 +1,5 @@
-import { DTypeError, ShapeError, describe, formatShape } from '../errors.js';
-import { Tensor } from '../tensor.js';
+import { DTypeError, ShapeError, describe, formatShape } from '../core/errors.js';
+import { Tensor } from '../core/tensor.js';
 
 /** Checks that value is a float32 Tensor of the given rank; names op and argument on failure. */
 export function checkTensor(value: unknown, name: string, op: string, rank?: number): Tensor {

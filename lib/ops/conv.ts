@@ -1,6 +1,6 @@
-import { DTypeError, ShapeError, ValueError, describe, formatShape } from '../errors.js';
+import { DTypeError, ShapeError, ValueError, describe, formatShape } from '../core/errors.js';
 import { getBackend } from '../backend/select.js';
-import { Tensor } from '../tensor.js';
+import { Tensor } from '../core/tensor.js';
 import { checkShapeIs, checkTensor } from './check.js';
 import { type Conv2dOptions, type Padding, checkConvOptions, conv2dGeometry, normalizePadding } from './geometry.js';
 

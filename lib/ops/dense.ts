@@ -1,7 +1,7 @@
-import { ShapeError, formatShape } from '../errors.js';
+import { ShapeError, formatShape } from '../core/errors.js';
 import { getBackend } from '../backend/select.js';
-import { Tensor } from '../tensor.js';
-import { checkAllocation } from '../limits.js';
+import { Tensor } from '../core/tensor.js';
+import { checkAllocation } from '../core/limits.js';
 import { checkShapeIs, checkTensor } from './check.js';
 
 /**

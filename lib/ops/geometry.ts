@@ -1,11 +1,13 @@
-import { checkNonNegativeInt, checkOptions, checkPositiveInt, eitherOf } from '../check.js';
-import { ShapeError, ValueError, describe, formatShape } from '../errors.js';
-import { checkAllocation } from '../limits.js';
+import { checkNonNegativeInt, checkOptions, checkPositiveInt, eitherOf } from '../core/check.js';
+import { ShapeError, ValueError, describe, formatShape } from '../core/errors.js';
+import { checkAllocation } from '../core/limits.js';
 
 export { GEOMETRY_FIELDS, MAX_TILED_POOL_WINDOW, type WindowGeometry, poolWindowsTile } from '../backend/geometry.js';
 import type { WindowGeometry } from '../backend/geometry.js';
 
+/** One stride for both axes, or `[sh, sw]`. */
 export type Stride = number | readonly [number, number];
+/** A number (all sides), `[ph, pw]`, `[top, bottom, left, right]`, or Keras's `'same'` / `'valid'`. */
 export type Padding =
   | number
   | readonly [number, number]
@@ -80,6 +82,7 @@ export function outputSize(n: number, k: number, s: number, before: number, afte
   return Math.floor(span / s) + 1;
 }
 
+/** Stride and padding of `ops.conv2d` and its backward. */
 export interface Conv2dOptions {
   stride?: Stride;
   /** The same option under Keras's name. */
@@ -121,6 +124,7 @@ export function conv2dGeometry(xShape: readonly number[], wShape: readonly numbe
   return { batch, inH, inW, inC, outH, outW, outC, kH, kW, strideH, strideW, padTop: pads.top, padBottom: pads.bottom, padLeft: pads.left, padRight: pads.right };
 }
 
+/** Window, stride and padding of the pooling ops. */
 export interface Pool2dOptions {
   kernel?: number | readonly [number, number];
   /** The same as kernel, under Keras's name. */

@@ -7,5 +7,6 @@ export {
   tanh, tanhBackward, softmax, softmaxBackward,
 } from './activations.js';
 export { softmaxCrossEntropy, sigmoidBinaryCrossEntropy } from './loss.js';
+export type { Labels } from './loss.js';
 export { conv2dGeometry, pool2dGeometry } from './geometry.js';
 export type { Conv2dOptions, Pool2dOptions, Padding, Stride, WindowGeometry } from './geometry.js';

@@ -1,8 +1,9 @@
-import { DTypeError, ShapeError, ValueError, describe, formatShape } from '../errors.js';
+import { DTypeError, ShapeError, ValueError, describe, formatShape } from '../core/errors.js';
 import { getBackend } from '../backend/select.js';
-import { Tensor } from '../tensor.js';
+import { Tensor } from '../core/tensor.js';
 import { checkSameShape, checkTensor } from './check.js';
 
+/** Integer class labels, one per row of the logits. */
 export type Labels = Int32Array | Uint8Array | readonly number[];
 
 /** Integer class labels as an Int32Array, each checked against [0, classes). */

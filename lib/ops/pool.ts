@@ -1,5 +1,5 @@
 import { getBackend } from '../backend/select.js';
-import { Tensor } from '../tensor.js';
+import { Tensor } from '../core/tensor.js';
 import { checkShapeIs, checkTensor } from './check.js';
 import { type Pool2dOptions, type WindowGeometry, checkPoolOptions, pool2dGeometry } from './geometry.js';
 

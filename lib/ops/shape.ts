@@ -1,5 +1,5 @@
-import { ShapeError, formatShape } from '../errors.js';
-import { Tensor, checkShape } from '../tensor.js';
+import { ShapeError, formatShape } from '../core/errors.js';
+import { Tensor, checkShape } from '../core/tensor.js';
 import { checkTensor } from './check.js';
 
 /** [N, d1, d2, ...] → [N, d1·d2·...], keeping row-major (h, w, c) order. A view, not a copy. */

@@ -9,7 +9,7 @@
 // last saved generation. Failed runs are retried (3 attempts).
 import { createHash } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
-import { ConvkitError, ValueError } from '../errors.js';
+import { ConvkitError, ValueError } from '../core/errors.js';
 import { type RunOutcome, readFinished, runOne, sweepPaths } from './runner.js';
 import type { PlannedRun } from './spec.js';
 

@@ -6,7 +6,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } f
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { holdsRun } from '../io/rundir.js';
+import { holdsRun } from '../formats/rundir.js';
 import { type PlannedRun, trainArgs } from './spec.js';
 
 /** The sweep directory's layout. */

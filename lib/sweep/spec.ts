@@ -9,9 +9,9 @@
 // Every run is base, then one entry of runs (if any), then one point of the
 // grid: runs × grid, in order. A run's name says what varies.
 import { basename, dirname, extname, resolve } from 'node:path';
-import { didYouMean } from '../check.js';
-import { ConvkitError, FormatError, ValueError, describe } from '../errors.js';
-import { readFileBounded } from '../io/read.js';
+import { didYouMean } from '../core/check.js';
+import { ConvkitError, FormatError, ValueError, describe } from '../core/errors.js';
+import { readFileBounded } from '../formats/read.js';
 
 /** The settings a run may vary, by their names in a sweep file, and the `convkit train` flag each becomes. */
 export const RUN_SETTINGS = {
@@ -20,8 +20,11 @@ export const RUN_SETTINGS = {
   lr: 'lr', lrDecay: 'lr-decay', validation: 'validation', limit: 'limit', seed: 'seed', dataDir: 'data-dir',
 } as const;
 
+/** A setting a sweep may vary: one of `convkit train`'s options. */
 export type RunSetting = keyof typeof RUN_SETTINGS;
+/** A setting's value as a sweep file gives it. */
 export type SettingValue = string | number | boolean;
+/** One run's settings: the `convkit train` options a sweep varies. */
 export type RunSettings = Partial<Record<RunSetting, SettingValue>>;
 
 /** Other spellings a file may use (Keras's and PyTorch's, and the CLI's own flags). */
@@ -30,6 +33,7 @@ const ALIASES: Record<string, RunSetting> = {
   'test-split': 'testSplit', 'class-weight': 'classWeight', 'data-dir': 'dataDir',
 };
 
+/** A sweep file: the settings every run shares and the ones it varies (a grid or a list). */
 export interface SweepSpec {
   name: string;
   base: RunSettings;

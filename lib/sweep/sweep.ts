@@ -3,13 +3,14 @@
 // (here, or through a queue), and write one summary row per run.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConvkitError } from '../errors.js';
-import { jsonBytes, writeFileAtomic } from '../io/atomic.js';
-import { lockRunDir } from '../io/rundir.js';
+import { ConvkitError } from '../core/errors.js';
+import { jsonBytes, writeFileAtomic } from '../formats/atomic.js';
+import { lockRunDir } from '../formats/rundir.js';
 import { poolShape, runLocally } from './local.js';
 import { type FinishedRun, type RunOutcome, readFinished, sweepPaths } from './runner.js';
 import { type PlannedRun, type RunSettings, type SweepSpec, planRuns } from './spec.js';
 
+/** Options of `sweep`: the spec, the output folder, and how many runs at once (or a queue). */
 export interface SweepOptions {
   /** The sweep directory: runs/, tensorboard/, logs/, sweep.json, summary.json. */
   out: string;
@@ -40,6 +41,7 @@ export interface SummaryRow {
   error?: string;
 }
 
+/** What `sweep` resolves to: each run's row and the summary file written. */
 export interface SweepResult {
   dir: string;
   name: string;

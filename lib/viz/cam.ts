@@ -1,11 +1,11 @@
-import { ValueError, describe } from '../errors.js';
-import { Conv2D } from '../layers/conv.js';
-import { Dense } from '../layers/dense.js';
-import { GlobalAvgPool2D } from '../layers/pool.js';
-import { ReLU, Sigmoid, Softmax } from '../layers/activation.js';
-import type { Sequential } from '../model.js';
+import { ValueError, describe } from '../core/errors.js';
+import { Conv2D } from '../nn/layers/conv.js';
+import { Dense } from '../nn/layers/dense.js';
+import { GlobalAvgPool2D } from '../nn/layers/pool.js';
+import { ReLU, Sigmoid, Softmax } from '../nn/layers/activation.js';
+import type { Sequential } from '../models/sequential.js';
 import { checkTensor } from '../ops/check.js';
-import { Tensor } from '../tensor.js';
+import { Tensor } from '../core/tensor.js';
 
 /**
  * Class activation map (Zhou et al. 2016) for a network that ends in

@@ -1,4 +1,4 @@
-import type { History } from '../train.js';
+import type { History } from '../models/train.js';
 import { barChart, heatmap, lineChart } from './svg.js';
 
 const BLUE = '#4c78a8';
@@ -73,6 +73,7 @@ export function confusionChart(matrix: number[][], classes: readonly string[]): 
   });
 }
 
+/** An SVG bar chart of per-class accuracy. */
 export function perClassChart(perClass: { class: number; name: string; accuracy: number }[]): string {
   return barChart({
     title: 'Accuracy per class',

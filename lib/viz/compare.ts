@@ -5,8 +5,8 @@
 // activation maps of every CNN on the same test images.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { writeFileAtomic } from '../io/atomic.js';
-import type { History } from '../train.js';
+import { writeFileAtomic } from '../formats/atomic.js';
+import type { History } from '../models/train.js';
 import { classLabel, confusionChart } from './charts.js';
 import { dataUri } from './png.js';
 import { esc, lineChart } from './svg.js';

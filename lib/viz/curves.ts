@@ -4,12 +4,13 @@
 // no compiler), with the system's fonts.
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { checkOneOf, checkOptions, checkPath } from '../check.js';
-import { ConvkitError, ValueError, describe } from '../errors.js';
-import { writeFileAtomic } from '../io/atomic.js';
-import type { History } from '../train.js';
+import { checkOneOf, checkOptions, checkPath } from '../core/check.js';
+import { ConvkitError, ValueError, describe } from '../core/errors.js';
+import { writeFileAtomic } from '../formats/atomic.js';
+import type { History } from '../models/train.js';
 import { epochChart, iterationLossChart } from './charts.js';
 
+/** The picture formats `exportCurves` writes. */
 export type CurveFormat = 'svg' | 'png';
 
 /** The curves a history has, by file name (without extension): SVG text. */

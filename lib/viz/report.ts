@@ -1,12 +1,12 @@
-import { checkOptions } from '../check.js';
+import { checkOptions } from '../core/check.js';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { confusionMatrix, perClassAccuracy, topKPerClass, worstClass, type ClassAccuracy, type ScoredExample } from '../metrics.js';
-import type { Sequential } from '../model.js';
-import { GlobalAvgPool2D } from '../layers/pool.js';
-import type { Tensor } from '../tensor.js';
-import type { History } from '../train.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { confusionMatrix, perClassAccuracy, topKPerClass, worstClass, type ClassAccuracy, type ScoredExample } from '../nn/metrics.js';
+import type { Sequential } from '../models/sequential.js';
+import { GlobalAvgPool2D } from '../nn/layers/pool.js';
+import type { Tensor } from '../core/tensor.js';
+import type { History } from '../models/train.js';
+import { writeFileAtomic } from '../formats/atomic.js';
 import { classActivationMap } from './cam.js';
 import { classLabel, confusionChart, epochChart, iterationLossChart, perClassChart } from './charts.js';
 import { dataUri, grayPng, overlayPng } from './png.js';
@@ -54,6 +54,14 @@ export function grayImage(x: Tensor, index: number): { pixels: Float32Array; wid
   return { pixels, width, height };
 }
 
+/**
+ * A model's metrics on (x, y): confusion matrix, per-class accuracy, top-k examples per class.
+ * @example
+ * ```ts
+ * import { analyze } from 'convkit';
+ * const a = analyze(model, test.x, test.y, ['0','1','2','3','4','5','6','7','8','9']);
+ * ```
+ */
 export function analyze(model: Sequential, x: Tensor, y: ArrayLike<number>, classes: readonly string[], k = 3, batchSize = 256): Analysis {
   const probs = model.predict(x, { batchSize });
   const units = model.outputUnits;
@@ -92,6 +100,7 @@ export function analyze(model: Sequential, x: Tensor, y: ArrayLike<number>, clas
 
 const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
 
+/** The files `writeReport` wrote. */
 export interface ReportFiles {
   html: string;
   svgs: string[];

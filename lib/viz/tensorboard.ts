@@ -1,5 +1,5 @@
 import { closeSync, fsyncSync, ftruncateSync, fstatSync, mkdirSync, openSync, writeSync } from 'node:fs';
-import { ConvkitError } from '../errors.js';
+import { ConvkitError } from '../core/errors.js';
 import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -96,6 +96,7 @@ export class EventWriter {
     this.pending.push(tfRecord(type.encode(type.fromObject({ wallTime: Date.now() / 1000, ...event })).finish()));
   }
 
+  /** Writes one scalar at a step (TensorBoard's Scalars tab). */
   scalar(tag: string, value: number, step: number): void {
     this.write({ step, summary: { value: [{ tag, simpleValue: value }] } });
   }

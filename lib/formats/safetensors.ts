@@ -1,0 +1,154 @@
+import { readFileBounded } from './read.js';
+import { checkBytes, checkPath, checkRecord } from '../core/check.js';
+import { FormatError, LimitError, ValueError, describe } from '../core/errors.js';
+import { writeFileAtomic } from './atomic.js';
+import { checkAllocation } from '../core/limits.js';
+
+/**
+ * safetensors: an 8-byte little-endian header length, a JSON header
+ * {name: {dtype, shape, data_offsets: [begin, end]}, __metadata__: {string: string}},
+ * then the tensors' bytes. convkit writes and reads F32 tensors.
+ */
+export interface NamedArray {
+  shape: number[];
+  data: Float32Array;
+}
+
+const MAX_HEADER = 100 * 1024 * 1024;
+
+export function encodeSafetensors(tensors: Record<string, NamedArray>, metadata: Record<string, string> = {}): Uint8Array[] {
+  for (const [name, t] of Object.entries(checkRecord<NamedArray>(tensors, 'tensors', 'writeSafetensors'))) {
+    if (!t || !(t.data instanceof Float32Array) || !Array.isArray(t.shape) || t.shape.reduce((a: number, b: number) => a * b, 1) !== t.data.length) {
+      throw new ValueError(`writeSafetensors: tensors['${name}'] must be {shape, data: Float32Array} with shape's product data.length elements, got ${describe(t)}`);
+    }
+  }
+  for (const [key, value] of Object.entries(checkRecord<unknown>(metadata, 'metadata', 'writeSafetensors'))) {
+    if (typeof value !== 'string') throw new ValueError(`writeSafetensors: metadata['${key}'] must be a string, got ${describe(value)}`);
+  }
+  const header: Record<string, unknown> = { __metadata__: metadata };
+  let offset = 0;
+  const names = Object.keys(tensors).sort();
+  for (const name of names) {
+    const t = tensors[name];
+    const size = t.data.byteLength;
+    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + size] };
+    offset += size;
+  }
+  let json = JSON.stringify(header);
+  json = json.padEnd(Math.ceil((json.length + 8) / 8) * 8 - 8, ' '); // keep the data 8-byte aligned
+  const head = new TextEncoder().encode(json);
+  const prefix = new Uint8Array(8);
+  new DataView(prefix.buffer).setBigUint64(0, BigInt(head.length), true);
+  return [prefix, head, ...names.map((n) => new Uint8Array(tensors[n].data.buffer, tensors[n].data.byteOffset, tensors[n].data.byteLength))];
+}
+
+/** Writes atomically (temporary file, fsync, rename). */
+export function writeSafetensors(path: string, tensors: Record<string, NamedArray>, metadata: Record<string, string> = {}, hooks: { beforeRename?: () => void } = {}): void {
+  checkPath(path, 'path', 'writeSafetensors');
+  writeFileAtomic(path, encodeSafetensors(tensors, metadata), hooks);
+}
+
+/** A safetensors file's contents: its tensors by name and its string metadata. */
+export interface Safetensors {
+  tensors: Record<string, NamedArray>;
+  metadata: Record<string, string>;
+}
+
+/** The first key that a JSON object's text names twice at its top level, or null (JSON.parse silently keeps the last). */
+function duplicateTopLevelKey(text: string): string | null {
+  const seen = new Set<string>();
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      if (depth === 1) {
+        let k = j + 1;
+        while (k < text.length && /\s/.test(text[k])) k++;
+        if (text[k] === ':') {
+          const key = JSON.parse(text.slice(i, j + 1)) as string;
+          if (seen.has(key)) return key;
+          seen.add(key);
+        }
+      }
+      i = j;
+    } else if (ch === '{' || ch === '[') depth++;
+    else if (ch === '}' || ch === ']') depth--;
+  }
+  return null;
+}
+
+/** Parses safetensors bytes, checking every offset and size before copying anything. */
+export function parseSafetensors(bytes: Uint8Array, source = 'safetensors data'): Safetensors {
+  checkBytes(bytes, 'bytes', 'parseSafetensors');
+  if (bytes.length < 8) throw new FormatError(`${source}: ${bytes.length} bytes is too short for a safetensors file`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = view.getBigUint64(0, true);
+  if (headerLength + 8n > BigInt(bytes.length)) throw new FormatError(`${source}: header of ${headerLength} bytes runs past the end of the file (${bytes.length} bytes)`);
+  if (headerLength > BigInt(MAX_HEADER)) throw new LimitError(`${source}: header length ${headerLength} is larger than the ${MAX_HEADER}-byte limit`);
+  const n = Number(headerLength);
+  let header: Record<string, unknown>;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
+  } catch (error) {
+    throw new FormatError(`${source}: header is not valid JSON (${(error as Error).message})`);
+  }
+  if (!header || typeof header !== 'object' || Array.isArray(header)) throw new FormatError(`${source}: header is not a JSON object`);
+  const duplicate = duplicateTopLevelKey(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+  if (duplicate !== null) throw new FormatError(`${source}: the header names '${duplicate}' twice (JSON would keep only the last)`);
+  const dataStart = 8 + n;
+  const dataLength = bytes.length - dataStart;
+  const metadata: Record<string, string> = {};
+  const tensors: Record<string, NamedArray> = {};
+  const spans: [number, number, string][] = [];
+  const shapes = new Map<string, number[]>();
+  for (const [name, entry] of Object.entries(header)) {
+    if (name === '__metadata__') {
+      if (entry && typeof entry === 'object') for (const [k, v] of Object.entries(entry)) if (typeof v === 'string') metadata[k] = v;
+      continue;
+    }
+    const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (e?.dtype !== 'F32') throw new FormatError(`${source}: tensor '${name}' has dtype ${JSON.stringify(e?.dtype)}; convkit reads F32`);
+    if (!Array.isArray(e.shape) || e.shape.some((d) => !Number.isInteger(d) || d < 0)) throw new FormatError(`${source}: tensor '${name}' has a bad shape ${JSON.stringify(e.shape)}`);
+    const offsets = e.data_offsets;
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
+      throw new FormatError(`${source}: tensor '${name}' has bad data_offsets ${JSON.stringify(offsets)}`);
+    }
+    const [begin, end] = offsets as [number, number];
+    const count = (e.shape as number[]).reduce((a, b) => a * b, 1);
+    if (count > 2 ** 31 - 1) throw new LimitError(`${source}: tensor '${name}' claims ${count} elements`);
+    checkAllocation(count, 4, `${source}: tensor '${name}'`);
+    if (end < begin || end > dataLength) throw new FormatError(`${source}: tensor '${name}' spans bytes ${begin}..${end} but the file holds ${dataLength} bytes of data`);
+    if (end - begin !== count * 4) throw new FormatError(`${source}: tensor '${name}' of shape [${(e.shape as number[]).join(', ')}] needs ${count * 4} bytes, its offsets give ${end - begin}`);
+    shapes.set(name, e.shape as number[]);
+    spans.push([begin, end, name]);
+  }
+  // The data must be covered exactly once, in order: overlapping tensors would alias each other's bytes.
+  spans.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let covered = 0;
+  for (const [begin, end, name] of spans) {
+    if (begin !== covered) throw new FormatError(`${source}: tensor '${name}' starts at byte ${begin} of the data, ${begin < covered ? 'inside the previous tensor' : `leaving bytes ${covered}..${begin} unused`}`);
+    covered = end;
+  }
+  if (covered !== dataLength) throw new FormatError(`${source}: the tensors cover ${covered} of the ${dataLength} bytes of data`);
+  for (const [begin, end, name] of spans) {
+    const copy = new Uint8Array(bytes.subarray(dataStart + begin, dataStart + end)); // a copy: Buffer.slice would share memory
+    tensors[name] = { shape: shapes.get(name)!, data: new Float32Array(copy.buffer) };
+  }
+  return { tensors, metadata };
+}
+
+/**
+ * Reads a safetensors file: its tensors (as float32) and metadata.
+ * @example
+ * ```ts
+ * import { readSafetensors } from 'convkit';
+ * const { tensors, metadata } = readSafetensors('model.safetensors');
+ * ```
+ */
+export function readSafetensors(path: string): Safetensors {
+  checkPath(path, 'path', 'readSafetensors');
+  const bytes = readFileBounded(path);
+  return parseSafetensors(bytes, path);
+}

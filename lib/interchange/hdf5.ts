@@ -1,0 +1,72 @@
+import { checkModel, checkOptions, checkPath } from '../core/check.js';
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { ConvkitError, FormatError, ShapeError, formatShape } from '../core/errors.js';
+import { Hdf5Reader, hdf5, sandboxed } from '../formats/hdf5-file.js';
+import type { Sequential } from '../models/sequential.js';
+import { type NameMapping, parameterKeys } from './names.js';
+
+/**
+ * Writes the parameters as HDF5 datasets (default keys W1, b1, W2, b2, ...),
+ * float32 in convkit's layouts, with the architecture JSON as the file's
+ * 'architecture' attribute. h5py and HDFView read it.
+ */
+export async function exportHdf5(model: Sequential, path: string, options: { names?: NameMapping } = {}): Promise<string[]> {
+  checkOptions(options, ['names'], 'exportHdf5');
+  checkModel(model, 'exportHdf5');
+  checkPath(path, 'path', 'exportHdf5');
+  const keys = parameterKeys(model, options.names ?? 'numbered', 'exportHdf5');
+  const lib = await hdf5();
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    sandboxed([temp], `${path}: cannot write`, () => {
+      const file = new lib.File(temp, 'w');
+      try {
+        model.parameters().forEach((p, i) => file.create_dataset({ name: keys[i], data: p.value.data, shape: [...p.value.shape], dtype: '<f' }));
+        file.create_attribute('architecture', JSON.stringify(model.config()));
+        file.create_attribute('format', 'convkit');
+      } finally {
+        file.close();
+      }
+    });
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+  return keys;
+}
+
+/** Loads parameters from HDF5 datasets under the mapping's keys (default W1, b1, ...). */
+export async function importHdf5(model: Sequential, path: string, options: { names?: NameMapping } = {}): Promise<void> {
+  checkOptions(options, ['names'], 'importHdf5');
+  checkModel(model, 'importHdf5');
+  checkPath(path, 'path', 'importHdf5');
+  try {
+    await readHdf5Into(model, path, options);
+  } catch (error) {
+    // libhdf5 reports a corrupt file in many ways; every one of them is a bad file.
+    if (error instanceof ConvkitError) throw error;
+    throw new FormatError(`${path}: not a readable HDF5 weights file (${(error as Error)?.message ?? String(error)})`);
+  }
+}
+
+async function readHdf5Into(model: Sequential, path: string, options: { names?: NameMapping }): Promise<void> {
+  const keys = parameterKeys(model, options.names ?? 'numbered', 'importHdf5');
+  const file = await Hdf5Reader.open(path);
+  try {
+    const params = model.parameters();
+    const values = params.map((p, i) => {
+      if (!file.has(keys[i])) throw new FormatError(`${path}: no dataset '${keys[i]}' for ${p.name} (the file has: ${file.datasets().join(', ') || 'nothing'})`);
+      const { shape } = file.info(keys[i]);
+      if (shape.length !== p.value.shape.length || shape.some((d, j) => d !== p.value.shape[j])) {
+        throw new ShapeError(`${path}: '${keys[i]}' has shape ${formatShape(shape)} but ${p.name} is ${formatShape(p.value.shape)}`);
+      }
+      return Float32Array.from(file.read(keys[i]) as unknown as ArrayLike<number>);
+    });
+    params.forEach((p, i) => p.value.data.set(values[i]));
+  } finally {
+    file.close();
+  }
+}

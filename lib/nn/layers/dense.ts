@@ -1,0 +1,81 @@
+import { getBackend } from '../../backend/select.js';
+import { type Initializer, checkInitializer, initialize } from '../initializers.js';
+import { checkPositiveInt } from '../../core/check.js';
+import type { Random } from '../../core/random.js';
+import type { Tensor } from '../../core/tensor.js';
+import { type Activation, Layer, type Parameter, type SampleShape, checkActivation, checkUseBias, layerOptions, parameter } from './layer.js';
+
+/** Options of `Dense`. */
+export interface DenseOptions {
+  units: number;
+  useBias?: boolean;
+  kernelInitializer?: Initializer;
+  /** Applied after the layer, as its own layer that Sequential inserts. */
+  activation?: Activation;
+  name?: string;
+}
+
+const DENSE_OPTIONS = ['units', 'useBias', 'kernelInitializer', 'activation', 'name'];
+
+/** Fully connected: y = x · W + b with W [in, units]. Shape: [N, in] → [N, units]. */
+export class Dense extends Layer {
+  readonly kind = 'Dense';
+  readonly options: { units: number; useBias: boolean; kernelInitializer: Initializer };
+  /** The activation Sequential inserts after this layer (not part of config(): the inserted layer is). */
+  readonly activation: Activation | null;
+  weight!: Parameter;
+  bias: Parameter | null = null;
+  private input: Tensor | null = null;
+
+  constructor(options: DenseOptions) {
+    layerOptions(options, DENSE_OPTIONS, 'Dense', true);
+    super(options.name);
+    checkPositiveInt(options.units, 'units', 'Dense');
+    this.options = {
+      units: options.units,
+      useBias: checkUseBias(options.useBias, 'Dense'),
+      kernelInitializer: checkInitializer(options.kernelInitializer ?? 'he', 'Dense'),
+    };
+    this.activation = checkActivation(options.activation, 'Dense');
+  }
+
+  protected setup(inputShape: SampleShape, random: Random): SampleShape {
+    this.expectRank(inputShape, 1, '[features] (add a Flatten layer before it)');
+    const inF = inputShape[0];
+    this.weight = parameter(`${this.name}.weight`, [inF, this.options.units]);
+    initialize(this.options.kernelInitializer, this.weight.value.data, inF, this.options.units, random);
+    this.bias = this.options.useBias ? parameter(`${this.name}.bias`, [this.options.units]) : null;
+    return [this.options.units];
+  }
+
+  forward(x: Tensor): Tensor {
+    const rows = x.shape[0];
+    const y = this.output('y', rows, this.outputShape);
+    getBackend().dense(y.data, x.data, this.weight.value.data, this.bias ? this.bias.value.data : null, rows, this.inputShape[0], this.options.units);
+    this.input = x;
+    return y;
+  }
+
+  backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
+    return this.backwardFrom(dy.data, this.input!, needInputGrad);
+  }
+
+  /** The backward for output gradient dy and input x: fills dw and db, returns dx (or null). */
+  backwardFrom(dy: Float32Array, x: Tensor, needInputGrad: boolean): Tensor | null {
+    const rows = x.shape[0];
+    const dx = needInputGrad ? this.output('dx', rows, this.inputShape) : null;
+    getBackend().denseBackward(
+      dx ? dx.data : null, this.weight.grad.data, this.bias ? this.bias.grad.data : null, dy, x.data,
+      this.weight.value.data, rows, this.inputShape[0], this.options.units,
+    );
+    return dx;
+  }
+
+  override parameters(): Parameter[] {
+    return this.bias ? [this.weight, this.bias] : [this.weight];
+  }
+
+  config(): Record<string, unknown> {
+    return { ...this.options };
+  }
+}

@@ -1,0 +1,152 @@
+import { type Conv2DOptions, Conv2D } from './conv.js';
+import { type DenseOptions, Dense } from './dense.js';
+import { Dropout, Flatten, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh } from './activation.js';
+import { AvgPool2D, GlobalAvgPool2D, MaxPool2D, type Pool2DOptions } from './pool.js';
+import { ValueError, describe } from '../../core/errors.js';
+import { Layer as LayerBase } from './layer.js';
+import type { Layer } from './layer.js';
+
+export { Layer, Buffers, parameter } from './layer.js';
+export type { Parameter, SampleShape } from './layer.js';
+export { Conv2D, Dense, MaxPool2D, AvgPool2D, GlobalAvgPool2D, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, Dropout, Flatten };
+export type { Conv2DOptions, DenseOptions, Pool2DOptions };
+
+// Keras-style factories: layers.conv2d({...}) is new layers.Conv2D({...}).
+/**
+ * A `Conv2D` layer.
+ * @example
+ * ```ts
+ * layers.conv2d({ filters: 16, kernelSize: 3, padding: 'same', activation: 'relu' })
+ * ```
+ */
+export const conv2d = (o: Conv2DOptions) => new Conv2D(o);
+/**
+ * A `Dense` layer.
+ * @example
+ * ```ts
+ * layers.dense({ units: 10, activation: 'softmax' })
+ * ```
+ */
+export const dense = (o: DenseOptions) => new Dense(o);
+/**
+ * A `MaxPool2D` layer.
+ * @example
+ * ```ts
+ * layers.maxPool2d({ poolSize: 2 })
+ * ```
+ */
+export const maxPool2d = (o: Pool2DOptions = {}) => new MaxPool2D(o);
+/**
+ * An `AvgPool2D` layer.
+ * @example
+ * ```ts
+ * layers.avgPool2d({ poolSize: 2 })
+ * ```
+ */
+export const avgPool2d = (o: Pool2DOptions = {}) => new AvgPool2D(o);
+/**
+ * A `GlobalAvgPool2D` layer: the mean of each channel.
+ * @example
+ * ```ts
+ * layers.globalAvgPool2d()
+ * ```
+ */
+export const globalAvgPool2d = (o: { name?: string } = {}) => new GlobalAvgPool2D(o);
+/**
+ * A `ReLU` layer.
+ * @example
+ * ```ts
+ * layers.relu()
+ * ```
+ */
+export const relu = (o: { name?: string } = {}) => new ReLU(o);
+/**
+ * A `LeakyReLU` layer.
+ * @example
+ * ```ts
+ * layers.leakyRelu({ alpha: 0.1 })
+ * ```
+ */
+export const leakyRelu = (o: { alpha?: number; name?: string } = {}) => new LeakyReLU(o);
+/**
+ * A `Sigmoid` layer.
+ * @example
+ * ```ts
+ * layers.sigmoid()
+ * ```
+ */
+export const sigmoid = (o: { name?: string } = {}) => new Sigmoid(o);
+/**
+ * A `Tanh` layer.
+ * @example
+ * ```ts
+ * layers.tanh()
+ * ```
+ */
+export const tanh = (o: { name?: string } = {}) => new Tanh(o);
+/**
+ * A `Softmax` layer over the last axis.
+ * @example
+ * ```ts
+ * layers.softmax()
+ * ```
+ */
+export const softmax = (o: { name?: string } = {}) => new Softmax(o);
+/**
+ * A `Dropout` layer (active only while training).
+ * @example
+ * ```ts
+ * layers.dropout({ rate: 0.25 })
+ * ```
+ */
+export const dropout = (o: { rate: number; name?: string }) => new Dropout(o);
+/**
+ * A `Flatten` layer: [N, H, W, C] to [N, H*W*C] in row-major (h, w, c) order.
+ * @example
+ * ```ts
+ * layers.flatten()
+ * ```
+ */
+export const flatten = (o: { name?: string } = {}) => new Flatten(o);
+
+/** What a layer's config() gives, with its kind: enough to rebuild it (checkpoints). */
+export interface LayerSpec {
+  kind: string;
+  name?: string;
+  [option: string]: unknown;
+}
+
+const KINDS: Record<string, (o: never) => Layer> = {
+  Conv2D: (o) => new Conv2D(o), Dense: (o) => new Dense(o), MaxPool2D: (o) => new MaxPool2D(o),
+  AvgPool2D: (o) => new AvgPool2D(o), GlobalAvgPool2D: (o) => new GlobalAvgPool2D(o), ReLU: (o) => new ReLU(o),
+  LeakyReLU: (o) => new LeakyReLU(o), Sigmoid: (o) => new Sigmoid(o), Tanh: (o) => new Tanh(o),
+  Softmax: (o) => new Softmax(o), Dropout: (o) => new Dropout(o), Flatten: (o) => new Flatten(o),
+};
+
+/** The architecture as JSON: enough to rebuild a model (checkpoints keep it in their metadata). */
+export interface ModelConfig {
+  name: string;
+  inputShape: number[];
+  seed: number;
+  layers: LayerSpec[];
+}
+
+/**
+ * Builds a layer from its spec (`{kind, ...options}`, as `layerSpec` or a model file gives it).
+ * @example
+ * ```ts
+ * const conv = layers.layerFromSpec({ kind: 'Conv2D', filters: 8, kernelSize: 3 });
+ * ```
+ */
+export function layerFromSpec(spec: LayerSpec): Layer {
+  const make = spec && typeof spec === 'object' ? KINDS[spec.kind] : undefined;
+  if (!make) throw new ValueError(`unknown layer kind ${describe(spec?.kind)}; known: ${Object.keys(KINDS).join(', ')}`);
+  const { kind: _kind, ...options } = spec;
+  return make(options as never);
+}
+
+/** A layer's kind, name and options as JSON. */
+export function layerSpec(layer: Layer): LayerSpec {
+  if (!(layer instanceof LayerBase)) throw new ValueError(`layerSpec: layer must be a Layer, got ${describe(layer)}`);
+  return { kind: layer.kind, name: layer.name, ...layer.config() };
+}

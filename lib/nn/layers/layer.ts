@@ -1,0 +1,122 @@
+import { checkOneOf, checkOptions, checkString } from '../../core/check.js';
+import { ShapeError, ValueError, describe, formatShape } from '../../core/errors.js';
+import type { Random } from '../../core/random.js';
+import { Tensor, checkShape } from '../../core/tensor.js';
+
+/** A trainable array and its gradient (same shape), owned by a layer. */
+export interface Parameter {
+  /** `${layer}.${weight|bias}`, the key in state dicts and checkpoints. */
+  name: string;
+  value: Tensor;
+  grad: Tensor;
+}
+
+/** A shape without the batch dimension, e.g. [28, 28, 1] or [576]. */
+export type SampleShape = readonly number[];
+
+/** Reused output and gradient arrays: a batch of the same size allocates nothing. */
+export class Buffers {
+  private readonly arrays = new Map<string, Float32Array>();
+
+  /** The array kept under key, made anew only when its length changes. */
+  get(key: string, length: number): Float32Array {
+    let a = this.arrays.get(key);
+    if (!a || a.length !== length) {
+      a = new Float32Array(length);
+      this.arrays.set(key, a);
+    }
+    return a;
+  }
+}
+
+/**
+ * A layer of a sequential model: built once for a sample shape, then run
+ * forward (keeping what its backward needs) and backward (writing its
+ * parameters' gradients and returning the gradient of its input).
+ * Outputs live in the layer's reused buffers and stay valid until the next
+ * forward of the same layer.
+ */
+export abstract class Layer {
+  abstract readonly kind: string;
+  name: string;
+  inputShape: SampleShape = [];
+  outputShape: SampleShape = [];
+  protected readonly buffers = new Buffers();
+
+  constructor(name?: string) {
+    if (name !== undefined) checkString(name, 'name', new.target.name);
+    this.name = name ?? '';
+  }
+
+  get built(): boolean {
+    return this.outputShape.length > 0;
+  }
+
+  /** Sets up parameters for inputs of this sample shape; returns the output sample shape. */
+  build(inputShape: SampleShape, random: Random): SampleShape {
+    this.inputShape = [...inputShape];
+    this.outputShape = [...this.setup(inputShape, random)];
+    return this.outputShape;
+  }
+
+  protected abstract setup(inputShape: SampleShape, random: Random): SampleShape;
+
+  /** Runs the layer on a batch; training keeps what backward needs (and turns dropout on). The output lives in the layer's buffers until its next forward. */
+  abstract forward(x: Tensor, training: boolean): Tensor;
+
+  /** needInputGrad is false for the first layer, whose input gradient nobody reads. */
+  abstract backward(dy: Tensor, needInputGrad: boolean): Tensor | null;
+
+  /** The layer's trainable weights and biases, each with its gradient (none for a layer without weights). */
+  parameters(): Parameter[] {
+    return [];
+  }
+
+  /** The options that rebuild this layer (JSON), without its name. */
+  abstract config(): Record<string, unknown>;
+
+  /** Parameter count. */
+  countParams(): number {
+    return this.parameters().reduce((n, p) => n + p.value.size, 0);
+  }
+
+  protected expectRank(inputShape: SampleShape, rank: number, what: string): void {
+    if (inputShape.length !== rank) {
+      throw new ShapeError(`${this.kind} '${this.name}': expects ${what}, got input shape ${formatShape(inputShape)}`);
+    }
+  }
+
+  protected output(key: string, batch: number, shape: SampleShape): Tensor {
+    const size = shape.reduce((a, b) => a * b, batch);
+    return new Tensor(this.buffers.get(key, size), [batch, ...shape]);
+  }
+}
+
+/** A weight or bias tensor with a zero gradient of the same shape. */
+export function parameter(name: string, shape: number[]): Parameter {
+  checkString(name, 'name', 'parameter');
+  const size = checkShape(shape, 'parameter: shape');
+  return { name, value: new Tensor(new Float32Array(size), shape), grad: new Tensor(new Float32Array(size), shape) };
+}
+
+/** The activations a Conv2D or Dense layer can apply after itself (Keras's `activation`). */
+export const ACTIVATIONS = ['relu', 'sigmoid', 'tanh', 'softmax', 'leakyRelu', 'linear'] as const;
+export type Activation = (typeof ACTIVATIONS)[number];
+
+/** A layer's options object checked against the options it knows (the layer constructors' first line). */
+export function layerOptions<T extends object>(options: T | undefined, known: readonly string[], kind: string, required = false): T {
+  if (required && options === undefined) throw new ValueError(`${kind}: options are required (${known.filter((k) => k !== 'name').join(', ')}), got undefined`);
+  return checkOptions(options, known, kind);
+}
+
+export function checkActivation(value: unknown, kind: string): Activation | null {
+  if (value === undefined || value === null) return null;
+  return checkOneOf(value, ACTIVATIONS, 'activation', kind);
+}
+
+/** useBias: a boolean (a string such as 'no' is refused, not taken as true). */
+export function checkUseBias(value: unknown, kind: string): boolean {
+  if (value === undefined) return true;
+  if (typeof value !== 'boolean') throw new ValueError(`${kind}: useBias must be true or false, got ${describe(value)}`);
+  return value;
+}

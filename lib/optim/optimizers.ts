@@ -1,0 +1,263 @@
+import { getBackend } from '../backend/select.js';
+import { checkFunction, checkNumber, checkOneOf, checkOptions, checkPositiveInt } from '../core/check.js';
+import { FormatError, ValueError, describe } from '../core/errors.js';
+import type { Parameter } from '../nn/layers/layer.js';
+import type { Tensor } from '../core/tensor.js';
+
+import { OPTIMIZER_DEFAULTS, OPTIMIZER_NAMES, type OptimizerName } from '../core/defaults.js';
+
+export { OPTIMIZER_DEFAULTS, OPTIMIZER_NAMES, type OptimizerName } from '../core/defaults.js';
+
+/** A learning-rate multiplier as a function of the iteration (optimizer steps so far). */
+export type Schedule = (iteration: number) => number;
+
+/** Multiplies the rate by factor every `every` iterations (the course's step decay). */
+export function stepDecay(options: { every: number; factor: number }): Schedule {
+  if (options === undefined) throw new ValueError('stepDecay: options {every, factor} are required, got undefined');
+  const { every, factor } = checkOptions(options, ['every', 'factor'], 'stepDecay');
+  checkPositiveInt(every, 'every', 'stepDecay');
+  checkNumber(factor, 'factor', 'stepDecay', { min: 0, minExclusive: true });
+  const schedule: Schedule = (iteration) => Math.pow(factor, Math.floor(iteration / every));
+  Object.defineProperty(schedule, 'spec', { value: { kind: 'stepDecay', every, factor } });
+  return schedule;
+}
+
+function positive(value: unknown, name: string, op: string, allowZero = false): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new ValueError(`${op}: ${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/**
+ * When params lie back to back in one array (a built Sequential packs them so),
+ * a single parameter spanning them all, so one native call updates the model.
+ * Its name lists the first and last parameter, so optimizer state stays tied to the model's layout.
+ */
+function packedView(params: readonly Parameter[]): Parameter | null {
+  if (params.length < 2) return null;
+  const first = params[0];
+  const values = first.value.data;
+  const grads = first.grad.data;
+  let end = values.byteOffset;
+  for (const p of params) {
+    const v = p.value.data;
+    const g = p.grad.data;
+    if (v.buffer !== values.buffer || g.buffer !== grads.buffer || v.byteOffset !== end || g.byteOffset - grads.byteOffset !== v.byteOffset - values.byteOffset) return null;
+    end += v.byteLength;
+  }
+  const count = (end - values.byteOffset) / 4;
+  const value = new Float32Array(values.buffer, values.byteOffset, count);
+  const grad = new Float32Array(grads.buffer, grads.byteOffset, count);
+  return { name: `${first.name}..${params[params.length - 1].name}`, value: { data: value, size: count } as Tensor, grad: { data: grad, size: count } as Tensor };
+}
+
+/** Updates parameters from their gradients; holds per-parameter state by parameter name. */
+export abstract class Optimizer {
+  abstract readonly kind: string;
+  readonly learningRate: number;
+  readonly schedule: Schedule | null;
+  iterations = 0;
+  protected readonly slots = new Map<string, Float32Array[]>();
+
+  constructor(learningRate: number, schedule: Schedule | undefined, op: string) {
+    this.learningRate = positive(learningRate, 'learningRate', op);
+    this.schedule = schedule === undefined || schedule === null ? null : checkFunction<Schedule>(schedule, 'schedule', op, 'a function of the iteration giving a rate multiplier (e.g. stepDecay({every, factor}))');
+    this.op = op;
+  }
+
+  private readonly op: string;
+
+  /** The rate this step uses. */
+  currentLearningRate(): number {
+    if (!this.schedule) return this.learningRate;
+    const factor = this.schedule(this.iterations);
+    if (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 0) {
+      throw new ValueError(`${this.op}: schedule(${this.iterations}) returned ${describe(factor)}; a schedule must return a finite multiplier >= 0 of the learning rate`);
+    }
+    return this.learningRate * factor;
+  }
+
+  /** Updates every parameter from its gradient, then advances the schedule. */
+  step(params: readonly Parameter[]): void {
+    const lr = this.currentLearningRate();
+    this.iterations++;
+    const packed = packedView(params);
+    if (packed) this.update(packed, lr);
+    else for (const p of params) this.update(p, lr);
+  }
+
+  protected slot(p: Parameter, count: number): Float32Array[] {
+    let s = this.slots.get(p.name);
+    if (!s) {
+      s = Array.from({ length: count }, () => new Float32Array(p.value.size));
+      this.slots.set(p.name, s);
+    }
+    return s;
+  }
+
+  protected abstract update(p: Parameter, lr: number): void;
+
+  /** Slot arrays kept per parameter (SGD with momentum 1, Adam 2). */
+  protected abstract readonly slotCount: number;
+
+  /**
+   * Refuses a state that belongs to other parameters: every slot must name
+   * these parameters (one packed view of them all, or each by name) and have
+   * its size.
+   */
+  checkStateFor(params: readonly Parameter[], source: string): void {
+    const sizes = new Map(params.map((p) => [p.name, p.value.size]));
+    const packed = packedView(params);
+    if (packed) sizes.set(packed.name, packed.value.size);
+    for (const [name, arrays] of this.slots) {
+      const size = sizes.get(name);
+      if (size === undefined) throw new FormatError(`${source}: the optimizer state is for '${name}', which this model does not have; it belongs to another model`);
+      if (arrays[0].length !== size) throw new FormatError(`${source}: the optimizer state for '${name}' holds ${arrays[0].length} values, the model's ${size}`);
+    }
+  }
+
+  /** State for checkpoints: the iteration count and every slot array by `${param}/${index}`. */
+  state(): { iterations: number; slots: Record<string, Float32Array> } {
+    const slots: Record<string, Float32Array> = {};
+    for (const [name, arrays] of this.slots) arrays.forEach((a, i) => (slots[`${name}/${i}`] = a));
+    return { iterations: this.iterations, slots };
+  }
+
+  /** Restores iterations and slots that state() returned (resuming from a checkpoint). */
+  loadState(state: { iterations: number; slots: Record<string, Float32Array> }): void {
+    this.iterations = state.iterations;
+    this.slots.clear();
+    const grouped = new Map<string, Float32Array[]>();
+    for (const [key, array] of Object.entries(state.slots)) {
+      const cut = key.lastIndexOf('/');
+      const name = key.slice(0, cut);
+      const index = Number(key.slice(cut + 1));
+      // SGD keeps one slot per parameter, Adam two: a key naming slot 4294967294 is forged, not a state.
+      if (cut <= 0 || !/^\d$/.test(key.slice(cut + 1)) || index >= this.slotCount) {
+        throw new FormatError(`${this.op}: optimizer state key '${key}' is not '<parameter>/<slot>' with a slot below ${this.slotCount}`);
+      }
+      if (!(array instanceof Float32Array)) throw new FormatError(`${this.op}: optimizer state '${key}' is not a float32 array`);
+      if (!grouped.has(name)) grouped.set(name, []);
+      grouped.get(name)![index] = array.slice();
+    }
+    for (const [name, arrays] of grouped) {
+      if (arrays.length !== this.slotCount || arrays.some((a) => a === undefined || a.length !== arrays[0].length)) {
+        throw new FormatError(`${this.op}: optimizer state for '${name}' must have ${this.slotCount} slot(s) of one length`);
+      }
+      this.slots.set(name, arrays);
+    }
+  }
+
+  /** The optimizer's settings as JSON (what checkpoints keep). */
+  abstract config(): Record<string, unknown>;
+
+  /** The schedule as JSON when it is one convkit can rebuild (stepDecay), else null. */
+  protected scheduleSpec(): unknown {
+    return (this.schedule as (Schedule & { spec?: unknown }) | null)?.spec ?? null;
+  }
+}
+
+/** Options of `SGD`: learning rate, momentum, weight decay (L2, added to the gradient as PyTorch's SGD does) and schedule. */
+export interface SGDOptions {
+  learningRate?: number;
+  momentum?: number;
+  weightDecay?: number;
+  schedule?: Schedule;
+}
+
+/** Stochastic gradient descent, with optional momentum (PyTorch's form: v = μv + g; p -= lr·v). */
+export class SGD extends Optimizer {
+  readonly kind = 'sgd';
+  protected readonly slotCount = 1;
+  readonly momentum: number;
+  readonly weightDecay: number;
+
+  constructor(options: SGDOptions = {}) {
+    checkOptions(options, ['learningRate', 'momentum', 'weightDecay', 'schedule'], 'SGD');
+    super(options.learningRate ?? OPTIMIZER_DEFAULTS.sgd.learningRate, options.schedule, 'SGD');
+    this.momentum = positive(options.momentum ?? 0, 'momentum', 'SGD', true);
+    this.weightDecay = positive(options.weightDecay ?? 0, 'weightDecay', 'SGD', true);
+    if (this.momentum >= 1) throw new ValueError(`SGD: momentum must be below 1, got ${this.momentum}`);
+  }
+
+  protected update(p: Parameter, lr: number): void {
+    const velocity = this.momentum > 0 ? this.slot(p, 1)[0] : null;
+    getBackend().sgdStep(p.value.data, velocity, p.grad.data, lr, this.momentum, this.weightDecay);
+  }
+
+  /** The optimizer's settings as JSON (what checkpoints keep). */
+  config() {
+    return { kind: this.kind, learningRate: this.learningRate, momentum: this.momentum, weightDecay: this.weightDecay, schedule: this.scheduleSpec() };
+  }
+}
+
+/** Options of `Adam`: learning rate, betas, epsilon, weight decay and schedule. */
+export interface AdamOptions {
+  learningRate?: number;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  weightDecay?: number;
+  schedule?: Schedule;
+}
+
+/** Adam (Kingma & Ba 2015) with bias correction. */
+export class Adam extends Optimizer {
+  readonly kind = 'adam';
+  protected readonly slotCount = 2;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  readonly weightDecay: number;
+
+  constructor(options: AdamOptions = {}) {
+    checkOptions(options, ['learningRate', 'beta1', 'beta2', 'epsilon', 'weightDecay', 'schedule'], 'Adam');
+    super(options.learningRate ?? OPTIMIZER_DEFAULTS.adam.learningRate, options.schedule, 'Adam');
+    this.beta1 = positive(options.beta1 ?? OPTIMIZER_DEFAULTS.adam.beta1, 'beta1', 'Adam', true);
+    this.beta2 = positive(options.beta2 ?? OPTIMIZER_DEFAULTS.adam.beta2, 'beta2', 'Adam', true);
+    this.epsilon = positive(options.epsilon ?? OPTIMIZER_DEFAULTS.adam.epsilon, 'epsilon', 'Adam');
+    this.weightDecay = positive(options.weightDecay ?? 0, 'weightDecay', 'Adam', true);
+    if (this.beta1 >= 1 || this.beta2 >= 1) throw new ValueError(`Adam: beta1 and beta2 must be below 1, got ${this.beta1}, ${this.beta2}`);
+  }
+
+  protected update(p: Parameter, lr: number): void {
+    const [m, v] = this.slot(p, 2);
+    getBackend().adamStep(p.value.data, m, v, p.grad.data, lr, this.beta1, this.beta2, this.epsilon, this.iterations, this.weightDecay);
+  }
+
+  /** The optimizer's settings as JSON (what checkpoints keep). */
+  config() {
+    return { kind: this.kind, learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, weightDecay: this.weightDecay, schedule: this.scheduleSpec() };
+  }
+}
+
+
+/** 'sgd' | 'momentum' (0.9) | 'adam', with an optional learning rate. */
+export function createOptimizer(name: OptimizerName | Optimizer | undefined, learningRate?: number, fn = 'createOptimizer', schedule?: Schedule): Optimizer {
+  if (name instanceof Optimizer) {
+    if (learningRate !== undefined) throw new ValueError(`${fn}: learningRate is given twice, as an option and inside the ${name.constructor.name} optimizer (learningRate ${name.learningRate}); give it to the optimizer`);
+    return name;
+  }
+  if (name !== undefined) checkOneOf(name, OPTIMIZER_NAMES, 'optimizer', fn);
+  switch (name ?? 'adam') {
+    case 'adam':
+      return new Adam({ learningRate, schedule });
+    case 'sgd':
+      return new SGD({ learningRate, schedule });
+    case 'momentum':
+      return new SGD({ learningRate: learningRate ?? OPTIMIZER_DEFAULTS.momentum.learningRate, momentum: OPTIMIZER_DEFAULTS.momentum.momentum, schedule });
+    default:
+      throw new ValueError(`optimizer must be 'sgd', 'momentum', 'adam' or an Optimizer, got ${describe(name)}`);
+  }
+}
+
+/** Rebuilds an optimizer from its config() (for resuming training). */
+export function optimizerFromConfig(config: Record<string, unknown>): Optimizer {
+  const spec = config.schedule as { kind?: string; every?: number; factor?: number } | null | undefined;
+  const schedule = spec?.kind === 'stepDecay' ? stepDecay({ every: spec.every!, factor: spec.factor! }) : undefined;
+  const { kind: _kind, schedule: _spec, ...options } = config;
+  if (config.kind === 'adam') return new Adam({ ...(options as AdamOptions), schedule });
+  if (config.kind === 'sgd') return new SGD({ ...(options as SGDOptions), schedule });
+  throw new ValueError(`optimizerFromConfig: unknown optimizer kind ${describe(config.kind)}`);
+}

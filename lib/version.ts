@@ -1,4 +1,0 @@
-import { createRequire } from 'node:module';
-
-/** convkit's version, from its package.json (one level above lib/ and dist/). */
-export const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
