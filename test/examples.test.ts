@@ -1,8 +1,15 @@
-// The architecture files in examples/ build for the data they are meant for and run forward.
-import { readdirSync, readFileSync } from 'node:fs';
+// Everything in examples/ runs, so that none of it can rot: the architecture
+// files build for the data they are meant for and predict; the scripts run
+// with node on a small MNIST-layout folder (random digits, so their accuracy
+// means nothing; that they finish and print it is what is checked).
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { modelFromConfig, Tensor } from '../lib/index.js';
+import { mnistFixture } from './helpers/mnist-fixture.js';
 
 const dir = fileURLToPath(new URL('../examples/', import.meta.url));
 const inputs: Record<string, [number, number, number]> = { 'fashion-net.json': [28, 28, 1], 'signs-course.json': [64, 64, 3], 'mlp-3layer.json': [28, 28, 1] };
@@ -14,5 +21,32 @@ describe('examples/*.json', () => {
     const out = model.predict(new Tensor(new Float32Array(2 * inputs[file].reduce((a, b) => a * b, 1)).fill(0.5), [2, ...inputs[file]]));
     expect(out.shape[0]).toBe(2);
     expect(Array.from(out.data).every(Number.isFinite)).toBe(true);
+  });
+});
+
+/** A data folder with mnist/ and fashion-mnist/ of 320 training images each. */
+function smallData(): string {
+  const root = mkdtempSync(join(tmpdir(), 'examples-data-'));
+  for (const name of ['mnist', 'fashion-mnist']) renameSync(mnistFixture(320), join(root, name));
+  return root;
+}
+
+/** What each script must print (its last line's start). */
+const printed: Record<string, RegExp> = {
+  'train-mnist.mjs': /test accuracy: \d+\.\d\d%/,
+  'fashion-early-stopping.mjs': /stopped after \d+ epochs/,
+  'course-functions.mjs': /./,
+};
+
+describe('examples/*.mjs', () => {
+  const data = smallData();
+  it.each(readdirSync(dir).filter((f) => f.endsWith('.mjs')))('%s runs on small data', (file) => {
+    expect(printed[file], `add what ${file} prints to this test`).toBeDefined();
+    const cwd = mkdtempSync(join(tmpdir(), 'example-run-'));
+    mkdirSync(join(cwd, 'runs'));
+    const { CONVKIT_DATA: _data, ...env } = process.env;
+    const r = spawnSync(process.execPath, [join(dir, file), data], { cwd, env: { ...env, CONVKIT_DATA_MIRROR: 'http://127.0.0.1:9/' }, encoding: 'utf8', timeout: 300_000 });
+    expect(r.status, `${file}:\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`).toBe(0);
+    expect(r.stdout).toMatch(printed[file]);
   });
 });

@@ -4,22 +4,27 @@
 // user's would) and run with node. The data comes from the package's own MNIST
 // sample: no data directory, and a download mirror that refuses at once.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const readme = readFileSync(join(root, 'README.md'), 'utf8');
-const snippets = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
+// The README and every guide in docs/guides: a snippet there cannot rot either.
+const pages = ['README.md', ...readdirSync(join(root, 'docs', 'guides')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/guides/${f}`)];
+const snippets = pages.flatMap((page) => [...readFileSync(join(root, page), 'utf8').matchAll(/```js\n([\s\S]*?)```/g)].map((m) => ({ page, code: m[1] })));
 
-describe('README snippets', () => {
+describe('README and guide snippets', () => {
   it('has JavaScript snippets', () => {
     expect(snippets.length).toBeGreaterThanOrEqual(3);
   });
 
-  it.each(snippets.map((code, i) => [i + 1, code.split('\n').find((l) => l.trim() && !l.startsWith('import'))!, code]))('snippet %i (%s) runs as written', (i, _first, code) => {
+  it('has one in the README', () => {
+    expect(snippets.filter((s) => s.page === 'README.md').length).toBeGreaterThanOrEqual(1);
+  });
+
+  it.each(snippets.map(({ page, code }, i) => [i + 1, page, code.split('\n').find((l) => l.trim() && !l.startsWith('import'))!, code]))('snippet %i of %s (%s) runs as written', (i, _page, _first, code) => {
     const dir = mkdtempSync(join(tmpdir(), `readme-${i}-`));
     mkdirSync(join(dir, 'node_modules'));
     symlinkSync(root, join(dir, 'node_modules', 'convkit'), 'dir');

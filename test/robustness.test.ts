@@ -13,7 +13,7 @@ import {
   ConvkitError, DTypeError, FormatError, LimitError, ShapeError, Tensor, ValueError,
   data, getAllocationLimit, layers, loadModel, ops, sequential, setAllocationLimit, setBackend, tensor, zeros, zooModel,
 } from '../lib/index.js';
-import { NonFiniteError } from '../lib/train.js';
+import { NonFiniteError } from '../lib/models/train.js';
 import { BACKENDS } from './helpers/backends.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'robust-'));

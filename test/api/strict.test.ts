@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import {
   Adam, DTypeError, data, exportHdf5, modelCheckpoint, exportNpz, exportOnnx, importNpz, layers, loadModel, ops, SGD, sequential, stepDecay, Tensor, tensor, ValueError, zeros, zooModel,
 } from '../../lib/index.js';
-import type { Layer } from '../../lib/layers/layer.js';
+import type { Layer } from '../../lib/nn/layers/layer.js';
 import { rng } from '../helpers/random.js';
 
 function blobs(n: number, seed: number, classes = 3) {

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { data, FormatError, layers, sequential, Tensor, ValueError, zooModel } from '../../lib/index.js';
 import { loadDataFile, roleOf } from '../../lib/data/files.js';
 import { augmentBatch, classWeights, WeightedSampler } from '../../lib/data/sampling.js';
-import { Random } from '../../lib/random.js';
+import { Random } from '../../lib/core/random.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'datafiles-'));
 

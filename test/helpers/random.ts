@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { Padding } from '../../lib/ops/geometry.js';
-import { Tensor } from '../../lib/tensor.js';
+import { Tensor } from '../../lib/core/tensor.js';
 
 /** mulberry32: a tiny seeded generator, so every test run sees the same numbers. */
 export function rng(seed: number): () => number {

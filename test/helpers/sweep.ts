@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readSafetensors } from '../../lib/io/safetensors.js';
+import { readSafetensors } from '../../lib/formats/safetensors.js';
 
 export const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 export const GRID = ['--model', 'cnn-14,mnist-2layer', '--lr', '0.002,0.01', '--seed', '0,1', '--epochs', '1', '--limit', '300', '--resize', '14'];

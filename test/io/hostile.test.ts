@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { Adam, data, FormatError, importNpz, LimitError, loadModel, ops, saveOptimizer, writeSafetensors, zooModel, Tensor } from '../../lib/index.js';
-import { loadOptimizer } from '../../lib/io/checkpoint.js';
+import { loadOptimizer } from '../../lib/models/checkpoint.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hostile-'));
 const entry = fileURLToPath(new URL('../../dist/index.js', import.meta.url));

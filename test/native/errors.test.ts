@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { ConvChainBlock, ConvChainHead } from '../../lib/backend/backend.js';
 import { loadAddon } from '../../lib/backend/native.js';
 import { nativeBackend } from '../../lib/backend/select.js';
-import { ConvkitError, DTypeError, ShapeError } from '../../lib/errors.js';
+import { ConvkitError, DTypeError, ShapeError } from '../../lib/core/errors.js';
 import { GEOMETRY_FIELDS, type WindowGeometry, conv2dGeometry, pool2dGeometry } from '../../lib/ops/geometry.js';
 import { skipNative } from '../helpers/backends.js';
 

@@ -10,7 +10,7 @@ import { MAX_TILED_POOL_WINDOW, poolWindowsTile } from '../../lib/ops/geometry.j
 import { skipNative } from '../helpers/backends.js';
 import { loadAddon } from '../../lib/backend/native.js';
 import { SHARED_LIMITS, createNativeBackend } from '../../lib/backend/native-backend.js';
-import { BackendError } from '../../lib/errors.js';
+import { BackendError } from '../../lib/core/errors.js';
 import { randomTensor, rng } from '../helpers/random.js';
 
 function pass(backend: 'native' | 'reference', pool: number, stride: number) {

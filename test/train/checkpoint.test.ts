@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FormatError, zooModel, ZOO, ZOO_NAMES } from '../../lib/index.js';
-import { loadModel, saveModel } from '../../lib/io/checkpoint.js';
+import { loadModel, saveModel } from '../../lib/models/checkpoint.js';
 import { randomTensor, rng } from '../helpers/random.js';
 
 describe('checkpoints', () => {

@@ -15,7 +15,7 @@ describe.skipIf(!have('mnist'))('MNIST (real data)', () => {
     expect(ds.train.x.shape).toEqual([60000, 28, 28, 1]);
     const n = 10000;
     const x = ds.train.x.reshape([-1]).data.subarray(0, n * 784);
-    const { Tensor } = await import('../../lib/tensor.js');
+    const { Tensor } = await import('../../lib/core/tensor.js');
     const model = zooModel('mnist-3layer', { seed: 0 });
     await model.fit(new Tensor(x, [n, 28, 28, 1]), ds.train.y.subarray(0, n), { epochs: 1, batchSize: 32, verbose: 0, seed: 0, learningRate: 0.002 });
     const { accuracy } = model.evaluate(ds.test.x, ds.test.y);
@@ -25,7 +25,7 @@ describe.skipIf(!have('mnist'))('MNIST (real data)', () => {
   it('cnn-14 on 14x14 images, 1 epoch on 10,000, tests above 85%', async () => {
     const ds = await data.loadDataset('mnist', { log: () => {} });
     const n = 10000;
-    const { Tensor } = await import('../../lib/tensor.js');
+    const { Tensor } = await import('../../lib/core/tensor.js');
     const small = data.resize(new Tensor(ds.train.x.data.subarray(0, n * 784), [n, 28, 28, 1]), 14, 14);
     const model = zooModel('cnn-14', { seed: 0 });
     await model.fit(small, ds.train.y.subarray(0, n), { epochs: 1, batchSize: 32, verbose: 0, learningRate: 0.005 });

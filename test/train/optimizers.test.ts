@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Adam, SGD, stepDecay, ValueError } from '../../lib/index.js';
-import { parameter } from '../../lib/layers/layer.js';
+import { parameter } from '../../lib/nn/layers/layer.js';
 
 function param(values: number[], grads: number[]) {
   const p = parameter('p', [values.length]);

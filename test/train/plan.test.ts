@@ -3,10 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import { layers, sequential, zooModel } from '../../lib/index.js';
 import { setBackend } from '../../lib/backend/select.js';
-import { compilePlan } from '../../lib/plan/compile.js';
-import { MAX_CHAIN_BLOCKS } from '../../lib/plan/chain.js';
-import { ConvReluPoolStep, ConvReluStep, DenseStep, LayerStep, type Step } from '../../lib/plan/steps.js';
-import type { Layer } from '../../lib/layers/layer.js';
+import { compilePlan } from '../../lib/models/plan/compile.js';
+import { MAX_CHAIN_BLOCKS } from '../../lib/models/plan/chain.js';
+import { ConvReluPoolStep, ConvReluStep, DenseStep, LayerStep, type Step } from '../../lib/models/plan/steps.js';
+import type { Layer } from '../../lib/nn/layers/layer.js';
 import { randomTensor, rng } from '../helpers/random.js';
 
 const kinds = (steps: readonly Step[]) => steps.map((s) => (s instanceof ConvReluPoolStep ? `crp${s.tiles ? '' : '-overlap'}` : s instanceof ConvReluStep ? 'cr' : s instanceof DenseStep ? 'dense' : s instanceof LayerStep ? s.layer.kind : '?'));
