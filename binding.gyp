@@ -33,6 +33,7 @@
         "native/binding/pool.cc",
         "native/binding/dense.cc",
         "native/binding/elementwise.cc",
+        "native/binding/norm.cc",
         "native/binding/loss.cc",
         "native/binding/chain.cc",
         "native/binding/optim.cc",
@@ -54,6 +55,7 @@
         "native/kernels/pool/pool.cc",
         "native/kernels/dense/dense.cc",
         "native/kernels/elementwise/elementwise.cc",
+        "native/kernels/norm/batch_norm.cc",
         "native/kernels/loss/loss.cc",
         "native/kernels/optim/optim.cc",
         "native/kernels/chain/conv_chain.cc"

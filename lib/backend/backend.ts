@@ -124,6 +124,26 @@ export interface Backend {
   softmaxBackward(dx: Float32Array, dy: Float32Array, y: Float32Array, rows: number, cols: number): void;
 
   /**
+   * Batch normalization's training forward over [rows, channels] (NHWC,
+   * rows = N·H·W): writes the batch's mean, biased variance and
+   * invStd = 1 / sqrt(var + eps), and y = (x − mean)·invStd·gamma + beta.
+   */
+  batchNormTrainForward(
+    y: Float32Array, mean: Float32Array, variance: Float32Array, invStd: Float32Array, x: Float32Array,
+    gamma: Float32Array, beta: Float32Array, rows: number, channels: number, eps: number,
+  ): void;
+  /** Batch normalization with given (moving) statistics: y = (x − mean) / sqrt(var + eps)·gamma + beta. */
+  batchNormInferForward(
+    y: Float32Array, x: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array, beta: Float32Array,
+    rows: number, channels: number, eps: number,
+  ): void;
+  /** The training forward's backward, from its saved mean and invStd: overwrites dgamma and dbeta, writes dx unless null. */
+  batchNormBackward(
+    dx: Float32Array | null, dgamma: Float32Array, dbeta: Float32Array, dy: Float32Array, x: Float32Array,
+    mean: Float32Array, invStd: Float32Array, gamma: Float32Array, rows: number, channels: number,
+  ): void;
+
+  /**
    * Mean softmax cross-entropy over rows; writes the probabilities and
    * dLoss/dLogits (already divided by rows). Labels are in [0, cols).
    */

@@ -38,6 +38,9 @@ export interface AddonKernels {
   softmaxBackward(dx: F, dy: F, y: F, rows: number, cols: number): void;
   softmaxCrossEntropy(probs: F, dLogits: F, logits: F, labels: Int32Array, rows: number, cols: number): number;
   sigmoidBinaryCrossEntropy(dLogits: F, logits: F, targets: F): number;
+  batchNormTrainForward(y: F, mean: F, variance: F, invStd: F, x: F, gamma: F, beta: F, rows: number, channels: number, eps: number): void;
+  batchNormInferForward(y: F, x: F, mean: F, variance: F, gamma: F, beta: F, rows: number, channels: number, eps: number): void;
+  batchNormBackward(dx: Fn, dgamma: F, dbeta: F, dy: F, x: F, mean: F, invStd: F, gamma: F, rows: number, channels: number): void;
   /** logits, x, headW, headB, classes, then 9 per block (chainBlockArgs). */
   convChainForward(...args: unknown[]): void;
   /** probs, dLogits, logits, headDx, headDw, headDb, x, labels, headW, headB, classes, then 9 per block. */
@@ -51,7 +54,7 @@ const KERNELS: readonly (keyof AddonKernels)[] = [
   'maxPool2d', 'maxPool2dBackward', 'avgPool2d', 'avgPool2dBackward', 'dense', 'denseBackward', 'bytesToFloats',
   'relu', 'reluBackward', 'leakyRelu', 'leakyReluBackward', 'sigmoid', 'sigmoidBackward', 'tanh', 'tanhBackward',
   'softmax', 'softmaxBackward', 'softmaxCrossEntropy', 'sigmoidBinaryCrossEntropy', 'convChainForward', 'convChainTrainPass',
-  'sgdStep', 'adamStep',
+  'sgdStep', 'adamStep', 'batchNormTrainForward', 'batchNormInferForward', 'batchNormBackward',
 ];
 
 /** The addon throws TypeError for a wrong kind of argument and RangeError for a wrong size. */
@@ -278,6 +281,27 @@ class NativeBackend implements Backend {
       this.k.sgdStep(param, velocity, grad, lr, momentum, weightDecay);
     } catch (error) {
       throw translate(error, 'sgdStep');
+    }
+  }
+  batchNormTrainForward(y: F, mean: F, variance: F, invStd: F, x: F, gamma: F, beta: F, rows: number, channels: number, eps: number): void {
+    try {
+      this.k.batchNormTrainForward(y, mean, variance, invStd, x, gamma, beta, rows, channels, eps);
+    } catch (error) {
+      throw translate(error, 'batchNormTrainForward');
+    }
+  }
+  batchNormInferForward(y: F, x: F, mean: F, variance: F, gamma: F, beta: F, rows: number, channels: number, eps: number): void {
+    try {
+      this.k.batchNormInferForward(y, x, mean, variance, gamma, beta, rows, channels, eps);
+    } catch (error) {
+      throw translate(error, 'batchNormInferForward');
+    }
+  }
+  batchNormBackward(dx: Fn, dgamma: F, dbeta: F, dy: F, x: F, mean: F, invStd: F, gamma: F, rows: number, channels: number): void {
+    try {
+      this.k.batchNormBackward(dx, dgamma, dbeta, dy, x, mean, invStd, gamma, rows, channels);
+    } catch (error) {
+      throw translate(error, 'batchNormBackward');
     }
   }
   adamStep(param: F, m: F, v: F, grad: F, lr: number, beta1: number, beta2: number, eps: number, step: number, weightDecay: number): void {

@@ -1,5 +1,6 @@
 import type { WindowGeometry } from './geometry.js';
 import type { Backend, ConvChainBlock, ConvChainForwardBlock, ConvChainForwardHead, ConvChainHead } from './backend.js';
+import { batchNormBackward, batchNormInferForward, batchNormTrainForward } from './reference-norm.js';
 
 /**
  * The reference backend: every op as a textbook writes it, one loop per
@@ -384,6 +385,9 @@ export const referenceKernels = {
   softmax,
   softmaxBackward,
   softmaxCrossEntropy,
+  batchNormTrainForward,
+  batchNormInferForward,
+  batchNormBackward,
   convChainForward,
   convChainTrainPass,
   sigmoidBinaryCrossEntropy,

@@ -23,7 +23,7 @@ export async function exportHdf5(model: Sequential, path: string, options: { nam
     sandboxed([temp], `${path}: cannot write`, () => {
       const file = new lib.File(temp, 'w');
       try {
-        model.parameters().forEach((p, i) => file.create_dataset({ name: keys[i], data: p.value.data, shape: [...p.value.shape], dtype: '<f' }));
+        model.weights().forEach((p, i) => file.create_dataset({ name: keys[i], data: p.value.data, shape: [...p.value.shape], dtype: '<f' }));
         file.create_attribute('architecture', JSON.stringify(model.config()));
         file.create_attribute('format', 'convkit');
       } finally {
@@ -56,7 +56,7 @@ async function readHdf5Into(model: Sequential, path: string, options: { names?: 
   const keys = parameterKeys(model, options.names ?? 'numbered', 'importHdf5');
   const file = await Hdf5Reader.open(path);
   try {
-    const params = model.parameters();
+    const params = model.weights();
     const values = params.map((p, i) => {
       if (!file.has(keys[i])) throw new FormatError(`${path}: no dataset '${keys[i]}' for ${p.name} (the file has: ${file.datasets().join(', ') || 'nothing'})`);
       const { shape } = file.info(keys[i]);

@@ -27,7 +27,7 @@ function numbered(params: Parameter[], weight: (i: number) => string, bias: (i: 
 
 /** The file key of each of the model's parameters, in parameter order. */
 export function parameterKeys(model: Sequential, names: NameMapping = 'model', op = 'export'): string[] {
-  const params = model.parameters();
+  const params = model.weights();
   let keys: string[];
   if (names === 'model') keys = params.map((p) => p.name);
   else if (names === 'numbered') keys = numbered(params, (i) => `W${i}`, (i) => `b${i}`);

@@ -21,7 +21,7 @@ export async function exportNpz(model: Sequential, path: string, options: { name
   checkPath(path, 'path', 'exportNpz');
   const keys = parameterKeys(model, options.names, 'exportNpz');
   const arrays: Record<string, { data: Float32Array; shape: readonly number[] }> = {};
-  model.parameters().forEach((p, i) => (arrays[keys[i]] = { data: p.value.data, shape: p.value.shape }));
+  model.weights().forEach((p, i) => (arrays[keys[i]] = { data: p.value.data, shape: p.value.shape }));
   writeFileAtomic(path, encodeNpz(arrays, { compress: options.compress }));
   return keys;
 }
@@ -37,7 +37,7 @@ export async function importNpz(model: Sequential, path: string, options: { name
   const keys = parameterKeys(model, options.names, 'importNpz');
   const bytes = readFileBounded(path);
   const arrays = parseNpz(bytes, path);
-  const params = model.parameters();
+  const params = model.weights();
   const values = params.map((p, i) => {
     const a = arrays[keys[i]];
     if (!a) throw new FormatError(`${path}: no array '${keys[i]}' for ${p.name} (the file has: ${Object.keys(arrays).join(', ') || 'nothing'})`);

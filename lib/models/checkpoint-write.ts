@@ -12,8 +12,8 @@ import { encodeSafetensors, writeSafetensors } from '../formats/safetensors.js';
 
 /** What a checkpoint holds of a model: its weights and its architecture. */
 export interface SavableModel {
-  /** The parameters to save, by name. */
-  parameters(): Parameter[];
+  /** Every weight to save (trainable and not), by name. */
+  weights(): Parameter[];
   /** The architecture to save beside them. */
   config(): ModelConfig;
 }
@@ -35,7 +35,7 @@ export function saveModel(model: SavableModel, path: string, extra: Record<strin
 
 function modelChunks(model: SavableModel, extra: Record<string, string>): Uint8Array[] {
   const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
-  for (const p of model.parameters()) tensors[p.name] = { shape: [...p.value.shape], data: p.value.data };
+  for (const p of model.weights()) tensors[p.name] = { shape: [...p.value.shape], data: p.value.data };
   return encodeSafetensors(tensors, { format: 'convkit', version: '1', architecture: JSON.stringify(model.config()), ...extra });
 }
 

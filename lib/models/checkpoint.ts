@@ -22,6 +22,16 @@ function checkArchitectureAgainstTensors(config: ModelConfig, tensors: Record<st
   let expected = 0;
   for (const spec of config.layers) {
     const kind = spec?.kind;
+    if (kind === 'BatchNormalization') {
+      // weight, bias, running_mean, running_var: all four saved whatever center and scale say.
+      const name = String(spec.name);
+      for (const w of ['weight', 'bias', 'running_mean', 'running_var']) {
+        const t = tensors[`${name}.${w}`];
+        if (!t || t.shape.length !== 1) throw new FormatError(`${file}: the architecture's BatchNormalization '${name}' has no 1-D ${w} in the file`);
+      }
+      expected += 4;
+      continue;
+    }
     if (kind !== 'Conv2D' && kind !== 'Dense') continue;
     const name = String(spec.name);
     const weight = tensors[`${name}.weight`];

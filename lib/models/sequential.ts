@@ -22,7 +22,6 @@ export interface SequentialOptions {
 }
 
 export type { ModelConfig } from '../nn/layers/index.js';
-
 const warnedFold = new Set<string>();
 /** Which model each layer object belongs to. */
 const owners = new WeakMap<Layer, string>();
@@ -258,6 +257,11 @@ export class Sequential {
     return this.layers.flatMap((l) => l.parameters());
   }
 
+  /** Every weight saved and loaded: the trainable parameters, then the layers' non-trainable state (BatchNormalization's moving statistics), Keras's `model.weights`. */
+  weights(): Parameter[] {
+    return [...this.parameters(), ...this.layers.flatMap((l) => l.stateTensors())];
+  }
+
   /** The number of trainable values. */
   countParams(): number {
     return this.parameters().reduce((n, p) => n + p.value.size, 0);
@@ -266,11 +270,14 @@ export class Sequential {
   /** A Keras-like table: layer, output shape, parameter count, totals. */
   summary(): string {
     if (!this.built) throw new ValueError(`${this.name}.summary(): the model is not built; pass inputShape or call build([h, w, c])`);
-    const rows = this.layers.map((l) => [`${l.name} (${l.kind})`, `(None, ${l.outputShape.join(', ')})`, l.countParams().toLocaleString('en-US')]);
+    const size = (ps: Parameter[]) => ps.reduce((n, p) => n + p.value.size, 0);
+    // Keras's count: a layer's trainable and non-trainable weights together.
+    const rows = this.layers.map((l) => [`${l.name} (${l.kind})`, `(None, ${l.outputShape.join(', ')})`, size([...l.parameters(), ...l.stateTensors()]).toLocaleString('en-US')]);
     const head = ['Layer (type)', 'Output Shape', 'Param #'];
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)) + 2);
     const line = (cells: string[]) => cells.map((c, i) => (i === 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('').trimEnd();
-    const total = this.countParams();
+    const trainable = this.countParams();
+    const total = size(this.weights());
     const rule = (ch: string) => ch.repeat(widths.reduce((a, b) => a + b, 0));
     return [
       `Model: "${this.name}"  input (None, ${this.inputShape.join(', ')})`,
@@ -280,15 +287,15 @@ export class Sequential {
       ...rows.map(line),
       rule('='),
       `Total params: ${total.toLocaleString('en-US')} (${(total * 4 / 1024).toFixed(2)} KB)`,
-      `Trainable params: ${total.toLocaleString('en-US')}`,
-      'Non-trainable params: 0',
+      `Trainable params: ${trainable.toLocaleString('en-US')}`,
+      `Non-trainable params: ${(total - trainable).toLocaleString('en-US')}`,
     ].join('\n');
   }
 
   /** Copies of every parameter by name (`conv2d_1.weight`, ...). */
   stateDict(): Record<string, Tensor> {
     const out: Record<string, Tensor> = {};
-    for (const p of this.parameters()) out[p.name] = p.value.clone();
+    for (const p of this.weights()) out[p.name] = p.value.clone();
     return out;
   }
 
@@ -297,7 +304,7 @@ export class Sequential {
     checkOptions(options, ['strict'], 'loadStateDict');
     if (options.strict !== undefined) checkBoolean(options.strict, 'strict', 'loadStateDict');
     if (!state || typeof state !== 'object') throw new ValueError(`loadStateDict: state must be an object of tensors, got ${describe(state)}`);
-    const params = this.parameters();
+    const params = this.weights();
     for (const p of params) {
       const t = state[p.name];
       if (!t) throw new ShapeError(`loadStateDict: '${p.name}' is missing (have: ${Object.keys(state).join(', ') || 'nothing'})`);

@@ -19,6 +19,8 @@ Entry Dense, DenseBackward;
 // elementwise.cc
 Entry BytesToFloats, Relu, ReluBackward, LeakyRelu, LeakyReluBackward, Sigmoid, SigmoidBackward, Tanh, TanhBackward,
     Softmax, SoftmaxBackward;
+// norm.cc
+Entry BatchNormTrainForward, BatchNormInferForward, BatchNormBackward;
 // loss.cc
 Entry SoftmaxCrossEntropy, SigmoidBinaryCrossEntropy;
 // chain.cc

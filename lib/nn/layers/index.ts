@@ -1,6 +1,7 @@
 import { type Conv2DOptions, Conv2D } from './conv.js';
 import { type DenseOptions, Dense } from './dense.js';
 import { Dropout, Flatten, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh } from './activation.js';
+import { type BatchNormalizationOptions, BatchNormalization } from './norm.js';
 import { AvgPool2D, GlobalAvgPool2D, MaxPool2D, type Pool2DOptions } from './pool.js';
 import { ValueError, describe } from '../../core/errors.js';
 import { Layer as LayerBase } from './layer.js';
@@ -9,7 +10,8 @@ import type { Layer } from './layer.js';
 export { Layer, Buffers, parameter } from './layer.js';
 export type { Parameter, SampleShape } from './layer.js';
 export { Conv2D, Dense, MaxPool2D, AvgPool2D, GlobalAvgPool2D, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, Dropout, Flatten };
-export type { Conv2DOptions, DenseOptions, Pool2DOptions };
+export { BatchNormalization };
+export type { Conv2DOptions, DenseOptions, Pool2DOptions, BatchNormalizationOptions };
 
 // Keras-style factories: layers.conv2d({...}) is new layers.Conv2D({...}).
 /**
@@ -101,6 +103,14 @@ export const softmax = (o: { name?: string } = {}) => new Softmax(o);
  */
 export const dropout = (o: { rate: number; name?: string }) => new Dropout(o);
 /**
+ * A `BatchNormalization` layer over the last axis.
+ * @example
+ * ```ts
+ * layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5 })
+ * ```
+ */
+export const batchNormalization = (o: BatchNormalizationOptions = {}) => new BatchNormalization(o);
+/**
  * A `Flatten` layer: [N, H, W, C] to [N, H*W*C] in row-major (h, w, c) order.
  * @example
  * ```ts
@@ -121,6 +131,7 @@ const KINDS: Record<string, (o: never) => Layer> = {
   AvgPool2D: (o) => new AvgPool2D(o), GlobalAvgPool2D: (o) => new GlobalAvgPool2D(o), ReLU: (o) => new ReLU(o),
   LeakyReLU: (o) => new LeakyReLU(o), Sigmoid: (o) => new Sigmoid(o), Tanh: (o) => new Tanh(o),
   Softmax: (o) => new Softmax(o), Dropout: (o) => new Dropout(o), Flatten: (o) => new Flatten(o),
+  BatchNormalization: (o) => new BatchNormalization(o),
 };
 
 /** The architecture as JSON: enough to rebuild a model (checkpoints keep it in their metadata). */

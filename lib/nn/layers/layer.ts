@@ -72,6 +72,14 @@ export abstract class Layer {
     return [];
   }
 
+  /**
+   * Weights that are saved and loaded but not trained (Keras's
+   * non-trainable weights): BatchNormalization's moving statistics.
+   */
+  stateTensors(): Parameter[] {
+    return [];
+  }
+
   /** The options that rebuild this layer (JSON), without its name. */
   abstract config(): Record<string, unknown>;
 
