@@ -19,7 +19,7 @@ try {
   console.warn('make-mnist-sample: the mnist dev dependency is not installed; data/mnist-sample is not (re)made');
   process.exit(0);
 }
-const { Random } = await import(join(root, 'dist', 'random.js'));
+const { Random } = await import(join(root, 'dist', 'core', 'random.js'));
 
 const images = [];
 const labels = [];
