@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { batchNormBackward, batchNormInferForward, batchNormTrainForward } from '../../lib/backend/reference-norm.js';
 import { nativeBackend } from '../../lib/backend/select.js';
-import { layers, loadModel, sequential, Tensor } from '../../lib/index.js';
+import { layers, loadModel, Random, sequential, Tensor } from '../../lib/index.js';
 import { skipNative } from '../helpers/backends.js';
 import { expectGradientsClose, numericalGradient } from '../helpers/gradcheck.js';
 import { rng, uniform } from '../helpers/random.js';
@@ -108,12 +108,26 @@ describe('the BatchNormalization layer', () => {
     const x = new Tensor(uniform(random, 5 * 72, 0, 4), [5, 6, 6, 2]);
     const before = m.predict(x).data.slice();
     m.trainPass(x, [0, 1, 2, 0, 1]);
-    // The moving variance took the batch's unbiased variance: rows / (rows - 1) times the biased one.
     expect(bn.runningMean.value.data.some((v) => v !== 0)).toBe(true);
     expect(bn.runningVar.value.data.every((v) => v > 0)).toBe(true);
     const after = m.predict(x).data;
     expect(Array.from(after).some((v, i) => v !== before[i])).toBe(true);
     expect(m.summary()).toMatch(/Non-trainable params: 8\b/);
+  });
+
+  it('moves its statistics by momentum toward the batch mean and unbiased variance (as PyTorch does)', () => {
+    const bn = layers.batchNormalization({ momentum: 0.9 });
+    bn.build([2], new Random(0));
+    const x = new Tensor(Float32Array.from([1, 10, 2, 20, 4, 40, 5, 50]), [4, 2]);
+    bn.forward(x, true);
+    // channel 0: mean 3, unbiased variance 10/3; channel 1: mean 30, unbiased variance 1000/3.
+    expect(bn.runningMean.value.data[0]).toBeCloseTo(0.1 * 3, 6);
+    expect(bn.runningMean.value.data[1]).toBeCloseTo(0.1 * 30, 5);
+    expect(bn.runningVar.value.data[0]).toBeCloseTo(0.9 + 0.1 * (10 / 3), 6);
+    expect(bn.runningVar.value.data[1]).toBeCloseTo(0.9 + 0.1 * (1000 / 3), 4);
+    // Inference uses them: (x - mean) / sqrt(var + eps).
+    const y = bn.forward(x, false).data;
+    expect(y[0]).toBeCloseTo((1 - 0.3) / Math.sqrt(0.9 + 1 / 3 + 1e-3), 5);
   });
 
   it('saves its moving statistics in checkpoints: a reloaded model predicts the same', () => {
