@@ -36,7 +36,8 @@ const log = (m) => process.stderr.write(`${m}\n`);
 // PyTorch (../shared/anchors/torch_bench.py), when asked for: the whole set of its rows, or null.
 function runTorch() {
   const script = '../shared/anchors/torch_bench.py';
-  const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+  // CONVKIT_BENCH_PYTHON: the interpreter that has the PyTorch to compare with (a venv's for the pip wheel); else Debian's.
+  const python = process.env.CONVKIT_BENCH_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
   if (!existsSync(script)) {
     log(`peers: ${script} not found; skipped`);
     return null;
@@ -44,7 +45,7 @@ function runTorch() {
   log('peers: running PyTorch (../shared/anchors/torch_bench.py)...');
   const r = spawnSync(python, [script, String(threads)], { encoding: 'utf8', env: { ...process.env, MALLOC_MMAP_THRESHOLD_: '1000000000', MALLOC_TRIM_THRESHOLD_: '1000000000' }, maxBuffer: 1 << 26 });
   if (r.status !== 0) {
-    log(`peers: PyTorch did not run (${(r.stderr || '').trim().split('\n').pop()}); install python3-torch from Debian`);
+    log(`peers: PyTorch did not run (${(r.stderr || '').trim().split('\n').pop()}); install python3-torch from Debian, or set CONVKIT_BENCH_PYTHON to a Python that has torch`);
     return null;
   }
   return JSON.parse(r.stdout);
