@@ -90,8 +90,9 @@ describe.skipIf(skipNative)('batch normalization, native against reference', () 
   it('refuses buffers that do not match rows x channels', () => {
     const native = nativeBackend();
     const f = (k: number) => new Float32Array(k);
-    expect(() => native.batchNormTrainForward(f(6), f(3), f(3), f(3), f(5), f(3), f(3), 2, 3, 1e-3)).toThrow(/x/);
-    expect(() => native.batchNormBackward(null, f(2), f(3), f(6), f(6), f(3), f(3), f(3), 2, 3)).toThrow(/dgamma/);
+    expect(() => native.batchNormTrainForward(f(6), f(3), f(3), f(3), f(5), f(3), f(3), 2, 3, 1e-3)).toThrow(/x has 5 elements, expected 6/);
+    expect(() => native.batchNormBackward(null, f(2), f(3), f(6), f(6), f(3), f(3), f(3), 2, 3)).toThrow(/dgamma has 2 elements, expected 3/);
+    expect(() => native.batchNormInferForward(f(6), f(6), f(3), f(3), f(3), f(3), 2, 3, 0)).toThrow(/epsilon must be > 0/);
   });
 });
 
