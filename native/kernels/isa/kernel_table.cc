@@ -6,14 +6,21 @@ namespace convkit {
 
 namespace {
 
+// Each table is built on first request only: the AVX-512 translation unit's
+// own table-building code may use zmm instructions, so building it on a CPU
+// without AVX-512 (as one static list of all three did) dies of SIGILL.
 const KernelTable& table_for(Isa isa) {
-  static const KernelTable generic = kernel_table_generic();
 #if defined(__x86_64__) || defined(_M_X64)
-  static const KernelTable avx2 = kernel_table_avx2();
-  static const KernelTable avx512 = kernel_table_avx512();
-  if (isa == Isa::Avx512) return avx512;
-  if (isa == Isa::Avx2) return avx2;
+  if (isa == Isa::Avx512) {
+    static const KernelTable avx512 = kernel_table_avx512();
+    return avx512;
+  }
+  if (isa == Isa::Avx2) {
+    static const KernelTable avx2 = kernel_table_avx2();
+    return avx2;
+  }
 #endif
+  static const KernelTable generic = kernel_table_generic();
   return generic;
 }
 
