@@ -8,7 +8,7 @@ import { loadCheckpoint } from '../models/checkpoint.js';
 import { Conv2D } from '../nn/layers/conv.js';
 import { preprocessingFrom, prepareImages } from '../data/preprocess.js';
 import type { LabelledSet } from '../data/labelled.js';
-import type { Sequential } from '../models/sequential.js';
+import type { Model } from '../models/model.js';
 import { readFinished, sweepPaths } from '../sweep/runner.js';
 import { Tensor } from '../core/tensor.js';
 import type { History } from '../models/train.js';
@@ -42,7 +42,7 @@ function sampleOf(test: LabelledSet): number[] {
 }
 
 /** Grad-CAM of the model's predicted class on the sample, from the test images already prepared for it (x). */
-function mapsOf(model: Sequential, x: Tensor, y: ArrayLike<number>, indices: number[]): ComparedRun['cams'] {
+function mapsOf(model: Model, x: Tensor, y: ArrayLike<number>, indices: number[]): ComparedRun['cams'] {
   if (!model.layers.some((l) => l instanceof Conv2D)) return 'no convolution: an MLP has no activation map';
   const [H, W, C] = model.inputShape;
   const size = H * W * C;

@@ -1,10 +1,10 @@
 // Helpers the commands share: the accuracy report and tables.
-import type { Sequential } from '../models/sequential.js';
+import type { Model } from '../models/model.js';
 import type { Tensor } from '../core/tensor.js';
 import { classLabel } from '../viz/charts.js';
 import { analyze } from '../viz/report.js';
 
-export function reportAccuracy(model: Sequential, x: Tensor, y: ArrayLike<number>, classes: string[], say: (m: string) => void, batchSize: number, print: (m: string) => void = (m) => console.log(m)) {
+export function reportAccuracy(model: Model, x: Tensor, y: ArrayLike<number>, classes: string[], say: (m: string) => void, batchSize: number, print: (m: string) => void = (m) => console.log(m)) {
   const analysis = analyze(model, x, y, classes, 3, Math.max(batchSize, 256));
   const { accuracy, matrix, perClass, worst } = analysis;
   const correct = perClass.reduce((n, c) => n + c.correct, 0);

@@ -10,7 +10,9 @@ import { type Preprocessing, prepareImages } from '../data/preprocess.js';
 import { StandardScaler, split } from '../data/transforms.js';
 import { ConvkitError } from '../core/errors.js';
 import { readFileBounded } from '../formats/read.js';
-import { type ModelConfig, type Sequential, modelFromConfig } from '../models/sequential.js';
+import type { ModelConfig } from '../models/sequential.js';
+import type { Model } from '../models/model.js';
+import { modelFromConfig } from '../models/from-config.js';
 import { ZOO, ZOO_NAMES, zooModel } from '../models/zoo.js';
 import { UsageError } from './options.js';
 
@@ -96,7 +98,7 @@ export async function loadTaskData(s: DataSettings, dataDir: string | undefined,
 }
 
 /** The model: a zoo name, adapted to the data's channels and classes (and --resize), or a JSON architecture file. */
-export function buildModel(name: string, task: TaskData, resize: [number, number] | null, seed: number): Sequential {
+export function buildModel(name: string, task: TaskData, resize: [number, number] | null, seed: number): Model {
   const classes = task.classes.length;
   const channels = task.shape[2];
   if (ZOO[name]) {
@@ -113,7 +115,10 @@ export function buildModel(name: string, task: TaskData, resize: [number, number
   }
   const [h, w] = resize ?? [task.shape[0], task.shape[1]];
   try {
-    return modelFromConfig({ ...config, inputShape: config.inputShape ?? [h, w, channels], seed, name: config.name ?? name.replace(/^.*[\\/]/, '').replace(/\.json$/i, '') });
+    const modelName = config.name ?? name.replace(/^.*[\\/]/, '').replace(/\.json$/i, '');
+    // A functional file names its inputs' shapes; a Sequential one may leave its shape to the data.
+    if ('inputs' in config) return modelFromConfig({ ...config, seed, name: modelName });
+    return modelFromConfig({ ...config, inputShape: config.inputShape ?? [h, w, channels], seed, name: modelName });
   } catch (error) {
     throw new ConvkitError(`${name}: ${(error as Error).message}`);
   }
@@ -130,7 +135,7 @@ export interface PreparedTask {
 }
 
 /** Resizes every set to the model's input and, with --scaler, standardises them with a scaler fitted on the training images. */
-export function prepareTask(task: TaskData, model: Sequential, scaler: 'feature' | 'channel' | null, say: (m: string) => void): PreparedTask {
+export function prepareTask(task: TaskData, model: Model, scaler: 'feature' | 'channel' | null, say: (m: string) => void): PreparedTask {
   const preprocessing: Preprocessing = { sourceShape: task.shape };
   let trainX = prepareImages(task.train.x, model, preprocessing, 'training images', say);
   if (scaler) {

@@ -3,7 +3,7 @@ import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ConvkitError, FormatError, ShapeError, formatShape } from '../core/errors.js';
 import { Hdf5Reader, hdf5, sandboxed } from '../formats/hdf5-file.js';
-import type { Sequential } from '../models/sequential.js';
+import type { Model } from '../models/model.js';
 import { type NameMapping, parameterKeys } from './names.js';
 
 /**
@@ -11,7 +11,7 @@ import { type NameMapping, parameterKeys } from './names.js';
  * float32 in convkit's layouts, with the architecture JSON as the file's
  * 'architecture' attribute. h5py and HDFView read it.
  */
-export async function exportHdf5(model: Sequential, path: string, options: { names?: NameMapping } = {}): Promise<string[]> {
+export async function exportHdf5(model: Model, path: string, options: { names?: NameMapping } = {}): Promise<string[]> {
   checkOptions(options, ['names'], 'exportHdf5');
   checkModel(model, 'exportHdf5');
   checkPath(path, 'path', 'exportHdf5');
@@ -39,7 +39,7 @@ export async function exportHdf5(model: Sequential, path: string, options: { nam
 }
 
 /** Loads parameters from HDF5 datasets under the mapping's keys (default W1, b1, ...). */
-export async function importHdf5(model: Sequential, path: string, options: { names?: NameMapping } = {}): Promise<void> {
+export async function importHdf5(model: Model, path: string, options: { names?: NameMapping } = {}): Promise<void> {
   checkOptions(options, ['names'], 'importHdf5');
   checkModel(model, 'importHdf5');
   checkPath(path, 'path', 'importHdf5');
@@ -52,7 +52,7 @@ export async function importHdf5(model: Sequential, path: string, options: { nam
   }
 }
 
-async function readHdf5Into(model: Sequential, path: string, options: { names?: NameMapping }): Promise<void> {
+async function readHdf5Into(model: Model, path: string, options: { names?: NameMapping }): Promise<void> {
   const keys = parameterKeys(model, options.names ?? 'numbered', 'importHdf5');
   const file = await Hdf5Reader.open(path);
   try {

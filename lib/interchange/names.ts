@@ -1,6 +1,6 @@
 import { ValueError, describe } from '../core/errors.js';
 import type { Parameter } from '../nn/layers/layer.js';
-import type { Sequential } from '../models/sequential.js';
+import type { Model } from '../models/model.js';
 
 /**
  * How parameters are named in an exported file: the model's own names
@@ -8,7 +8,8 @@ import type { Sequential } from '../models/sequential.js';
  * parameter name to key, or a scheme:
  * - 'course': the from-scratch courses' keys, w1, b1, w2, b2, ... by dense
  *   layer for MLPs, and w_conv, b_conv, w_fc, b_fc for a one-conv CNN (cnn-14);
- * - 'numbered': W1, b1, W2, b2, ... one pair per layer with weights.
+ * - 'numbered': W1, b1, W2, b2, ... one pair per layer with weights (and
+ *   running_mean3, running_var3 for a BatchNormalization that is layer 3).
  */
 export type NameMapping = 'model' | 'course' | 'numbered' | string[] | Record<string, string>;
 
@@ -21,12 +22,14 @@ function numbered(params: Parameter[], weight: (i: number) => string, bias: (i: 
       layer++;
       last = owner;
     }
-    return p.name.endsWith('.bias') ? bias(layer) : weight(layer);
+    // A layer's other tensors (BatchNormalization's running_mean and running_var) keep their own name: running_mean3.
+    const own = p.name.slice(p.name.lastIndexOf('.') + 1);
+    return own === 'bias' ? bias(layer) : own === 'weight' || own === p.name ? weight(layer) : `${own}${layer}`;
   });
 }
 
 /** The file key of each of the model's parameters, in parameter order. */
-export function parameterKeys(model: Sequential, names: NameMapping = 'model', op = 'export'): string[] {
+export function parameterKeys(model: Model, names: NameMapping = 'model', op = 'export'): string[] {
   const params = model.weights();
   let keys: string[];
   if (names === 'model') keys = params.map((p) => p.name);

@@ -2,7 +2,7 @@ import { readFileBounded } from '../formats/read.js';
 import { checkModel, checkOptions, checkPath } from '../core/check.js';
 import { FormatError, ShapeError, formatShape } from '../core/errors.js';
 import { encodeNpz, parseNpz, toFloat32 } from '../formats/npy.js';
-import type { Sequential } from '../models/sequential.js';
+import type { Model } from '../models/model.js';
 import { writeFileAtomic } from '../formats/atomic.js';
 import { type NameMapping, parameterKeys } from './names.js';
 
@@ -15,7 +15,7 @@ import { type NameMapping, parameterKeys } from './names.js';
  * the keys the mapping gives, in convkit's layouts: conv weights HWIO
  * [kh, kw, in, out], dense weights [in, out].
  */
-export async function exportNpz(model: Sequential, path: string, options: { names?: NameMapping; compress?: boolean } = {}): Promise<string[]> {
+export async function exportNpz(model: Model, path: string, options: { names?: NameMapping; compress?: boolean } = {}): Promise<string[]> {
   checkOptions(options, ['names', 'compress'], 'exportNpz');
   checkModel(model, 'exportNpz');
   checkPath(path, 'path', 'exportNpz');
@@ -30,7 +30,7 @@ export async function exportNpz(model: Sequential, path: string, options: { name
  * Loads parameters from a .npz under the mapping's keys. float64 and integer
  * arrays are converted to float32; every key must exist with the parameter's shape.
  */
-export async function importNpz(model: Sequential, path: string, options: { names?: NameMapping; allowNonFinite?: boolean } = {}): Promise<void> {
+export async function importNpz(model: Model, path: string, options: { names?: NameMapping; allowNonFinite?: boolean } = {}): Promise<void> {
   checkOptions(options, ['names', 'allowNonFinite'], 'importNpz');
   checkModel(model, 'importNpz');
   checkPath(path, 'path', 'importNpz');

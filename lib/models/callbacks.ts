@@ -3,7 +3,7 @@
 import { checkBoolean, checkOptions, checkString } from '../core/check.js';
 import { ValueError } from '../core/errors.js';
 import { saveModel } from './checkpoint.js';
-import type { Sequential } from './sequential.js';
+import type { Model } from './model.js';
 import { type Callbacks, type EpochLogs, type Monitor, monitorField } from './train.js';
 
 /** When `modelCheckpoint` saves: which value it watches and whether only the best epoch is kept. */
@@ -21,7 +21,7 @@ export interface ModelCheckpointOptions {
  * the monitored value is the best so far, so the file always holds the best
  * epoch's weights. `checkpoint.best` tells which epoch that was.
  */
-export function modelCheckpoint(model: Sequential, options: ModelCheckpointOptions): Callbacks & { best: { epoch: number; value: number } | null } {
+export function modelCheckpoint(model: Model, options: ModelCheckpointOptions): Callbacks & { best: { epoch: number; value: number } | null } {
   if (options === undefined) throw new ValueError('modelCheckpoint: options {path} are required, got undefined');
   checkOptions(options, ['path', 'monitor', 'saveBestOnly'], 'modelCheckpoint');
   const path = checkString(options.path, 'path', 'modelCheckpoint');

@@ -2,7 +2,9 @@
 // describes. Writing them (checkpoint-write.ts) sits below model.ts.
 import { join } from 'node:path';
 import { FormatError } from '../core/errors.js';
-import { type ModelConfig, type Sequential, modelFromConfig } from './sequential.js';
+import type { ModelConfig } from './sequential.js';
+import type { Model } from './model.js';
+import { modelFromConfig } from './from-config.js';
 import { Tensor } from '../core/tensor.js';
 import { readSafetensors } from '../formats/safetensors.js';
 import { type Optimizer, optimizerFromConfig } from '../optim/optimizers.js';
@@ -52,7 +54,7 @@ function checkArchitectureAgainstTensors(config: ModelConfig, tensors: Record<st
 }
 
 /** Rebuilds the model a checkpoint was saved from, with its weights. */
-export function loadModel(path: string): Sequential {
+export function loadModel(path: string): Model {
   return loadCheckpoint(path).model;
 }
 
@@ -61,7 +63,7 @@ export function loadModel(path: string): Sequential {
  * weights (as loadModel), and its metadata (what `convkit train` records:
  * zoo, dataset, classes, preprocessing).
  */
-export function loadCheckpoint(path: string): { file: string; model: Sequential; metadata: Record<string, string> } {
+export function loadCheckpoint(path: string): { file: string; model: Model; metadata: Record<string, string> } {
   const file = resolveCheckpointPath(path, false);
   const { tensors, metadata } = readSafetensors(file);
   if (!metadata.architecture) throw new FormatError(`${file}: no 'architecture' in the metadata; not a convkit checkpoint`);
@@ -72,7 +74,7 @@ export function loadCheckpoint(path: string): { file: string; model: Sequential;
     throw new FormatError(`${file}: the architecture metadata is not valid JSON (${(error as Error).message})`);
   }
   checkArchitectureAgainstTensors(config, tensors, file);
-  let model: Sequential;
+  let model: Model;
   try {
     model = modelFromConfig(config);
   } catch (error) {

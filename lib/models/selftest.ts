@@ -2,7 +2,8 @@ import { type BackendName, getBackend, info, setBackend } from '../backend/selec
 import { ConvkitError } from '../core/errors.js';
 import { AvgPool2D, Conv2D, Dense, Flatten, LeakyReLU, MaxPool2D, Sigmoid, Tanh } from '../nn/layers/index.js';
 import { createLoss } from '../nn/losses.js';
-import { type Sequential, sequential } from './sequential.js';
+import { sequential } from './sequential.js';
+import type { Model } from './model.js';
 import { Adam, SGD } from '../optim/optimizers.js';
 import { Random } from '../core/random.js';
 import { Tensor } from '../core/tensor.js';
@@ -37,7 +38,7 @@ export interface SelfTestResult {
 }
 
 /** A network that takes the layer-by-layer path and every op the fused passes skip. */
-function everyOpNet(seed: number): Sequential {
+function everyOpNet(seed: number): Model {
   return sequential(
     [
       new Conv2D({ filters: 5, kernelSize: [3, 2], strides: 2, padding: 'same' }), new Tanh(), new AvgPool2D({ poolSize: 2, strides: 1 }),
@@ -48,7 +49,7 @@ function everyOpNet(seed: number): Sequential {
   );
 }
 
-const NETS: { name: string; build: (seed: number) => Sequential; batch: number }[] = [
+const NETS: { name: string; build: (seed: number) => Model; batch: number }[] = [
   { name: 'mnist-3layer', build: (seed) => zooModel('mnist-3layer', { seed }), batch: 9 },
   { name: 'mnist-2layer', build: (seed) => zooModel('mnist-2layer', { seed }), batch: 5 },
   { name: 'xray-binary', build: (seed) => zooModel('xray-binary', { seed }), batch: 6 },
@@ -60,7 +61,7 @@ interface Outputs {
 }
 
 /** One network's numbers on the backend now selected. */
-function run(build: (seed: number) => Sequential, batch: number): Outputs {
+function run(build: (seed: number) => Model, batch: number): Outputs {
   const model = build(7);
   const random = new Random(11);
   const x = new Tensor(Float32Array.from({ length: batch * model.inputShape.reduce((a, b) => a * b, 1) }, () => random.next()), [batch, ...model.inputShape]);

@@ -3,7 +3,7 @@ import { Conv2D } from '../nn/layers/conv.js';
 import { Dense } from '../nn/layers/dense.js';
 import { GlobalAvgPool2D } from '../nn/layers/pool.js';
 import { ReLU, Sigmoid, Softmax } from '../nn/layers/activation.js';
-import type { Sequential } from '../models/sequential.js';
+import type { Model } from '../models/model.js';
 import { checkTensor } from '../ops/check.js';
 import { Tensor } from '../core/tensor.js';
 
@@ -14,10 +14,13 @@ import { Tensor } from '../core/tensor.js';
  * bilinearly to the input's height and width. image is [H, W, C] or
  * [1, H, W, C]; the result is [H, W].
  */
-export function classActivationMap(model: Sequential, image: Tensor, classIndex: number): Tensor {
-  const gap = model.layers.findIndex((l) => l instanceof GlobalAvgPool2D);
-  const dense = model.layers[gap + 1];
-  if (gap < 1 || !(dense instanceof Dense) || !model.layers.slice(0, gap).some((l) => l instanceof Conv2D)) {
+export function classActivationMap(model: Model, image: Tensor, classIndex: number): Tensor {
+  // The logits' Dense and the GlobalAvgPool2D it takes, wherever they sit in a stack or a graph.
+  const { nodes, outputs } = model.logitGraph();
+  const head = nodes.find((n) => n.output === outputs[0]);
+  const gapNode = head && nodes.find((n) => n.output === head.inputs[0]);
+  const dense = head?.layer;
+  if (!gapNode || !(gapNode.layer instanceof GlobalAvgPool2D) || !(dense instanceof Dense) || !model.layers.some((l) => l instanceof Conv2D)) {
     throw new ValueError(`classActivationMap: model '${model.name}' must end in convolutions → GlobalAvgPool2D → Dense (e.g. the zoo's mnist-gap)`);
   }
   checkTensor(image, 'image', 'classActivationMap');
@@ -28,8 +31,7 @@ export function classActivationMap(model: Sequential, image: Tensor, classIndex:
   if (!Number.isInteger(classIndex) || classIndex < 0 || classIndex >= classes) {
     throw new ValueError(`classActivationMap: classIndex must be an integer in [0, ${classes - 1}], got ${describe(classIndex)}`);
   }
-  let a = x;
-  for (const layer of model.layers.slice(0, gap)) a = layer.forward(a, false);
+  const a = model.inputOf(x, gapNode.layer);
   const [, h, w, k] = a.shape;
   const weights = dense.weight.value.data;
   const small = new Float32Array(h * w);
@@ -72,8 +74,9 @@ function upsample(small: Float32Array, h: number, w: number, H: number, W: numbe
  * overwrites the parameters' gradients. image is [H, W, C] or [1, H, W, C];
  * the result is [H, W].
  */
-export function gradCam(model: Sequential, image: Tensor, classIndex: number): Tensor {
+export function gradCam(model: Model, image: Tensor, classIndex: number): Tensor {
   const layers = model.layers;
+  if (model.logitGraph().nodes.some((n) => n.inputs.length > 1)) throw new ValueError(`gradCam: model '${model.name}' joins branches (a graph); Grad-CAM here takes a stack of layers (classActivationMap takes a graph ending in GlobalAvgPool2D → Dense)`);
   const conv = layers.map((l) => l instanceof Conv2D).lastIndexOf(true);
   if (conv < 0) throw new ValueError(`gradCam: model '${model.name}' has no Conv2D layer`);
   checkTensor(image, 'image', 'gradCam');

@@ -2,7 +2,7 @@ import { checkOptions } from '../core/check.js';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { confusionMatrix, perClassAccuracy, topKPerClass, worstClass, type ClassAccuracy, type ScoredExample } from '../nn/metrics.js';
-import type { Sequential } from '../models/sequential.js';
+import type { Model } from '../models/model.js';
 import { GlobalAvgPool2D } from '../nn/layers/pool.js';
 import type { Tensor } from '../core/tensor.js';
 import type { History } from '../models/train.js';
@@ -15,7 +15,7 @@ import { esc } from './svg.js';
 /** What a report is made from: a trained model, its history and test data. */
 export interface ReportInput {
   title: string;
-  model: Sequential;
+  model: Model;
   history: History;
   settings: Record<string, unknown>;
   classes: readonly string[];
@@ -62,7 +62,7 @@ export function grayImage(x: Tensor, index: number): { pixels: Float32Array; wid
  * const a = analyze(model, test.x, test.y, ['0','1','2','3','4','5','6','7','8','9']);
  * ```
  */
-export function analyze(model: Sequential, x: Tensor, y: ArrayLike<number>, classes: readonly string[], k = 3, batchSize = 256): Analysis {
+export function analyze(model: Model, x: Tensor, y: ArrayLike<number>, classes: readonly string[], k = 3, batchSize = 256): Analysis {
   const probs = model.predict(x, { batchSize });
   const units = model.outputUnits;
   // A one-output (sigmoid) model scores two classes: 1 - p and p.

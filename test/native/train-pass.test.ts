@@ -8,7 +8,7 @@
 // the reference backend's pass agrees within float tolerance.
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { getBackend, getNumThreads, setBackend, setConvAlgorithm, setNumThreads, setSchedule } from '../../lib/backend/select.js';
-import { type Sequential, SoftmaxCrossEntropy, SigmoidBinaryCrossEntropy, Tensor, layers, sequential, zooModel } from '../../lib/index.js';
+import { type Model, SoftmaxCrossEntropy, SigmoidBinaryCrossEntropy, Tensor, layers, sequential, zooModel } from '../../lib/index.js';
 import { skipNative } from '../helpers/backends.js';
 import { randomTensor, rng } from '../helpers/random.js';
 
@@ -18,7 +18,7 @@ interface Pass {
   grads: Float32Array[];
 }
 
-function batchFor(model: Sequential, batch: number, seed: number): { x: Tensor; y: Int32Array } {
+function batchFor(model: Model, batch: number, seed: number): { x: Tensor; y: Int32Array } {
   const random = rng(seed);
   const x = randomTensor(random, [batch, ...model.inputShape], 0, 1);
   const classes = model.outputUnits;
@@ -26,14 +26,14 @@ function batchFor(model: Sequential, batch: number, seed: number): { x: Tensor; 
   return { x, y };
 }
 
-const snapshot = (model: Sequential, loss: number, logits: Tensor): Pass => ({
+const snapshot = (model: Model, loss: number, logits: Tensor): Pass => ({
   loss,
   logits: logits.data.slice(),
   grads: model.parameters().map((p) => p.grad.data.slice()),
 });
 
 /** The layer-by-layer pass: forward, the loss, backward. */
-function layerByLayer(model: Sequential, x: Tensor, y: Int32Array, loss = model.defaultLoss()): Pass {
+function layerByLayer(model: Model, x: Tensor, y: Int32Array, loss = model.defaultLoss()): Pass {
   model.parameters().forEach((p) => p.grad.data.fill(Number.NaN)); // every gradient must be written
   const n = x.shape[0];
   const logits = model.forwardInPlace(x, true).reshape([n, model.outputUnits]);
@@ -42,7 +42,7 @@ function layerByLayer(model: Sequential, x: Tensor, y: Int32Array, loss = model.
   return snapshot(model, value, logits);
 }
 
-function trainPass(model: Sequential, x: Tensor, y: Int32Array, loss = model.defaultLoss()): Pass {
+function trainPass(model: Model, x: Tensor, y: Int32Array, loss = model.defaultLoss()): Pass {
   model.parameters().forEach((p) => p.grad.data.fill(Number.NaN));
   const { loss: value, logits } = model.trainPass(x, y, loss);
   return snapshot(model, value, logits);
@@ -65,7 +65,7 @@ function expectClose(a: Pass, b: Pass): void {
 }
 
 /** A chain with random block shapes: kernel 1 to 5, the first block's stride 1 or 2 and padding 'same' or 'valid', 1 to 3 blocks. */
-function randomChain(seed: number): Sequential {
+function randomChain(seed: number): Model {
   const random = rng(seed);
   const pick = <T>(options: T[]) => options[Math.floor(random() * options.length)];
   const blocks = 1 + Math.floor(random() * 3);

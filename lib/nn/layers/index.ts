@@ -3,15 +3,17 @@ import { type DenseOptions, Dense } from './dense.js';
 import { Dropout, Flatten, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh } from './activation.js';
 import { type BatchNormalizationOptions, BatchNormalization } from './norm.js';
 import { AvgPool2D, GlobalAvgPool2D, MaxPool2D, type Pool2DOptions } from './pool.js';
+import { Add, Concatenate, MergeLayer, Multiply, Shortcut, type ShortcutOptions } from './merge.js';
 import { ValueError, describe } from '../../core/errors.js';
 import { Layer as LayerBase } from './layer.js';
 import type { Layer } from './layer.js';
 
-export { Layer, Buffers, parameter } from './layer.js';
+export { Layer, Buffers, SymbolicTensor, parameter } from './layer.js';
 export type { Parameter, SampleShape } from './layer.js';
 export { Conv2D, Dense, MaxPool2D, AvgPool2D, GlobalAvgPool2D, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, Dropout, Flatten };
-export { BatchNormalization };
-export type { Conv2DOptions, DenseOptions, Pool2DOptions, BatchNormalizationOptions };
+export { BatchNormalization, Add, Concatenate, Multiply, Shortcut };
+export type { MergeLayer };
+export type { Conv2DOptions, DenseOptions, Pool2DOptions, BatchNormalizationOptions, ShortcutOptions };
 
 // Keras-style factories: layers.conv2d({...}) is new layers.Conv2D({...}).
 /**
@@ -111,6 +113,38 @@ export const dropout = (o: { rate: number; name?: string }) => new Dropout(o);
  */
 export const batchNormalization = (o: BatchNormalizationOptions = {}) => new BatchNormalization(o);
 /**
+ * An `Add` layer: the sum of its inputs (a residual block's join).
+ * @example
+ * ```ts
+ * layers.add().apply([shortcut, residual])
+ * ```
+ */
+export const add = (o: { name?: string } = {}) => new Add(o);
+/**
+ * A `Multiply` layer: the elementwise product of its inputs.
+ * @example
+ * ```ts
+ * layers.multiply().apply([features, gate])
+ * ```
+ */
+export const multiply = (o: { name?: string } = {}) => new Multiply(o);
+/**
+ * A `Concatenate` layer: its inputs joined along the last (channel) axis.
+ * @example
+ * ```ts
+ * layers.concatenate().apply([branch1, branch2])
+ * ```
+ */
+export const concatenate = (o: { axis?: number; name?: string } = {}) => new Concatenate(o);
+/**
+ * A `Shortcut` layer: a residual block's parameter-free shortcut that subsamples and zero-pads channels (He et al.'s option A).
+ * @example
+ * ```ts
+ * layers.shortcut({ filters: 32, strides: 2 }).apply(x)
+ * ```
+ */
+export const shortcut = (o: ShortcutOptions) => new Shortcut(o);
+/**
  * A `Flatten` layer: [N, H, W, C] to [N, H*W*C] in row-major (h, w, c) order.
  * @example
  * ```ts
@@ -131,16 +165,34 @@ const KINDS: Record<string, (o: never) => Layer> = {
   AvgPool2D: (o) => new AvgPool2D(o), GlobalAvgPool2D: (o) => new GlobalAvgPool2D(o), ReLU: (o) => new ReLU(o),
   LeakyReLU: (o) => new LeakyReLU(o), Sigmoid: (o) => new Sigmoid(o), Tanh: (o) => new Tanh(o),
   Softmax: (o) => new Softmax(o), Dropout: (o) => new Dropout(o), Flatten: (o) => new Flatten(o),
-  BatchNormalization: (o) => new BatchNormalization(o),
+  BatchNormalization: (o) => new BatchNormalization(o), Add: (o) => new Add(o), Multiply: (o) => new Multiply(o),
+  Concatenate: (o) => new Concatenate(o), Shortcut: (o) => new Shortcut(o),
 };
 
-/** The architecture as JSON: enough to rebuild a model (checkpoints keep it in their metadata). */
-export interface ModelConfig {
+/** A Sequential's architecture as JSON: enough to rebuild it (checkpoints keep it in their metadata). */
+export interface SequentialConfig {
   name: string;
   inputShape: number[];
   seed: number;
   layers: LayerSpec[];
 }
+
+/** A layer of a functional model's config: its spec and the names of what it takes (inputs' or layers'). */
+export interface GraphLayerSpec extends LayerSpec {
+  inbound: string[];
+}
+
+/** A functional model's architecture as JSON: its inputs, its layers in order with what each takes, its outputs. */
+export interface FunctionalConfig {
+  name: string;
+  seed: number;
+  inputs: { name: string; shape: number[] }[];
+  layers: GraphLayerSpec[];
+  outputs: string[];
+}
+
+/** The architecture of either kind of model (a functional one has `inputs`). */
+export type ModelConfig = SequentialConfig | FunctionalConfig;
 
 /**
  * Builds a layer from its spec (`{kind, ...options}`, as `layerSpec` or a model file gives it).

@@ -1,6 +1,6 @@
 import { checkOneOf, checkOptions, checkString } from '../../core/check.js';
 import { ShapeError, ValueError, describe, formatShape } from '../../core/errors.js';
-import type { Random } from '../../core/random.js';
+import { Random } from '../../core/random.js';
 import { Tensor, checkShape } from '../../core/tensor.js';
 
 /** A trainable array and its gradient (same shape), owned by a layer. */
@@ -13,6 +13,25 @@ export interface Parameter {
 
 /** A shape without the batch dimension, e.g. [28, 28, 1] or [576]. */
 export type SampleShape = readonly number[];
+
+/**
+ * A layer's output in a functional model before any data flows: its
+ * per-sample shape and the layer and inputs that make it (Keras's
+ * KerasTensor, TensorFlow.js's SymbolicTensor). `input()` makes the first
+ * ones, `layer.apply()` the others, `model({inputs, outputs})` runs them.
+ */
+export class SymbolicTensor {
+  constructor(
+    /** The shape of one sample, without the batch dimension. */
+    readonly shape: SampleShape,
+    /** The layer that computes it; null for a model input. */
+    readonly layer: Layer | null,
+    /** What the layer takes (none for a model input). */
+    readonly inputs: readonly SymbolicTensor[],
+    /** The input's name, or the layer's. */
+    readonly name: string,
+  ) {}
+}
 
 /** Reused output and gradient arrays: a batch of the same size allocates nothing. */
 export class Buffers {
@@ -60,6 +79,50 @@ export abstract class Layer {
   }
 
   protected abstract setup(inputShape: SampleShape, random: Random): SampleShape;
+
+  /**
+   * Builds for the shapes of all its inputs (one, except for the merge
+   * layers, which take several); returns the output sample shape.
+   */
+  buildInputs(inputShapes: readonly SampleShape[], random: Random): SampleShape {
+    if (inputShapes.length !== 1) throw new ValueError(`${this.kind}${this.name ? ` '${this.name}'` : ''}: takes one input, got ${inputShapes.length}`);
+    return this.build(inputShapes[0], random);
+  }
+
+  /** Whether apply() has put this layer in a graph (a layer runs at one place only). */
+  private applied = false;
+
+  /**
+   * Calls the layer on symbolic inputs, building it for their shapes (an
+   * error names the layer and the shapes); returns its symbolic output.
+   * A layer is applied once: its buffers hold one place's activations.
+   * @example
+   * ```ts
+   * const x = input({ shape: [32, 32, 3] });
+   * const y = layers.conv2d({ filters: 16, kernelSize: 3, padding: 'same' }).apply(x);
+   * ```
+   */
+  apply(inputs: SymbolicTensor | readonly SymbolicTensor[]): SymbolicTensor {
+    const list = Array.isArray(inputs) ? (inputs as readonly SymbolicTensor[]) : [inputs as SymbolicTensor];
+    const who = `${this.kind}${this.name ? ` '${this.name}'` : ''}`;
+    if (list.length === 0) throw new ValueError(`${who}.apply: needs at least one input, got none`);
+    list.forEach((t, i) => {
+      if (!(t instanceof SymbolicTensor)) throw new ValueError(`${who}.apply: input${list.length > 1 ? `s[${i}]` : ''} must be a symbolic tensor (from input() or another layer's apply()), got ${describe(t)}`);
+    });
+    if (this.applied) throw new ValueError(`${who}.apply: this layer is in a graph already; shared layers are not supported, make a new layer`);
+    // Built here for the shapes (so a mismatch is caught where it is written); the model builds it again from its seed.
+    let shape: SampleShape;
+    try {
+      shape = this.buildInputs(list.map((t) => t.shape), new Random(0));
+    } catch (error) {
+      // Say where each input comes from: the layer's own message has the shapes only.
+      if (!(error instanceof ShapeError)) throw error;
+      const from = list.map((t) => `${t.layer ? `${t.layer.kind} '${t.name}'` : `input '${t.name || '(unnamed)'}'`} ${formatShape(t.shape)}`);
+      throw new ShapeError(`${error.message} (applied to ${from.join(', ')})`);
+    }
+    this.applied = true;
+    return new SymbolicTensor(shape, this, list, this.name || this.kind.toLowerCase());
+  }
 
   /** Runs the layer on a batch; training keeps what backward needs (and turns dropout on). The output lives in the layer's buffers until its next forward. */
   abstract forward(x: Tensor, training: boolean): Tensor;

@@ -1,0 +1,341 @@
+// What every model has, whatever its layers' wiring: weights and their
+// files, summary, the training pass around a loss, fit, evaluate and
+// predict. Sequential (a stack) and Functional (a graph) add how their
+// layers connect: build, forwardInPlace, backward and config.
+import { ShapeError, ValueError, describe, formatShape } from '../core/errors.js';
+import type { Layer, Parameter, SampleShape } from '../nn/layers/layer.js';
+import type { ModelConfig } from '../nn/layers/index.js';
+import { checkBoolean, checkOptions, toInt32Labels } from '../core/check.js';
+import { checkTensor } from '../ops/check.js';
+import { Tensor } from '../core/tensor.js';
+import { type EvaluateOptions, type FitOptions, type History, type PredictOptions, checkFiniteInput, checkLabels, evaluate, fit, checkPredictOptions, predictBatches } from './train.js';
+import type { LabelArray } from '../data/batches.js';
+import type { GraphNode } from './graph-run.js';
+
+/** A model's logit layers as a graph (Model.logitGraph): value ids are the inputs first, then each node's output. */
+export interface LogitGraph {
+  readonly inputs: readonly { name: string; shape: SampleShape }[];
+  readonly nodes: readonly GraphNode[];
+  readonly outputs: readonly number[];
+}
+import { type Loss, type LossName, createLoss } from '../nn/losses.js';
+import { saveModel } from './checkpoint-write.js';
+
+/** Which model each layer object belongs to. */
+const owners = new WeakMap<Layer, string>();
+
+/**
+ * Names the unnamed layers `${kind}_${n}` (Keras's way), refuses two of one
+ * name and layers another model holds: a layer keeps its weights and
+ * buffers, so training one model would change the other.
+ */
+export function claimLayers(layers: readonly Layer[], model: string, fn: string): void {
+  layers.forEach((layer, i) => {
+    const owner = owners.get(layer);
+    if (owner) throw new ValueError(`${fn}: layers[${i}] (${layer.kind}${layer.name ? ` '${layer.name}'` : ''}) belongs to model '${owner}' already; make a new layer for each model`);
+  });
+  const counts = new Map<string, number>();
+  const names = new Set<string>();
+  for (const layer of layers) {
+    if (!layer.name) {
+      let n = counts.get(layer.kind) ?? 0;
+      do n++;
+      while (layers.some((l) => l.name === `${layer.kind.toLowerCase()}_${n}`));
+      counts.set(layer.kind, n);
+      layer.name = `${layer.kind.toLowerCase()}_${n}`;
+    }
+    if (names.has(layer.name)) throw new ValueError(`${fn}: two layers are named '${layer.name}'`);
+    names.add(layer.name);
+  }
+  for (const layer of layers) owners.set(layer, model);
+}
+
+/**
+ * A model: layers with weights, trained by fit() under a loss, run by
+ * evaluate() and predict(). Outputs of internal layers live in reused
+ * buffers, so a training step of a fixed batch size allocates nothing.
+ */
+export abstract class Model {
+  /** Every layer, in the order they run. */
+  abstract readonly layers: Layer[];
+  readonly name: string;
+  readonly seed: number;
+  /** The per-sample input shape (of the first input, for a model of several). */
+  inputShape: SampleShape = [];
+  /** Set by a callback to stop fit() after the current epoch. */
+  stopTraining = false;
+  /** Whether the last forward kept what backward needs. */
+  protected lastForwardTrained = false;
+
+  constructor(name: string, seed: number) {
+    this.name = name;
+    this.seed = seed;
+  }
+
+  get built(): boolean {
+    return this.inputShape.length > 0;
+  }
+
+  /** Creates every layer's parameters for inputs of this per-sample shape. */
+  abstract build(inputShape: readonly number[]): this;
+
+  /** The per-sample shape of the (first) output's logits. */
+  abstract get outputShape(): SampleShape;
+
+  /** Output units per sample (classes, or 1 for a binary model). */
+  get outputUnits(): number {
+    return this.outputShape.reduce((a, b) => a * b, 1);
+  }
+
+  /** Runs the layers up to the logits; the result is valid until the next forward (training code path). */
+  abstract forwardInPlace(x: Tensor, training: boolean): Tensor;
+
+  /** Back-propagates dLoss/dLogits, filling every parameter's gradient. */
+  abstract backward(dy: Tensor): void;
+
+  /** The output of every layer (a final Softmax or Sigmoid included) for x, as a new tensor. */
+  abstract forward(x: Tensor, options?: { training?: boolean }): Tensor;
+
+  /** The architecture as JSON (what `modelFromConfig` rebuilds). */
+  abstract config(): ModelConfig;
+
+  /**
+   * The layers that make the logits, as a graph: the inputs, each layer with
+   * the values it takes (a final Softmax or Sigmoid the loss applies is left
+   * out) and the values the outputs are. What exporters walk.
+   */
+  abstract logitGraph(): LogitGraph;
+
+  /**
+   * What `layer` takes (its first input) when x runs through the model for
+   * inference: feature maps for class activation maps and probes.
+   */
+  inputOf(x: Tensor, layer: Layer): Tensor {
+    const view = this.logitGraph();
+    const values: Tensor[] = [x];
+    for (const n of view.nodes) {
+      if (n.layer === layer) return values[n.inputs[0]];
+      const ins = n.inputs.map((v) => values[v]);
+      const merge = n.layer as Layer & { forwardInputs?: (xs: readonly Tensor[], training: boolean) => Tensor };
+      values[n.output] = ins.length > 1 && merge.forwardInputs ? merge.forwardInputs(ins, false) : n.layer.forward(ins[0], false);
+    }
+    throw new ValueError(`${this.name}: layer '${layer?.name}' is not one of the model's logit layers`);
+  }
+
+  /** A whole training pass in fewer backend calls, where the model's shape allows (Sequential's chain); null otherwise. */
+  protected fusedTrainPass(_x: Tensor, _labels: Int32Array, _loss: Loss): { loss: number; logits: Tensor } | null {
+    return null;
+  }
+
+  /** Checks x against the model's input shape (building the model at its first input). */
+  checkInput(x: unknown, op: string): Tensor {
+    const t = checkTensor(x, 'x', op);
+    if (!this.built) {
+      if (t.rank < 2) throw new ShapeError(`${op}: x must be [samples, ...sample shape], got x.shape = ${formatShape(t.shape)}`);
+      this.build(t.shape.slice(1));
+    }
+    const want = [t.shape[0], ...this.inputShape];
+    if (t.rank !== want.length || t.shape.some((d, i) => d !== want[i])) {
+      throw new ShapeError(`${op}: x.shape must be [samples, ${this.inputShape.join(', ')}] for model '${this.name}', got ${formatShape(t.shape)}`);
+    }
+    return t;
+  }
+
+  /**
+   * Moves every parameter (and gradient) into one contiguous array, as views,
+   * so an optimizer updates the whole model in one native call (llm.c's
+   * params_memory) instead of one per weight and bias.
+   */
+  protected packParameters(): void {
+    const params = this.parameters();
+    const total = params.reduce((n, p) => n + p.value.size, 0);
+    const values = new Float32Array(total);
+    const grads = new Float32Array(total);
+    let offset = 0;
+    for (const p of params) {
+      const size = p.value.size;
+      values.set(p.value.data, offset);
+      p.value = new Tensor(values.subarray(offset, offset + size), p.value.shape);
+      p.grad = new Tensor(grads.subarray(offset, offset + size), p.grad.shape);
+      offset += size;
+    }
+  }
+
+  /**
+   * A training step's pass without the optimizer: forward (training), the
+   * loss, backward, filling every parameter's gradient. Returns the mean
+   * loss and the logits [N, units] (valid until the next forward).
+   */
+  trainPass(x: Tensor, labels: LabelArray, loss?: Loss | LossName): { loss: number; logits: Tensor } {
+    this.checkInput(x, 'trainPass');
+    const n = x.shape[0];
+    if (n < 1) throw new ShapeError(`trainPass: x must hold at least 1 sample, got x.shape = ${formatShape(x.shape)}`);
+    const y = toInt32Labels(labels, 'labels', 'trainPass');
+    checkLabels(y, n, this.outputUnits === 1 ? 2 : this.outputUnits, 'trainPass', 'labels');
+    return this.trainPassInPlace(x, y, this.lossFor(loss, 'trainPass'));
+  }
+
+  /** The loss a name or object stands for, the model's own for undefined; the same object for the same name, so its buffers are reused. */
+  protected lossFor(loss: Loss | LossName | undefined, fn: string): Loss {
+    if (typeof loss === 'object' && loss !== null) return createLoss(loss, this.outputUnits, fn);
+    const key = loss ?? 'default';
+    let l = this.losses.get(key);
+    if (!l) this.losses.set(key, (l = createLoss(loss, this.outputUnits, fn)));
+    return l;
+  }
+
+  private readonly losses = new Map<string, Loss>();
+
+  /** trainPass on arguments already checked (training code path: fit checks its whole data set once). */
+  trainPassInPlace(x: Tensor, labels: Int32Array, loss: Loss): { loss: number; logits: Tensor } {
+    const fused = this.fusedTrainPass(x, labels, loss);
+    if (fused) return fused;
+    const n = x.shape[0];
+    const logits = this.forwardInPlace(x, true).reshape([n, this.outputUnits]);
+    const { loss: value, dLogits } = loss.compute(logits, labels);
+    this.backward(dLogits.reshape([n, ...this.outputShape]));
+    return { loss: value, logits };
+  }
+
+  /** Every trainable weight and bias, in layer order. */
+  parameters(): Parameter[] {
+    return this.layers.flatMap((l) => l.parameters());
+  }
+
+  /** Every weight saved and loaded: the trainable parameters, then the layers' non-trainable state (BatchNormalization's moving statistics), Keras's `model.weights`. */
+  weights(): Parameter[] {
+    return [...this.parameters(), ...this.layers.flatMap((l) => l.stateTensors())];
+  }
+
+  /** The number of trainable values. */
+  countParams(): number {
+    return this.parameters().reduce((n, p) => n + p.value.size, 0);
+  }
+
+  /** The summary's first line: the model and its input(s). */
+  protected summaryTitle(): string {
+    return `Model: "${this.name}"  input (None, ${this.inputShape.join(', ')})`;
+  }
+
+  /** What each layer takes, for the summary's last column (none for a stack). */
+  protected connections(): string[] | null {
+    return null;
+  }
+
+  /** A Keras-like table: layer, output shape, parameter count (and, for a graph, what each layer takes), totals. */
+  summary(): string {
+    if (!this.built) throw new ValueError(`${this.name}.summary(): the model is not built; pass inputShape or call build([h, w, c])`);
+    const size = (ps: Parameter[]) => ps.reduce((n, p) => n + p.value.size, 0);
+    const links = this.connections();
+    // Keras's count: a layer's trainable and non-trainable weights together.
+    const rows = this.layers.map((l, i) => [
+      `${l.name} (${l.kind})`, `(None, ${l.outputShape.join(', ')})`, size([...l.parameters(), ...l.stateTensors()]).toLocaleString('en-US'),
+      ...(links ? [`  ${links[i]}`] : []),
+    ]);
+    const head = ['Layer (type)', 'Output Shape', 'Param #', ...(links ? ['  Connected to'] : [])];
+    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)) + 2);
+    const line = (cells: string[]) => cells.map((c, i) => (i === 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('').trimEnd();
+    const trainable = this.countParams();
+    const total = size(this.weights());
+    const rule = (ch: string) => ch.repeat(widths.reduce((a, b) => a + b, 0));
+    return [
+      this.summaryTitle(),
+      rule('_'),
+      line(head),
+      rule('='),
+      ...rows.map(line),
+      rule('='),
+      `Total params: ${total.toLocaleString('en-US')} (${(total * 4 / 1024).toFixed(2)} KB)`,
+      `Trainable params: ${trainable.toLocaleString('en-US')}`,
+      `Non-trainable params: ${(total - trainable).toLocaleString('en-US')}`,
+    ].join('\n');
+  }
+
+  /** Copies of every parameter by name (`conv2d_1.weight`, ...). */
+  stateDict(): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    for (const p of this.weights()) out[p.name] = p.value.clone();
+    return out;
+  }
+
+  /** Copies values into the parameters; every name and shape must match. */
+  loadStateDict(state: Record<string, Tensor>, options: { strict?: boolean } = {}): void {
+    checkOptions(options, ['strict'], 'loadStateDict');
+    if (options.strict !== undefined) checkBoolean(options.strict, 'strict', 'loadStateDict');
+    if (!state || typeof state !== 'object') throw new ValueError(`loadStateDict: state must be an object of tensors, got ${describe(state)}`);
+    const params = this.weights();
+    for (const p of params) {
+      const t = state[p.name];
+      if (!t) throw new ShapeError(`loadStateDict: '${p.name}' is missing (have: ${Object.keys(state).join(', ') || 'nothing'})`);
+      checkTensor(t, p.name, 'loadStateDict');
+      if (t.shape.length !== p.value.shape.length || t.shape.some((d, i) => d !== p.value.shape[i])) {
+        throw new ShapeError(`loadStateDict: '${p.name}' has shape ${formatShape(t.shape)} but the model expects ${formatShape(p.value.shape)}`);
+      }
+    }
+    if (options.strict !== false) {
+      const known = new Set(params.map((p) => p.name));
+      const extra = Object.keys(state).filter((k) => !known.has(k));
+      if (extra.length) throw new ShapeError(`loadStateDict: unexpected keys ${extra.join(', ')}`);
+    }
+    for (const p of params) p.value.data.set(state[p.name].data);
+  }
+
+  /** Saves weights and architecture as safetensors (a file, or model.safetensors in a folder). */
+  save(path: string): string {
+    return saveModel(this, path);
+  }
+
+  /** The loss fit() uses by default: softmax cross-entropy, or sigmoid BCE for one output. */
+  defaultLoss(): Loss {
+    return createLoss(undefined, this.outputUnits);
+  }
+
+  /**
+   * Trains on (x, y) for some epochs; resolves to the history of loss and metrics per epoch.
+   * @example
+   * ```ts
+   * const history = await model.fit(train.x, train.y, { epochs: 5, batchSize: 32, validationSplit: 0.1 });
+   * ```
+   */
+  fit(x: Tensor, y: LabelArray, options: FitOptions = {}): Promise<History> {
+    return fit(this, x, y, options);
+  }
+
+  /**
+   * Mean loss and accuracy over (x, y), in batches, in inference mode.
+   * @example
+   * ```ts
+   * const { loss, accuracy } = model.evaluate(test.x, test.y);
+   * ```
+   */
+  evaluate(x: Tensor, y: LabelArray, options: EvaluateOptions = {}): { loss: number; accuracy: number } {
+    return evaluate(this, x, y, options);
+  }
+
+  /** Raw outputs (logits: before a final Softmax or Sigmoid), batched. */
+  predictLogits(x: Tensor, options: PredictOptions = {}): Tensor {
+    return this.logitsFor(x, options, 'predictLogits');
+  }
+
+  private logitsFor(x: Tensor, options: PredictOptions, fn: string): Tensor {
+    checkPredictOptions(options, fn);
+    const t = this.checkInput(x, fn);
+    if (!options.allowNonFinite) checkFiniteInput(t, fn);
+    const units = this.outputUnits;
+    const out = new Float32Array(t.shape[0] * units);
+    predictBatches(this, t, options, (logits, start) => out.set(logits.data, start * units), fn);
+    return new Tensor(out, [t.shape[0], ...this.outputShape]);
+  }
+
+  /** Probabilities: softmax over the classes, or sigmoid for one output (applied once, whether or not the model ends in that layer). */
+  predict(x: Tensor, options: PredictOptions = {}): Tensor {
+    const logits = this.logitsFor(x, options, 'predict');
+    return this.lossFor(options.loss, 'predict').probabilities(logits.reshape([logits.shape[0], this.outputUnits])).reshape(logits.shape);
+  }
+
+  /** The most probable class of each sample (0/1 for a binary model). */
+  predictClasses(x: Tensor, options: PredictOptions = {}): Int32Array {
+    const logits = this.logitsFor(x, options, 'predictClasses');
+    return this.lossFor(options.loss, 'predictClasses').classes(logits.reshape([logits.shape[0], this.outputUnits]));
+  }
+}
