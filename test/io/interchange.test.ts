@@ -105,7 +105,9 @@ describe('ONNX', () => {
       const { logits } = await session.run({ input: new ort.Tensor('float32', x.data, shape) });
       const theirs = logits.data as Float32Array;
       expect(theirs.length, name).toBe(ours.length);
-      for (let i = 0; i < ours.length; i++) expect(Math.abs(ours[i] - theirs[i]), `${name}[${i}]`).toBeLessThan(1e-4);
+      // Within 1e-4 of logits near 1; untrained deep nets (resnet-56, BN at its initial statistics) give logits near 1e5, held to the same relative error.
+      const scale = Math.max(1, ...Array.from(ours, Math.abs));
+      for (let i = 0; i < ours.length; i++) expect(Math.abs(ours[i] - theirs[i]), `${name}[${i}]`).toBeLessThan(1e-4 * scale);
     }
   });
 
