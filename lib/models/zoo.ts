@@ -1,7 +1,9 @@
 import { checkOptions, checkPositiveInt } from '../core/check.js';
 import { ValueError, describe } from '../core/errors.js';
 import { AvgPool2D, Conv2D, Dense, Flatten, GlobalAvgPool2D, MaxPool2D, ReLU } from '../nn/layers/index.js';
-import { type Sequential, sequential } from './sequential.js';
+import { sequential } from './sequential.js';
+import type { Model } from './model.js';
+import { cifarFast, cifarResnet } from './zoo-resnet.js';
 
 /** A named architecture: what it is, its input shape and how to build it. */
 export interface ZooEntry {
@@ -9,7 +11,7 @@ export interface ZooEntry {
   inputShape: [number, number, number];
   classes: number;
   /** The model for images with `channels` channels in `classes` classes (the entry's own, unless a data set has others). */
-  build(seed: number, fit: { channels: number; classes: number; height: number; width: number }): Sequential;
+  build(seed: number, fit: { channels: number; classes: number; height: number; width: number }): Model;
 }
 
 const conv = (filters: number, kernelSize: number, padding: number) => new Conv2D({ filters, kernelSize, padding });
@@ -111,6 +113,24 @@ export const ZOO: Record<string, ZooEntry> = {
         { inputShape: [height, width, channels], seed, name: 'xray-binary' },
       ),
   },
+  'resnet-20': {
+    description: 'ResNet-20 for CIFAR-10 (He et al. 2016, 4.2): conv 16, 3 stages × 3 basic blocks of 16/32/64 filters with BatchNorm, zero-padded identity shortcuts, global average pool, dense 10; 0.27M parameters',
+    inputShape: [32, 32, 3],
+    classes: 10,
+    build: (seed, fit) => cifarResnet(20, 'resnet-20', seed, fit),
+  },
+  'resnet-56': {
+    description: 'ResNet-56 for CIFAR-10 (He et al. 2016, 4.2): as resnet-20 with 9 blocks a stage; 0.85M parameters',
+    inputShape: [32, 32, 3],
+    classes: 10,
+    build: (seed, fit) => cifarResnet(56, 'resnet-56', seed, fit),
+  },
+  'cifar-fast': {
+    description: 'a fast CIFAR net in the DAWNBench ResNet-9 style at half width: conv-BN-ReLU 32, 64 + pool + residual pair, 128 + pool, 256 + pool + residual pair, global average pool, dense 10',
+    inputShape: [32, 32, 3],
+    classes: 10,
+    build: (seed, fit) => cifarFast('cifar-fast', seed, fit),
+  },
 };
 
 /** The names `zooModel` and `--model` accept. */
@@ -122,7 +142,7 @@ export const ZOO_NAMES = Object.keys(ZOO);
  * binary model ends in one sigmoid output; height and width build it for
  * another image size (the layers after Flatten take their sizes from it).
  */
-export function zooModel(name: string, options: { seed?: number; channels?: number; classes?: number; height?: number; width?: number } = {}): Sequential {
+export function zooModel(name: string, options: { seed?: number; channels?: number; classes?: number; height?: number; width?: number } = {}): Model {
   checkOptions(options, ['seed', 'channels', 'classes', 'height', 'width'], 'zooModel');
   const entry = ZOO[name];
   if (!entry) throw new ValueError(`unknown model ${describe(name)}; the zoo has: ${ZOO_NAMES.join(', ')}`);

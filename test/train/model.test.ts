@@ -46,6 +46,7 @@ describe('Sequential', () => {
   it('builds every zoo model with the documented shapes', () => {
     const expected: Record<string, number[]> = {
       'mlp-30': [10], 'cnn-14': [10], 'mnist-2layer': [10], 'mnist-3layer': [10], 'mnist-gap': [10], lenet5: [10], 'signs-cnn': [6], 'xray-binary': [1],
+      'resnet-20': [10], 'resnet-56': [10], 'cifar-fast': [10],
     };
     for (const name of ZOO_NAMES) {
       const m = zooModel(name);
