@@ -9,12 +9,13 @@ import { FormatError, ValueError, describe } from '../core/errors.js';
 import { Tensor } from '../core/tensor.js';
 import { maybeGunzip, parseIdx } from '../formats/idx.js';
 import { scaleImages } from './transforms.js';
+import { CIFAR10_CLASSES, type Cifar10Split, locateCifar10, readCifar10 } from './cifar10.js';
 
 /** A named data set that `loadDataset` resolves from a folder, `CONVKIT_DATA`, the cache or a download. */
-export type DatasetName = 'mnist' | 'fashion-mnist';
+export type DatasetName = 'mnist' | 'fashion-mnist' | 'cifar10';
 
 interface DatasetSpec {
-  name: DatasetName;
+  name: Exclude<DatasetName, 'cifar10'>;
   title: string;
   classes: string[];
   /** sha256 of each file's uncompressed bytes: any mirror's gzip of the same data passes. */
@@ -32,7 +33,7 @@ const FILES: Record<FileKey, string> = {
   testLabels: 't10k-labels-idx1-ubyte',
 };
 
-const SPECS: Record<DatasetName, DatasetSpec> = {
+const SPECS: Record<Exclude<DatasetName, 'cifar10'>, DatasetSpec> = {
   mnist: {
     name: 'mnist',
     title: 'MNIST',
@@ -60,11 +61,11 @@ const SPECS: Record<DatasetName, DatasetSpec> = {
 };
 
 /** The names `loadDataset` knows. */
-export const DATASETS = Object.keys(SPECS) as DatasetName[];
+export const DATASETS: DatasetName[] = [...(Object.keys(SPECS) as DatasetName[]), 'cifar10'];
 
 /** NHWC images in [0, 1] and their labels. */
 export interface LabelledImages {
-  /** [N, 28, 28, 1] in [0, 1] */
+  /** [N, 28, 28, 1] (MNIST, Fashion-MNIST) or [N, 32, 32, 3] (CIFAR-10), in [0, 1] */
   x: Tensor;
   y: Uint8Array;
 }
@@ -101,7 +102,7 @@ export interface LoadOptions {
 }
 
 function specFor(name: unknown): DatasetSpec {
-  const spec = typeof name === 'string' ? SPECS[name as DatasetName] : undefined;
+  const spec = typeof name === 'string' ? SPECS[name as keyof typeof SPECS] : undefined;
   if (!spec) throw new ValueError(`unknown data set ${describe(name)}; known: ${DATASETS.join(', ')}`);
   return spec;
 }
@@ -235,8 +236,9 @@ export async function loadDataset(name: DatasetName, options: LoadOptions = {}):
   for (const key of ['download', 'allowSample'] as const) if (options[key] !== undefined) checkBoolean(options[key], key, 'loadDataset');
   if (options.log !== undefined) checkFunction(options.log, 'log', 'loadDataset');
   if (options.timeoutMs !== undefined) checkPositiveInt(options.timeoutMs, 'timeoutMs', 'loadDataset');
-  const spec = specFor(name);
   const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  if (name === 'cifar10') return loadCifar10(options, log);
+  const spec = specFor(name);
   const done = (dir: string, kind: ImageDataset['sourceKind'], how: string): ImageDataset => {
     const data = readDir(dir, spec);
     const source = `${spec.title} from ${dir} (${how})`;
@@ -274,4 +276,36 @@ export async function loadDataset(name: DatasetName, options: LoadOptions = {}):
     return { name: spec.name, classes: spec.classes, ...sample, source, sourceKind: 'sample' };
   }
   throw new FormatError(`${spec.title} not found: tried ${tried.join('; ')}. Pass a data directory or set CONVKIT_DATA`);
+}
+
+/**
+ * CIFAR-10 from options.dataDir, $CONVKIT_DATA or the cache folder (each as
+ * itself or holding cifar-10-batches-bin/, cifar10/ or cifar10-jpeg/): the
+ * official binary batches or train/ and test/ image folders (cifar10.ts).
+ * It is not downloaded: the official archive is a 162 MB tar.gz to unpack.
+ */
+async function loadCifar10(options: LoadOptions, log: (m: string) => void): Promise<ImageDataset> {
+  const tried: string[] = [];
+  const cacheDir = options.cacheDir ?? defaultCacheDir();
+  const places: [string, ImageDataset['sourceKind'], string][] = [];
+  if (options.dataDir !== undefined) places.push([resolve(options.dataDir), 'directory', 'data directory']);
+  else {
+    if (process.env.CONVKIT_DATA) places.push([resolve(process.env.CONVKIT_DATA), 'environment', 'CONVKIT_DATA']);
+    places.push([cacheDir, 'cache', 'cache']);
+  }
+  for (const [dir, kind, how] of places) {
+    const found = existsSync(dir) ? locateCifar10(dir) : null;
+    if (!found) {
+      tried.push(`${dir} (${how})`);
+      continue;
+    }
+    const read = await readCifar10(found, cacheDir, log);
+    const part = (s: Cifar10Split): LabelledImages => ({ x: scaleImages(s.pixels, [s.labels.length, 32, 32, 3]), y: s.labels });
+    const source = `CIFAR-10 from ${found.dir} (${how}; ${read.how})`;
+    log(`data: ${source}: ${read.train.labels.length.toLocaleString('en-US')} training and ${read.test.labels.length.toLocaleString('en-US')} test images`);
+    return { name: 'cifar10', classes: [...CIFAR10_CLASSES], train: part(read.train), test: part(read.test), source, sourceKind: kind };
+  }
+  throw new FormatError(
+    `CIFAR-10 not found: tried ${tried.join('; ')}. Give a folder holding the binary batches (data_batch_1.bin ... test_batch.bin, from cifar-10-binary.tar.gz) or train/ and test/ folders of class folders of images`,
+  );
 }
