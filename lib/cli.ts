@@ -54,7 +54,7 @@ export function program(run: (work: () => Promise<unknown>) => void): Command {
       .option('--model <name>', `zoo model (default ${DEFAULTS.model}): ${ZOO_NAMES.join(', ')}; it takes the data's channels and classes. Or an architecture file (.json: {"layers": [{"kind": "Conv2D", ...}, ...]})`)
       .addOption(new Option('--dataset <name>', `data set (default ${DEFAULTS.dataset})`).choices(DATASETS))
       .option('--data-dir <dir>', "folder with the data set's files (default: $CONVKIT_DATA, the cache, a download, the shipped sample)")
-      .option('--data <path>', 'your data instead: .npz, .h5/.hdf5 (arrays named like x_train/y_train, train_images/train_labels, train_set_x/train_set_y), .csv (a label column), or a folder of .npy or IDX files')
+      .option('--data <path>', 'a data set by name (as --dataset), or your data instead: .npz, .h5/.hdf5 (arrays named like x_train/y_train, train_images/train_labels, train_set_x/train_set_y), .csv (a label column), or a folder of .npy or IDX files')
       .option('--test <path>', 'a separate test file for --data (default: the test arrays in --data, else --test-split of it)')
       .option('--test-split <f>', 'fraction of --data held out for testing when it has no test arrays (default 0.2)')
       .option('--resize <size>', "resize the images to SIZE or HxW (area averaging) and build the model for it; zoo models otherwise take their own size")
@@ -67,6 +67,7 @@ export function program(run: (work: () => Promise<unknown>) => void): Command {
       .addOption(new Option('--optimizer <name>', `optimizer (default ${DEFAULTS.optimizer})`).choices(OPTIMIZER_NAMES))
       .option('--lr <rate>', `learning rate (default ${OPTIMIZER_NAMES.map((n) => `${DEFAULTS.learningRate[n]} for ${n}`).join(', ')})`)
       .option('--lr-decay <f>', `multiply the rate by F after every epoch (default ${DEFAULTS.lrDecay}; 1 keeps it constant)`)
+      .option('--weight-decay <f>', 'L2 weight decay: adds F times each weight to its gradient (default 0)')
       .option('--validation <f>', 'hold out this fraction of the training set for validation (default: none)')
       .option('--limit <n>', 'train on the first N training images only')
       .option('--seed <n>', `seed for weights and shuffling (default ${DEFAULTS.seed})`)
@@ -87,6 +88,7 @@ export function program(run: (work: () => Promise<unknown>) => void): Command {
       'convkit train --data xray.npz --model xray-binary --class-weight balanced --out runs/xray',
       'convkit train --data train_signs.h5 --test test_signs.h5 --model signs-cnn --epochs 60',
       'convkit train --data images.npz --model my-net.json --scaler standard --validation 0.1',
+      'convkit train --data cifar10 --model resnet-20 --scaler channel --shift 4 --flip --optimizer momentum --lr 0.1 --weight-decay 5e-4 --batch-size 128',
     ) + '\nCtrl-C finishes the batch, saves a resumable state (to --out, else runs/) and exits 130.\n')
     .action(action(async () => (await import('./cli/train.js')).train));
 

@@ -28,6 +28,7 @@ export interface Flags {
   optimizer?: string;
   lr?: string;
   'lr-decay'?: string;
+  'weight-decay'?: string;
   validation?: string;
   limit?: string;
   seed?: string;

@@ -1,5 +1,5 @@
 // convkit train: settings, resuming, per-epoch checkpoints, Ctrl-C, TensorBoard, the report and the end-of-run summary.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { info } from '../backend/select.js';
 import { type DatasetName, DATASETS } from '../data/datasets.js';
@@ -9,7 +9,7 @@ import { ConvkitError } from '../core/errors.js';
 import { CHECKPOINT_FILE, loadModel, loadOptimizer, modelBytes, OPTIMIZER_FILE, optimizerBytes } from '../models/checkpoint.js';
 import { clearRun, holdsRun, lockRunDir, recoverRunDir, saveGeneration } from '../formats/rundir.js';
 import { jsonBytes, writeFileAtomic } from '../formats/atomic.js';
-import type { Sequential } from '../models/sequential.js';
+import type { Model } from '../models/model.js';
 import { createOptimizer, type Optimizer, type OptimizerName, stepDecay } from '../optim/optimizers.js';
 import type { Callbacks, EpochSums, History } from '../models/train.js';
 import { type Analysis, writeReport } from '../viz/report.js';
@@ -28,8 +28,8 @@ export function tensorboardImages(writer: EventWriter, analysis: Analysis, class
 }
 
 /** The run's optimizer: the API's own (createOptimizer), with --lr-decay as a step schedule per epoch. */
-export function makeOptimizer(name: OptimizerName, learningRate: number, decay: number, batchesPerEpoch: number) {
-  return createOptimizer(name, learningRate, 'convkit train', decay === 1 ? undefined : stepDecay({ every: batchesPerEpoch, factor: decay }));
+export function makeOptimizer(name: OptimizerName, learningRate: number, decay: number, batchesPerEpoch: number, weightDecay = 0) {
+  return createOptimizer(name, learningRate, 'convkit train', decay === 1 ? undefined : stepDecay({ every: batchesPerEpoch, factor: decay }), weightDecay || undefined);
 }
 
 /** What a run directory's run.json records of the settings, enough to resume. */
@@ -41,6 +41,8 @@ export interface RunSettings extends DataSettings {
   optimizer: OptimizerName;
   learningRate: number;
   lrDecay: number;
+  /** L2 weight decay of the optimizer (0: none; runs recorded before it have none). */
+  weightDecay?: number;
   seed: number;
   classWeight: ClassWeight | null;
   augment: Augmentation | null;
@@ -68,9 +70,18 @@ function parseFraction(raw: string | undefined, flag: string): number | null {
   return v;
 }
 
-export function settingsFromFlags(flags: Flags): RunSettings {
+function weightDecayFlag(flags: Flags): number {
+  const v = num(flags, 'weight-decay') ?? 0;
+  if (!(v >= 0 && v < 1)) throw new UsageError(`--weight-decay must be in [0, 1), got '${flags['weight-decay']}'`);
+  return v;
+}
+
+export function settingsFromFlags(given: Flags): RunSettings {
+  let flags = given;
   const model = flags.model ?? DEFAULTS.model;
   if (!ZOO[model] && !model.toLowerCase().endsWith('.json')) throw new UsageError(`unknown --model '${model}'; choose one of: ${ZOO_NAMES.join(', ')}, or give an architecture file (.json)`);
+  // --data cifar10 names a data set, as --dataset does, unless a file or folder has that name.
+  if (flags.data !== undefined && (DATASETS as string[]).includes(flags.data) && !existsSync(flags.data) && flags.dataset === undefined) flags = { ...flags, dataset: flags.data, data: undefined };
   if (flags.data !== undefined && flags.dataset !== undefined) throw new UsageError('--data and --dataset both name the data; give one');
   if (flags.data === undefined && flags.test !== undefined) throw new UsageError('--test goes with --data (the named data sets bring their own test set)');
   const dataset = flags.data !== undefined ? null : ((flags.dataset ?? DEFAULTS.dataset) as DatasetName);
@@ -91,6 +102,7 @@ export function settingsFromFlags(flags: Flags): RunSettings {
     optimizer,
     learningRate: num(flags, 'lr') ?? DEFAULTS.learningRate[optimizer],
     lrDecay: num(flags, 'lr-decay') ?? DEFAULTS.lrDecay,
+    weightDecay: weightDecayFlag(flags),
     seed: int(flags, 'seed', DEFAULTS.seed, 0),
     validation: parseFraction(flags.validation, 'validation'),
     limit: flags.limit === undefined ? null : int(flags, 'limit', 1),
@@ -100,7 +112,7 @@ export function settingsFromFlags(flags: Flags): RunSettings {
 }
 
 /** Flags that set what a run is; a resume keeps them. */
-const RUN_FLAGS = ['model', 'dataset', 'data', 'test', 'test-split', 'resize', 'scaler', 'batch-size', 'optimizer', 'lr', 'lr-decay', 'seed', 'validation', 'limit', 'class-weight', 'shift', 'flip'] as const;
+const RUN_FLAGS = ['model', 'dataset', 'data', 'test', 'test-split', 'resize', 'scaler', 'batch-size', 'optimizer', 'lr', 'lr-decay', 'weight-decay', 'seed', 'validation', 'limit', 'class-weight', 'shift', 'flip'] as const;
 
 /** Settings of the run being resumed; --epochs may extend it. */
 export function settingsFromRun(dir: string, flags: Flags): RunSettings {
@@ -201,7 +213,7 @@ export async function train(flags: Flags): Promise<void> {
   if (trainCount < 1 || (settings.validation && trainCount === ds.train.y.length)) {
     throw new UsageError(`--validation ${settings.validation} of ${ds.train.y.length} training images leaves ${trainCount < 1 ? 'none to train on' : 'none to validate on'}; choose a fraction that leaves both`);
   }
-  let model: Sequential;
+  let model: Model;
   let optimizer: Optimizer;
   let previous: History | null = null;
   let start: Progress = { epochsDone: 0, batchesDone: 0 };
@@ -213,7 +225,7 @@ export async function train(flags: Flags): Promise<void> {
     say(`resuming ${resume} after epoch ${start.epochsDone}${start.batchesDone ? ` and ${start.batchesDone} batches` : ''} of ${settings.epochs}`);
   } else {
     model = buildModel(settings.model, ds, settings.resize, settings.seed);
-    optimizer = makeOptimizer(settings.optimizer, settings.learningRate, settings.lrDecay, Math.ceil(trainCount / settings.batchSize));
+    optimizer = makeOptimizer(settings.optimizer, settings.learningRate, settings.lrDecay, Math.ceil(trainCount / settings.batchSize), settings.weightDecay ?? 0);
   }
   const done = start.epochsDone;
   const prepared = prepareTask(ds, model, settings.scaler, say);
@@ -223,7 +235,7 @@ export async function train(flags: Flags): Promise<void> {
   const validation = settings.validation ?? (prepared.val ? { x: prepared.val.x, y: prepared.val.y } : undefined);
   const i = info();
   const modelName = ZOO[settings.model] ? settings.model : model.name;
-  say(`training ${modelName} (${model.countParams().toLocaleString('en-US')} parameters, input ${model.inputShape.join('×')}, ${ds.classes.length} classes${model.outputUnits === 1 ? ', one sigmoid output' : ''}) on ${trainCount.toLocaleString('en-US')} images: ${settings.epochs} epoch(s), batch ${settings.batchSize}, ${settings.optimizer} lr ${settings.learningRate}${settings.lrDecay !== 1 ? ` ×${settings.lrDecay} per epoch` : ''}${settings.classWeight ? `, class weights ${settings.classWeight === 'balanced' ? 'balanced' : settings.classWeight.join(',')}` : ''}${settings.augment ? `, augmented (${[settings.augment.shift ? `shifts up to ${settings.augment.shift} px` : '', settings.augment.flip ? 'flips' : ''].filter(Boolean).join(', ')})` : ''}, backend ${i.backend}${i.backend === 'native' ? ` (${i.isa}, ${i.threads} threads)` : ''}`);
+  say(`training ${modelName} (${model.countParams().toLocaleString('en-US')} parameters, input ${model.inputShape.join('×')}, ${ds.classes.length} classes${model.outputUnits === 1 ? ', one sigmoid output' : ''}) on ${trainCount.toLocaleString('en-US')} images: ${settings.epochs} epoch(s), batch ${settings.batchSize}, ${settings.optimizer} lr ${settings.learningRate}${settings.lrDecay !== 1 ? ` ×${settings.lrDecay} per epoch` : ''}${settings.weightDecay ? `, weight decay ${settings.weightDecay}` : ''}${settings.classWeight ? `, class weights ${settings.classWeight === 'balanced' ? 'balanced' : settings.classWeight.join(',')}` : ''}${settings.augment ? `, augmented (${[settings.augment.shift ? `shifts up to ${settings.augment.shift} px` : '', settings.augment.flip ? 'flips' : ''].filter(Boolean).join(', ')})` : ''}, backend ${i.backend}${i.backend === 'native' ? ` (${i.isa}, ${i.threads} threads)` : ''}`);
   const record = { settings, source: ds.source, ...(dataDir ? { dataDir: resolve(dataDir) } : {}), backend: i };
   const checkpointMeta = {
     zoo: modelName, dataset: settings.dataset ?? settings.data ?? '', classes: JSON.stringify(ds.classes), [PREPROCESSING_KEY]: JSON.stringify(prepared.preprocessing),

@@ -234,7 +234,7 @@ export class Adam extends Optimizer {
 
 
 /** 'sgd' | 'momentum' (0.9) | 'adam', with an optional learning rate. */
-export function createOptimizer(name: OptimizerName | Optimizer | undefined, learningRate?: number, fn = 'createOptimizer', schedule?: Schedule): Optimizer {
+export function createOptimizer(name: OptimizerName | Optimizer | undefined, learningRate?: number, fn = 'createOptimizer', schedule?: Schedule, weightDecay?: number): Optimizer {
   if (name instanceof Optimizer) {
     if (learningRate !== undefined) throw new ValueError(`${fn}: learningRate is given twice, as an option and inside the ${name.constructor.name} optimizer (learningRate ${name.learningRate}); give it to the optimizer`);
     return name;
@@ -242,11 +242,11 @@ export function createOptimizer(name: OptimizerName | Optimizer | undefined, lea
   if (name !== undefined) checkOneOf(name, OPTIMIZER_NAMES, 'optimizer', fn);
   switch (name ?? 'adam') {
     case 'adam':
-      return new Adam({ learningRate, schedule });
+      return new Adam({ learningRate, schedule, weightDecay });
     case 'sgd':
-      return new SGD({ learningRate, schedule });
+      return new SGD({ learningRate, schedule, weightDecay });
     case 'momentum':
-      return new SGD({ learningRate: learningRate ?? OPTIMIZER_DEFAULTS.momentum.learningRate, momentum: OPTIMIZER_DEFAULTS.momentum.momentum, schedule });
+      return new SGD({ learningRate: learningRate ?? OPTIMIZER_DEFAULTS.momentum.learningRate, momentum: OPTIMIZER_DEFAULTS.momentum.momentum, schedule, weightDecay });
     default:
       throw new ValueError(`optimizer must be 'sgd', 'momentum', 'adam' or an Optimizer, got ${describe(name)}`);
   }
