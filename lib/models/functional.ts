@@ -203,10 +203,16 @@ export class Functional extends Model {
     this.backwardAll([dy]);
   }
 
-  /** dLoss/dLogits of each output (null for one that adds nothing to the loss) back to every parameter's gradient. */
-  backwardAll(dLogits: readonly (Tensor | null)[]): void {
+  /**
+   * dLoss/dLogits of each output (null for one that adds nothing to the
+   * loss) back to every parameter's gradient. With inputGradients, returns
+   * dLoss/dInput of each input too (saliency maps, adversarial examples);
+   * otherwise an empty list.
+   */
+  backwardAll(dLogits: readonly (Tensor | null)[], inputGradients = false): (Tensor | null)[] {
     if (!this.lastForwardTrained) throw new ValueError(`${this.name}: backward needs the activations of a forward with training: true, the last forward was for inference`);
-    this.run.backward(dLogits);
+    if (!Array.isArray(dLogits) || dLogits.length !== this.heads.length) throw new ValueError(`backwardAll: model '${this.name}' has ${this.heads.length} output(s); give one gradient (or null) per output, got ${describe(dLogits)}`);
+    return this.run.backward(dLogits, inputGradients);
   }
 
   protected override fusedTrainPass(x: Tensor, labels: Int32Array, loss: Loss): { loss: number; logits: Tensor } | null {

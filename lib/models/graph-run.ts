@@ -85,8 +85,10 @@ export class GraphRun {
   /**
    * From dLoss/dLogits of each output (null: that output adds nothing) to
    * every parameter's gradient. A layer no gradient reaches gets zeros.
+   * With inputGradients, also dLoss/dInput of each model input (null for
+   * one no gradient reaches); valid until the next backward.
    */
-  backward(dLogits: readonly (Tensor | null)[]): void {
+  backward(dLogits: readonly (Tensor | null)[], inputGradients = false): (Tensor | null)[] {
     const grads = this.grads.fill(null);
     dLogits.forEach((d, k) => d && this.accumulate(this.logits[k], d));
     for (let s = this.segments.length - 1; s >= 0; s--) {
@@ -97,16 +99,17 @@ export class GraphRun {
         continue;
       }
       if (seg.kind === 'merge') {
-        const ds = seg.layer.backwardInputs(g, seg.sources.map((v) => v >= this.inputCount));
+        const ds = seg.layer.backwardInputs(g, seg.sources.map((v) => inputGradients || v >= this.inputCount));
         ds.forEach((d, i) => d && this.accumulate(seg.sources[i], d));
         continue;
       }
       const steps = seg.plan.steps;
-      const needSource = seg.source >= this.inputCount;
+      const needSource = inputGradients || seg.source >= this.inputCount;
       let d: Tensor | null = g;
       for (let i = steps.length - 1; i >= 0 && d; i--) d = steps[i].backward(d, i > 0 || needSource);
       if (d && needSource) this.accumulate(seg.source, d);
     }
+    return inputGradients ? grads.slice(0, this.inputCount) : [];
   }
 
   /** Adds a gradient of value v: the first is kept as it is (no copy), a second one sums into the graph's own buffer for v. */
