@@ -19,6 +19,8 @@ export { Model } from './models/model.js';
 export { Sequential, sequential } from './models/sequential.js';
 export type { ModelConfig, SequentialConfig, SequentialOptions } from './models/sequential.js';
 export { Functional, model, input } from './models/functional.js';
+export type { LogitGraph } from './models/model.js';
+export type { GraphNode } from './models/graph-run.js';
 export type { FunctionalOptions, InputOptions } from './models/functional.js';
 export type { FitAllOptions, FitAllHistory, OutputLoss } from './models/fit-all.js';
 export { MeanSquaredError } from './nn/regression-loss.js';
