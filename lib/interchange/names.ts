@@ -14,14 +14,12 @@ import type { Model } from '../models/model.js';
 export type NameMapping = 'model' | 'course' | 'numbered' | string[] | Record<string, string>;
 
 function numbered(params: Parameter[], weight: (i: number) => string, bias: (i: number) => string): string[] {
-  let layer = 0;
-  let last = '';
+  // Layers are numbered by first appearance, so a layer's saved statistics (listed after every trained weight) keep its number.
+  const numbers = new Map<string, number>();
   return params.map((p) => {
     const owner = p.name.slice(0, p.name.lastIndexOf('.'));
-    if (owner !== last) {
-      layer++;
-      last = owner;
-    }
+    if (!numbers.has(owner)) numbers.set(owner, numbers.size + 1);
+    const layer = numbers.get(owner)!;
     // A layer's other tensors (BatchNormalization's running_mean and running_var) keep their own name: running_mean3.
     const own = p.name.slice(p.name.lastIndexOf('.') + 1);
     return own === 'bias' ? bias(layer) : own === 'weight' || own === p.name ? weight(layer) : `${own}${layer}`;

@@ -188,7 +188,8 @@ describe('a trained residual graph, saved and exported', () => {
     await importNpz(fromNpz, join(dir, 'w.npz'));
     expect(same(fromNpz.predictLogits(x), want)).toBe(true);
 
-    await exportHdf5(net, join(dir, 'w.h5'));
+    // Numbered keys, BatchNormalization's statistics under their layer's number.
+    expect(await exportHdf5(net, join(dir, 'w.h5'))).toEqual(['W1', 'b1', 'W2', 'W3', 'b3', 'W4', 'W5', 'b5', 'W6', 'b6', 'running_mean3', 'running_var3', 'running_mean5', 'running_var5']);
     const fromH5 = fresh();
     await importHdf5(fromH5, join(dir, 'w.h5'));
     expect(same(fromH5.predictLogits(x), want)).toBe(true);
