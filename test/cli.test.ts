@@ -211,4 +211,38 @@ describe('convkit CLI', () => {
     for (const net of ['mnist-3layer', 'mnist-2layer', 'xray-binary', 'every-op']) expect(r.stdout).toMatch(new RegExp(`ok\\s+${net}\\s+worst difference 0\\.\\d+ of its tolerance`));
     expect(r.stdout.trim().split('\n').pop()).toBe('selftest passed');
   });
+
+  it('trains a functional model from a JSON file (a residual block with BatchNormalization), with a report and TensorBoard; evaluate, export and resume take it', () => {
+    const dir = fixture();
+    const run = mkdtempSync(join(tmpdir(), 'run-'));
+    const net = {
+      name: 'residual',
+      inputs: [{ name: 'image', shape: [28, 28, 1] }],
+      layers: [
+        { kind: 'Conv2D', name: 'stem', filters: 4, kernelSize: 3, strides: 2, padding: 'same', inbound: ['image'] },
+        { kind: 'Conv2D', name: 'c1', filters: 4, kernelSize: 3, padding: 'same', useBias: false, inbound: ['stem'] },
+        { kind: 'BatchNormalization', name: 'bn', momentum: 0.9, inbound: ['c1'] },
+        { kind: 'ReLU', name: 'r1', inbound: ['bn'] },
+        { kind: 'Add', name: 'join', inbound: ['stem', 'r1'] },
+        { kind: 'GlobalAvgPool2D', name: 'gap', inbound: ['join'] },
+        { kind: 'Dense', name: 'logits', units: 10, inbound: ['gap'] },
+      ],
+      outputs: ['logits'],
+    };
+    const file = join(run, 'residual.json');
+    writeFileSync(file, JSON.stringify(net));
+    const out = join(run, 'out');
+    const r = convkit(['train', '--data-dir', dir, '--epochs', '1', '--model', file, '--out', out, '--tensorboard', join(out, 'tb'), '--report', join(out, 'report.html'), '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/training residual \(\d+ parameters, input 28×28×1, 10 classes\)/);
+    const trained = JSON.parse(r.stdout);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toMatch(/residual/);
+    expect(readdirSync(join(out, 'tb')).length).toBeGreaterThan(0);
+    const e = convkit(['evaluate', '--checkpoint', out, '--data-dir', dir, '--json']);
+    expect(e.status, e.stderr).toBe(0);
+    expect(JSON.parse(e.stdout).accuracy).toBeCloseTo(trained.testAccuracy, 6);
+    for (const format of ['onnx', 'npz', 'h5']) expect(convkit(['export', '--checkpoint', out, '--format', format, '--output', join(run, `m.${format}`)]).status).toBe(0);
+    const resumed = convkit(['train', '--resume', out, '--epochs', '2', '--data-dir', dir, '--quiet']);
+    expect(resumed.status, resumed.stderr).toBe(0);
+  });
 });
