@@ -116,6 +116,34 @@ describe('the BatchNormalization layer', () => {
     expect(m.summary()).toMatch(/Non-trainable params: 8\b/);
   });
 
+  it('back-propagates through its inference form (the moving statistics) as finite differences do', () => {
+    const bn = layers.batchNormalization({ epsilon: 1e-3 });
+    bn.build([3, 2, 4], new Random(1));
+    const random = rng(8);
+    bn.gamma.value.data.set(uniform(random, 4, 0.5, 2));
+    bn.beta.value.data.set(uniform(random, 4));
+    bn.runningMean.value.data.set(uniform(random, 4));
+    bn.runningVar.value.data.set(uniform(random, 4, 0.2, 3));
+    const x = new Tensor(uniform(random, 2 * 24, -2, 2), [2, 3, 2, 4]);
+    const r = uniform(random, 2 * 24);
+    const loss = () => bn.forward(x, false).data.reduce((a, v, i) => a + v * r[i], 0);
+    bn.forward(x, false);
+    const dx = Float32Array.from(bn.backward(new Tensor(r, x.shape), true)!.data);
+    const [dgamma, dbeta] = [Float32Array.from(bn.gamma.grad.data), Float32Array.from(bn.beta.grad.data)];
+    // The inference form is affine in x, gamma and beta: central differences are exact up to float32 rounding.
+    for (const [param, grad, what] of [[x.data, dx, 'dx'], [bn.gamma.value.data, dgamma, 'dgamma'], [bn.beta.value.data, dbeta, 'dbeta']] as const) {
+      for (let i = 0; i < param.length; i++) {
+        const saved = param[i];
+        param[i] = saved + 0.25;
+        const plus = loss();
+        param[i] = saved - 0.25;
+        const minus = loss();
+        param[i] = saved;
+        expect(grad[i], `${what}[${i}]`).toBeCloseTo((plus - minus) / 0.5, 4);
+      }
+    }
+  });
+
   it('moves its statistics by momentum toward the batch mean and unbiased variance (as PyTorch does)', () => {
     const bn = layers.batchNormalization({ momentum: 0.9 });
     bn.build([2], new Random(0));

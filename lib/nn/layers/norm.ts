@@ -46,6 +46,8 @@ export class BatchNormalization extends Layer {
   runningVar!: Parameter;
   private channels = 0;
   private input: Tensor | null = null;
+  /** Whether the last forward was for training (batch statistics) or inference (the moving ones). */
+  private trained = false;
   private stats = { mean: new Float32Array(0), variance: new Float32Array(0), invStd: new Float32Array(0), dgamma: new Float32Array(0), dbeta: new Float32Array(0) };
 
   constructor(options: BatchNormalizationOptions = {}) {
@@ -81,7 +83,9 @@ export class BatchNormalization extends Layer {
     const y = this.output('y', x.shape[0], this.outputShape);
     const { epsilon, momentum } = this.options;
     const b = getBackend();
+    this.trained = training;
     if (!training) {
+      this.input = x;
       b.batchNormInferForward(y.data, x.data, this.runningMean.value.data, this.runningVar.value.data, this.gamma.value.data, this.beta.value.data, rows, this.channels, epsilon);
       return y;
     }
@@ -99,6 +103,7 @@ export class BatchNormalization extends Layer {
   }
 
   backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
+    if (!this.trained) return this.inferenceBackward(dy, needInputGrad);
     const x = this.input!;
     const rows = x.size / this.channels;
     const dx = needInputGrad ? this.output('dx', x.shape[0], this.inputShape) : null;
@@ -106,6 +111,33 @@ export class BatchNormalization extends Layer {
     getBackend().batchNormBackward(dx ? dx.data : null, s.dgamma, s.dbeta, dy.data, x.data, s.mean, s.invStd, this.gamma.value.data, rows, this.channels);
     if (this.options.scale) this.gamma.grad.data.set(s.dgamma);
     if (this.options.center) this.beta.grad.data.set(s.dbeta);
+    return dx;
+  }
+
+  /**
+   * The backward of the inference form, y = x · gamma / sqrt(moving var + eps)
+   * + shift, an affine map per channel (what Grad-CAM and input gradients of a
+   * model in inference mode go through): dx = dy · that scale; dgamma and
+   * dbeta as that form has them.
+   */
+  private inferenceBackward(dy: Tensor, needInputGrad: boolean): Tensor | null {
+    const x = this.input!;
+    const c = this.channels;
+    const { epsilon } = this.options;
+    const gamma = this.gamma.value.data;
+    const mean = this.runningMean.value.data;
+    const invStd = Float64Array.from(this.runningVar.value.data, (v) => 1 / Math.sqrt(v + epsilon));
+    const dg = this.gamma.grad.data;
+    const db = this.beta.grad.data;
+    dg.fill(0);
+    db.fill(0);
+    const dx = needInputGrad ? this.output('dx', x.shape[0], this.inputShape) : null;
+    for (let i = 0; i < dy.size; i++) {
+      const k = i % c;
+      db[k] += dy.data[i];
+      dg[k] += dy.data[i] * (x.data[i] - mean[k]) * invStd[k];
+      if (dx) dx.data[i] = dy.data[i] * gamma[k] * invStd[k];
+    }
     return dx;
   }
 
