@@ -216,3 +216,39 @@ describe('a trained residual graph, saved and exported', () => {
     expect(() => model({ inputs: input({ shape: [2] }), outputs: input({ shape: [2] }) })).toThrow(ValueError);
   });
 });
+
+describe('graph edge cases', () => {
+  it('an output that also feeds another layer, a one-unit sigmoid head folded into its loss, dropout off in inference', async () => {
+    const x = input({ shape: [4] });
+    const hidden = layers.dense({ units: 6, activation: 'relu' }).apply(x);
+    const dropped = layers.dropout({ rate: 0.5 }).apply(hidden);
+    const prob = layers.dense({ units: 1, activation: 'sigmoid' }).apply(dropped);
+    const net = model({ inputs: x, outputs: [hidden, prob], seed: 2 });
+    expect(net.outputShapes).toEqual([[6], [1]]);
+    const random = rng(3);
+    const xs = randomTensor(random, [32, 4]);
+    const labels = Int32Array.from({ length: 32 }, (_, i) => (xs.data[i * 4] > 0 ? 1 : 0));
+    const hist = await net.fitAll([xs], [new Tensor(new Float32Array(32 * 6), [32, 6]), labels], { loss: ['meanSquaredError', 'sigmoidBinaryCrossEntropy'], lossWeights: [0, 1], epochs: 20, optimizer: new Adam({ learningRate: 0.02 }) });
+    expect(hist.outputLosses.at(-1)![1]).toBeLessThan(hist.outputLosses[0][1]);
+    // Inference: no dropout, so the same input twice gives the same outputs; the sigmoid is applied.
+    const [h1, p1] = net.forwardAll([xs]);
+    const [h2, p2] = net.forwardAll([xs]);
+    expect(same(h1, h2) && same(p1, p2)).toBe(true);
+    expect(p1.data.every((v) => v > 0 && v < 1)).toBe(true);
+  });
+
+  it('a config naming a layer that does not exist is refused, naming both', () => {
+    const config = smallResnet(1).config();
+    const broken = { ...config, layers: config.layers.map((l, i) => (i === 3 ? { ...l, inbound: ['nowhere'] } : l)) };
+    expect(() => modelFromConfig(broken)).toThrow(new RegExp(`layers\\[3\\] \\('${config.layers[3].name}'\\) takes 'nowhere', which no input or earlier layer is`));
+    expect(() => modelFromConfig({ ...config, outputs: ['ghost'] })).toThrow(/output 'ghost' is no layer of the config/);
+  });
+
+  it('an input no output depends on, or an output from outside the inputs, is refused', () => {
+    const a = input({ shape: [3], name: 'a' });
+    const b = input({ shape: [3], name: 'b' });
+    const y = layers.dense({ units: 2 }).apply(a);
+    expect(() => model({ inputs: [a, b], outputs: y })).toThrow(/inputs\[1\] \('b'\) is not used by any output/);
+    expect(() => model({ inputs: b, outputs: y })).toThrow(/depends on input 'a' \[3\], which is not in inputs/);
+  });
+});
