@@ -102,6 +102,8 @@ export interface Backend {
   /** y[i] = x[i] / divisor (image bytes to floats, a whole data set at a time). */
   bytesToFloats(y: Float32Array, x: Uint8Array, divisor: number): void;
 
+  /** y = a + b, element-wise; y may be a (a residual join, gradients that fan in). */
+  add(y: Float32Array, a: Float32Array, b: Float32Array): void;
   /** y = max(x, 0), element-wise (NaN passes through). */
   relu(y: Float32Array, x: Float32Array): void;
   /** dx = dy where x > 0, else 0. */

@@ -26,6 +26,7 @@ export interface AddonKernels {
   dense(y: F, x: F, w: F, b: Fn, rows: number, inF: number, outF: number): void;
   denseBackward(dx: Fn, dw: F, db: Fn, dy: F, x: F, w: F, rows: number, inF: number, outF: number): void;
   bytesToFloats(y: F, x: Uint8Array, divisor: number): void;
+  add(y: F, a: F, b: F): void;
   relu(y: F, x: F): void;
   reluBackward(dx: F, dy: F, x: F): void;
   leakyRelu(y: F, x: F, alpha: number): void;
@@ -52,7 +53,7 @@ export interface AddonKernels {
 const KERNELS: readonly (keyof AddonKernels)[] = [
   'conv2d', 'conv2dBackwardData', 'conv2dBackwardFilter', 'conv2dReluPool', 'conv2dReluPoolBackward',
   'maxPool2d', 'maxPool2dBackward', 'avgPool2d', 'avgPool2dBackward', 'dense', 'denseBackward', 'bytesToFloats',
-  'relu', 'reluBackward', 'leakyRelu', 'leakyReluBackward', 'sigmoid', 'sigmoidBackward', 'tanh', 'tanhBackward',
+  'add', 'relu', 'reluBackward', 'leakyRelu', 'leakyReluBackward', 'sigmoid', 'sigmoidBackward', 'tanh', 'tanhBackward',
   'softmax', 'softmaxBackward', 'softmaxCrossEntropy', 'sigmoidBinaryCrossEntropy', 'convChainForward', 'convChainTrainPass',
   'sgdStep', 'adamStep', 'batchNormTrainForward', 'batchNormInferForward', 'batchNormBackward',
 ];
@@ -174,6 +175,13 @@ class NativeBackend implements Backend {
       this.k.bytesToFloats(y, x, divisor);
     } catch (error) {
       throw translate(error, 'bytesToFloats');
+    }
+  }
+  add(y: F, a: F, b: F): void {
+    try {
+      this.k.add(y, a, b);
+    } catch (error) {
+      throw translate(error, 'add');
     }
   }
   relu(y: F, x: F): void {

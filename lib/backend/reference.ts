@@ -374,6 +374,7 @@ export const referenceKernels = {
   bytesToFloats: (y: Floats, x: Uint8Array, divisor: number) => {
     for (let i = 0; i < x.length; i++) y[i] = x[i] / divisor;
   },
+  add: (y: Floats, a: Floats, b: Floats) => map2(a, b, y, (u, v) => u + v),
   relu: (y: Floats, x: Floats) => map(x, y, (v) => (v > 0 ? v : 0)),
   reluBackward: (dx: Floats, dy: Floats, x: Floats) => map2(dy, x, dx, (d, v) => (v > 0 ? d : 0)),
   leakyRelu: (y: Floats, x: Floats, alpha: number) => map(x, y, (v) => (v > 0 ? v : alpha * v)),

@@ -2,6 +2,7 @@
 // of one-input layers compiled by the execution plan (so Conv → ReLU fuses
 // in a graph as in a stack) or one merge layer; forward in order, backward
 // in reverse, adding the gradients of a value that feeds several layers.
+import { getBackend } from '../backend/select.js';
 import { Tensor } from '../core/tensor.js';
 import { Buffers, type Layer, type SampleShape } from '../nn/layers/layer.js';
 import { MergeLayer } from '../nn/layers/merge.js';
@@ -120,9 +121,7 @@ export class GraphRun {
       return;
     }
     const sum = this.sums.get(`g${v}`, d.size);
-    const a = held.data;
-    const b = d.data;
-    for (let i = 0; i < sum.length; i++) sum[i] = a[i] + b[i];
+    getBackend().add(sum, held.data, d.data);
     this.grads[v] = new Tensor(sum, [d.shape[0], ...this.shapes[v]]);
   }
 }

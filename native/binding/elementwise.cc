@@ -39,6 +39,16 @@ Napi::Value BytesToFloats(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// add(y, a, b): y may be a or b
+Napi::Value Add(const Napi::CallbackInfo& info) {
+  expect_args(info, 3, "add");
+  Floats a = floats(info, 1, "a");
+  Floats b = floats_of(info, 2, "b", a.length);
+  Floats y = floats_of(info, 0, "y", a.length);
+  convkit::add(y.data, a.data, b.data, a.length);
+  return info.Env().Undefined();
+}
+
 // leakyRelu(y, x, alpha)
 Napi::Value LeakyRelu(const Napi::CallbackInfo& info) {
   expect_args(info, 3, "leakyRelu");

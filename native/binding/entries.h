@@ -17,7 +17,7 @@ Entry MaxPool2d, MaxPool2dBackward, AvgPool2d, AvgPool2dBackward;
 // dense.cc
 Entry Dense, DenseBackward;
 // elementwise.cc
-Entry BytesToFloats, Relu, ReluBackward, LeakyRelu, LeakyReluBackward, Sigmoid, SigmoidBackward, Tanh, TanhBackward,
+Entry BytesToFloats, Add, Relu, ReluBackward, LeakyRelu, LeakyReluBackward, Sigmoid, SigmoidBackward, Tanh, TanhBackward,
     Softmax, SoftmaxBackward;
 // norm.cc
 Entry BatchNormTrainForward, BatchNormInferForward, BatchNormBackward;

@@ -33,6 +33,7 @@ constexpr Export kExports[] = {
     {"dense", Dense},
     {"denseBackward", DenseBackward},
     {"bytesToFloats", BytesToFloats},
+    {"add", Add},
     {"relu", Relu},
     {"reluBackward", ReluBackward},
     {"leakyRelu", LeakyRelu},

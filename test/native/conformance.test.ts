@@ -397,6 +397,7 @@ describe.skipIf(skipNative)('native conformance', () => {
         const dxRef = new Float64Array(n);
         const unit = new Float64Array(n).fill(1);
         const pairs: [string, () => void, () => void][] = [
+          ['add', () => nb.add(y, x, dy), () => ref.add(yRef, x, dy)],
           ['relu', () => nb.relu(y, x), () => ref.relu(yRef, x)],
           ['leakyRelu', () => nb.leakyRelu(y, x, 0.2), () => ref.leakyRelu(yRef, x, 0.2)],
           ['sigmoid', () => nb.sigmoid(y, x), () => ref.sigmoid(yRef, x)],

@@ -1,6 +1,8 @@
 // Layers of several inputs (a functional model's joins) and the identity
-// shortcut of a residual block. They move or add memory and do no
-// arithmetic worth a kernel: plain loops over the flat arrays.
+// shortcut of a residual block. Add runs on the backend (a residual net adds
+// every block's activations); the others move memory or multiply, in plain
+// loops over the flat arrays.
+import { getBackend } from '../../backend/select.js';
 import { checkNumber } from '../../core/check.js';
 import { ShapeError, ValueError, formatShape } from '../../core/errors.js';
 import type { Random } from '../../core/random.js';
@@ -87,12 +89,9 @@ export class Add extends ElementwiseMerge {
 
   forwardInputs(xs: readonly Tensor[]): Tensor {
     const y = this.output('y', xs[0].shape[0], this.outputShape);
-    const out = y.data;
-    out.set(xs[0].data);
-    for (let k = 1; k < xs.length; k++) {
-      const x = xs[k].data;
-      for (let i = 0; i < out.length; i++) out[i] += x[i];
-    }
+    const b = getBackend();
+    b.add(y.data, xs[0].data, xs[1].data);
+    for (let k = 2; k < xs.length; k++) b.add(y.data, y.data, xs[k].data);
     return y;
   }
 

@@ -24,6 +24,10 @@ inline float logistic(float v) {
 
 }  // namespace
 
+void add(float* y, const float* a, const float* b, long n) {
+  for_each(n, 1, [=](long i) { y[i] = a[i] + b[i]; });
+}
+
 void relu_forward(float* y, const float* x, long n) {
   for_each(n, 1, [=](long i) { y[i] = x[i] > 0.0f ? x[i] : 0.0f; });
 }

@@ -4,6 +4,8 @@
 
 namespace convkit {
 
+// y = a + b (y may be a): the join of a residual block and a gradient that fans in.
+void add(float* y, const float* a, const float* b, long n);
 void relu_forward(float* y, const float* x, long n);
 void relu_backward(float* dx, const float* dy, const float* x, long n);
 void leaky_relu_forward(float* y, const float* x, float alpha, long n);
