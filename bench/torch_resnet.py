@@ -64,18 +64,16 @@ def timed(fn, imgs_per_call, reps=5, target_s=1.0, warm=3):
     return {"median": round(statistics.median(res), 1), "min": round(min(res), 1), "max": round(max(res), 1), "reps": reps, "calls_per_rep": inner}
 
 
-def prepare(model, x, cl):
-    if cl:
-        return model.to(memory_format=torch.channels_last), x.contiguous(memory_format=torch.channels_last)
-    return model, x
+def layout(x, cl):
+    return x.contiguous(memory_format=torch.channels_last) if cl else x
 
 
 out = {"torch": torch.__version__, "threads": torch.get_num_threads(), "train": [], "infer": []}
 for cl in (False, True):
     for batch in BATCHES:
-        model, _ = prepare(resnet(), torch.zeros(1), cl)
+        model = resnet().to(memory_format=torch.channels_last) if cl else resnet()
         opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-        xs = [prepare(model, torch.rand(batch, 3, 32, 32), cl)[1] for _ in range(8)]
+        xs = [layout(torch.rand(batch, 3, 32, 32), cl) for _ in range(8)]
         ys = [torch.randint(0, 10, (batch,)) for _ in range(8)]
         state = {"i": 0}
 

@@ -127,7 +127,7 @@ describe('bad CLI flags', () => {
     [['train', '--batch-size', 'many'], 2, /--batch-size must be an integer >= 1, got 'many'/],
     [['train', '--lr', '0'], 2, /--lr must be a positive number, got '0'/],
     [['train', '--threads', '0'], 2, /--threads must be an integer >= 1/],
-    [['train', '--dataset', 'cifar10'], 2, /option '--dataset <name>' argument 'cifar10' is invalid. Allowed choices are mnist, fashion-mnist/],
+    [['train', '--dataset', 'imagenet'], 2, /option '--dataset <name>' argument 'imagenet' is invalid. Allowed choices are mnist, fashion-mnist, cifar10/],
     [['train', '--model', 'signs-cnn.yaml'], 2, /unknown --model 'signs-cnn.yaml'; choose one of: .*, or give an architecture file \(\.json\)/],
     [['train', '--limit', '10', '--validation', '0.99'], 2, /--validation 0.99 of 10 training images leaves none to train on/],
     [['train', '--epochs'], 2, /option '--epochs <n>' argument missing/],

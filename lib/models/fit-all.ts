@@ -11,7 +11,18 @@ import { takeRows } from '../data/transforms.js';
 import { type Loss, type LossName, createLoss } from '../nn/losses.js';
 import { MeanSquaredError } from '../nn/regression-loss.js';
 import { type Optimizer, type OptimizerName, createOptimizer } from '../optim/optimizers.js';
-import type { Functional } from './functional.js';
+import type { Parameter, SampleShape } from '../nn/layers/layer.js';
+
+/** What fitAll needs of a graph model; Functional has it (kept structural so this file does not import functional.ts, which imports it). */
+export interface MultiOutputModel {
+  readonly name: string;
+  readonly outputNames: readonly string[];
+  readonly outputShapes: SampleShape[];
+  checkInputs(xs: unknown, op: string): Tensor[];
+  forwardAllInPlace(xs: readonly Tensor[], training: boolean): Tensor[];
+  backwardAll(dLogits: readonly (Tensor | null)[]): unknown;
+  parameters(): Parameter[];
+}
 
 /** A loss per output: a class loss (targets are labels) or mean squared error (targets are a tensor). */
 export type OutputLoss = LossName | 'meanSquaredError';
@@ -40,7 +51,7 @@ export interface FitAllHistory {
 type Target = { kind: 'labels'; labels: Int32Array; loss: Loss } | { kind: 'values'; values: Tensor; loss: MeanSquaredError };
 
 /** Checks each output's targets against its loss, shape and the sample count. */
-function targetsFor(model: Functional, ys: unknown, losses: readonly OutputLoss[], samples: number): Target[] {
+function targetsFor(model: MultiOutputModel, ys: unknown, losses: readonly OutputLoss[], samples: number): Target[] {
   const shapes = model.outputShapes;
   if (!Array.isArray(ys) || ys.length !== shapes.length) throw new ValueError(`fitAll: model '${model.name}' has ${shapes.length} output(s) (${model.outputNames.join(', ')}); ys must be a list of one target per output, got ${describe(ys)}`);
   return ys.map((y, k) => {
@@ -71,7 +82,7 @@ function targetsFor(model: Functional, ys: unknown, losses: readonly OutputLoss[
  * await net.fitAll([images, extras], [classes, boxes], { loss: ['softmaxCrossEntropy', 'meanSquaredError'], epochs: 5 });
  * ```
  */
-export async function fitAll(model: Functional, xs: readonly Tensor[], ys: readonly (LabelArray | Tensor)[], options: FitAllOptions): Promise<FitAllHistory> {
+export async function fitAll(model: MultiOutputModel, xs: readonly Tensor[], ys: readonly (LabelArray | Tensor)[], options: FitAllOptions): Promise<FitAllHistory> {
   checkOptions(options, ['loss', 'lossWeights', 'epochs', 'batchSize', 'optimizer', 'seed', 'onEpochEnd'], 'fitAll');
   const inputs = model.checkInputs(xs, 'fitAll');
   const samples = inputs[0].shape[0];
