@@ -31,7 +31,7 @@ export { NonFiniteError } from './models/train.js';
 export { modelCheckpoint } from './models/callbacks.js';
 export type { ModelCheckpointOptions } from './models/callbacks.js';
 export type { FitOptions, History, EpochLogs, BatchLogs, Callbacks, EarlyStopping, EvaluateOptions, PredictOptions, Monitor, EpochSums } from './models/train.js';
-export { SGD, Adam, Optimizer, stepDecay, createOptimizer, optimizerFromConfig } from './optim/optimizers.js';
+export { SGD, Adam, Optimizer, stepDecay, cosineDecay, createOptimizer, optimizerFromConfig } from './optim/optimizers.js';
 export type { Schedule, OptimizerName, SGDOptions, AdamOptions } from './optim/optimizers.js';
 export { OPTIMIZER_DEFAULTS } from './core/defaults.js';
 export type { Initializer, InitializerName } from './nn/initializers.js';

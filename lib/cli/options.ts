@@ -28,6 +28,8 @@ export interface Flags {
   optimizer?: string;
   lr?: string;
   'lr-decay'?: string;
+  'lr-schedule'?: string;
+  'warmup-epochs'?: string;
   'weight-decay'?: string;
   validation?: string;
   limit?: string;

@@ -10,7 +10,7 @@ import { CHECKPOINT_FILE, loadModel, loadOptimizer, modelBytes, OPTIMIZER_FILE, 
 import { clearRun, holdsRun, lockRunDir, recoverRunDir, saveGeneration } from '../formats/rundir.js';
 import { jsonBytes, writeFileAtomic } from '../formats/atomic.js';
 import type { Model } from '../models/model.js';
-import { createOptimizer, type Optimizer, type OptimizerName, stepDecay } from '../optim/optimizers.js';
+import { cosineDecay, createOptimizer, type Optimizer, type OptimizerName, type Schedule, stepDecay } from '../optim/optimizers.js';
 import type { Callbacks, EpochSums, History } from '../models/train.js';
 import { type Analysis, writeReport } from '../viz/report.js';
 import { EventWriter } from '../viz/tensorboard.js';
@@ -27,9 +27,18 @@ export function tensorboardImages(writer: EventWriter, analysis: Analysis, class
   );
 }
 
-/** The run's optimizer: the API's own (createOptimizer), with --lr-decay as a step schedule per epoch. */
-export function makeOptimizer(name: OptimizerName, learningRate: number, decay: number, batchesPerEpoch: number, weightDecay = 0) {
-  return createOptimizer(name, learningRate, 'convkit train', decay === 1 ? undefined : stepDecay({ every: batchesPerEpoch, factor: decay }), weightDecay || undefined);
+/** The learning-rate schedule a run's settings ask for: --lr-decay stepped per epoch, or cosine over the whole run (per batch). */
+function runSchedule(settings: RunSettings, batchesPerEpoch: number): Schedule | undefined {
+  if (settings.lrSchedule === 'cosine') {
+    const warmupSteps = (settings.warmupEpochs ?? 0) * batchesPerEpoch;
+    return cosineDecay({ decaySteps: settings.epochs * batchesPerEpoch - warmupSteps, warmupSteps });
+  }
+  return settings.lrDecay === 1 ? undefined : stepDecay({ every: batchesPerEpoch, factor: settings.lrDecay });
+}
+
+/** The run's optimizer: the API's own (createOptimizer) with the run's schedule. */
+export function makeOptimizer(settings: RunSettings, batchesPerEpoch: number) {
+  return createOptimizer(settings.optimizer, settings.learningRate, 'convkit train', runSchedule(settings, batchesPerEpoch), settings.weightDecay || undefined);
 }
 
 /** What a run directory's run.json records of the settings, enough to resume. */
@@ -41,6 +50,9 @@ export interface RunSettings extends DataSettings {
   optimizer: OptimizerName;
   learningRate: number;
   lrDecay: number;
+  /** 'cosine': cosine decay over all epochs, after warmupEpochs of linear warm-up; absent or 'step': lrDecay per epoch. */
+  lrSchedule?: 'step' | 'cosine';
+  warmupEpochs?: number;
   /** L2 weight decay of the optimizer (0: none; runs recorded before it have none). */
   weightDecay?: number;
   seed: number;
@@ -76,6 +88,19 @@ function weightDecayFlag(flags: Flags): number {
   return v;
 }
 
+function scheduleFlags(flags: Flags, epochs: number): Pick<RunSettings, 'lrSchedule' | 'warmupEpochs'> {
+  const kind = flags['lr-schedule'] ?? 'step';
+  if (kind !== 'step' && kind !== 'cosine') throw new UsageError(`--lr-schedule must be step or cosine, got '${kind}'`);
+  if (kind === 'step') {
+    if (flags['warmup-epochs'] !== undefined) throw new UsageError('--warmup-epochs goes with --lr-schedule cosine');
+    return {};
+  }
+  if (flags['lr-decay'] !== undefined) throw new UsageError('--lr-decay goes with --lr-schedule step; cosine decays to 0 by itself');
+  const warmupEpochs = flags['warmup-epochs'] === undefined ? 0 : int(flags, 'warmup-epochs', 0, 0);
+  if (warmupEpochs >= epochs) throw new UsageError(`--warmup-epochs ${warmupEpochs} leaves no epoch of the ${epochs} to decay over`);
+  return { lrSchedule: 'cosine', warmupEpochs };
+}
+
 export function settingsFromFlags(given: Flags): RunSettings {
   let flags = given;
   const model = flags.model ?? DEFAULTS.model;
@@ -102,6 +127,7 @@ export function settingsFromFlags(given: Flags): RunSettings {
     optimizer,
     learningRate: num(flags, 'lr') ?? DEFAULTS.learningRate[optimizer],
     lrDecay: num(flags, 'lr-decay') ?? DEFAULTS.lrDecay,
+    ...scheduleFlags(flags, int(flags, 'epochs', DEFAULTS.epochs)),
     weightDecay: weightDecayFlag(flags),
     seed: int(flags, 'seed', DEFAULTS.seed, 0),
     validation: parseFraction(flags.validation, 'validation'),
@@ -112,7 +138,7 @@ export function settingsFromFlags(given: Flags): RunSettings {
 }
 
 /** Flags that set what a run is; a resume keeps them. */
-const RUN_FLAGS = ['model', 'dataset', 'data', 'test', 'test-split', 'resize', 'scaler', 'batch-size', 'optimizer', 'lr', 'lr-decay', 'weight-decay', 'seed', 'validation', 'limit', 'class-weight', 'shift', 'flip'] as const;
+const RUN_FLAGS = ['model', 'dataset', 'data', 'test', 'test-split', 'resize', 'scaler', 'batch-size', 'optimizer', 'lr', 'lr-decay', 'lr-schedule', 'warmup-epochs', 'weight-decay', 'seed', 'validation', 'limit', 'class-weight', 'shift', 'flip'] as const;
 
 /** Settings of the run being resumed; --epochs may extend it. */
 export function settingsFromRun(dir: string, flags: Flags): RunSettings {
@@ -225,7 +251,7 @@ export async function train(flags: Flags): Promise<void> {
     say(`resuming ${resume} after epoch ${start.epochsDone}${start.batchesDone ? ` and ${start.batchesDone} batches` : ''} of ${settings.epochs}`);
   } else {
     model = buildModel(settings.model, ds, settings.resize, settings.seed);
-    optimizer = makeOptimizer(settings.optimizer, settings.learningRate, settings.lrDecay, Math.ceil(trainCount / settings.batchSize), settings.weightDecay ?? 0);
+    optimizer = makeOptimizer(settings, Math.ceil(trainCount / settings.batchSize));
   }
   const done = start.epochsDone;
   const prepared = prepareTask(ds, model, settings.scaler, say);
@@ -235,7 +261,7 @@ export async function train(flags: Flags): Promise<void> {
   const validation = settings.validation ?? (prepared.val ? { x: prepared.val.x, y: prepared.val.y } : undefined);
   const i = info();
   const modelName = ZOO[settings.model] ? settings.model : model.name;
-  say(`training ${modelName} (${model.countParams().toLocaleString('en-US')} parameters, input ${model.inputShape.join('×')}, ${ds.classes.length} classes${model.outputUnits === 1 ? ', one sigmoid output' : ''}) on ${trainCount.toLocaleString('en-US')} images: ${settings.epochs} epoch(s), batch ${settings.batchSize}, ${settings.optimizer} lr ${settings.learningRate}${settings.lrDecay !== 1 ? ` ×${settings.lrDecay} per epoch` : ''}${settings.weightDecay ? `, weight decay ${settings.weightDecay}` : ''}${settings.classWeight ? `, class weights ${settings.classWeight === 'balanced' ? 'balanced' : settings.classWeight.join(',')}` : ''}${settings.augment ? `, augmented (${[settings.augment.shift ? `shifts up to ${settings.augment.shift} px` : '', settings.augment.flip ? 'flips' : ''].filter(Boolean).join(', ')})` : ''}, backend ${i.backend}${i.backend === 'native' ? ` (${i.isa}, ${i.threads} threads)` : ''}`);
+  say(`training ${modelName} (${model.countParams().toLocaleString('en-US')} parameters, input ${model.inputShape.join('×')}, ${ds.classes.length} classes${model.outputUnits === 1 ? ', one sigmoid output' : ''}) on ${trainCount.toLocaleString('en-US')} images: ${settings.epochs} epoch(s), batch ${settings.batchSize}, ${settings.optimizer} lr ${settings.learningRate}${settings.lrSchedule === 'cosine' ? `, cosine decay${settings.warmupEpochs ? ` after ${settings.warmupEpochs} warm-up epoch(s)` : ''}` : settings.lrDecay !== 1 ? ` ×${settings.lrDecay} per epoch` : ''}${settings.weightDecay ? `, weight decay ${settings.weightDecay}` : ''}${settings.classWeight ? `, class weights ${settings.classWeight === 'balanced' ? 'balanced' : settings.classWeight.join(',')}` : ''}${settings.augment ? `, augmented (${[settings.augment.shift ? `shifts up to ${settings.augment.shift} px` : '', settings.augment.flip ? 'flips' : ''].filter(Boolean).join(', ')})` : ''}, backend ${i.backend}${i.backend === 'native' ? ` (${i.isa}, ${i.threads} threads)` : ''}`);
   const record = { settings, source: ds.source, ...(dataDir ? { dataDir: resolve(dataDir) } : {}), backend: i };
   const checkpointMeta = {
     zoo: modelName, dataset: settings.dataset ?? settings.data ?? '', classes: JSON.stringify(ds.classes), [PREPROCESSING_KEY]: JSON.stringify(prepared.preprocessing),

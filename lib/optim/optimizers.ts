@@ -1,5 +1,6 @@
 import { getBackend } from '../backend/select.js';
-import { checkFunction, checkNumber, checkOneOf, checkOptions, checkPositiveInt } from '../core/check.js';
+import { checkFunction, checkOneOf, checkOptions } from '../core/check.js';
+import { type Schedule, scheduleFromSpec } from './schedules.js';
 import { FormatError, ValueError, describe } from '../core/errors.js';
 import type { Parameter } from '../nn/layers/layer.js';
 import type { Tensor } from '../core/tensor.js';
@@ -8,19 +9,7 @@ import { OPTIMIZER_DEFAULTS, OPTIMIZER_NAMES, type OptimizerName } from '../core
 
 export { OPTIMIZER_DEFAULTS, OPTIMIZER_NAMES, type OptimizerName } from '../core/defaults.js';
 
-/** A learning-rate multiplier as a function of the iteration (optimizer steps so far). */
-export type Schedule = (iteration: number) => number;
-
-/** Multiplies the rate by factor every `every` iterations (the course's step decay). */
-export function stepDecay(options: { every: number; factor: number }): Schedule {
-  if (options === undefined) throw new ValueError('stepDecay: options {every, factor} are required, got undefined');
-  const { every, factor } = checkOptions(options, ['every', 'factor'], 'stepDecay');
-  checkPositiveInt(every, 'every', 'stepDecay');
-  checkNumber(factor, 'factor', 'stepDecay', { min: 0, minExclusive: true });
-  const schedule: Schedule = (iteration) => Math.pow(factor, Math.floor(iteration / every));
-  Object.defineProperty(schedule, 'spec', { value: { kind: 'stepDecay', every, factor } });
-  return schedule;
-}
+export { type Schedule, type ScheduleSpec, stepDecay, cosineDecay } from './schedules.js';
 
 function positive(value: unknown, name: string, op: string, allowZero = false): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
@@ -62,7 +51,7 @@ export abstract class Optimizer {
 
   constructor(learningRate: number, schedule: Schedule | undefined, op: string) {
     this.learningRate = positive(learningRate, 'learningRate', op);
-    this.schedule = schedule === undefined || schedule === null ? null : checkFunction<Schedule>(schedule, 'schedule', op, 'a function of the iteration giving a rate multiplier (e.g. stepDecay({every, factor}))');
+    this.schedule = schedule === undefined || schedule === null ? null : checkFunction<Schedule>(schedule, 'schedule', op, 'a function of the iteration giving a rate multiplier (e.g. stepDecay({every, factor}) or cosineDecay({decaySteps}))');
     this.op = op;
   }
 
@@ -152,7 +141,7 @@ export abstract class Optimizer {
   /** The optimizer's settings as JSON (what checkpoints keep). */
   abstract config(): Record<string, unknown>;
 
-  /** The schedule as JSON when it is one convkit can rebuild (stepDecay), else null. */
+  /** The schedule as JSON when it is one convkit can rebuild (stepDecay, cosineDecay), else null. */
   protected scheduleSpec(): unknown {
     return (this.schedule as (Schedule & { spec?: unknown }) | null)?.spec ?? null;
   }
@@ -254,8 +243,7 @@ export function createOptimizer(name: OptimizerName | Optimizer | undefined, lea
 
 /** Rebuilds an optimizer from its config() (for resuming training). */
 export function optimizerFromConfig(config: Record<string, unknown>): Optimizer {
-  const spec = config.schedule as { kind?: string; every?: number; factor?: number } | null | undefined;
-  const schedule = spec?.kind === 'stepDecay' ? stepDecay({ every: spec.every!, factor: spec.factor! }) : undefined;
+  const schedule = scheduleFromSpec(config.schedule, 'optimizerFromConfig');
   const { kind: _kind, schedule: _spec, ...options } = config;
   if (config.kind === 'adam') return new Adam({ ...(options as AdamOptions), schedule });
   if (config.kind === 'sgd') return new SGD({ ...(options as SGDOptions), schedule });
