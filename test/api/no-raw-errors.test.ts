@@ -36,7 +36,7 @@ function targets(): Record<string, Probe> {
   Object.assign(out, {
     tensor: (a, b) => ck.tensor(a as never, b as never), zeros: (a) => ck.zeros(a as never), full: (a, b) => ck.full(a as never, b as never), fromNested: (a) => ck.fromNested(a),
     sequential: (a, b) => ck.sequential(a as never, b as never), zooModel: (a, b) => ck.zooModel(a as never, b as never), modelFromConfig: (a) => ck.modelFromConfig(a as never),
-    SGD: (a) => new ck.SGD(a as never), Adam: (a) => new ck.Adam(a as never), stepDecay: (a) => ck.stepDecay(a as never),
+    SGD: (a) => new ck.SGD(a as never), Adam: (a) => new ck.Adam(a as never), stepDecay: (a) => ck.stepDecay(a as never), cosineDecay: (a) => ck.cosineDecay(a as never),
     createOptimizer: (a, b) => ck.createOptimizer(a as never, b as never), createLoss: (a, b) => ck.createLoss(a as never, b as never),
     loadModel: (a) => ck.loadModel(a as never), saveModel: (a) => ck.saveModel(a as never, join(dir, 'm.safetensors')),
     'model.fit': (a, b) => m.fit(a as never, b as never, { verbose: 0 }), 'model.evaluate': (a, b) => m.evaluate(a as never, b as never),

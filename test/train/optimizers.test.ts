@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Adam, SGD, stepDecay, ValueError } from '../../lib/index.js';
+import { Adam, FormatError, SGD, cosineDecay, optimizerFromConfig, stepDecay, ValueError } from '../../lib/index.js';
 import { parameter } from '../../lib/nn/layers/layer.js';
 
 function param(values: number[], grads: number[]) {
@@ -34,6 +34,41 @@ describe('optimizers', () => {
     }
     expect(rates).toEqual([1, 1, 0.5, 0.5, 0.25, 0.25]);
     expect(() => stepDecay({ every: 0, factor: 0.5 })).toThrow(ValueError);
+  });
+
+  it('cosine decay warms up linearly, then follows half a cosine down to alpha and stays there', () => {
+    const s = cosineDecay({ decaySteps: 8, warmupSteps: 4, alpha: 0.1 });
+    // Closed form of Keras's CosineDecay / PyTorch's CosineAnnealingLR (eta_min = alpha).
+    const expected = (t: number) => (t < 4 ? (t + 1) / 4 : 0.1 + 0.9 * 0.5 * (1 + Math.cos((Math.PI * Math.min(t - 4, 8)) / 8)));
+    for (let t = 0; t < 20; t++) expect(s(t)).toBeCloseTo(expected(t), 12);
+    expect(s(3)).toBe(1);
+    expect(s(4)).toBe(1);
+    expect(s(8)).toBeCloseTo(0.55, 12);
+    expect(s(12)).toBeCloseTo(0.1, 12);
+    expect(s(100)).toBeCloseTo(0.1, 12);
+    const rates: number[] = [];
+    const opt = new SGD({ learningRate: 2, momentum: 0.9, schedule: cosineDecay({ decaySteps: 4 }) });
+    for (let i = 0; i < 5; i++) {
+      rates.push(opt.currentLearningRate());
+      opt.step([param([0], [0])]);
+    }
+    expect(rates.map((r) => +r.toFixed(12))).toEqual([2, +(1 + Math.SQRT1_2).toFixed(12), 1, +(1 - Math.SQRT1_2).toFixed(12), 0]);
+    expect(() => cosineDecay({ decaySteps: 0 })).toThrow(/cosineDecay: decaySteps must be/);
+    expect(() => cosineDecay({ decaySteps: 4, alpha: 2 })).toThrow(/cosineDecay: alpha must be/);
+    expect(() => cosineDecay({ decaySteps: 4, warmupSteps: 1.5 })).toThrow(/cosineDecay: warmupSteps must be an integer/);
+  });
+
+  it('a schedule survives the optimizer config that checkpoints keep', () => {
+    const opt = new SGD({ learningRate: 0.1, schedule: cosineDecay({ decaySteps: 10, warmupSteps: 2, alpha: 0.05 }) });
+    const config = JSON.parse(JSON.stringify(opt.config()));
+    expect(config.schedule).toEqual({ kind: 'cosineDecay', decaySteps: 10, alpha: 0.05, warmupSteps: 2 });
+    const back = optimizerFromConfig(config);
+    for (let t = 0; t < 14; t++) {
+      back.iterations = opt.iterations = t;
+      expect(back.currentLearningRate()).toBe(opt.currentLearningRate());
+    }
+    expect(() => optimizerFromConfig({ ...config, schedule: { kind: 'polynomial' } })).toThrow(FormatError);
+    expect(() => optimizerFromConfig({ ...config, schedule: { kind: 'cosineDecay', decaySteps: -1 } })).toThrow(/schedule .* is broken/);
   });
 
   it('Adam: the first step moves each weight by lr against its gradient sign', () => {
