@@ -34,7 +34,7 @@ export type { FitOptions, History, EpochLogs, BatchLogs, Callbacks, EarlyStoppin
 export { SGD, Adam, Optimizer, stepDecay, cosineDecay, createOptimizer, optimizerFromConfig } from './optim/optimizers.js';
 export type { Schedule, OptimizerName, SGDOptions, AdamOptions } from './optim/optimizers.js';
 export { OPTIMIZER_DEFAULTS } from './core/defaults.js';
-export type { Initializer, InitializerName } from './nn/initializers.js';
+export type { Distribution, FanMode, Initializer, InitializerName } from './nn/initializers.js';
 export type { Verbosity } from './core/progress.js';
 export type { ClassWeight, Augmentation } from './data/sampling.js';
 export type { SavableModel } from './models/checkpoint-write.js';

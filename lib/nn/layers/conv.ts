@@ -15,6 +15,7 @@ export interface Conv2DOptions {
   stride?: Stride;
   padding?: Padding;
   useBias?: boolean;
+  /** Default 'he' (N(0, 2/fanIn)); Keras's and tfjs's default is 'glorotUniform', PyTorch's {name: 'kaimingUniform', a: Math.sqrt(5)}. */
   kernelInitializer?: Initializer;
   /** Applied after the convolution, as its own layer that Sequential inserts (the execution plan fuses a ReLU into the kernels). */
   activation?: Activation;

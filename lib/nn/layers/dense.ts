@@ -9,6 +9,7 @@ import { type Activation, Layer, type Parameter, type SampleShape, checkActivati
 export interface DenseOptions {
   units: number;
   useBias?: boolean;
+  /** Default 'he' (N(0, 2/fanIn)); Keras's and tfjs's default is 'glorotUniform', PyTorch's {name: 'kaimingUniform', a: Math.sqrt(5)}. */
   kernelInitializer?: Initializer;
   /** Applied after the layer, as its own layer that Sequential inserts. */
   activation?: Activation;
