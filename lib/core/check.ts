@@ -188,7 +188,25 @@ export function toInt32Labels(y: unknown, name: string, fn: string): Int32Array 
 /** A file or folder name: a non-empty string without NUL bytes. */
 export function checkPath(value: unknown, name: string, fn: string): string {
   if (typeof value !== 'string' || value === '' || value.includes('\0')) throw new ValueError(`${fn}: ${name} must be a file or folder name (a non-empty string), got ${describe(value)}`);
+  // tfjs's habit ('file://dir', 'indexeddb://name'): without this a folder named 'file:' appears.
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value);
+  if (scheme) {
+    const hint = scheme[1].toLowerCase() === 'file' ? `give the path itself ('${value.slice(7) || '/'}')${fn === 'saveModel' || fn === 'loadModel' ? '' : '; saveModel and loadModel also take file:// URLs'}` : `convkit reads and writes local files; '${scheme[1]}://' is a store of tfjs or a remote URL`;
+    throw new ValueError(`${fn}: ${name} '${value}' is a URL, not a file or folder name; ${hint}`);
+  }
   return value;
+}
+
+/**
+ * A path given as a file:// URL as tfjs-node reads it (everything after
+ * 'file://': 'file://./model' is ./model, 'file:///tmp/x' is /tmp/x); other
+ * values unchanged.
+ */
+export function pathFromFileUrl(value: unknown, name: string, fn: string): unknown {
+  if (typeof value !== 'string' || !/^file:\/\//i.test(value)) return value;
+  const path = value.slice(7);
+  if (path === '') throw new ValueError(`${fn}: ${name} 'file://' names no file or folder`);
+  return path;
 }
 
 /** Raw file bytes: a Uint8Array (a Buffer is one). */

@@ -80,8 +80,28 @@ function duplicateTopLevelKey(text: string): string | null {
 }
 
 /** Parses safetensors bytes, checking every offset and size before copying anything. */
+const startsWith = (bytes: Uint8Array, magic: number[]) => magic.every((b, i) => bytes[i] === b);
+
+/**
+ * What a file that is not safetensors is, from its first bytes, so that a
+ * Keras .h5 or a tfjs model.json handed to loadModel says what it is instead
+ * of reporting a header of absurd length.
+ */
+function foreignFormat(bytes: Uint8Array): string | null {
+  if (startsWith(bytes, [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a])) return 'an HDF5 file (a Keras .h5 model or weights?); convkit does not import Keras models yet; importHdf5(model, path) reads weights that exportHdf5 wrote';
+  if (startsWith(bytes, [0x50, 0x4b, 0x03, 0x04]) || startsWith(bytes, [0x50, 0x4b, 0x05, 0x06])) return 'a zip archive (a Keras 3 .keras file, a PyTorch .pt file or an .npz?); convkit does not import those models yet; importNpz(model, path) reads weights that exportNpz wrote';
+  let i = 0;
+  while (i < bytes.length && i < 64 && (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09)) i++;
+  if (bytes[i] === 0x7b || bytes[i] === 0x5b) return 'a JSON file (a tfjs model.json, or a convkit architecture file for --model?); convkit does not import tfjs models yet';
+  return null;
+}
+
 export function parseSafetensors(bytes: Uint8Array, source = 'safetensors data'): Safetensors {
   checkBytes(bytes, 'bytes', 'parseSafetensors');
+  // Only a file that cannot be safetensors is named otherwise: a header's length byte may well be '{'.
+  const plausible = bytes.length >= 8 && bytes[8] === 0x7b && new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true) + 8n <= BigInt(bytes.length);
+  const foreign = plausible ? null : foreignFormat(bytes);
+  if (foreign) throw new FormatError(`${source}: this is ${foreign}, not a safetensors file`);
   if (bytes.length < 8) throw new FormatError(`${source}: ${bytes.length} bytes is too short for a safetensors file`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getBigUint64(0, true);

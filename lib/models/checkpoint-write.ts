@@ -3,7 +3,7 @@
 // lives above model.ts, in checkpoint.ts.
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkModel, checkPath } from '../core/check.js';
+import { checkModel, checkPath, pathFromFileUrl } from '../core/check.js';
 import { FormatError } from '../core/errors.js';
 import type { ModelConfig, Parameter } from '../nn/layers/index.js';
 import type { Optimizer } from '../optim/optimizers.js';
@@ -27,7 +27,6 @@ export const CHECKPOINT_FILE = 'model.safetensors';
  */
 export function saveModel(model: SavableModel, path: string, extra: Record<string, string> = {}, hooks: { beforeRename?: () => void } = {}): string {
   checkModel(model, 'saveModel');
-  checkPath(path, 'path', 'saveModel');
   const file = resolveCheckpointPath(path, true);
   writeFileAtomic(file, modelChunks(model, extra), hooks);
   return file;
@@ -56,8 +55,9 @@ export function optimizerBytes(optimizer: Optimizer): Uint8Array {
  * A checkpoint's file: PATH itself when it names a .safetensors file, else
  * model.safetensors in the folder PATH (created, with its parents, on save).
  */
-export function resolveCheckpointPath(path: string, writing: boolean): string {
-  checkPath(path, 'path', writing ? 'saveModel' : 'loadModel');
+export function resolveCheckpointPath(given: string, writing: boolean): string {
+  const fn = writing ? 'saveModel' : 'loadModel';
+  const path = checkPath(pathFromFileUrl(given, 'path', fn), 'path', fn);
   if (existsSync(path) && statSync(path).isDirectory()) return join(path, CHECKPOINT_FILE);
   if (writing && !path.endsWith('.safetensors')) return join(path, CHECKPOINT_FILE);
   if (!writing && !existsSync(path)) throw new FormatError(`${path}: no such checkpoint file or run directory`);
