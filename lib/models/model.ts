@@ -29,18 +29,21 @@ const owners = new WeakMap<Layer, string>();
  * name and layers another model holds: a layer keeps its weights and
  * buffers, so training one model would change the other.
  */
-export function claimLayers(layers: readonly Layer[], model: string, fn: string): void {
+export function claimLayers(layers: readonly Layer[], model: string, fn: string, claimed: readonly Layer[] = []): void {
   layers.forEach((layer, i) => {
     const owner = owners.get(layer);
-    if (owner) throw new ValueError(`${fn}: layers[${i}] (${layer.kind}${layer.name ? ` '${layer.name}'` : ''}) belongs to model '${owner}' already; make a new layer for each model`);
+    if (owner) throw new ValueError(`${fn}: ${fn.endsWith('.add') ? 'the layer' : `layers[${i}]`} (${layer.kind}${layer.name ? ` '${layer.name}'` : ''}) belongs to model '${owner}' already; make a new layer for each model`);
   });
+  // Layers the model holds already (Sequential.add) keep their names; new ones are named around them.
+  const all = [...claimed, ...layers];
   const counts = new Map<string, number>();
-  const names = new Set<string>();
+  const names = new Set<string>(claimed.map((l) => l.name));
+  for (const layer of claimed) counts.set(layer.kind, (counts.get(layer.kind) ?? 0) + 1);
   for (const layer of layers) {
     if (!layer.name) {
       let n = counts.get(layer.kind) ?? 0;
       do n++;
-      while (layers.some((l) => l.name === `${layer.kind.toLowerCase()}_${n}`));
+      while (all.some((l) => l.name === `${layer.kind.toLowerCase()}_${n}`));
       counts.set(layer.kind, n);
       layer.name = `${layer.kind.toLowerCase()}_${n}`;
     }

@@ -1,4 +1,4 @@
-import { ShapeError, ValueError, describe } from '../core/errors.js';
+import { ShapeError, ValueError, describe, formatShape } from '../core/errors.js';
 import type { Layer, SampleShape } from '../nn/layers/layer.js';
 import { type SequentialConfig, LeakyReLU, layerFromSpec, layerSpec, ReLU, Sigmoid, Softmax, Tanh } from '../nn/layers/index.js';
 import { type ExecutionPlan, compilePlan } from './plan/compile.js';
@@ -44,6 +44,12 @@ export function checkFoldedActivation(last: Layer, units: number, model: string)
   }
 }
 
+function checkInputShape(inputShape: unknown, model: string): void {
+  if (!Array.isArray(inputShape) || inputShape.length === 0 || inputShape.some((d) => !Number.isInteger(d) || d < 1)) {
+    throw new ShapeError(`${model}: inputShape must be a non-empty list of positive integers, got ${describe(inputShape)}`);
+  }
+}
+
 /**
  * A stack of layers run in order. forward keeps what backward needs;
  * backward fills every parameter's gradient. Outputs of internal layers
@@ -51,29 +57,62 @@ export function checkFoldedActivation(last: Layer, units: number, model: string)
  * allocates nothing.
  */
 export class Sequential extends Model {
-  readonly layers: Layer[];
+  readonly layers: Layer[] = [];
 
-  constructor(layerList: Layer[], options: SequentialOptions = {}) {
+  constructor(layerList: Layer[] = [], options: SequentialOptions = {}) {
     checkOptions(options, ['inputShape', 'seed', 'name'], 'sequential');
-    if (!Array.isArray(layerList) || layerList.length === 0) throw new ValueError(`sequential: layers must be a non-empty array of layers, got ${describe(layerList)}`);
-    layerList.forEach((layer, i) => {
-      if (!layer || typeof layer.forward !== 'function') throw new ValueError(`sequential: layers[${i}] is not a layer, got ${describe(layer)}`);
-    });
+    if (!Array.isArray(layerList)) throw new ValueError(`sequential: layers must be an array of layers (empty to add them with model.add), got ${describe(layerList)}`);
     if (options.seed !== undefined) checkNumber(options.seed, 'seed', 'sequential', { integer: true, min: 0, max: 2 ** 32 - 1 });
     if (options.name !== undefined) checkString(options.name, 'name', 'sequential');
+    super(options.name ?? 'sequential', options.seed ?? 0);
+    if (options.inputShape !== undefined) checkInputShape(options.inputShape, this.name);
+    this.givenInputShape = options.inputShape ? [...options.inputShape] : null;
+    this.append(layerList, 'sequential');
+  }
+
+  /** The inputShape option, kept until there are layers to build (sequential([], {inputShape}) then add). */
+  private readonly givenInputShape: SampleShape | null;
+
+  /**
+   * Appends a layer (Keras's and tfjs's model.add). A model already built
+   * builds the new layer onto its output, drawing its weights where one
+   * sequential([...]) of all the layers would, so the same seed gives the
+   * same weights either way.
+   */
+  add(layer: Layer): this {
+    this.append([layer], `${this.name}.add`);
+    return this;
+  }
+
+  private append(layerList: readonly Layer[], fn: string): void {
+    layerList.forEach((layer, i) => {
+      if (!layer || typeof layer.forward !== 'function') throw new ValueError(`${fn}: ${fn === 'sequential' ? `layers[${i}]` : 'layer'} is not a layer, got ${describe(layer)}`);
+    });
     // Keras's activation option on Conv2D and Dense: the activation becomes the next layer.
-    const layers = layerList.flatMap((layer) => {
+    const added = layerList.flatMap((layer) => {
       const activation = (layer as { activation?: Activation | null }).activation;
       return activation && activation !== 'linear' ? [layer, activationLayer(activation)] : [layer];
     });
-    super(options.name ?? 'sequential', options.seed ?? 0);
-    claimLayers(layers, this.name, 'sequential');
-    this.layers = layers;
+    if (added.length === 0) return;
+    claimLayers(added, this.name, fn, this.layers);
+    const first = this.layers.length;
+    this.layers.push(...added);
     // A final Softmax (or Sigmoid on one output) is what the loss applies itself: it
     // is folded into it (Keras's from_logits), so training and predict() apply it once.
-    const last = layers[layers.length - 1];
-    this.logitLayers = layers.length > 1 && (last instanceof Softmax || last instanceof Sigmoid) ? layers.length - 1 : layers.length;
-    if (options.inputShape) this.build(options.inputShape);
+    const last = this.layers[this.layers.length - 1];
+    this.logitLayers = this.layers.length > 1 && (last instanceof Softmax || last instanceof Sigmoid) ? this.layers.length - 1 : this.layers.length;
+    if (this.built) {
+      let shape = this.layers[first - 1].outputShape;
+      for (const layer of added) shape = layer.build(shape, this.buildRandom!);
+      this.compile();
+      return;
+    }
+    const declared = this.layers[0].declaredInputShape;
+    if (declared && this.givenInputShape && formatShape(declared) !== formatShape(this.givenInputShape)) {
+      throw new ShapeError(`${this.name}: inputShape ${formatShape(this.givenInputShape)} of the model and inputShape ${formatShape(declared)} of its first layer (${this.layers[0].kind} '${this.layers[0].name}') differ; give one`);
+    }
+    const shape = this.givenInputShape ?? declared;
+    if (shape) this.build(shape);
   }
 
   /**
@@ -81,21 +120,28 @@ export class Sequential extends Model {
    * Softmax / Sigmoid that the loss applies itself. Training, evaluate and
    * predictLogits run these; forward() runs every layer.
    */
-  private readonly logitLayers: number;
+  private logitLayers = 0;
+
+  /** The generator build() drew the weights from, continued by add() after it. */
+  private buildRandom: Random | null = null;
 
   /** Creates every layer's parameters for inputs of this per-sample shape. */
   build(inputShape: readonly number[]): this {
-    if (!Array.isArray(inputShape) || inputShape.length === 0 || inputShape.some((d) => !Number.isInteger(d) || d < 1)) {
-      throw new ShapeError(`${this.name}: inputShape must be a non-empty list of positive integers, got ${describe(inputShape)}`);
-    }
+    checkInputShape(inputShape, this.name);
+    if (this.layers.length === 0) throw new ValueError(`${this.name}: the model has no layers to build; add some with model.add(layer)`);
     const random = new Random(this.seed);
     let shape: SampleShape = inputShape;
     for (const layer of this.layers) shape = layer.build(shape, random);
     this.inputShape = [...inputShape];
+    this.buildRandom = random;
+    this.compile();
+    return this;
+  }
+
+  private compile(): void {
     this.packParameters();
     this.plan = compilePlan(this.layers.slice(0, this.logitLayers));
     if (this.logitLayers < this.layers.length) checkFoldedActivation(this.layers[this.layers.length - 1], this.outputUnits, this.name);
-    return this;
   }
 
   get outputShape(): SampleShape {
@@ -157,8 +203,19 @@ export class Sequential extends Model {
 
 }
 
-/** sequential([layers...], {inputShape, seed, name}) */
-export function sequential(layers: Layer[], options: SequentialOptions = {}): Sequential {
+/**
+ * sequential([layers...], {inputShape, seed, name}) as Keras writes it,
+ * sequential({layers, inputShape, seed, name}) as tfjs does, or sequential()
+ * and then model.add(layer).
+ */
+export function sequential(layers?: Layer[], options?: SequentialOptions): Sequential;
+export function sequential(options: SequentialOptions & { layers?: Layer[] }): Sequential;
+export function sequential(layers: Layer[] | (SequentialOptions & { layers?: Layer[] }) = [], options: SequentialOptions = {}): Sequential {
+  if (layers !== null && typeof layers === 'object' && !Array.isArray(layers)) {
+    const { layers: list = [], ...rest } = layers as SequentialOptions & { layers?: Layer[] };
+    if (arguments.length > 1) throw new ValueError('sequential: give the options once: sequential({layers, ...options}) or sequential(layers, options)');
+    return new Sequential(list, rest);
+  }
   return new Sequential(layers, options);
 }
 

@@ -80,7 +80,7 @@ describe('Sequential', () => {
     const m = zooModel('mnist-3layer');
     expect(() => m.predict(new Tensor(new Float32Array(2 * 14 * 14), [2, 14, 14, 1]))).toThrow(/x.shape must be \[samples, 28, 28, 1\] for model 'mnist-3layer', got \[2, 14, 14, 1\]/);
     expect(() => sequential([layers.dense({ units: 3 })], { inputShape: [4, 4, 1] })).toThrow(/Dense 'dense_1': expects \[features\] \(add a Flatten layer before it\)/);
-    expect(() => sequential([])).toThrow(ValueError);
+    expect(() => sequential([]).build([4])).toThrow(/the model has no layers to build/);
     expect(() => layers.dropout({ rate: 1 })).toThrow(/Dropout: rate must be a finite number in \[0, 1\), got 1/);
   });
 

@@ -2,15 +2,15 @@ import { getBackend } from '../../backend/select.js';
 import { ValueError } from '../../core/errors.js';
 import type { Random } from '../../core/random.js';
 import { Tensor } from '../../core/tensor.js';
-import { Layer, type SampleShape, layerOptions } from './layer.js';
+import { Layer, type SampleShape, layerOptions, type LayerOptions } from './layer.js';
 import { checkNumber } from '../../core/check.js';
 
 abstract class Elementwise extends Layer {
   protected saved: Tensor | null = null;
 
-  constructor(options: { name?: string } = {}, known: readonly string[] = ['name']) {
+  constructor(options: LayerOptions = {}, known: readonly string[] = ['name']) {
     layerOptions(options, known, new.target.name);
-    super(options.name);
+    super(options.name, options);
   }
 
   protected setup(inputShape: SampleShape, _random?: Random): SampleShape {
@@ -136,7 +136,7 @@ export class Dropout extends Elementwise {
   private random: Random | null = null;
   private mask: Float32Array | null = null;
 
-  constructor(options: { rate: number; name?: string }) {
+  constructor(options: LayerOptions & { rate: number }) {
     if (options === undefined) throw new ValueError('Dropout: options {rate} are required, got undefined');
     super(options, ['rate', 'name']);
     this.rate = checkNumber(options.rate, 'rate', 'Dropout', { min: 0, max: 1, maxExclusive: true });

@@ -4,10 +4,10 @@ import { checkPositiveInt, eitherOf } from '../../core/check.js';
 import { type Padding, type Stride, type WindowGeometry, conv2dGeometry, normalizePadding, normalizePair } from '../../ops/geometry.js';
 import type { Random } from '../../core/random.js';
 import type { Tensor } from '../../core/tensor.js';
-import { type Activation, Layer, type Parameter, type SampleShape, checkActivation, checkUseBias, layerOptions, parameter } from './layer.js';
+import { type Activation, Layer, type Parameter, type SampleShape, checkActivation, checkUseBias, layerOptions, parameter, type LayerOptions } from './layer.js';
 
 /** Options of `Conv2D` (Keras's names; PyTorch's `stride` works too). */
-export interface Conv2DOptions {
+export interface Conv2DOptions extends LayerOptions {
   filters: number;
   kernelSize: number | [number, number];
   strides?: Stride;
@@ -41,7 +41,7 @@ export class Conv2D extends Layer {
 
   constructor(options: Conv2DOptions) {
     layerOptions(options, CONV2D_OPTIONS, 'Conv2D', true);
-    super(options.name);
+    super(options.name, options);
     const [kh, kw] = normalizePair(options.kernelSize, 'kernelSize', 'Conv2D');
     checkPositiveInt(options.filters, 'filters', 'Conv2D');
     const strides = eitherOf<Stride>(options, 'strides', 'stride', 'Conv2D') ?? 1;

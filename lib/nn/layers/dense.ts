@@ -3,10 +3,10 @@ import { type Initializer, checkInitializer, initialize } from '../initializers.
 import { checkPositiveInt } from '../../core/check.js';
 import type { Random } from '../../core/random.js';
 import type { Tensor } from '../../core/tensor.js';
-import { type Activation, Layer, type Parameter, type SampleShape, checkActivation, checkUseBias, layerOptions, parameter } from './layer.js';
+import { type Activation, Layer, type Parameter, type SampleShape, checkActivation, checkUseBias, layerOptions, parameter, type LayerOptions } from './layer.js';
 
 /** Options of `Dense`. */
-export interface DenseOptions {
+export interface DenseOptions extends LayerOptions {
   units: number;
   useBias?: boolean;
   /** Default 'he' (N(0, 2/fanIn)); Keras's and tfjs's default is 'glorotUniform', PyTorch's {name: 'kaimingUniform', a: Math.sqrt(5)}. */
@@ -30,7 +30,7 @@ export class Dense extends Layer {
 
   constructor(options: DenseOptions) {
     layerOptions(options, DENSE_OPTIONS, 'Dense', true);
-    super(options.name);
+    super(options.name, options);
     checkPositiveInt(options.units, 'units', 'Dense');
     this.options = {
       units: options.units,

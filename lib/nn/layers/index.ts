@@ -5,7 +5,7 @@ import { type BatchNormalizationOptions, BatchNormalization } from './norm.js';
 import { AvgPool2D, GlobalAvgPool2D, MaxPool2D, type Pool2DOptions } from './pool.js';
 import { Add, Concatenate, MergeLayer, Multiply, Shortcut, type ShortcutOptions } from './merge.js';
 import { ValueError, describe } from '../../core/errors.js';
-import { Layer as LayerBase } from './layer.js';
+import { Layer as LayerBase, type LayerOptions } from './layer.js';
 import type { Layer } from './layer.js';
 
 export { Layer, Buffers, SymbolicTensor, parameter } from './layer.js';
@@ -55,7 +55,7 @@ export const avgPool2d = (o: Pool2DOptions = {}) => new AvgPool2D(o);
  * layers.globalAvgPool2d()
  * ```
  */
-export const globalAvgPool2d = (o: { name?: string } = {}) => new GlobalAvgPool2D(o);
+export const globalAvgPool2d = (o: LayerOptions = {}) => new GlobalAvgPool2D(o);
 /**
  * A `ReLU` layer.
  * @example
@@ -63,7 +63,7 @@ export const globalAvgPool2d = (o: { name?: string } = {}) => new GlobalAvgPool2
  * layers.relu()
  * ```
  */
-export const relu = (o: { name?: string } = {}) => new ReLU(o);
+export const relu = (o: LayerOptions = {}) => new ReLU(o);
 /**
  * A `LeakyReLU` layer.
  * @example
@@ -79,7 +79,7 @@ export const leakyRelu = (o: { alpha?: number; name?: string } = {}) => new Leak
  * layers.sigmoid()
  * ```
  */
-export const sigmoid = (o: { name?: string } = {}) => new Sigmoid(o);
+export const sigmoid = (o: LayerOptions = {}) => new Sigmoid(o);
 /**
  * A `Tanh` layer.
  * @example
@@ -87,7 +87,7 @@ export const sigmoid = (o: { name?: string } = {}) => new Sigmoid(o);
  * layers.tanh()
  * ```
  */
-export const tanh = (o: { name?: string } = {}) => new Tanh(o);
+export const tanh = (o: LayerOptions = {}) => new Tanh(o);
 /**
  * A `Softmax` layer over the last axis.
  * @example
@@ -95,7 +95,7 @@ export const tanh = (o: { name?: string } = {}) => new Tanh(o);
  * layers.softmax()
  * ```
  */
-export const softmax = (o: { name?: string } = {}) => new Softmax(o);
+export const softmax = (o: LayerOptions = {}) => new Softmax(o);
 /**
  * A `Dropout` layer (active only while training).
  * @example
@@ -103,7 +103,7 @@ export const softmax = (o: { name?: string } = {}) => new Softmax(o);
  * layers.dropout({ rate: 0.25 })
  * ```
  */
-export const dropout = (o: { rate: number; name?: string }) => new Dropout(o);
+export const dropout = (o: LayerOptions & { rate: number }) => new Dropout(o);
 /**
  * A `BatchNormalization` layer over the last axis.
  * @example
@@ -119,7 +119,7 @@ export const batchNormalization = (o: BatchNormalizationOptions = {}) => new Bat
  * layers.add().apply([shortcut, residual])
  * ```
  */
-export const add = (o: { name?: string } = {}) => new Add(o);
+export const add = (o: LayerOptions = {}) => new Add(o);
 /**
  * A `Multiply` layer: the elementwise product of its inputs.
  * @example
@@ -127,7 +127,7 @@ export const add = (o: { name?: string } = {}) => new Add(o);
  * layers.multiply().apply([features, gate])
  * ```
  */
-export const multiply = (o: { name?: string } = {}) => new Multiply(o);
+export const multiply = (o: LayerOptions = {}) => new Multiply(o);
 /**
  * A `Concatenate` layer: its inputs joined along the last (channel) axis.
  * @example
@@ -151,7 +151,7 @@ export const shortcut = (o: ShortcutOptions) => new Shortcut(o);
  * layers.flatten()
  * ```
  */
-export const flatten = (o: { name?: string } = {}) => new Flatten(o);
+export const flatten = (o: LayerOptions = {}) => new Flatten(o);
 
 /** What a layer's config() gives, with its kind: enough to rebuild it (checkpoints). */
 export interface LayerSpec {

@@ -62,9 +62,17 @@ export abstract class Layer {
   outputShape: SampleShape = [];
   protected readonly buffers = new Buffers();
 
-  constructor(name?: string) {
+  /**
+   * The per-sample input shape given on the layer itself (Keras's and tfjs's
+   * `inputShape`, or `batchInputShape` without its batch entry): a
+   * Sequential whose first layer has one builds for it.
+   */
+  readonly declaredInputShape: SampleShape | null;
+
+  constructor(name?: string, options: LayerOptions = {}) {
     if (name !== undefined) checkString(name, 'name', new.target.name);
     this.name = name ?? '';
+    this.declaredInputShape = declaredShape(options, new.target.name);
   }
 
   get built(): boolean {
@@ -174,10 +182,36 @@ export function parameter(name: string, shape: number[]): Parameter {
 export const ACTIVATIONS = ['relu', 'sigmoid', 'tanh', 'softmax', 'leakyRelu', 'linear'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
 
-/** A layer's options object checked against the options it knows (the layer constructors' first line). */
+/** What every layer's options take besides its own: a name, and for the first layer of a Sequential its input shape (Keras's and tfjs's habit). */
+export interface LayerOptions {
+  name?: string;
+  /** One sample's shape, e.g. [28, 28, 1]. */
+  inputShape?: readonly number[];
+  /** The shape with a leading batch entry (null or a number), as Keras and tfjs write it. */
+  batchInputShape?: readonly (number | null)[];
+}
+
+/** A layer's options object checked against the options it knows (the layer constructors' first line); every layer also takes inputShape and batchInputShape. */
 export function layerOptions<T extends object>(options: T | undefined, known: readonly string[], kind: string, required = false): T {
   if (required && options === undefined) throw new ValueError(`${kind}: options are required (${known.filter((k) => k !== 'name').join(', ')}), got undefined`);
-  return checkOptions(options, known, kind);
+  return checkOptions(options, [...known, 'inputShape', 'batchInputShape'], kind);
+}
+
+function declaredShape(options: LayerOptions, kind: string): SampleShape | null {
+  const { inputShape, batchInputShape } = options as { inputShape?: unknown; batchInputShape?: unknown };
+  if (inputShape !== undefined && batchInputShape !== undefined) throw new ValueError(`${kind}: give inputShape or batchInputShape, not both`);
+  const isDims = (v: unknown, from: number): v is number[] => Array.isArray(v) && v.length > from && v.slice(from).every((d) => Number.isInteger(d) && d >= 1);
+  if (inputShape !== undefined) {
+    if (!isDims(inputShape, 0)) throw new ValueError(`${kind}: inputShape must be a non-empty list of positive integers (one sample's shape, e.g. [28, 28, 1]), got ${describe(inputShape)}`);
+    return [...inputShape];
+  }
+  if (batchInputShape !== undefined) {
+    if (!isDims(batchInputShape, 1) || !(batchInputShape[0] === null || (Number.isInteger(batchInputShape[0]) && (batchInputShape[0] as number) >= 1))) {
+      throw new ValueError(`${kind}: batchInputShape must be [batch or null, ...one sample's shape], e.g. [null, 28, 28, 1], got ${describe(batchInputShape)}`);
+    }
+    return batchInputShape.slice(1);
+  }
+  return null;
 }
 
 export function checkActivation(value: unknown, kind: string): Activation | null {

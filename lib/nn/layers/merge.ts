@@ -7,7 +7,7 @@ import { checkNumber } from '../../core/check.js';
 import { ShapeError, ValueError, formatShape } from '../../core/errors.js';
 import type { Random } from '../../core/random.js';
 import { Tensor } from '../../core/tensor.js';
-import { Layer, type SampleShape, layerOptions } from './layer.js';
+import { Layer, type SampleShape, layerOptions, type LayerOptions } from './layer.js';
 
 const sameShape = (a: SampleShape, b: SampleShape) => a.length === b.length && a.every((d, i) => d === b[i]);
 
@@ -20,9 +20,9 @@ export abstract class MergeLayer extends Layer {
   inputShapes: SampleShape[] = [];
   protected inputs: readonly Tensor[] = [];
 
-  constructor(options: { name?: string }, known: readonly string[], kind: string) {
+  constructor(options: LayerOptions, known: readonly string[], kind: string) {
     layerOptions(options, known, kind);
-    super(options.name);
+    super(options.name, options);
   }
 
   protected get who(): string {
@@ -83,7 +83,7 @@ abstract class ElementwiseMerge extends MergeLayer {
 export class Add extends ElementwiseMerge {
   readonly kind = 'Add';
 
-  constructor(options: { name?: string } = {}) {
+  constructor(options: LayerOptions = {}) {
     super(options, ['name'], 'Add');
   }
 
@@ -112,7 +112,7 @@ export class Add extends ElementwiseMerge {
 export class Multiply extends ElementwiseMerge {
   readonly kind = 'Multiply';
 
-  constructor(options: { name?: string } = {}) {
+  constructor(options: LayerOptions = {}) {
     super(options, ['name'], 'Multiply');
   }
 
@@ -212,7 +212,7 @@ export class Concatenate extends MergeLayer {
 }
 
 /** Options of `Shortcut`. */
-export interface ShortcutOptions {
+export interface ShortcutOptions extends LayerOptions {
   /** Output channels: at least the input's; the extra ones are zeros. */
   filters: number;
   /** Keep every `strides`-th row and column (default 1). */
@@ -241,7 +241,7 @@ export class Shortcut extends Layer {
 
   constructor(options: ShortcutOptions) {
     layerOptions(options, ['filters', 'strides', 'name'], 'Shortcut', true);
-    super(options.name);
+    super(options.name, options);
     this.filters = checkNumber(options.filters, 'filters', 'Shortcut', { integer: true, min: 1 });
     this.strides = checkNumber(options.strides ?? 1, 'strides', 'Shortcut', { integer: true, min: 1 });
   }

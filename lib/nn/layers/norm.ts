@@ -2,10 +2,10 @@ import { getBackend } from '../../backend/select.js';
 import { checkBoolean, checkNumber } from '../../core/check.js';
 import type { Random } from '../../core/random.js';
 import type { Tensor } from '../../core/tensor.js';
-import { Layer, type Parameter, type SampleShape, layerOptions, parameter } from './layer.js';
+import { Layer, type Parameter, type SampleShape, layerOptions, parameter, type LayerOptions } from './layer.js';
 
 /** Options of `BatchNormalization` (Keras's names and defaults). */
-export interface BatchNormalizationOptions {
+export interface BatchNormalizationOptions extends LayerOptions {
   /** The moving statistics' decay: moving = momentum · moving + (1 − momentum) · batch (Keras's sense; PyTorch's momentum is 1 − this). Default 0.99. */
   momentum?: number;
   /** Added to the variance before its square root. Default 0.001 (Keras; PyTorch's is 1e-5). */
@@ -52,7 +52,7 @@ export class BatchNormalization extends Layer {
 
   constructor(options: BatchNormalizationOptions = {}) {
     layerOptions(options, BN_OPTIONS, 'BatchNormalization');
-    super(options.name);
+    super(options.name, options);
     const momentum = options.momentum ?? 0.99;
     checkNumber(momentum, 'momentum', 'BatchNormalization', { min: 0, max: 1 });
     const epsilon = options.epsilon ?? 1e-3;

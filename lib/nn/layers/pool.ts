@@ -2,10 +2,10 @@ import { getBackend } from '../../backend/select.js';
 import { eitherOf } from '../../core/check.js';
 import { type Padding, type Stride, type WindowGeometry, normalizePadding, normalizePair, pool2dGeometry } from '../../ops/geometry.js';
 import type { Tensor } from '../../core/tensor.js';
-import { Layer, type SampleShape, layerOptions } from './layer.js';
+import { Layer, type SampleShape, layerOptions, type LayerOptions } from './layer.js';
 
 /** Options of `MaxPool2D` and `AvgPool2D` (Keras's names; PyTorch's `kernelSize`/`stride` work too). */
-export interface Pool2DOptions {
+export interface Pool2DOptions extends LayerOptions {
   poolSize?: number | [number, number];
   strides?: Stride;
   /** The same as strides (ops' and PyTorch's name). */
@@ -24,7 +24,7 @@ abstract class Pool2D extends Layer {
 
   constructor(options: Pool2DOptions = {}) {
     layerOptions(options, POOL2D_OPTIONS, new.target.name);
-    super(options.name);
+    super(options.name, options);
     const kind = new.target.name;
     const poolSize = normalizePair(options.poolSize ?? 2, 'poolSize', kind);
     const strides = eitherOf<Stride>(options, 'strides', 'stride', kind) ?? poolSize;
@@ -102,9 +102,9 @@ export class GlobalAvgPool2D extends Layer {
   readonly kind = 'GlobalAvgPool2D';
   private geometry: WindowGeometry | null = null;
 
-  constructor(options: { name?: string } = {}) {
+  constructor(options: LayerOptions = {}) {
     layerOptions(options, ['name'], 'GlobalAvgPool2D');
-    super(options.name);
+    super(options.name, options);
   }
 
   protected setup(inputShape: SampleShape): SampleShape {
