@@ -18,7 +18,18 @@ export interface LogitGraph {
   readonly nodes: readonly GraphNode[];
   readonly outputs: readonly number[];
 }
-import { type Loss, type LossName, createLoss } from '../nn/losses.js';
+import { type KerasLossName, type Loss, type LossName, createLoss } from '../nn/losses.js';
+import { type Optimizer, type OptimizerName, createOptimizer } from '../optim/optimizers.js';
+
+/** Options of `model.compile`. */
+export interface CompileOptions {
+  optimizer: Optimizer | OptimizerName;
+  loss?: Loss | LossName | KerasLossName;
+  /** Metric names; accuracy (under any of its Keras names) is the one convkit computes, beside the loss. */
+  metrics?: readonly string[];
+}
+
+const ACCURACY_NAMES = new Set(['accuracy', 'acc', 'sparsecategoricalaccuracy', 'binaryaccuracy', 'categoricalaccuracy']);
 import { saveModel } from './checkpoint-write.js';
 
 /** Which model each layer object belongs to. */
@@ -169,7 +180,7 @@ export abstract class Model {
    * loss, backward, filling every parameter's gradient. Returns the mean
    * loss and the logits [N, units] (valid until the next forward).
    */
-  trainPass(x: Tensor, labels: LabelArray, loss?: Loss | LossName): { loss: number; logits: Tensor } {
+  trainPass(x: Tensor, labels: LabelArray, loss?: Loss | LossName | KerasLossName): { loss: number; logits: Tensor } {
     this.checkInput(x, 'trainPass');
     const n = x.shape[0];
     if (n < 1) throw new ShapeError(`trainPass: x must hold at least 1 sample, got x.shape = ${formatShape(x.shape)}`);
@@ -179,7 +190,7 @@ export abstract class Model {
   }
 
   /** The loss a name or object stands for, the model's own for undefined; the same object for the same name, so its buffers are reused. */
-  protected lossFor(loss: Loss | LossName | undefined, fn: string): Loss {
+  protected lossFor(loss: Loss | LossName | KerasLossName | undefined, fn: string): Loss {
     if (typeof loss === 'object' && loss !== null) return createLoss(loss, this.outputUnits, fn);
     const key = loss ?? 'default';
     let l = this.losses.get(key);
@@ -301,7 +312,39 @@ export abstract class Model {
    * ```
    */
   fit(x: Tensor, y: LabelArray, options: FitOptions = {}): Promise<History> {
-    return fit(this, x, y, options);
+    return fit(this, x, y, this.compiled ? { ...options, optimizer: options.optimizer ?? (options.learningRate === undefined || this.compiled.optimizerName === undefined ? this.compiled.optimizer : this.compiled.optimizerName), loss: options.loss ?? this.compiled.loss } : options);
+  }
+
+  /** What compile() set: fit's and evaluate's optimizer and loss when their options do not name one. */
+  private compiled: { optimizer: Optimizer; optimizerName: OptimizerName | undefined; loss: Loss } | null = null;
+
+  /**
+   * Keras's and tfjs's compile: the optimizer (one object, so its state
+   * carries over from one fit call to the next, as in Keras) and loss that
+   * fit and evaluate use when their own options do not give them. Metrics:
+   * accuracy is always computed ('accuracy', 'acc' and the sparse /
+   * binary accuracy names are accepted for it); others are refused by name.
+   * @example
+   * ```ts
+   * model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+   * await model.fit(train.x, train.y, { epochs: 1 });
+   * ```
+   */
+  compile(options: CompileOptions): this {
+    if (options === undefined) throw new ValueError(`${this.name}.compile: options {optimizer, loss?, metrics?} are required, got undefined`);
+    checkOptions(options, ['optimizer', 'loss', 'metrics'], 'compile');
+    if (options.optimizer === undefined) throw new ValueError(`compile: optimizer is required ('adam', 'sgd', 'momentum' or an Optimizer), got undefined`);
+    if (!this.built) throw new ValueError(`${this.name}.compile: build the model first (give inputShape, or call build([h, w, c])), so the loss can be matched to its outputs`);
+    const optimizer = createOptimizer(options.optimizer, undefined, 'compile');
+    const loss = createLoss(options.loss, this.outputUnits, 'compile');
+    if (options.metrics !== undefined) {
+      if (!Array.isArray(options.metrics)) throw new ValueError(`compile: metrics must be a list of metric names, e.g. ['accuracy'], got ${describe(options.metrics)}`);
+      for (const m of options.metrics) {
+        if (typeof m !== 'string' || !ACCURACY_NAMES.has(m.replace(/_/g, '').toLowerCase())) throw new ValueError(`compile: metric ${typeof m === 'string' ? `'${m}'` : describe(m)} is not one convkit computes; fit and evaluate report loss and accuracy ('accuracy', 'acc', 'sparseCategoricalAccuracy', 'binaryAccuracy')`);
+      }
+    }
+    this.compiled = { optimizer, optimizerName: typeof options.optimizer === 'string' ? options.optimizer : undefined, loss };
+    return this;
   }
 
   /**
@@ -312,7 +355,7 @@ export abstract class Model {
    * ```
    */
   evaluate(x: Tensor, y: LabelArray, options: EvaluateOptions = {}): { loss: number; accuracy: number } {
-    return evaluate(this, x, y, options);
+    return evaluate(this, x, y, this.compiled && options?.loss === undefined ? { ...options, loss: this.compiled.loss } : options);
   }
 
   /** Raw outputs (logits: before a final Softmax or Sigmoid), batched. */

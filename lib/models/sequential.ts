@@ -104,7 +104,7 @@ export class Sequential extends Model {
     if (this.built) {
       let shape = this.layers[first - 1].outputShape;
       for (const layer of added) shape = layer.build(shape, this.buildRandom!);
-      this.compile();
+      this.packAndPlan();
       return;
     }
     const declared = this.layers[0].declaredInputShape;
@@ -134,11 +134,11 @@ export class Sequential extends Model {
     for (const layer of this.layers) shape = layer.build(shape, random);
     this.inputShape = [...inputShape];
     this.buildRandom = random;
-    this.compile();
+    this.packAndPlan();
     return this;
   }
 
-  private compile(): void {
+  private packAndPlan(): void {
     this.packParameters();
     this.plan = compilePlan(this.layers.slice(0, this.logitLayers));
     if (this.logitLayers < this.layers.length) checkFoldedActivation(this.layers[this.layers.length - 1], this.outputUnits, this.name);

@@ -3,7 +3,7 @@
 import { checkBoolean, checkOneOf, checkOptions, checkPositiveInt } from '../core/check.js';
 import { ConvkitError } from '../core/errors.js';
 import type { Augmentation, ClassWeight } from '../data/sampling.js';
-import type { Loss, LossName } from '../nn/losses.js';
+import type { KerasLossName, Loss, LossName } from '../nn/losses.js';
 import type { Optimizer, OptimizerName } from '../optim/optimizers.js';
 import type { Parameter } from '../nn/layers/layer.js';
 import type { Verbosity } from '../core/progress.js';
@@ -93,7 +93,7 @@ export interface FitOptions {
   batchSize?: number;
   optimizer?: Optimizer | OptimizerName;
   learningRate?: number;
-  loss?: Loss | LossName;
+  loss?: Loss | LossName | KerasLossName;
   /** Held-out data, or the fraction of (x, y) to hold out (seeded). */
   validation?: { x: Tensor; y: LabelArray } | number;
   /** Keras's name for a fraction to hold out: the same as validation: F. */
@@ -160,7 +160,7 @@ export interface History {
 /** Options of `evaluate`: batch size and loss. */
 export interface EvaluateOptions {
   batchSize?: number;
-  loss?: Loss | LossName;
+  loss?: Loss | LossName | KerasLossName;
   /** Let NaN or infinite inputs through (their rows then give NaN); by default they are refused, naming the row. */
   allowNonFinite?: boolean;
 }
@@ -168,7 +168,7 @@ export interface EvaluateOptions {
 /** Options of `predict`, `predictLogits` and `predictClasses`. */
 export interface PredictOptions {
   batchSize?: number;
-  loss?: Loss | LossName;
+  loss?: Loss | LossName | KerasLossName;
   /** Let NaN or infinite inputs through (their rows then give NaN); by default they are refused, naming the row. */
   allowNonFinite?: boolean;
 }

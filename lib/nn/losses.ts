@@ -21,6 +21,20 @@ export interface Loss {
 /** The loss names `createLoss`, `fit` and model files accept. */
 export type LossName = 'softmaxCrossEntropy' | 'sigmoidBinaryCrossEntropy';
 
+/**
+ * Keras's and tfjs's names for the same losses. Their `fromLogits: false`
+ * default expects probabilities, which a final softmax or sigmoid gives: convkit
+ * folds that activation into the loss, so a model ending in one trains the same.
+ */
+export type KerasLossName = 'sparseCategoricalCrossentropy' | 'sparse_categorical_crossentropy' | 'binaryCrossentropy' | 'binary_crossentropy';
+
+const KERAS_LOSSES = new Map<string, LossName>([
+  ['softmaxcrossentropy', 'softmaxCrossEntropy'],
+  ['sparsecategoricalcrossentropy', 'softmaxCrossEntropy'],
+  ['sigmoidbinarycrossentropy', 'sigmoidBinaryCrossEntropy'],
+  ['binarycrossentropy', 'sigmoidBinaryCrossEntropy'],
+]);
+
 /** Softmax cross-entropy over K classes: logits [N, K], labels in [0, K). */
 export class SoftmaxCrossEntropy implements Loss {
   readonly name = 'softmaxCrossEntropy' as const;
@@ -91,11 +105,15 @@ export class SigmoidBinaryCrossEntropy implements Loss {
  * const loss = createLoss('softmaxCrossEntropy', 10);
  * ```
  */
-export function createLoss(loss: LossName | Loss | undefined, outputs: number, fn = 'createLoss'): Loss {
+export function createLoss(loss: LossName | KerasLossName | Loss | undefined, outputs: number, fn = 'createLoss'): Loss {
   if (loss === undefined) return outputs === 1 ? new SigmoidBinaryCrossEntropy() : new SoftmaxCrossEntropy();
   if (typeof loss === 'object' && loss !== null && typeof loss.compute === 'function') return loss;
-  if (loss === 'softmaxCrossEntropy') return new SoftmaxCrossEntropy();
-  if (loss === 'sigmoidBinaryCrossEntropy') return new SigmoidBinaryCrossEntropy();
-  const hint = typeof loss === 'string' ? didYouMean(loss, ['softmaxCrossEntropy', 'sigmoidBinaryCrossEntropy']) : '';
-  throw new ValueError(`${fn}: loss must be 'softmaxCrossEntropy', 'sigmoidBinaryCrossEntropy' or a Loss, got ${describe(loss)}${hint}`);
+  const name = typeof loss === 'string' ? KERAS_LOSSES.get(loss.replace(/_/g, '').toLowerCase()) : undefined;
+  if (name === 'softmaxCrossEntropy') return new SoftmaxCrossEntropy();
+  if (name === 'sigmoidBinaryCrossEntropy') return new SigmoidBinaryCrossEntropy();
+  if (typeof loss === 'string' && /^categorical_?crossentropy$/i.test(loss)) {
+    throw new ValueError(`${fn}: loss '${loss}' takes one-hot targets, which convkit does not take yet; give integer class labels (argmax of the one-hot rows) with 'sparseCategoricalCrossentropy'`);
+  }
+  const hint = typeof loss === 'string' ? didYouMean(loss, ['softmaxCrossEntropy', 'sigmoidBinaryCrossEntropy', 'sparseCategoricalCrossentropy', 'binaryCrossentropy']) : '';
+  throw new ValueError(`${fn}: loss must be 'softmaxCrossEntropy' (Keras's 'sparseCategoricalCrossentropy'), 'sigmoidBinaryCrossEntropy' ('binaryCrossentropy') or a Loss, got ${describe(loss)}${hint}`);
 }
