@@ -94,9 +94,9 @@ export interface FitOptions {
   optimizer?: Optimizer | OptimizerName;
   learningRate?: number;
   loss?: Loss | LossName | KerasLossName;
-  /** Held-out data, or the fraction of (x, y) to hold out (seeded). */
+  /** Held-out data, or the fraction of (x, y) to hold out, drawn at random (seeded) from all of it. */
   validation?: { x: Tensor; y: LabelArray } | number;
-  /** Keras's name for a fraction to hold out: the same as validation: F. */
+  /** Keras's and tfjs's meaning: the last fraction of (x, y), as given and before shuffling, held out (unlike validation: F, which draws at random). */
   validationSplit?: number;
   /** Keras's name for held-out data: the same as validation: {x, y}. */
   validationData?: { x: Tensor; y: LabelArray };

@@ -1,7 +1,7 @@
 import { checkBoolean, checkFunction, didYouMean, checkNonNegativeInt, checkNumber, checkOneOf, checkOptions, checkPositiveInt, toInt32Labels } from '../core/check.js';
 import { ShapeError, ValueError, describe, formatShape } from '../core/errors.js';
 import { BatchGatherer, type LabelArray, checkBatchSize } from '../data/batches.js';
-import { split } from '../data/transforms.js';
+import { split, takeRows } from '../data/transforms.js';
 import { WeightedSampler, augmentBatch, classWeights } from '../data/sampling.js';
 import { type Loss, createLoss } from '../nn/losses.js';
 import { CALLBACK_NAMES, type EpochLogs, type EvaluateOptions, FIT_OPTIONS, type FitOptions, type History, NonFiniteError, type PredictOptions, type TrainableModel, checkPredictOptions, monitorField } from './train-options.js';
@@ -113,6 +113,17 @@ function resolveValidation(model: TrainableModel, x: Tensor, y: LabelArray, opti
   if (options.validationSplit !== undefined && typeof options.validationSplit !== 'number') throw new ValueError(`fit: validationSplit must be a fraction in (0, 1), got ${describe(options.validationSplit)}`);
   if (options.validationData !== undefined && (typeof options.validationData !== 'object' || options.validationData === null)) throw new ValueError(`fit: validationData must be {x, y}, got ${describe(options.validationData)}`);
   if (validation === undefined) return { x, y, val: null };
+  if (options.validationSplit !== undefined) {
+    // Keras's and tfjs's meaning: the last fraction of the samples as given, before any shuffling.
+    const f = options.validationSplit;
+    if (!(f > 0 && f < 1)) throw new ValueError(`fit: validationSplit must be a fraction in (0, 1), got ${f}`);
+    const n = x.shape[0];
+    const at = Math.floor(n * (1 - f));
+    if (at === 0 || at === n) throw new ValueError(`fit: a validationSplit of ${f} leaves an empty part of ${n} samples`);
+    const rows = (from: number, to: number) => Int32Array.from({ length: to - from }, (_, i) => from + i);
+    const labels = Int32Array.from(y as ArrayLike<number>);
+    return { x: takeRows(x, rows(0, at)), y: labels.subarray(0, at) as LabelArray, val: { x: takeRows(x, rows(at, n)), y: labels.subarray(at) } };
+  }
   if (typeof validation === 'number') {
     if (!(validation > 0 && validation < 1)) throw new ValueError(`fit: validation as a fraction must lie in (0, 1), got ${validation}`);
     const [train, val] = split(x, y, [1 - validation, validation], { seed: seed ^ 0x5eed });

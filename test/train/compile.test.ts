@@ -2,7 +2,7 @@
 // are what fit and evaluate use (the optimizer one object across fit calls),
 // under Keras's and tfjs's loss and metric names; fit's own options win.
 import { describe, expect, it } from 'vitest';
-import { Adam, layers, sequential, SGD, ValueError } from '../../lib/index.js';
+import { Adam, layers, sequential, SGD, Tensor, ValueError } from '../../lib/index.js';
 import { randomTensor, rng } from '../helpers/random.js';
 
 const make = () => sequential([layers.flatten({ inputShape: [4, 4, 1] }), layers.dense({ units: 3, activation: 'softmax' })], { seed: 3 });
@@ -51,5 +51,20 @@ describe('model.compile', () => {
     expect(() => m.compile({ optimizer: 'rmsprop' as never })).toThrow(ValueError);
     expect(() => m.compile({ optimizer: 'adam', lossWeights: [1] } as never)).toThrow(/compile: unknown option 'lossWeights'/);
     expect(() => sequential([layers.dense({ units: 2 })]).compile({ optimizer: 'adam' })).toThrow(/build the model first/);
+  });
+});
+
+describe('validationSplit', () => {
+  it("holds out the last fraction as given, as Keras and tfjs do (validation: F draws at random)", async () => {
+    const lastRows = { x: new Tensor(x.data.slice(9 * 16), [3, 4, 4, 1]), y: y.slice(9) };
+    const a = make();
+    const ha = await a.fit(x, y, { epochs: 1, batchSize: 4, verbose: 0, seed: 2, validationSplit: 0.25 });
+    const b = make();
+    const hb = await b.fit(new Tensor(x.data.slice(0, 9 * 16), [9, 4, 4, 1]), y.slice(0, 9), { epochs: 1, batchSize: 4, verbose: 0, seed: 2, validationData: lastRows });
+    expect(ha.epochs[0].valLoss).toBeDefined();
+    expect(ha.epochs[0].valLoss).toBe(hb.epochs[0].valLoss);
+    expect(ha.epochs[0].loss).toBe(hb.epochs[0].loss);
+    await expect(make().fit(x, y, { verbose: 0, validationSplit: 0.95 })).rejects.toThrow(/a validationSplit of 0.95 leaves an empty part of 12 samples/);
+    await expect(make().fit(x, y, { verbose: 0, validationSplit: 1 })).rejects.toThrow(/validationSplit must be a fraction in \(0, 1\), got 1/);
   });
 });
