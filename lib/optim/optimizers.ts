@@ -183,10 +183,19 @@ export class SGD extends Optimizer {
 
 /** Options of `Adam`: learning rate, betas, epsilon, weight decay and schedule. */
 export interface AdamOptions {
+  /** Default 0.001 (Keras, tfjs and PyTorch alike). */
   learningRate?: number;
+  /** Default 0.9. */
   beta1?: number;
+  /** Default 0.999. */
   beta2?: number;
+  /** Default 1e-8, PyTorch's; Keras and tfjs use 1e-7 (give epsilon: 1e-7 to match them). */
   epsilon?: number;
+  /**
+   * L2 weight decay added to the gradient before the moments, as PyTorch's
+   * Adam(weight_decay) does; not decoupled (that is AdamW / Keras's
+   * weight_decay, which convkit does not have yet). Default 0.
+   */
   weightDecay?: number;
   schedule?: Schedule;
 }
