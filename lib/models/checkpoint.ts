@@ -34,7 +34,12 @@ function checkArchitectureAgainstTensors(config: ModelConfig, tensors: Record<st
       expected += 4;
       continue;
     }
-    if (kind !== 'Conv2D' && kind !== 'Dense') continue;
+    if (kind !== 'Conv2D' && kind !== 'Dense') {
+      // Other layers (weightless, or custom ones whose sizes are known only once built): the file's tensors under their name; loadStateDict checks them.
+      const prefix = `${String(spec?.name)}.`;
+      expected += Object.keys(tensors).filter((k) => k.startsWith(prefix)).length;
+      continue;
+    }
     const name = String(spec.name);
     const weight = tensors[`${name}.weight`];
     const out = kind === 'Conv2D' ? spec.filters : spec.units;

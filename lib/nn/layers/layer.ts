@@ -69,7 +69,10 @@ export abstract class Layer {
    */
   readonly declaredInputShape: SampleShape | null;
 
-  constructor(name?: string, options: LayerOptions = {}) {
+  /** A custom layer may pass its whole config (its name and inputShape are read from it, other keys left alone) or just a name. */
+  constructor(nameOrOptions?: string | LayerOptions, options: LayerOptions = {}) {
+    if (nameOrOptions !== null && typeof nameOrOptions === 'object') options = nameOrOptions;
+    const name = nameOrOptions !== null && typeof nameOrOptions === 'object' ? nameOrOptions.name : nameOrOptions;
     if (name !== undefined) checkString(name, 'name', new.target.name);
     this.name = name ?? '';
     this.declaredInputShape = declaredShape(options, new.target.name);
