@@ -79,7 +79,6 @@ function duplicateTopLevelKey(text: string): string | null {
   return null;
 }
 
-/** Parses safetensors bytes, checking every offset and size before copying anything. */
 const startsWith = (bytes: Uint8Array, magic: number[]) => magic.every((b, i) => bytes[i] === b);
 
 /**
@@ -96,6 +95,7 @@ function foreignFormat(bytes: Uint8Array): string | null {
   return null;
 }
 
+/** Parses safetensors bytes, checking every offset and size before copying anything. */
 export function parseSafetensors(bytes: Uint8Array, source = 'safetensors data'): Safetensors {
   checkBytes(bytes, 'bytes', 'parseSafetensors');
   // Only a file that cannot be safetensors is named otherwise: a header's length byte may well be '{'.

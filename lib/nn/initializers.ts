@@ -27,7 +27,9 @@ export type InitializerName =
   | 'glorotUniform' | 'glorotNormal' | 'heNormal' | 'heUniform' | 'leCunNormal' | 'leCunUniform'
   | 'kaimingUniform' | 'kaimingNormal' | 'varianceScaling' | 'randomNormal' | 'randomUniform' | 'truncatedNormal';
 
+/** Which fan varianceScaling and kaiming* divide by: fan-in, fan-out or their mean (Keras's fan_in, fan_out, fan_avg). */
 export type FanMode = 'fanIn' | 'fanOut' | 'fanAvg';
+/** What varianceScaling draws from: a normal cut at two standard deviations (and rescaled), a plain normal, or a uniform. */
 export type Distribution = 'truncatedNormal' | 'untruncatedNormal' | 'uniform';
 
 /** How a layer's weights start: a name, or a name with its parameters. */
