@@ -185,6 +185,11 @@ export function toInt32Labels(y: unknown, name: string, fn: string): Int32Array 
   throw new DTypeError(`${fn}: ${name} must be integer class labels (an integer typed array, a Buffer or number[]), got ${describe(y)}`);
 }
 
+/** One key for the spellings users bring of a name: glorot_uniform, GlorotUniform and glorotUniform all give 'glorotuniform'. */
+export function foldName(name: string): string {
+  return name.replace(/_/g, '').toLowerCase();
+}
+
 /** A file or folder name: a non-empty string without NUL bytes. */
 export function checkPath(value: unknown, name: string, fn: string): string {
   if (typeof value !== 'string' || value === '' || value.includes('\0')) throw new ValueError(`${fn}: ${name} must be a file or folder name (a non-empty string), got ${describe(value)}`);

@@ -5,7 +5,7 @@
 import { ShapeError, ValueError, describe, formatShape } from '../core/errors.js';
 import type { Layer, Parameter, SampleShape } from '../nn/layers/layer.js';
 import type { ModelConfig } from '../nn/layers/index.js';
-import { checkBoolean, checkOptions, toInt32Labels } from '../core/check.js';
+import { checkBoolean, checkOptions, foldName, toInt32Labels } from '../core/check.js';
 import { checkTensor } from '../ops/check.js';
 import { Tensor } from '../core/tensor.js';
 import { type EvaluateOptions, type FitOptions, type History, type PredictOptions, checkFiniteInput, checkLabels, evaluate, fit, checkPredictOptions, predictBatches } from './train.js';
@@ -340,7 +340,7 @@ export abstract class Model {
     if (options.metrics !== undefined) {
       if (!Array.isArray(options.metrics)) throw new ValueError(`compile: metrics must be a list of metric names, e.g. ['accuracy'], got ${describe(options.metrics)}`);
       for (const m of options.metrics) {
-        if (typeof m !== 'string' || !ACCURACY_NAMES.has(m.replace(/_/g, '').toLowerCase())) throw new ValueError(`compile: metric ${typeof m === 'string' ? `'${m}'` : describe(m)} is not one convkit computes; fit and evaluate report loss and accuracy ('accuracy', 'acc', 'sparseCategoricalAccuracy', 'binaryAccuracy')`);
+        if (typeof m !== 'string' || !ACCURACY_NAMES.has(foldName(m))) throw new ValueError(`compile: metric ${typeof m === 'string' ? `'${m}'` : describe(m)} is not one convkit computes; fit and evaluate report loss and accuracy ('accuracy', 'acc', 'sparseCategoricalAccuracy', 'binaryAccuracy')`);
       }
     }
     this.compiled = { optimizer, optimizerName: typeof options.optimizer === 'string' ? options.optimizer : undefined, loss };

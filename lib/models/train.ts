@@ -1,7 +1,7 @@
 import { checkBoolean, checkFunction, didYouMean, checkNonNegativeInt, checkNumber, checkOneOf, checkOptions, checkPositiveInt, toInt32Labels } from '../core/check.js';
 import { ShapeError, ValueError, describe, formatShape } from '../core/errors.js';
 import { BatchGatherer, type LabelArray, checkBatchSize } from '../data/batches.js';
-import { split, takeRows } from '../data/transforms.js';
+import { split } from '../data/transforms.js';
 import { WeightedSampler, augmentBatch, classWeights } from '../data/sampling.js';
 import { type Loss, createLoss } from '../nn/losses.js';
 import { CALLBACK_NAMES, type EpochLogs, type EvaluateOptions, FIT_OPTIONS, type FitOptions, type History, NonFiniteError, type PredictOptions, type TrainableModel, checkPredictOptions, monitorField } from './train-options.js';
@@ -120,9 +120,8 @@ function resolveValidation(model: TrainableModel, x: Tensor, y: LabelArray, opti
     const n = x.shape[0];
     const at = Math.floor(n * (1 - f));
     if (at === 0 || at === n) throw new ValueError(`fit: a validationSplit of ${f} leaves an empty part of ${n} samples`);
-    const rows = (from: number, to: number) => Int32Array.from({ length: to - from }, (_, i) => from + i);
-    const labels = Int32Array.from(y as ArrayLike<number>);
-    return { x: takeRows(x, rows(0, at)), y: labels.subarray(0, at) as LabelArray, val: { x: takeRows(x, rows(at, n)), y: labels.subarray(at) } };
+    const [train, val] = split(x, y, [at / n, 1 - at / n], { shuffle: false });
+    return { x: train.x, y: train.y as LabelArray, val };
   }
   if (typeof validation === 'number') {
     if (!(validation > 0 && validation < 1)) throw new ValueError(`fit: validation as a fraction must lie in (0, 1), got ${validation}`);

@@ -1,4 +1,4 @@
-import { checkOptions } from '../core/check.js';
+import { checkNumber, checkOptions, checkPositiveInt } from '../core/check.js';
 import { ValueError, describe } from '../core/errors.js';
 import { Random } from '../core/random.js';
 import { Tensor } from '../core/tensor.js';
@@ -33,8 +33,13 @@ export function checkLayerGradients(layer: Layer, inputShape: SampleShape, optio
   const fn = 'checkLayerGradients';
   if (!(layer instanceof Layer)) throw new ValueError(`${fn}: layer must be a Layer, got ${describe(layer)}`);
   const { batch = 2, seed = 0, step = 1e-2, samples = 32, tolerance = 2e-2 } = checkOptions(options, ['batch', 'seed', 'step', 'samples', 'tolerance'], fn);
+  checkPositiveInt(batch, 'batch', fn);
+  checkPositiveInt(samples, 'samples', fn);
+  checkNumber(step, 'step', fn, { min: 0, minExclusive: true });
+  checkNumber(tolerance, 'tolerance', fn, { min: 0 });
   if (!Array.isArray(inputShape) || inputShape.some((d) => !Number.isInteger(d) || d < 1)) throw new ValueError(`${fn}: inputShape must be a list of positive integers, got ${describe(inputShape)}`);
   const random = new Random(seed);
+  if (layer.built && layer.inputShape.join() !== inputShape.join()) throw new ValueError(`${fn}: the layer is built for input [${layer.inputShape.join(', ')}], not [${inputShape.join(', ')}]`);
   const outputShape = layer.built ? layer.outputShape : layer.build(inputShape, random);
   const x = new Tensor(Float32Array.from({ length: batch * inputShape.reduce((a, b) => a * b, 1) }, () => random.next() * 2 - 1), [batch, ...inputShape]);
   const r = new Float64Array(batch * outputShape.reduce((a, b) => a * b, 1)).map(() => random.next() * 2 - 1);

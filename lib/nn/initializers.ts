@@ -1,3 +1,4 @@
+import { foldName } from '../core/check.js';
 import { ValueError, describe } from '../core/errors.js';
 import type { Random } from '../core/random.js';
 
@@ -57,10 +58,7 @@ const KINDS: Record<string, Record<string, number | string>> = {
 };
 
 /** Every spelling users bring (glorot_uniform, GlorotUniform, glorotUniform) to one key. */
-const BY_FOLDED = new Map(Object.keys(KINDS).map((k) => [fold(k), k]));
-function fold(name: string): string {
-  return name.replace(/_/g, '').toLowerCase();
-}
+const BY_FOLDED = new Map(Object.keys(KINDS).map((k) => [foldName(k), k]));
 
 const MODES = new Map<string, FanMode>([['fanin', 'fanIn'], ['fanout', 'fanOut'], ['fanavg', 'fanAvg']]);
 // Keras's legacy 'normal' and tfjs's 'normal' are both the truncated one.
@@ -69,7 +67,7 @@ const DISTRIBUTIONS = new Map<string, Distribution>([['truncatednormal', 'trunca
 const NAMES_TEXT = `'he', 'glorot', 'gaussian', 'zeros', 'ones', Keras's names ('glorotUniform', 'glorotNormal', 'heNormal', 'heUniform', 'leCunNormal', 'leCunUniform'), PyTorch's ('kaimingUniform', 'kaimingNormal'), or {name, ...parameters} for 'varianceScaling', 'randomNormal', 'randomUniform', 'truncatedNormal', 'constant', 'gaussian', 'kaimingUniform', 'kaimingNormal'`;
 
 function kindOf(name: unknown, kind: string): string {
-  const key = typeof name === 'string' ? BY_FOLDED.get(fold(name)) : undefined;
+  const key = typeof name === 'string' ? BY_FOLDED.get(foldName(name)) : undefined;
   if (key === undefined) throw new ValueError(`${kind}: kernelInitializer must be ${NAMES_TEXT}; got ${describe(name)}`);
   return key;
 }
@@ -105,12 +103,12 @@ export function checkInitializer(init: unknown, kind: string): Initializer {
     if (typeof d === 'number') {
       if (typeof v !== 'number' || !Number.isFinite(v)) throw new ValueError(`${kind}: kernelInitializer '${key}' ${k} must be a finite number, got ${describe(v)}`);
     } else if (k === 'mode') {
-      const mode = typeof v === 'string' ? MODES.get(fold(v)) : undefined;
+      const mode = typeof v === 'string' ? MODES.get(foldName(v)) : undefined;
       if (mode === undefined || (key.startsWith('kaiming') && mode === 'fanAvg')) throw new ValueError(`${kind}: kernelInitializer '${key}' mode must be 'fanIn', 'fanOut'${key.startsWith('kaiming') ? '' : " or 'fanAvg'"}, got ${describe(v)}`);
       out[k] = mode;
       continue;
     } else if (k === 'distribution') {
-      const dist = typeof v === 'string' ? DISTRIBUTIONS.get(fold(v)) : undefined;
+      const dist = typeof v === 'string' ? DISTRIBUTIONS.get(foldName(v)) : undefined;
       if (dist === undefined) throw new ValueError(`${kind}: kernelInitializer '${key}' distribution must be 'truncatedNormal', 'untruncatedNormal' or 'uniform', got ${describe(v)}`);
       out[k] = dist;
       continue;

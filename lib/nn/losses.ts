@@ -1,5 +1,5 @@
 import { getBackend } from '../backend/select.js';
-import { didYouMean } from '../core/check.js';
+import { didYouMean, foldName } from '../core/check.js';
 import { ValueError, describe } from '../core/errors.js';
 import { Buffers } from './layers/layer.js';
 import { Tensor } from '../core/tensor.js';
@@ -108,7 +108,7 @@ export class SigmoidBinaryCrossEntropy implements Loss {
 export function createLoss(loss: LossName | KerasLossName | Loss | undefined, outputs: number, fn = 'createLoss'): Loss {
   if (loss === undefined) return outputs === 1 ? new SigmoidBinaryCrossEntropy() : new SoftmaxCrossEntropy();
   if (typeof loss === 'object' && loss !== null && typeof loss.compute === 'function') return loss;
-  const name = typeof loss === 'string' ? KERAS_LOSSES.get(loss.replace(/_/g, '').toLowerCase()) : undefined;
+  const name = typeof loss === 'string' ? KERAS_LOSSES.get(foldName(loss)) : undefined;
   if (name === 'softmaxCrossEntropy') return new SoftmaxCrossEntropy();
   if (name === 'sigmoidBinaryCrossEntropy') return new SigmoidBinaryCrossEntropy();
   if (typeof loss === 'string' && /^categorical_?crossentropy$/i.test(loss)) {

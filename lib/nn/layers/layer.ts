@@ -72,7 +72,7 @@ export abstract class Layer {
   /** A custom layer may pass its whole config (its name and inputShape are read from it, other keys left alone) or just a name. */
   constructor(nameOrOptions?: string | LayerOptions, options: LayerOptions = {}) {
     if (nameOrOptions !== null && typeof nameOrOptions === 'object') options = nameOrOptions;
-    const name = nameOrOptions !== null && typeof nameOrOptions === 'object' ? nameOrOptions.name : nameOrOptions;
+    const name = typeof nameOrOptions === 'string' || nameOrOptions === undefined ? nameOrOptions : options.name;
     if (name !== undefined) checkString(name, 'name', new.target.name);
     this.name = name ?? '';
     this.declaredInputShape = declaredShape(options, new.target.name);
