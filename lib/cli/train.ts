@@ -1,3 +1,4 @@
+import { OPTIMIZER_NAMES } from '../core/defaults.js';
 // convkit train: settings, resuming, per-epoch checkpoints, Ctrl-C, TensorBoard, the report and the end-of-run summary.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -112,7 +113,7 @@ export function settingsFromFlags(given: Flags): RunSettings {
   const dataset = flags.data !== undefined ? null : ((flags.dataset ?? DEFAULTS.dataset) as DatasetName);
   if (dataset !== null && !DATASETS.includes(dataset)) throw new UsageError(`unknown --dataset '${dataset}'; choose one of: ${DATASETS.join(', ')}`);
   const optimizer = (flags.optimizer ?? DEFAULTS.optimizer) as OptimizerName;
-  if (!['adam', 'sgd', 'momentum'].includes(optimizer)) throw new UsageError(`--optimizer must be adam, sgd or momentum, got '${optimizer}'`);
+  if (!OPTIMIZER_NAMES.includes(optimizer)) throw new UsageError(`--optimizer must be one of ${OPTIMIZER_NAMES.join(', ')}, got '${optimizer}'`);
   const shift = flags.shift === undefined ? 0 : int(flags, 'shift', 0, 0);
   return {
     model: modelSetting(model),
@@ -305,22 +306,24 @@ export async function train(flags: Flags): Promise<void> {
   const board = flags.tensorboard ? new EventWriter(flags.tensorboard) : null;
   let iteration = (start.epochsDone * Math.ceil(trainCount / settings.batchSize)) + start.batchesDone;
   const tensorboard: Callbacks = {
-    onBatchEnd: (logs) => board?.scalar('train/iteration_loss', logs.loss, ++iteration),
-    onEpochEnd: (logs) => {
+    onBatchEnd: (_batch, logs) => board?.scalar('train/iteration_loss', logs.loss, ++iteration),
+    onEpochEnd: (epoch, logs) => {
       if (!board) return;
-      board.scalar('train/loss', logs.loss, logs.epoch);
-      board.scalar('train/accuracy', logs.accuracy, logs.epoch);
+      // TensorBoard's step is the number of epochs done.
+      const step = epoch + 1;
+      board.scalar('train/loss', logs.loss, step);
+      board.scalar('train/accuracy', logs.accuracy, step);
       if (logs.valLoss !== undefined) {
-        board.scalar('validation/loss', logs.valLoss, logs.epoch);
-        board.scalar('validation/accuracy', logs.valAccuracy!, logs.epoch);
+        board.scalar('validation/loss', logs.valLoss, step);
+        board.scalar('validation/accuracy', logs.valAccuracy!, step);
       }
-      board.scalar('train/learning_rate', logs.learningRate, logs.epoch);
+      board.scalar('train/learning_rate', logs.learningRate, step);
       board.flush();
     },
   };
   const checkpoint: Callbacks = {
-    onEpochEnd: (logs, history) => {
-      if (out) saveState({ epochsDone: logs.epoch, batchesDone: 0 }, mergeHistory(previous, history));
+    onEpochEnd: (epoch, _logs, history) => {
+      if (out) saveState({ epochsDone: epoch + 1, batchesDone: 0 }, mergeHistory(previous, history));
     },
   };
   let history: History | null = null;
@@ -344,10 +347,10 @@ export async function train(flags: Flags): Promise<void> {
     const at = history.stoppedAt!;
     const sums = at.seen !== undefined ? { lossSum: at.lossSum!, correct: at.correct!, seen: at.seen } : undefined;
     // A Ctrl-C right after an epoch's last batch stops "in" the next epoch with no batch done.
-    if (at.batch === 0) saveState({ epochsDone: at.epoch - 1, batchesDone: 0 }, mergeHistory(previous, history));
-    else saveState({ epochsDone: at.epoch - 1, batchesDone: at.batch, sums }, mergeHistory(previous, history));
+    if (at.batch === 0) saveState({ epochsDone: at.epoch, batchesDone: 0 }, mergeHistory(previous, history));
+    else saveState({ epochsDone: at.epoch, batchesDone: at.batch, sums }, mergeHistory(previous, history));
     release?.();
-    process.stderr.write(`\nconvkit: interrupted in epoch ${at.epoch} after ${at.batch} batches; saved ${runDir}. Resume with: convkit train --resume ${runDir}\n`);
+    process.stderr.write(`\nconvkit: interrupted in epoch ${at.epoch + 1} after ${at.batch} batches; saved ${runDir}. Resume with: convkit train --resume ${runDir}\n`);
     throw new Interrupted();
   }
   const result = reportAccuracy(model, testX, testY, ds.classes, say, settings.batchSize, flags.json ? say : undefined);

@@ -11,6 +11,8 @@ export interface EpochLine {
   accuracy: number;
   valLoss?: number;
   valAccuracy?: number;
+  metrics?: Record<string, number>;
+  valMetrics?: Record<string, number>;
   seconds: number;
   imagesPerSecond: number;
 }
@@ -18,12 +20,15 @@ export interface EpochLine {
 const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
 
 export function formatEpoch(e: EpochLine): string {
-  const parts = [
-    `epoch ${e.epoch}/${e.epochs}`,
-    `loss ${e.loss.toFixed(4)}`,
-    `accuracy ${pct(e.accuracy)}`,
-  ];
-  if (e.valLoss !== undefined) parts.push(`val_loss ${e.valLoss.toFixed(4)}`, `val_accuracy ${pct(e.valAccuracy!)}`);
+  // Accuracy is NaN under a regression loss: the line leaves it out.
+  const parts = [`epoch ${e.epoch}/${e.epochs}`, `loss ${e.loss.toFixed(4)}`];
+  if (!Number.isNaN(e.accuracy)) parts.push(`accuracy ${pct(e.accuracy)}`);
+  for (const [name, value] of Object.entries(e.metrics ?? {})) parts.push(`${name} ${value.toFixed(4)}`);
+  if (e.valLoss !== undefined) {
+    parts.push(`val_loss ${e.valLoss.toFixed(4)}`);
+    if (!Number.isNaN(e.valAccuracy)) parts.push(`val_accuracy ${pct(e.valAccuracy!)}`);
+    for (const [name, value] of Object.entries(e.valMetrics ?? {})) parts.push(`val_${name} ${value.toFixed(4)}`);
+  }
   parts.push(`${e.seconds.toFixed(1)} s`, `${Math.round(e.imagesPerSecond).toLocaleString('en-US')} img/s`);
   return parts.join(' · ');
 }
@@ -61,7 +66,7 @@ export class Progress {
   batch(done: number, loss: number, accuracy: number, imagesPerSecond: number): void {
     if (!this.bar) return;
     // redraws are throttled by cli-progress itself
-    this.bar.update(done, { loss: loss.toFixed(4), acc: pct(accuracy), rate: Math.round(imagesPerSecond).toLocaleString('en-US') });
+    this.bar.update(done, { loss: loss.toFixed(4), acc: Number.isNaN(accuracy) ? '-' : pct(accuracy), rate: Math.round(imagesPerSecond).toLocaleString('en-US') });
   }
 
   epochEnd(line: EpochLine): void {

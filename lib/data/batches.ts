@@ -7,10 +7,13 @@ import { Tensor } from '../core/tensor.js';
 /** Integer class labels, one per sample. */
 export type LabelArray = Int32Array | Uint8Array | readonly number[];
 
-/** One mini-batch: its images and (where the set has them) labels. */
+/** One mini-batch: its images and (where the set has them) labels, or rows of target values. */
 export interface Batch {
   x: Tensor;
+  /** Integer labels (empty when the targets are values). */
   y: Int32Array;
+  /** Target rows [n, ...], where the targets are values (one-hot rows, regression values) rather than labels. */
+  values?: Tensor;
   /** The rows of the full data set this batch holds. */
   indices: Int32Array;
 }
@@ -23,20 +26,27 @@ export interface Batch {
 export class BatchGatherer {
   private readonly rowSize: number;
   private readonly sampleShape: number[];
-  private full: { x: Float32Array; y: Int32Array } | null = null;
-  private tail: { x: Float32Array; y: Int32Array } | null = null;
+  private full: { x: Float32Array; y: Int32Array; v: Float32Array | null } | null = null;
+  private tail: { x: Float32Array; y: Int32Array; v: Float32Array | null } | null = null;
+  private readonly labels: LabelArray | null;
+  private readonly values: Tensor | null;
+  private readonly valueSize: number;
 
-  constructor(private readonly x: Tensor, private readonly y: LabelArray | null, private readonly batchSize: number) {
+  /** y: one label per sample, or a tensor of target rows [N, ...] (gathered as batch.values). */
+  constructor(private readonly x: Tensor, y: LabelArray | Tensor | null, private readonly batchSize: number) {
     this.sampleShape = x.shape.slice(1);
     this.rowSize = this.sampleShape.reduce((a, b) => a * b, 1);
+    this.values = y instanceof Tensor ? y : null;
+    this.labels = y instanceof Tensor ? null : y;
+    this.valueSize = this.values ? this.values.size / this.values.shape[0] : 0;
   }
 
   /** The samples at these indices as one batch, in reused buffers (valid until the next gather). */
   gather(indices: Int32Array): Batch {
     const n = indices.length;
     let slot = n === this.batchSize ? this.full : this.tail;
-    if (!slot || slot.y.length !== n) {
-      slot = { x: new Float32Array(n * this.rowSize), y: new Int32Array(n) };
+    if (!slot || slot.x.length !== n * this.rowSize) {
+      slot = { x: new Float32Array(n * this.rowSize), y: new Int32Array(this.values ? 0 : n), v: this.values ? new Float32Array(n * this.valueSize) : null };
       if (n === this.batchSize) this.full = slot;
       else this.tail = slot;
     }
@@ -45,9 +55,12 @@ export class BatchGatherer {
     for (let i = 0; i < n; i++) {
       const row = indices[i];
       slot.x.set(src.subarray(row * size, row * size + size), i * size);
-      if (this.y) slot.y[i] = this.y[row];
+      if (this.labels) slot.y[i] = this.labels[row];
+      else if (slot.v) slot.v.set(this.values!.data.subarray(row * this.valueSize, (row + 1) * this.valueSize), i * this.valueSize);
     }
-    return { x: new Tensor(slot.x, [n, ...this.sampleShape]), y: slot.y, indices };
+    const batch: Batch = { x: new Tensor(slot.x, [n, ...this.sampleShape]), y: slot.y, indices };
+    if (slot.v) batch.values = new Tensor(slot.v, [n, ...this.values!.shape.slice(1)]);
+    return batch;
   }
 }
 

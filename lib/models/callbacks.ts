@@ -19,7 +19,7 @@ export interface ModelCheckpointOptions {
 /**
  * Keras's ModelCheckpoint: after each epoch, saves the model (atomically) when
  * the monitored value is the best so far, so the file always holds the best
- * epoch's weights. `checkpoint.best` tells which epoch that was.
+ * epoch's weights. `checkpoint.best` tells which epoch that was (its index, from 0).
  */
 export function modelCheckpoint(model: Model, options: ModelCheckpointOptions): Callbacks & { best: { epoch: number; value: number } | null } {
   if (options === undefined) throw new ValueError('modelCheckpoint: options {path} are required, got undefined');
@@ -30,11 +30,11 @@ export function modelCheckpoint(model: Model, options: ModelCheckpointOptions): 
   const higherIsBetter = field === 'accuracy' || field === 'valAccuracy';
   const state = {
     best: null as { epoch: number; value: number } | null,
-    onEpochEnd(logs: EpochLogs) {
+    onEpochEnd(epoch: number, logs: EpochLogs) {
       const value = logs[field];
       if (value === undefined) throw new ValueError(`modelCheckpoint: the epoch logs have no ${field} (monitoring a validation value needs validation data)`);
       const better = state.best === null || (higherIsBetter ? value > state.best.value : value < state.best.value);
-      if (better) state.best = { epoch: logs.epoch, value };
+      if (better) state.best = { epoch, value };
       if (better || !bestOnly) saveModel(model, path);
     },
   };

@@ -8,8 +8,7 @@ import { Random } from '../core/random.js';
 import { Tensor } from '../core/tensor.js';
 import type { LabelArray } from '../data/batches.js';
 import { takeRows } from '../data/transforms.js';
-import { type Loss, type LossName, createLoss } from '../nn/losses.js';
-import { MeanSquaredError } from '../nn/regression-loss.js';
+import { type Loss, type LossName, MeanSquaredError, createLoss } from '../nn/losses.js';
 import { type Optimizer, type OptimizerName, createOptimizer } from '../optim/optimizers.js';
 import type { Parameter, SampleShape } from '../nn/layers/layer.js';
 
@@ -110,7 +109,7 @@ export async function fitAll(model: MultiOutputModel, xs: readonly Tensor[], ys:
       const logits = model.forwardAllInPlace(inputs.map((x) => takeRows(x, rows)), true);
       const grads = logits.map((z, k) => {
         const t = targets[k];
-        const { loss, dLogits } = t.kind === 'values' ? t.loss.compute(z, takeRows(t.values, rows)) : t.loss.compute(z, Int32Array.from(rows, (i) => t.labels[i]));
+        const { loss, dLogits } = t.kind === 'values' ? t.loss.compute(z, takeRows(t.values, rows).data) : t.loss.compute(z, Int32Array.from(rows, (i) => t.labels[i]));
         if (!Number.isFinite(loss)) throw new ValueError(`fitAll: the loss of output '${model.outputNames[k]}' became ${loss} at epoch ${epoch + 1}; lower the learning rate or check the data`);
         sums[k] += loss * rows.length;
         if (weights[k] === 0) return null;

@@ -226,6 +226,11 @@ export class Functional extends Model {
     return this.forwardAll([x], options)[0];
   }
 
+  /** The first output's final Softmax or Sigmoid that the loss applies itself, or null. */
+  override outputActivation(): Layer | null {
+    return this.heads[0]?.fold ?? null;
+  }
+
   /**
    * Every output (a final Softmax or Sigmoid applied) for one tensor per
    * input, as new tensors.

@@ -8,7 +8,8 @@ import type { ModelConfig } from '../nn/layers/index.js';
 import { checkBoolean, checkOptions, foldName, toInt32Labels } from '../core/check.js';
 import { checkTensor } from '../ops/check.js';
 import { Tensor } from '../core/tensor.js';
-import { type EvaluateOptions, type FitOptions, type History, type PredictOptions, checkFiniteInput, checkLabels, evaluate, fit, checkPredictOptions, predictBatches } from './train.js';
+import { type EvaluateOptions, type FitOptions, type History, type PredictOptions, checkFiniteInput, evaluate, fit, checkPredictOptions, predictBatches } from './train.js';
+import { type Targets, resolveTargets } from './targets.js';
 import type { LabelArray } from '../data/batches.js';
 import type { GraphNode } from './graph-run.js';
 
@@ -18,18 +19,12 @@ export interface LogitGraph {
   readonly nodes: readonly GraphNode[];
   readonly outputs: readonly number[];
 }
-import { type KerasLossName, type Loss, type LossName, createLoss } from '../nn/losses.js';
+import { type Loss, createLoss, type LossSpec } from '../nn/losses.js';
 import { type Optimizer, type OptimizerName, createOptimizer } from '../optim/optimizers.js';
 
-/** Options of `model.compile`. */
-export interface CompileOptions {
-  optimizer: Optimizer | OptimizerName;
-  loss?: Loss | LossName | KerasLossName;
-  /** Metric names; accuracy (under any of its Keras names) is the one convkit computes, beside the loss. */
-  metrics?: readonly string[];
-}
+import { type CompileOptions, type Compiled, checkCompileOptions } from './compile.js';
 
-const ACCURACY_NAMES = new Set(['accuracy', 'acc', 'sparsecategoricalaccuracy', 'binaryaccuracy', 'categoricalaccuracy']);
+export type { CompileOptions } from './compile.js';
 import { saveModel } from './checkpoint-write.js';
 
 /** Which model each layer object belongs to. */
@@ -180,35 +175,48 @@ export abstract class Model {
    * loss, backward, filling every parameter's gradient. Returns the mean
    * loss and the logits [N, units] (valid until the next forward).
    */
-  trainPass(x: Tensor, labels: LabelArray, loss?: Loss | LossName | KerasLossName): { loss: number; logits: Tensor } {
+  trainPass(x: Tensor, targets: Targets, loss?: LossSpec): { loss: number; logits: Tensor } {
     this.checkInput(x, 'trainPass');
     const n = x.shape[0];
     if (n < 1) throw new ShapeError(`trainPass: x must hold at least 1 sample, got x.shape = ${formatShape(x.shape)}`);
-    const y = toInt32Labels(labels, 'labels', 'trainPass');
-    checkLabels(y, n, this.outputUnits === 1 ? 2 : this.outputUnits, 'trainPass', 'labels');
-    return this.trainPassInPlace(x, y, this.lossFor(loss, 'trainPass'));
+    const spec = loss ?? this.compiled?.loss;
+    const resolved = resolveTargets(this, targets, spec, n, 'trainPass', 'targets');
+    return this.trainPassInPlace(x, resolved.labels ?? resolved.values!.data, this.lossFor(spec, 'trainPass', resolved.labels ? 'labels' : 'values'));
   }
 
   /** The loss a name or object stands for, the model's own for undefined; the same object for the same name, so its buffers are reused. */
-  protected lossFor(loss: Loss | LossName | KerasLossName | undefined, fn: string): Loss {
-    if (typeof loss === 'object' && loss !== null) return createLoss(loss, this.outputUnits, fn);
-    const key = loss ?? 'default';
+  protected lossFor(loss: LossSpec | undefined, fn: string, targets: 'labels' | 'values' = 'labels'): Loss {
+    if (typeof loss === 'object' && loss !== null) return createLoss(loss, this.outputUnits, fn, targets);
+    const key = `${targets}:${loss ?? 'default'}`;
     let l = this.losses.get(key);
-    if (!l) this.losses.set(key, (l = createLoss(loss, this.outputUnits, fn)));
+    if (!l) this.losses.set(key, (l = createLoss(loss, this.outputUnits, fn, targets)));
     return l;
   }
 
   private readonly losses = new Map<string, Loss>();
 
   /** trainPass on arguments already checked (training code path: fit checks its whole data set once). */
-  trainPassInPlace(x: Tensor, labels: Int32Array, loss: Loss): { loss: number; logits: Tensor } {
-    const fused = this.fusedTrainPass(x, labels, loss);
+  trainPassInPlace(x: Tensor, targets: Int32Array | Float32Array, loss: Loss): { loss: number; logits: Tensor } {
+    const fused = targets instanceof Int32Array ? this.fusedTrainPass(x, targets, loss) : null;
     if (fused) return fused;
     const n = x.shape[0];
     const logits = this.forwardInPlace(x, true).reshape([n, this.outputUnits]);
-    const { loss: value, dLogits } = loss.compute(logits, labels);
+    // A regression loss is of the outputs: through the final activation the loss does not apply itself.
+    const head = loss.onOutputs ? this.outputActivation() : null;
+    if (head) {
+      const { loss: value, dLogits: dOut } = loss.compute(head.forward(logits, true), targets);
+      const d = head.backward(dOut, true)!;
+      this.backward(d.reshape([n, ...this.outputShape]));
+      return { loss: value, logits };
+    }
+    const { loss: value, dLogits } = loss.compute(logits, targets);
     this.backward(dLogits.reshape([n, ...this.outputShape]));
     return { loss: value, logits };
+  }
+
+  /** The final Softmax or Sigmoid that the loss applies itself (the model's logits are before it), or null. */
+  outputActivation(): Layer | null {
+    return null;
   }
 
   /** Every trainable weight and bias, in layer order. */
@@ -311,12 +319,12 @@ export abstract class Model {
    * const history = await model.fit(train.x, train.y, { epochs: 5, batchSize: 32, validationSplit: 0.1 });
    * ```
    */
-  fit(x: Tensor, y: LabelArray, options: FitOptions = {}): Promise<History> {
-    return fit(this, x, y, this.compiled ? { ...options, optimizer: options.optimizer ?? (options.learningRate === undefined || this.compiled.optimizerName === undefined ? this.compiled.optimizer : this.compiled.optimizerName), loss: options.loss ?? this.compiled.loss } : options);
+  fit(x: Tensor, y: Targets, options: FitOptions = {}): Promise<History> {
+    return fit(this, x, y, this.compiled ? { ...options, optimizer: options.optimizer ?? (options.learningRate === undefined || this.compiled.optimizerName === undefined ? this.compiled.optimizer : this.compiled.optimizerName), loss: options.loss ?? this.compiled.loss, metrics: options.metrics ?? this.compiled.metrics } : options);
   }
 
   /** What compile() set: fit's and evaluate's optimizer and loss when their options do not name one. */
-  private compiled: { optimizer: Optimizer; optimizerName: OptimizerName | undefined; loss: Loss } | null = null;
+  private compiled: Compiled | null = null;
 
   /**
    * Keras's and tfjs's compile: the optimizer (one object, so its state
@@ -331,19 +339,7 @@ export abstract class Model {
    * ```
    */
   compile(options: CompileOptions): this {
-    if (options === undefined) throw new ValueError(`${this.name}.compile: options {optimizer, loss?, metrics?} are required, got undefined`);
-    checkOptions(options, ['optimizer', 'loss', 'metrics'], 'compile');
-    if (options.optimizer === undefined) throw new ValueError(`compile: optimizer is required ('adam', 'sgd', 'momentum' or an Optimizer), got undefined`);
-    if (!this.built) throw new ValueError(`${this.name}.compile: build the model first (give inputShape, or call build([h, w, c])), so the loss can be matched to its outputs`);
-    const optimizer = createOptimizer(options.optimizer, undefined, 'compile');
-    const loss = createLoss(options.loss, this.outputUnits, 'compile');
-    if (options.metrics !== undefined) {
-      if (!Array.isArray(options.metrics)) throw new ValueError(`compile: metrics must be a list of metric names, e.g. ['accuracy'], got ${describe(options.metrics)}`);
-      for (const m of options.metrics) {
-        if (typeof m !== 'string' || !ACCURACY_NAMES.has(foldName(m))) throw new ValueError(`compile: metric ${typeof m === 'string' ? `'${m}'` : describe(m)} is not one convkit computes; fit and evaluate report loss and accuracy ('accuracy', 'acc', 'sparseCategoricalAccuracy', 'binaryAccuracy')`);
-      }
-    }
-    this.compiled = { optimizer, optimizerName: typeof options.optimizer === 'string' ? options.optimizer : undefined, loss };
+    this.compiled = checkCompileOptions(options, this.name, this.built, this.outputUnits);
     return this;
   }
 
@@ -354,8 +350,8 @@ export abstract class Model {
    * const { loss, accuracy } = model.evaluate(test.x, test.y);
    * ```
    */
-  evaluate(x: Tensor, y: LabelArray, options: EvaluateOptions = {}): { loss: number; accuracy: number } {
-    return evaluate(this, x, y, this.compiled && options?.loss === undefined ? { ...options, loss: this.compiled.loss } : options);
+  evaluate(x: Tensor, y: Targets, options: EvaluateOptions = {}): { loss: number; accuracy: number } {
+    return evaluate(this, x, y, this.compiled ? { ...options, loss: options?.loss ?? this.compiled.loss, metrics: options?.metrics ?? this.compiled.metrics } : options);
   }
 
   /** Raw outputs (logits: before a final Softmax or Sigmoid), batched. */
@@ -373,15 +369,22 @@ export abstract class Model {
     return new Tensor(out, [t.shape[0], ...this.outputShape]);
   }
 
-  /** Probabilities: softmax over the classes, or sigmoid for one output (applied once, whether or not the model ends in that layer). */
+  /**
+   * The model's outputs: its final Softmax or Sigmoid where it ends in one;
+   * else what the loss makes of the logits (softmax over the classes, sigmoid
+   * for one output, the values themselves under a regression loss).
+   */
   predict(x: Tensor, options: PredictOptions = {}): Tensor {
     const logits = this.logitsFor(x, options, 'predict');
-    return this.lossFor(options.loss, 'predict').probabilities(logits.reshape([logits.shape[0], this.outputUnits])).reshape(logits.shape);
+    const rows = logits.reshape([logits.shape[0], this.outputUnits]);
+    const head = this.outputActivation();
+    if (head) return head.forward(rows, false).clone().reshape(logits.shape);
+    return this.lossFor(options.loss ?? this.compiled?.loss, 'predict').probabilities(rows).reshape(logits.shape);
   }
 
   /** The most probable class of each sample (0/1 for a binary model). */
   predictClasses(x: Tensor, options: PredictOptions = {}): Int32Array {
     const logits = this.logitsFor(x, options, 'predictClasses');
-    return this.lossFor(options.loss, 'predictClasses').classes(logits.reshape([logits.shape[0], this.outputUnits]));
+    return this.lossFor(options.loss ?? this.compiled?.loss, 'predictClasses').classes(logits.reshape([logits.shape[0], this.outputUnits]));
   }
 }

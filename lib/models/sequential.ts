@@ -33,10 +33,13 @@ export function activationLayer(activation: Activation): Layer {
   }
 }
 
-/** A final Softmax over one output (always 1) or a Sigmoid over many (not what BCE takes) is refused; the foldable ones are said once per model name. */
+/**
+ * A final Softmax over one output (always 1) is refused; the foldable ones are
+ * said once per model name. (A sigmoid over several outputs is multi-label:
+ * fit refuses it with a softmax loss, when the loss is known.)
+ */
 export function checkFoldedActivation(last: Layer, units: number, model: string): void {
   if (last instanceof Softmax && units === 1) throw new ValueError(`${model}: a final softmax over 1 output is always 1; use a sigmoid (or no activation) for a binary model`);
-  if (last instanceof Sigmoid && units > 1) throw new ValueError(`${model}: a final sigmoid over ${units} outputs does not go with softmax cross-entropy; remove it (the loss applies softmax) or use 1 output`);
   const loss = last instanceof Softmax ? 'softmax cross-entropy' : 'sigmoid binary cross-entropy';
   if (!warnedFold.has(model)) {
     warnedFold.add(model);
@@ -177,6 +180,11 @@ export class Sequential extends Model {
     const training = options.training === undefined ? false : checkBoolean(options.training, 'training', 'forward');
     if (this.logitLayers === this.layers.length) return this.forwardInPlace(t, training).clone();
     return this.layers[this.layers.length - 1].forward(this.forwardInPlace(t, training), training).clone();
+  }
+
+  /** The final Softmax or Sigmoid that the loss applies itself, or null. */
+  override outputActivation(): Layer | null {
+    return this.logitLayers < this.layers.length ? this.layers[this.layers.length - 1] : null;
   }
 
   /** Back-propagates dLoss/dOutput through every layer, filling the parameters' gradients. */

@@ -3,7 +3,8 @@
 import { checkBoolean, checkOneOf, checkOptions, checkPositiveInt } from '../core/check.js';
 import { ConvkitError } from '../core/errors.js';
 import type { Augmentation, ClassWeight } from '../data/sampling.js';
-import type { KerasLossName, Loss, LossName } from '../nn/losses.js';
+import type { Loss, LossSpec } from '../nn/losses.js';
+import type { MetricFunction } from '../nn/batch-metrics.js';
 import type { Optimizer, OptimizerName } from '../optim/optimizers.js';
 import type { Parameter } from '../nn/layers/layer.js';
 import type { Verbosity } from '../core/progress.js';
@@ -22,7 +23,10 @@ export interface TrainableModel {
   stopTraining: boolean;
   checkInput(x: Tensor, op: string): Tensor;
   forwardInPlace(x: Tensor, training: boolean): Tensor;
-  trainPassInPlace(x: Tensor, labels: Int32Array, loss: Loss): { loss: number; logits: Tensor };
+  /** targets: a label per sample, or rows of values [n · outputUnits], as the loss takes them. */
+  trainPassInPlace(x: Tensor, targets: Int32Array | Float32Array, loss: Loss): { loss: number; logits: Tensor };
+  /** A final Softmax or Sigmoid that the loss applies itself (null when the model ends in logits). */
+  outputActivation(): { readonly kind: string; forward(x: Tensor, training: boolean): Tensor; backward(dy: Tensor, need: boolean): Tensor | null } | null;
   parameters(): Parameter[];
   stateDict(): Record<string, Tensor>;
   loadStateDict(state: Record<string, Tensor>): void;
@@ -33,36 +37,91 @@ export class NonFiniteError extends ConvkitError {}
 
 /** One epoch's results, as the history and onEpochEnd see them. */
 export interface EpochLogs {
+  /** The epoch's index, counted from 0 as Keras and tfjs count (the progress line prints it plus 1). */
   epoch: number;
   loss: number;
+  /** Accuracy over the epoch's batches (NaN under a regression loss). */
   accuracy: number;
   valLoss?: number;
   valAccuracy?: number;
   learningRate: number;
   seconds: number;
   imagesPerSecond: number;
+  /** The means of the metrics asked for (compile's or fit's metrics, accuracy aside), by name. */
+  metrics?: Record<string, number>;
+  /** The same over the validation data. */
+  valMetrics?: Record<string, number>;
 }
 
-/** What a callback's onBatchEnd receives. */
-export interface BatchLogs {
-  epoch: number;
-  batch: number;
+/** What `evaluate` returns: the mean loss, the accuracy (NaN under a regression loss) and the metrics asked for. */
+export interface EvaluateResult {
   loss: number;
   accuracy: number;
+  metrics?: Record<string, number>;
 }
 
-/** Hooks called during fit; any may be async. Returning 'stop' from onEpochEnd ends training. */
+/**
+ * The epoch logs as callbacks receive them: convkit's fields and the keys a
+ * Keras or tfjs callback reads (`val_loss`, `acc` and `val_acc` as tfjs
+ * names them, `val_accuracy` and `learning_rate` as Keras does).
+ */
+export interface CallbackEpochLogs extends EpochLogs {
+  /** Each metric and val_ metric by its name, as Keras's logs carry them. */
+  [metric: string]: number | Record<string, number> | undefined;
+  acc: number;
+  val_loss?: number;
+  val_accuracy?: number;
+  val_acc?: number;
+  learning_rate: number;
+}
+
+/** logs with the Keras and tfjs keys added. */
+export function kerasLogs(logs: EpochLogs): CallbackEpochLogs {
+  const out: CallbackEpochLogs = { ...logs, acc: logs.accuracy, learning_rate: logs.learningRate };
+  if (logs.valLoss !== undefined) {
+    out.val_loss = logs.valLoss;
+    out.val_accuracy = out.val_acc = logs.valAccuracy;
+  }
+  for (const [name, value] of Object.entries(logs.metrics ?? {})) out[name] ??= value;
+  for (const [name, value] of Object.entries(logs.valMetrics ?? {})) out[`val_${name}`] ??= value;
+  return out;
+}
+
+/** What a callback's onBatchEnd receives (tfjs's batch logs: the batch's index and size, its loss, the epoch's accuracy so far). */
+export interface BatchLogs {
+  /** The batch's index in the epoch, from 0 (the same as onBatchEnd's first argument). */
+  batch: number;
+  /** Samples in the batch. */
+  size: number;
+  /** The epoch's index, from 0. */
+  epoch: number;
+  /** This batch's mean loss. */
+  loss: number;
+  /** Accuracy over the epoch's batches so far. */
+  accuracy: number;
+  /** The same, under tfjs's key. */
+  acc: number;
+}
+
+/**
+ * Hooks called during fit, with Keras's and tfjs's signatures: epochs and
+ * batches counted from 0, logs with their keys. Any may be async (fit awaits
+ * it). Returning 'stop' from onEpochEnd, or setting model.stopTraining, ends
+ * training after that epoch.
+ */
 export interface Callbacks {
   /** Once, before the first epoch. */
-  onTrainBegin?(): unknown;
-  /** Before each epoch, with its number. */
-  onEpochBegin?(epoch: number): unknown;
-  /** After each batch (may return a promise, which fit awaits). */
-  onBatchEnd?(logs: BatchLogs): unknown;
-  /** history is fit's own record so far, this epoch included (read it, do not change it). */
-  onEpochEnd?(logs: EpochLogs, history: History): unknown;
-  /** Once, after the last epoch (or an early stop), with the history. */
-  onTrainEnd?(history: History): unknown;
+  onTrainBegin?(logs: Record<string, never>): unknown;
+  /** Before each epoch, with its index. */
+  onEpochBegin?(epoch: number, logs: Record<string, never>): unknown;
+  /** Before each batch, with its index in the epoch and its size. */
+  onBatchBegin?(batch: number, logs: { batch: number; size: number }): unknown;
+  /** After each batch. */
+  onBatchEnd?(batch: number, logs: BatchLogs): unknown;
+  /** After each epoch; history is fit's own record so far, this epoch included (read it, do not change it). */
+  onEpochEnd?(epoch: number, logs: CallbackEpochLogs, history: History): unknown;
+  /** Once, after the last epoch (or an early stop), with the last epoch's logs and the history. */
+  onTrainEnd?(logs: CallbackEpochLogs | Record<string, never>, history: History): unknown;
 }
 
 /** What early stopping can watch, in convkit's names and Keras's. */
@@ -93,14 +152,16 @@ export interface FitOptions {
   batchSize?: number;
   optimizer?: Optimizer | OptimizerName;
   learningRate?: number;
-  loss?: Loss | LossName | KerasLossName;
+  loss?: LossSpec;
   /** Held-out data, or the fraction of (x, y) to hold out, drawn at random (seeded) from all of it. */
-  validation?: { x: Tensor; y: LabelArray } | number;
+  validation?: { x: Tensor; y: LabelArray | Tensor } | number;
   /** Keras's and tfjs's meaning: the last fraction of (x, y), as given and before shuffling, held out (unlike validation: F, which draws at random). */
   validationSplit?: number;
   /** Keras's name for held-out data: the same as validation: {x, y}. */
-  validationData?: { x: Tensor; y: LabelArray };
+  validationData?: { x: Tensor; y: LabelArray | Tensor };
   callbacks?: Callbacks | Callbacks[];
+  /** Metrics beside the loss and accuracy: Keras's names ('mse', 'mae'), registered names, or named functions (targets, outputs) => batch mean. */
+  metrics?: readonly (string | MetricFunction)[];
   seed?: number;
   shuffle?: boolean;
   earlyStopping?: EarlyStopping;
@@ -142,9 +203,17 @@ export interface EpochSums {
   seen: number;
 }
 
-/** What `fit` resolves to: one entry per epoch. */
+/**
+ * What `fit` resolves to: one entry per epoch. `history.history` and
+ * `history.epoch` give the same numbers as Keras's and tfjs's History does
+ * (`history.history.val_loss`, `history.history.acc`).
+ */
 export interface History {
   epochs: EpochLogs[];
+  /** Keras's and tfjs's view: each logged value by its key (loss, acc, accuracy, val_loss, val_acc, val_accuracy, learning_rate), one entry per epoch. */
+  readonly history?: Record<string, number[]>;
+  /** Keras's and tfjs's list of the epochs' indices. */
+  readonly epoch?: number[];
   loss: number[];
   accuracy: number[];
   valLoss: number[];
@@ -153,14 +222,53 @@ export interface History {
   iterationLoss: number[];
   stoppedEarly: boolean;
   interrupted: boolean;
-  /** Where an interrupted run stopped: the epoch in progress, the batches of it done, and its running sums. */
+  /** Where an interrupted run stopped: the index of the epoch in progress (the epochs done), the batches of it done, and its running sums. */
   stoppedAt?: { epoch: number; batch: number } & Partial<EpochSums>;
+}
+
+/** A new, empty History, with Keras's views `history` and `epoch` as getters (not saved with it). */
+export function newHistory(): History {
+  const h: History = { epochs: [], loss: [], accuracy: [], valLoss: [], valAccuracy: [], iterationLoss: [], stoppedEarly: false, interrupted: false };
+  return withKerasViews(h);
+}
+
+/** Adds the getters `history` and `epoch` to a History (one read back from a file, for example). */
+export function withKerasViews(h: History): History {
+  Object.defineProperty(h, 'history', {
+    enumerable: false,
+    configurable: true,
+    get() {
+      const out: Record<string, number[]> = {};
+      for (const e of h.epochs) {
+        for (const [key, value] of Object.entries(kerasLogs(e))) {
+          if (key === 'epoch' || key === 'seconds' || key === 'imagesPerSecond' || typeof value !== 'number') continue;
+          (out[key] ??= []).push(value);
+        }
+      }
+      return out;
+    },
+  });
+  Object.defineProperty(h, 'epoch', { enumerable: false, configurable: true, get: () => h.epochs.map((e) => e.epoch) });
+  return h;
+}
+
+/** Appends an epoch's logs to the history. */
+export function recordEpoch(history: History, logs: EpochLogs): void {
+  history.epochs.push(logs);
+  history.loss.push(logs.loss);
+  history.accuracy.push(logs.accuracy);
+  if (logs.valLoss !== undefined) {
+    history.valLoss.push(logs.valLoss);
+    history.valAccuracy.push(logs.valAccuracy!);
+  }
 }
 
 /** Options of `evaluate`: batch size and loss. */
 export interface EvaluateOptions {
   batchSize?: number;
-  loss?: Loss | LossName | KerasLossName;
+  /** As fit's metrics. */
+  metrics?: readonly (string | MetricFunction)[];
+  loss?: LossSpec;
   /** Let NaN or infinite inputs through (their rows then give NaN); by default they are refused, naming the row. */
   allowNonFinite?: boolean;
 }
@@ -168,23 +276,24 @@ export interface EvaluateOptions {
 /** Options of `predict`, `predictLogits` and `predictClasses`. */
 export interface PredictOptions {
   batchSize?: number;
-  loss?: Loss | LossName | KerasLossName;
+  loss?: LossSpec;
   /** Let NaN or infinite inputs through (their rows then give NaN); by default they are refused, naming the row. */
   allowNonFinite?: boolean;
 }
 
 const PREDICT_OPTIONS = ['batchSize', 'loss', 'allowNonFinite'];
+const EVALUATE_OPTIONS = [...PREDICT_OPTIONS, 'metrics'];
 
 /** Checks the options of predict, predictLogits, predictClasses and evaluate. */
 export function checkPredictOptions(options: PredictOptions | EvaluateOptions, fn: string): void {
-  checkOptions(options, PREDICT_OPTIONS, fn);
+  checkOptions(options, fn === 'evaluate' ? EVALUATE_OPTIONS : PREDICT_OPTIONS, fn);
   if (options.batchSize !== undefined) checkPositiveInt(options.batchSize, 'batchSize', fn);
   if (options.allowNonFinite !== undefined) checkBoolean(options.allowNonFinite, 'allowNonFinite', fn);
 }
 
 export const FIT_OPTIONS = [
-  'epochs', 'batchSize', 'optimizer', 'learningRate', 'loss', 'validation', 'validationSplit', 'validationData', 'callbacks', 'seed',
+  'epochs', 'batchSize', 'optimizer', 'learningRate', 'loss', 'metrics', 'validation', 'validationSplit', 'validationData', 'callbacks', 'seed',
   'shuffle', 'earlyStopping', 'verbose', 'checkFinite', 'signal', 'initialEpoch', 'initialBatch', 'initialEpochSums', 'classWeight', 'augment',
 ];
-export const CALLBACK_NAMES = ['onTrainBegin', 'onEpochBegin', 'onBatchEnd', 'onEpochEnd', 'onTrainEnd'];
+export const CALLBACK_NAMES = ['onTrainBegin', 'onEpochBegin', 'onBatchBegin', 'onBatchEnd', 'onEpochEnd', 'onTrainEnd'];
 

@@ -1,16 +1,19 @@
 import { checkBoolean, checkFunction, didYouMean, checkNonNegativeInt, checkNumber, checkOneOf, checkOptions, checkPositiveInt, toInt32Labels } from '../core/check.js';
 import { ShapeError, ValueError, describe, formatShape } from '../core/errors.js';
 import { BatchGatherer, type LabelArray, checkBatchSize } from '../data/batches.js';
-import { split } from '../data/transforms.js';
+import { split, takeRows } from '../data/transforms.js';
 import { WeightedSampler, augmentBatch, classWeights } from '../data/sampling.js';
-import { type Loss, createLoss } from '../nn/losses.js';
-import { CALLBACK_NAMES, type EpochLogs, type EvaluateOptions, FIT_OPTIONS, type FitOptions, type History, NonFiniteError, type PredictOptions, type TrainableModel, checkPredictOptions, monitorField } from './train-options.js';
+import type { Loss } from '../nn/losses.js';
+import { type BatchMetric, resolveMetrics } from '../nn/batch-metrics.js';
+import { type ResolvedTargets, type Targets, resolveTargets } from './targets.js';
+import { type BatchLogs, CALLBACK_NAMES, type EpochLogs, type EvaluateResult, kerasLogs, newHistory, recordEpoch, type EvaluateOptions, FIT_OPTIONS, type FitOptions, type History, NonFiniteError, type PredictOptions, type TrainableModel, checkPredictOptions, monitorField } from './train-options.js';
 import { createOptimizer } from '../optim/optimizers.js';
 import { Progress } from '../core/progress.js';
 import { Random } from '../core/random.js';
 import { Tensor } from '../core/tensor.js';
 
 export * from './train-options.js';
+export { checkLabels, oneHot, toCategorical, type Targets } from './targets.js';
 
 function allFinite(a: Float32Array): boolean {
   // NaN or ±Infinity times 0 is NaN; finite values add 0. Four sums, so that
@@ -31,25 +34,6 @@ function epochSeed(seed: number, epoch: number): number {
   return (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(epoch, 0x85ebca6b)) >>> 0;
 }
 
-/** Number of classes a label may take for this model. */
-function classCount(model: TrainableModel): number {
-  return model.outputUnits === 1 ? 2 : model.outputUnits;
-}
-
-/** Checks labels: one per sample, integers in [0, classes). */
-export function checkLabels(y: unknown, count: number, classes: number, op: string, name = 'y'): LabelArray {
-  if (!(y instanceof Int32Array || y instanceof Uint8Array || Array.isArray(y))) {
-    throw new ValueError(`${op}: ${name} must be integer class labels (Int32Array, Uint8Array or number[]), got ${describe(y)}`);
-  }
-  if (y.length !== count) throw new ShapeError(`${op}: ${name} has ${y.length} labels but x has ${count} samples`);
-  for (let i = 0; i < y.length; i++) {
-    const v = y[i];
-    if (typeof v !== 'number' || !Number.isInteger(v)) throw new ValueError(`${op}: ${name}[${i}] must be an integer class label, got ${describe(v)}`);
-    if (v < 0 || v >= classes) throw new ValueError(`${op}: ${name}[${i}] = ${v} is outside the model's ${classes} classes [0, ${classes - 1}]`);
-  }
-  return y as LabelArray;
-}
-
 /** Refuses NaN or infinite inputs, naming the first bad element. */
 export function checkFiniteInput(x: Tensor, op: string, name = 'x'): void {
   const d = x.data;
@@ -62,11 +46,45 @@ export function checkFiniteInput(x: Tensor, op: string, name = 'x'): void {
   }
 }
 
-function accuracyOf(loss: Loss, logits: Tensor, labels: Int32Array): number {
+/** Right answers in a batch: the loss's own count, or its classes against integer labels. */
+function accuracyOf(loss: Loss, logits: Tensor, targets: Int32Array | Float32Array): number {
+  if (loss.correct) return loss.correct(logits, targets);
+  if (!(targets instanceof Int32Array)) return NaN;
   const predicted = loss.classes(logits);
   let right = 0;
-  for (let i = 0; i < labels.length; i++) if (predicted[i] === labels[i]) right++;
+  for (let i = 0; i < targets.length; i++) if (predicted[i] === targets[i]) right++;
   return right;
+}
+
+/** The model's outputs from its logits, for metrics: its final activation where it has one, else the loss's probabilities (the values themselves for a regression). */
+function outputsOf(model: TrainableModel, loss: Loss, logits: Tensor): Tensor {
+  const head = model.outputActivation();
+  return head ? head.forward(logits, false) : loss.probabilities(logits);
+}
+
+/** Adds each metric's batch mean times the batch size into sums. */
+function addMetrics(metrics: readonly BatchMetric[], sums: number[], model: TrainableModel, loss: Loss, logits: Tensor, targets: Int32Array | Float32Array): void {
+  if (metrics.length === 0) return;
+  const outputs = outputsOf(model, loss, logits);
+  const n = logits.shape[0];
+  metrics.forEach((m, k) => {
+    const v = m.fn(targets, outputs);
+    if (typeof v !== 'number') throw new ValueError(`metric '${m.name}' returned ${describe(v)}; a metric returns the batch's mean, a number`);
+    sums[k] += v * n;
+  });
+}
+
+/** Each metric's mean over `seen` samples, by name. */
+function metricMeans(metrics: readonly BatchMetric[], sums: number[], seen: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  metrics.forEach((m, k) => (out[m.name] = sums[k] / Math.max(seen, 1)));
+  return out;
+}
+
+/** The model's outputs for a loss of outputs (its final activation applied to the logits), else the logits. */
+function lossInput(model: TrainableModel, loss: Loss, logits: Tensor, training: boolean): Tensor {
+  const head = loss.onOutputs ? model.outputActivation() : null;
+  return head ? head.forward(logits, training) : logits;
 }
 
 /** Calls onBatch(logits, start) for each batch of x in order (no shuffling, no training). */
@@ -85,55 +103,87 @@ export function predictBatches(model: TrainableModel, x: Tensor, options: Predic
   }
 }
 
-/** Mean loss and accuracy over (x, y), in batches. */
-export function evaluate(model: TrainableModel, x: Tensor, y: LabelArray, options: EvaluateOptions = {}): { loss: number; accuracy: number } {
+/**
+ * Mean loss and accuracy over (x, y), in batches; y holds labels or target
+ * rows as in fit. Accuracy is NaN under a regression loss; `metrics` holds
+ * the means of the metrics asked for (by compile or the option).
+ */
+export function evaluate(model: TrainableModel, x: Tensor, y: Targets, options: EvaluateOptions = {}): EvaluateResult {
   checkPredictOptions(options, 'evaluate');
   const t = model.checkInput(x, 'evaluate');
-  const labels = checkLabels(toInt32Labels(y, 'y', 'evaluate'), t.shape[0], classCount(model), 'evaluate');
   if (t.shape[0] === 0) throw new ShapeError('evaluate: x has no samples');
+  const targets = resolveTargets(model, y, options.loss, t.shape[0], 'evaluate');
+  const metrics = resolveMetrics(options.metrics, 'evaluate');
   if (!options.allowNonFinite) checkFiniteInput(t, 'evaluate');
-  const loss = createLoss(options.loss, model.outputUnits, 'evaluate');
-  let total = 0;
-  let right = 0;
-  const batchLabels = new Int32Array(Math.min(options.batchSize ?? 256, t.shape[0]));
-  predictBatches(model, t, options, (logits, start) => {
-    const n = logits.shape[0];
-    const l = batchLabels.subarray(0, n);
-    for (let i = 0; i < n; i++) l[i] = labels[start + i];
-    total += loss.compute(logits, l).loss * n;
-    right += accuracyOf(loss, logits, l);
-  }, 'evaluate');
-  return { loss: total / t.shape[0], accuracy: right / t.shape[0] };
+  return evaluateResolved(model, t, targets, options, metrics);
 }
 
-function resolveValidation(model: TrainableModel, x: Tensor, y: LabelArray, options: FitOptions, seed: number) {
+/** evaluate on targets already matched with their loss. */
+function evaluateResolved(model: TrainableModel, t: Tensor, targets: ResolvedTargets, options: PredictOptions, metrics: readonly BatchMetric[]): EvaluateResult {
+  const { loss, labels, values } = targets;
+  const units = model.outputUnits;
+  let total = 0;
+  let right = 0;
+  const sums = metrics.map(() => 0);
+  const batchLabels = new Int32Array(Math.min(options.batchSize ?? 256, t.shape[0]));
+  predictBatches(model, t, { batchSize: options.batchSize }, (logits, start) => {
+    const n = logits.shape[0];
+    let batchTargets: Int32Array | Float32Array;
+    if (labels) {
+      batchTargets = batchLabels.subarray(0, n);
+      for (let i = 0; i < n; i++) batchTargets[i] = labels[start + i];
+    } else {
+      batchTargets = values!.data.subarray(start * units, (start + n) * units);
+    }
+    total += loss.compute(lossInput(model, loss, logits, false), batchTargets).loss * n;
+    right += accuracyOf(loss, logits, batchTargets);
+    addMetrics(metrics, sums, model, loss, logits, batchTargets);
+  }, 'evaluate');
+  const result: EvaluateResult = { loss: total / t.shape[0], accuracy: right / t.shape[0] };
+  if (metrics.length) result.metrics = metricMeans(metrics, sums, t.shape[0]);
+  return result;
+}
+
+/** The targets of these rows (labels or value rows) with the same loss. */
+function takeTargets(t: ResolvedTargets, rows: Int32Array): ResolvedTargets {
+  return { loss: t.loss, labels: t.labels ? Int32Array.from(rows, (i) => t.labels![i]) : null, values: t.values ? takeRows(t.values, rows) : null };
+}
+
+function resolveValidation(model: TrainableModel, x: Tensor, y: ResolvedTargets, options: FitOptions, seed: number): { x: Tensor; y: ResolvedTargets; val: { x: Tensor; y: ResolvedTargets } | null } {
   const given = (['validation', 'validationSplit', 'validationData'] as const).filter((k) => options[k] !== undefined);
   if (given.length > 1) throw new ValueError(`fit: give one of validation, validationSplit and validationData, got ${given.join(' and ')}`);
   const validation = options.validation ?? options.validationSplit ?? options.validationData;
   if (options.validationSplit !== undefined && typeof options.validationSplit !== 'number') throw new ValueError(`fit: validationSplit must be a fraction in (0, 1), got ${describe(options.validationSplit)}`);
   if (options.validationData !== undefined && (typeof options.validationData !== 'object' || options.validationData === null)) throw new ValueError(`fit: validationData must be {x, y}, got ${describe(options.validationData)}`);
   if (validation === undefined) return { x, y, val: null };
+  const n = x.shape[0];
+  // split() of the row numbers says which rows go where, for labels and value rows alike.
+  const rowNumbers = Int32Array.from({ length: n }, (_, i) => i);
+  const parts = (fractions: number[], splitOptions: { shuffle?: boolean; seed?: number }) => {
+    const [train, val] = split(x, rowNumbers, fractions, splitOptions);
+    const trainRows = train.y as Int32Array;
+    const valRows = val.y as Int32Array;
+    return { x: train.x, y: takeTargets(y, trainRows), val: { x: val.x, y: takeTargets(y, valRows) }, empty: trainRows.length === 0 || valRows.length === 0 };
+  };
   if (options.validationSplit !== undefined) {
     // Keras's and tfjs's meaning: the last fraction of the samples as given, before any shuffling.
     const f = options.validationSplit;
     if (!(f > 0 && f < 1)) throw new ValueError(`fit: validationSplit must be a fraction in (0, 1), got ${f}`);
-    const n = x.shape[0];
     const at = Math.floor(n * (1 - f));
     if (at === 0 || at === n) throw new ValueError(`fit: a validationSplit of ${f} leaves an empty part of ${n} samples`);
-    const [train, val] = split(x, y, [at / n, 1 - at / n], { shuffle: false });
-    return { x: train.x, y: train.y as LabelArray, val };
+    return parts([at / n, 1 - at / n], { shuffle: false });
   }
   if (typeof validation === 'number') {
     if (!(validation > 0 && validation < 1)) throw new ValueError(`fit: validation as a fraction must lie in (0, 1), got ${validation}`);
-    const [train, val] = split(x, y, [1 - validation, validation], { seed: seed ^ 0x5eed });
-    if (val.y.length === 0 || train.y.length === 0) throw new ValueError(`fit: a validation fraction of ${validation} leaves an empty part of ${x.shape[0]} samples`);
-    return { x: train.x, y: train.y as LabelArray, val };
+    const p = parts([1 - validation, validation], { seed: seed ^ 0x5eed });
+    if (p.empty) throw new ValueError(`fit: a validation fraction of ${validation} leaves an empty part of ${n} samples`);
+    return p;
   }
   if (!validation || typeof validation !== 'object') throw new ValueError(`fit: validation must be {x, y} or a fraction, got ${describe(validation)}`);
   checkOptions(validation, ['x', 'y'], 'fit', 'validation');
   const vx = model.checkInput(validation.x, 'fit (validation)');
   checkFiniteInput(vx, 'fit', 'validation.x');
-  const vy = checkLabels(toInt32Labels(validation.y, 'validation.y', 'fit'), vx.shape[0], classCount(model), 'fit', 'validation.y');
+  const vy = resolveTargets(model, validation.y, y.loss, vx.shape[0], 'fit', 'validation.y');
   return { x, y, val: { x: vx, y: vy } };
 }
 
@@ -142,17 +192,18 @@ function resolveValidation(model: TrainableModel, x: Tensor, y: LabelArray, opti
  * shapes, label count and range, NaN in the data, the options. Yields to the
  * event loop between batches so a server or a progress display stays live.
  */
-export async function fit(model: TrainableModel, xIn: Tensor, yIn: LabelArray, options: FitOptions = {}): Promise<History> {
+export async function fit(model: TrainableModel, xIn: Tensor, yIn: Targets, options: FitOptions = {}): Promise<History> {
   const op = 'fit';
   checkOptions(options, FIT_OPTIONS, op);
   const x0 = model.checkInput(xIn, op);
   if (x0.shape[0] === 0) throw new ShapeError(`${op}: x has no samples (x.shape = ${formatShape(x0.shape)})`);
-  const y0 = checkLabels(toInt32Labels(yIn, 'y', op), x0.shape[0], classCount(model), op);
+  const y0 = resolveTargets(model, yIn, options.loss, x0.shape[0], op);
   checkFiniteInput(x0, op);
   const epochs = checkPositiveInt(options.epochs ?? 1, 'epochs', op);
   const batchSize = checkBatchSize(options.batchSize ?? 32, op);
   const seed = options.seed === undefined ? 0 : checkNumber(options.seed, 'seed', op, { integer: true, min: 0, max: 2 ** 32 - 1 });
-  const loss = createLoss(options.loss, model.outputUnits, op);
+  const loss = y0.loss;
+  const metrics = resolveMetrics(options.metrics, op);
   const optimizer = createOptimizer(options.optimizer, options.learningRate, op);
   const callbacks = options.callbacks === undefined ? [] : Array.isArray(options.callbacks) ? options.callbacks : [options.callbacks];
   // A callbacks object may carry state of its own; a key that looks like a hook must be one.
@@ -184,8 +235,9 @@ export async function fit(model: TrainableModel, xIn: Tensor, yIn: LabelArray, o
     if (early.restoreBestWeights !== undefined) checkBoolean(early.restoreBestWeights, 'earlyStopping.restoreBestWeights', op);
   }
   const { x, y, val } = resolveValidation(model, x0, y0, options, seed);
-  const labels = options.classWeight === undefined ? null : toInt32Labels(y, 'y', op);
-  const sampler = labels ? new WeightedSampler(labels, classWeights(options.classWeight, labels, classCount(model), op)) : null;
+  if (options.classWeight !== undefined && !y.labels) throw new ValueError(`${op}: classWeight needs integer class labels; y is a tensor of target rows`);
+  const labels = options.classWeight === undefined ? null : y.labels;
+  const sampler = labels ? new WeightedSampler(labels, classWeights(options.classWeight, labels, model.outputUnits === 1 ? 2 : model.outputUnits, op)) : null;
   const augment = options.augment === undefined ? null : checkOptions(options.augment, ['shift', 'flip'], op, 'augment');
   if (augment) {
     if (augment.shift !== undefined) checkNumber(augment.shift, 'augment.shift', op, { integer: true, min: 0, max: Math.max(x.shape[1], x.shape[2]) - 1 });
@@ -196,46 +248,55 @@ export async function fit(model: TrainableModel, xIn: Tensor, yIn: LabelArray, o
   const monitor = early?.monitor !== undefined ? monitorField(early.monitor, `${op}: earlyStopping`) : val ? 'valLoss' : 'loss';
   if (early && monitor.startsWith('val') && !val) throw new ValueError(`${op}: earlyStopping monitors ${early.monitor ?? monitor} but no validation data was given (pass validation or validationSplit)`);
 
-  const history: History = { epochs: [], loss: [], accuracy: [], valLoss: [], valAccuracy: [], iterationLoss: [], stoppedEarly: false, interrupted: false };
+  const history = newHistory();
   const progress = new Progress(verbose);
   const params = model.parameters();
   const count = x.shape[0];
   const batches = Math.ceil(count / batchSize);
-  const gatherer = new BatchGatherer(x, y, batchSize);
+  const gatherer = new BatchGatherer(x, y.labels ?? y.values, batchSize);
   const order = new Int32Array(count);
   let best = { value: Infinity, epoch: -1, state: null as Record<string, Tensor> | null };
   let waited = 0;
   let lastYield = performance.now();
+  let lastLogs: EpochLogs | undefined;
   model.stopTraining = false;
 
-  for (const cb of callbacks) await cb.onTrainBegin?.();
+  // Epochs and batches are counted from 0 in the callbacks and the logs, as Keras and tfjs count them; the progress line and messages count from 1.
+  for (const cb of callbacks) await cb.onTrainBegin?.({});
   try {
-    const firstEpoch = initialEpoch + 1;
-    for (let epoch = firstEpoch; epoch <= epochs; epoch++) {
-      for (const cb of callbacks) await cb.onEpochBegin?.(epoch);
+    for (let epoch = initialEpoch; epoch < epochs; epoch++) {
+      const number = epoch + 1;
+      for (const cb of callbacks) await cb.onEpochBegin?.(epoch, {});
       for (let i = 0; i < count; i++) order[i] = i;
       // Each epoch's order depends only on (seed, epoch), so a resumed run shuffles as an uninterrupted one.
-      if (sampler) sampler.fill(order, new Random(epochSeed(seed, epoch)));
-      else if (options.shuffle !== false) new Random(epochSeed(seed, epoch)).shuffle(order);
-      progress.epochStart(epoch, epochs, batches);
+      if (sampler) sampler.fill(order, new Random(epochSeed(seed, number)));
+      else if (options.shuffle !== false) new Random(epochSeed(seed, number)).shuffle(order);
+      progress.epochStart(number, epochs, batches);
       const started = performance.now();
-      const skip = epoch === firstEpoch ? initialBatch : 0;
+      const skip = epoch === initialEpoch ? initialBatch : 0;
       const sums = skip > 0 ? options.initialEpochSums : undefined;
       let lossSum = sums?.lossSum ?? 0;
       let right = sums?.correct ?? 0;
       let seen = sums?.seen ?? 0;
+      // A resumed epoch's metrics cover the batches of this run only.
+      const metricSums = metrics.map(() => 0);
+      let metricSeen = 0;
       for (let b = skip; b < batches; b++) {
         const batch = gatherer.gather(order.subarray(b * batchSize, Math.min((b + 1) * batchSize, count)));
-        const n = batch.y.length;
-        if (augment) augmentBatch(batch.x.data, n, x.shape[1], x.shape[2], x.shape[3], augment, augmentRandom.reseed(epochSeed(seed, epoch) ^ Math.imul(b + 1, 0x27d4eb2f)));
-        const { loss: value, logits } = model.trainPassInPlace(batch.x, batch.y, loss);
+        const n = batch.x.shape[0];
+        const targets = batch.values ? batch.values.data : batch.y;
+        for (const cb of callbacks) await cb.onBatchBegin?.(b, { batch: b, size: n });
+        if (augment) augmentBatch(batch.x.data, n, x.shape[1], x.shape[2], x.shape[3], augment, augmentRandom.reseed(epochSeed(seed, number) ^ Math.imul(b + 1, 0x27d4eb2f)));
+        const { loss: value, logits } = model.trainPassInPlace(batch.x, targets, loss);
         if (checkFinite && !Number.isFinite(value)) {
-          throw new NonFiniteError(`fit: the loss became ${value} at epoch ${epoch}, batch ${b + 1} of ${batches}; lower the learning rate (now ${optimizer.currentLearningRate()}) or check the data`);
+          throw new NonFiniteError(`fit: the loss became ${value} at epoch ${number}, batch ${b + 1} of ${batches}; lower the learning rate (now ${optimizer.currentLearningRate()}) or check the data`);
         }
-        right += accuracyOf(loss, logits, batch.y);
+        right += accuracyOf(loss, logits, targets);
+        addMetrics(metrics, metricSums, model, loss, logits, targets);
+        metricSeen += n;
         if (checkGradients) {
           const bad = params.find((p) => !allFinite(p.grad.data));
-          if (bad) throw new NonFiniteError(`fit: the gradient of ${bad.name} became non-finite at epoch ${epoch}, batch ${b + 1} of ${batches}; the weights were left as they were before this batch`);
+          if (bad) throw new NonFiniteError(`fit: the gradient of ${bad.name} became non-finite at epoch ${number}, batch ${b + 1} of ${batches}; the weights were left as they were before this batch`);
         }
         optimizer.step(params);
         lossSum += value * n;
@@ -243,7 +304,11 @@ export async function fit(model: TrainableModel, xIn: Tensor, yIn: LabelArray, o
         history.iterationLoss.push(value);
         const elapsed = (performance.now() - started) / 1000;
         progress.batch(b + 1, lossSum / seen, right / seen, seen / Math.max(elapsed, 1e-9));
-        for (const cb of callbacks) await cb.onBatchEnd?.({ epoch, batch: b + 1, loss: value, accuracy: right / seen });
+        if (callbacks.length) {
+          const accuracy = right / seen;
+          const logs: BatchLogs = { batch: b, size: n, epoch, loss: value, accuracy, acc: accuracy };
+          for (const cb of callbacks) await cb.onBatchEnd?.(b, logs);
+        }
         // Let the event loop run (timers, I/O, a progress display) between batches:
         // at least every 10 ms, not after every batch, which costs a few percent of a 2 ms step.
         if (performance.now() - lastYield >= 10) {
@@ -267,26 +332,24 @@ export async function fit(model: TrainableModel, xIn: Tensor, yIn: LabelArray, o
         seconds,
         imagesPerSecond: seen / Math.max(seconds, 1e-9),
       };
+      if (metrics.length) logs.metrics = metricMeans(metrics, metricSums, metricSeen);
       if (history.interrupted && history.stoppedAt!.batch < batches) {
         progress.stop();
         break; // mid-epoch: the epoch's statistics are incomplete, so none are recorded
       }
       if (history.interrupted) history.stoppedAt = { epoch: epoch + 1, batch: 0 };
       if (val) {
-        const v = evaluate(model, val.x, val.y, { loss });
+        const v = evaluateResolved(model, val.x, val.y, {}, metrics);
         logs.valLoss = v.loss;
         logs.valAccuracy = v.accuracy;
+        if (v.metrics) logs.valMetrics = v.metrics;
       }
-      history.epochs.push(logs);
-      history.loss.push(logs.loss);
-      history.accuracy.push(logs.accuracy);
-      if (logs.valLoss !== undefined) {
-        history.valLoss.push(logs.valLoss);
-        history.valAccuracy.push(logs.valAccuracy!);
-      }
-      progress.epochEnd({ ...logs, epochs });
+      recordEpoch(history, logs);
+      progress.epochEnd({ ...logs, epoch: number, epochs });
+      lastLogs = logs;
       let stop = false;
-      for (const cb of callbacks) if ((await cb.onEpochEnd?.(logs, history)) === 'stop') stop = true;
+      const shown = kerasLogs(logs);
+      for (const cb of callbacks) if ((await cb.onEpochEnd?.(epoch, shown, history)) === 'stop') stop = true;
       if (early) {
         const raw = logs[monitor]!;
         const value = monitor.endsWith('ccuracy') ? -raw : raw;
@@ -296,7 +359,7 @@ export async function fit(model: TrainableModel, xIn: Tensor, yIn: LabelArray, o
         } else if (++waited >= early.patience) {
           history.stoppedEarly = true;
           if (best.state) model.loadStateDict(best.state);
-          if (verbose > 0) process.stderr.write(`early stopping: ${monitor} has not improved for ${early.patience} epoch(s); best was epoch ${best.epoch}\n`);
+          if (verbose > 0) process.stderr.write(`early stopping: ${monitor} has not improved for ${early.patience} epoch(s); best was epoch ${best.epoch + 1}\n`);
           stop = true;
         }
       }
@@ -305,6 +368,6 @@ export async function fit(model: TrainableModel, xIn: Tensor, yIn: LabelArray, o
   } finally {
     progress.stop();
   }
-  for (const cb of callbacks) await cb.onTrainEnd?.(history);
+  for (const cb of callbacks) await cb.onTrainEnd?.(lastLogs ? kerasLogs(lastLogs) : {}, history);
   return history;
 }

@@ -1,39 +1,118 @@
 import { getBackend } from '../backend/select.js';
-import { didYouMean, foldName } from '../core/check.js';
+import { checkBoolean, checkOptions, didYouMean, foldName } from '../core/check.js';
+import { BinaryCrossEntropy, CategoricalCrossEntropy, Huber, MeanAbsoluteError, MeanSquaredError } from './value-losses.js';
 import { ValueError, describe } from '../core/errors.js';
+
+export { BinaryCrossEntropy, CategoricalCrossEntropy, Huber, MeanAbsoluteError, MeanSquaredError } from './value-losses.js';
 import { Buffers } from './layers/layer.js';
 import { Tensor } from '../core/tensor.js';
 
 /**
- * A loss over a model's raw outputs (logits) and integer labels, mean over
- * the batch. compute() writes dLoss/dLogits into a reused buffer.
+ * A loss over a model's raw outputs (logits) and each sample's target, mean
+ * over the batch. compute() writes dLoss/dLogits into a reused buffer.
+ * Targets are integer class labels (the default, `targets: 'labels'`) or a
+ * row of numbers per sample (`targets: 'values'`: one-hot or soft class
+ * rows, 0/1 per output, regression values).
  */
 export interface Loss {
-  readonly name: LossName;
+  readonly name: string;
+  /** What a sample's target is: an integer class ('labels', the default) or a row of the model's output size ('values'). */
+  readonly targets?: 'labels' | 'values';
+  /** The loss is of the model's outputs (a final sigmoid or softmax applied), not of its logits: the regression losses. */
+  readonly onOutputs?: boolean;
+  /** Keras's from_logits, where it was given: true says the model ends in logits, false in a softmax or sigmoid; fit checks it against the model. */
+  readonly fromLogits?: boolean;
   /** The mean loss over the batch and dLoss/dLogits (in a reused buffer). */
-  compute(logits: Tensor, labels: Int32Array): { loss: number; dLogits: Tensor };
+  compute(logits: Tensor, targets: Int32Array | Float32Array): { loss: number; dLogits: Tensor };
   /** Probabilities from logits, for predict(). */
   probabilities(logits: Tensor): Tensor;
   /** Class predictions from logits. */
   classes(logits: Tensor): Int32Array;
+  /** How many samples of the batch are right (a fraction each for multi-label; NaN where accuracy means nothing); without it, classes() against integer labels. */
+  correct?(logits: Tensor, targets: Int32Array | Float32Array): number;
 }
 
-/** The loss names `createLoss`, `fit` and model files accept. */
-export type LossName = 'softmaxCrossEntropy' | 'sigmoidBinaryCrossEntropy';
+/** The loss names `createLoss`, `fit`, `compile` and model files accept, in convkit's spelling. */
+export type LossName = 'softmaxCrossEntropy' | 'sigmoidBinaryCrossEntropy' | 'categoricalCrossentropy' | 'meanSquaredError' | 'meanAbsoluteError' | 'huber';
 
 /**
- * Keras's and tfjs's names for the same losses. Their `fromLogits: false`
- * default expects probabilities, which a final softmax or sigmoid gives: convkit
- * folds that activation into the loss, so a model ending in one trains the same.
+ * Keras's, tfjs's and PyTorch's names for the same losses, in camelCase or
+ * snake_case. Their `fromLogits: false` default expects probabilities, which
+ * a final softmax or sigmoid gives: convkit folds that activation into the
+ * loss, so a model ending in one trains the same.
  */
-export type KerasLossName = 'sparseCategoricalCrossentropy' | 'sparse_categorical_crossentropy' | 'binaryCrossentropy' | 'binary_crossentropy';
+export type KerasLossName =
+  | 'sparseCategoricalCrossentropy' | 'sparse_categorical_crossentropy' | 'categorical_crossentropy'
+  | 'binaryCrossentropy' | 'binary_crossentropy' | 'mean_squared_error' | 'mse' | 'mean_absolute_error' | 'mae' | 'huber_loss'
+  | 'CrossEntropyLoss' | 'BCEWithLogitsLoss' | 'MSELoss' | 'L1Loss' | 'HuberLoss';
 
-const KERAS_LOSSES = new Map<string, LossName>([
-  ['softmaxcrossentropy', 'softmaxCrossEntropy'],
-  ['sparsecategoricalcrossentropy', 'softmaxCrossEntropy'],
-  ['sigmoidbinarycrossentropy', 'sigmoidBinaryCrossEntropy'],
-  ['binarycrossentropy', 'sigmoidBinaryCrossEntropy'],
-]);
+/** A loss as fit, compile and evaluate take it: a name (convkit's, Keras's, tfjs's, PyTorch's, or one given to registerLoss) or a Loss object. */
+export type LossSpec = Loss | LossName | KerasLossName | (string & {});
+
+/** What a name stands for: a loss of integer labels, of value rows, or both (the right one is taken from the targets). */
+interface LossEntry {
+  labels?: () => Loss;
+  values?: () => Loss;
+  /** Said when the targets are of the kind the loss does not take. */
+  otherwise: string;
+}
+
+const LOSSES = new Map<string, LossEntry>();
+const alias = (names: string[], entry: LossEntry) => names.forEach((n) => LOSSES.set(foldName(n), entry));
+alias(['softmaxCrossEntropy', 'CrossEntropyLoss'], {
+  labels: () => new SoftmaxCrossEntropy(), values: () => new CategoricalCrossEntropy(), otherwise: '',
+});
+alias(['sparseCategoricalCrossentropy'], {
+  labels: () => new SoftmaxCrossEntropy(),
+  otherwise: "takes integer class labels, and y is a tensor of rows (one-hot?); use 'categoricalCrossentropy' for one-hot rows, or give the labels (argmax of each row)",
+});
+alias(['categoricalCrossentropy'], {
+  values: () => new CategoricalCrossEntropy(),
+  otherwise: "takes one-hot rows (a tensor [N, classes]: oneHot(y, classes), Keras's to_categorical), and y holds integer labels; use 'sparseCategoricalCrossentropy' for labels",
+});
+alias(['sigmoidBinaryCrossEntropy', 'binaryCrossentropy', 'BCEWithLogitsLoss'], {
+  labels: () => new SigmoidBinaryCrossEntropy(), values: () => new BinaryCrossEntropy(), otherwise: '',
+});
+const REGRESSION = 'is a regression loss: y must be a tensor of target values [N, ...output shape], not class labels';
+alias(['meanSquaredError', 'mse', 'MSELoss'], { values: () => new MeanSquaredError(), otherwise: REGRESSION });
+alias(['meanAbsoluteError', 'mae', 'L1Loss'], { values: () => new MeanAbsoluteError(), otherwise: REGRESSION });
+alias(['huber', 'huberLoss'], { values: () => new Huber(), otherwise: REGRESSION });
+
+const BUILT_IN = new Set(LOSSES.keys());
+
+/** Every name a loss may be given by: convkit's, then the registered ones. */
+export function lossNames(): string[] {
+  return ['softmaxCrossEntropy', 'sparseCategoricalCrossentropy', 'categoricalCrossentropy', 'binaryCrossentropy', 'meanSquaredError', 'meanAbsoluteError', 'huber', ...registered.keys()];
+}
+const registered = new Map<string, () => Loss>();
+
+/**
+ * Registers a custom loss under a name, so `compile({loss: name})`, `fit`,
+ * model files and the CLI's `--loss` find it (Keras's
+ * `register_keras_serializable`, tfjs's `serialization.registerClass`).
+ * make() gives a new Loss each time; its `targets` says whether y holds
+ * labels or value rows.
+ * @example
+ * ```ts
+ * import { registerLoss } from 'convkit';
+ * registerLoss('squaredHinge', () => new SquaredHinge());
+ * ```
+ */
+export function registerLoss(name: string, make: () => Loss): void {
+  if (typeof name !== 'string' || !/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) throw new ValueError(`registerLoss: name must be letters, digits and _ starting with a letter, got ${describe(name)}`);
+  if (typeof make !== 'function') throw new ValueError(`registerLoss: make must be a function () => Loss, got ${describe(make)}`);
+  if (BUILT_IN.has(foldName(name))) throw new ValueError(`registerLoss: '${name}' is one of convkit's own losses; give the custom loss another name`);
+  registered.set(name, make);
+}
+
+function checkLossObject(loss: unknown, fn: string): Loss {
+  const l = loss as Loss;
+  if (typeof l.compute !== 'function' || typeof l.probabilities !== 'function' || typeof l.classes !== 'function') {
+    throw new ValueError(`${fn}: a loss object needs compute(logits, targets), probabilities(logits) and classes(logits), got ${describe(loss)}`);
+  }
+  if (l.targets !== undefined && l.targets !== 'labels' && l.targets !== 'values') throw new ValueError(`${fn}: loss.targets must be 'labels' or 'values', got ${describe(l.targets)}`);
+  return l;
+}
 
 /** Softmax cross-entropy over K classes: logits [N, K], labels in [0, K). */
 export class SoftmaxCrossEntropy implements Loss {
@@ -98,22 +177,68 @@ export class SigmoidBinaryCrossEntropy implements Loss {
 }
 
 /**
- * The loss a name stands for; undefined gives softmax cross-entropy, or sigmoid binary cross-entropy for one output.
+ * The loss a name stands for, for targets of this kind (integer labels by
+ * default, or value rows); undefined gives softmax cross-entropy, or sigmoid
+ * binary cross-entropy for one output.
  * @example
  * ```ts
  * import { createLoss } from 'convkit';
  * const loss = createLoss('softmaxCrossEntropy', 10);
  * ```
  */
-export function createLoss(loss: LossName | KerasLossName | Loss | undefined, outputs: number, fn = 'createLoss'): Loss {
-  if (loss === undefined) return outputs === 1 ? new SigmoidBinaryCrossEntropy() : new SoftmaxCrossEntropy();
-  if (typeof loss === 'object' && loss !== null && typeof loss.compute === 'function') return loss;
-  const name = typeof loss === 'string' ? KERAS_LOSSES.get(foldName(loss)) : undefined;
-  if (name === 'softmaxCrossEntropy') return new SoftmaxCrossEntropy();
-  if (name === 'sigmoidBinaryCrossEntropy') return new SigmoidBinaryCrossEntropy();
-  if (typeof loss === 'string' && /^categorical_?crossentropy$/i.test(loss)) {
-    throw new ValueError(`${fn}: loss '${loss}' takes one-hot targets, which convkit does not take yet; give integer class labels (argmax of the one-hot rows) with 'sparseCategoricalCrossentropy'`);
+export function createLoss(loss: LossSpec | undefined, outputs: number, fn = 'createLoss', targets: 'labels' | 'values' = 'labels'): Loss {
+  if (loss === undefined) {
+    if (targets === 'values') return outputs === 1 ? new BinaryCrossEntropy() : new CategoricalCrossEntropy();
+    return outputs === 1 ? new SigmoidBinaryCrossEntropy() : new SoftmaxCrossEntropy();
   }
-  const hint = typeof loss === 'string' ? didYouMean(loss, ['softmaxCrossEntropy', 'sigmoidBinaryCrossEntropy', 'sparseCategoricalCrossentropy', 'binaryCrossentropy']) : '';
-  throw new ValueError(`${fn}: loss must be 'softmaxCrossEntropy' (Keras's 'sparseCategoricalCrossentropy'), 'sigmoidBinaryCrossEntropy' ('binaryCrossentropy') or a Loss, got ${describe(loss)}${hint}`);
+  if (typeof loss === 'object' && loss !== null) return checkLossObject(loss, fn);
+  if (typeof loss === 'string') {
+    const custom = registered.get(loss);
+    if (custom) return checkLossObject(custom(), `${fn} (registered loss '${loss}')`);
+    const entry = LOSSES.get(foldName(loss));
+    if (entry) {
+      const make = targets === 'values' ? entry.values : entry.labels;
+      if (!make) throw new ValueError(`${fn}: loss '${loss}' ${entry.otherwise}`);
+      return make();
+    }
+  }
+  const hint = typeof loss === 'string' ? didYouMean(loss, lossNames()) : '';
+  throw new ValueError(`${fn}: loss must be one of ${lossNames().map((n) => `'${n}'`).join(', ')} or a Loss object, got ${describe(loss)}${hint}`);
 }
+
+/** The fromLogits option of the loss factories, as Keras's from_logits. */
+export interface FromLogitsOption {
+  /** true: the model ends in logits; false: in a softmax (sigmoid for binary). Checked against the model by fit; left out, either is taken. */
+  fromLogits?: boolean;
+}
+
+function withFromLogits<T extends Loss>(loss: T, options: FromLogitsOption | undefined, fn: string): T {
+  checkOptions(options, ['fromLogits', 'labelSmoothing', 'delta'], fn);
+  if (options?.fromLogits !== undefined) Object.defineProperty(loss, 'fromLogits', { value: checkBoolean(options.fromLogits, 'fromLogits', fn), enumerable: true });
+  return loss;
+}
+
+/**
+ * The losses by the names Keras's `keras.losses` and tfjs's `tf.losses` give
+ * them, with their options.
+ * @example
+ * ```ts
+ * import { losses } from 'convkit';
+ * model.compile({ optimizer: 'adam', loss: losses.categoricalCrossentropy({ fromLogits: true, labelSmoothing: 0.1 }) });
+ * ```
+ */
+export const losses = {
+  /** Integer labels, softmax cross-entropy (torch's CrossEntropyLoss with class indices). */
+  sparseCategoricalCrossentropy: (options?: FromLogitsOption) => withFromLogits(new SoftmaxCrossEntropy(), options, 'sparseCategoricalCrossentropy'),
+  /** One-hot or soft rows, softmax cross-entropy, with Keras's labelSmoothing. */
+  categoricalCrossentropy: (options?: FromLogitsOption & { labelSmoothing?: number }) =>
+    withFromLogits(new CategoricalCrossEntropy({ labelSmoothing: options?.labelSmoothing }), options, 'categoricalCrossentropy'),
+  /** Sigmoid binary cross-entropy: 0/1 labels for one output, or a tensor of 0..1 targets for several (multi-label). */
+  binaryCrossentropy: (options?: FromLogitsOption) => withFromLogits(new BinaryCrossEntropy(), options, 'binaryCrossentropy'),
+  /** Mean squared error of the outputs. */
+  meanSquaredError: () => new MeanSquaredError(),
+  /** Mean absolute error of the outputs. */
+  meanAbsoluteError: () => new MeanAbsoluteError(),
+  /** Huber loss of the outputs (default delta 1). */
+  huber: (options?: { delta?: number }) => new Huber(options),
+};

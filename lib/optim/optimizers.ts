@@ -231,13 +231,120 @@ export class Adam extends Optimizer {
 }
 
 
-/** 'sgd' | 'momentum' (0.9) | 'adam', with an optional learning rate. */
-export function createOptimizer(name: OptimizerName | Optimizer | undefined, learningRate?: number, fn = 'createOptimizer', schedule?: Schedule, weightDecay?: number): Optimizer {
+/** Options of `RMSprop`, with Keras's and tfjs's names and defaults. */
+export interface RMSpropOptions {
+  /** Default 0.001. */
+  learningRate?: number;
+  /** Decay of the running mean of squared gradients (Keras's rho, tfjs's decay, torch's alpha); default 0.9 (torch's is 0.99). */
+  rho?: number;
+  /** Momentum of the update; default 0. */
+  momentum?: number;
+  /** Added to the mean square under the root, as Keras and tfjs do (torch adds its 1e-8 after the root); default 1e-7. */
+  epsilon?: number;
+  /** Divide by the variance (mean square less the squared mean gradient) instead of the mean square; default false. */
+  centered?: boolean;
+  /** L2 weight decay added to the gradient (torch's weight_decay); default 0. */
+  weightDecay?: number;
+  schedule?: Schedule;
+}
+
+/**
+ * RMSprop (Hinton's lecture 6e), as Keras and tfjs define it:
+ * ms = ρ·ms + (1 − ρ)·g², v = μ·v + lr·g / √(ms + ε), p −= v.
+ */
+export class RMSprop extends Optimizer {
+  readonly kind = 'rmsprop';
+  protected readonly slotCount: number;
+  readonly rho: number;
+  readonly momentum: number;
+  readonly epsilon: number;
+  readonly centered: boolean;
+  readonly weightDecay: number;
+
+  constructor(options: RMSpropOptions = {}) {
+    checkOptions(options, ['learningRate', 'rho', 'momentum', 'epsilon', 'centered', 'weightDecay', 'schedule'], 'RMSprop');
+    const d = OPTIMIZER_DEFAULTS.rmsprop;
+    super(options.learningRate ?? d.learningRate, options.schedule, 'RMSprop');
+    this.rho = positive(options.rho ?? d.rho, 'rho', 'RMSprop', true);
+    this.momentum = positive(options.momentum ?? d.momentum, 'momentum', 'RMSprop', true);
+    this.epsilon = positive(options.epsilon ?? d.epsilon, 'epsilon', 'RMSprop');
+    this.weightDecay = positive(options.weightDecay ?? d.weightDecay, 'weightDecay', 'RMSprop', true);
+    if (options.centered !== undefined && typeof options.centered !== 'boolean') throw new ValueError(`RMSprop: centered must be true or false, got ${describe(options.centered)}`);
+    this.centered = options.centered ?? false;
+    if (this.rho >= 1 || this.momentum >= 1) throw new ValueError(`RMSprop: rho and momentum must be below 1, got ${this.rho}, ${this.momentum}`);
+    // Slots: the mean square, then the momentum buffer and the mean gradient where used.
+    this.slotCount = 1 + (this.momentum > 0 ? 1 : 0) + (this.centered ? 1 : 0);
+  }
+
+  protected update(p: Parameter, lr: number): void {
+    const slots = this.slot(p, this.slotCount);
+    const ms = slots[0];
+    const mom = this.momentum > 0 ? slots[1] : null;
+    const mg = this.centered ? slots[this.slotCount - 1] : null;
+    const w = p.value.data;
+    const g = p.grad.data;
+    const { rho, momentum, epsilon, weightDecay } = this;
+    for (let i = 0; i < w.length; i++) {
+      const gi = g[i] + weightDecay * w[i];
+      ms[i] = rho * ms[i] + (1 - rho) * gi * gi;
+      let denom = ms[i];
+      if (mg) {
+        mg[i] = rho * mg[i] + (1 - rho) * gi;
+        denom -= mg[i] * mg[i];
+      }
+      const step = (lr * gi) / Math.sqrt(denom + epsilon);
+      if (mom) {
+        mom[i] = momentum * mom[i] + step;
+        w[i] -= mom[i];
+      } else {
+        w[i] -= step;
+      }
+    }
+  }
+
+  /** The optimizer's settings as JSON (what checkpoints keep). */
+  config() {
+    return { kind: this.kind, learningRate: this.learningRate, rho: this.rho, momentum: this.momentum, epsilon: this.epsilon, centered: this.centered, weightDecay: this.weightDecay, schedule: this.scheduleSpec() };
+  }
+}
+
+const registered = new Map<string, (config: Record<string, unknown>) => Optimizer>();
+
+/**
+ * Registers a custom optimizer (a subclass of Optimizer) under its kind, so
+ * `compile({optimizer: kind})` makes one and a checkpoint's optimizer state
+ * loads back into one: make(config) gets what its config() returned (an
+ * empty object when made by name).
+ * @example
+ * ```ts
+ * import { registerOptimizer } from 'convkit';
+ * registerOptimizer('signSgd', (config) => new SignSGD(config));
+ * ```
+ */
+export function registerOptimizer(kind: string, make: (config: Record<string, unknown>) => Optimizer): void {
+  if (typeof kind !== 'string' || !/^[A-Za-z][A-Za-z0-9_]*$/.test(kind)) throw new ValueError(`registerOptimizer: kind must be letters, digits and _ starting with a letter, got ${describe(kind)}`);
+  if (typeof make !== 'function') throw new ValueError(`registerOptimizer: make must be a function (config) => Optimizer, got ${describe(make)}`);
+  if ((OPTIMIZER_NAMES as readonly string[]).includes(kind)) throw new ValueError(`registerOptimizer: '${kind}' is one of convkit's own optimizers; give the custom one another kind`);
+  registered.set(kind, make);
+}
+
+function makeRegistered(kind: string, config: Record<string, unknown>, fn: string): Optimizer {
+  const made = registered.get(kind)!(config);
+  if (!(made instanceof Optimizer)) throw new ValueError(`${fn}: the optimizer registered as '${kind}' made ${describe(made)}, not an Optimizer`);
+  return made;
+}
+
+/** 'sgd' | 'momentum' (0.9) | 'adam' | 'rmsprop' or a registered kind, with an optional learning rate. */
+export function createOptimizer(name: OptimizerName | Optimizer | (string & {}) | undefined, learningRate?: number, fn = 'createOptimizer', schedule?: Schedule, weightDecay?: number): Optimizer {
   if (name instanceof Optimizer) {
     if (learningRate !== undefined) throw new ValueError(`${fn}: learningRate is given twice, as an option and inside the ${name.constructor.name} optimizer (learningRate ${name.learningRate}); give it to the optimizer`);
     return name;
   }
-  if (name !== undefined) checkOneOf(name, OPTIMIZER_NAMES, 'optimizer', fn);
+  if (typeof name === 'string' && registered.has(name)) {
+    if (learningRate !== undefined || schedule !== undefined || weightDecay !== undefined) throw new ValueError(`${fn}: give the options of the registered optimizer '${name}' to it, not beside it`);
+    return makeRegistered(name, {}, fn);
+  }
+  if (name !== undefined) checkOneOf(name, [...OPTIMIZER_NAMES, ...registered.keys()], 'optimizer', fn);
   switch (name ?? 'adam') {
     case 'adam':
       return new Adam({ learningRate, schedule, weightDecay });
@@ -245,8 +352,10 @@ export function createOptimizer(name: OptimizerName | Optimizer | undefined, lea
       return new SGD({ learningRate, schedule, weightDecay });
     case 'momentum':
       return new SGD({ learningRate: learningRate ?? OPTIMIZER_DEFAULTS.momentum.learningRate, momentum: OPTIMIZER_DEFAULTS.momentum.momentum, schedule, weightDecay });
+    case 'rmsprop':
+      return new RMSprop({ learningRate, schedule, weightDecay });
     default:
-      throw new ValueError(`optimizer must be 'sgd', 'momentum', 'adam' or an Optimizer, got ${describe(name)}`);
+      throw new ValueError(`optimizer must be one of ${OPTIMIZER_NAMES.join(', ')} or an Optimizer, got ${describe(name)}`);
   }
 }
 
@@ -256,5 +365,7 @@ export function optimizerFromConfig(config: Record<string, unknown>): Optimizer 
   const { kind: _kind, schedule: _spec, ...options } = config;
   if (config.kind === 'adam') return new Adam({ ...(options as AdamOptions), schedule });
   if (config.kind === 'sgd') return new SGD({ ...(options as SGDOptions), schedule });
-  throw new ValueError(`optimizerFromConfig: unknown optimizer kind ${describe(config.kind)}`);
+  if (config.kind === 'rmsprop') return new RMSprop({ ...(options as RMSpropOptions), schedule });
+  if (typeof config.kind === 'string' && registered.has(config.kind)) return makeRegistered(config.kind, config, 'optimizerFromConfig');
+  throw new ValueError(`optimizerFromConfig: unknown optimizer kind ${describe(config.kind)} (convkit's: ${OPTIMIZER_NAMES.join(', ')}; a custom one must be registered with registerOptimizer before loading)`);
 }

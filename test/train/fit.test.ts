@@ -60,15 +60,16 @@ describe('fit', () => {
       callbacks: {
         onTrainBegin: () => events.push('begin'),
         onEpochBegin: (e) => events.push(`epoch${e}`),
-        onBatchEnd: (b) => {
-          if (b.batch === 8) events.push(`batches${b.epoch}`);
+        onBatchEnd: (batch, logs) => {
+          if (batch === 7) events.push(`batches${logs.epoch}:${logs.batch}:${logs.size}`);
         },
-        onEpochEnd: (logs) => (logs.epoch === 2 ? 'stop' : undefined),
+        onEpochEnd: (epoch) => (epoch === 1 ? 'stop' : undefined),
         onTrainEnd: () => events.push('end'),
       },
     });
     clearInterval(timer);
-    expect(events).toEqual(['begin', 'epoch1', 'batches1', 'epoch2', 'batches2', 'end']);
+    // Keras's and tfjs's counting: epochs and batches from 0.
+    expect(events).toEqual(['begin', 'epoch0', 'batches0:7:8', 'epoch1', 'batches1:7:8', 'end']);
     expect(h.loss).toHaveLength(2);
     expect(ticks).toBeGreaterThan(0);
   });
