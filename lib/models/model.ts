@@ -195,6 +195,17 @@ export abstract class Model {
 
   private readonly losses = new Map<string, Loss>();
 
+  /** The loss predict reads the logits by (the option's, else compile's): of labels where the name has one, else of values (a regression loss). */
+  private predictionLoss(loss: LossSpec | undefined, fn: string): Loss {
+    const spec = loss ?? this.compiled?.loss;
+    try {
+      return this.lossFor(spec, fn, 'labels');
+    } catch (error) {
+      if (!(error instanceof ValueError)) throw error;
+      return this.lossFor(spec, fn, 'values');
+    }
+  }
+
   /** trainPass on arguments already checked (training code path: fit checks its whole data set once). */
   trainPassInPlace(x: Tensor, targets: Int32Array | Float32Array, loss: Loss): { loss: number; logits: Tensor } {
     const fused = targets instanceof Int32Array ? this.fusedTrainPass(x, targets, loss) : null;
@@ -327,11 +338,9 @@ export abstract class Model {
   private compiled: Compiled | null = null;
 
   /**
-   * Keras's and tfjs's compile: the optimizer (one object, so its state
-   * carries over from one fit call to the next, as in Keras) and loss that
-   * fit and evaluate use when their own options do not give them. Metrics:
-   * accuracy is always computed ('accuracy', 'acc' and the sparse /
-   * binary accuracy names are accepted for it); others are refused by name.
+   * Keras's and tfjs's compile: the optimizer (one object, its state kept
+   * across fit calls), loss and metrics fit and evaluate use when their own
+   * options do not give them. Accuracy is always computed.
    * @example
    * ```ts
    * model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
@@ -379,12 +388,12 @@ export abstract class Model {
     const rows = logits.reshape([logits.shape[0], this.outputUnits]);
     const head = this.outputActivation();
     if (head) return head.forward(rows, false).clone().reshape(logits.shape);
-    return this.lossFor(options.loss ?? this.compiled?.loss, 'predict').probabilities(rows).reshape(logits.shape);
+    return this.predictionLoss(options.loss, 'predict').probabilities(rows).reshape(logits.shape);
   }
 
   /** The most probable class of each sample (0/1 for a binary model). */
   predictClasses(x: Tensor, options: PredictOptions = {}): Int32Array {
     const logits = this.logitsFor(x, options, 'predictClasses');
-    return this.lossFor(options.loss ?? this.compiled?.loss, 'predictClasses').classes(logits.reshape([logits.shape[0], this.outputUnits]));
+    return this.predictionLoss(options.loss, 'predictClasses').classes(logits.reshape([logits.shape[0], this.outputUnits]));
   }
 }

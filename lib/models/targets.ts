@@ -130,7 +130,7 @@ export function oneHot(labels: LabelArray | Tensor, depth: number): Tensor {
   const out = new Float32Array(n * depth);
   for (let i = 0; i < n; i++) {
     const v = y[i];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= depth) throw new ValueError(`oneHot: labels[${i}] = ${describe(v)} is not a class in [0, ${depth - 1}]`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= depth) throw new ValueError(`oneHot: labels[${i}] = ${typeof v === 'number' ? v : describe(v)} is not a class in [0, ${depth - 1}]`);
     out[i * depth + v] = 1;
   }
   return new Tensor(out, [n, depth]);
