@@ -8,7 +8,7 @@ import type { ModelConfig } from '../nn/layers/index.js';
 import { checkBoolean, checkOptions, foldName, toInt32Labels } from '../core/check.js';
 import { checkTensor } from '../ops/check.js';
 import { Tensor } from '../core/tensor.js';
-import { type EvaluateOptions, type FitOptions, type History, type PredictOptions, checkFiniteInput, evaluate, fit, checkPredictOptions, predictBatches } from './train.js';
+import { type EvaluateOptions, type EvaluateResult, type FitOptions, type History, type PredictOptions, checkFiniteInput, evaluate, fit, checkPredictOptions, predictBatches } from './train.js';
 import { type Targets, resolveTargets } from './targets.js';
 import type { LabelArray } from '../data/batches.js';
 import type { GraphNode } from './graph-run.js';
@@ -359,7 +359,7 @@ export abstract class Model {
    * const { loss, accuracy } = model.evaluate(test.x, test.y);
    * ```
    */
-  evaluate(x: Tensor, y: Targets, options: EvaluateOptions = {}): { loss: number; accuracy: number } {
+  evaluate(x: Tensor, y: Targets, options: EvaluateOptions = {}): EvaluateResult {
     return evaluate(this, x, y, this.compiled ? { ...options, loss: options?.loss ?? this.compiled.loss, metrics: options?.metrics ?? this.compiled.metrics } : options);
   }
 

@@ -1,5 +1,5 @@
 import { ShapeError, ValueError, describe, formatShape } from '../core/errors.js';
-import type { Layer, SampleShape } from '../nn/layers/layer.js';
+import { type Layer, type SampleShape, SymbolicTensor } from '../nn/layers/layer.js';
 import { type SequentialConfig, LeakyReLU, layerFromSpec, layerSpec, ReLU, Sigmoid, Softmax, Tanh } from '../nn/layers/index.js';
 import { type ExecutionPlan, compilePlan } from './plan/compile.js';
 import type { Activation } from '../nn/layers/layer.js';
@@ -62,7 +62,7 @@ function checkInputShape(inputShape: unknown, model: string): void {
 export class Sequential extends Model {
   readonly layers: Layer[] = [];
 
-  constructor(layerList: Layer[] = [], options: SequentialOptions = {}) {
+  constructor(layerList: (Layer | SymbolicTensor)[] = [], options: SequentialOptions = {}) {
     checkOptions(options, ['inputShape', 'seed', 'name'], 'sequential');
     if (!Array.isArray(layerList)) throw new ValueError(`sequential: layers must be an array of layers (empty to add them with model.add), got ${describe(layerList)}`);
     if (options.seed !== undefined) checkNumber(options.seed, 'seed', 'sequential', { integer: true, min: 0, max: 2 ** 32 - 1 });
@@ -74,7 +74,7 @@ export class Sequential extends Model {
   }
 
   /** The inputShape option, kept until there are layers to build (sequential([], {inputShape}) then add). */
-  private readonly givenInputShape: SampleShape | null;
+  private givenInputShape: SampleShape | null;
 
   /**
    * Appends a layer (Keras's and tfjs's model.add). A model already built
@@ -82,12 +82,21 @@ export class Sequential extends Model {
    * sequential([...]) of all the layers would, so the same seed gives the
    * same weights either way.
    */
-  add(layer: Layer): this {
+  add(layer: Layer | SymbolicTensor): this {
     this.append([layer], `${this.name}.add`);
     return this;
   }
 
-  private append(layerList: readonly Layer[], fn: string): void {
+  private append(given: readonly (Layer | SymbolicTensor)[], fn: string): void {
+    // Keras's Sequential([keras.Input(shape), ...]): an input first says the input shape.
+    const lead = given[0];
+    if (lead instanceof SymbolicTensor) {
+      if (lead.layer !== null) throw new ValueError(`${fn}: a sequential model takes input() (Keras's keras.Input) as its first entry, not the output of a layer`);
+      if (this.layers.length > 0) throw new ValueError(`${fn}: input() goes first, before any layer; this model has ${this.layers.length} already`);
+      if (this.givenInputShape && formatShape(this.givenInputShape) !== formatShape(lead.shape)) throw new ShapeError(`${this.name}: inputShape ${formatShape(this.givenInputShape)} and input({shape: ${formatShape(lead.shape)}}) differ; give one`);
+      this.givenInputShape = [...lead.shape];
+    }
+    const layerList = (lead instanceof SymbolicTensor ? given.slice(1) : given) as Layer[];
     layerList.forEach((layer, i) => {
       if (!layer || typeof layer.forward !== 'function') throw new ValueError(`${fn}: ${fn === 'sequential' ? `layers[${i}]` : 'layer'} is not a layer, got ${describe(layer)}`);
     });
@@ -216,11 +225,11 @@ export class Sequential extends Model {
  * sequential({layers, inputShape, seed, name}) as tfjs does, or sequential()
  * and then model.add(layer).
  */
-export function sequential(layers?: Layer[], options?: SequentialOptions): Sequential;
-export function sequential(options: SequentialOptions & { layers?: Layer[] }): Sequential;
-export function sequential(layers: Layer[] | (SequentialOptions & { layers?: Layer[] }) = [], options: SequentialOptions = {}): Sequential {
+export function sequential(layers?: (Layer | SymbolicTensor)[], options?: SequentialOptions): Sequential;
+export function sequential(options: SequentialOptions & { layers?: (Layer | SymbolicTensor)[] }): Sequential;
+export function sequential(layers: (Layer | SymbolicTensor)[] | (SequentialOptions & { layers?: (Layer | SymbolicTensor)[] }) = [], options: SequentialOptions = {}): Sequential {
   if (layers !== null && typeof layers === 'object' && !Array.isArray(layers)) {
-    const { layers: list = [], ...rest } = layers as SequentialOptions & { layers?: Layer[] };
+    const { layers: list = [], ...rest } = layers as SequentialOptions & { layers?: (Layer | SymbolicTensor)[] };
     if (arguments.length > 1) throw new ValueError('sequential: give the options once: sequential({layers, ...options}) or sequential(layers, options)');
     return new Sequential(list, rest);
   }
