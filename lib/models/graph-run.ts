@@ -4,7 +4,8 @@
 // in reverse, adding the gradients of a value that feeds several layers.
 import { getBackend } from '../backend/select.js';
 import { Tensor } from '../core/tensor.js';
-import { Buffers, type Layer, type SampleShape } from '../nn/layers/layer.js';
+import { Buffers, type Layer, type Parameter, type SampleShape } from '../nn/layers/layer.js';
+import { accumulatedParameters } from '../nn/layers/index.js';
 import { MergeLayer } from '../nn/layers/merge.js';
 import { type ExecutionPlan, compilePlan } from './plan/compile.js';
 
@@ -27,11 +28,14 @@ type Segment =
  */
 export class GraphRun {
   private readonly segments: Segment[] = [];
+  /** Parameters of custom layers, whose backward may add into the gradient: zeroed before each backward. */
+  private readonly accumulated: Parameter[];
   private readonly values: (Tensor | null)[];
   private readonly grads: (Tensor | null)[];
   private readonly sums = new Buffers();
 
   constructor(nodes: readonly GraphNode[], private readonly inputCount: number, private readonly logits: readonly number[], private readonly shapes: readonly SampleShape[]) {
+    this.accumulated = accumulatedParameters(nodes.map((n) => n.layer));
     const consumers = new Array<number>(shapes.length).fill(0);
     for (const node of nodes) for (const v of node.inputs) consumers[v]++;
     for (const v of logits) consumers[v]++;
@@ -91,6 +95,7 @@ export class GraphRun {
    */
   backward(dLogits: readonly (Tensor | null)[], inputGradients = false): (Tensor | null)[] {
     const grads = this.grads.fill(null);
+    for (const p of this.accumulated) p.grad.data.fill(0);
     dLogits.forEach((d, k) => d && this.accumulate(this.logits[k], d));
     for (let s = this.segments.length - 1; s >= 0; s--) {
       const seg = this.segments[s];

@@ -1,6 +1,6 @@
 import { ShapeError, ValueError, describe, formatShape } from '../core/errors.js';
-import { type Layer, type SampleShape, SymbolicTensor } from '../nn/layers/layer.js';
-import { type SequentialConfig, LeakyReLU, layerFromSpec, layerSpec, ReLU, Sigmoid, Softmax, Tanh } from '../nn/layers/index.js';
+import { type Layer, type Parameter, type SampleShape, SymbolicTensor } from '../nn/layers/layer.js';
+import { type SequentialConfig, accumulatedParameters, LeakyReLU, layerFromSpec, layerSpec, ReLU, Sigmoid, Softmax, Tanh } from '../nn/layers/index.js';
 import { type ExecutionPlan, compilePlan } from './plan/compile.js';
 import type { Activation } from '../nn/layers/layer.js';
 import { checkBoolean, checkNumber, checkOptions, checkString } from '../core/check.js';
@@ -150,7 +150,11 @@ export class Sequential extends Model {
     return this;
   }
 
+  /** Parameters of custom layers, whose backward may add into the gradient: zeroed before each backward. */
+  private accumulated: Parameter[] = [];
+
   private packAndPlan(): void {
+    this.accumulated = accumulatedParameters(this.layers);
     this.packParameters();
     this.plan = compilePlan(this.layers.slice(0, this.logitLayers));
     if (this.logitLayers < this.layers.length) checkFoldedActivation(this.layers[this.layers.length - 1], this.outputUnits, this.name);
@@ -199,6 +203,7 @@ export class Sequential extends Model {
   /** Back-propagates dLoss/dOutput through every layer, filling the parameters' gradients. */
   backward(dy: Tensor): void {
     if (!this.lastForwardTrained) throw new ValueError(`${this.name}: backward needs the activations of a forward with training: true, the last forward was for inference`);
+    for (const p of this.accumulated) p.grad.data.fill(0);
     const steps = this.plan!.steps;
     let d: Tensor | null = dy;
     for (let i = steps.length - 1; i >= 0 && d; i--) d = steps[i].backward(d, i > 0);

@@ -93,6 +93,16 @@ describe('custom layers', () => {
     expect(modelFromConfig(JSON.parse(JSON.stringify(model.config()))).countParams()).toBe(model.countParams());
   });
 
+  it('a backward that adds into its gradients gets them zeroed before each pass', () => {
+    const x = new Tensor(Float32Array.from({ length: 2 * 25 }, (_, i) => Math.sin(i)), [2, 5, 5, 1]);
+    const stack = sequential([layers.conv2d({ filters: 2, kernelSize: 3 }), new ScaleTanh({ init: 0.5 }), layers.flatten(), layers.dense({ units: 2 })], { inputShape: [5, 5, 1], seed: 4 });
+    const grads = () => stack.parameters().map((p) => Array.from(p.grad.data));
+    stack.trainPass(x, [0, 1]);
+    const once = grads();
+    stack.trainPass(x, [0, 1]);
+    expect(grads()).toEqual(once);
+  });
+
   it('an unregistered kind names itself and how to register it; registration is checked', () => {
     expect(() => layers.layerFromSpec({ kind: 'Swish3' })).toThrow(/unknown layer kind 'Swish3'.*; known: Conv2D, .*; registered: ScaleTanh \(a custom layer loads once registerLayer\('Swish3'/);
     expect(() => layers.layerFromSpec({ kind: 'constructor' })).toThrow(/unknown layer kind 'constructor'.*; known: Conv2D/);

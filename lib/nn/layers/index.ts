@@ -6,7 +6,7 @@ import { AvgPool2D, GlobalAvgPool2D, MaxPool2D, type Pool2DOptions } from './poo
 import { Add, Concatenate, MergeLayer, Multiply, Shortcut, type ShortcutOptions } from './merge.js';
 import { ValueError, describe } from '../../core/errors.js';
 import { Layer as LayerBase, type LayerOptions } from './layer.js';
-import type { Layer } from './layer.js';
+import type { Layer, Parameter } from './layer.js';
 
 export { Layer, Buffers, SymbolicTensor, parameter } from './layer.js';
 export type { Parameter, SampleShape } from './layer.js';
@@ -189,6 +189,15 @@ export function registerLayer(kind: string, make: (config: Record<string, unknow
   if (typeof make !== 'function') throw new ValueError(`registerLayer: make must be a function (config) => layer, got ${describe(make)}`);
   if (KINDS.has(kind)) throw new ValueError(`registerLayer: '${kind}' is one of convkit's own layers; give the custom layer another kind`);
   CUSTOM.set(kind, make);
+}
+
+/**
+ * The parameters whose gradients a backward adds into rather than writes:
+ * those of layers not convkit's own (a custom backward may accumulate, as
+ * PyTorch's do), which a model zeroes before each backward.
+ */
+export function accumulatedParameters(layers: readonly Layer[]): Parameter[] {
+  return layers.filter((l) => !KINDS.has(l.kind)).flatMap((l) => l.parameters());
 }
 
 function layerMaker(kind: unknown): ((o: never) => Layer) | undefined {
