@@ -18,17 +18,19 @@ const classes = ['plane', 'car', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 
 
 // 2. Define a Convolutional Neural Network
 // torch's Net.forward is code; in convkit the same network is a list of layers, in NHWC.
+// nn.Conv2d and nn.Linear draw their weights and biases so (their reset_parameters); convkit's default differs.
+const torch = { kernelInitializer: { name: 'kaimingUniform', a: Math.sqrt(5) }, biasInitializer: { name: 'kaimingUniform', a: Math.sqrt(5) } };
 const net = sequential([
-  layers.conv2d({ filters: 6, kernelSize: 5, inputShape: [32, 32, 3] }), // self.conv1 = nn.Conv2d(3, 6, 5)
+  layers.conv2d({ filters: 6, kernelSize: 5, inputShape: [32, 32, 3], ...torch }), // self.conv1 = nn.Conv2d(3, 6, 5)
   layers.relu(), // F.relu
   layers.maxPool2d({ poolSize: 2, strides: 2 }), // self.pool = nn.MaxPool2d(2, 2)
-  layers.conv2d({ filters: 16, kernelSize: 5 }), // self.conv2 = nn.Conv2d(6, 16, 5)
+  layers.conv2d({ filters: 16, kernelSize: 5, ...torch }), // self.conv2 = nn.Conv2d(6, 16, 5)
   layers.relu(),
   layers.maxPool2d({ poolSize: 2, strides: 2 }),
   layers.flatten(), // torch.flatten(x, 1)
-  layers.dense({ units: 120, activation: 'relu' }), // self.fc1 = nn.Linear(16 * 5 * 5, 120)
-  layers.dense({ units: 84, activation: 'relu' }), // self.fc2 = nn.Linear(120, 84)
-  layers.dense({ units: 10 }), // self.fc3 = nn.Linear(84, 10)
+  layers.dense({ units: 120, activation: 'relu', ...torch }), // self.fc1 = nn.Linear(16 * 5 * 5, 120)
+  layers.dense({ units: 84, activation: 'relu', ...torch }), // self.fc2 = nn.Linear(120, 84)
+  layers.dense({ units: 10, ...torch }), // self.fc3 = nn.Linear(84, 10)
 ]);
 
 // 3. Define a Loss function and optimizer

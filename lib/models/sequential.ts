@@ -40,10 +40,9 @@ export function activationLayer(activation: Activation): Layer {
  */
 export function checkFoldedActivation(last: Layer, units: number, model: string): void {
   if (last instanceof Softmax && units === 1) throw new ValueError(`${model}: a final softmax over 1 output is always 1; use a sigmoid (or no activation) for a binary model`);
-  const loss = last instanceof Softmax ? 'softmax cross-entropy' : 'sigmoid binary cross-entropy';
   if (!warnedFold.has(model)) {
     warnedFold.add(model);
-    process.emitWarning(`convkit: ${model} ends in ${last.kind}; ${loss} takes the outputs before it (from logits), so training is unchanged and predict() applies ${last.kind} once`, { code: 'CONVKIT_FOLDED_ACTIVATION' });
+    process.emitWarning(`convkit: ${model} ends in ${last.kind}; the loss takes the outputs before it (logits, Keras's from_logits) and applies ${last.kind} itself, so training is unchanged and predict() applies it once`, { code: 'CONVKIT_FOLDED_ACTIVATION' });
   }
 }
 

@@ -66,6 +66,22 @@ describe('initializers', () => {
     expect(m.min).toBeGreaterThanOrEqual(-bound * (1 + 1e-6));
   });
 
+  it("biasInitializer draws the bias with the weight's fans: PyTorch's U(±1/√fanIn) from kaimingUniform a = √5; zeros by default; kept in the config", () => {
+    const torch = { name: 'kaimingUniform', a: Math.sqrt(5) } as const;
+    const m = sequential([layers.flatten({ inputShape: [5, 5, 2] }), layers.dense({ units: 400, biasInitializer: torch }), layers.dense({ units: 3 })], { seed: 2 });
+    const [, bias, , zeros] = m.parameters();
+    const bound = 1 / Math.sqrt(50);
+    expect(Array.from(bias.value.data).every((v) => Math.abs(v) <= bound)).toBe(true);
+    expect(Math.max(...Array.from(bias.value.data, Math.abs))).toBeGreaterThan(0.9 * bound);
+    expect(Array.from(zeros.value.data).every((v) => v === 0)).toBe(true);
+    const again = modelFromConfig(m.config());
+    expect(Array.from(again.parameters()[1].value.data)).toEqual(Array.from(bias.value.data));
+    const conv = sequential([layers.conv2d({ filters: 64, kernelSize: 3, biasInitializer: torch, inputShape: [6, 6, 2] })], { seed: 1 });
+    const cb = conv.parameters()[1].value.data;
+    expect(Array.from(cb).every((v) => Math.abs(v) <= 1 / Math.sqrt(18)) && cb.some((v) => v !== 0)).toBe(true);
+    expect(() => layers.dense({ units: 2, biasInitializer: 'nope' as never })).toThrow(ValueError);
+  });
+
   it('the parameterised ones follow their parameters', () => {
     expectMoments(draw({ name: 'varianceScaling', scale: 3, mode: 'fanOut', distribution: 'untruncatedNormal' }, fanIn, fanOut), 0, 3 / fanOut);
     const u = expectMoments(draw({ name: 'varianceScaling', scale: 2, mode: 'fanAvg', distribution: 'uniform' }, fanIn, fanOut), 0, 2 / avg);

@@ -17,12 +17,17 @@ export interface Conv2DOptions extends LayerOptions {
   useBias?: boolean;
   /** Default 'he' (N(0, 2/fanIn)); Keras's and tfjs's default is 'glorotUniform', PyTorch's {name: 'kaimingUniform', a: Math.sqrt(5)}. */
   kernelInitializer?: Initializer;
+  /**
+   * Default zeros (Keras's and tfjs's); drawn with the weight's fans, so
+   * {name: 'kaimingUniform', a: Math.sqrt(5)} gives PyTorch's U(±1/√fanIn).
+   */
+  biasInitializer?: Initializer;
   /** Applied after the convolution, as its own layer that Sequential inserts (the execution plan fuses a ReLU into the kernels). */
   activation?: Activation;
   name?: string;
 }
 
-const CONV2D_OPTIONS = ['filters', 'kernelSize', 'strides', 'stride', 'padding', 'useBias', 'kernelInitializer', 'activation', 'name'];
+const CONV2D_OPTIONS = ['filters', 'kernelSize', 'strides', 'stride', 'padding', 'useBias', 'kernelInitializer', 'biasInitializer', 'activation', 'name'];
 
 /**
  * 2-D convolution over NHWC inputs with HWIO weights.
@@ -31,7 +36,7 @@ const CONV2D_OPTIONS = ['filters', 'kernelSize', 'strides', 'stride', 'padding',
  */
 export class Conv2D extends Layer {
   readonly kind = 'Conv2D';
-  readonly options: { filters: number; kernelSize: [number, number]; strides: Stride; padding: Padding; useBias: boolean; kernelInitializer: Initializer };
+  readonly options: { filters: number; kernelSize: [number, number]; strides: Stride; padding: Padding; useBias: boolean; kernelInitializer: Initializer; biasInitializer?: Initializer };
   /** The activation Sequential inserts after this layer (not part of config(): the inserted layer is). */
   readonly activation: Activation | null;
   weight!: Parameter;
@@ -56,6 +61,7 @@ export class Conv2D extends Layer {
       useBias: checkUseBias(options.useBias, 'Conv2D'),
       kernelInitializer: checkInitializer(options.kernelInitializer ?? 'he', 'Conv2D'),
     };
+    if (options.biasInitializer !== undefined) this.options.biasInitializer = checkInitializer(options.biasInitializer, 'Conv2D');
     this.activation = checkActivation(options.activation, 'Conv2D');
   }
 
@@ -66,6 +72,7 @@ export class Conv2D extends Layer {
     this.weight = parameter(`${this.name}.weight`, shape);
     initialize(this.options.kernelInitializer, this.weight.value.data, kh * kw * inputShape[2], kh * kw * this.options.filters, random);
     this.bias = this.options.useBias ? parameter(`${this.name}.bias`, [this.options.filters]) : null;
+    if (this.bias && this.options.biasInitializer) initialize(this.options.biasInitializer, this.bias.value.data, kh * kw * inputShape[2], kh * kw * this.options.filters, random);
     const g = this.geometryFor(1, inputShape);
     return [g.outH, g.outW, g.outC];
   }

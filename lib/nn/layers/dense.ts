@@ -11,17 +11,22 @@ export interface DenseOptions extends LayerOptions {
   useBias?: boolean;
   /** Default 'he' (N(0, 2/fanIn)); Keras's and tfjs's default is 'glorotUniform', PyTorch's {name: 'kaimingUniform', a: Math.sqrt(5)}. */
   kernelInitializer?: Initializer;
+  /**
+   * Default zeros (Keras's and tfjs's); drawn with the weight's fans, so
+   * {name: 'kaimingUniform', a: Math.sqrt(5)} gives PyTorch's U(±1/√fanIn).
+   */
+  biasInitializer?: Initializer;
   /** Applied after the layer, as its own layer that Sequential inserts. */
   activation?: Activation;
   name?: string;
 }
 
-const DENSE_OPTIONS = ['units', 'useBias', 'kernelInitializer', 'activation', 'name'];
+const DENSE_OPTIONS = ['units', 'useBias', 'kernelInitializer', 'biasInitializer', 'activation', 'name'];
 
 /** Fully connected: y = x · W + b with W [in, units]. Shape: [N, in] → [N, units]. */
 export class Dense extends Layer {
   readonly kind = 'Dense';
-  readonly options: { units: number; useBias: boolean; kernelInitializer: Initializer };
+  readonly options: { units: number; useBias: boolean; kernelInitializer: Initializer; biasInitializer?: Initializer };
   /** The activation Sequential inserts after this layer (not part of config(): the inserted layer is). */
   readonly activation: Activation | null;
   weight!: Parameter;
@@ -37,6 +42,7 @@ export class Dense extends Layer {
       useBias: checkUseBias(options.useBias, 'Dense'),
       kernelInitializer: checkInitializer(options.kernelInitializer ?? 'he', 'Dense'),
     };
+    if (options.biasInitializer !== undefined) this.options.biasInitializer = checkInitializer(options.biasInitializer, 'Dense');
     this.activation = checkActivation(options.activation, 'Dense');
   }
 
@@ -46,6 +52,7 @@ export class Dense extends Layer {
     this.weight = parameter(`${this.name}.weight`, [inF, this.options.units]);
     initialize(this.options.kernelInitializer, this.weight.value.data, inF, this.options.units, random);
     this.bias = this.options.useBias ? parameter(`${this.name}.bias`, [this.options.units]) : null;
+    if (this.bias && this.options.biasInitializer) initialize(this.options.biasInitializer, this.bias.value.data, inF, this.options.units, random);
     return [this.options.units];
   }
 
