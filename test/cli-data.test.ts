@@ -90,6 +90,18 @@ describe('a binary task from an .npz', () => {
     expect(readFileSync(join(a, 'model.safetensors')).equals(readFileSync(join(run, 'model.safetensors')))).toBe(true);
     expect(convkit(['train', '--resume', a, '--epochs', '5', '--scaler', 'standard']).stderr).toMatch(/--scaler cannot change when resuming/);
   });
+
+  it('trains with --optimizer rmsprop and resumes it from its saved slots to the same end', () => {
+    const flags = ['--data', file, '--model', 'xray-binary', '--batch-size', '16', '--optimizer', 'rmsprop', '--quiet'];
+    const whole = join(dir, 'rms-whole');
+    const part = join(dir, 'rms-part');
+    expect(convkit(['train', ...flags, '--epochs', '2', '--out', whole]).status).toBe(0);
+    expect(convkit(['train', ...flags, '--epochs', '1', '--out', part]).status).toBe(0);
+    const r = convkit(['train', '--resume', part, '--epochs', '2', '--quiet']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(join(part, 'model.safetensors')).equals(readFileSync(join(whole, 'model.safetensors')))).toBe(true);
+    expect(readFileSync(join(part, 'optimizer.safetensors')).toString('latin1')).toMatch(/\\"kind\\":\\"rmsprop\\"/);
+  });
 });
 
 describe('a 6-class RGB task from HDF5 files, with a scaler and an architecture file', () => {

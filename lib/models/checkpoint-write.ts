@@ -16,6 +16,8 @@ export interface SavableModel {
   weights(): Parameter[];
   /** The architecture to save beside them. */
   config(): ModelConfig;
+  /** What compile() set, as JSON (Keras's training_config), or null. */
+  trainingConfig?(): Record<string, unknown> | null;
 }
 
 export const CHECKPOINT_FILE = 'model.safetensors';
@@ -35,7 +37,8 @@ export function saveModel(model: SavableModel, path: string, extra: Record<strin
 function modelChunks(model: SavableModel, extra: Record<string, string>): Uint8Array[] {
   const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
   for (const p of model.weights()) tensors[p.name] = { shape: [...p.value.shape], data: p.value.data };
-  return encodeSafetensors(tensors, { format: 'convkit', version: '1', architecture: JSON.stringify(model.config()), ...extra });
+  const training = model.trainingConfig?.() ?? null;
+  return encodeSafetensors(tensors, { format: 'convkit', version: '1', architecture: JSON.stringify(model.config()), ...(training ? { training: JSON.stringify(training) } : {}), ...extra });
 }
 
 /** A checkpoint file's bytes (for a run directory's generation). */

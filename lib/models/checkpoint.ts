@@ -8,6 +8,7 @@ import { modelFromConfig } from './from-config.js';
 import { Tensor } from '../core/tensor.js';
 import { readSafetensors } from '../formats/safetensors.js';
 import { type Optimizer, optimizerFromConfig } from '../optim/optimizers.js';
+import { compileOptionsFromJson } from './compile.js';
 import { OPTIMIZER_FILE, resolveCheckpointPath } from './checkpoint-write.js';
 
 export { CHECKPOINT_FILE, OPTIMIZER_FILE, modelBytes, optimizerBytes, resolveCheckpointPath, saveModel, saveOptimizer } from './checkpoint-write.js';
@@ -91,6 +92,21 @@ export function loadCheckpoint(path: string): { file: string; model: Model; meta
     model.loadStateDict(state);
   } catch (error) {
     throw new FormatError(`${file}: the weights do not match the architecture: ${(error as Error).message}`);
+  }
+  // A model saved after compile() comes back compiled, as Keras's load_model does.
+  if (metadata.training) {
+    let json: Record<string, unknown>;
+    try {
+      json = JSON.parse(metadata.training) as Record<string, unknown>;
+    } catch (error) {
+      throw new FormatError(`${file}: the training metadata is not valid JSON (${(error as Error).message})`);
+    }
+    const options = compileOptionsFromJson(json, file);
+    try {
+      model.compile(options);
+    } catch (error) {
+      throw new FormatError(`${file}: the model was compiled with loss ${JSON.stringify(json.loss)}, which cannot be rebuilt here (a custom loss must be registered with registerLoss before loading): ${(error as Error).message}`);
+    }
   }
   return { file, model, metadata };
 }

@@ -1,10 +1,10 @@
 // Keras's and tfjs's model.compile: the optimizer, loss and metrics that fit
 // and evaluate use when their own options do not name them.
 import { checkOptions } from '../core/check.js';
-import { ValueError } from '../core/errors.js';
+import { FormatError, ValueError } from '../core/errors.js';
 import { type MetricFunction, resolveMetrics } from '../nn/batch-metrics.js';
-import { type LossSpec, createLoss } from '../nn/losses.js';
-import { type Optimizer, type OptimizerName, createOptimizer } from '../optim/optimizers.js';
+import { type Loss, type LossSpec, createLoss, losses } from '../nn/losses.js';
+import { type Optimizer, type OptimizerName, createOptimizer, optimizerFromConfig } from '../optim/optimizers.js';
 
 /** Options of `model.compile`. */
 export interface CompileOptions {
@@ -40,4 +40,57 @@ export function checkCompileOptions(options: CompileOptions, model: string, buil
   }
   resolveMetrics(options.metrics, 'compile');
   return { optimizer, optimizerName: typeof options.optimizer === 'string' ? (options.optimizer as OptimizerName) : undefined, loss: options.loss, metrics: options.metrics };
+}
+
+/** A loss as JSON: its name, with the options of convkit's parametrised losses. */
+function lossJson(loss: LossSpec | undefined): unknown {
+  if (loss === undefined || typeof loss === 'string') return loss ?? null;
+  const l = loss as Loss & { labelSmoothing?: number; delta?: number };
+  const out: Record<string, unknown> = { name: l.name };
+  if (l.labelSmoothing) out.labelSmoothing = l.labelSmoothing;
+  if (l.name === 'huber' && l.delta !== undefined) out.delta = l.delta;
+  if (l.fromLogits !== undefined) out.fromLogits = l.fromLogits;
+  return out;
+}
+
+/**
+ * What compile set, as JSON for a checkpoint (Keras's training_config): the
+ * optimizer's config, the loss by name (with its options), the metrics by
+ * name. A metric given as a function cannot be saved: it is named in a
+ * warning (registerMetric gives it a name that is saved).
+ */
+export function trainingConfig(compiled: Compiled): Record<string, unknown> {
+  const metrics = (compiled.metrics ?? []).filter((m): m is string => typeof m === 'string');
+  const functions = (compiled.metrics ?? []).filter((m) => typeof m === 'function').map((m) => (m as MetricFunction).name);
+  if (functions.length) process.emitWarning(`convkit: the metric function(s) ${functions.join(', ')} are not saved with the model; register them with registerMetric and compile by name to keep them`, { code: 'CONVKIT_UNSAVED_METRIC' });
+  return { optimizer: compiled.optimizer.config(), loss: lossJson(compiled.loss), metrics };
+}
+
+/** compile()'s options back from trainingConfig's JSON; a loss, metric or optimizer not registered here is named. */
+export function compileOptionsFromJson(json: Record<string, unknown>, source: string): CompileOptions {
+  const fail = (what: string, error: unknown) => new FormatError(`${source}: the model was compiled with ${what}, which cannot be rebuilt here: ${(error as Error).message}`);
+  let optimizer: Optimizer;
+  try {
+    optimizer = optimizerFromConfig(json.optimizer as Record<string, unknown>);
+  } catch (error) {
+    throw fail(`optimizer ${JSON.stringify((json.optimizer as { kind?: unknown })?.kind)}`, error);
+  }
+  let loss: LossSpec | undefined;
+  const l = json.loss as string | null | { name: string; labelSmoothing?: number; delta?: number; fromLogits?: boolean };
+  if (typeof l === 'string') loss = l;
+  else if (l && typeof l === 'object' && typeof l.name === 'string') {
+    const logits = l.fromLogits === undefined ? {} : { fromLogits: l.fromLogits };
+    if (l.name === 'categoricalCrossentropy') loss = losses.categoricalCrossentropy({ labelSmoothing: l.labelSmoothing, ...logits });
+    else if (l.name === 'huber') loss = losses.huber({ delta: l.delta });
+    else if (l.name === 'softmaxCrossEntropy' && l.fromLogits !== undefined) loss = losses.sparseCategoricalCrossentropy(logits);
+    else if (l.name === 'binaryCrossentropy' && l.fromLogits !== undefined) loss = losses.binaryCrossentropy(logits);
+    else loss = l.name;
+  }
+  const metrics = Array.isArray(json.metrics) ? (json.metrics as string[]) : undefined;
+  try {
+    resolveMetrics(metrics, 'loadModel');
+  } catch (error) {
+    throw fail(`metrics ${JSON.stringify(metrics)}`, error);
+  }
+  return { optimizer, loss, metrics };
 }

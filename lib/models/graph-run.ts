@@ -5,7 +5,7 @@
 import { getBackend } from '../backend/select.js';
 import { Tensor } from '../core/tensor.js';
 import { Buffers, type Layer, type Parameter, type SampleShape } from '../nn/layers/layer.js';
-import { accumulatedParameters } from '../nn/layers/index.js';
+import { accumulatedParameters } from '../nn/layers/kinds.js';
 import { MergeLayer } from '../nn/layers/merge.js';
 import { type ExecutionPlan, compilePlan } from './plan/compile.js';
 

@@ -5,59 +5,25 @@
 import { ShapeError, ValueError, describe, formatShape } from '../core/errors.js';
 import type { Layer, Parameter, SampleShape } from '../nn/layers/layer.js';
 import type { ModelConfig } from '../nn/layers/index.js';
-import { checkBoolean, checkOptions, foldName, toInt32Labels } from '../core/check.js';
+import { checkBoolean, checkOptions } from '../core/check.js';
 import { checkTensor } from '../ops/check.js';
 import { Tensor } from '../core/tensor.js';
 import { type EvaluateOptions, type EvaluateResult, type FitOptions, type History, type PredictOptions, checkFiniteInput, evaluate, fit, checkPredictOptions, predictBatches } from './train.js';
 import { type Targets, resolveTargets } from './targets.js';
-import type { LabelArray } from '../data/batches.js';
 import type { GraphNode } from './graph-run.js';
+import { type Loss, createLoss, type LossSpec } from '../nn/losses.js';
+import { type CompileOptions, type Compiled, checkCompileOptions, trainingConfig } from './compile.js';
+import { saveModel } from './checkpoint-write.js';
 
+export type { CompileOptions } from './compile.js';
 /** A model's logit layers as a graph (Model.logitGraph): value ids are the inputs first, then each node's output. */
 export interface LogitGraph {
   readonly inputs: readonly { name: string; shape: SampleShape }[];
   readonly nodes: readonly GraphNode[];
   readonly outputs: readonly number[];
 }
-import { type Loss, createLoss, type LossSpec } from '../nn/losses.js';
-import { type Optimizer, type OptimizerName, createOptimizer } from '../optim/optimizers.js';
 
-import { type CompileOptions, type Compiled, checkCompileOptions } from './compile.js';
-
-export type { CompileOptions } from './compile.js';
-import { saveModel } from './checkpoint-write.js';
-
-/** Which model each layer object belongs to. */
-const owners = new WeakMap<Layer, string>();
-
-/**
- * Names the unnamed layers `${kind}_${n}` (Keras's way), refuses two of one
- * name and layers another model holds: a layer keeps its weights and
- * buffers, so training one model would change the other.
- */
-export function claimLayers(layers: readonly Layer[], model: string, fn: string, claimed: readonly Layer[] = []): void {
-  layers.forEach((layer, i) => {
-    const owner = owners.get(layer);
-    if (owner) throw new ValueError(`${fn}: ${fn.endsWith('.add') ? 'the layer' : `layers[${i}]`} (${layer.kind}${layer.name ? ` '${layer.name}'` : ''}) belongs to model '${owner}' already; make a new layer for each model`);
-  });
-  // Layers the model holds already (Sequential.add) keep their names; new ones are named around them.
-  const all = [...claimed, ...layers];
-  const counts = new Map<string, number>();
-  const names = new Set<string>(claimed.map((l) => l.name));
-  for (const layer of claimed) counts.set(layer.kind, (counts.get(layer.kind) ?? 0) + 1);
-  for (const layer of layers) {
-    if (!layer.name) {
-      let n = counts.get(layer.kind) ?? 0;
-      do n++;
-      while (all.some((l) => l.name === `${layer.kind.toLowerCase()}_${n}`));
-      counts.set(layer.kind, n);
-      layer.name = `${layer.kind.toLowerCase()}_${n}`;
-    }
-    if (names.has(layer.name)) throw new ValueError(`${fn}: two layers are named '${layer.name}'`);
-    names.add(layer.name);
-  }
-  for (const layer of layers) owners.set(layer, model);
-}
+export { claimLayers } from './claim-layers.js';
 
 /**
  * A model: layers with weights, trained by fit() under a loss, run by
@@ -350,6 +316,11 @@ export abstract class Model {
   compile(options: CompileOptions): this {
     this.compiled = checkCompileOptions(options, this.name, this.built, this.outputUnits);
     return this;
+  }
+
+  /** What compile() set, as the JSON a checkpoint keeps (Keras's training_config), or null. */
+  trainingConfig(): Record<string, unknown> | null {
+    return this.compiled ? trainingConfig(this.compiled) : null;
   }
 
   /**

@@ -1,6 +1,7 @@
 import { ShapeError, ValueError, describe, formatShape } from '../core/errors.js';
 import { type Layer, type Parameter, type SampleShape, SymbolicTensor } from '../nn/layers/layer.js';
-import { type SequentialConfig, accumulatedParameters, LeakyReLU, layerFromSpec, layerSpec, ReLU, Sigmoid, Softmax, Tanh } from '../nn/layers/index.js';
+import { accumulatedParameters } from '../nn/layers/kinds.js';
+import { type SequentialConfig, LeakyReLU, layerFromSpec, layerSpec, ReLU, Sigmoid, Softmax, Tanh } from '../nn/layers/index.js';
 import { type ExecutionPlan, compilePlan } from './plan/compile.js';
 import type { Activation } from '../nn/layers/layer.js';
 import { checkBoolean, checkNumber, checkOptions, checkString } from '../core/check.js';

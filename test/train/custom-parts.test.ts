@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { layers, loadOptimizer, type Loss, Optimizer, registerLoss, registerMetric, registerOptimizer, saveOptimizer, sequential, Tensor, ValueError } from '../../lib/index.js';
+import { layers, loadModel, loadOptimizer, type Loss, Optimizer, registerLoss, registerMetric, registerOptimizer, saveOptimizer, sequential, Tensor, ValueError } from '../../lib/index.js';
 import type { Parameter } from '../../lib/nn/layers/layer.js';
 import { randomTensor, rng } from '../helpers/random.js';
 
@@ -164,6 +164,30 @@ describe('custom optimizers', () => {
     registerOptimizer('notOne', () => ({}) as never);
     expect(() => make().compile({ optimizer: 'notOne' })).toThrow(/registered as 'notOne' made .*not an Optimizer/);
     expect(() => make().compile({ optimizer: 'nadam' })).toThrow(ValueError);
+  });
+});
+
+describe('a compiled model saves its compile settings and loads back compiled (Keras load_model)', () => {
+  it('with a registered loss, registered metric and RMSprop', async () => {
+    const { RMSprop, loadModel } = await import('../../lib/index.js');
+    const m = make().compile({ optimizer: new RMSprop({ learningRate: 0.003, momentum: 0.5 }), loss: 'focal', metrics: ['accuracy', 'meanTopProbability'] });
+    await m.fit(x, y, { epochs: 1, verbose: 0 });
+    const path = join(dir, 'compiled.safetensors');
+    m.save(path);
+    const back = loadModel(path);
+    const e = back.evaluate(x, y);
+    expect(e.loss).toBeCloseTo(new FocalLoss(2).compute(m.predictLogits(x), y).loss, 5);
+    expect(Object.keys(e.metrics!)).toEqual(['meanTopProbability']);
+    expect(back.trainingConfig()).toEqual({ optimizer: expect.objectContaining({ kind: 'rmsprop', learningRate: 0.003, momentum: 0.5 }), loss: 'focal', metrics: ['accuracy', 'meanTopProbability'] });
+    const h = await back.fit(x, y, { epochs: 1, verbose: 0 });
+    expect(Number.isFinite(h.history!.meanTopProbability[0])).toBe(true);
+  });
+
+  it('names an unregistered custom loss when loading', () => {
+    const m = make().compile({ optimizer: 'adam', loss: Object.assign(new FocalLoss(), { name: 'neverRegistered' }) });
+    const path = join(dir, 'unregistered.safetensors');
+    m.save(path);
+    expect(() => loadModel(path)).toThrow(/compiled with loss \{"name":"neverRegistered"\}, which cannot be rebuilt here \(a custom loss must be registered with registerLoss before loading\)/);
   });
 });
 
