@@ -67,7 +67,7 @@ export function program(run: (work: () => Promise<unknown>) => void): Command {
       .addOption(new Option('--optimizer <name>', `optimizer (default ${DEFAULTS.optimizer})`).choices(OPTIMIZER_NAMES))
       .option('--lr <rate>', `learning rate (default ${OPTIMIZER_NAMES.map((n) => `${DEFAULTS.learningRate[n]} for ${n}`).join(', ')})`)
       .option('--lr-decay <f>', `with --lr-schedule step: multiply the rate by F after every epoch (default ${DEFAULTS.lrDecay}; 1 keeps it constant)`)
-      .addOption(new Option('--lr-schedule <kind>', 'step (--lr-decay per epoch, the default) or cosine (half a cosine from --lr to 0 over the run, stepped per batch)').choices(['step', 'cosine']))
+      .addOption(new Option('--lr-schedule <kind>', 'step (--lr-decay per epoch, the default), cosine (half a cosine from --lr to 0 over the run, stepped per batch) or onecycle (PyTorch\'s OneCycleLR peaking at --lr)').choices(['step', 'cosine', 'onecycle']))
       .option('--warmup-epochs <n>', 'with --lr-schedule cosine: first raise the rate linearly from near 0 to --lr over N epochs (default 0)')
       .option('--weight-decay <f>', 'L2 weight decay: adds F times each weight to its gradient (default 0)')
       .option('--validation <f>', 'hold out this fraction of the training set for validation (default: none)')

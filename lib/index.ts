@@ -31,11 +31,11 @@ export { checkLayerGradients, type GradientCheck } from './nn/gradient-check.js'
 export type { LayerOptions, Parameter, SampleShape } from './nn/layers/layer.js';
 export { modelFromConfig } from './models/from-config.js';
 export { NonFiniteError } from './models/train.js';
-export { modelCheckpoint } from './models/callbacks.js';
-export type { ModelCheckpointOptions } from './models/callbacks.js';
+export { modelCheckpoint, reduceLROnPlateau } from './models/callbacks.js';
+export type { ModelCheckpointOptions, ReduceLROnPlateauOptions } from './models/callbacks.js';
 export type { FitOptions, History, EpochLogs, CallbackEpochLogs, BatchLogs, Callbacks, EarlyStopping, EvaluateOptions, EvaluateResult, PredictOptions, Monitor, EpochSums } from './models/train.js';
-export { SGD, Adam, RMSprop, Optimizer, stepDecay, cosineDecay, createOptimizer, optimizerFromConfig, registerOptimizer } from './optim/optimizers.js';
-export type { Schedule, OptimizerName, SGDOptions, AdamOptions, RMSpropOptions } from './optim/optimizers.js';
+export { SGD, Adam, AdamW, Adagrad, RMSprop, Optimizer, stepDecay, cosineDecay, exponentialDecay, oneCycle, createOptimizer, optimizerFromConfig, registerOptimizer } from './optim/optimizers.js';
+export type { Schedule, OptimizerName, SGDOptions, AdamOptions, AdagradOptions, RMSpropOptions, ClipOptions } from './optim/optimizers.js';
 export { registerMetric } from './nn/batch-metrics.js';
 export type { MetricFunction } from './nn/batch-metrics.js';
 export { oneHot, toCategorical } from './models/targets.js';

@@ -175,7 +175,7 @@ export interface Backend {
   sigmoidBinaryCrossEntropy(dLogits: Float32Array, logits: Float32Array, targets: Float32Array): number;
 
   /** v = momentum·v + g + wd·p; p -= lr·v  (velocity null: plain SGD). */
-  sgdStep(param: Float32Array, velocity: Float32Array | null, grad: Float32Array, lr: number, momentum: number, weightDecay: number): void;
+  sgdStep(param: Float32Array, velocity: Float32Array | null, grad: Float32Array, lr: number, momentum: number, weightDecay: number, nesterov?: boolean): void;
   /** Adam with bias correction; step counts from 1. */
   adamStep(
     param: Float32Array, m: Float32Array, v: Float32Array, grad: Float32Array,

@@ -46,7 +46,7 @@ export interface AddonKernels {
   convChainForward(...args: unknown[]): void;
   /** probs, dLogits, logits, headDx, headDw, headDb, x, labels, headW, headB, classes, then 9 per block. */
   convChainTrainPass(...args: unknown[]): number;
-  sgdStep(param: F, velocity: Fn, grad: F, lr: number, momentum: number, weightDecay: number): void;
+  sgdStep(param: F, velocity: Fn, grad: F, lr: number, momentum: number, weightDecay: number, nesterov?: boolean): void;
   adamStep(param: F, m: F, v: F, grad: F, lr: number, beta1: number, beta2: number, eps: number, step: number, weightDecay: number): void;
 }
 
@@ -284,9 +284,9 @@ class NativeBackend implements Backend {
       throw translate(error, 'convChainTrainPass');
     }
   }
-  sgdStep(param: F, velocity: Fn, grad: F, lr: number, momentum: number, weightDecay: number): void {
+  sgdStep(param: F, velocity: Fn, grad: F, lr: number, momentum: number, weightDecay: number, nesterov = false): void {
     try {
-      this.k.sgdStep(param, velocity, grad, lr, momentum, weightDecay);
+      this.k.sgdStep(param, velocity, grad, lr, momentum, weightDecay, nesterov);
     } catch (error) {
       throw translate(error, 'sgdStep');
     }

@@ -295,12 +295,12 @@ function sigmoidBinaryCrossEntropy(dLogits: Floats, logits: Floats, targets: Flo
   return loss / count;
 }
 
-function sgdStep(param: Floats, velocity: Floats | null, grad: Floats, lr: number, momentum: number, weightDecay: number): void {
+function sgdStep(param: Floats, velocity: Floats | null, grad: Floats, lr: number, momentum: number, weightDecay: number, nesterov = false): void {
   for (let i = 0; i < param.length; i++) {
     let step = grad[i] + weightDecay * param[i];
     if (velocity) {
       velocity[i] = momentum * velocity[i] + step;
-      step = velocity[i];
+      step = nesterov ? step + momentum * velocity[i] : velocity[i]; // Nesterov: PyTorch's look-ahead form
     }
     param[i] -= lr * step;
   }

@@ -11,7 +11,7 @@ import { CHECKPOINT_FILE, loadModel, loadOptimizer, modelBytes, OPTIMIZER_FILE, 
 import { clearRun, holdsRun, lockRunDir, recoverRunDir, saveGeneration } from '../formats/rundir.js';
 import { jsonBytes, writeFileAtomic } from '../formats/atomic.js';
 import type { Model } from '../models/model.js';
-import { cosineDecay, createOptimizer, type Optimizer, type OptimizerName, type Schedule, stepDecay } from '../optim/optimizers.js';
+import { cosineDecay, createOptimizer, oneCycle, type Optimizer, type OptimizerName, type Schedule, stepDecay } from '../optim/optimizers.js';
 import type { Callbacks, EpochSums, History } from '../models/train.js';
 import { type Analysis, writeReport } from '../viz/report.js';
 import { EventWriter } from '../viz/tensorboard.js';
@@ -28,8 +28,10 @@ export function tensorboardImages(writer: EventWriter, analysis: Analysis, class
   );
 }
 
-/** The learning-rate schedule a run's settings ask for: --lr-decay stepped per epoch, or cosine over the whole run (per batch). */
+/** The learning-rate schedule a run's settings ask for: --lr-decay stepped per epoch, or cosine or one-cycle over the whole run (per batch). */
 function runSchedule(settings: RunSettings, batchesPerEpoch: number): Schedule | undefined {
+  // One cycle peaks at --lr, PyTorch's OneCycleLR(max_lr) over every batch of the run.
+  if (settings.lrSchedule === 'onecycle') return oneCycle({ totalSteps: Math.max(2, settings.epochs * batchesPerEpoch) });
   if (settings.lrSchedule === 'cosine') {
     const warmupSteps = (settings.warmupEpochs ?? 0) * batchesPerEpoch;
     return cosineDecay({ decaySteps: settings.epochs * batchesPerEpoch - warmupSteps, warmupSteps });
@@ -51,8 +53,8 @@ export interface RunSettings extends DataSettings {
   optimizer: OptimizerName;
   learningRate: number;
   lrDecay: number;
-  /** 'cosine': cosine decay over all epochs, after warmupEpochs of linear warm-up; absent or 'step': lrDecay per epoch. */
-  lrSchedule?: 'step' | 'cosine';
+  /** 'cosine': cosine decay over all epochs, after warmupEpochs of linear warm-up; 'onecycle': PyTorch's OneCycleLR peaking at the rate; absent or 'step': lrDecay per epoch. */
+  lrSchedule?: 'step' | 'cosine' | 'onecycle';
   warmupEpochs?: number;
   /** L2 weight decay of the optimizer (0: none; runs recorded before it have none). */
   weightDecay?: number;
@@ -91,10 +93,11 @@ function weightDecayFlag(flags: Flags): number {
 
 function scheduleFlags(flags: Flags, epochs: number): Pick<RunSettings, 'lrSchedule' | 'warmupEpochs'> {
   const kind = flags['lr-schedule'] ?? 'step';
-  if (kind !== 'step' && kind !== 'cosine') throw new UsageError(`--lr-schedule must be step or cosine, got '${kind}'`);
-  if (kind === 'step') {
-    if (flags['warmup-epochs'] !== undefined) throw new UsageError('--warmup-epochs goes with --lr-schedule cosine');
-    return {};
+  if (kind !== 'step' && kind !== 'cosine' && kind !== 'onecycle') throw new UsageError(`--lr-schedule must be step, cosine or onecycle, got '${kind}'`);
+  if (kind === 'step' || kind === 'onecycle') {
+    if (flags['warmup-epochs'] !== undefined) throw new UsageError(`--warmup-epochs goes with --lr-schedule cosine${kind === 'onecycle' ? ' (one cycle warms up by itself)' : ''}`);
+    if (kind === 'onecycle' && flags['lr-decay'] !== undefined) throw new UsageError('--lr-decay goes with --lr-schedule step; one cycle anneals by itself');
+    return kind === 'onecycle' ? { lrSchedule: 'onecycle' } : {};
   }
   if (flags['lr-decay'] !== undefined) throw new UsageError('--lr-decay goes with --lr-schedule step; cosine decays to 0 by itself');
   const warmupEpochs = flags['warmup-epochs'] === undefined ? 0 : int(flags, 'warmup-epochs', 0, 0);
@@ -262,7 +265,7 @@ export async function train(flags: Flags): Promise<void> {
   const validation = settings.validation ?? (prepared.val ? { x: prepared.val.x, y: prepared.val.y } : undefined);
   const i = info();
   const modelName = ZOO[settings.model] ? settings.model : model.name;
-  say(`training ${modelName} (${model.countParams().toLocaleString('en-US')} parameters, input ${model.inputShape.join('×')}, ${ds.classes.length} classes${model.outputUnits === 1 ? ', one sigmoid output' : ''}) on ${trainCount.toLocaleString('en-US')} images: ${settings.epochs} epoch(s), batch ${settings.batchSize}, ${settings.optimizer} lr ${settings.learningRate}${settings.lrSchedule === 'cosine' ? `, cosine decay${settings.warmupEpochs ? ` after ${settings.warmupEpochs} warm-up epoch(s)` : ''}` : settings.lrDecay !== 1 ? ` ×${settings.lrDecay} per epoch` : ''}${settings.weightDecay ? `, weight decay ${settings.weightDecay}` : ''}${settings.classWeight ? `, class weights ${settings.classWeight === 'balanced' ? 'balanced' : settings.classWeight.join(',')}` : ''}${settings.augment ? `, augmented (${[settings.augment.shift ? `shifts up to ${settings.augment.shift} px` : '', settings.augment.flip ? 'flips' : ''].filter(Boolean).join(', ')})` : ''}, backend ${i.backend}${i.backend === 'native' ? ` (${i.isa}, ${i.threads} threads)` : ''}`);
+  say(`training ${modelName} (${model.countParams().toLocaleString('en-US')} parameters, input ${model.inputShape.join('×')}, ${ds.classes.length} classes${model.outputUnits === 1 ? ', one sigmoid output' : ''}) on ${trainCount.toLocaleString('en-US')} images: ${settings.epochs} epoch(s), batch ${settings.batchSize}, ${settings.optimizer} lr ${settings.learningRate}${settings.lrSchedule === 'onecycle' ? ', one cycle' : settings.lrSchedule === 'cosine' ? `, cosine decay${settings.warmupEpochs ? ` after ${settings.warmupEpochs} warm-up epoch(s)` : ''}` : settings.lrDecay !== 1 ? ` ×${settings.lrDecay} per epoch` : ''}${settings.weightDecay ? `, weight decay ${settings.weightDecay}` : ''}${settings.classWeight ? `, class weights ${settings.classWeight === 'balanced' ? 'balanced' : settings.classWeight.join(',')}` : ''}${settings.augment ? `, augmented (${[settings.augment.shift ? `shifts up to ${settings.augment.shift} px` : '', settings.augment.flip ? 'flips' : ''].filter(Boolean).join(', ')})` : ''}, backend ${i.backend}${i.backend === 'native' ? ` (${i.isa}, ${i.threads} threads)` : ''}`);
   const record = { settings, source: ds.source, ...(dataDir ? { dataDir: resolve(dataDir) } : {}), backend: i };
   const checkpointMeta = {
     zoo: modelName, dataset: settings.dataset ?? settings.data ?? '', classes: JSON.stringify(ds.classes), [PREPROCESSING_KEY]: JSON.stringify(prepared.preprocessing),

@@ -8,6 +8,10 @@ export const OPTIMIZER_DEFAULTS = {
   adam: { learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 },
   /** Keras's and tfjs's RMSprop: rho 0.9, epsilon 1e-7 under the root. */
   rmsprop: { learningRate: 0.001, rho: 0.9, momentum: 0, epsilon: 1e-7, weightDecay: 0 },
+  /** PyTorch's AdamW: decoupled weight decay 0.01. */
+  adamw: { learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01 },
+  /** PyTorch's Adagrad. */
+  adagrad: { learningRate: 0.01, epsilon: 1e-10, weightDecay: 0 },
 } as const;
 
 /** The optimizer names that `createOptimizer`, model files and `--optimizer` accept. */
@@ -22,7 +26,7 @@ export const TRAINING_DEFAULTS = {
   batchSize: 32,
   optimizer: 'adam' as OptimizerName,
   /** Higher than the API's 0.001: with the per-epoch decay it reaches 99.2% on MNIST in 5 epochs. */
-  learningRate: { sgd: 0.01, momentum: 0.01, adam: 0.002, rmsprop: 0.001 } satisfies Record<OptimizerName, number>,
+  learningRate: { sgd: 0.01, momentum: 0.01, adam: 0.002, rmsprop: 0.001, adamw: 0.002, adagrad: 0.01 } satisfies Record<OptimizerName, number>,
   lrDecay: 0.5,
   seed: 0,
 } as const;

@@ -82,7 +82,7 @@ export function compileOptionsFromJson(json: Record<string, unknown>, source: st
     const logits = l.fromLogits === undefined ? {} : { fromLogits: l.fromLogits };
     if (l.name === 'categoricalCrossentropy') loss = losses.categoricalCrossentropy({ labelSmoothing: l.labelSmoothing, ...logits });
     else if (l.name === 'huber') loss = losses.huber({ delta: l.delta });
-    else if (l.name === 'softmaxCrossEntropy' && l.fromLogits !== undefined) loss = losses.sparseCategoricalCrossentropy(logits);
+    else if (l.name === 'softmaxCrossEntropy' && (l.fromLogits !== undefined || l.labelSmoothing)) loss = losses.sparseCategoricalCrossentropy({ labelSmoothing: l.labelSmoothing, ...logits });
     else if (l.name === 'binaryCrossentropy' && l.fromLogits !== undefined) loss = losses.binaryCrossentropy(logits);
     else loss = l.name;
   }

@@ -216,7 +216,7 @@ export class Functional extends Model {
   }
 
   protected override fusedTrainPass(x: Tensor, labels: Int32Array, loss: Loss): { loss: number; logits: Tensor } | null {
-    const chain = Object.getPrototypeOf(loss) === SoftmaxCrossEntropy.prototype ? this.run.singleChain?.chain : null;
+    const chain = Object.getPrototypeOf(loss) === SoftmaxCrossEntropy.prototype && (loss as SoftmaxCrossEntropy).labelSmoothing === 0 ? this.run.singleChain?.chain : null;
     if (!chain) return null;
     this.lastForwardTrained = true;
     return chain.trainPass(x, labels, loss as SoftmaxCrossEntropy);

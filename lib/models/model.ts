@@ -12,6 +12,7 @@ import { type EvaluateOptions, type EvaluateResult, type FitOptions, type Histor
 import { type Targets, resolveTargets } from './targets.js';
 import type { GraphNode } from './graph-run.js';
 import { type Loss, createLoss, type LossSpec } from '../nn/losses.js';
+import type { Optimizer } from '../optim/optimizers.js';
 import { type CompileOptions, type Compiled, checkCompileOptions, trainingConfig } from './compile.js';
 import { saveModel } from './checkpoint-write.js';
 
@@ -37,6 +38,8 @@ export abstract class Model {
   readonly seed: number;
   /** The per-sample input shape (of the first input, for a model of several). */
   inputShape: SampleShape = [];
+  /** The optimizer compile() set or the current (last) fit steps with, as Keras's model.optimizer. */
+  optimizer: Optimizer | null = null;
   /** Set by a callback to stop fit() after the current epoch. */
   stopTraining = false;
   /** Whether the last forward kept what backward needs. */
@@ -315,6 +318,7 @@ export abstract class Model {
    */
   compile(options: CompileOptions): this {
     this.compiled = checkCompileOptions(options, this.name, this.built, this.outputUnits);
+    this.optimizer = this.compiled.optimizer;
     return this;
   }
 

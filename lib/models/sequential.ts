@@ -211,7 +211,7 @@ export class Sequential extends Model {
 
   /** Under a SoftmaxCrossEntropy (not a subclass), a model the plan found a chain in (plan/chain.ts: the zoo's CNNs) trains in one backend call, with the numbers of the steps. */
   protected override fusedTrainPass(x: Tensor, labels: Int32Array, loss: Loss): { loss: number; logits: Tensor } | null {
-    const chain = Object.getPrototypeOf(loss) === SoftmaxCrossEntropy.prototype ? this.plan!.chain : null;
+    const chain = Object.getPrototypeOf(loss) === SoftmaxCrossEntropy.prototype && (loss as SoftmaxCrossEntropy).labelSmoothing === 0 ? this.plan!.chain : null;
     if (!chain) return null;
     this.lastForwardTrained = true;
     return chain.trainPass(x, labels, loss as SoftmaxCrossEntropy);

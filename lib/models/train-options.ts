@@ -21,6 +21,8 @@ export interface TrainableModel {
   readonly outputUnits: number;
   /** Set by a callback to stop fit() after the current epoch. */
   stopTraining: boolean;
+  /** The optimizer the current (or last) fit steps with, as Keras's model.optimizer (callbacks such as reduceLROnPlateau change its rate). */
+  optimizer?: Optimizer | null;
   checkInput(x: Tensor, op: string): Tensor;
   forwardInPlace(x: Tensor, training: boolean): Tensor;
   /** targets: a label per sample, or rows of values [n · outputUnits], as the loss takes them. */

@@ -205,6 +205,7 @@ export async function fit(model: TrainableModel, xIn: Tensor, yIn: Targets, opti
   const loss = y0.loss;
   const metrics = resolveMetrics(options.metrics, op);
   const optimizer = createOptimizer(options.optimizer, options.learningRate, op);
+  model.optimizer = optimizer;
   const callbacks = options.callbacks === undefined ? [] : Array.isArray(options.callbacks) ? options.callbacks : [options.callbacks];
   // A callbacks object may carry state of its own; a key that looks like a hook must be one.
   callbacks.forEach((cb, i) => {

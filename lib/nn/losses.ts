@@ -114,17 +114,42 @@ function checkLossObject(loss: unknown, fn: string): Loss {
   return l;
 }
 
-/** Softmax cross-entropy over K classes: logits [N, K], labels in [0, K). */
+/**
+ * Softmax cross-entropy over K classes: logits [N, K], labels in [0, K). With
+ * labelSmoothing ε the target is (1 − ε)·onehot + ε/K, as torch's
+ * CrossEntropyLoss(label_smoothing); without it the backend's fused kernel runs.
+ */
 export class SoftmaxCrossEntropy implements Loss {
   readonly name = 'softmaxCrossEntropy' as const;
+  readonly labelSmoothing: number;
   private readonly buffers = new Buffers();
+
+  constructor(options: { labelSmoothing?: number } = {}) {
+    const e = options.labelSmoothing ?? 0;
+    if (typeof e !== 'number' || !(e >= 0 && e < 1)) throw new ValueError(`sparseCategoricalCrossentropy: labelSmoothing must be in [0, 1), got ${describe(e)}`);
+    this.labelSmoothing = e;
+  }
 
   /** The mean loss over the batch and dLoss/dLogits (in a reused buffer). */
   compute(logits: Tensor, labels: Int32Array) {
     const [rows, cols] = logits.shape;
     const { probs, d } = this.outputsFor(logits.size);
     const loss = getBackend().softmaxCrossEntropy(probs, d, logits.data, labels, rows, cols);
-    return { loss, dLogits: new Tensor(d, logits.shape) };
+    const e = this.labelSmoothing;
+    if (e === 0) return { loss, dLogits: new Tensor(d, logits.shape) };
+    // L = (1 − ε)·CE + ε·mean_j(−log p_j); dL/dz = p − t.
+    let uniform = 0;
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      let max = -Infinity;
+      for (let j = 0; j < cols; j++) max = Math.max(max, logits.data[o + j]);
+      let sum = 0;
+      for (let j = 0; j < cols; j++) sum += Math.exp(logits.data[o + j] - max);
+      const logSum = max + Math.log(sum);
+      for (let j = 0; j < cols; j++) uniform += logSum - logits.data[o + j];
+      for (let j = 0; j < cols; j++) d[o + j] = (probs[o + j] - (j === labels[r] ? 1 - e : 0) - e / cols) / rows;
+    }
+    return { loss: (1 - e) * loss + (e * uniform) / (rows * cols), dLogits: new Tensor(d, logits.shape) };
   }
 
   /** The buffers compute() writes for logits of this size (a whole training pass writes them too). */
@@ -228,8 +253,9 @@ function withFromLogits<T extends Loss>(loss: T, options: FromLogitsOption | und
  * ```
  */
 export const losses = {
-  /** Integer labels, softmax cross-entropy (torch's CrossEntropyLoss with class indices). */
-  sparseCategoricalCrossentropy: (options?: FromLogitsOption) => withFromLogits(new SoftmaxCrossEntropy(), options, 'sparseCategoricalCrossentropy'),
+  /** Integer labels, softmax cross-entropy (torch's CrossEntropyLoss with class indices, and its label_smoothing). */
+  sparseCategoricalCrossentropy: (options?: FromLogitsOption & { labelSmoothing?: number }) =>
+    withFromLogits(new SoftmaxCrossEntropy({ labelSmoothing: options?.labelSmoothing }), options, 'sparseCategoricalCrossentropy'),
   /** One-hot or soft rows, softmax cross-entropy, with Keras's labelSmoothing. */
   categoricalCrossentropy: (options?: FromLogitsOption & { labelSmoothing?: number }) =>
     withFromLogits(new CategoricalCrossEntropy({ labelSmoothing: options?.labelSmoothing }), options, 'categoricalCrossentropy'),

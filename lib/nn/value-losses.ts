@@ -64,6 +64,7 @@ export class CategoricalCrossEntropy {
     return { loss: total / rows, dLogits: new Tensor(d, logits.shape) };
   }
 
+  /** Softmax over each row, for predict(). */
   probabilities(logits: Tensor): Tensor {
     const [rows, cols] = logits.shape;
     const y = new Float32Array(logits.size);
@@ -71,6 +72,7 @@ export class CategoricalCrossEntropy {
     return new Tensor(y, logits.shape);
   }
 
+  /** The most probable class of each row. */
   classes(logits: Tensor): Int32Array {
     return argmaxRows(logits.data, logits.shape[0], logits.shape[1]);
   }
@@ -112,6 +114,7 @@ export class BinaryCrossEntropy {
     return { loss: total / count, dLogits: new Tensor(d, logits.shape) };
   }
 
+  /** The sigmoid of each output, for predict(). */
   probabilities(logits: Tensor): Tensor {
     const y = new Float32Array(logits.size);
     getBackend().sigmoid(y, logits.data);
@@ -162,6 +165,7 @@ abstract class RegressionLoss {
     return outputs.clone();
   }
 
+  /** Refused: a regression has no classes. */
   classes(): Int32Array {
     throw new ValueError(`predictClasses: loss '${this.name}' is a regression loss; its model predicts values, not classes (use predict)`);
   }

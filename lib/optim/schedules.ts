@@ -7,7 +7,9 @@ export type Schedule = (iteration: number) => number;
 /** The JSON a checkpoint keeps of a schedule convkit can rebuild. */
 export type ScheduleSpec =
   | { kind: 'stepDecay'; every: number; factor: number }
-  | { kind: 'cosineDecay'; decaySteps: number; alpha: number; warmupSteps: number };
+  | { kind: 'cosineDecay'; decaySteps: number; alpha: number; warmupSteps: number }
+  | { kind: 'exponentialDecay'; decaySteps: number; decayRate: number; staircase: boolean }
+  | { kind: 'oneCycle'; totalSteps: number; pctStart: number; divFactor: number; finalDivFactor: number };
 
 function withSpec(schedule: Schedule, spec: ScheduleSpec): Schedule {
   Object.defineProperty(schedule, 'spec', { value: spec });
@@ -44,6 +46,48 @@ export function cosineDecay(options: { decaySteps: number; alpha?: number; warmu
   return withSpec(schedule, { kind: 'cosineDecay', decaySteps, alpha, warmupSteps });
 }
 
+/**
+ * Keras's ExponentialDecay: decayRate^(iteration / decaySteps), or
+ * decayRate^floor(iteration / decaySteps) with staircase (PyTorch's
+ * ExponentialLR(gamma) stepped per epoch is decaySteps = batches per epoch,
+ * staircase true).
+ */
+export function exponentialDecay(options: { decaySteps: number; decayRate: number; staircase?: boolean }): Schedule {
+  if (options === undefined) throw new ValueError('exponentialDecay: options {decaySteps, decayRate, staircase?} are required, got undefined');
+  const { decaySteps, decayRate, staircase = false } = checkOptions(options, ['decaySteps', 'decayRate', 'staircase'], 'exponentialDecay');
+  checkPositiveInt(decaySteps, 'decaySteps', 'exponentialDecay');
+  checkNumber(decayRate, 'decayRate', 'exponentialDecay', { min: 0, minExclusive: true });
+  if (typeof staircase !== 'boolean') throw new ValueError(`exponentialDecay: staircase must be true or false, got ${describe(staircase)}`);
+  return withSpec((iteration) => Math.pow(decayRate, staircase ? Math.floor(iteration / decaySteps) : iteration / decaySteps), { kind: 'exponentialDecay', decaySteps, decayRate, staircase });
+}
+
+/**
+ * The one-cycle policy (Smith & Topin 2018) as PyTorch's OneCycleLR with
+ * cosine annealing: the optimizer's learningRate is the peak (max_lr). The
+ * multiplier rises from 1/divFactor to 1 over the first pctStart of
+ * totalSteps, then falls to 1/(divFactor·finalDivFactor) at the last step.
+ * (PyTorch also cycles momentum by default; this schedule does not.)
+ */
+export function oneCycle(options: { totalSteps: number; pctStart?: number; divFactor?: number; finalDivFactor?: number }): Schedule {
+  if (options === undefined) throw new ValueError('oneCycle: options {totalSteps, pctStart?, divFactor?, finalDivFactor?} are required, got undefined');
+  const { totalSteps, pctStart = 0.3, divFactor = 25, finalDivFactor = 1e4 } = checkOptions(options, ['totalSteps', 'pctStart', 'divFactor', 'finalDivFactor'], 'oneCycle');
+  checkPositiveInt(totalSteps, 'totalSteps', 'oneCycle');
+  if (totalSteps < 2) throw new ValueError(`oneCycle: totalSteps must be at least 2, got ${totalSteps}`);
+  checkNumber(pctStart, 'pctStart', 'oneCycle', { min: 0, max: 1, minExclusive: true, maxExclusive: true });
+  checkNumber(divFactor, 'divFactor', 'oneCycle', { min: 0, minExclusive: true });
+  checkNumber(finalDivFactor, 'finalDivFactor', 'oneCycle', { min: 0, minExclusive: true });
+  const start = 1 / divFactor;
+  const end = start / finalDivFactor;
+  const peakStep = pctStart * totalSteps - 1;
+  const anneal = (from: number, to: number, pct: number) => to + ((from - to) / 2) * (1 + Math.cos(Math.PI * pct));
+  const schedule: Schedule = (iteration) => {
+    const step = Math.min(iteration, totalSteps - 1);
+    if (step <= peakStep) return anneal(start, 1, peakStep > 0 ? step / peakStep : 1);
+    return anneal(1, end, (step - peakStep) / (totalSteps - 1 - peakStep));
+  };
+  return withSpec(schedule, { kind: 'oneCycle', totalSteps, pctStart, divFactor, finalDivFactor });
+}
+
 /** Rebuilds a schedule from the spec a checkpoint kept (null or undefined: none). */
 export function scheduleFromSpec(spec: unknown, source: string): Schedule | undefined {
   if (spec === null || spec === undefined) return undefined;
@@ -51,8 +95,10 @@ export function scheduleFromSpec(spec: unknown, source: string): Schedule | unde
   try {
     if (s.kind === 'stepDecay') return stepDecay({ every: s.every as number, factor: s.factor as number });
     if (s.kind === 'cosineDecay') return cosineDecay({ decaySteps: s.decaySteps as number, alpha: s.alpha as number, warmupSteps: s.warmupSteps as number });
+    if (s.kind === 'exponentialDecay') return exponentialDecay({ decaySteps: s.decaySteps as number, decayRate: s.decayRate as number, staircase: s.staircase as boolean });
+    if (s.kind === 'oneCycle') return oneCycle({ totalSteps: s.totalSteps as number, pctStart: s.pctStart as number, divFactor: s.divFactor as number, finalDivFactor: s.finalDivFactor as number });
   } catch (error) {
     throw new FormatError(`${source}: the learning-rate schedule ${JSON.stringify(spec)} is broken (${(error as Error).message})`);
   }
-  throw new FormatError(`${source}: unknown learning-rate schedule kind ${describe(s.kind)}; convkit rebuilds 'stepDecay' and 'cosineDecay'`);
+  throw new FormatError(`${source}: unknown learning-rate schedule kind ${describe(s.kind)}; convkit rebuilds 'stepDecay', 'cosineDecay', 'exponentialDecay' and 'oneCycle'`);
 }

@@ -6,14 +6,14 @@
 
 namespace convkit::binding {
 
-// sgdStep(param, velocity | null, grad, lr, momentum, weightDecay)
+// sgdStep(param, velocity | null, grad, lr, momentum, weightDecay, nesterov)
 Napi::Value SgdStep(const Napi::CallbackInfo& info) {
-  expect_args(info, 6, "sgdStep");
+  expect_args_between(info, 6, 7, "sgdStep");
   Floats p = floats(info, 0, "param");
   Floats g = floats_of(info, 2, "grad", p.length);
   Floats v = optional_floats_of(info, 1, "velocity", p.length);
   convkit::sgd_step(p.data, v.data, g.data, static_cast<float>(number(info, 3, "lr")),
-                    static_cast<float>(number(info, 4, "momentum")), static_cast<float>(number(info, 5, "weightDecay")), p.length);
+                    static_cast<float>(number(info, 4, "momentum")), static_cast<float>(number(info, 5, "weightDecay")), optional_flag(info, 6, "nesterov"), p.length);
   return info.Env().Undefined();
 }
 

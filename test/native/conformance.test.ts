@@ -474,6 +474,11 @@ describe.skipIf(skipNative)('native conformance', () => {
           ref.sgdStep(pRef, vRef, grad, 0.1, 0.9, 1e-3);
         }
         expectWithin('sgd momentum', p, pRef, new Float64Array(n).fill(1), 1e-6);
+        for (let step = 0; step < 3; step++) {
+          nb.sgdStep(p, v, grad, 0.1, 0.9, 1e-3, true);
+          ref.sgdStep(pRef, vRef, grad, 0.1, 0.9, 1e-3, true);
+        }
+        expectWithin('sgd nesterov', p, pRef, new Float64Array(n).fill(1), 1e-6);
         nb.sgdStep(p, null, grad, 0.1, 0, 0);
         ref.sgdStep(pRef, null, grad, 0.1, 0, 0);
         expectWithin('sgd', p, pRef, new Float64Array(n).fill(1), 1e-6);

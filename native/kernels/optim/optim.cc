@@ -11,8 +11,15 @@ namespace {
 // The element loops take their arrays as restrict-qualified locals so the
 // compiler can vectorise them (through a lambda's captured references it
 // cannot prove the arrays do not overlap).
-void sgd_range(float* __restrict p, float* __restrict v, const float* __restrict g, float lr, float mu, float wd, long n) {
-  if (v) {
+void sgd_range(float* __restrict p, float* __restrict v, const float* __restrict g, float lr, float mu, float wd, bool nesterov, long n) {
+  if (v && nesterov) {
+    // PyTorch's form: the step looks ahead along the updated velocity.
+    for (long i = 0; i < n; ++i) {
+      const float d = g[i] + wd * p[i];
+      v[i] = mu * v[i] + d;
+      p[i] -= lr * (d + mu * v[i]);
+    }
+  } else if (v) {
     for (long i = 0; i < n; ++i) {
       v[i] = mu * v[i] + (g[i] + wd * p[i]);
       p[i] -= lr * v[i];
@@ -36,9 +43,9 @@ void adam_range(float* __restrict p, float* __restrict m, float* __restrict v, c
 
 }  // namespace
 
-void sgd_step(float* param, float* velocity, const float* grad, float lr, float momentum, float weight_decay, long n) {
+void sgd_step(float* param, float* velocity, const float* grad, float lr, float momentum, float weight_decay, bool nesterov, long n) {
   parallel_chunks(n, n * 2, [=](long i0, long i1, int) {
-    sgd_range(param + i0, velocity ? velocity + i0 : nullptr, grad + i0, lr, momentum, weight_decay, i1 - i0);
+    sgd_range(param + i0, velocity ? velocity + i0 : nullptr, grad + i0, lr, momentum, weight_decay, nesterov, i1 - i0);
   });
 }
 
