@@ -140,7 +140,7 @@ function forEachInWindow(g: WindowGeometry, n: number, oh: number, ow: number, c
 function argMaxInWindow(x: Floats, g: WindowGeometry, n: number, oh: number, ow: number, c: number): number {
   let best = -1;
   forEachInWindow(g, n, oh, ow, c, (i) => {
-    if (best < 0 || x[i] > x[best]) best = i; // strict '>' keeps the first of equal values
+    if (best < 0 || x[i] > x[best] || Number.isNaN(x[i])) best = i; // strict ">" keeps the first of equal values; NaN wins, as in PyTorch
   });
   return best;
 }
@@ -375,7 +375,7 @@ export const referenceKernels = {
     for (let i = 0; i < x.length; i++) y[i] = x[i] / divisor;
   },
   add: (y: Floats, a: Floats, b: Floats) => map2(a, b, y, (u, v) => u + v),
-  relu: (y: Floats, x: Floats) => map(x, y, (v) => (v > 0 ? v : 0)),
+  relu: (y: Floats, x: Floats) => map(x, y, (v) => (v < 0 ? 0 : v)), // NaN passes, as in PyTorch
   reluBackward: (dx: Floats, dy: Floats, x: Floats) => map2(dy, x, dx, (d, v) => (v > 0 ? d : 0)),
   leakyRelu: (y: Floats, x: Floats, alpha: number) => map(x, y, (v) => (v > 0 ? v : alpha * v)),
   leakyReluBackward: (dx: Floats, dy: Floats, x: Floats, alpha: number) => map2(dy, x, dx, (d, v) => (v > 0 ? d : alpha * d)),

@@ -54,7 +54,7 @@ inline void forward_block(float* y, const float* xpad, const float* w, const flo
   }
   if (relu) {
     const v16 zero = v16{};
-    for (int j = 0; j < PX; ++j) acc[j] = acc[j] > zero ? acc[j] : zero;
+    for (int j = 0; j < PX; ++j) acc[j] = acc[j] < zero ? zero : acc[j];  // NaN passes
   }
   for (int j = 0; j < PX; ++j) store(y + (static_cast<long>(oh) * g.out_w + ow0 + j) * O + ob, acc[j]);
 }
@@ -99,7 +99,7 @@ inline void forward_block_fixed(float* y, const float* xpad, const float* w, con
   accumulate_fixed<KH, KW, C, PX>(acc, xpad, w, g, padded_w, oh, ow0, ob);
   if (relu) {
     const v16 zero = v16{};
-    for (int j = 0; j < PX; ++j) acc[j] = acc[j] > zero ? acc[j] : zero;
+    for (int j = 0; j < PX; ++j) acc[j] = acc[j] < zero ? zero : acc[j];  // NaN passes
   }
   for (int j = 0; j < PX; ++j) store(y + (static_cast<long>(oh) * g.out_w + ow0 + j) * O + ob, acc[j]);
 }
@@ -178,19 +178,20 @@ inline void forward_pool_block(float* pooled, uint8_t* cells, const float* xpad,
   }
   const v16 zero = v16{};
   for (int p = 0; p < PP; ++p) {
-    const v16 v00 = acc[0][2 * p] > zero ? acc[0][2 * p] : zero;
-    const v16 v01 = acc[0][2 * p + 1] > zero ? acc[0][2 * p + 1] : zero;
-    const v16 v10 = acc[1][2 * p] > zero ? acc[1][2 * p] : zero;
-    const v16 v11 = acc[1][2 * p + 1] > zero ? acc[1][2 * p + 1] : zero;
+    // ReLU and max let NaN through, as PyTorch's do.
+    const v16 v00 = acc[0][2 * p] < zero ? zero : acc[0][2 * p];
+    const v16 v01 = acc[0][2 * p + 1] < zero ? zero : acc[0][2 * p + 1];
+    const v16 v10 = acc[1][2 * p] < zero ? zero : acc[1][2 * p];
+    const v16 v11 = acc[1][2 * p + 1] < zero ? zero : acc[1][2 * p + 1];
     v16 best = v00;
     i16 which = i16{};
-    i16 better = v01 > best;  // strict: ties keep the earlier cell
+    i16 better = (v01 > best) | (v01 != v01);  // strict: ties keep the earlier cell
     best = better ? v01 : best;
     which = better ? i16{} + 1 : which;
-    better = v10 > best;
+    better = (v10 > best) | (v10 != v10);
     best = better ? v10 : best;
     which = better ? i16{} + 2 : which;
-    better = v11 > best;
+    better = (v11 > best) | (v11 != v11);
     best = better ? v11 : best;
     which = better ? i16{} + 3 : which;
     const long out = (static_cast<long>(ph) * pooled_w + pw0 + p) * O + ob;

@@ -30,8 +30,9 @@ inline float load<float>(const float* p) {
 }
 inline void store(float* p, f16 v) { vec16::storef(p, v); }
 inline void store(float* p, float v) { *p = v; }
-inline f16 relu_of(f16 v) { return v > f16{} ? v : f16{}; }
-inline float relu_of(float v) { return v > 0.0f ? v : 0.0f; }
+// NaN passes through the ReLU, as in PyTorch (a comparison with NaN is false).
+inline f16 relu_of(f16 v) { return v < f16{} ? f16{} : v; }
+inline float relu_of(float v) { return v < 0.0f ? 0.0f : v; }
 
 // Calls body(c, lanes) over channels [0, n): 16 at a time as f16, the rest as float.
 template <class Body>
@@ -159,7 +160,7 @@ inline void store_max(float* pooled, uint8_t* cells, const f16 (&v)[4]) {
   f16 best = v[0];
   i16 which = i16{};
   for (int cell = 1; cell < 4; ++cell) {
-    const i16 better = v[cell] > best;
+    const i16 better = (v[cell] > best) | (v[cell] != v[cell]);  // NaN wins, as in PyTorch
     best = better ? v[cell] : best;
     which = better ? (i16{} + cell) : which;
   }
@@ -170,7 +171,7 @@ inline void store_max(float* pooled, uint8_t* cells, const float (&v)[4]) {
   float best = v[0];
   int which = 0;
   for (int cell = 1; cell < 4; ++cell) {
-    if (v[cell] > best) {
+    if (v[cell] > best || v[cell] != v[cell]) {
       best = v[cell];
       which = cell;
     }

@@ -29,7 +29,8 @@ void add(float* y, const float* a, const float* b, long n) {
 }
 
 void relu_forward(float* y, const float* x, long n) {
-  for_each(n, 1, [=](long i) { y[i] = x[i] > 0.0f ? x[i] : 0.0f; });
+  // NaN passes through, as in PyTorch: a diverging run must not look healthy.
+  for_each(n, 1, [=](long i) { y[i] = x[i] < 0.0f ? 0.0f : x[i]; });
 }
 // Backwards read dy[i] unconditionally: a load under a condition cannot be
 // turned into a vector blend, and a branch on random signs mispredicts half the time.

@@ -74,7 +74,7 @@ void gemm_store_partial(const GemmTile& t, const float* acc, int nr) {
       float v = ai[j];
       if (t.accumulate) v += ci[j];
       if (t.bias) v += t.bias[j];
-      if (t.relu) v = v > 0.0f ? v : 0.0f;
+      if (t.relu) v = v < 0.0f ? 0.0f : v;  // NaN passes
       ci[j] = v;
     }
   }

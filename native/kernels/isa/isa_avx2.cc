@@ -50,7 +50,7 @@ void tile_6x16(const GemmTile& t) {
         __m256 r = acc[i][v];
         if (t.accumulate) r = _mm256_add_ps(r, _mm256_loadu_ps(ci + 8 * v));
         if (t.bias) r = _mm256_add_ps(r, bias[v]);
-        if (t.relu) r = _mm256_max_ps(r, zero);
+        if (t.relu) r = _mm256_max_ps(zero, r);  // NaN (the second operand) passes, as in PyTorch
         _mm256_storeu_ps(ci + 8 * v, r);
       }
     }

@@ -37,7 +37,7 @@ inline void store_tile(const GemmTile& t, const __m512 (&acc)[kRowsInTile][NV]) 
       __m512 r = acc[i][v];
       if (t.accumulate) r = _mm512_add_ps(r, load(ci + 16 * v, v));
       if (t.bias) r = _mm512_add_ps(r, bias[v]);
-      if (t.relu) r = _mm512_max_ps(r, zero);
+      if (t.relu) r = _mm512_max_ps(zero, r);  // NaN (the second operand) passes, as in PyTorch
       if (kMasked) _mm512_mask_storeu_ps(ci + 16 * v, mask[v], r);
       else _mm512_storeu_ps(ci + 16 * v, r);
     }

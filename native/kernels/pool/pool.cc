@@ -62,8 +62,9 @@ void max_pool_backward_tiled(float* __restrict dxn, const float* __restrict dyn,
           for (int c = 0; c < C; ++c) {
             const float v = in[c];
             const float b = best[c];
-            const int32_t better = -static_cast<int32_t>(v > b);  // strict: ties keep the earlier cell
-            best[c] = b < v ? v : b;
+            const bool wins = v > b || v != v;  // strict: ties keep the earlier cell; NaN wins, as in PyTorch
+            const int32_t better = -static_cast<int32_t>(wins);
+            best[c] = wins ? v : b;
             which[c] = (which[c] & ~better) | (cell & better);
           }
         }
@@ -104,7 +105,7 @@ void max_pool2d_forward_cells_image(float* yn, uint8_t* cells, const float* xn, 
         for (int kh = 0, cell = 0; kh < KH; ++kh)
           for (int kw = 0; kw < KW; ++kw, ++cell) {
             const float v = xn[origin + (static_cast<long>(kh) * W + kw) * C + c];
-            if (v > best) {  // strict: ties keep the earlier cell
+            if (v > best || v != v) {  // strict: ties keep the earlier cell; NaN wins, as in PyTorch
               best = v;
               which = cell;
             }
@@ -162,7 +163,7 @@ void max_pool2d_forward_image(float* yn, const float* xn, const Geometry& g) {
             std::memcpy(out, in, sizeof(float) * C);
             first = false;
           } else {
-            for (int c = 0; c < C; ++c) out[c] = in[c] > out[c] ? in[c] : out[c];
+            for (int c = 0; c < C; ++c) out[c] = (in[c] > out[c] || in[c] != in[c]) ? in[c] : out[c];  // NaN wins, as in PyTorch
           }
         }
     }
@@ -216,8 +217,9 @@ void max_pool2d_backward(float* dx, const float* dy, const float* x, const Geome
               for (int c = 0; c < C; ++c) {
                 const float v = in[c];
                 const float b = best_c[c];
-                const int32_t better = -static_cast<int32_t>(v > b);  // strict: ties keep the earlier cell
-                best_c[c] = b < v ? v : b;
+                const bool wins = v > b || v != v;  // strict: ties keep the earlier cell; NaN wins
+                const int32_t better = -static_cast<int32_t>(wins);
+                best_c[c] = wins ? v : b;
                 where_c[c] = (where_c[c] & ~better) | ((offset + c) & better);
               }
             }

@@ -31,7 +31,7 @@ struct WindowMax {
       for (int c = 0; c < KW; ++c, ++cell) {
         if (cell == 0) continue;
         const f16 v = loadf(origin + r * row_pitch + c * C);
-        const i16 better = v > best;
+        const i16 better = (v > best) | (v != v);  // NaN wins, as in PyTorch's max pool
         best = better ? v : best;
         which = better ? (i16{} + cell) : which;
       }
