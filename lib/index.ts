@@ -31,7 +31,7 @@ export { checkLayerGradients, type GradientCheck } from './nn/gradient-check.js'
 export type { LayerOptions, Parameter, SampleShape } from './nn/layers/layer.js';
 export { modelFromConfig } from './models/from-config.js';
 export { NonFiniteError } from './models/train.js';
-export { modelCheckpoint, reduceLROnPlateau } from './models/callbacks.js';
+export { modelCheckpoint, reduceLROnPlateau, terminateOnNaN } from './models/callbacks.js';
 export type { ModelCheckpointOptions, ReduceLROnPlateauOptions } from './models/callbacks.js';
 export type { FitOptions, History, EpochLogs, CallbackEpochLogs, BatchLogs, Callbacks, EarlyStopping, EvaluateOptions, EvaluateResult, PredictOptions, Monitor, EpochSums } from './models/train.js';
 export { SGD, Adam, AdamW, Adagrad, RMSprop, Optimizer, stepDecay, cosineDecay, exponentialDecay, oneCycle, createOptimizer, optimizerFromConfig, registerOptimizer } from './optim/optimizers.js';

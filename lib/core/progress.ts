@@ -13,6 +13,8 @@ export interface EpochLine {
   valAccuracy?: number;
   metrics?: Record<string, number>;
   valMetrics?: Record<string, number>;
+  /** The rate the epoch's last step used. */
+  learningRate?: number;
   seconds: number;
   imagesPerSecond: number;
 }
@@ -29,6 +31,7 @@ export function formatEpoch(e: EpochLine): string {
     if (!Number.isNaN(e.valAccuracy)) parts.push(`val_accuracy ${pct(e.valAccuracy!)}`);
     for (const [name, value] of Object.entries(e.valMetrics ?? {})) parts.push(`val_${name} ${value.toFixed(4)}`);
   }
+  if (e.learningRate !== undefined) parts.push(`lr ${Number(e.learningRate.toPrecision(3))}`);
   parts.push(`${e.seconds.toFixed(1)} s`, `${Math.round(e.imagesPerSecond).toLocaleString('en-US')} img/s`);
   return parts.join(' · ');
 }

@@ -5,7 +5,7 @@ import type { Optimizer } from '../optim/optimizers.js';
 import { ValueError } from '../core/errors.js';
 import { saveModel } from './checkpoint.js';
 import type { Model } from './model.js';
-import { type Callbacks, type EpochLogs, type Monitor, monitorField } from './train.js';
+import { type BatchLogs, type Callbacks, type EpochLogs, type Monitor, monitorField } from './train.js';
 
 /** When `modelCheckpoint` saves: which value it watches and whether only the best epoch is kept. */
 export interface ModelCheckpointOptions {
@@ -104,6 +104,25 @@ export function reduceLROnPlateau(model: { optimizer?: Optimizer | null }, optio
           wait = 0;
         }
       }
+    },
+  };
+  return state;
+}
+
+/**
+ * Keras's TerminateOnNaN: stops training at the first batch whose loss is NaN
+ * or infinite (fit ends after that batch, as Keras's does), and records where
+ * (`callback.at`). It sees a NaN only with fit's `checkFinite: false`: by
+ * default fit throws a NonFiniteError before the optimizer touches the weights.
+ */
+export function terminateOnNaN(model: { stopTraining: boolean }): Callbacks & { at: { epoch: number; batch: number } | null } {
+  const state = {
+    at: null as { epoch: number; batch: number } | null,
+    onBatchEnd(batch: number, logs: BatchLogs) {
+      if (state.at || Number.isFinite(logs.loss)) return;
+      state.at = { epoch: logs.epoch, batch };
+      model.stopTraining = true;
+      process.stderr.write(`terminateOnNaN: the loss became ${logs.loss} at epoch ${logs.epoch + 1}, batch ${batch + 1}; training stops after this batch\n`);
     },
   };
   return state;

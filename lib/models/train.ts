@@ -316,6 +316,8 @@ export async function fit(model: TrainableModel, xIn: Tensor, yIn: Targets, opti
           await new Promise<void>((resolve) => setImmediate(resolve));
           lastYield = performance.now();
         }
+        // Keras's stop_training takes effect after the batch that set it (TerminateOnNaN, a custom callback).
+        if (model.stopTraining) break;
         if (options.signal?.aborted) {
           history.interrupted = true;
           history.stoppedAt = { epoch, batch: b + 1, lossSum, correct: right, seen };

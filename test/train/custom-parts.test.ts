@@ -222,6 +222,23 @@ describe("callbacks with Keras's and tfjs's signatures", () => {
     expect(Object.keys(JSON.parse(JSON.stringify(h)))).not.toContain('history');
   });
 
+  it("terminateOnNaN (Keras's) ends fit after the first batch whose loss is not finite", async () => {
+    const { terminateOnNaN } = await import('../../lib/index.js');
+    let calls = 0;
+    const focal = new FocalLoss(2);
+    const poisoned: Loss = { name: 'poisoned', probabilities: (z) => focal.probabilities(z), classes: (z) => focal.classes(z), compute: (z, t) => {
+      const r = focal.compute(z, t as Int32Array);
+      return ++calls === 3 ? { ...r, loss: NaN } : r;
+    } };
+    const m = make();
+    const stop = terminateOnNaN(m);
+    const h = await m.fit(x, y, { epochs: 3, batchSize: 2, verbose: 0, loss: poisoned, checkFinite: false, callbacks: [stop] });
+    expect(stop.at).toEqual({ epoch: 0, batch: 2 });
+    expect(calls).toBe(3);
+    expect(h.epoch).toEqual([0]);
+    expect(h.iterationLoss).toHaveLength(3);
+  });
+
   it('a tfjs-style async onEpochEnd that sets model.stopTraining ends training', async () => {
     const m = make();
     const h = await m.fit(x, y, {
