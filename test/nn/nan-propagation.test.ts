@@ -19,6 +19,26 @@ describeEachBackend('NaN propagation', () => {
     expect(Array.from(y.data)).toEqual([NaN, 0, 2, Infinity, 0]);
   });
 
+  it('every other op lets NaN through: activations, softmax, average pools, dense, convolution, the losses', () => {
+    const nanAt0 = (shape: number[]) => {
+      const t = new Tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i + 1)), shape);
+      t.data[0] = NaN;
+      return t;
+    };
+    const x = nanAt0([2, 4, 4, 3]);
+    const rowNaN = (t: Tensor, rows: number) => Number.isNaN(t.data[0]) && Array.from(t.data.subarray(t.size / rows)).every(Number.isFinite);
+    for (const [name, y] of [
+      ['leakyRelu', ops.leakyRelu(x)], ['sigmoid', ops.sigmoid(x)], ['tanh', ops.tanh(x)],
+      ['avgPool2d', ops.avgPool2d(x, { poolSize: 2 })], ['globalAvgPool2d', ops.globalAvgPool2d(x)],
+      ['conv2d', ops.conv2d(x, new Tensor(new Float32Array(3 * 3 * 3 * 5).fill(0.1), [3, 3, 3, 5]), null, { padding: 'same' })],
+    ] as const) expect(Number.isNaN(y.data[0]), name).toBe(true);
+    const z = nanAt0([2, 6]);
+    expect(rowNaN(ops.softmax(z), 2), 'softmax: the NaN row is NaN, the other finite').toBe(true);
+    expect(rowNaN(ops.dense(z, new Tensor(new Float32Array(18).fill(0.2), [6, 3])), 2), 'dense').toBe(true);
+    expect(Number.isNaN(ops.softmaxCrossEntropy(z, [1, 2]).loss), 'softmax cross-entropy').toBe(true);
+    expect(Number.isNaN(ops.sigmoidBinaryCrossEntropy(nanAt0([2, 1]), [1, 0]).loss), 'binary cross-entropy').toBe(true);
+  });
+
   it('max pooling keeps a NaN wherever it lies in the window', () => {
     const m = sequential([layers.maxPool2d({ poolSize: 2, inputShape: [2, 2, 1] })]);
     for (let at = 0; at < 4; at++) {
