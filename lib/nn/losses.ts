@@ -1,6 +1,6 @@
 import { getBackend } from '../backend/select.js';
 import { checkBoolean, checkOptions, didYouMean, foldName } from '../core/check.js';
-import { BinaryCrossEntropy, CategoricalCrossEntropy, Huber, MeanAbsoluteError, MeanSquaredError } from './value-losses.js';
+import { BinaryCrossEntropy, CategoricalCrossEntropy, Huber, MeanAbsoluteError, MeanSquaredError, argmaxRows, logSumExp } from './value-losses.js';
 import { ValueError, describe } from '../core/errors.js';
 
 export { BinaryCrossEntropy, CategoricalCrossEntropy, Huber, MeanAbsoluteError, MeanSquaredError } from './value-losses.js';
@@ -141,11 +141,7 @@ export class SoftmaxCrossEntropy implements Loss {
     let uniform = 0;
     for (let r = 0; r < rows; r++) {
       const o = r * cols;
-      let max = -Infinity;
-      for (let j = 0; j < cols; j++) max = Math.max(max, logits.data[o + j]);
-      let sum = 0;
-      for (let j = 0; j < cols; j++) sum += Math.exp(logits.data[o + j] - max);
-      const logSum = max + Math.log(sum);
+      const logSum = logSumExp(logits.data, o, cols);
       for (let j = 0; j < cols; j++) uniform += logSum - logits.data[o + j];
       for (let j = 0; j < cols; j++) d[o + j] = (probs[o + j] - (j === labels[r] ? 1 - e : 0) - e / cols) / rows;
     }
@@ -165,14 +161,7 @@ export class SoftmaxCrossEntropy implements Loss {
   }
 
   classes(logits: Tensor): Int32Array {
-    const [rows, cols] = logits.shape;
-    const out = new Int32Array(rows);
-    for (let r = 0; r < rows; r++) {
-      let best = 0;
-      for (let j = 1; j < cols; j++) if (logits.data[r * cols + j] > logits.data[r * cols + best]) best = j;
-      out[r] = best;
-    }
-    return out;
+    return argmaxRows(logits.data, logits.shape[0], logits.shape[1]);
   }
 }
 

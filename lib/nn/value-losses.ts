@@ -8,7 +8,17 @@ import { Buffers } from './layers/layer.js';
 import { Tensor } from '../core/tensor.js';
 import { ValueError } from '../core/errors.js';
 
-function argmaxRows(data: Float32Array, rows: number, cols: number): Int32Array {
+/** log Σ_j e^{z_j} over one row of logits, by the max shift (no overflow). */
+export function logSumExp(z: Float32Array, offset: number, cols: number): number {
+  let max = -Infinity;
+  for (let j = 0; j < cols; j++) max = Math.max(max, z[offset + j]);
+  let sum = 0;
+  for (let j = 0; j < cols; j++) sum += Math.exp(z[offset + j] - max);
+  return max + Math.log(sum);
+}
+
+/** The index of each row's largest value (the first of equal ones). */
+export function argmaxRows(data: Float32Array, rows: number, cols: number): Int32Array {
   const out = new Int32Array(rows);
   for (let r = 0; r < rows; r++) {
     let best = 0;
@@ -48,11 +58,7 @@ export class CategoricalCrossEntropy {
     let total = 0;
     for (let r = 0; r < rows; r++) {
       const o = r * cols;
-      let max = -Infinity;
-      for (let j = 0; j < cols; j++) max = Math.max(max, logits.data[o + j]);
-      let sum = 0;
-      for (let j = 0; j < cols; j++) sum += Math.exp(logits.data[o + j] - max);
-      const logSum = max + Math.log(sum);
+      const logSum = logSumExp(logits.data, o, cols);
       let mass = 0;
       for (let j = 0; j < cols; j++) {
         const t = targets[o + j] * (1 - e) + e / cols;
