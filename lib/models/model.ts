@@ -125,7 +125,8 @@ export abstract class Model {
    * params_memory) instead of one per weight and bias.
    */
   protected packParameters(): void {
-    const params = this.parameters();
+    // Frozen layers' too, so that the trainable ones of a model frozen up to some layer still lie back to back.
+    const params = this.layers.flatMap((l) => l.parameters());
     const total = params.reduce((n, p) => n + p.value.size, 0);
     const values = new Float32Array(total);
     const grads = new Float32Array(total);
@@ -199,14 +200,59 @@ export abstract class Model {
     return null;
   }
 
-  /** Every trainable weight and bias, in layer order. */
+  /** Every trainable weight and bias (of the layers not frozen), in layer order: what fit updates. */
   parameters(): Parameter[] {
-    return this.layers.flatMap((l) => l.parameters());
+    return this.layers.filter((l) => l.trainable).flatMap((l) => l.parameters());
   }
 
-  /** Every weight saved and loaded: the trainable parameters, then the layers' non-trainable state (BatchNormalization's moving statistics), Keras's `model.weights`. */
+  /**
+   * Every weight saved and loaded, Keras's `model.weights`: the layers'
+   * weights and biases (frozen or not), then their non-trainable state
+   * (BatchNormalization's moving statistics).
+   */
   weights(): Parameter[] {
-    return [...this.parameters(), ...this.layers.flatMap((l) => l.stateTensors())];
+    return [...this.layers.flatMap((l) => l.parameters()), ...this.layers.flatMap((l) => l.stateTensors())];
+  }
+
+  /** Keras's and tfjs's `trainableWeights`: what fit updates (the same as parameters()). */
+  get trainableWeights(): Parameter[] {
+    return this.parameters();
+  }
+
+  /** Keras's and tfjs's `nonTrainableWeights`: frozen layers' weights and every layer's moving statistics. */
+  get nonTrainableWeights(): Parameter[] {
+    const trainable = new Set(this.parameters());
+    return this.weights().filter((p) => !trainable.has(p));
+  }
+
+  /** Keras's `model.trainable`: true while any layer is; setting it freezes or unfreezes every layer. Takes effect at the next fit. */
+  get trainable(): boolean {
+    return this.layers.some((l) => l.trainable);
+  }
+
+  set trainable(value: boolean) {
+    checkBoolean(value, 'trainable', this.name);
+    for (const l of this.layers) l.trainable = value;
+  }
+
+  /**
+   * A layer by name, or by its index in `layers` (Keras's `get_layer`,
+   * tfjs's `getLayer`); an unknown name is refused with the names there are.
+   * @example
+   * ```ts
+   * net.getLayer('conv2d_1').trainable = false;
+   * ```
+   */
+  getLayer(nameOrIndex?: string | number, index?: number): Layer {
+    const at = typeof nameOrIndex === 'number' ? nameOrIndex : nameOrIndex === undefined ? index : undefined;
+    if (at !== undefined) {
+      if (!Number.isInteger(at) || at < 0 || at >= this.layers.length) throw new ValueError(`${this.name}.getLayer: index must be an integer in [0, ${this.layers.length - 1}], got ${describe(at)}`);
+      return this.layers[at];
+    }
+    if (typeof nameOrIndex !== 'string') throw new ValueError(`${this.name}.getLayer: give a layer name or an index, got ${describe(nameOrIndex)}`);
+    const layer = this.layers.find((l) => l.name === nameOrIndex);
+    if (!layer) throw new ValueError(`${this.name}.getLayer: no layer is named '${nameOrIndex}'; the layers are ${this.layers.map((l) => l.name).join(', ')}`);
+    return layer;
   }
 
   /** The number of trainable values. */

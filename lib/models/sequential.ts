@@ -205,8 +205,10 @@ export class Sequential extends Model {
     if (!this.lastForwardTrained) throw new ValueError(`${this.name}: backward needs the activations of a forward with training: true, the last forward was for inference`);
     for (const p of this.accumulated) p.grad.data.fill(0);
     const steps = this.plan!.steps;
+    // Nothing before the first trainable layer learns: the backward stops there (a model frozen up to its head runs one layer's backward).
+    const first = steps.findIndex((s) => s.layers.some((l) => l.trainable && l.parameters().length > 0));
     let d: Tensor | null = dy;
-    for (let i = steps.length - 1; i >= 0 && d; i--) d = steps[i].backward(d, i > 0);
+    for (let i = steps.length - 1; i >= first && first >= 0 && d; i--) d = steps[i].backward(d, i > first);
   }
 
   /** Under a SoftmaxCrossEntropy (not a subclass), a model the plan found a chain in (plan/chain.ts: the zoo's CNNs) trains in one backend call, with the numbers of the steps. */

@@ -202,15 +202,18 @@ export function layerFromSpec(spec: LayerSpec): Layer {
     const custom = registered.length ? `; registered: ${registered.join(', ')}` : '';
     throw new ValueError(`unknown layer kind ${describe(spec?.kind)}; known: ${builtIn.join(', ')}${custom} (a custom layer loads once registerLayer('${typeof spec?.kind === 'string' ? spec.kind : 'Kind'}', (config) => new Kind(config)) has run)`);
   }
-  const { kind, ...options } = spec;
+  const { kind, trainable, ...options } = spec as LayerSpec & { trainable?: unknown };
+  if (trainable !== undefined && typeof trainable !== 'boolean') throw new ValueError(`layerFromSpec: ${kind} '${String(options.name ?? '')}': trainable must be true or false, got ${describe(trainable)}`);
   const layer = make(options as never);
   if (!(layer instanceof LayerBase)) throw new ValueError(`layerFromSpec: the function registered for '${kind}' returned ${describe(layer)}, not a Layer`);
   if (layer.kind !== kind) throw new ValueError(`layerFromSpec: the function registered for '${kind}' made a layer of kind '${layer.kind}'`);
+  if (trainable === false) layer.trainable = false;
   return layer;
 }
 
 /** A layer's kind, name and options as JSON. */
 export function layerSpec(layer: Layer): LayerSpec {
   if (!(layer instanceof LayerBase)) throw new ValueError(`layerSpec: layer must be a Layer, got ${describe(layer)}`);
-  return { kind: layer.kind, name: layer.name, ...layer.config() };
+  // Written only when frozen, so that the configs of trainable models are as before.
+  return { kind: layer.kind, name: layer.name, ...layer.config(), ...(layer.trainable ? {} : { trainable: false }) };
 }

@@ -63,6 +63,15 @@ export abstract class Layer {
   protected readonly buffers = new Buffers();
 
   /**
+   * Whether training updates this layer's weights (Keras's and tfjs's
+   * `layer.trainable`). A frozen layer's weights stay as they are (its
+   * gradient still flows to the layers before it), and a frozen
+   * BatchNormalization runs in inference mode, as in Keras. Takes effect at
+   * the next fit.
+   */
+  trainable = true;
+
+  /**
    * The per-sample input shape given on the layer itself (Keras's and tfjs's
    * `inputShape`, or `batchInputShape` without its batch entry): a
    * Sequential whose first layer has one builds for it.

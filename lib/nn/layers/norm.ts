@@ -78,7 +78,9 @@ export class BatchNormalization extends Layer {
     return inputShape;
   }
 
-  forward(x: Tensor, training: boolean): Tensor {
+  forward(x: Tensor, trainingPass: boolean): Tensor {
+    // Keras: a frozen BatchNormalization normalizes by its moving statistics, and leaves them alone, in training too.
+    const training = trainingPass && this.trainable;
     const rows = x.size / this.channels;
     const y = this.output('y', x.shape[0], this.outputShape);
     const { epsilon, momentum } = this.options;
