@@ -45,7 +45,7 @@ export type { Distribution, FanMode, Initializer, InitializerName } from './nn/i
 export type { Verbosity } from './core/progress.js';
 export type { ClassWeight, Augmentation } from './data/sampling.js';
 export type { SavableModel } from './models/checkpoint-write.js';
-export type { Safetensors, NamedArray } from './formats/safetensors.js';
+export type { Safetensors, NamedArray, SafetensorsReadOptions } from './formats/safetensors.js';
 export { SoftmaxCrossEntropy, SigmoidBinaryCrossEntropy, createLoss } from './nn/losses.js';
 export type { KerasLossName, Loss, LossName, LossSpec, FromLogitsOption } from './nn/losses.js';
 export { Random } from './core/random.js';
@@ -59,6 +59,10 @@ export { saveModel, loadModel, saveOptimizer, loadOptimizer } from './models/che
 export { exportNpz, importNpz } from './interchange/npz.js';
 export { exportHdf5, importHdf5 } from './interchange/hdf5.js';
 export { exportOnnx, encodeOnnx } from './interchange/onnx.js';
+export { loadKerasModel, loadKerasWeights } from './interchange/keras/files.js';
+export { KERAS_LAYERS } from './interchange/keras/layers.js';
+export { loadLayersModel } from './interchange/tfjs.js';
+export { loadTorchStateDict, type TorchStateDictOptions } from './interchange/torch.js';
 export { readSafetensors, writeSafetensors, parseSafetensors } from './formats/safetensors.js';
 export type { NameMapping } from './interchange/names.js';
 export { classActivationMap, gradCam } from './viz/cam.js';

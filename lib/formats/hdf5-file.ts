@@ -130,6 +130,30 @@ export class Hdf5Reader {
     return entry;
   }
 
+  /**
+   * An attribute of the file ('' or '/') or of a group or dataset, as JSON
+   * (a string, a number, or a list of them); undefined when there is none.
+   * Its size is checked against the allocation limit before it is read.
+   */
+  attribute(path: string, name: string): unknown {
+    const where = path === '' ? '/' : path;
+    const entry = where === '/' ? this.file : this.run(`cannot read '${where}'`, () => this.file.get(where));
+    if (!entry || !(entry instanceof this.lib.Group || entry instanceof this.lib.Dataset)) return undefined;
+    const names = this.run(`cannot read the attributes of '${where}'`, () => Object.keys(entry.attrs));
+    if (!names.includes(name)) return undefined;
+    const attr = this.run(`cannot read attribute '${name}' of '${where}'`, () => entry.attrs[name]);
+    const m = this.run(`cannot read attribute '${name}' of '${where}'`, () => attr.metadata);
+    checkAllocation((m.shape ?? []).reduce((a: number, b: number) => a * b, 1), Math.max(1, m.size), `${this.path}: attribute '${name}' of '${where}'`);
+    return this.run(`cannot read attribute '${name}' of '${where}'`, () => attr.json_value);
+  }
+
+  /** The names inside a group, in the file's order; undefined when path is not a group. */
+  keys(path: string): string[] | undefined {
+    const entry = path === '' || path === '/' ? this.file : this.run(`cannot read '${path}'`, () => this.file.get(path));
+    if (!entry || !(entry instanceof this.lib.Group)) return undefined;
+    return this.run(`cannot list '${path}'`, () => entry.keys());
+  }
+
   has(name: string): boolean {
     return this.run(`cannot read '${name}'`, () => this.file.get(name)) instanceof this.lib.Dataset;
   }

@@ -109,12 +109,28 @@ describe('bad files name the file and the problem', () => {
     expect(() => parseSafetensors(bytes, 'big.safetensors')).toThrow(/big.safetensors: tensor 'w' claims 1000000000000 elements/);
   });
 
-  it('an unsupported dtype is named', () => {
-    const header = JSON.stringify({ w: { dtype: 'BF16', shape: [2], data_offsets: [0, 4] } });
-    const bytes = new Uint8Array(8 + header.length + 4);
+  const withTensor = (dtype: string, data: Uint8Array, shape = [2]) => {
+    const header = JSON.stringify({ w: { dtype, shape, data_offsets: [0, data.length] } });
+    const bytes = new Uint8Array(8 + header.length + data.length);
     new DataView(bytes.buffer).setBigUint64(0, BigInt(header.length), true);
     bytes.set(new TextEncoder().encode(header), 8);
-    expect(() => parseSafetensors(bytes, 'bf16.safetensors')).toThrow(/bf16.safetensors: tensor 'w' has dtype "BF16"; convkit reads F32/);
+    bytes.set(data, 8 + header.length);
+    return bytes;
+  };
+
+  it('an unknown dtype is named, and integers are refused unless skipped', () => {
+    expect(() => parseSafetensors(withTensor('Q4', new Uint8Array(4)), 'q.safetensors')).toThrow(/q.safetensors: tensor 'w' has dtype "Q4", which safetensors does not define/);
+    expect(() => parseSafetensors(withTensor('I64', new Uint8Array(16)), 'i.safetensors')).toThrow(/i.safetensors: tensor 'w' has dtype I64; convkit reads float tensors/);
+    expect(parseSafetensors(withTensor('I64', new Uint8Array(16)), 'i.safetensors', { nonFloat: 'skip' }).tensors).toEqual({});
+    expect(() => parseSafetensors(withTensor('I64', new Uint8Array(8)), 'i.safetensors', { nonFloat: 'skip' })).toThrow(/dtype I64 needs 16 bytes, its offsets give 8/);
+  });
+
+  it('reads F64, F16 and BF16 tensors as float32', () => {
+    const f64 = new Uint8Array(new Float64Array([1.5, -2.25]).buffer);
+    expect([...parseSafetensors(withTensor('F64', f64), 'f').tensors.w.data]).toEqual([1.5, -2.25]);
+    // 1.5 and -2.25 in half precision, and in bfloat16 (the top 16 bits of the float32).
+    expect([...parseSafetensors(withTensor('F16', new Uint8Array(new Uint16Array([0x3e00, 0xc080]).buffer)), 'f').tensors.w.data]).toEqual([1.5, -2.25]);
+    expect([...parseSafetensors(withTensor('BF16', new Uint8Array(new Uint16Array([0x3fc0, 0xc010]).buffer)), 'f').tensors.w.data]).toEqual([1.5, -2.25]);
   });
 
   it('a file that is not a checkpoint says so', () => {
