@@ -62,6 +62,7 @@ export { exportOnnx, encodeOnnx } from './interchange/onnx.js';
 export { loadKerasModel, loadKerasWeights } from './interchange/keras/files.js';
 export { KERAS_LAYERS } from './interchange/keras/layers.js';
 export { loadLayersModel } from './interchange/tfjs.js';
+export { loadOnnxModel, ONNX_OPERATORS } from './interchange/onnx-import.js';
 export { loadTorchStateDict, type TorchStateDictOptions } from './interchange/torch.js';
 export { readSafetensors, writeSafetensors, parseSafetensors } from './formats/safetensors.js';
 export type { NameMapping } from './interchange/names.js';

@@ -1,6 +1,7 @@
 // The part of ONNX's onnx.proto (https://github.com/onnx/onnx, Apache-2.0)
-// that an exported convkit model uses, with the upstream field numbers, for
-// protobufjs to encode. Fields are declared in upstream order.
+// that an exported convkit model uses and the importer reads, with the
+// upstream field numbers, for protobufjs to encode and decode. Fields are
+// declared in upstream order; the exporter leaves the read-only ones unset.
 export const ONNX_SCHEMA = `
 syntax = "proto2";
 package onnx;
@@ -11,8 +12,11 @@ message AttributeProto {
   optional float f = 2;
   optional int64 i = 3;
   optional bytes s = 4;
+  optional TensorProto t = 5;
+  optional GraphProto g = 6;
   repeated float floats = 7;
   repeated int64 ints = 8;
+  repeated bytes strings = 9;
   optional AttributeType type = 20;
 }
 
@@ -53,14 +57,21 @@ message GraphProto {
   repeated TensorProto initializer = 5;
   repeated ValueInfoProto input = 11;
   repeated ValueInfoProto output = 12;
+  repeated ValueInfoProto value_info = 13;
 }
 
 message TensorProto {
   enum DataType { UNDEFINED = 0; FLOAT = 1; }
   repeated int64 dims = 1;
   optional int32 data_type = 2;
+  repeated float float_data = 4;
+  repeated int32 int32_data = 5;
+  repeated int64 int64_data = 7;
   optional string name = 8;
   optional bytes raw_data = 9;
+  repeated double double_data = 10;
+  repeated StringStringEntryProto external_data = 13;
+  optional int32 data_location = 14;
 }
 
 message TensorShapeProto {

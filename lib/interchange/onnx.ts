@@ -9,9 +9,9 @@ import { VERSION } from '../core/version.js';
 
 const require = createRequire(import.meta.url);
 
-/** ModelProto from the trimmed schema, parsed by protobufjs on the first export (not at import). */
+/** ModelProto from the trimmed schema, parsed by protobufjs on the first export or import (not when convkit loads). */
 let modelProto: import('protobufjs').Type | null = null;
-function onnxModelProto(): import('protobufjs').Type {
+export function onnxModelProto(): import('protobufjs').Type {
   if (!modelProto) {
     const protobuf = require('protobufjs') as typeof import('protobufjs');
     modelProto = protobuf.parse(ONNX_SCHEMA, { keepCase: false }).root.lookupType('onnx.ModelProto');

@@ -1,12 +1,16 @@
 // Models made by the real tools (Keras 3, TensorFlow.js 4.22, PyTorch 2.13;
 // test/fixtures/import/make_*.{py,mjs} made them), imported into convkit:
 // each must predict what its framework predicted on the same inputs.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { layers, loadKerasModel, loadKerasWeights, loadLayersModel, loadTorchStateDict, sequential, Tensor } from '../../lib/index.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { exportOnnx, layers, loadKerasModel, loadKerasWeights, loadLayersModel, loadOnnxModel, loadTorchStateDict, input, model, sequential, Tensor } from '../../lib/index.js';
+import { randomTensor, rng } from '../helpers/random.js';
 
 const fixtures = join(import.meta.dirname, '../fixtures/import');
+const tmp = mkdtempSync(join(tmpdir(), 'convkit-import-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const json = (name: string) => JSON.parse(readFileSync(join(fixtures, name), 'utf8'));
 const keras = json('keras-outputs.json');
 const tfjs = json('tfjs-outputs.json');
@@ -94,5 +98,30 @@ describe(`a PyTorch ${torch.torch} state_dict`, () => {
 
   it('does not read a pickle', () => {
     expect(() => loadTorchStateDict(same(), 'model.pt')).toThrow(/a PyTorch pickle, which runs code when read/);
+  });
+});
+
+describe('ONNX models', () => {
+  it(`torch.onnx.export of the PyTorch ${torch.torch} CNN (NCHW) predicts what PyTorch computed, within 1e-4`, () => {
+    const net = loadOnnxModel(join(fixtures, 'torch-cnn.onnx'));
+    expect(net.inputShape).toEqual([10, 10, 3]);
+    expect(maxError(net.predictLogits(inputsOf(torch)).data, torch.y)).toBeLessThan(1e-4);
+  });
+
+  it('a convkit export (NHWC input, a Transpose before the convolutions) comes back with the same outputs', async () => {
+    const x0 = input({ shape: [12, 12, 3] });
+    const a = layers.relu().apply(layers.batchNormalization().apply(layers.conv2d({ filters: 6, kernelSize: 3, padding: 'same', useBias: false }).apply(x0)));
+    const b = layers.conv2d({ filters: 6, kernelSize: 3, padding: 'same' }).apply(a);
+    const joined = layers.maxPool2d({ poolSize: 2 }).apply(layers.leakyRelu({ alpha: 0.1 }).apply(layers.add().apply([a, b])));
+    const both = layers.concatenate().apply([joined, layers.avgPool2d({ poolSize: 2 }).apply(a)]);
+    const head = layers.dense({ units: 4 }).apply(layers.flatten().apply(layers.conv2d({ filters: 5, kernelSize: 3, strides: 2, activation: 'tanh' }).apply(both)));
+    const net = model({ inputs: x0, outputs: head, seed: 2 });
+    await net.fit(randomTensor(rng(3), [16, 12, 12, 3]), Int32Array.from({ length: 16 }, (_, i) => i % 4), { epochs: 1, batchSize: 8, verbose: 0 });
+    const file = join(tmp, 'resnet.onnx');
+    await exportOnnx(net, file);
+    const back = loadOnnxModel(file);
+    const x = randomTensor(rng(4), [3, 12, 12, 3]);
+    const want = net.predictLogits(x).data;
+    expect(maxError(back.predictLogits(x).data, [...want])).toBeLessThan(1e-4);
   });
 });
