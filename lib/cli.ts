@@ -76,6 +76,8 @@ export function program(run: (work: () => Promise<unknown>) => void): Command {
       .option('--out <dir>', 'run directory: checkpoint, optimizer state, history and settings, saved every epoch as one generation')
       .option('--overwrite', 'replace the run an --out directory holds (without it, convkit refuses)')
       .option('--resume <dir>', 'continue a run directory where it stopped (--epochs may extend it)')
+      .option('--init <file>', "start from a trained model instead of --model: a convkit checkpoint or run folder, a Keras .h5/.keras, a tfjs model.json or an .onnx; a new final Dense layer replaces the head when the data's classes differ")
+      .option('--freeze <layer>', 'with --init: keep the weights of every layer up to and including this one (a name, or an index from 0) as they are; the layers after it train')
       .option('--tensorboard <dir>', 'write TensorBoard event files')
       .option('--report <file>', 'write a self-contained HTML report (and the curves as SVG files)')
       .option('--no-check-finite', 'do not stop when the loss or a gradient turns NaN or infinite')
@@ -87,6 +89,7 @@ export function program(run: (work: () => Promise<unknown>) => void): Command {
       'convkit train --data-dir ../shared/data --model mnist-2layer --dataset fashion-mnist --epochs 8 --lr-decay 0.7',
       'convkit train --out runs/a --tensorboard runs/a/tb --report runs/a/report.html',
       'convkit train --resume runs/a --epochs 10',
+      'convkit train --init mnist_convnet.h5 --freeze flatten --dataset fashion-mnist --epochs 1',
       'convkit train --data xray.npz --model xray-binary --class-weight balanced --out runs/xray',
       'convkit train --data train_signs.h5 --test test_signs.h5 --model signs-cnn --epochs 60',
       'convkit train --data images.npz --model my-net.json --scaler standard --validation 0.1',

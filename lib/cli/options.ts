@@ -41,6 +41,8 @@ export interface Flags {
   input?: string;
   csv?: string;
   resume?: string;
+  init?: string;
+  freeze?: string;
   format?: string;
   output?: string;
   names?: string;

@@ -9,6 +9,7 @@ import { type LabelledSet, loadDataFile } from '../data/files.js';
 import { type Preprocessing, prepareImages } from '../data/preprocess.js';
 import { StandardScaler, split } from '../data/transforms.js';
 import { ConvkitError } from '../core/errors.js';
+import { importModel, withNewHead } from '../interchange/import-any.js';
 import { readFileBounded } from '../formats/read.js';
 import type { ModelConfig } from '../models/sequential.js';
 import type { Model } from '../models/model.js';
@@ -122,6 +123,29 @@ export function buildModel(name: string, task: TaskData, resize: [number, number
   } catch (error) {
     throw new ConvkitError(`${name}: ${(error as Error).message}`);
   }
+}
+
+/**
+ * --init: a trained model from any file importModel reads, under a new final
+ * Dense layer when the data has another number of classes, frozen up to and
+ * including the --freeze layer (a name or an index).
+ */
+export async function initialModel(path: string, freeze: string | undefined, classes: number, seed: number, say: (m: string) => void): Promise<Model> {
+  let model = await importModel(path);
+  const units = classes === 2 && model.outputUnits === 1 ? 1 : classes;
+  if (model.outputUnits !== units) {
+    const before = model.outputUnits;
+    model = withNewHead(model, units, seed);
+    say(`--init ${path}: ${before} outputs, the data has ${classes} classes; a new final Dense layer of ${units} takes their place`);
+  }
+  if (freeze !== undefined) {
+    const index = /^\d+$/.test(freeze) ? Number(freeze) : model.layers.findIndex((l) => l.name === freeze);
+    if (index < 0 || index >= model.layers.length) throw new UsageError(`--freeze ${freeze}: ${/^\d+$/.test(freeze) ? `the model has layers 0..${model.layers.length - 1}` : `no layer is named so; the layers are ${model.layers.map((l) => l.name).join(', ')}`}`);
+    for (let i = 0; i <= index; i++) model.layers[i].trainable = false;
+    const total = model.weights().reduce((n, p) => n + p.value.size, 0);
+    say(`froze ${index + 1} layers (up to '${model.layers[index].name}'); ${model.countParams().toLocaleString('en-US')} of ${total.toLocaleString('en-US')} weights train`);
+  }
+  return model;
 }
 
 /** Whether a model name is an architecture file (recorded absolute, so a resume elsewhere finds it). */

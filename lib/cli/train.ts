@@ -19,7 +19,7 @@ import { ZOO, ZOO_NAMES } from '../models/zoo.js';
 import { applyRuntime, DEFAULTS, type Flags, int, Interrupted, num, UsageError } from './options.js';
 import { classLabel } from '../viz/charts.js';
 import { reportAccuracy, summaryTable } from './shared.js';
-import { buildModel, type DataSettings, loadTaskData, modelSetting, prepareTask } from './task.js';
+import { buildModel, type DataSettings, initialModel, loadTaskData, modelSetting, prepareTask } from './task.js';
 
 /** Top-3 test images per class, as TensorBoard images at the final step. */
 export function tensorboardImages(writer: EventWriter, analysis: Analysis, classes: readonly string[], step: number, size: [number, number]): void {
@@ -61,6 +61,9 @@ export interface RunSettings extends DataSettings {
   seed: number;
   classWeight: ClassWeight | null;
   augment: Augmentation | null;
+  /** The trained model the run started from (--init), an absolute path; its layers up to `freeze` kept as they were. */
+  init?: string;
+  freeze?: string;
 }
 
 /** "32" or "32x28" as [32, 32] or [32, 28]. */
@@ -107,8 +110,11 @@ function scheduleFlags(flags: Flags, epochs: number): Pick<RunSettings, 'lrSched
 
 export function settingsFromFlags(given: Flags): RunSettings {
   let flags = given;
-  const model = flags.model ?? DEFAULTS.model;
-  if (!ZOO[model] && !model.toLowerCase().endsWith('.json')) throw new UsageError(`unknown --model '${model}'; choose one of: ${ZOO_NAMES.join(', ')}, or give an architecture file (.json)`);
+  if (flags.init !== undefined && flags.model !== undefined) throw new UsageError('--init and --model both say what to train; --init brings its own architecture');
+  if (flags.freeze !== undefined && flags.init === undefined) throw new UsageError('--freeze goes with --init (the layers of a trained model to keep)');
+  if (flags.init !== undefined && !existsSync(flags.init)) throw new UsageError(`--init ${flags.init}: no such file or folder`);
+  const model = flags.init ?? flags.model ?? DEFAULTS.model;
+  if (flags.init === undefined && !ZOO[model] && !model.toLowerCase().endsWith('.json')) throw new UsageError(`unknown --model '${model}'; choose one of: ${ZOO_NAMES.join(', ')}, or give an architecture file (.json)`);
   // --data cifar10 names a data set, as --dataset does, unless a file or folder has that name.
   if (flags.data !== undefined && (DATASETS as string[]).includes(flags.data) && !existsSync(flags.data) && flags.dataset === undefined) flags = { ...flags, dataset: flags.data, data: undefined };
   if (flags.data !== undefined && flags.dataset !== undefined) throw new UsageError('--data and --dataset both name the data; give one');
@@ -138,11 +144,12 @@ export function settingsFromFlags(given: Flags): RunSettings {
     limit: flags.limit === undefined ? null : int(flags, 'limit', 1),
     classWeight: parseClassWeight(flags['class-weight']),
     augment: shift > 0 || flags.flip ? { shift, flip: Boolean(flags.flip) } : null,
+    ...(flags.init !== undefined ? { init: resolve(flags.init), ...(flags.freeze !== undefined ? { freeze: flags.freeze } : {}) } : {}),
   };
 }
 
 /** Flags that set what a run is; a resume keeps them. */
-const RUN_FLAGS = ['model', 'dataset', 'data', 'test', 'test-split', 'resize', 'scaler', 'batch-size', 'optimizer', 'lr', 'lr-decay', 'lr-schedule', 'warmup-epochs', 'weight-decay', 'seed', 'validation', 'limit', 'class-weight', 'shift', 'flip'] as const;
+const RUN_FLAGS = ['model', 'init', 'freeze', 'dataset', 'data', 'test', 'test-split', 'resize', 'scaler', 'batch-size', 'optimizer', 'lr', 'lr-decay', 'lr-schedule', 'warmup-epochs', 'weight-decay', 'seed', 'validation', 'limit', 'class-weight', 'shift', 'flip'] as const;
 
 /** Settings of the run being resumed; --epochs may extend it. */
 export function settingsFromRun(dir: string, flags: Flags): RunSettings {
@@ -254,7 +261,7 @@ export async function train(flags: Flags): Promise<void> {
     start = progressOf(resume, previous);
     say(`resuming ${resume} after epoch ${start.epochsDone}${start.batchesDone ? ` and ${start.batchesDone} batches` : ''} of ${settings.epochs}`);
   } else {
-    model = buildModel(settings.model, ds, settings.resize, settings.seed);
+    model = settings.init ? await initialModel(settings.init, settings.freeze, ds.classes.length, settings.seed, say) : buildModel(settings.model, ds, settings.resize, settings.seed);
     optimizer = makeOptimizer(settings, Math.ceil(trainCount / settings.batchSize));
   }
   const done = start.epochsDone;
