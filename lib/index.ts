@@ -64,6 +64,7 @@ export { KERAS_LAYERS } from './interchange/keras/layers.js';
 export { loadLayersModel } from './interchange/tfjs.js';
 export { loadOnnxModel, ONNX_OPERATORS } from './interchange/onnx-import.js';
 export { importModel, withNewHead } from './interchange/import-any.js';
+export { exportKerasH5, saveLayersModel } from './interchange/keras/write.js';
 export { loadTorchStateDict, type TorchStateDictOptions } from './interchange/torch.js';
 export { readSafetensors, writeSafetensors, parseSafetensors } from './formats/safetensors.js';
 export type { NameMapping } from './interchange/names.js';
