@@ -46,9 +46,36 @@ function packedView(params: readonly Parameter[]): Parameter | null {
 export interface ClipOptions {
   clipNorm?: number;
   clipValue?: number;
+  /**
+   * Rates of their own for some layers' weights (PyTorch's param_groups, as
+   * fine-tuning uses: a small rate for a pretrained body, a larger one for a
+   * new head). A schedule scales every group's rate by the same factor.
+   */
+  parameterGroups?: readonly ParameterGroup[];
 }
 
-export const CLIP_OPTIONS = ['clipNorm', 'clipValue'];
+/** Some layers' weights and the learning rate they train at. */
+export interface ParameterGroup {
+  /** The names of the layers whose weights and biases this group holds. */
+  layers: readonly string[];
+  learningRate: number;
+}
+
+export const CLIP_OPTIONS = ['clipNorm', 'clipValue', 'parameterGroups'];
+
+function checkGroups(groups: unknown, op: string): ParameterGroup[] {
+  if (!Array.isArray(groups)) throw new ValueError(`${op}: parameterGroups must be a list of {layers, learningRate}, got ${describe(groups)}`);
+  const seen = new Set<string>();
+  return groups.map((g, i) => {
+    const at = `parameterGroups[${i}]`;
+    if (!g || typeof g !== 'object' || !Array.isArray(g.layers) || g.layers.length === 0 || g.layers.some((l: unknown) => typeof l !== 'string')) throw new ValueError(`${op}: ${at}.layers must be a non-empty list of layer names, got ${describe(g?.layers)}`);
+    for (const l of g.layers as string[]) {
+      if (seen.has(l)) throw new ValueError(`${op}: layer '${l}' is in two parameter groups`);
+      seen.add(l);
+    }
+    return { layers: [...g.layers], learningRate: positive(g.learningRate, `${at}.learningRate`, op) };
+  });
+}
 
 /** Updates parameters from their gradients; holds per-parameter state by parameter name. */
 export abstract class Optimizer {
@@ -58,6 +85,9 @@ export abstract class Optimizer {
   readonly clipNorm: number | null;
   readonly clipValue: number | null;
   readonly schedule: Schedule | null;
+  readonly parameterGroups: readonly ParameterGroup[];
+  /** The base rate as given, which the groups' rates stand beside. */
+  private readonly initialLearningRate: number;
   iterations = 0;
   protected readonly slots = new Map<string, Float32Array[]>();
 
@@ -66,6 +96,8 @@ export abstract class Optimizer {
     this.clipNorm = clip.clipNorm === undefined ? null : positive(clip.clipNorm, 'clipNorm', op);
     this.clipValue = clip.clipValue === undefined ? null : positive(clip.clipValue, 'clipValue', op);
     if (this.clipNorm !== null && this.clipValue !== null) throw new ValueError(`${op}: give clipNorm or clipValue, not both (as Keras)`);
+    this.parameterGroups = clip.parameterGroups === undefined ? [] : checkGroups(clip.parameterGroups, op);
+    this.initialLearningRate = this.learningRate;
     this.schedule = schedule === undefined || schedule === null ? null : checkFunction<Schedule>(schedule, 'schedule', op, 'a function of the iteration giving a rate multiplier (e.g. stepDecay({every, factor}) or cosineDecay({decaySteps}))');
     this.op = op;
   }
@@ -87,10 +119,39 @@ export abstract class Optimizer {
     const lr = this.currentLearningRate();
     this.iterations++;
     if (this.clipNorm !== null || this.clipValue !== null) this.clip(params);
+    if (this.parameterGroups.length > 0) {
+      // Each group at its own rate, scaled as the base rate is this step (by the schedule, and by reduceLROnPlateau's cuts).
+      const factor = lr / this.initialLearningRate;
+      for (const { params: group, rate } of this.partition(params)) this.updateAll(group, rate * factor);
+      return;
+    }
+    this.updateAll(params, lr);
+  }
+
+  private updateAll(params: readonly Parameter[], lr: number): void {
     const packed = packedView(params);
     if (packed) this.update(packed, lr);
     else for (const p of params) this.update(p, lr);
   }
+
+  /** The parameters split by group (the rest at the base rate), kept for the list fit passes every step. */
+  private partition(params: readonly Parameter[]): { params: Parameter[]; rate: number }[] {
+    const cached = this.partitions.get(params);
+    if (cached) return cached;
+    const rateOf = new Map<string, number>();
+    for (const g of this.parameterGroups) for (const l of g.layers) rateOf.set(l, g.learningRate);
+    const byRate = new Map<number, Parameter[]>();
+    for (const p of params) {
+      const rate = rateOf.get(p.name.slice(0, p.name.lastIndexOf('.'))) ?? this.learningRate;
+      if (!byRate.has(rate)) byRate.set(rate, []);
+      byRate.get(rate)!.push(p);
+    }
+    const parts = [...byRate].map(([rate, ps]) => ({ params: ps, rate }));
+    this.partitions.set(params, parts);
+    return parts;
+  }
+
+  private readonly partitions = new WeakMap<readonly Parameter[], { params: Parameter[]; rate: number }[]>();
 
   /** Clips the gradients in place, by global norm or by value. */
   private clip(params: readonly Parameter[]): void {
@@ -112,7 +173,11 @@ export abstract class Optimizer {
 
   /** The clipping settings, for config(). */
   protected clipConfig(): ClipOptions {
-    return { ...(this.clipNorm !== null ? { clipNorm: this.clipNorm } : {}), ...(this.clipValue !== null ? { clipValue: this.clipValue } : {}) };
+    return {
+      ...(this.clipNorm !== null ? { clipNorm: this.clipNorm } : {}),
+      ...(this.clipValue !== null ? { clipValue: this.clipValue } : {}),
+      ...(this.parameterGroups.length ? { parameterGroups: this.parameterGroups.map((g) => ({ layers: [...g.layers], learningRate: g.learningRate })) } : {}),
+    };
   }
 
   protected slot(p: Parameter, count: number): Float32Array[] {

@@ -13,7 +13,7 @@ export { type Schedule, type ScheduleSpec, stepDecay, cosineDecay, exponentialDe
 export { Optimizer } from './optimizer.js';
 export { Adam, type AdamOptions, AdamW, SGD, type SGDOptions } from './sgd-adam.js';
 export { Adagrad, type AdagradOptions } from './adagrad.js';
-export type { ClipOptions } from './optimizer.js';
+export type { ClipOptions, ParameterGroup } from './optimizer.js';
 export { RMSprop, type RMSpropOptions } from './rmsprop.js';
 
 const registered = new Map<string, (config: Record<string, unknown>) => Optimizer>();
