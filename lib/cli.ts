@@ -136,12 +136,12 @@ export function program(run: (work: () => Promise<unknown>) => void): Command {
 
   root
     .command('export')
-    .description('a checkpoint as ONNX, NumPy .npz or HDF5')
+    .description('a checkpoint as ONNX, NumPy .npz, HDF5, a Keras .h5 or a tfjs LayersModel')
     .requiredOption('--checkpoint <path>', 'a checkpoint file or run directory')
     .requiredOption('--output <file>', 'the file to write; its extension (.onnx, .npz, .h5) gives the format unless --format does')
-    .addOption(new Option('--format <format>', 'onnx, npz or h5').choices(['onnx', 'npz', 'h5']))
+    .addOption(new Option('--format <format>', "onnx, npz, h5 (convkit's weights by key), keras (an .h5 keras.models.load_model reads) or tfjs (a folder tf.loadLayersModel reads)").choices(['onnx', 'npz', 'h5', 'keras', 'tfjs']))
     .addOption(new Option('--names <mapping>', "keys: the model's names, the courses' (w1, b1, ... or w_conv, ...), or numbered (W1, b1, ...)").choices(['model', 'course', 'numbered']))
-    .addHelpText('after', examples('convkit export --checkpoint runs/a --output model.onnx', 'convkit export --checkpoint runs/mlp --output weights.npz --names course'))
+    .addHelpText('after', examples('convkit export --checkpoint runs/a --output model.onnx', 'convkit export --checkpoint runs/mlp --output weights.npz --names course', 'convkit export --checkpoint runs/a --format keras --output model.h5', 'convkit export --checkpoint runs/a --format tfjs --output web/model'))
     .action(action(async () => (await import('./cli/commands.js')).exportCommand));
 
   runtimeOptions(

@@ -13,6 +13,7 @@ import { exportHdf5 } from '../interchange/hdf5.js';
 import type { NameMapping } from '../interchange/names.js';
 import { exportNpz } from '../interchange/npz.js';
 import { exportOnnx } from '../interchange/onnx.js';
+import { exportKerasH5, saveLayersModel } from '../interchange/keras/write.js';
 import type { Tensor } from '../core/tensor.js';
 import type { History } from '../models/train.js';
 import { selfTest } from '../models/selftest.js';
@@ -74,12 +75,13 @@ export async function reportCommand(flags: Flags & { title?: string }, ...dirs: 
 }
 
 const FORMAT_OF_EXTENSION: Record<string, 'onnx' | 'npz' | 'h5'> = { '.onnx': 'onnx', '.npz': 'npz', '.h5': 'h5', '.hdf5': 'h5' };
+const FORMATS = ['onnx', 'npz', 'h5', 'keras', 'tfjs'];
 
 export async function exportCommand(flags: Flags): Promise<void> {
   if (!flags.checkpoint) throw new UsageError('export needs --checkpoint PATH');
   if (!flags.output) throw new UsageError('export needs --output FILE');
   const format = flags.format ?? FORMAT_OF_EXTENSION[extname(flags.output).toLowerCase()];
-  if (format !== 'onnx' && format !== 'npz' && format !== 'h5') throw new UsageError(`cannot tell the format of '${flags.output}' from its extension; name it .onnx, .npz or .h5, or pass --format onnx|npz|h5`);
+  if (!format || !FORMATS.includes(format)) throw new UsageError(`cannot tell the format of '${flags.output}' from its extension; name it .onnx, .npz or .h5, or pass --format ${FORMATS.join('|')} (keras: an .h5 Keras loads; tfjs: a LayersModel folder)`);
   const file = resolveCheckpointPath(flags.checkpoint, false);
   if (resolve(flags.output) === resolve(file)) throw new UsageError(`--output ${flags.output} is the checkpoint itself; export to another file`);
   const names = (flags.names ?? (format === 'h5' ? 'numbered' : 'model')) as NameMapping;
@@ -87,6 +89,8 @@ export async function exportCommand(flags: Flags): Promise<void> {
   const model = loadModel(flags.checkpoint);
   let keys: string[] | null = null;
   if (format === 'onnx') await exportOnnx(model, flags.output);
+  else if (format === 'keras') await exportKerasH5(model, flags.output);
+  else if (format === 'tfjs') await saveLayersModel(model, flags.output);
   else if (format === 'npz') keys = await exportNpz(model, flags.output, { names });
   else keys = await exportHdf5(model, flags.output, { names });
   process.stderr.write(`wrote ${flags.output}${keys ? ` (${keys.join(', ')})` : ''}\n`);
