@@ -17,6 +17,7 @@ import { type Analysis, writeReport } from '../viz/report.js';
 import { EventWriter } from '../viz/tensorboard.js';
 import { ZOO, ZOO_NAMES } from '../models/zoo.js';
 import { applyRuntime, DEFAULTS, type Flags, int, Interrupted, num, UsageError } from './options.js';
+import { parseClassWeight, parseFraction, parseSize, scheduleFlags, weightDecayFlag } from './run-flags.js';
 import { classLabel } from '../viz/charts.js';
 import { reportAccuracy, summaryTable } from './shared.js';
 import { buildModel, type DataSettings, initialModel, loadTaskData, modelSetting, prepareTask } from './task.js';
@@ -64,48 +65,6 @@ export interface RunSettings extends DataSettings {
   /** The trained model the run started from (--init), an absolute path; its layers up to `freeze` kept as they were. */
   init?: string;
   freeze?: string;
-}
-
-/** "32" or "32x28" as [32, 32] or [32, 28]. */
-function parseSize(raw: string, flag: string): [number, number] {
-  const parts = raw.toLowerCase().split(/[x×,]/).map(Number);
-  if (parts.length > 2 || parts.some((n) => !Number.isInteger(n) || n < 1 || n > 4096)) throw new UsageError(`--${flag} must be a size such as 32 or 64x48, got '${raw}'`);
-  return parts.length === 1 ? [parts[0], parts[0]] : [parts[0], parts[1]];
-}
-
-function parseClassWeight(raw: string | undefined): ClassWeight | null {
-  if (raw === undefined) return null;
-  if (raw === 'balanced') return 'balanced';
-  const w = raw.split(',').map(Number);
-  if (w.length < 2 || w.some((v) => !Number.isFinite(v) || v < 0)) throw new UsageError(`--class-weight must be 'balanced' or one non-negative weight per class (e.g. 1,2.9), got '${raw}'`);
-  return w;
-}
-
-function parseFraction(raw: string | undefined, flag: string): number | null {
-  if (raw === undefined) return null;
-  const v = Number(raw);
-  if (!(v > 0 && v < 1)) throw new UsageError(`--${flag} must be a fraction in (0, 1), got '${raw}'`);
-  return v;
-}
-
-function weightDecayFlag(flags: Flags): number {
-  const v = num(flags, 'weight-decay') ?? 0;
-  if (!(v >= 0 && v < 1)) throw new UsageError(`--weight-decay must be in [0, 1), got '${flags['weight-decay']}'`);
-  return v;
-}
-
-function scheduleFlags(flags: Flags, epochs: number): Pick<RunSettings, 'lrSchedule' | 'warmupEpochs'> {
-  const kind = flags['lr-schedule'] ?? 'step';
-  if (kind !== 'step' && kind !== 'cosine' && kind !== 'onecycle') throw new UsageError(`--lr-schedule must be step, cosine or onecycle, got '${kind}'`);
-  if (kind === 'step' || kind === 'onecycle') {
-    if (flags['warmup-epochs'] !== undefined) throw new UsageError(`--warmup-epochs goes with --lr-schedule cosine${kind === 'onecycle' ? ' (one cycle warms up by itself)' : ''}`);
-    if (kind === 'onecycle' && flags['lr-decay'] !== undefined) throw new UsageError('--lr-decay goes with --lr-schedule step; one cycle anneals by itself');
-    return kind === 'onecycle' ? { lrSchedule: 'onecycle' } : {};
-  }
-  if (flags['lr-decay'] !== undefined) throw new UsageError('--lr-decay goes with --lr-schedule step; cosine decays to 0 by itself');
-  const warmupEpochs = flags['warmup-epochs'] === undefined ? 0 : int(flags, 'warmup-epochs', 0, 0);
-  if (warmupEpochs >= epochs) throw new UsageError(`--warmup-epochs ${warmupEpochs} leaves no epoch of the ${epochs} to decay over`);
-  return { lrSchedule: 'cosine', warmupEpochs };
 }
 
 export function settingsFromFlags(given: Flags): RunSettings {

@@ -15,6 +15,7 @@ import { type Loss, createLoss, type LossSpec } from '../nn/losses.js';
 import type { Optimizer } from '../optim/optimizers.js';
 import { type CompileOptions, type Compiled, checkCompileOptions, trainingConfig } from './compile.js';
 import { saveModel } from './checkpoint-write.js';
+import { summaryTable } from './summary.js';
 
 export type { CompileOptions } from './compile.js';
 /** A model's logit layers as a graph (Model.logitGraph): value ids are the inputs first, then each node's output. */
@@ -273,30 +274,7 @@ export abstract class Model {
   /** A Keras-like table: layer, output shape, parameter count (and, for a graph, what each layer takes), totals. */
   summary(): string {
     if (!this.built) throw new ValueError(`${this.name}.summary(): the model is not built; pass inputShape or call build([h, w, c])`);
-    const size = (ps: Parameter[]) => ps.reduce((n, p) => n + p.value.size, 0);
-    const links = this.connections();
-    // Keras's count: a layer's trainable and non-trainable weights together.
-    const rows = this.layers.map((l, i) => [
-      `${l.name} (${l.kind})`, `(None, ${l.outputShape.join(', ')})`, size([...l.parameters(), ...l.stateTensors()]).toLocaleString('en-US'),
-      ...(links ? [`  ${links[i]}`] : []),
-    ]);
-    const head = ['Layer (type)', 'Output Shape', 'Param #', ...(links ? ['  Connected to'] : [])];
-    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)) + 2);
-    const line = (cells: string[]) => cells.map((c, i) => (i === 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('').trimEnd();
-    const trainable = this.countParams();
-    const total = size(this.weights());
-    const rule = (ch: string) => ch.repeat(widths.reduce((a, b) => a + b, 0));
-    return [
-      this.summaryTitle(),
-      rule('_'),
-      line(head),
-      rule('='),
-      ...rows.map(line),
-      rule('='),
-      `Total params: ${total.toLocaleString('en-US')} (${(total * 4 / 1024).toFixed(2)} KB)`,
-      `Trainable params: ${trainable.toLocaleString('en-US')}`,
-      `Non-trainable params: ${(total - trainable).toLocaleString('en-US')}`,
-    ].join('\n');
+    return summaryTable(this.summaryTitle(), this.layers, this.connections(), this.countParams(), this.weights());
   }
 
   /** Copies of every parameter by name (`conv2d_1.weight`, ...). */
