@@ -1,10 +1,12 @@
-"""Trains Keras's own MNIST convnet example (keras.io/examples/vision/mnist_convnet)
-in Keras, for the fine-tuning check of convkit's importers: the saved model is
-imported by `convkit train --init`, frozen up to its Flatten, and its head
-retrained on Fashion-MNIST. Keras is not a convkit dependency; run with the
+"""Trains an MNIST CNN in Keras, for the fine-tuning check of convkit's
+importers: the saved model is imported by `convkit train --init`, frozen up to
+its Flatten, and its head retrained on Fashion-MNIST. HEAD=convnet gives
+Keras's own MNIST convnet example (keras.io/examples/vision/mnist_convnet:
+Flatten, Dropout, Dense 10); the default, HEAD=mlp, puts a hidden Dense of
+128 in the head, as TensorFlow.js's mnist-node model has one of 512. Keras is not a convkit dependency; run with the
 Python of a tensorflow-cpu venv (the local pip index serves it):
 
-    ../tf-venv/bin/python scripts/make-mnist-keras.py ../shared/data/mnist ../mnist_convnet.h5
+    ../tf-venv/bin/python scripts/make-mnist-keras.py ../shared/data/mnist ../mnist_cnn.h5
 """
 import gzip
 import os
@@ -40,8 +42,9 @@ model = keras.Sequential([
     layers.MaxPooling2D(pool_size=(2, 2)),
     layers.Flatten(),
     layers.Dropout(0.5),
+    *([layers.Dense(128, activation="relu")] if os.environ.get("HEAD", "mlp") == "mlp" else []),
     layers.Dense(10, activation="softmax"),
-], name="mnist_convnet")
+], name="mnist_cnn")
 model.compile(loss="sparse_categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
 model.fit(x_train, y_train, batch_size=128, epochs=int(os.environ.get("EPOCHS", "3")), verbose=2)
 print("Keras test accuracy on MNIST:", model.evaluate(x_test, y_test, verbose=0)[1])

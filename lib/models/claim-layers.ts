@@ -8,12 +8,15 @@ const owners = new WeakMap<Layer, string>();
 /**
  * Names the unnamed layers `${kind}_${n}` (Keras's way), refuses two of one
  * name and layers another model holds: a layer keeps its weights and
- * buffers, so training one model would change the other.
+ * buffers, so training one model would change the other. `shared` are the
+ * exceptions a functional model is built on on purpose (another model's
+ * layers reached through their symbolic outputs, Keras's transfer learning):
+ * they keep their owner and their weights.
  */
-export function claimLayers(layers: readonly Layer[], model: string, fn: string, claimed: readonly Layer[] = []): void {
+export function claimLayers(layers: readonly Layer[], model: string, fn: string, claimed: readonly Layer[] = [], shared: ReadonlySet<Layer> = new Set()): void {
   layers.forEach((layer, i) => {
     const owner = owners.get(layer);
-    if (owner) throw new ValueError(`${fn}: ${fn.endsWith('.add') ? 'the layer' : `layers[${i}]`} (${layer.kind}${layer.name ? ` '${layer.name}'` : ''}) belongs to model '${owner}' already; make a new layer for each model`);
+    if (owner && !shared.has(layer)) throw new ValueError(`${fn}: ${fn.endsWith('.add') ? 'the layer' : `layers[${i}]`} (${layer.kind}${layer.name ? ` '${layer.name}'` : ''}) belongs to model '${owner}' already; make a new layer for each model`);
   });
   // Layers the model holds already (Sequential.add) keep their names; new ones are named around them.
   const all = [...claimed, ...layers];
@@ -31,5 +34,8 @@ export function claimLayers(layers: readonly Layer[], model: string, fn: string,
     if (names.has(layer.name)) throw new ValueError(`${fn}: two layers are named '${layer.name}'`);
     names.add(layer.name);
   }
-  for (const layer of layers) owners.set(layer, model);
+  for (const layer of layers) if (!shared.has(layer)) owners.set(layer, model);
 }
+
+/** The model a layer belongs to, or undefined. */
+export const ownerOf = (layer: Layer): string | undefined => owners.get(layer);

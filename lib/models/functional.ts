@@ -10,6 +10,7 @@ import { type GraphNode, GraphRun } from './graph-run.js';
 import { type FitAllHistory, type FitAllOptions, fitAll } from './fit-all.js';
 import type { LabelArray } from '../data/batches.js';
 import { type LogitGraph, Model, claimLayers } from './model.js';
+import { ownerOf } from './claim-layers.js';
 import { activationLayer, checkFoldedActivation } from './sequential.js';
 
 /** Options of `input()`. */
@@ -126,18 +127,28 @@ export class Functional extends Model {
       const layer = t.layer!;
       nodes.push({ layer, inputs: t.inputs.map((s) => valueOf.get(s)!), output: next++ });
       const activation = (layer as { activation?: Activation | null }).activation;
-      if (activation && activation !== 'linear') nodes.push({ layer: activationLayer(activation), inputs: [next - 1], output: next++ });
+      if (activation && activation !== 'linear' && t.pendingActivation) nodes.push({ layer: activationLayer(activation), inputs: [next - 1], output: next++ });
       valueOf.set(t, next - 1);
     }
     this.nodes = nodes;
     this.layers = nodes.map((n) => n.layer);
-    claimLayers(this.layers, this.name, 'model');
+    // Another model's layers, reached through their outputs (a trained body under a new head): shared, as in Keras, with their weights.
+    const shared = new Set(this.layers.filter((l) => ownerOf(l) !== undefined));
+    claimLayers(this.layers, this.name, 'model', [], shared);
+    this.symbolicInputs = inputs;
+    this.symbolicOutputs = outputs;
     this.inputs = inputs.map((t, i) => ({ name: t.name || `input_${i + 1}`, shape: [...t.shape] }));
 
     // Built again from the model's seed, in order, so that the weights depend on the seed alone.
     const random = new Random(this.seed);
     this.valueShapes = [...this.inputs.map((i) => i.shape)];
-    for (const node of nodes) this.valueShapes[node.output] = node.layer.buildInputs(node.inputs.map((v) => this.valueShapes[v]), random);
+    for (const node of nodes) {
+      const shapes = node.inputs.map((v) => this.valueShapes[v]);
+      if (shared.has(node.layer)) {
+        if (formatShape(node.layer.inputShape) !== formatShape(shapes[0])) throw new ShapeError(`model: the shared layer '${node.layer.name}' was built for ${formatShape(node.layer.inputShape)}, here it takes ${formatShape(shapes[0])}`);
+        this.valueShapes[node.output] = node.layer.outputShape;
+      } else this.valueShapes[node.output] = node.layer.buildInputs(shapes, random);
+    }
     this.inputShape = this.inputs[0].shape;
     this.packParameters();
 
@@ -155,6 +166,13 @@ export class Functional extends Model {
     const folded = new Set(this.heads.map((h) => h.fold));
     this.run = new GraphRun(nodes.filter((n) => !folded.has(n.layer)), inputs.length, this.heads.map((h) => h.logits), this.valueShapes);
     this.heads.forEach((h) => h.fold && checkFoldedActivation(h.fold, this.valueShapes[h.logits].reduce((a, b) => a * b, 1), this.name));
+  }
+
+  private readonly symbolicInputs: readonly SymbolicTensor[];
+  private readonly symbolicOutputs: readonly SymbolicTensor[];
+
+  protected symbolicGraph(): { inputs: readonly SymbolicTensor[]; outputs: readonly SymbolicTensor[] } {
+    return { inputs: this.symbolicInputs, outputs: this.symbolicOutputs };
   }
 
   /** Always: a functional model is built when it is made. */

@@ -3,7 +3,7 @@
 // predict. Sequential (a stack) and Functional (a graph) add how their
 // layers connect: build, forwardInPlace, backward and config.
 import { ShapeError, ValueError, describe, formatShape } from '../core/errors.js';
-import type { Layer, Parameter, SampleShape } from '../nn/layers/layer.js';
+import type { Layer, Parameter, SampleShape, SymbolicTensor } from '../nn/layers/layer.js';
 import type { ModelConfig } from '../nn/layers/index.js';
 import { checkBoolean, checkOptions } from '../core/check.js';
 import { checkTensor } from '../ops/check.js';
@@ -226,6 +226,31 @@ export abstract class Model {
     return this.weights().filter((p) => !trainable.has(p));
   }
 
+  /** The model's inputs and outputs as symbolic tensors (what input() and apply() make). */
+  protected abstract symbolicGraph(): { inputs: readonly SymbolicTensor[]; outputs: readonly SymbolicTensor[] };
+
+  /**
+   * Keras's `model.input`: the symbolic input (a list for a model of
+   * several), and `model.output`: what the model gives. A new functional
+   * model built from them, or from a layer's `output`, shares this model's
+   * layers and weights (Keras's transfer learning).
+   * @example
+   * ```ts
+   * const head = layers.dense({ units: 5 }).apply(base.getLayer('flatten').output);
+   * const net = model({ inputs: base.input, outputs: head });
+   * ```
+   */
+  get input(): SymbolicTensor | SymbolicTensor[] {
+    const { inputs } = this.symbolicGraph();
+    return inputs.length === 1 ? inputs[0] : [...inputs];
+  }
+
+  /** Keras's `model.output`: the symbolic output (a list for several); see `input`. */
+  get output(): SymbolicTensor | SymbolicTensor[] {
+    const { outputs } = this.symbolicGraph();
+    return outputs.length === 1 ? outputs[0] : [...outputs];
+  }
+
   /** Keras's `model.trainable`: true while any layer is; setting it freezes or unfreezes every layer. Takes effect at the next fit. */
   get trainable(): boolean {
     return this.layers.some((l) => l.trainable);
@@ -248,9 +273,11 @@ export abstract class Model {
     const at = typeof nameOrIndex === 'number' ? nameOrIndex : nameOrIndex === undefined ? index : undefined;
     if (at !== undefined) {
       if (!Number.isInteger(at) || at < 0 || at >= this.layers.length) throw new ValueError(`${this.name}.getLayer: index must be an integer in [0, ${this.layers.length - 1}], got ${describe(at)}`);
+      if (this.built) this.symbolicGraph();
       return this.layers[at];
     }
     if (typeof nameOrIndex !== 'string') throw new ValueError(`${this.name}.getLayer: give a layer name or an index, got ${describe(nameOrIndex)}`);
+    if (this.built) this.symbolicGraph(); // so that the layer's output is there to build on
     const layer = this.layers.find((l) => l.name === nameOrIndex);
     if (!layer) throw new ValueError(`${this.name}.getLayer: no layer is named '${nameOrIndex}'; the layers are ${this.layers.map((l) => l.name).join(', ')}`);
     return layer;

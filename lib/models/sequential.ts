@@ -219,6 +219,27 @@ export class Sequential extends Model {
     return chain.trainPass(x, labels, loss as SoftmaxCrossEntropy);
   }
 
+  /** The stack as a chain of symbolic tensors, made once (again after add): each layer's output, for a new graph on these layers. */
+  protected symbolicGraph(): { inputs: readonly SymbolicTensor[]; outputs: readonly SymbolicTensor[] } {
+    if (!this.built) throw new ValueError(`${this.name}: the model is not built, so it has no input or output yet; pass inputShape or call build([h, w, c])`);
+    if (this.chain?.count !== this.layers.length) {
+      const start = new SymbolicTensor([...this.inputShape], null, [], 'input');
+      let t = start;
+      this.layers.forEach((layer, i) => {
+        // The activation option is a layer of its own here already.
+        t = new SymbolicTensor([...layer.outputShape], layer, [t], layer.name, false);
+        layer.placeAt(t);
+        // As in Keras, a Conv2D's or Dense's output is after its activation: the layer append() put after it.
+        const before = this.layers[i - 1] as (Layer & { activation?: Activation | null }) | undefined;
+        if (before?.activation && before.activation !== 'linear') before.placeAt(t);
+      });
+      this.chain = { count: this.layers.length, inputs: [start], outputs: [t] };
+    }
+    return this.chain;
+  }
+
+  private chain: { count: number; inputs: SymbolicTensor[]; outputs: SymbolicTensor[] } | null = null;
+
   /** The architecture as JSON (what `modelFromConfig` rebuilds). */
   config(): SequentialConfig {
     if (!this.built) throw new ValueError(`${this.name}.config(): the model is not built`);

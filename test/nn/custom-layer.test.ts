@@ -31,7 +31,7 @@ class ScaleTanh extends Layer {
   }
 
   forward(x: Tensor): Tensor {
-    const y = this.output('y', x.shape[0], this.outputShape);
+    const y = this.reusable('y', x.shape[0], this.outputShape);
     const c = this.scale!.value.size;
     for (let i = 0; i < x.size; i++) y.data[i] = Math.tanh(x.data[i] * this.scale!.value.data[i % c] + this.shift!.value.data[i % c]);
     this.x = x;
@@ -41,7 +41,7 @@ class ScaleTanh extends Layer {
 
   backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
     const c = this.scale!.value.size;
-    const dx = needInputGrad ? this.output('dx', dy.shape[0], this.inputShape) : null;
+    const dx = needInputGrad ? this.reusable('dx', dy.shape[0], this.inputShape) : null;
     for (let i = 0; i < dy.size; i++) {
       const t = this.y!.data[i];
       const d = dy.data[i] * (this.wrong ? 1 : 1 - t * t);

@@ -139,3 +139,37 @@ describe('parameter groups (PyTorch\'s param_groups)', () => {
     expect(optimizerFromConfig(saved).config()).toEqual(saved);
   });
 });
+
+describe("a trained model's body under a new head, Keras's way (layer.output, model.input)", () => {
+  it('builds a new functional model on a Sequential\'s layers: weights shared, the body frozen and untouched, the head trained', async () => {
+    const base = cnn();
+    await base.fit(x, y, { epochs: 1, batchSize: 8, verbose: 0 });
+    const trained = snapshot(base);
+    const features = base.getLayer('c2').output;
+    expect(features.shape).toEqual([4, 4, 6]);
+    const head = layers.dense({ units: 2, name: 'new_head' }).apply(layers.globalAvgPool2d().apply(features));
+    const net = model({ inputs: base.input, outputs: head, seed: 9 });
+    // Shared, not copied or rebuilt: the new model computes with the trained weights.
+    expect(net.getLayer('c1')).toBe(base.getLayer('c1'));
+    expect(Object.fromEntries(net.weights().filter((p) => !p.name.startsWith('new_head')).map((p) => [p.name, p.value.data]))).toEqual(Object.fromEntries(Object.entries(trained).filter(([k]) => !k.startsWith('head'))));
+    base.trainable = false;
+    const binary = Int32Array.from(y, (v) => v % 2);
+    const before = net.getLayer('new_head').parameters().map((p) => p.value.data.slice());
+    await net.fit(x, binary, { epochs: 2, batchSize: 8, learningRate: 0.05, verbose: 0 });
+    expect(snapshot(base)).toEqual(trained);
+    expect(net.getLayer('new_head').parameters().map((p) => p.value.data)).not.toEqual(before);
+    // As in Keras, a Conv2D's output is after its activation: c2's ReLU comes along, once.
+    expect(net.layers.map((l) => l.kind)).toEqual(['Conv2D', 'ReLU', 'BatchNormalization', 'MaxPool2D', 'Conv2D', 'ReLU', 'GlobalAvgPool2D', 'Dense']);
+    expect(base.predict(x).shape).toEqual([24, 3]);
+  });
+
+  it('builds on a functional model\'s output too, and says when a layer is in no graph', () => {
+    const inp = input({ shape: [8, 8, 1] });
+    const body = model({ inputs: inp, outputs: layers.flatten().apply(layers.conv2d({ filters: 2, kernelSize: 3, activation: 'tanh', name: 'feat' }).apply(inp)) });
+    const probe = body.forward(x);
+    const net = model({ inputs: body.input, outputs: layers.dense({ units: 3 }).apply(body.output as never) });
+    expect(net.layers.filter((l) => l.kind === 'Tanh').length).toBe(1);
+    expect(net.inputOf(x, net.layers.at(-1)!).data).toEqual(probe.data);
+    expect(() => layers.dense({ units: 2 }).output).toThrow(/Dense.output: the layer is in no graph yet/);
+  });
+});

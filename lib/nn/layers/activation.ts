@@ -28,14 +28,14 @@ export class ReLU extends Elementwise {
   readonly kind = 'ReLU';
   forward(x: Tensor): Tensor {
     this.saved = x;
-    const y = this.output('y', x.shape[0], this.outputShape);
+    const y = this.reusable('y', x.shape[0], this.outputShape);
     getBackend().relu(y.data, x.data);
     return y;
   }
 
   backward(dy: Tensor, need: boolean): Tensor | null {
     if (!need) return null;
-    const dx = this.output('dx', dy.shape[0], this.inputShape);
+    const dx = this.reusable('dx', dy.shape[0], this.inputShape);
     getBackend().reluBackward(dx.data, dy.data, this.saved!.data);
     return dx;
   }
@@ -52,7 +52,7 @@ export class LeakyReLU extends Elementwise {
   }
 
   forward(x: Tensor): Tensor {
-    const y = this.output('y', x.shape[0], this.outputShape);
+    const y = this.reusable('y', x.shape[0], this.outputShape);
     getBackend().leakyRelu(y.data, x.data, this.alpha);
     this.saved = x;
     return y;
@@ -60,7 +60,7 @@ export class LeakyReLU extends Elementwise {
 
   backward(dy: Tensor, need: boolean): Tensor | null {
     if (!need) return null;
-    const dx = this.output('dx', dy.shape[0], this.inputShape);
+    const dx = this.reusable('dx', dy.shape[0], this.inputShape);
     getBackend().leakyReluBackward(dx.data, dy.data, this.saved!.data, this.alpha);
     return dx;
   }
@@ -75,7 +75,7 @@ export class Sigmoid extends Elementwise {
   readonly kind = 'Sigmoid';
 
   forward(x: Tensor): Tensor {
-    const y = this.output('y', x.shape[0], this.outputShape);
+    const y = this.reusable('y', x.shape[0], this.outputShape);
     getBackend().sigmoid(y.data, x.data);
     this.saved = y;
     return y;
@@ -83,7 +83,7 @@ export class Sigmoid extends Elementwise {
 
   backward(dy: Tensor, need: boolean): Tensor | null {
     if (!need) return null;
-    const dx = this.output('dx', dy.shape[0], this.inputShape);
+    const dx = this.reusable('dx', dy.shape[0], this.inputShape);
     getBackend().sigmoidBackward(dx.data, dy.data, this.saved!.data);
     return dx;
   }
@@ -94,7 +94,7 @@ export class Tanh extends Elementwise {
   readonly kind = 'Tanh';
 
   forward(x: Tensor): Tensor {
-    const y = this.output('y', x.shape[0], this.outputShape);
+    const y = this.reusable('y', x.shape[0], this.outputShape);
     getBackend().tanh(y.data, x.data);
     this.saved = y;
     return y;
@@ -102,7 +102,7 @@ export class Tanh extends Elementwise {
 
   backward(dy: Tensor, need: boolean): Tensor | null {
     if (!need) return null;
-    const dx = this.output('dx', dy.shape[0], this.inputShape);
+    const dx = this.reusable('dx', dy.shape[0], this.inputShape);
     getBackend().tanhBackward(dx.data, dy.data, this.saved!.data);
     return dx;
   }
@@ -113,7 +113,7 @@ export class Softmax extends Elementwise {
   readonly kind = 'Softmax';
 
   forward(x: Tensor): Tensor {
-    const y = this.output('y', x.shape[0], this.outputShape);
+    const y = this.reusable('y', x.shape[0], this.outputShape);
     const cols = this.outputShape[this.outputShape.length - 1];
     getBackend().softmax(y.data, x.data, x.size / cols, cols);
     this.saved = y;
@@ -122,7 +122,7 @@ export class Softmax extends Elementwise {
 
   backward(dy: Tensor, need: boolean): Tensor | null {
     if (!need) return null;
-    const dx = this.output('dx', dy.shape[0], this.inputShape);
+    const dx = this.reusable('dx', dy.shape[0], this.inputShape);
     const cols = this.outputShape[this.outputShape.length - 1];
     getBackend().softmaxBackward(dx.data, dy.data, this.saved!.data, dy.size / cols, cols);
     return dx;
@@ -152,7 +152,7 @@ export class Dropout extends Elementwise {
       this.mask = null;
       return x;
     }
-    const y = this.output('y', x.shape[0], this.outputShape);
+    const y = this.reusable('y', x.shape[0], this.outputShape);
     const mask = this.buffers.get('mask', x.size);
     const keep = 1 / (1 - this.rate);
     for (let i = 0; i < x.size; i++) {
@@ -166,7 +166,7 @@ export class Dropout extends Elementwise {
   backward(dy: Tensor, need: boolean): Tensor | null {
     if (!need) return null;
     if (!this.mask) return dy;
-    const dx = this.output('dx', dy.shape[0], this.inputShape);
+    const dx = this.reusable('dx', dy.shape[0], this.inputShape);
     for (let i = 0; i < dy.size; i++) dx.data[i] = dy.data[i] * this.mask[i];
     return dx;
   }

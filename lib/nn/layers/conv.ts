@@ -86,7 +86,7 @@ export class Conv2D extends Layer {
 
   forward(x: Tensor): Tensor {
     const g = this.geometryFor(x.shape[0]);
-    const y = this.output('y', g.batch, this.outputShape);
+    const y = this.reusable('y', g.batch, this.outputShape);
     getBackend().conv2d(y.data, x.data, this.weight.value.data, this.bias ? this.bias.value.data : null, g);
     this.input = x;
     return y;
@@ -102,7 +102,7 @@ export class Conv2D extends Layer {
     const backend = getBackend();
     backend.conv2dBackwardFilter(this.weight.grad.data, this.bias ? this.bias.grad.data : null, dy, x.data, g);
     if (!needInputGrad) return null;
-    const dx = this.output('dx', g.batch, this.inputShape);
+    const dx = this.reusable('dx', g.batch, this.inputShape);
     backend.conv2dBackwardData(dx.data, dy, this.weight.value.data, g);
     return dx;
   }

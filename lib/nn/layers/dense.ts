@@ -58,7 +58,7 @@ export class Dense extends Layer {
 
   forward(x: Tensor): Tensor {
     const rows = x.shape[0];
-    const y = this.output('y', rows, this.outputShape);
+    const y = this.reusable('y', rows, this.outputShape);
     getBackend().dense(y.data, x.data, this.weight.value.data, this.bias ? this.bias.value.data : null, rows, this.inputShape[0], this.options.units);
     this.input = x;
     return y;
@@ -71,7 +71,7 @@ export class Dense extends Layer {
   /** The backward for output gradient dy and input x: fills dw and db, returns dx (or null). */
   backwardFrom(dy: Float32Array, x: Tensor, needInputGrad: boolean): Tensor | null {
     const rows = x.shape[0];
-    const dx = needInputGrad ? this.output('dx', rows, this.inputShape) : null;
+    const dx = needInputGrad ? this.reusable('dx', rows, this.inputShape) : null;
     getBackend().denseBackward(
       dx ? dx.data : null, this.weight.grad.data, this.bias ? this.bias.grad.data : null, dy, x.data,
       this.weight.value.data, rows, this.inputShape[0], this.options.units,

@@ -30,6 +30,12 @@ export class SymbolicTensor {
     readonly inputs: readonly SymbolicTensor[],
     /** The input's name, or the layer's. */
     readonly name: string,
+    /**
+     * Whether the layer's `activation` option is still to be applied to make
+     * this value (true for apply()'s outputs); false where the activation is
+     * a layer of its own already (a Sequential's symbolic outputs).
+     */
+    readonly pendingActivation = true,
   ) {}
 }
 
@@ -141,7 +147,34 @@ export abstract class Layer {
       throw new ShapeError(`${error.message} (applied to ${from.join(', ')})`);
     }
     this.applied = true;
-    return new SymbolicTensor(shape, this, list, this.name || this.kind.toLowerCase());
+    this.symbolic = new SymbolicTensor(shape, this, list, this.name || this.kind.toLowerCase());
+    return this.symbolic;
+  }
+
+  /** What apply() returned, or the place a Sequential gave the layer (symbolicGraph). */
+  protected symbolic: SymbolicTensor | null = null;
+
+  /**
+   * The layer's symbolic output in its model's graph (Keras's and tfjs's
+   * `layer.output`): a trained model's features, to put a new head on in a
+   * new functional model, whose layers then share these weights, as in
+   * Keras. A Sequential's layers have one once `model.output` or
+   * `model.input` has been read (or the layer was got by getLayer).
+   * @example
+   * ```ts
+   * const features = base.getLayer('flatten').output;
+   * const net = model({ inputs: base.input, outputs: layers.dense({ units: 5 }).apply(features) });
+   * ```
+   */
+  get output(): SymbolicTensor {
+    if (!this.symbolic) throw new ValueError(`${this.kind}${this.name ? ` '${this.name}'` : ''}.output: the layer is in no graph yet (apply it to an input(), or take it from a model with getLayer)`);
+    return this.symbolic;
+  }
+
+  /** Places the layer in a graph without building it again (a Sequential's symbolic graph). */
+  placeAt(output: SymbolicTensor): void {
+    this.symbolic = output;
+    this.applied = true;
   }
 
   /** Runs the layer on a batch; training keeps what backward needs (and turns dropout on). The output lives in the layer's buffers until its next forward. */
@@ -177,7 +210,8 @@ export abstract class Layer {
     }
   }
 
-  protected output(key: string, batch: number, shape: SampleShape): Tensor {
+  /** A [batch, ...shape] tensor in the layer's buffer `key`, reused by the next call of the same size. */
+  protected reusable(key: string, batch: number, shape: SampleShape): Tensor {
     const size = shape.reduce((a, b) => a * b, batch);
     return new Tensor(this.buffers.get(key, size), [batch, ...shape]);
   }

@@ -88,7 +88,7 @@ export class Add extends ElementwiseMerge {
   }
 
   forwardInputs(xs: readonly Tensor[]): Tensor {
-    const y = this.output('y', xs[0].shape[0], this.outputShape);
+    const y = this.reusable('y', xs[0].shape[0], this.outputShape);
     const b = getBackend();
     b.add(y.data, xs[0].data, xs[1].data);
     for (let k = 2; k < xs.length; k++) b.add(y.data, y.data, xs[k].data);
@@ -117,7 +117,7 @@ export class Multiply extends ElementwiseMerge {
   }
 
   forwardInputs(xs: readonly Tensor[], training: boolean): Tensor {
-    const y = this.output('y', xs[0].shape[0], this.outputShape);
+    const y = this.reusable('y', xs[0].shape[0], this.outputShape);
     const out = y.data;
     out.set(xs[0].data);
     for (let k = 1; k < xs.length; k++) {
@@ -133,7 +133,7 @@ export class Multiply extends ElementwiseMerge {
     const xs = this.inputs;
     return need.map((n, k) => {
       if (!n) return null;
-      const dx = this.output(`dx${k}`, dy.shape[0], this.inputShapes[k]);
+      const dx = this.reusable(`dx${k}`, dy.shape[0], this.inputShapes[k]);
       const d = dx.data;
       d.set(dy.data);
       xs.forEach((x, j) => {
@@ -177,7 +177,7 @@ export class Concatenate extends MergeLayer {
   }
 
   forwardInputs(xs: readonly Tensor[]): Tensor {
-    const y = this.output('y', xs[0].shape[0], this.outputShape);
+    const y = this.reusable('y', xs[0].shape[0], this.outputShape);
     const total = this.outputShape[this.outputShape.length - 1];
     const rows = y.size / total;
     let offset = 0;
@@ -200,7 +200,7 @@ export class Concatenate extends MergeLayer {
       const start = offset;
       offset += c;
       if (!n) return null;
-      const dx = this.output(`dx${k}`, dy.shape[0], shape);
+      const dx = this.reusable(`dx${k}`, dy.shape[0], shape);
       for (let r = 0; r < rows; r++) dx.data.set(dy.data.subarray(r * total + start, r * total + start + c), r * c);
       return dx;
     });
@@ -272,7 +272,7 @@ export class Shortcut extends Layer {
   }
 
   forward(x: Tensor): Tensor {
-    const y = this.output('y', x.shape[0], this.outputShape);
+    const y = this.reusable('y', x.shape[0], this.outputShape);
     if (this.filters !== this.inputShape[2]) y.data.fill(0);
     this.copy(y.data, x.data, x.shape[0], false);
     return y;
@@ -280,7 +280,7 @@ export class Shortcut extends Layer {
 
   backward(dy: Tensor, need: boolean): Tensor | null {
     if (!need) return null;
-    const dx = this.output('dx', dy.shape[0], this.inputShape);
+    const dx = this.reusable('dx', dy.shape[0], this.inputShape);
     if (this.strides > 1) dx.data.fill(0);
     this.copy(dx.data, dy.data, dy.shape[0], true);
     return dx;

@@ -82,7 +82,7 @@ export class BatchNormalization extends Layer {
     // Keras: a frozen BatchNormalization normalizes by its moving statistics, and leaves them alone, in training too.
     const training = trainingPass && this.trainable;
     const rows = x.size / this.channels;
-    const y = this.output('y', x.shape[0], this.outputShape);
+    const y = this.reusable('y', x.shape[0], this.outputShape);
     const { epsilon, momentum } = this.options;
     const b = getBackend();
     this.trained = training;
@@ -108,7 +108,7 @@ export class BatchNormalization extends Layer {
     if (!this.trained) return this.inferenceBackward(dy, needInputGrad);
     const x = this.input!;
     const rows = x.size / this.channels;
-    const dx = needInputGrad ? this.output('dx', x.shape[0], this.inputShape) : null;
+    const dx = needInputGrad ? this.reusable('dx', x.shape[0], this.inputShape) : null;
     const s = this.stats;
     getBackend().batchNormBackward(dx ? dx.data : null, s.dgamma, s.dbeta, dy.data, x.data, s.mean, s.invStd, this.gamma.value.data, rows, this.channels);
     if (this.options.scale) this.gamma.grad.data.set(s.dgamma);
@@ -133,7 +133,7 @@ export class BatchNormalization extends Layer {
     const db = this.beta.grad.data;
     dg.fill(0);
     db.fill(0);
-    const dx = needInputGrad ? this.output('dx', x.shape[0], this.inputShape) : null;
+    const dx = needInputGrad ? this.reusable('dx', x.shape[0], this.inputShape) : null;
     for (let i = 0; i < dy.size; i++) {
       const k = i % c;
       db[k] += dy.data[i];

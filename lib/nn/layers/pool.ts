@@ -52,7 +52,7 @@ abstract class Pool2D extends Layer {
 
   forward(x: Tensor): Tensor {
     const g = this.geometryFor(x.shape[0]);
-    const y = this.output('y', g.batch, this.outputShape);
+    const y = this.reusable('y', g.batch, this.outputShape);
     this.pool(x.data, y.data, g);
     this.input = x;
     return y;
@@ -74,7 +74,7 @@ export class MaxPool2D extends Pool2D {
     if (!needInputGrad) return null;
     const x = this.input!;
     const g = this.geometryFor(x.shape[0]);
-    const dx = this.output('dx', g.batch, this.inputShape);
+    const dx = this.reusable('dx', g.batch, this.inputShape);
     getBackend().maxPool2dBackward(dx.data, dy.data, x.data, g);
     return dx;
   }
@@ -91,7 +91,7 @@ export class AvgPool2D extends Pool2D {
   backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
     if (!needInputGrad) return null;
     const g = this.geometryFor(dy.shape[0]);
-    const dx = this.output('dx', g.batch, this.inputShape);
+    const dx = this.reusable('dx', g.batch, this.inputShape);
     getBackend().avgPool2dBackward(dx.data, dy.data, g);
     return dx;
   }
@@ -121,7 +121,7 @@ export class GlobalAvgPool2D extends Layer {
 
   forward(x: Tensor): Tensor {
     const g = this.geometryFor(x.shape[0]);
-    const y = this.output('y', g.batch, this.outputShape);
+    const y = this.reusable('y', g.batch, this.outputShape);
     getBackend().avgPool2d(y.data, x.data, g);
     return y;
   }
@@ -129,7 +129,7 @@ export class GlobalAvgPool2D extends Layer {
   backward(dy: Tensor, needInputGrad: boolean): Tensor | null {
     if (!needInputGrad) return null;
     const g = this.geometryFor(dy.shape[0]);
-    const dx = this.output('dx', g.batch, this.inputShape);
+    const dx = this.reusable('dx', g.batch, this.inputShape);
     getBackend().avgPool2dBackward(dx.data, dy.data, g);
     return dx;
   }
