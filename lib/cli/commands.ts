@@ -1,4 +1,5 @@
 // The other commands: report, export, evaluate, predict, summary, info.
+import { ownEntry } from '../core/check.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../formats/atomic.js';
@@ -170,9 +171,10 @@ export function summaryCommand(flags: Flags): void {
   if (flags.checkpoint) console.log(loadModel(flags.checkpoint).summary());
   else {
     const name = flags.model ?? DEFAULTS.model;
-    if (!ZOO[name]) throw new UsageError(`unknown --model '${name}'; choose one of: ${ZOO_NAMES.join(', ')}`);
+    const entry = ownEntry(ZOO, name);
+    if (!entry) throw new UsageError(`unknown --model '${name}'; choose one of: ${ZOO_NAMES.join(', ')}`);
     console.log(zooModel(name).summary());
-    console.log(`\n${ZOO[name].description}`);
+    console.log(`\n${entry.description}`);
   }
 }
 

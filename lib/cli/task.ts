@@ -3,6 +3,7 @@
 // model (a zoo model adapted to the data's channels and classes, or an
 // architecture file) and the preprocessing (resize, StandardScaler) that is
 // saved with the checkpoint.
+import { ownEntry } from '../core/check.js';
 import { extname, resolve } from 'node:path';
 import { type DatasetName, DATASETS, loadDataset } from '../data/datasets.js';
 import { type LabelledSet, loadDataFile } from '../data/files.js';
@@ -102,8 +103,9 @@ export async function loadTaskData(s: DataSettings, dataDir: string | undefined,
 export function buildModel(name: string, task: TaskData, resize: [number, number] | null, seed: number): Model {
   const classes = task.classes.length;
   const channels = task.shape[2];
-  if (ZOO[name]) {
-    const [h, w] = resize ?? ZOO[name].inputShape;
+  const zoo = ownEntry(ZOO, name);
+  if (zoo) {
+    const [h, w] = resize ?? zoo.inputShape;
     return zooModel(name, { seed, channels, classes, height: h, width: w });
   }
   if (extname(name).toLowerCase() !== '.json') throw new UsageError(`unknown --model '${name}'; choose one of: ${ZOO_NAMES.join(', ')}, or give an architecture file (.json)`);
@@ -149,7 +151,7 @@ export async function initialModel(path: string, freeze: string | undefined, cla
 }
 
 /** Whether a model name is an architecture file (recorded absolute, so a resume elsewhere finds it). */
-export const modelSetting = (name: string) => (ZOO[name] ? name : resolve(name));
+export const modelSetting = (name: string) => (ownEntry(ZOO, name) ? name : resolve(name));
 
 export interface PreparedTask {
   train: LabelledSet;

@@ -1,3 +1,4 @@
+import { ownEntry } from '../core/check.js';
 import { OPTIMIZER_NAMES } from '../core/defaults.js';
 // convkit train: settings, resuming, per-epoch checkpoints, Ctrl-C, TensorBoard, the report and the end-of-run summary.
 import { existsSync, readFileSync } from 'node:fs';
@@ -73,7 +74,7 @@ export function settingsFromFlags(given: Flags): RunSettings {
   if (flags.freeze !== undefined && flags.init === undefined) throw new UsageError('--freeze goes with --init (the layers of a trained model to keep)');
   if (flags.init !== undefined && !existsSync(flags.init)) throw new UsageError(`--init ${flags.init}: no such file or folder`);
   const model = flags.init ?? flags.model ?? DEFAULTS.model;
-  if (flags.init === undefined && !ZOO[model] && !model.toLowerCase().endsWith('.json')) throw new UsageError(`unknown --model '${model}'; choose one of: ${ZOO_NAMES.join(', ')}, or give an architecture file (.json)`);
+  if (flags.init === undefined && !ownEntry(ZOO, model) && !model.toLowerCase().endsWith('.json')) throw new UsageError(`unknown --model '${model}'; choose one of: ${ZOO_NAMES.join(', ')}, or give an architecture file (.json)`);
   // --data cifar10 names a data set, as --dataset does, unless a file or folder has that name.
   if (flags.data !== undefined && (DATASETS as string[]).includes(flags.data) && !existsSync(flags.data) && flags.dataset === undefined) flags = { ...flags, dataset: flags.data, data: undefined };
   if (flags.data !== undefined && flags.dataset !== undefined) throw new UsageError('--data and --dataset both name the data; give one');
@@ -230,7 +231,7 @@ export async function train(flags: Flags): Promise<void> {
   const testY = prepared.test.y;
   const validation = settings.validation ?? (prepared.val ? { x: prepared.val.x, y: prepared.val.y } : undefined);
   const i = info();
-  const modelName = ZOO[settings.model] ? settings.model : model.name;
+  const modelName = ownEntry(ZOO, settings.model) ? settings.model : model.name;
   say(`training ${modelName} (${model.countParams().toLocaleString('en-US')} parameters, input ${model.inputShape.join('×')}, ${ds.classes.length} classes${model.outputUnits === 1 ? ', one sigmoid output' : ''}) on ${trainCount.toLocaleString('en-US')} images: ${settings.epochs} epoch(s), batch ${settings.batchSize}, ${settings.optimizer} lr ${settings.learningRate}${settings.lrSchedule === 'onecycle' ? ', one cycle' : settings.lrSchedule === 'cosine' ? `, cosine decay${settings.warmupEpochs ? ` after ${settings.warmupEpochs} warm-up epoch(s)` : ''}` : settings.lrDecay !== 1 ? ` ×${settings.lrDecay} per epoch` : ''}${settings.weightDecay ? `, weight decay ${settings.weightDecay}` : ''}${settings.classWeight ? `, class weights ${settings.classWeight === 'balanced' ? 'balanced' : settings.classWeight.join(',')}` : ''}${settings.augment ? `, augmented (${[settings.augment.shift ? `shifts up to ${settings.augment.shift} px` : '', settings.augment.flip ? 'flips' : ''].filter(Boolean).join(', ')})` : ''}, backend ${i.backend}${i.backend === 'native' ? ` (${i.isa}, ${i.threads} threads)` : ''}`);
   const record = { settings, source: ds.source, ...(dataDir ? { dataDir: resolve(dataDir) } : {}), backend: i };
   const checkpointMeta = {

@@ -185,6 +185,16 @@ export function toInt32Labels(y: unknown, name: string, fn: string): Int32Array 
   throw new DTypeError(`${fn}: ${name} must be integer class labels (an integer typed array, a Buffer or number[]), got ${describe(y)}`);
 }
 
+/**
+ * What a record holds under a name the user gave: only its own entries, so
+ * that 'constructor', 'toString' or '__proto__' find nothing instead of
+ * Object's properties. Every lookup of user text in a plain-object table
+ * goes through here (the registries themselves are Maps).
+ */
+export function ownEntry<T>(record: Readonly<Record<string, T>>, key: unknown): T | undefined {
+  return typeof key === 'string' && Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined;
+}
+
 /** One key for the spellings users bring of a name: glorot_uniform, GlorotUniform and glorotUniform all give 'glorotuniform'. */
 export function foldName(name: string): string {
   return name.replace(/_/g, '').toLowerCase();
@@ -240,10 +250,11 @@ export function checkRecord<T>(value: unknown, name: string, fn: string): Record
 }
 
 /** A model (a Sequential): what the file functions take. */
-export function checkModel<M>(value: unknown, fn: string): M {
-  const m = value as { parameters?: unknown; layers?: unknown; config?: unknown } | null;
+export function checkModel<M>(value: unknown, fn: string, needBuilt = false): M {
+  const m = value as { parameters?: unknown; layers?: unknown; config?: unknown; built?: unknown; name?: unknown } | null;
   if (!m || typeof m !== 'object' || typeof m.parameters !== 'function' || !Array.isArray(m.layers) || typeof m.config !== 'function') {
-    throw new ValueError(`${fn}: model must be a Sequential model, got ${describe(value)}`);
+    throw new ValueError(`${fn}: model must be a convkit model (sequential() or model()), got ${describe(value)}`);
   }
+  if (needBuilt && m.built === false) throw new ValueError(`${fn}: model '${String(m.name)}' is not built, so it has no weights yet; give it an inputShape, call build([h, w, c]) or fit it first`);
   return value as M;
 }

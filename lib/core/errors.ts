@@ -42,6 +42,11 @@ export function describe(value: unknown): string {
     return `array of length ${value.length}`;
   }
   if (typeof value === 'number') return `${value} (number)`;
+  // One line for a function: its source would fill the message (a class passed where an instance is wanted).
+  if (typeof value === 'function') {
+    const name = value.name || '(anonymous)';
+    return /^class\b/.test(Function.prototype.toString.call(value)) ? `the class ${name} (a class, not an instance of it)` : `the function ${name}`;
+  }
   if (typeof value === 'string') return `'${value.length > 40 ? value.slice(0, 40) + '…' : value}' (string)`;
   if (typeof value === 'object') {
     const ctor = (value as object).constructor?.name;

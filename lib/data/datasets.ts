@@ -1,5 +1,5 @@
 import { readFileBounded } from '../formats/read.js';
-import { checkBoolean, checkFunction, checkOptions, checkPositiveInt, checkString } from '../core/check.js';
+import { checkBoolean, checkFunction, checkOptions, checkPositiveInt, checkString, ownEntry } from '../core/check.js';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -102,7 +102,7 @@ export interface LoadOptions {
 }
 
 function specFor(name: unknown): DatasetSpec {
-  const spec = typeof name === 'string' ? SPECS[name as keyof typeof SPECS] : undefined;
+  const spec = ownEntry(SPECS as Record<string, DatasetSpec>, name);
   if (!spec) throw new ValueError(`unknown data set ${describe(name)}; known: ${DATASETS.join(', ')}`);
   return spec;
 }

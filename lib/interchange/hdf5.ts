@@ -13,7 +13,7 @@ import { type NameMapping, parameterKeys } from './names.js';
  */
 export async function exportHdf5(model: Model, path: string, options: { names?: NameMapping } = {}): Promise<string[]> {
   checkOptions(options, ['names'], 'exportHdf5');
-  checkModel(model, 'exportHdf5');
+  checkModel(model, 'exportHdf5', true);
   checkPath(path, 'path', 'exportHdf5');
   const keys = parameterKeys(model, options.names ?? 'numbered', 'exportHdf5');
   const lib = await hdf5();
@@ -41,7 +41,7 @@ export async function exportHdf5(model: Model, path: string, options: { names?: 
 /** Loads parameters from HDF5 datasets under the mapping's keys (default W1, b1, ...). */
 export async function importHdf5(model: Model, path: string, options: { names?: NameMapping } = {}): Promise<void> {
   checkOptions(options, ['names'], 'importHdf5');
-  checkModel(model, 'importHdf5');
+  checkModel(model, 'importHdf5', true);
   checkPath(path, 'path', 'importHdf5');
   try {
     await readHdf5Into(model, path, options);

@@ -17,7 +17,7 @@ import { type NameMapping, parameterKeys } from './names.js';
  */
 export async function exportNpz(model: Model, path: string, options: { names?: NameMapping; compress?: boolean } = {}): Promise<string[]> {
   checkOptions(options, ['names', 'compress'], 'exportNpz');
-  checkModel(model, 'exportNpz');
+  checkModel(model, 'exportNpz', true);
   checkPath(path, 'path', 'exportNpz');
   const keys = parameterKeys(model, options.names, 'exportNpz');
   const arrays: Record<string, { data: Float32Array; shape: readonly number[] }> = {};
@@ -32,7 +32,7 @@ export async function exportNpz(model: Model, path: string, options: { names?: N
  */
 export async function importNpz(model: Model, path: string, options: { names?: NameMapping; allowNonFinite?: boolean } = {}): Promise<void> {
   checkOptions(options, ['names', 'allowNonFinite'], 'importNpz');
-  checkModel(model, 'importNpz');
+  checkModel(model, 'importNpz', true);
   checkPath(path, 'path', 'importNpz');
   const keys = parameterKeys(model, options.names, 'importNpz');
   const bytes = readFileBounded(path);

@@ -71,7 +71,7 @@ export function encodeOnnx(model: Model): Uint8Array {
 
 /** Writes encodeOnnx(model) to path (atomically); a promise, like every exporter. */
 export async function exportOnnx(model: Model, path: string): Promise<void> {
-  checkModel(model, 'exportOnnx');
+  checkModel(model, 'exportOnnx', true);
   checkPath(path, 'path', 'exportOnnx');
   writeFileAtomic(path, encodeOnnx(model));
 }

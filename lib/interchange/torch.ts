@@ -123,7 +123,7 @@ function convert(layer: Layer, kind: Kind, tensors: Map<string, NamedArray>, pre
  * ```
  */
 export function loadTorchStateDict(model: Model, path: string, options: TorchStateDictOptions = {}): void {
-  checkModel(model, 'loadTorchStateDict');
+  checkModel(model, 'loadTorchStateDict', true);
   checkPath(path, 'path', 'loadTorchStateDict');
   checkOptions(options, ['names'], 'loadTorchStateDict');
   const names = options.names ?? {};

@@ -28,7 +28,7 @@ export const CHECKPOINT_FILE = 'model.safetensors';
  * model.safetensors inside it.
  */
 export function saveModel(model: SavableModel, path: string, extra: Record<string, string> = {}, hooks: { beforeRename?: () => void } = {}): string {
-  checkModel(model, 'saveModel');
+  checkModel(model, 'saveModel', true);
   const file = resolveCheckpointPath(path, true);
   writeFileAtomic(file, modelChunks(model, extra), hooks);
   return file;

@@ -9,8 +9,8 @@ import { type Loss, SoftmaxCrossEntropy } from '../nn/losses.js';
 import { type GraphNode, GraphRun } from './graph-run.js';
 import { type FitAllHistory, type FitAllOptions, fitAll } from './fit-all.js';
 import type { LabelArray } from '../data/batches.js';
-import { type LogitGraph, Model, claimLayers } from './model.js';
-import { ownerOf } from './claim-layers.js';
+import { type LogitGraph, Model } from './model.js';
+import { claimLayers, ownerOf } from './claim-layers.js';
 import { activationLayer, checkFoldedActivation } from './sequential.js';
 
 /** Options of `input()`. */

@@ -5,7 +5,7 @@
 import { ShapeError, ValueError, describe, formatShape } from '../core/errors.js';
 import type { Layer, Parameter, SampleShape, SymbolicTensor } from '../nn/layers/layer.js';
 import type { ModelConfig } from '../nn/layers/index.js';
-import { checkBoolean, checkOptions } from '../core/check.js';
+import { checkBoolean } from '../core/check.js';
 import { checkTensor } from '../ops/check.js';
 import { Tensor } from '../core/tensor.js';
 import { type EvaluateOptions, type EvaluateResult, type FitOptions, type History, type PredictOptions, checkFiniteInput, evaluate, fit, checkPredictOptions, predictBatches } from './train.js';
@@ -16,6 +16,8 @@ import type { Optimizer } from '../optim/optimizers.js';
 import { type CompileOptions, type Compiled, checkCompileOptions, trainingConfig } from './compile.js';
 import { saveModel } from './checkpoint-write.js';
 import { summaryTable } from './summary.js';
+import { loadStateDictInto } from './state-dict.js';
+import { inputOfLayer } from './input-of.js';
 
 export type { CompileOptions } from './compile.js';
 /** A model's logit layers as a graph (Model.logitGraph): value ids are the inputs first, then each node's output. */
@@ -24,8 +26,6 @@ export interface LogitGraph {
   readonly nodes: readonly GraphNode[];
   readonly outputs: readonly number[];
 }
-
-export { claimLayers } from './claim-layers.js';
 
 /**
  * A model: layers with weights, trained by fit() under a loss, run by
@@ -90,15 +90,7 @@ export abstract class Model {
    * inference: feature maps for class activation maps and probes.
    */
   inputOf(x: Tensor, layer: Layer): Tensor {
-    const view = this.logitGraph();
-    const values: Tensor[] = [x];
-    for (const n of view.nodes) {
-      if (n.layer === layer) return values[n.inputs[0]];
-      const ins = n.inputs.map((v) => values[v]);
-      const merge = n.layer as Layer & { forwardInputs?: (xs: readonly Tensor[], training: boolean) => Tensor };
-      values[n.output] = ins.length > 1 && merge.forwardInputs ? merge.forwardInputs(ins, false) : n.layer.forward(ins[0], false);
-    }
-    throw new ValueError(`${this.name}: layer '${layer?.name}' is not one of the model's logit layers`);
+    return inputOfLayer(this.name, this.logitGraph(), x, layer);
   }
 
   /** A whole training pass in fewer backend calls, where the model's shape allows (Sequential's chain); null otherwise. */
@@ -233,12 +225,7 @@ export abstract class Model {
    * Keras's `model.input`: the symbolic input (a list for a model of
    * several), and `model.output`: what the model gives. A new functional
    * model built from them, or from a layer's `output`, shares this model's
-   * layers and weights (Keras's transfer learning).
-   * @example
-   * ```ts
-   * const head = layers.dense({ units: 5 }).apply(base.getLayer('flatten').output);
-   * const net = model({ inputs: base.input, outputs: head });
-   * ```
+   * layers and weights (Keras's transfer learning; see `Layer.output`).
    */
   get input(): SymbolicTensor | SymbolicTensor[] {
     const { inputs } = this.symbolicGraph();
@@ -311,26 +298,9 @@ export abstract class Model {
     return out;
   }
 
-  /** Copies values into the parameters; every name and shape must match. */
+  /** Copies values into the parameters; every name and shape must match (extra names are refused unless strict is false). */
   loadStateDict(state: Record<string, Tensor>, options: { strict?: boolean } = {}): void {
-    checkOptions(options, ['strict'], 'loadStateDict');
-    if (options.strict !== undefined) checkBoolean(options.strict, 'strict', 'loadStateDict');
-    if (!state || typeof state !== 'object') throw new ValueError(`loadStateDict: state must be an object of tensors, got ${describe(state)}`);
-    const params = this.weights();
-    for (const p of params) {
-      const t = state[p.name];
-      if (!t) throw new ShapeError(`loadStateDict: '${p.name}' is missing (have: ${Object.keys(state).join(', ') || 'nothing'})`);
-      checkTensor(t, p.name, 'loadStateDict');
-      if (t.shape.length !== p.value.shape.length || t.shape.some((d, i) => d !== p.value.shape[i])) {
-        throw new ShapeError(`loadStateDict: '${p.name}' has shape ${formatShape(t.shape)} but the model expects ${formatShape(p.value.shape)}`);
-      }
-    }
-    if (options.strict !== false) {
-      const known = new Set(params.map((p) => p.name));
-      const extra = Object.keys(state).filter((k) => !known.has(k));
-      if (extra.length) throw new ShapeError(`loadStateDict: unexpected keys ${extra.join(', ')}`);
-    }
-    for (const p of params) p.value.data.set(state[p.name].data);
+    loadStateDictInto(this.weights(), state, options);
   }
 
   /** Saves weights and architecture as safetensors (a file, or model.safetensors in a folder). */

@@ -8,7 +8,8 @@ import { checkBoolean, checkNumber, checkOptions, checkString } from '../core/ch
 import { Random } from '../core/random.js';
 import type { Tensor } from '../core/tensor.js';
 import { type Loss, SoftmaxCrossEntropy } from '../nn/losses.js';
-import { type LogitGraph, Model, claimLayers } from './model.js';
+import { type LogitGraph, Model } from './model.js';
+import { claimLayers } from './claim-layers.js';
 
 /** Options of `sequential()`: input shape, seed and name. */
 export interface SequentialOptions {

@@ -182,6 +182,7 @@ function resolveValidation(model: TrainableModel, x: Tensor, y: ResolvedTargets,
   if (!validation || typeof validation !== 'object') throw new ValueError(`fit: validation must be {x, y} or a fraction, got ${describe(validation)}`);
   checkOptions(validation, ['x', 'y'], 'fit', 'validation');
   const vx = model.checkInput(validation.x, 'fit (validation)');
+  if (vx.shape[0] === 0) throw new ValueError(`fit: validation.x holds no samples (shape ${formatShape(vx.shape)}); give at least one, or leave validation out`);
   checkFiniteInput(vx, 'fit', 'validation.x');
   const vy = resolveTargets(model, validation.y, y.loss, vx.shape[0], 'fit', 'validation.y');
   return { x, y, val: { x: vx, y: vy } };

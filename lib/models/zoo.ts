@@ -1,4 +1,4 @@
-import { checkOptions, checkPositiveInt } from '../core/check.js';
+import { checkOptions, checkPositiveInt, ownEntry } from '../core/check.js';
 import { ValueError, describe } from '../core/errors.js';
 import { AvgPool2D, Conv2D, Dense, Flatten, GlobalAvgPool2D, MaxPool2D, ReLU } from '../nn/layers/index.js';
 import { sequential } from './sequential.js';
@@ -144,7 +144,7 @@ export const ZOO_NAMES = Object.keys(ZOO);
  */
 export function zooModel(name: string, options: { seed?: number; channels?: number; classes?: number; height?: number; width?: number } = {}): Model {
   checkOptions(options, ['seed', 'channels', 'classes', 'height', 'width'], 'zooModel');
-  const entry = ZOO[name];
+  const entry = ownEntry(ZOO, name);
   if (!entry) throw new ValueError(`unknown model ${describe(name)}; the zoo has: ${ZOO_NAMES.join(', ')}`);
   const channels = options.channels === undefined ? entry.inputShape[2] : checkPositiveInt(options.channels, 'channels', 'zooModel');
   const classes = options.classes === undefined ? entry.classes : checkPositiveInt(options.classes, 'classes', 'zooModel');

@@ -9,7 +9,7 @@
 // Every run is base, then one entry of runs (if any), then one point of the
 // grid: runs × grid, in order. A run's name says what varies.
 import { basename, dirname, extname, resolve } from 'node:path';
-import { didYouMean } from '../core/check.js';
+import { didYouMean, ownEntry } from '../core/check.js';
 import { ConvkitError, FormatError, ValueError, describe } from '../core/errors.js';
 import { readFileBounded } from '../formats/read.js';
 
@@ -53,8 +53,9 @@ export interface PlannedRun {
 const MAX_RUNS = 10_000;
 
 function settingName(key: string, where: string): RunSetting {
-  if (key in RUN_SETTINGS) return key as RunSetting;
-  if (key in ALIASES) return ALIASES[key];
+  if (ownEntry(RUN_SETTINGS, key) !== undefined) return key as RunSetting;
+  const alias = ownEntry(ALIASES, key);
+  if (alias !== undefined) return alias;
   throw new ValueError(`${where}: unknown setting '${key}'${didYouMean(key, Object.keys(RUN_SETTINGS))}; a run takes ${Object.keys(RUN_SETTINGS).join(', ')}`);
 }
 

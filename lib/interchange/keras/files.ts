@@ -150,7 +150,7 @@ export async function loadKerasModel(path: string): Promise<Model> {
  * which are convkit's layouts too).
  */
 export async function loadKerasWeights(model: Model, path: string): Promise<void> {
-  checkModel(model, 'loadKerasWeights');
+  checkModel(model, 'loadKerasWeights', true);
   checkPath(path, 'path', 'loadKerasWeights');
   await withHdf5(path, (file) => {
     if (file.keys('layers')) return putKerasWeights(model, keras3Weights(file, model), path);

@@ -23,7 +23,7 @@ import { kerasTopology } from './export.js';
  * ```
  */
 export async function saveLayersModel(model: Model, dir: string): Promise<string> {
-  checkModel(model, 'saveLayersModel');
+  checkModel(model, 'saveLayersModel', true);
   checkPath(dir, 'dir', 'saveLayersModel');
   const { topology, weights } = kerasTopology(model, 'tfjs');
   const bytes = new Uint8Array(weights.reduce((n, w) => n + w.values.length * 4, 0));
@@ -53,7 +53,7 @@ export async function saveLayersModel(model: Model, dir: string): Promise<string
  * layer.
  */
 export async function exportKerasH5(model: Model, path: string): Promise<void> {
-  checkModel(model, 'exportKerasH5');
+  checkModel(model, 'exportKerasH5', true);
   checkPath(path, 'path', 'exportKerasH5');
   const { topology, weights } = kerasTopology(model, 'keras3');
   const lib = await hdf5();
