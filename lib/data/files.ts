@@ -51,6 +51,8 @@ interface RawArray {
 /** The arrays of a file by name, read lazily (an HDF5 dataset is read only if it is used). */
 interface ArraySource {
   names: string[];
+  /** Groups of an HDF5 file (no arrays), named in messages. */
+  groups?: string[];
   read(name: string): RawArray;
   close?(): void;
   describe: string;
@@ -68,11 +70,14 @@ async function openSource(path: string): Promise<ArraySource> {
   }
   if (ext === '.h5' || ext === '.hdf5' || ext === '.he5') {
     const file = await Hdf5Reader.open(path);
+    const groups = file.groups();
     return {
       names: file.datasets(),
+      // Groups are listed too, so that a group named like the data says what it is.
+      ...(groups.length ? { groups } : {}),
       read: (n) => {
         const info = file.info(n);
-        if (info.kind === 'other') throw new FormatError(`${path}: dataset '${n}' is not numeric`);
+        if (info.kind === 'other') throw new FormatError(`${path}: '${n}' is ${file.describeEntry(n)}, where numbers (images or labels) are expected`);
         return { data: file.read(n) as RawArray['data'], shape: info.shape, bytes: info.kind === 'uint' && info.size === 1 };
       },
       close: () => file.close(),
@@ -190,7 +195,8 @@ export async function loadDataFile(path: string, options: DataFileOptions = {}):
     }
     const pairs = (['train', 'val', 'test', 'all'] as Split[]).filter((s) => found[s]?.x !== undefined && found[s]?.y !== undefined);
     if (!pairs.length) {
-      throw new FormatError(`${source.describe}: no images and labels found by name (it has: ${source.names.join(', ') || 'nothing'}); name them e.g. x_train / y_train, train_images / train_labels or train_set_x / train_set_y`);
+      const groups = source.groups?.length ? `; groups, which hold no array themselves: ${source.groups.join(', ')}` : '';
+      throw new FormatError(`${source.describe}: no images and labels found by name (it has: ${source.names.join(', ') || 'nothing'}${groups}); name them e.g. x_train / y_train, train_images / train_labels or train_set_x / train_set_y`);
     }
     const read = (split: Split): LabelledSet => {
       const { x: xName, y: yName } = found[split] as Record<Role, string>;

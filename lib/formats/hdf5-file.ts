@@ -110,16 +110,29 @@ export class Hdf5Reader {
 
   /** The paths of every dataset in the file ('/'-separated, without the leading '/'). */
   datasets(): string[] {
-    const out: string[] = [];
-    const walk = (group: InstanceType<H5['Group']>, prefix: string) => {
+    return this.walk().datasets;
+  }
+
+  /** The paths of every group below the root. */
+  groups(): string[] {
+    return this.walk().groups;
+  }
+
+  private walk(): { datasets: string[]; groups: string[] } {
+    const datasets: string[] = [];
+    const groups: string[] = [];
+    const visit = (group: InstanceType<H5['Group']>, prefix: string) => {
       for (const key of this.run('cannot list its contents', () => group.keys())) {
         const entry = this.run(`cannot read '${prefix}${key}'`, () => group.get(key));
-        if (entry instanceof this.lib.Dataset) out.push(`${prefix}${key}`);
-        else if (entry instanceof this.lib.Group && out.length < 10_000) walk(entry, `${prefix}${key}/`);
+        if (entry instanceof this.lib.Dataset) datasets.push(`${prefix}${key}`);
+        else if (entry instanceof this.lib.Group && datasets.length + groups.length < 10_000) {
+          groups.push(`${prefix}${key}`);
+          visit(entry, `${prefix}${key}/`);
+        }
       }
     };
-    walk(this.file, '');
-    return out;
+    visit(this.file, '');
+    return { datasets, groups };
   }
 
   private dataset(name: string): H5Dataset {
@@ -152,6 +165,28 @@ export class Hdf5Reader {
     const entry = path === '' || path === '/' ? this.file : this.run(`cannot read '${path}'`, () => this.file.get(path));
     if (!entry || !(entry instanceof this.lib.Group)) return undefined;
     return this.run(`cannot list '${path}'`, () => entry.keys());
+  }
+
+  /** What is at a path, for messages: 'a group', 'a dataset of int64 [4, 2]', 'a dataset of strings', or 'nothing'. */
+  describeEntry(name: string): string {
+    const entry = this.run(`cannot read '${name}'`, () => this.file.get(name));
+    if (entry instanceof this.lib.Group) return 'a group';
+    if (!(entry instanceof this.lib.Dataset)) return 'nothing';
+    const info = this.infoOf(entry, name);
+    const type = info.kind === 'other' ? 'strings or records' : `${info.kind}${info.size * 8}`;
+    return `a dataset of ${type} [${info.shape.join(', ')}]`;
+  }
+
+  /**
+   * A floating-point dataset's values as float32; anything else at the path
+   * (a group, integers, strings, nothing) is refused, saying what was found
+   * and that `expected` was.
+   */
+  readFloats(name: string, expected: string): Float32Array {
+    const entry = this.run(`cannot read '${name}'`, () => this.file.get(name));
+    const info = entry instanceof this.lib.Dataset ? this.infoOf(entry, name) : null;
+    if (!info || info.kind !== 'float') throw new FormatError(`${this.path}: '${name}' is ${this.describeEntry(name)}, where ${expected} (a float dataset) is expected`);
+    return Float32Array.from(this.read(name) as Float32Array | Float64Array);
   }
 
   has(name: string): boolean {

@@ -58,12 +58,15 @@ async function readHdf5Into(model: Model, path: string, options: { names?: NameM
   try {
     const params = model.weights();
     const values = params.map((p, i) => {
-      if (!file.has(keys[i])) throw new FormatError(`${path}: no dataset '${keys[i]}' for ${p.name} (the file has: ${file.datasets().join(', ') || 'nothing'})`);
-      const { shape } = file.info(keys[i]);
+      const found = file.describeEntry(keys[i]);
+      if (found === 'nothing') throw new FormatError(`${path}: no dataset '${keys[i]}' for ${p.name} (the file has: ${file.datasets().join(', ') || 'nothing'})`);
+      if (found === 'a group') throw new FormatError(`${path}: '${keys[i]}' is a group, where the dataset of ${p.name} is expected`);
+      const { shape, kind } = file.info(keys[i]);
+      if (kind !== 'float') throw new FormatError(`${path}: '${keys[i]}' is ${found}, where ${p.name} (float weights ${formatShape(p.value.shape)}) is expected`);
       if (shape.length !== p.value.shape.length || shape.some((d, j) => d !== p.value.shape[j])) {
         throw new ShapeError(`${path}: '${keys[i]}' has shape ${formatShape(shape)} but ${p.name} is ${formatShape(p.value.shape)}`);
       }
-      return Float32Array.from(file.read(keys[i]) as unknown as ArrayLike<number>);
+      return file.readFloats(keys[i], p.name);
     });
     params.forEach((p, i) => p.value.data.set(values[i]));
   } finally {

@@ -27,11 +27,7 @@ const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((e): e is
 /** A weight's name without its scopes and ':0' (Keras 2's 'conv/kernel:0', Keras 3's 'model/conv/kernel'). */
 const suffixOf = (name: string) => name.slice(name.lastIndexOf('/') + 1).replace(/:\d+$/, '');
 
-function floats(file: Hdf5Reader, path: string): Float32Array {
-  const data = file.read(path);
-  if (!(data instanceof Float32Array || data instanceof Float64Array)) throw new FormatError(`${file.path}: '${path}' is not floating point`);
-  return Float32Array.from(data);
-}
+const floats = (file: Hdf5Reader, path: string): Float32Array => file.readFloats(path, 'a weight');
 
 /** The legacy layout: model_weights/<layer> with weight_names attributes (Keras 2 and 3's .h5). */
 function legacyWeights(file: Hdf5Reader, root: string): KerasWeight[] {
@@ -39,7 +35,7 @@ function legacyWeights(file: Hdf5Reader, root: string): KerasWeight[] {
   const layers = strings(file.attribute(root, 'layer_names'));
   return layers.flatMap((layer) => strings(file.attribute(`${prefix}${layer}`, 'weight_names')).map((name) => {
     const path = `${prefix}${layer}/${name}`;
-    if (!file.has(path)) throw new FormatError(`${file.path}: the weight '${name}' of layer '${layer}' is listed but not stored`);
+    if (!file.has(path)) throw new FormatError(`${file.path}: the weight '${name}' of layer '${layer}' is listed but '${path}' is ${file.describeEntry(path)}`);
     return { layer, suffix: suffixOf(name), shape: file.info(path).shape, values: () => floats(file, path) };
   }));
 }
