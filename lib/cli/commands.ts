@@ -15,6 +15,7 @@ import type { NameMapping } from '../interchange/names.js';
 import { exportNpz } from '../interchange/npz.js';
 import { exportOnnx } from '../interchange/onnx.js';
 import { exportKerasH5, saveLayersModel } from '../interchange/keras/write.js';
+import { checkOutputs } from './outputs.js';
 import type { Tensor } from '../core/tensor.js';
 import type { History } from '../models/train.js';
 import { selfTest } from '../models/selftest.js';
@@ -37,12 +38,14 @@ export async function curvesCommand(flags: Flags, dir: string | undefined): Prom
   } catch (error) {
     throw new ConvkitError(`${dir}: not a run directory (cannot read history.json: ${(error as Error).message})`);
   }
+  checkOutputs([{ flag: '--output', path: flags.output ?? dir, kind: 'folder' }]);
   const files = exportCurves(history, flags.output ?? dir, { format: (flags.format ?? 'svg') as CurveFormat });
   process.stderr.write(`wrote ${files.join(', ')}\n`);
 }
 
 export async function reportCommand(flags: Flags & { title?: string }, ...dirs: string[]): Promise<void> {
   if (dirs.length === 0) throw new UsageError('report needs a run directory: convkit report RUN_DIR [RUN_DIR ...]');
+  checkOutputs([{ flag: '--output', path: flags.output, kind: 'file' }]);
   if (dirs.length > 1 || existsSync(sweepPaths(dirs[0]).plan)) {
     applyRuntime(flags);
     const say = flags.quiet ? () => {} : (m: string) => process.stderr.write(`${m}\n`);
@@ -81,6 +84,7 @@ const FORMATS = ['onnx', 'npz', 'h5', 'keras', 'tfjs'];
 export async function exportCommand(flags: Flags): Promise<void> {
   if (!flags.checkpoint) throw new UsageError('export needs --checkpoint PATH');
   if (!flags.output) throw new UsageError('export needs --output FILE');
+  checkOutputs([{ flag: '--output', path: flags.output, kind: flags.format === 'tfjs' ? 'folder' : 'file' }]);
   const format = flags.format ?? FORMAT_OF_EXTENSION[extname(flags.output).toLowerCase()];
   if (!format || !FORMATS.includes(format)) throw new UsageError(`cannot tell the format of '${flags.output}' from its extension; name it .onnx, .npz or .h5, or pass --format ${FORMATS.join('|')} (keras: an .h5 Keras loads; tfjs: a LayersModel folder)`);
   const file = resolveCheckpointPath(flags.checkpoint, false);
@@ -142,6 +146,7 @@ export async function predictCommand(flags: Flags): Promise<void> {
   if (flags.csv && (resolve(flags.csv) === resolve(flags.input) || resolve(flags.csv) === resolve(file))) {
     throw new UsageError(`--csv ${flags.csv} would replace its own input; write the predictions to another file`);
   }
+  checkOutputs([{ flag: '--csv', path: flags.csv, kind: 'file' }]);
   applyRuntime(flags);
   const say = flags.json ? () => {} : (m: string) => process.stderr.write(`${m}\n`);
   const { model, metadata } = loadCheckpoint(file);

@@ -6,6 +6,7 @@ import { RUN_SETTINGS, type RunSetting, type SettingValue, type SweepSpec, check
 import { type SweepResult, sweep } from '../sweep/sweep.js';
 import { sweepPaths } from '../sweep/runner.js';
 import { type Flags, int, Interrupted, UsageError } from './options.js';
+import { checkOutputs } from './outputs.js';
 import { runDirsOf, writeRunComparison } from './compare.js';
 
 /** The sweep's flags beyond Flags: the grid's settings as comma lists. */
@@ -67,6 +68,7 @@ function table(result: SweepResult): string {
 
 export async function sweepCommand(flags: SweepFlags, file?: string): Promise<void> {
   if (!flags.out) throw new UsageError('sweep needs --out DIR (the sweep directory: one run directory per run, summary.json, report.html)');
+  checkOutputs([{ flag: '--out', path: flags.out, kind: 'folder' }]);
   const spec = specFromFlags(flags, file ? await readSweepFile(file) : null);
   const say = flags.quiet ? () => {} : (m: string) => process.stderr.write(`${m}\n`);
   const workers = flags.workers !== undefined ? int(flags as Flags, 'workers', 1) : undefined;

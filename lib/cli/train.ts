@@ -18,6 +18,7 @@ import { type Analysis, writeReport } from '../viz/report.js';
 import { EventWriter } from '../viz/tensorboard.js';
 import { ZOO, ZOO_NAMES } from '../models/zoo.js';
 import { applyRuntime, DEFAULTS, type Flags, int, Interrupted, num, UsageError } from './options.js';
+import { checkOutputs } from './outputs.js';
 import { parseClassWeight, parseFraction, parseSize, scheduleFlags, weightDecayFlag } from './run-flags.js';
 import { classLabel } from '../viz/charts.js';
 import { reportAccuracy, summaryTable } from './shared.js';
@@ -186,6 +187,7 @@ export async function train(flags: Flags): Promise<void> {
     process.once('disconnect', () => process.kill(process.pid, 'SIGKILL'));
   }
   const resume = flags.resume;
+  checkOutputs([{ flag: '--out', path: flags.out ?? resume, kind: 'folder' }, { flag: '--tensorboard', path: flags.tensorboard, kind: 'folder' }, { flag: '--report', path: flags.report, kind: 'file' }]);
   if (resume && flags.out !== undefined && resolve(flags.out) !== resolve(resume)) {
     throw new UsageError(`--out ${flags.out} with --resume ${resume}: a resumed run continues in its own directory; copy it first to continue elsewhere`);
   }
