@@ -6,6 +6,7 @@ import { checkTensor } from '../ops/check.js';
 import { Random } from '../core/random.js';
 import { Tensor } from '../core/tensor.js';
 import type { LabelArray } from './batches.js';
+import { checkAllocation } from '../core/limits.js';
 
 /** uint8 pixels (0..255) to float32 in [0, 1], as [N, H, W, C] images; a shape [N, H, W] gains the channel axis (grayscale). */
 export function scaleImages(pixels: Uint8Array, shape: readonly number[]): Tensor {
@@ -30,6 +31,7 @@ export function resize(xIn: Tensor, height: number, width: number): Tensor {
   checkPositiveInt(height, 'height', 'resize');
   checkPositiveInt(width, 'width', 'resize');
   const [n, h, w, c] = x.shape;
+  checkAllocation(n * height * width * c, 4, `resize: the images resized to ${height}×${width} ([${n}, ${height}, ${width}, ${c}])`);
   const out = new Float32Array(n * height * width * c);
   const sy = h / height;
   const sx = w / width;

@@ -1,6 +1,6 @@
 import { checkNonNegativeInt, checkOptions, checkPositiveInt, eitherOf } from '../core/check.js';
-import { ShapeError, ValueError, describe, formatShape } from '../core/errors.js';
-import { checkAllocation } from '../core/limits.js';
+import { LimitError, ShapeError, ValueError, describe, formatShape } from '../core/errors.js';
+import { MAX_ELEMENTS, checkAllocation } from '../core/limits.js';
 
 export { GEOMETRY_FIELDS, MAX_TILED_POOL_WINDOW, type WindowGeometry, poolWindowsTile } from '../backend/geometry.js';
 import type { WindowGeometry } from '../backend/geometry.js';
@@ -23,13 +23,24 @@ export interface Pads {
 }
 
 /** A number or [h, w] pair of positive integers, as [h, w]. */
+/**
+ * A window's size, stride or padding: an integer that the kernels' int32
+ * arithmetic can hold (a stride of 2^31 would wrap there), else a
+ * LimitError naming it.
+ */
+function windowInt(value: unknown, name: string, op: string, min: 0 | 1): number {
+  const v = min === 1 ? checkPositiveInt(value, name, op) : checkNonNegativeInt(value, name, op);
+  if (v > MAX_ELEMENTS) throw new LimitError(`${op}: ${name} = ${v} is more than the ${MAX_ELEMENTS} a window size, stride or padding may be`);
+  return v;
+}
+
 export function normalizePair(value: unknown, name: string, op: string): [number, number] {
   if (typeof value === 'number') {
-    const v = checkPositiveInt(value, name, op);
+    const v = windowInt(value, name, op, 1);
     return [v, v];
   }
   if (Array.isArray(value) && value.length === 2) {
-    return [checkPositiveInt(value[0], `${name}[0]`, op), checkPositiveInt(value[1], `${name}[1]`, op)];
+    return [windowInt(value[0], `${name}[0]`, op, 1), windowInt(value[1], `${name}[1]`, op, 1)];
   }
   throw new ValueError(`${op}: ${name} must be a positive integer or [h, w], got ${describe(value)}`);
 }
@@ -56,16 +67,16 @@ export function normalizePadding(
     return { top: Math.floor(th / 2), bottom: th - Math.floor(th / 2), left: Math.floor(tw / 2), right: tw - Math.floor(tw / 2) };
   }
   if (typeof padding === 'number') {
-    const p = checkNonNegativeInt(padding, 'padding', op);
+    const p = windowInt(padding, 'padding', op, 0);
     return { top: p, bottom: p, left: p, right: p };
   }
   if (Array.isArray(padding) && padding.length === 2) {
-    const ph = checkNonNegativeInt(padding[0], 'padding[0]', op);
-    const pw = checkNonNegativeInt(padding[1], 'padding[1]', op);
+    const ph = windowInt(padding[0], 'padding[0]', op, 0);
+    const pw = windowInt(padding[1], 'padding[1]', op, 0);
     return { top: ph, bottom: ph, left: pw, right: pw };
   }
   if (Array.isArray(padding) && padding.length === 4) {
-    const [top, bottom, left, right] = padding.map((p, i) => checkNonNegativeInt(p, `padding[${i}]`, op));
+    const [top, bottom, left, right] = padding.map((p, i) => windowInt(p, `padding[${i}]`, op, 0));
     return { top, bottom, left, right };
   }
   throw new ValueError(
@@ -150,6 +161,7 @@ export function pool2dGeometry(xShape: readonly number[], options: Pool2dOptions
   }
   const outH = outputSize(inH, kH, strideH, pads.top, pads.bottom, 'height', op);
   const outW = outputSize(inW, kW, strideW, pads.left, pads.right, 'width', op);
+  checkAllocation(batch * outH * outW * inC, 4, `${op}: the output [${batch}, ${outH}, ${outW}, ${inC}]`);
   return { batch, inH, inW, inC, outH, outW, outC: inC, kH, kW, strideH, strideW, padTop: pads.top, padBottom: pads.bottom, padLeft: pads.left, padRight: pads.right };
 }
 
