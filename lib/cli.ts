@@ -61,6 +61,7 @@ export function program(run: (work: () => Promise<unknown>) => void): Command {
       .addOption(new Option('--scaler <kind>', 'standardise with the training images\' mean and std: standard (per feature, as scikit-learn) or channel (per channel, as Keras\'s Normalization); saved with the checkpoint, applied by predict and evaluate').choices(['standard', 'channel', 'none']))
       .option('--class-weight <w>', "'balanced' or one weight per class (e.g. 1,3): rarer classes drawn more often (a weighted sampler)")
       .option('--shift <pixels>', 'augment: shift each training image by up to N pixels at random')
+      .option('--skip-bad-images', 'with --data of an image folder: leave out images that cannot be decoded (each is named) instead of stopping')
       .option('--flip', 'augment: mirror training images left-right at random (not for digits or letters)')
       .option('--epochs <n>', `passes over the training set (default ${DEFAULTS.epochs})`)
       .option('--batch-size <n>', `images per step (default ${DEFAULTS.batchSize})`)

@@ -42,6 +42,7 @@ export interface Flags {
   csv?: string;
   resume?: string;
   init?: string;
+  'skip-bad-images'?: boolean;
   freeze?: string;
   format?: string;
   output?: string;

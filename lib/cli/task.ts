@@ -34,6 +34,8 @@ export interface DataSettings {
   scaler: 'feature' | 'channel' | null;
   validation: number | null;
   limit: number | null;
+  /** Leave out unreadable images of an image folder (--skip-bad-images), each named. */
+  skipBadImages?: boolean;
 }
 
 export interface TaskData {
@@ -68,12 +70,12 @@ function remapLabels(y: Int32Array, from: string[], to: string[], what: string):
 export async function loadTaskData(s: DataSettings, dataDir: string | undefined, seed: number, say: (m: string) => void): Promise<TaskData> {
   let task: Omit<TaskData, 'shape'>;
   if (s.data) {
-    const file = await loadDataFile(s.data, { log: say });
+    const file = await loadDataFile(s.data, { log: say, skipBadImages: s.skipBadImages === true });
     let train = file.train;
     let test = file.test ?? null;
     let source = file.source;
     if (s.test) {
-      const t = await loadDataFile(s.test, { log: say });
+      const t = await loadDataFile(s.test, { log: say, skipBadImages: s.skipBadImages === true });
       test = t.test ?? t.train ?? t.val ?? null;
       if (test && namesDiffer(file.classes, t.classes)) test = { x: test.x, y: remapLabels(test.y, t.classes, file.classes, s.test) };
       source += `; test: ${t.source}`;

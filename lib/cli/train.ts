@@ -105,12 +105,13 @@ export function settingsFromFlags(given: Flags): RunSettings {
     limit: flags.limit === undefined ? null : int(flags, 'limit', 1),
     classWeight: parseClassWeight(flags['class-weight']),
     augment: shift > 0 || flags.flip ? { shift, flip: Boolean(flags.flip) } : null,
+    ...(flags['skip-bad-images'] ? { skipBadImages: true } : {}),
     ...(flags.init !== undefined ? { init: resolve(flags.init), ...(flags.freeze !== undefined ? { freeze: flags.freeze } : {}) } : {}),
   };
 }
 
 /** Flags that set what a run is; a resume keeps them. */
-const RUN_FLAGS = ['model', 'init', 'freeze', 'dataset', 'data', 'test', 'test-split', 'resize', 'scaler', 'batch-size', 'optimizer', 'lr', 'lr-decay', 'lr-schedule', 'warmup-epochs', 'weight-decay', 'seed', 'validation', 'limit', 'class-weight', 'shift', 'flip'] as const;
+const RUN_FLAGS = ['model', 'init', 'freeze', 'skip-bad-images', 'dataset', 'data', 'test', 'test-split', 'resize', 'scaler', 'batch-size', 'optimizer', 'lr', 'lr-decay', 'lr-schedule', 'warmup-epochs', 'weight-decay', 'seed', 'validation', 'limit', 'class-weight', 'shift', 'flip'] as const;
 
 /** Settings of the run being resumed; --epochs may extend it. */
 export function settingsFromRun(dir: string, flags: Flags): RunSettings {

@@ -7,7 +7,7 @@
 // size are read from the data.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import { checkFunction, checkOptions, checkPath } from '../core/check.js';
+import { checkBoolean, checkFunction, checkOptions, checkPath } from '../core/check.js';
 import { FormatError, ShapeError, ValueError, describe, formatShape } from '../core/errors.js';
 import { checkAllocation } from '../core/limits.js';
 import { Hdf5Reader } from '../formats/hdf5-file.js';
@@ -166,12 +166,15 @@ export interface DataFileOptions {
   labelColumn?: string | number;
   /** Where progress and notices go (default: nowhere). */
   log?: (message: string) => void;
+  /** For an image folder: leave out images that cannot be decoded (each named in the log) instead of refusing the folder. */
+  skipBadImages?: boolean;
 }
 
 /** Reads a data set from a file or folder (see the top of this file). */
 export async function loadDataFile(path: string, options: DataFileOptions = {}): Promise<DataFile> {
   checkPath(path, 'path', 'loadDataFile');
-  checkOptions(options, ['labelColumn', 'log'], 'loadDataFile');
+  checkOptions(options, ['labelColumn', 'log', 'skipBadImages'], 'loadDataFile');
+  if (options.skipBadImages !== undefined) checkBoolean(options.skipBadImages, 'skipBadImages', 'loadDataFile');
   if (options.log !== undefined) checkFunction(options.log, 'log', 'loadDataFile');
   if (options.labelColumn !== undefined && typeof options.labelColumn !== 'string' && !Number.isInteger(options.labelColumn)) {
     throw new ValueError(`loadDataFile: labelColumn must be a column name or index, got ${describe(options.labelColumn)}`);
@@ -183,7 +186,7 @@ export async function loadDataFile(path: string, options: DataFileOptions = {}):
     if (!y) throw new FormatError(`${path}: no label column`);
     return { source: `${path} (CSV)`, train: { x, y }, classes: classNames(y) };
   }
-  if (isImageFolder(path)) return readImageFolder(path, say);
+  if (isImageFolder(path)) return readImageFolder(path, say, { skipBadImages: options.skipBadImages === true });
   const source = await openSource(path);
   try {
     const found: Partial<Record<Split, Partial<Record<Role, string>>>> = {};

@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { extname, join } from 'node:path';
-import { FormatError, ValueError } from '../core/errors.js';
+import { FormatError, LimitError, ValueError } from '../core/errors.js';
 import { checkAllocation, getAllocationLimit } from '../core/limits.js';
 import { readFileBounded } from '../formats/read.js';
 import { Tensor } from '../core/tensor.js';
@@ -17,8 +17,18 @@ import { resize } from './transforms.js';
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
 const SPLITS: Record<string, 'train' | 'val' | 'test'> = { train: 'train', training: 'train', val: 'val', valid: 'val', validation: 'val', test: 'test', testing: 'test' };
 
-const subfolders = (dir: string) => readdirSync(dir).filter((f) => !f.startsWith('.') && statSync(join(dir, f)).isDirectory()).sort();
-const imagesIn = (dir: string) => readdirSync(dir).filter((f) => IMAGE_EXTENSIONS.has(extname(f).toLowerCase())).sort();
+/** What an entry is; a broken link or a symbolic-link loop is refused by path (readdir's names are the folder's own). */
+function kindOf(path: string): 'folder' | 'file' | 'other' {
+  try {
+    const st = statSync(path);
+    return st.isDirectory() ? 'folder' : st.isFile() ? 'file' : 'other';
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new FormatError(`${path}: ${code === 'ELOOP' ? 'a loop of symbolic links' : code === 'ENOENT' ? 'a symbolic link to nothing' : `cannot read (${code ?? (error as Error).message})`}`);
+  }
+}
+const subfolders = (dir: string) => readdirSync(dir).filter((f) => !f.startsWith('.') && kindOf(join(dir, f)) === 'folder').sort();
+const imagesIn = (dir: string) => readdirSync(dir).filter((f) => IMAGE_EXTENSIONS.has(extname(f).toLowerCase()) && kindOf(join(dir, f)) === 'file').sort();
 
 /** Whether a folder is laid out as class sub-folders of images (directly, or under train/ and test/). */
 export function isImageFolder(dir: string): boolean {
@@ -37,9 +47,19 @@ interface Decoded {
 
 const require = createRequire(import.meta.url);
 
+/** A PNG's size from its header, checked before pngjs decodes (it would allocate width × height × 4 bytes for whatever the header claims). */
+function checkPngHeader(bytes: Uint8Array, path: string): void {
+  if (bytes.length < 24 || bytes[12] !== 0x49 || bytes[13] !== 0x48 || bytes[14] !== 0x44 || bytes[15] !== 0x52) return; // pngjs says what is wrong
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const [width, height] = [view.getUint32(16), view.getUint32(20)];
+  checkAllocation(width * height, 4, `${path}: a PNG of ${width}×${height}`);
+  if (width * height > 100e6) throw new LimitError(`${path}: a PNG of ${width}×${height} is over 100 megapixels, which convkit does not decode`);
+}
+
 function decode(path: string): Decoded {
   const bytes = readFileBounded(path);
   const ext = extname(path).toLowerCase();
+  if (ext === '.png') checkPngHeader(bytes, path);
   try {
     if (ext === '.png') {
       const { PNG } = require('pngjs') as typeof import('pngjs');
@@ -55,15 +75,45 @@ function decode(path: string): Decoded {
   }
 }
 
+/** Options of readImageFolder. */
+export interface ImageFolderOptions {
+  /** Leave out images that cannot be decoded (each named in a message) instead of refusing the folder. */
+  skipBadImages?: boolean;
+}
+
 /** Reads one split: every image under its class folders, in class then file-name order. */
-function readSplit(dir: string, classes: string[], say: (m: string) => void): LabelledSet & { gray: boolean } {
-  const files: [string, number][] = [];
+function readSplit(dir: string, classes: string[], say: (m: string) => void, options: ImageFolderOptions): LabelledSet & { gray: boolean } {
+  let files: [string, number][] = [];
+  const empty: string[] = [];
   classes.forEach((name, c) => {
     const folder = join(dir, name);
-    if (existsSync(folder)) for (const f of imagesIn(folder)) files.push([join(folder, f), c]);
+    if (!existsSync(folder)) return;
+    const images = imagesIn(folder);
+    if (images.length === 0) empty.push(name);
+    for (const f of images) files.push([join(folder, f), c]);
   });
   if (!files.length) throw new FormatError(`${dir}: no .png or .jpg images in its class folders (${classes.join(', ')})`);
-  const first = decode(files[0][0]);
+  // torchvision's ImageFolder refuses a class without images too: a class never seen cannot be learnt or scored.
+  if (empty.length) throw new FormatError(`${dir}: the class folder${empty.length > 1 ? 's' : ''} ${empty.map((e) => `'${e}'`).join(', ')} hold${empty.length > 1 ? '' : 's'} no .png or .jpg images`);
+  // Decoded once here when bad images are to be skipped, so that the first good one sets the size.
+  const decoded = new Map<string, Decoded>();
+  if (options.skipBadImages) {
+    const bad: string[] = [];
+    files = files.filter(([path]) => {
+      try {
+        decoded.set(path, decode(path));
+        return true;
+      } catch (error) {
+        if (!(error instanceof FormatError || error instanceof LimitError)) throw error;
+        bad.push(error.message);
+        return false;
+      }
+    });
+    if (bad.length) say(`${dir}: skipped ${bad.length} unreadable image(s): ${bad.slice(0, 5).join('; ')}${bad.length > 5 ? `; and ${bad.length - 5} more` : ''}`);
+    if (!files.length) throw new FormatError(`${dir}: none of its images can be read`);
+  }
+  const read = (path: string) => decoded.get(path) ?? decode(path);
+  const first = read(files[0][0]);
   const [h, w] = [first.height, first.width];
   checkAllocation(files.length * h * w * 3, 4, `${dir}: ${files.length} images of ${h}×${w}×3`);
   const rgb = new Float32Array(files.length * h * w * 3);
@@ -71,7 +121,8 @@ function readSplit(dir: string, classes: string[], say: (m: string) => void): La
   let gray = true;
   let resized = 0;
   files.forEach(([path, c], i) => {
-    const image = i === 0 ? first : decode(path);
+    const image = i === 0 ? first : read(path);
+    decoded.delete(path);
     const same = image.width === w && image.height === h;
     // Same size: straight into the batch; another size: into its own plane, then resized into place.
     const plane = same ? rgb.subarray(i * h * w * 3, (i + 1) * h * w * 3) : new Float32Array(image.width * image.height * 3);
@@ -96,14 +147,14 @@ function readSplit(dir: string, classes: string[], say: (m: string) => void): La
 }
 
 /** Reads an image folder as a data set (see the top of this file). */
-export function readImageFolder(dir: string, say: (m: string) => void = () => {}): DataFile {
+export function readImageFolder(dir: string, say: (m: string) => void = () => {}, options: ImageFolderOptions = {}): DataFile {
   const subs = subfolders(dir);
   const split = subs.length > 0 && subs.every((s) => SPLITS[s.toLowerCase()]);
   const roots: [('train' | 'val' | 'test'), string][] = split ? subs.map((s) => [SPLITS[s.toLowerCase()], join(dir, s)]) : [['train', dir]];
   const classes = [...new Set(roots.flatMap(([, root]) => subfolders(root)))].sort();
   if (classes.length < 1) throw new ValueError(`${dir}: no class folders; an image folder has one sub-folder of images per class`);
   const sets: Partial<Record<'train' | 'val' | 'test', LabelledSet & { gray: boolean }>> = {};
-  for (const [name, root] of roots) sets[name] = readSplit(root, classes, say);
+  for (const [name, root] of roots) sets[name] = readSplit(root, classes, say, options);
   // A set read as gray while another is RGB: give it three equal channels.
   const anyRgb = Object.values(sets).some((s) => !s!.gray);
   for (const s of Object.values(sets)) {
