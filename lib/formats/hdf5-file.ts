@@ -6,8 +6,8 @@
 // file being written), and with libhdf5's diagnostic printing (dozens of
 // HDF5-DIAG lines for one bad file) caught and turned into one FormatError.
 import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
-import { statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { ConvkitError, FormatError } from '../core/errors.js';
 import { checkAllocation } from '../core/limits.js';
 
@@ -76,6 +76,31 @@ export function sandboxed<T>(allowed: readonly string[], what: string, call: () 
   } finally {
     fs.writeSync = writeSync;
     fs.openSync = openSync;
+  }
+}
+
+/**
+ * Writes an HDF5 file through a temporary one beside it, renamed into place
+ * once `fill` has written everything and the file is closed: a failure
+ * leaves no half-written file (and no temporary one).
+ */
+export async function writeHdf5Atomically(path: string, fill: (file: H5File) => void): Promise<void> {
+  const lib = await hdf5();
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    sandboxed([temp], `${path}: cannot write`, () => {
+      const file = new lib.File(temp, 'w');
+      try {
+        fill(file);
+      } finally {
+        file.close();
+      }
+    });
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
   }
 }
 

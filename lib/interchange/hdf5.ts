@@ -1,8 +1,6 @@
 import { checkModel, checkOptions, checkPath } from '../core/check.js';
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
 import { ConvkitError, FormatError, ShapeError, formatShape } from '../core/errors.js';
-import { Hdf5Reader, hdf5, sandboxed } from '../formats/hdf5-file.js';
+import { Hdf5Reader, writeHdf5Atomically } from '../formats/hdf5-file.js';
 import type { Model } from '../models/model.js';
 import { type NameMapping, parameterKeys } from './names.js';
 
@@ -16,25 +14,11 @@ export async function exportHdf5(model: Model, path: string, options: { names?: 
   checkModel(model, 'exportHdf5', true);
   checkPath(path, 'path', 'exportHdf5');
   const keys = parameterKeys(model, options.names ?? 'numbered', 'exportHdf5');
-  const lib = await hdf5();
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  try {
-    mkdirSync(dirname(path), { recursive: true });
-    sandboxed([temp], `${path}: cannot write`, () => {
-      const file = new lib.File(temp, 'w');
-      try {
-        model.weights().forEach((p, i) => file.create_dataset({ name: keys[i], data: p.value.data, shape: [...p.value.shape], dtype: '<f' }));
-        file.create_attribute('architecture', JSON.stringify(model.config()));
-        file.create_attribute('format', 'convkit');
-      } finally {
-        file.close();
-      }
-    });
-    renameSync(temp, path);
-  } catch (error) {
-    rmSync(temp, { force: true });
-    throw error;
-  }
+  await writeHdf5Atomically(path, (file) => {
+    model.weights().forEach((p, i) => file.create_dataset({ name: keys[i], data: p.value.data, shape: [...p.value.shape], dtype: '<f' }));
+    file.create_attribute('architecture', JSON.stringify(model.config()));
+    file.create_attribute('format', 'convkit');
+  });
   return keys;
 }
 

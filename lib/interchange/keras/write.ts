@@ -2,11 +2,11 @@
 // as Keras's model.save wrote it (model_config and model_weights, which
 // keras.models.load_model reads) and a tfjs LayersModel folder (model.json
 // and one weights.bin, which tf.loadLayersModel reads).
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { checkModel, checkPath } from '../../core/check.js';
 import { writeFileAtomic } from '../../formats/atomic.js';
-import { hdf5, sandboxed } from '../../formats/hdf5-file.js';
+import { writeHdf5Atomically } from '../../formats/hdf5-file.js';
 import type { Model } from '../../models/model.js';
 import { VERSION } from '../../core/version.js';
 import { kerasTopology } from './export.js';
@@ -56,37 +56,23 @@ export async function exportKerasH5(model: Model, path: string): Promise<void> {
   checkModel(model, 'exportKerasH5', true);
   checkPath(path, 'path', 'exportKerasH5');
   const { topology, weights } = kerasTopology(model, 'keras3');
-  const lib = await hdf5();
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   const layers = model.layers.map((l) => l.name);
-  try {
-    mkdirSync(dirname(path), { recursive: true });
-    sandboxed([temp], `${path}: cannot write`, () => {
-      const file = new lib.File(temp, 'w');
-      try {
-        file.create_attribute('keras_version', '3.15.1');
-        file.create_attribute('backend', 'tensorflow');
-        file.create_attribute('model_config', JSON.stringify(topology));
-        const root = file.create_group('model_weights');
-        root.create_attribute('layer_names', layers);
-        root.create_attribute('backend', 'tensorflow');
-        root.create_attribute('keras_version', '3.15.1');
-        for (const name of layers) {
-          const mine = weights.filter((w) => w.layer === name);
-          const group = root.create_group(name);
-          // h5py writes an empty list as a float array; Keras reads either.
-          group.create_attribute('weight_names', mine.length ? mine.map((w) => w.name) : new Float64Array(0));
-          // Each weight at <layer>/<weight name>, its name's scope a group of its own (h5wasm makes no intermediate groups).
-          const scope = mine.length ? group.create_group(name) : null;
-          for (const w of mine) scope!.create_dataset({ name: w.name.slice(name.length + 1), data: w.values, shape: [...w.shape], dtype: '<f' });
-        }
-      } finally {
-        file.close();
-      }
-    });
-    renameSync(temp, path);
-  } catch (error) {
-    rmSync(temp, { force: true });
-    throw error;
-  }
+  await writeHdf5Atomically(path, (file) => {
+    file.create_attribute('keras_version', '3.15.1');
+    file.create_attribute('backend', 'tensorflow');
+    file.create_attribute('model_config', JSON.stringify(topology));
+    const root = file.create_group('model_weights');
+    root.create_attribute('layer_names', layers);
+    root.create_attribute('backend', 'tensorflow');
+    root.create_attribute('keras_version', '3.15.1');
+    for (const name of layers) {
+      const mine = weights.filter((w) => w.layer === name);
+      const group = root.create_group(name);
+      // h5py writes an empty list as a float array; Keras reads either.
+      group.create_attribute('weight_names', mine.length ? mine.map((w) => w.name) : new Float64Array(0));
+      // Each weight at <layer>/<weight name>, its name's scope a group of its own (h5wasm makes no intermediate groups).
+      const scope = mine.length ? group.create_group(name) : null;
+      for (const w of mine) scope!.create_dataset({ name: w.name.slice(name.length + 1), data: w.values, shape: [...w.shape], dtype: '<f' });
+    }
+  });
 }
