@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the addon with AddressSanitizer and UndefinedBehaviorSanitizer and
 # runs the native test suites against it (conformance, bad input, loader,
-# training step), then rebuilds the normal addon.
+# training step), then puts the normal addon back (CI runs this after the
+# suite, so it keeps the build it had instead of compiling it again).
 #   npm run test:sanitize
 # Node itself is not instrumented, so libasan is preloaded; leak checking is
 # off because V8 keeps allocations alive until exit on purpose.
@@ -13,10 +14,19 @@ node_gyp="node $(dirname "$(command -v npm)")/../lib/node_modules/npm/node_modul
 nodedir="${npm_config_nodedir:-$(dirname "$(dirname "$(command -v node)")")}"
 node_gyp="$node_gyp --nodedir=$nodedir"
 out=build-sanitize
-$node_gyp rebuild --debug -- -Dconvkit_sanitize=1 >/dev/null
 mkdir -p "$out"
+kept=""
+if [ -f build/Release/convkit.node ]; then kept="$out/release.node"; cp build/Release/convkit.node "$kept"; fi
+restore() {
+  # node-gyp's rebuild empties build/; the normal addon goes back, or is built again when there was none.
+  # The instrumented build leaves build/Debug, which loads only with libasan preloaded: it goes.
+  rm -rf build/Debug
+  if [ -n "$kept" ]; then mkdir -p build/Release && cp "$kept" build/Release/convkit.node
+  else $node_gyp rebuild >/dev/null; fi
+}
+trap restore EXIT
+$node_gyp rebuild --debug -- -Dconvkit_sanitize=1 >/dev/null
 cp build/Debug/convkit.node "$out/convkit.node"
-$node_gyp rebuild >/dev/null
 libasan="$(g++ -print-file-name=libasan.so)"
 libubsan="$(g++ -print-file-name=libubsan.so)"
 status=0
