@@ -1,20 +1,17 @@
-import { hostname } from 'node:os';
 // A run directory saved as one transaction. Each save is a generation: its
 // files are written (and fsynced) into .gen-N/, then checkpoint.json (the
 // manifest: the generation and the sha256 of every file) is replaced
 // atomically — the commit point — and only then are the files renamed into
 // the directory under their usual names. A reader first completes an
 // interrupted publish, then checks every file against the manifest, so it
-// sees one whole generation or refuses. A lock file with the owner's pid
-// keeps a second writer out (a dead owner's lock is taken over).
+// sees one whole generation or refuses. run-lock.ts keeps a second writer out.
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConvkitError, FormatError } from '../core/errors.js';
 import { fsyncDir, writeFileAtomic } from './atomic.js';
 
 export const MANIFEST = 'checkpoint.json';
-const LOCK = '.lock';
 
 interface Manifest {
   format: 'convkit-run';
@@ -23,7 +20,8 @@ interface Manifest {
 }
 
 // Fault injection for the crash tests: CONVKIT_FAULT_AT=k kills the process
-// (SIGKILL) at the k-th write or rename of a save; k:ENOSPC throws a full-disk error there instead.
+// (SIGKILL) at the k-th write or rename of a save; k:ENOSPC throws a full-disk error there instead;
+// k:WORKER kills the parent first (a sweep worker dying with its run in the middle of a save).
 let faultStep = 0;
 const FAULT = (() => {
   const spec = process.env.CONVKIT_FAULT_AT;
@@ -35,6 +33,7 @@ const FAULT = (() => {
 function faultPoint(what: string): void {
   if (!FAULT || ++faultStep !== FAULT.at) return;
   if (FAULT.kind === 'ENOSPC') throw new ConvkitError(`${what}: cannot write (ENOSPC: no space left on device)`);
+  if (FAULT.kind === 'WORKER') process.kill(process.ppid, 'SIGKILL');
   process.kill(process.pid, 'SIGKILL');
 }
 
@@ -120,57 +119,6 @@ export function recoverRunDir(dir: string): Manifest | null {
     }
   }
   return manifest;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * Takes the directory's lock for this process; returns the release. The lock
- * names the owner's pid and host. A live owner's lock is refused, a dead
- * one's taken over. An owner on another host (a shared file system) cannot
- * be checked from here: its lock is refused, unless the caller runs a queue
- * job (CONVKIT_QUEUE_TAKEOVER=1, set by `convkit worker` for its run): the
- * queue then guarantees that the owner's job was given up.
- */
-export function lockRunDir(dir: string): () => void {
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, LOCK);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(path, 'wx');
-      writeSync(fd, `${process.pid} ${hostname()}\n`);
-      closeSync(fd);
-      let released = false;
-      const release = () => {
-        if (released) return;
-        released = true;
-        try {
-          if (readFileSync(path, 'utf8').trim() === `${process.pid} ${hostname()}`) rmSync(path, { force: true });
-        } catch {}
-        process.off('exit', release);
-      };
-      process.on('exit', release);
-      return release;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new ConvkitError(`${path}: cannot take the lock (${(error as NodeJS.ErrnoException).code})`);
-      const [pidText, host] = readFileSync(path, 'utf8').trim().split(/\s+/);
-      const owner = Number(pidText);
-      if (host && host !== hostname()) {
-        if (process.env.CONVKIT_QUEUE_TAKEOVER !== '1') throw new ConvkitError(`${dir} is being written by a convkit process on ${host} (pid ${owner}); wait for it to finish or choose another --out`);
-      } else if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
-        throw new ConvkitError(`${dir} is being written by another convkit process (pid ${owner}); wait for it to finish or choose another --out`);
-      }
-      rmSync(path, { force: true }); // a stale lock: its owner is gone
-    }
-  }
-  throw new ConvkitError(`${path}: cannot take the lock`);
 }
 
 /** Removes a run's files (for --overwrite), the manifest first so that nothing half-removed looks like a run. */

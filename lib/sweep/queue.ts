@@ -7,21 +7,23 @@
 // job that its worker renews; a worker that dies stops renewing, and the job
 // goes back to the queue for another worker, which resumes the run from its
 // last saved generation. Failed runs are retried (3 attempts).
+//
+// Nothing here trusts Redis to remember: the run directories are the record.
+// A run is finished when its run.json says so, whatever the queue holds; a
+// run whose job Redis lost (a restart without persistence) is queued again;
+// and a worker given a run that a live process still writes (its old job
+// handed on while Redis was away) waits for that process instead of running
+// it a second time (run-lock.ts says who holds a run directory).
 import { createHash } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { ConvkitError, ValueError } from '../core/errors.js';
+import { runDirHolder } from '../formats/run-lock.js';
+import { type JobData, runOfJob } from './job.js';
 import { type RunOutcome, readFinished, runOne, sweepPaths } from './runner.js';
 import type { PlannedRun } from './spec.js';
 
 export const QUEUE_NAME = 'convkit-runs';
 const ATTEMPTS = 3;
-
-interface JobData {
-  sweepDir: string;
-  sweep: string;
-  run: PlannedRun;
-  threads: number;
-}
 
 type BullMQ = typeof import('bullmq');
 
@@ -75,7 +77,15 @@ export interface QueueRunOptions {
 export async function runThroughQueue(sweepDir: string, sweep: string, runs: readonly PlannedRun[], options: QueueRunOptions): Promise<RunOutcome[]> {
   const { Queue } = await bullmq();
   const queue = new Queue<JobData>(QUEUE_NAME, { connection: connectionFrom(options.url) });
+  // While Redis is away its commands wait for it to come back (maxRetriesPerRequest: null); say so once per outage.
+  let away = false;
+  queue.on('error', (e) => {
+    if (!away) options.say?.(`lost the queue at ${options.url} (${e.message}); waiting for it to come back`);
+    away = true;
+  });
   const outcomes: RunOutcome[] = new Array(runs.length);
+  const add = (run: PlannedRun, id: string) =>
+    queue.add(run.name, { sweepDir, sweep, run, threads: options.threads }, { jobId: id, attempts: ATTEMPTS, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: true, removeOnFail: false });
   try {
     const pending = new Map<string, number>();
     for (const [i, run] of runs.entries()) {
@@ -89,9 +99,7 @@ export async function runThroughQueue(sweepDir: string, sweep: string, runs: rea
       const state = existing ? await existing.getState() : null;
       if (existing && state === 'failed') await existing.retry('failed');
       else if (existing && state === 'completed') await existing.remove(); // finished, yet its run directory is not: run it again
-      if (!existing || state === 'completed') {
-        await queue.add(run.name, { sweepDir, sweep, run, threads: options.threads }, { jobId: id, attempts: ATTEMPTS, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: true, removeOnFail: false });
-      }
+      if (!existing || state === 'completed') await add(run, id);
       pending.set(id, i);
     }
     options.say?.(`queued ${pending.size} run(s) on ${options.url} (queue '${QUEUE_NAME}'); start workers with: convkit worker --queue ${options.url}`);
@@ -100,7 +108,14 @@ export async function runThroughQueue(sweepDir: string, sweep: string, runs: rea
         const run = runs[i];
         const finished = readFinished(sweepPaths(sweepDir).run(run.name));
         const job = await queue.getJob(id);
-        const state = job ? await job.getState() : 'completed';
+        if (away) options.say?.(`the queue at ${options.url} is back`);
+        away = false;
+        const state = job ? await job.getState() : 'gone';
+        if (!finished && (state === 'gone' || state === 'unknown')) {
+          // Redis forgot the job (restarted empty, or flushed): the run is queued again under the same id.
+          await add(run, id);
+          continue;
+        }
         if (finished && state !== 'active') {
           outcomes[i] = { name: run.name, status: 'done', ran: true, result: finished, seconds: finished.seconds };
         } else if (state === 'failed' && job) {
@@ -130,9 +145,19 @@ export interface WorkerOptions {
   maxJobs?: number;
 }
 
+/** Waits while a live process (a worker that lost its job while Redis was away) still writes the run. */
+async function untilUnheld(runDir: string, name: string, say: (line: string) => void, signal?: AbortSignal): Promise<void> {
+  let holder = runDirHolder(runDir);
+  if (holder) say(`${name}: ${holder.description} still writes it; waiting for it to end`);
+  while (holder && !signal?.aborted) {
+    await new Promise((r) => setTimeout(r, 500));
+    holder = runDirHolder(runDir);
+  }
+}
+
 /** Takes runs from the queue one at a time until the signal aborts; resolves when the worker has closed. */
 export async function runWorker(options: WorkerOptions): Promise<void> {
-  const { Worker } = await bullmq();
+  const { Worker, UnrecoverableError } = await bullmq();
   const say = options.say ?? (() => {});
   let child: ChildProcess | null = null;
   let jobs = 0;
@@ -140,12 +165,16 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   const stopped = new Promise<void>((r) => (stop = r));
   const ms = lockMs();
   const worker = new Worker<JobData>(QUEUE_NAME, async (job) => {
-    const { sweepDir, run } = job.data;
-    say(`${run.name} (sweep '${job.data.sweep}', attempt ${job.attemptsMade + 1}): started`);
+    const asked = runOfJob(job.data);
+    if (typeof asked === 'string') {
+      say(`malformed job '${job.id}' failed without retries: ${asked}`);
+      throw new UnrecoverableError(`malformed job: ${asked}`);
+    }
+    const { sweepDir, run } = asked;
+    await untilUnheld(sweepPaths(sweepDir).run(run.name), run.name, say, options.signal);
+    say(`${run.name} (sweep '${asked.sweep}', attempt ${job.attemptsMade + 1}): started`);
     const outcome = await runOne(sweepDir, run, {
-      threads: job.data.threads ?? options.threads,
-      // The queue's lock on this job says its last owner is gone (or this worker is it).
-      env: { CONVKIT_QUEUE_TAKEOVER: '1' },
+      threads: asked.threads ?? options.threads,
       onStart: (c) => (child = c),
     });
     child = null;

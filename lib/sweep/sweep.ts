@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConvkitError } from '../core/errors.js';
 import { jsonBytes, writeFileAtomic } from '../formats/atomic.js';
-import { lockRunDir } from '../formats/rundir.js';
+import { lockRunDir } from '../formats/run-lock.js';
 import { poolShape, runLocally } from './local.js';
 import { type FinishedRun, type RunOutcome, readFinished, sweepPaths } from './runner.js';
 import { type PlannedRun, type RunSettings, type SweepSpec, planRuns } from './spec.js';
