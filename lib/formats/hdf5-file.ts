@@ -1,23 +1,21 @@
-// HDF5 through h5wasm (libhdf5 compiled to WebAssembly), kept inside the
-// file it was asked to open. h5wasm's Node build reaches the real file system
-// (NODERAWFS), so a dataset with external storage, or a virtual one, would
-// make libhdf5 open and read any other local file that the .h5 names. Every
-// call runs with fs.openSync narrowed to the file itself (and a temporary
-// file being written), and with libhdf5's diagnostic printing (dozens of
-// HDF5-DIAG lines for one bad file) caught and turned into one FormatError.
+// HDF5 through h5wasm (libhdf5 compiled to WebAssembly). Reading runs on a
+// worker thread with a time limit per call (hdf5-worker.ts), since a damaged
+// file can hang libhdf5; writing our own files runs here. Either way libhdf5
+// is kept inside the file it was asked to use (hdf5-capture.ts).
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { ConvkitError, FormatError } from '../core/errors.js';
 import { checkAllocation } from '../core/limits.js';
+import { captureLibhdf5 } from './hdf5-capture.js';
+import { Libhdf5Worker, outsideError } from './hdf5-worker.js';
 
 type H5 = typeof import('h5wasm/node').default;
 export type H5File = InstanceType<H5['File']>;
-export type H5Dataset = InstanceType<H5['Dataset']>;
 
 let h5: Promise<H5> | null = null;
 
-/** h5wasm, loaded on first use (it is a 3 MB WebAssembly module). */
+/** h5wasm on this thread, loaded on first use (it is a 3 MB WebAssembly module): for writing. */
 export async function hdf5(): Promise<H5> {
   h5 ??= import('h5wasm/node').then(async (m) => {
     await m.default.ready;
@@ -31,52 +29,13 @@ const nodeFs = () => createRequire(import.meta.url)('node:fs') as typeof import(
 /** HDF5 filters h5wasm decodes: deflate, shuffle, fletcher32. Others (LZF, Blosc, ...) it lacks, and would hand back compressed bytes. */
 const SUPPORTED_FILTERS = new Set([1, 2, 3]);
 
-/**
- * Runs an h5wasm call that may open only `allowed` files, with libhdf5's
- * stderr caught. An error becomes one FormatError that starts with `what`
- * and carries libhdf5's most specific line; an open of any other file is
- * refused and named.
- */
-export function sandboxed<T>(allowed: readonly string[], what: string, call: () => T): T {
-  const fs = nodeFs();
-  const { writeSync, openSync } = fs;
-  const permitted = new Set(allowed.map((p) => resolve(p)));
-  const caught: string[] = [];
-  const outside: string[] = [];
-  fs.writeSync = ((fd: number, buffer: string | NodeJS.ArrayBufferView, ...rest: unknown[]) => {
-    if (fd !== 2) return (writeSync as (...a: unknown[]) => number)(fd, buffer, ...rest);
-    if (typeof buffer === 'string') {
-      if (caught.length < 200) caught.push(buffer);
-      return Buffer.byteLength(buffer);
-    }
-    // The buffer is often a view of the whole WebAssembly heap: decode only the bytes written.
-    const offset = typeof rest[0] === 'number' ? rest[0] : 0;
-    const length = typeof rest[1] === 'number' ? rest[1] : buffer.byteLength - offset;
-    if (caught.length < 200) caught.push(Buffer.from(buffer.buffer, buffer.byteOffset + offset, length).toString());
-    return length;
-  }) as typeof fs.writeSync;
-  fs.openSync = ((path: import('node:fs').PathLike, ...rest: unknown[]) => {
-    if (!permitted.has(resolve(String(path)))) {
-      outside.push(String(path));
-      throw Object.assign(new Error(`EACCES: convkit reads only the HDF5 file itself, not '${String(path)}'`), { code: 'EACCES', errno: -13 });
-    }
-    return (openSync as (...a: unknown[]) => number)(path, ...rest);
-  }) as typeof fs.openSync;
-  const reachedOutside = () => new FormatError(`${what}: its data lives in another file ('${outside[0]}'), through external storage or a virtual dataset; convkit reads only data stored inside the HDF5 file`);
-  try {
-    const result = call();
-    // h5wasm may return a buffer of whatever memory held even when libhdf5's read failed: the refused open decides.
-    if (outside.length) throw reachedOutside();
-    return result;
-  } catch (error) {
-    if (error instanceof ConvkitError) throw error;
-    if (outside.length) throw reachedOutside();
-    const detail = caught.join('').split('\n').map((l) => l.trim()).find((l) => /^major:|^minor:/.test(l) === false && /#\d+:/.test(l));
-    throw new FormatError(`${what} (${(error as Error)?.message ?? String(error)}${detail ? `; libhdf5: ${detail.replace(/^#\d+:\s*\S+ line \d+ in /, '')}` : ''})`);
-  } finally {
-    fs.writeSync = writeSync;
-    fs.openSync = openSync;
-  }
+/** Runs an h5wasm call on this thread that may open only `allowed` files; a failure of libhdf5's becomes one FormatError starting with `what`. */
+function sandboxed<T>(allowed: readonly string[], what: string, call: () => T): T {
+  const r = captureLibhdf5(nodeFs(), resolve, allowed, call);
+  if (r.ok) return r.value;
+  if (r.outside) throw outsideError(what, r.outside);
+  if (r.thrown instanceof ConvkitError) throw r.thrown;
+  throw new FormatError(`${what} (${r.message}${r.detail ? `; libhdf5: ${r.detail}` : ''})`);
 }
 
 /**
@@ -113,9 +72,9 @@ export interface DatasetInfo {
   kind: 'int' | 'uint' | 'float' | 'other';
 }
 
-/** An HDF5 file opened for reading, every call sandboxed to it. */
+/** An HDF5 file opened for reading; every call runs on libhdf5's worker, sandboxed to the file and timed. */
 export class Hdf5Reader {
-  private constructor(readonly path: string, private readonly lib: H5, private readonly file: H5File) {}
+  private constructor(readonly path: string, private readonly box: Libhdf5Worker, private readonly id: number) {}
 
   static async open(path: string): Promise<Hdf5Reader> {
     let stats: import('node:fs').Stats;
@@ -125,12 +84,12 @@ export class Hdf5Reader {
       throw new FormatError(`${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
     }
     if (!stats.isFile()) throw new FormatError(`${path}: not a regular file; convkit reads HDF5 from files`);
-    const lib = await hdf5();
-    return new Hdf5Reader(path, lib, sandboxed([path], `${path}: not a readable HDF5 file`, () => new lib.File(path, 'r')));
+    const box = Libhdf5Worker.get();
+    return new Hdf5Reader(path, box, box.call(`${path}: not a readable HDF5 file`, 'open', 0, resolve(path)) as number);
   }
 
-  private run<T>(what: string, call: () => T): T {
-    return sandboxed([this.path], `${this.path}: ${what}`, call);
+  private kind(path: string): 'group' | 'dataset' | 'none' {
+    return this.box.call(`${this.path}: cannot read '${path || '/'}'`, 'kind', this.id, path) as 'group' | 'dataset' | 'none';
   }
 
   /** The paths of every dataset in the file ('/'-separated, without the leading '/'). */
@@ -146,26 +105,24 @@ export class Hdf5Reader {
   private walk(): { datasets: string[]; groups: string[] } {
     const datasets: string[] = [];
     const groups: string[] = [];
-    const visit = (group: InstanceType<H5['Group']>, prefix: string) => {
-      for (const key of this.run('cannot list its contents', () => group.keys())) {
-        const entry = this.run(`cannot read '${prefix}${key}'`, () => group.get(key));
-        if (entry instanceof this.lib.Dataset) datasets.push(`${prefix}${key}`);
-        else if (entry instanceof this.lib.Group && datasets.length + groups.length < 10_000) {
+    const visit = (group: string, prefix: string) => {
+      for (const key of this.box.call(`${this.path}: cannot list its contents`, 'keys', this.id, group) as string[]) {
+        const kind = this.kind(`${prefix}${key}`);
+        if (kind === 'dataset') datasets.push(`${prefix}${key}`);
+        else if (kind === 'group' && datasets.length + groups.length < 10_000) {
           groups.push(`${prefix}${key}`);
-          visit(entry, `${prefix}${key}/`);
+          visit(`${prefix}${key}`, `${prefix}${key}/`);
         }
       }
     };
-    visit(this.file, '');
+    visit('/', '');
     return { datasets, groups };
   }
 
-  private dataset(name: string): H5Dataset {
-    const entry = this.run(`cannot read '${name}'`, () => this.file.get(name));
-    if (!entry || !(entry instanceof this.lib.Dataset)) {
+  private dataset(name: string): void {
+    if (this.kind(name) !== 'dataset') {
       throw new FormatError(`${this.path}: no dataset '${name}' (the file has: ${this.datasets().join(', ') || 'nothing'})`);
     }
-    return entry;
   }
 
   /**
@@ -175,29 +132,28 @@ export class Hdf5Reader {
    */
   attribute(path: string, name: string): unknown {
     const where = path === '' ? '/' : path;
-    const entry = where === '/' ? this.file : this.run(`cannot read '${where}'`, () => this.file.get(where));
-    if (!entry || !(entry instanceof this.lib.Group || entry instanceof this.lib.Dataset)) return undefined;
-    const names = this.run(`cannot read the attributes of '${where}'`, () => Object.keys(entry.attrs));
+    if (where !== '/' && this.kind(where) === 'none') return undefined;
+    const what = `${this.path}: cannot read attribute '${name}' of '${where}'`;
+    const names = this.box.call(`${this.path}: cannot read the attributes of '${where}'`, 'attrNames', this.id, where) as string[];
     if (!names.includes(name)) return undefined;
-    const attr = this.run(`cannot read attribute '${name}' of '${where}'`, () => entry.attrs[name]);
-    const m = this.run(`cannot read attribute '${name}' of '${where}'`, () => attr.metadata);
-    checkAllocation((m.shape ?? []).reduce((a: number, b: number) => a * b, 1), Math.max(1, m.size), `${this.path}: attribute '${name}' of '${where}'`);
-    return this.run(`cannot read attribute '${name}' of '${where}'`, () => attr.json_value);
+    const m = this.box.call(what, 'attrMeta', this.id, where, name) as { shape: number[]; size: number };
+    checkAllocation(m.shape.reduce((a, b) => a * b, 1), Math.max(1, m.size), `${this.path}: attribute '${name}' of '${where}'`);
+    return this.box.call(what, 'attrValue', this.id, where, name);
   }
 
   /** The names inside a group, in the file's order; undefined when path is not a group. */
   keys(path: string): string[] | undefined {
-    const entry = path === '' || path === '/' ? this.file : this.run(`cannot read '${path}'`, () => this.file.get(path));
-    if (!entry || !(entry instanceof this.lib.Group)) return undefined;
-    return this.run(`cannot list '${path}'`, () => entry.keys());
+    const where = path === '' ? '/' : path;
+    if (where !== '/' && this.kind(where) !== 'group') return undefined;
+    return this.box.call(`${this.path}: cannot list '${path}'`, 'keys', this.id, where) as string[];
   }
 
   /** What is at a path, for messages: 'a group', 'a dataset of int64 [4, 2]', 'a dataset of strings', or 'nothing'. */
   describeEntry(name: string): string {
-    const entry = this.run(`cannot read '${name}'`, () => this.file.get(name));
-    if (entry instanceof this.lib.Group) return 'a group';
-    if (!(entry instanceof this.lib.Dataset)) return 'nothing';
-    const info = this.infoOf(entry, name);
+    const kind = this.kind(name);
+    if (kind === 'group') return 'a group';
+    if (kind !== 'dataset') return 'nothing';
+    const info = this.info(name);
     const type = info.kind === 'other' ? 'strings or records' : `${info.kind}${info.size * 8}`;
     return `a dataset of ${type} [${info.shape.join(', ')}]`;
   }
@@ -208,25 +164,25 @@ export class Hdf5Reader {
    * and that `expected` was.
    */
   readFloats(name: string, expected: string): Float32Array {
-    const entry = this.run(`cannot read '${name}'`, () => this.file.get(name));
-    const info = entry instanceof this.lib.Dataset ? this.infoOf(entry, name) : null;
+    const info = this.kind(name) === 'dataset' ? this.info(name) : null;
     if (!info || info.kind !== 'float') throw new FormatError(`${this.path}: '${name}' is ${this.describeEntry(name)}, where ${expected} (a float dataset) is expected`);
     return Float32Array.from(this.read(name) as Float32Array | Float64Array);
   }
 
   has(name: string): boolean {
-    return this.run(`cannot read '${name}'`, () => this.file.get(name)) instanceof this.lib.Dataset;
+    return this.kind(name) === 'dataset';
   }
 
   info(name: string): DatasetInfo {
-    return this.infoOf(this.dataset(name), name);
+    this.dataset(name);
+    return this.meta(name);
   }
 
-  private infoOf(d: H5Dataset, name: string): DatasetInfo {
-    const m = this.run(`cannot read '${name}'`, () => d.metadata);
+  private meta(name: string): DatasetInfo & { virtual: number } {
+    const m = this.box.call(`${this.path}: cannot read '${name}'`, 'meta', this.id, name) as { type: number; signed: boolean; size: number; shape: number[]; virtual: number };
     // h5wasm's type codes are libhdf5's classes: 0 integer, 1 float.
     const kind = m.type === 0 ? (m.signed ? 'int' : 'uint') : m.type === 1 ? 'float' : 'other';
-    return { shape: [...(m.shape ?? [])], size: m.size, kind };
+    return { shape: m.shape, size: m.size, kind, virtual: m.virtual };
   }
 
   /**
@@ -235,24 +191,25 @@ export class Hdf5Reader {
    * undecodable filter, a virtual dataset, a size over the allocation limit.
    */
   read(name: string): ArrayBufferView {
-    const d = this.dataset(name);
-    const info = this.infoOf(d, name);
+    this.dataset(name);
+    const info = this.meta(name);
+    const what = `${this.path}: cannot read '${name}'`;
     if (info.kind === 'other') throw new FormatError(`${this.path}: dataset '${name}' is not numeric`);
-    const filters = this.run(`cannot read '${name}'`, () => d.filters) as { id: number; name: string }[];
+    const filters = this.box.call(what, 'filters', this.id, name) as { id: number; name: string }[];
     const unknown = filters.find((f) => !SUPPORTED_FILTERS.has(f.id));
     if (unknown) throw new FormatError(`${this.path}: dataset '${name}' is compressed with filter ${unknown.id} (${unknown.name || 'unknown'}), which convkit cannot decode; save it with gzip (deflate) or uncompressed`);
-    if (this.run(`cannot read '${name}'`, () => d.metadata).virtual_sources?.length) {
+    if (info.virtual) {
       throw new FormatError(`${this.path}: dataset '${name}' is a virtual dataset (its data lives in other files); convkit reads data stored inside the file only`);
     }
     checkAllocation(info.shape.reduce((a, b) => a * b, 1), info.size, `${this.path}: dataset '${name}' (${info.shape.join('×')})`);
-    const raw: unknown = this.run(`cannot read '${name}'`, () => d.value);
+    const raw: unknown = this.box.call(what, 'value', this.id, name);
     if (!ArrayBuffer.isView(raw) || raw instanceof DataView) throw new FormatError(`${this.path}: dataset '${name}' is not numeric`);
     return raw;
   }
 
   close(): void {
     try {
-      this.run('cannot close', () => this.file.close());
+      this.box.call(`${this.path}: cannot close`, 'close', this.id);
     } catch {}
   }
 }
