@@ -71,6 +71,7 @@ export function program(run: (work: () => Promise<unknown>) => void): Command {
       .addOption(new Option('--lr-schedule <kind>', 'step (--lr-decay per epoch, the default), cosine (half a cosine from --lr to 0 over the run, stepped per batch) or onecycle (PyTorch\'s OneCycleLR peaking at --lr)').choices(['step', 'cosine', 'onecycle']))
       .option('--warmup-epochs <n>', 'with --lr-schedule cosine: first raise the rate linearly from near 0 to --lr over N epochs (default 0)')
       .option('--weight-decay <f>', 'L2 weight decay: adds F times each weight to its gradient (default 0)')
+      .option('--label-smoothing <f>', "train toward (1 - F) on the true class and F/classes on every class, as torch's CrossEntropyLoss(label_smoothing) (default 0)")
       .option('--validation <f>', 'hold out this fraction of the training set for validation (default: none)')
       .option('--limit <n>', 'train on the first N training images only')
       .option('--seed <n>', `seed for weights and shuffling (default ${DEFAULTS.seed})`)

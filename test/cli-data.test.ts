@@ -102,6 +102,12 @@ describe('a binary task from an .npz', () => {
     expect(readFileSync(join(part, 'model.safetensors')).equals(readFileSync(join(whole, 'model.safetensors')))).toBe(true);
     expect(readFileSync(join(part, 'optimizer.safetensors')).toString('latin1')).toMatch(/\\"kind\\":\\"rmsprop\\"/);
   });
+
+  it('refuses --label-smoothing for a one-output sigmoid model', () => {
+    const r = convkit(['train', '--data', file, '--model', 'xray-binary', '--epochs', '1', '--label-smoothing', '0.1', '--quiet']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--label-smoothing smooths a softmax over classes; .* has one sigmoid output/);
+  });
 });
 
 describe('a 6-class RGB task from HDF5 files, with a scaler and an architecture file', () => {
@@ -148,6 +154,25 @@ describe('a 6-class RGB task from HDF5 files, with a scaler and an architecture 
     expect(JSON.parse(e.stdout).accuracy).toBeCloseTo(JSON.parse(t.stdout).testAccuracy, 12);
     const other = convkit(['evaluate', '--checkpoint', run, '--data', testFile, '--json']);
     expect(JSON.parse(other.stdout).accuracy).toBeCloseTo(JSON.parse(t.stdout).testAccuracy, 12);
+  });
+
+  it('--label-smoothing changes the loss trained on, is recorded in run.json and kept by a resume', () => {
+    const flags = ['train', '--data', trainFile, '--test', testFile, '--model', arch, '--epochs', '1', '--batch-size', '8', '--seed', '2'];
+    const plain = join(dir, 'signs-plain');
+    const smooth = join(dir, 'signs-smooth');
+    expect(convkit([...flags, '--out', plain, '--quiet']).status).toBe(0);
+    const s = convkit([...flags, '--label-smoothing', '0.2', '--out', smooth]);
+    expect(s.status, s.stderr).toBe(0);
+    expect(s.stderr).toMatch(/, label smoothing 0.2,/);
+    const lossOf = (run: string) => JSON.parse(readFileSync(join(run, 'history.json'), 'utf8')).loss[0] as number;
+    // Same seed, same batches: only the targets differ, so the first epoch's mean loss does.
+    expect(Math.abs(lossOf(smooth) - lossOf(plain))).toBeGreaterThan(1e-3);
+    expect(JSON.parse(readFileSync(join(smooth, 'run.json'), 'utf8')).settings.labelSmoothing).toBe(0.2);
+    expect(JSON.parse(readFileSync(join(plain, 'run.json'), 'utf8')).settings.labelSmoothing).toBeUndefined();
+    expect(convkit(['train', '--resume', smooth, '--epochs', '2', '--label-smoothing', '0']).stderr).toMatch(/--label-smoothing cannot change when resuming/);
+    const r = convkit(['train', '--resume', smooth, '--epochs', '2', '--quiet']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(smooth, 'run.json'), 'utf8')).settings.labelSmoothing).toBe(0.2);
   });
 
   it('refuses images that do not fit the model, naming both shapes', () => {

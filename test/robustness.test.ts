@@ -133,6 +133,7 @@ describe('bad CLI flags', () => {
     [['train', '--lr-schedule', 'linear'], 2, /argument 'linear' is invalid. Allowed choices are step, cosine, onecycle/],
     [['train', '--lr-schedule', 'onecycle', '--warmup-epochs', '1'], 2, /--warmup-epochs goes with --lr-schedule cosine \(one cycle warms up by itself\)/],
     [['train', '--lr-schedule', 'onecycle', '--lr-decay', '0.5'], 2, /--lr-decay goes with --lr-schedule step; one cycle anneals by itself/],
+    [['train', '--label-smoothing', '1'], 2, /--label-smoothing must be in \[0, 1\), got '1'/],
     [['train', '--optimizer', 'lamb'], 2, /--optimizer.*Allowed choices are sgd, momentum, adam, rmsprop, adamw, adagrad/],
     [['train', '--dataset', 'imagenet'], 2, /option '--dataset <name>' argument 'imagenet' is invalid. Allowed choices are mnist, fashion-mnist, cifar10/],
     [['train', '--model', 'signs-cnn.yaml'], 2, /unknown --model 'signs-cnn.yaml'; choose one of: .*, or give an architecture file \(\.json\)/],

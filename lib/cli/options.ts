@@ -31,6 +31,7 @@ export interface Flags {
   'lr-schedule'?: string;
   'warmup-epochs'?: string;
   'weight-decay'?: string;
+  'label-smoothing'?: string;
   validation?: string;
   limit?: string;
   seed?: string;

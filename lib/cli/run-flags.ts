@@ -1,5 +1,5 @@
 // The parsers of convkit train's run flags: sizes, class weights, fractions,
-// weight decay and the learning-rate schedule.
+// weight decay, label smoothing and the learning-rate schedule.
 import type { ClassWeight } from '../data/sampling.js';
 import { type Flags, int, num, UsageError } from './options.js';
 
@@ -28,6 +28,13 @@ export function parseFraction(raw: string | undefined, flag: string): number | n
 export function weightDecayFlag(flags: Flags): number {
   const v = num(flags, 'weight-decay') ?? 0;
   if (!(v >= 0 && v < 1)) throw new UsageError(`--weight-decay must be in [0, 1), got '${flags['weight-decay']}'`);
+  return v;
+}
+
+/** --label-smoothing: torch's CrossEntropyLoss(label_smoothing); 0 (none) when absent. */
+export function labelSmoothingFlag(flags: Flags): number {
+  const v = num(flags, 'label-smoothing') ?? 0;
+  if (!(v >= 0 && v < 1)) throw new UsageError(`--label-smoothing must be in [0, 1), got '${flags['label-smoothing']}'`);
   return v;
 }
 

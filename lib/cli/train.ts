@@ -18,9 +18,10 @@ import type { Callbacks, EpochSums, History } from '../models/train.js';
 import { type Analysis, writeReport } from '../viz/report.js';
 import { EventWriter } from '../viz/tensorboard.js';
 import { ZOO, ZOO_NAMES } from '../models/zoo.js';
+import { SoftmaxCrossEntropy } from '../nn/losses.js';
 import { applyRuntime, DEFAULTS, type Flags, int, Interrupted, num, UsageError } from './options.js';
 import { checkOutputs } from './outputs.js';
-import { parseClassWeight, parseFraction, parseSize, scheduleFlags, weightDecayFlag } from './run-flags.js';
+import { parseClassWeight, parseFraction, parseSize, labelSmoothingFlag, scheduleFlags, weightDecayFlag } from './run-flags.js';
 import { classLabel } from '../viz/charts.js';
 import { reportAccuracy, summaryTable } from './shared.js';
 import { buildModel, type DataSettings, initialModel, loadTaskData, modelSetting, prepareTask } from './task.js';
@@ -62,6 +63,8 @@ export interface RunSettings extends DataSettings {
   warmupEpochs?: number;
   /** L2 weight decay of the optimizer (0: none; runs recorded before it have none). */
   weightDecay?: number;
+  /** Label smoothing of the cross-entropy (0: none; runs recorded before it have none). */
+  labelSmoothing?: number;
   seed: number;
   classWeight: ClassWeight | null;
   augment: Augmentation | null;
@@ -101,6 +104,7 @@ export function settingsFromFlags(given: Flags): RunSettings {
     lrDecay: num(flags, 'lr-decay') ?? DEFAULTS.lrDecay,
     ...scheduleFlags(flags, int(flags, 'epochs', DEFAULTS.epochs)),
     weightDecay: weightDecayFlag(flags),
+    ...(labelSmoothingFlag(flags) > 0 ? { labelSmoothing: labelSmoothingFlag(flags) } : {}),
     seed: int(flags, 'seed', DEFAULTS.seed, 0),
     validation: parseFraction(flags.validation, 'validation'),
     limit: flags.limit === undefined ? null : int(flags, 'limit', 1),
@@ -112,7 +116,7 @@ export function settingsFromFlags(given: Flags): RunSettings {
 }
 
 /** Flags that set what a run is; a resume keeps them. */
-const RUN_FLAGS = ['model', 'init', 'freeze', 'skip-bad-images', 'dataset', 'data', 'test', 'test-split', 'resize', 'scaler', 'batch-size', 'optimizer', 'lr', 'lr-decay', 'lr-schedule', 'warmup-epochs', 'weight-decay', 'seed', 'validation', 'limit', 'class-weight', 'shift', 'flip'] as const;
+const RUN_FLAGS = ['model', 'init', 'freeze', 'skip-bad-images', 'dataset', 'data', 'test', 'test-split', 'resize', 'scaler', 'batch-size', 'optimizer', 'lr', 'lr-decay', 'lr-schedule', 'warmup-epochs', 'weight-decay', 'label-smoothing', 'seed', 'validation', 'limit', 'class-weight', 'shift', 'flip'] as const;
 
 /** Settings of the run being resumed; --epochs may extend it. */
 export function settingsFromRun(dir: string, flags: Flags): RunSettings {
@@ -233,10 +237,12 @@ export async function train(flags: Flags): Promise<void> {
   const train = prepared.train;
   const testX = prepared.test.x;
   const testY = prepared.test.y;
+  if (settings.labelSmoothing && model.outputUnits === 1) throw new UsageError(`--label-smoothing smooths a softmax over classes; ${model.name} has one sigmoid output`);
+  const loss = settings.labelSmoothing ? new SoftmaxCrossEntropy({ labelSmoothing: settings.labelSmoothing }) : undefined;
   const validation = settings.validation ?? (prepared.val ? { x: prepared.val.x, y: prepared.val.y } : undefined);
   const i = info();
   const modelName = ownEntry(ZOO, settings.model) ? settings.model : model.name;
-  say(`training ${modelName} (${model.countParams().toLocaleString('en-US')} parameters, input ${model.inputShape.join('×')}, ${ds.classes.length} classes${model.outputUnits === 1 ? ', one sigmoid output' : ''}) on ${trainCount.toLocaleString('en-US')} images: ${settings.epochs} epoch(s), batch ${settings.batchSize}, ${settings.optimizer} lr ${settings.learningRate}${settings.lrSchedule === 'onecycle' ? ', one cycle' : settings.lrSchedule === 'cosine' ? `, cosine decay${settings.warmupEpochs ? ` after ${settings.warmupEpochs} warm-up epoch(s)` : ''}` : settings.lrDecay !== 1 ? ` ×${settings.lrDecay} per epoch` : ''}${settings.weightDecay ? `, weight decay ${settings.weightDecay}` : ''}${settings.classWeight ? `, class weights ${settings.classWeight === 'balanced' ? 'balanced' : settings.classWeight.join(',')}` : ''}${settings.augment ? `, augmented (${[settings.augment.shift ? `shifts up to ${settings.augment.shift} px` : '', settings.augment.flip ? 'flips' : ''].filter(Boolean).join(', ')})` : ''}, backend ${i.backend}${i.backend === 'native' ? ` (${i.isa}, ${i.threads} threads)` : ''}`);
+  say(`training ${modelName} (${model.countParams().toLocaleString('en-US')} parameters, input ${model.inputShape.join('×')}, ${ds.classes.length} classes${model.outputUnits === 1 ? ', one sigmoid output' : ''}) on ${trainCount.toLocaleString('en-US')} images: ${settings.epochs} epoch(s), batch ${settings.batchSize}, ${settings.optimizer} lr ${settings.learningRate}${settings.lrSchedule === 'onecycle' ? ', one cycle' : settings.lrSchedule === 'cosine' ? `, cosine decay${settings.warmupEpochs ? ` after ${settings.warmupEpochs} warm-up epoch(s)` : ''}` : settings.lrDecay !== 1 ? ` ×${settings.lrDecay} per epoch` : ''}${settings.weightDecay ? `, weight decay ${settings.weightDecay}` : ''}${settings.labelSmoothing ? `, label smoothing ${settings.labelSmoothing}` : ''}${settings.classWeight ? `, class weights ${settings.classWeight === 'balanced' ? 'balanced' : settings.classWeight.join(',')}` : ''}${settings.augment ? `, augmented (${[settings.augment.shift ? `shifts up to ${settings.augment.shift} px` : '', settings.augment.flip ? 'flips' : ''].filter(Boolean).join(', ')})` : ''}, backend ${i.backend}${i.backend === 'native' ? ` (${i.isa}, ${i.threads} threads)` : ''}`);
   const record = { settings, source: ds.source, ...(dataDir ? { dataDir: resolve(dataDir) } : {}), backend: i };
   const checkpointMeta = {
     zoo: modelName, dataset: settings.dataset ?? settings.data ?? '', classes: JSON.stringify(ds.classes), [PREPROCESSING_KEY]: JSON.stringify(prepared.preprocessing),
@@ -305,7 +311,7 @@ export async function train(flags: Flags): Promise<void> {
     history = done >= settings.epochs
       ? null
       : await model.fit(train.x, train.y, {
-          classWeight: settings.classWeight ?? undefined, augment: settings.augment ?? undefined,
+          classWeight: settings.classWeight ?? undefined, augment: settings.augment ?? undefined, loss,
           epochs: settings.epochs, initialEpoch: done, initialBatch: start.batchesDone, batchSize: settings.batchSize, seed: settings.seed, optimizer,
           initialEpochSums: start.batchesDone > 0 ? start.sums : undefined,
           validation, verbose: flags.quiet ? 0 : 1, callbacks: interruptAt > 0 ? [tensorboard, checkpoint, injected] : [tensorboard, checkpoint], signal: interrupt.signal,
