@@ -9,7 +9,7 @@ import { Adagrad, type AdagradOptions } from './adagrad.js';
 import { RMSprop, type RMSpropOptions } from './rmsprop.js';
 
 export { OPTIMIZER_DEFAULTS, OPTIMIZER_NAMES, type OptimizerName } from '../core/defaults.js';
-export { type Schedule, type ScheduleSpec, stepDecay, cosineDecay, exponentialDecay, oneCycle } from './schedules.js';
+export { type Schedule, type ScheduleSpec, stepDecay, multiStepDecay, cosineDecay, exponentialDecay, oneCycle } from './schedules.js';
 export { Optimizer } from './optimizer.js';
 export { Adam, type AdamOptions, AdamW, SGD, type SGDOptions } from './sgd-adam.js';
 export { Adagrad, type AdagradOptions } from './adagrad.js';

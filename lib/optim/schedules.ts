@@ -7,6 +7,7 @@ export type Schedule = (iteration: number) => number;
 /** The JSON a checkpoint keeps of a schedule convkit can rebuild. */
 export type ScheduleSpec =
   | { kind: 'stepDecay'; every: number; factor: number }
+  | { kind: 'multiStepDecay'; milestones: number[]; gamma: number }
   | { kind: 'cosineDecay'; decaySteps: number; alpha: number; warmupSteps: number }
   | { kind: 'exponentialDecay'; decaySteps: number; decayRate: number; staircase: boolean }
   | { kind: 'oneCycle'; totalSteps: number; pctStart: number; divFactor: number; finalDivFactor: number };
@@ -23,6 +24,30 @@ export function stepDecay(options: { every: number; factor: number }): Schedule 
   checkPositiveInt(every, 'every', 'stepDecay');
   checkNumber(factor, 'factor', 'stepDecay', { min: 0, minExclusive: true });
   return withSpec((iteration) => Math.pow(factor, Math.floor(iteration / every)), { kind: 'stepDecay', every, factor });
+}
+
+/**
+ * Multiplies the rate by gamma at each milestone iteration (PyTorch's
+ * `MultiStepLR` stepped per batch; Keras's `PiecewiseConstantDecay` with
+ * values lr·gammaᵏ): He et al.'s ResNet schedule is milestones at 32k and 48k
+ * iterations with gamma 0.1.
+ */
+export function multiStepDecay(options: { milestones: number[]; gamma?: number }): Schedule {
+  if (options === undefined) throw new ValueError('multiStepDecay: options {milestones, gamma?} are required, got undefined');
+  const { milestones, gamma = 0.1 } = checkOptions(options, ['milestones', 'gamma'], 'multiStepDecay');
+  if (!Array.isArray(milestones) || milestones.length === 0) throw new ValueError(`multiStepDecay: milestones must be a non-empty array of iterations, got ${describe(milestones)}`);
+  milestones.forEach((m, i) => {
+    checkPositiveInt(m, `milestones[${i}]`, 'multiStepDecay');
+    if (i > 0 && !(m > milestones[i - 1])) throw new ValueError(`multiStepDecay: milestones must increase, got ${milestones[i - 1]} then ${m} at index ${i}`);
+  });
+  checkNumber(gamma, 'gamma', 'multiStepDecay', { min: 0, minExclusive: true });
+  const at = [...milestones];
+  const schedule: Schedule = (iteration) => {
+    let passed = 0;
+    while (passed < at.length && at[passed] <= iteration) passed++;
+    return Math.pow(gamma, passed);
+  };
+  return withSpec(schedule, { kind: 'multiStepDecay', milestones: at, gamma });
 }
 
 /**
@@ -94,11 +119,12 @@ export function scheduleFromSpec(spec: unknown, source: string): Schedule | unde
   const s = spec as Partial<Record<string, unknown>>;
   try {
     if (s.kind === 'stepDecay') return stepDecay({ every: s.every as number, factor: s.factor as number });
+    if (s.kind === 'multiStepDecay') return multiStepDecay({ milestones: s.milestones as number[], gamma: s.gamma as number });
     if (s.kind === 'cosineDecay') return cosineDecay({ decaySteps: s.decaySteps as number, alpha: s.alpha as number, warmupSteps: s.warmupSteps as number });
     if (s.kind === 'exponentialDecay') return exponentialDecay({ decaySteps: s.decaySteps as number, decayRate: s.decayRate as number, staircase: s.staircase as boolean });
     if (s.kind === 'oneCycle') return oneCycle({ totalSteps: s.totalSteps as number, pctStart: s.pctStart as number, divFactor: s.divFactor as number, finalDivFactor: s.finalDivFactor as number });
   } catch (error) {
     throw new FormatError(`${source}: the learning-rate schedule ${JSON.stringify(spec)} is broken (${(error as Error).message})`);
   }
-  throw new FormatError(`${source}: unknown learning-rate schedule kind ${describe(s.kind)}; convkit rebuilds 'stepDecay', 'cosineDecay', 'exponentialDecay' and 'oneCycle'`);
+  throw new FormatError(`${source}: unknown learning-rate schedule kind ${describe(s.kind)}; convkit rebuilds 'stepDecay', 'multiStepDecay', 'cosineDecay', 'exponentialDecay' and 'oneCycle'`);
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  Adam, DTypeError, data, exportHdf5, modelCheckpoint, exportNpz, exportOnnx, importNpz, layers, loadModel, ops, SGD, sequential, stepDecay, cosineDecay, Tensor, tensor, ValueError, zeros, zooModel,
+  Adam, DTypeError, data, exportHdf5, modelCheckpoint, exportNpz, exportOnnx, importNpz, layers, loadModel, ops, SGD, sequential, stepDecay, cosineDecay, multiStepDecay, Tensor, tensor, ValueError, zeros, zooModel,
 } from '../../lib/index.js';
 import type { Layer } from '../../lib/nn/layers/layer.js';
 import { rng } from '../helpers/random.js';
@@ -218,6 +218,7 @@ const OPTION_TAKERS: [string, (options: Record<string, unknown>) => unknown][] =
   ['Adam', (o) => new Adam(o)],
   ['stepDecay', (o) => stepDecay({ every: 1, factor: 0.5, ...o })],
   ['cosineDecay', (o) => cosineDecay({ decaySteps: 4, ...o })],
+  ['multiStepDecay', (o) => multiStepDecay({ milestones: [2], ...o })],
   ['conv2d', (o) => ops.conv2d(zeros([1, 2, 2, 1]), zeros([1, 1, 1, 1]), null, o)],
   ['conv2dBackward', (o) => ops.conv2dBackward(zeros([1, 2, 2, 1]), zeros([1, 2, 2, 1]), zeros([1, 1, 1, 1]), o)],
   ['maxPool2d', (o) => ops.maxPool2d(zeros([1, 2, 2, 1]), { kernel: 1, ...o })],

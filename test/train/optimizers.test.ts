@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Adam, FormatError, SGD, cosineDecay, optimizerFromConfig, stepDecay, ValueError } from '../../lib/index.js';
+import { Adam, FormatError, SGD, cosineDecay, multiStepDecay, optimizerFromConfig, stepDecay, ValueError } from '../../lib/index.js';
 import { parameter } from '../../lib/nn/layers/layer.js';
 
 function param(values: number[], grads: number[]) {
@@ -34,6 +34,27 @@ describe('optimizers', () => {
     }
     expect(rates).toEqual([1, 1, 0.5, 0.5, 0.25, 0.25]);
     expect(() => stepDecay({ every: 0, factor: 0.5 })).toThrow(ValueError);
+  });
+
+  it('multi-step decay multiplies by gamma at each milestone, as torch MultiStepLR, and survives a checkpoint', () => {
+    const opt = new SGD({ learningRate: 0.1, schedule: multiStepDecay({ milestones: [2, 5], gamma: 0.5 }) });
+    const rates: number[] = [];
+    const p = param([0], [0]);
+    for (let i = 0; i < 7; i++) {
+      rates.push(opt.currentLearningRate());
+      opt.step([p]);
+    }
+    // torch: MultiStepLR(opt, milestones=[2, 5], gamma=0.5) gives 0.1 · 0.5^bisect_right([2, 5], step).
+    expect(rates).toEqual([0.1, 0.1, 0.05, 0.05, 0.05, 0.025, 0.025]);
+    const config = JSON.parse(JSON.stringify(opt.config()));
+    expect(config.schedule).toEqual({ kind: 'multiStepDecay', milestones: [2, 5], gamma: 0.5 });
+    const again = optimizerFromConfig(config);
+    again.iterations = opt.iterations;
+    expect(again.currentLearningRate()).toBe(0.025);
+    expect(multiStepDecay({ milestones: [3] })(3)).toBeCloseTo(0.1, 15);
+    expect(() => multiStepDecay({ milestones: [] })).toThrow(/milestones must be a non-empty array/);
+    expect(() => multiStepDecay({ milestones: [4, 4] })).toThrow(/milestones must increase, got 4 then 4 at index 1/);
+    expect(() => multiStepDecay({ milestones: [2], gamma: 0 })).toThrow(ValueError);
   });
 
   it('cosine decay warms up linearly, then follows half a cosine down to alpha and stays there', () => {
