@@ -89,6 +89,7 @@ export function settingsFromFlags(given: Flags): RunSettings {
   const optimizer = (flags.optimizer ?? DEFAULTS.optimizer) as OptimizerName;
   if (!OPTIMIZER_NAMES.includes(optimizer)) throw new UsageError(`--optimizer must be one of ${OPTIMIZER_NAMES.join(', ')}, got '${optimizer}'`);
   const shift = flags.shift === undefined ? 0 : int(flags, 'shift', 0, 0);
+  const labelSmoothing = labelSmoothingFlag(flags);
   return {
     model: modelSetting(model),
     dataset,
@@ -104,7 +105,7 @@ export function settingsFromFlags(given: Flags): RunSettings {
     lrDecay: num(flags, 'lr-decay') ?? DEFAULTS.lrDecay,
     ...scheduleFlags(flags, int(flags, 'epochs', DEFAULTS.epochs)),
     weightDecay: weightDecayFlag(flags),
-    ...(labelSmoothingFlag(flags) > 0 ? { labelSmoothing: labelSmoothingFlag(flags) } : {}),
+    ...(labelSmoothing > 0 ? { labelSmoothing } : {}),
     seed: int(flags, 'seed', DEFAULTS.seed, 0),
     validation: parseFraction(flags.validation, 'validation'),
     limit: flags.limit === undefined ? null : int(flags, 'limit', 1),
