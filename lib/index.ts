@@ -33,7 +33,7 @@ export { modelFromConfig } from './models/from-config.js';
 export { NonFiniteError } from './models/train.js';
 export { modelCheckpoint, reduceLROnPlateau, terminateOnNaN } from './models/callbacks.js';
 export type { ModelCheckpointOptions, ReduceLROnPlateauOptions } from './models/callbacks.js';
-export type { FitOptions, History, EpochLogs, CallbackEpochLogs, BatchLogs, Callbacks, EarlyStopping, EvaluateOptions, EvaluateResult, PredictOptions, Monitor, EpochSums } from './models/train.js';
+export type { FitOptions, History, EpochLogs, CallbackEpochLogs, BatchLogs, Callbacks, EarlyStopping, EvaluateOptions, EvaluateResult, PredictOptions, TestTimeAugmentation, Monitor, EpochSums } from './models/train.js';
 export { SGD, Adam, AdamW, Adagrad, RMSprop, Optimizer, stepDecay, multiStepDecay, cosineDecay, exponentialDecay, oneCycle, createOptimizer, optimizerFromConfig, registerOptimizer } from './optim/optimizers.js';
 export type { Schedule, OptimizerName, SGDOptions, AdamOptions, AdagradOptions, RMSpropOptions, ClipOptions, ParameterGroup } from './optim/optimizers.js';
 export { registerMetric } from './nn/batch-metrics.js';

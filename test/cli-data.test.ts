@@ -75,6 +75,23 @@ describe('a binary task from an .npz', () => {
     expect(JSON.parse(e.stdout).accuracy).toBeCloseTo(JSON.parse(t.stdout).testAccuracy, 12);
   });
 
+  it('--tta flip: predict and evaluate score the mean of each image and its mirror, and agree', () => {
+    const plain = convkit(['predict', '--checkpoint', run, '--input', file, '--probabilities']);
+    const flipped = convkit(['predict', '--checkpoint', run, '--input', file, '--probabilities', '--tta', 'flip']);
+    expect(flipped.status, flipped.stderr).toBe(0);
+    const rows = (out: string) => out.trim().split('\n').slice(1).map((l) => l.split(',').map(Number));
+    expect(rows(flipped.stdout)).toHaveLength(40);
+    expect(rows(flipped.stdout).map((r) => r[2])).not.toEqual(rows(plain.stdout).map((r) => r[2])); // the mirror changes the scores
+    const correct = rows(flipped.stdout).filter(([id, label]) => label === test.y[id]).length;
+    const e = convkit(['evaluate', '--checkpoint', run, '--tta', 'flip', '--json']);
+    expect(e.status, e.stderr).toBe(0);
+    expect(JSON.parse(e.stdout).tta).toBe('flip');
+    expect(JSON.parse(e.stdout).accuracy).toBeCloseTo(correct / 40, 12);
+    const bad = convkit(['evaluate', '--checkpoint', run, '--tta', 'flop']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--tta <kind>' argument 'flop' is invalid. Allowed choices are none, flip/);
+  });
+
   it('convkit curves writes the run\'s curves as PNG', () => {
     const out = join(dir, 'figures');
     const c = convkit(['curves', run, '--format', 'png', '--output', out]);

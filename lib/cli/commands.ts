@@ -113,9 +113,9 @@ export async function evaluateCommand(flags: Flags): Promise<void> {
   if (labelMax >= classes) throw new ConvkitError(`${file} predicts ${classes} classes but ${judged.name} has labels up to ${labelMax}`);
   const x = prepareImages(judged.test.x, model, preprocessingFrom(metadata, file), `${judged.name}`, say);
   const names = recorded.length === classes ? recorded : Array.from({ length: classes }, (_, i) => String(i));
-  const result = reportAccuracy(model, x, judged.test.y, names, say, int(flags, 'batch-size', 256), flags.json ? () => {} : undefined);
+  const result = reportAccuracy(model, x, judged.test.y, names, say, { batchSize: int(flags, 'batch-size', 256), tta: flags.tta }, flags.json ? () => {} : undefined);
   if (flags.json) {
-    console.log(JSON.stringify({ checkpoint: file, dataset: judged.name, accuracy: result.accuracy, loss: result.loss, perClass: result.perClass, confusionMatrix: result.matrix }));
+    console.log(JSON.stringify({ checkpoint: file, dataset: judged.name, tta: flags.tta ?? 'none', accuracy: result.accuracy, loss: result.loss, perClass: result.perClass, confusionMatrix: result.matrix }));
   }
 }
 
@@ -151,8 +151,8 @@ export async function predictCommand(flags: Flags): Promise<void> {
   const say = flags.json ? () => {} : (m: string) => process.stderr.write(`${m}\n`);
   const { model, metadata } = loadCheckpoint(file);
   const x = prepareImages(await readImages(flags.input, say), model, preprocessingFrom(metadata, file), flags.input, say);
-  const probabilities = model.predict(x);
-  const classes = model.predictClasses(x);
+  const probabilities = model.predict(x, { tta: flags.tta });
+  const classes = model.predictClasses(x, { tta: flags.tta });
   const units = probabilities.size / Math.max(classes.length, 1);
   // One sigmoid output is the probability of class 1.
   const header = flags.probabilities ? (units === 1 ? ['ID', 'Label', 'P1'] : ['ID', 'Label', ...Array.from({ length: units }, (_, c) => `P${c}`)]) : ['ID', 'Label'];

@@ -32,6 +32,7 @@ export interface Flags {
   'warmup-epochs'?: string;
   'weight-decay'?: string;
   'label-smoothing'?: string;
+  tta?: 'none' | 'flip';
   validation?: string;
   limit?: string;
   seed?: string;

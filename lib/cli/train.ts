@@ -334,12 +334,12 @@ export async function train(flags: Flags): Promise<void> {
     process.stderr.write(`\nconvkit: interrupted in epoch ${at.epoch + 1} after ${at.batch} batches; saved ${runDir}. Resume with: convkit train --resume ${runDir}\n`);
     throw new Interrupted();
   }
-  const result = reportAccuracy(model, testX, testY, ds.classes, say, settings.batchSize, flags.json ? say : undefined);
+  const result = reportAccuracy(model, testX, testY, ds.classes, say, { batchSize: settings.batchSize, tta: flags.tta }, flags.json ? say : undefined);
   const seconds = (performance.now() - started) / 1000;
   const fullHistory = history ? mergeHistory(previous, history) : previous;
   const files: [string, string][] = [];
   if (out) {
-    saveRun(fullHistory, { progress: { epochsDone: fullHistory?.epochs.length ?? done, batchesDone: 0 }, testAccuracy: result.accuracy, testLoss: result.loss, perClass: result.perClass, confusionMatrix: result.matrix, seconds });
+    saveRun(fullHistory, { progress: { epochsDone: fullHistory?.epochs.length ?? done, batchesDone: 0 }, testAccuracy: result.accuracy, testLoss: result.loss, testTta: flags.tta ?? 'none', perClass: result.perClass, confusionMatrix: result.matrix, seconds });
     release?.();
     files.push(['checkpoint', join(out, CHECKPOINT_FILE)], ['optimizer state', join(out, OPTIMIZER_FILE)], ['history', join(out, 'history.json')]);
   }
@@ -359,7 +359,7 @@ export async function train(flags: Flags): Promise<void> {
   }
   if (flags.json) {
     console.log(JSON.stringify({
-      model: settings.model, dataset: settings.dataset ?? undefined, data: settings.data ?? undefined, testAccuracy: result.accuracy, testLoss: result.loss, perClass: result.perClass,
+      model: settings.model, dataset: settings.dataset ?? undefined, data: settings.data ?? undefined, testAccuracy: result.accuracy, testLoss: result.loss, testTta: flags.tta ?? 'none', perClass: result.perClass,
       epochs: fullHistory?.epochs ?? [], seconds, dataSource: ds.sourceKind, files: Object.fromEntries(files),
     }));
   }

@@ -114,3 +114,16 @@ export function augmentBatch(x: Float32Array, n: number, h: number, w: number, c
     }
   }
 }
+
+/** Writes the left-right mirror of each of n NHWC images of src into dst (the two must not overlap). */
+export function mirrorImagesInto(src: Float32Array, dst: Float32Array, n: number, h: number, w: number, c: number): void {
+  const rowSize = w * c;
+  for (let row = 0; row < n * h; row++) {
+    const base = row * rowSize;
+    for (let x = 0; x < w; x++) {
+      const from = base + x * c;
+      const to = base + (w - 1 - x) * c;
+      for (let ch = 0; ch < c; ch++) dst[to + ch] = src[from + ch];
+    }
+  }
+}

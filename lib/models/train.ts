@@ -2,7 +2,7 @@ import { checkBoolean, checkFunction, didYouMean, checkNonNegativeInt, checkNumb
 import { ShapeError, ValueError, describe, formatShape } from '../core/errors.js';
 import { BatchGatherer, type LabelArray, checkBatchSize } from '../data/batches.js';
 import { split, takeRows } from '../data/transforms.js';
-import { WeightedSampler, augmentBatch, classWeights } from '../data/sampling.js';
+import { WeightedSampler, augmentBatch, classWeights, mirrorImagesInto } from '../data/sampling.js';
 import type { Loss } from '../nn/losses.js';
 import { type BatchMetric, resolveMetrics } from '../nn/batch-metrics.js';
 import { type ResolvedTargets, type Targets, resolveTargets } from './targets.js';
@@ -87,19 +87,34 @@ function lossInput(model: TrainableModel, loss: Loss, logits: Tensor, training: 
   return head ? head.forward(logits, training) : logits;
 }
 
-/** Calls onBatch(logits, start) for each batch of x in order (no shuffling, no training). */
+/** Calls onBatch(logits, start) for each batch of x in order (no shuffling, no training); under tta 'flip' the logits are the mean of each image's and its mirror's. */
 export function predictBatches(model: TrainableModel, x: Tensor, options: PredictOptions, onBatch: (logits: Tensor, start: number) => void, fn = 'predict'): void {
   const batchSize = checkBatchSize(options.batchSize ?? 256, fn);
   const count = x.shape[0];
+  const units = model.outputUnits;
+  const flip = options.tta === 'flip';
+  if (flip && x.shape.length !== 4) throw new ShapeError(`${fn}: tta 'flip' mirrors images of shape [n, height, width, channels]; x has shape ${formatShape(x.shape)}`);
   const gatherer = new BatchGatherer(x, null, batchSize);
   const indices = new Int32Array(Math.min(batchSize, count));
+  const imageSize = x.size / Math.max(count, 1);
+  // Scratch for the mirrored batch and the first pass's logits (the model reuses its output buffer).
+  const mirrored = flip ? new Float32Array(indices.length * imageSize) : null;
+  const firstPass = flip ? new Float32Array(indices.length * units) : null;
   for (let start = 0; start < count; start += batchSize) {
     const n = Math.min(batchSize, count - start);
     const idx = indices.subarray(0, n);
     for (let i = 0; i < n; i++) idx[i] = start + i;
     const batch = gatherer.gather(idx);
-    const out = model.forwardInPlace(batch.x, false);
-    onBatch(out.reshape([n, model.outputUnits]), start);
+    let out = model.forwardInPlace(batch.x, false).reshape([n, units]);
+    if (mirrored && firstPass) {
+      firstPass.set(out.data.subarray(0, n * units));
+      const [, h, w, c] = x.shape;
+      mirrorImagesInto(batch.x.data, mirrored, n, h, w, c);
+      out = model.forwardInPlace(new Tensor(mirrored.subarray(0, n * imageSize), batch.x.shape), false).reshape([n, units]);
+      const d = out.data;
+      for (let i = 0; i < n * units; i++) d[i] = 0.5 * (firstPass[i] + d[i]);
+    }
+    onBatch(out, start);
   }
 }
 
@@ -126,7 +141,7 @@ function evaluateResolved(model: TrainableModel, t: Tensor, targets: ResolvedTar
   let right = 0;
   const sums = metrics.map(() => 0);
   const batchLabels = new Int32Array(Math.min(options.batchSize ?? 256, t.shape[0]));
-  predictBatches(model, t, { batchSize: options.batchSize }, (logits, start) => {
+  predictBatches(model, t, { batchSize: options.batchSize, tta: options.tta }, (logits, start) => {
     const n = logits.shape[0];
     let batchTargets: Int32Array | Float32Array;
     if (labels) {

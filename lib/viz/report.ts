@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { confusionMatrix, perClassAccuracy, topKPerClass, worstClass, type ClassAccuracy, type ScoredExample } from '../nn/metrics.js';
 import type { Model } from '../models/model.js';
+import type { TestTimeAugmentation } from '../models/train-options.js';
 import { GlobalAvgPool2D } from '../nn/layers/pool.js';
 import type { Tensor } from '../core/tensor.js';
 import type { History } from '../models/train.js';
@@ -55,15 +56,16 @@ export function grayImage(x: Tensor, index: number): { pixels: Float32Array; wid
 }
 
 /**
- * A model's metrics on (x, y): confusion matrix, per-class accuracy, top-k examples per class.
+ * A model's metrics on (x, y): confusion matrix, per-class accuracy, top-k examples per class;
+ * tta 'flip' scores each image by the mean logits of it and its mirror (see PredictOptions).
  * @example
  * ```ts
  * import { analyze } from 'convkit';
  * const a = analyze(model, test.x, test.y, ['0','1','2','3','4','5','6','7','8','9']);
  * ```
  */
-export function analyze(model: Model, x: Tensor, y: ArrayLike<number>, classes: readonly string[], k = 3, batchSize = 256): Analysis {
-  const probs = model.predict(x, { batchSize });
+export function analyze(model: Model, x: Tensor, y: ArrayLike<number>, classes: readonly string[], k = 3, batchSize = 256, tta: TestTimeAugmentation = 'none'): Analysis {
+  const probs = model.predict(x, { batchSize, tta });
   const units = model.outputUnits;
   // A one-output (sigmoid) model scores two classes: 1 - p and p.
   const scores = units === 1 ? Float32Array.from({ length: probs.size * 2 }, (_, i) => (i % 2 ? probs.data[i >> 1] : 1 - probs.data[i >> 1])) : probs.data;
