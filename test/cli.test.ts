@@ -66,6 +66,13 @@ describe('convkit CLI', () => {
     expect(convkit(['export', '--checkpoint', 'x', '--output', 'model.bin']).stderr).toMatch(/cannot tell the format of 'model.bin' from its extension/);
   });
 
+  it('ends quietly when the reader closes the pipe early (| head)', () => {
+    // `true` exits before node has started, so every write meets a closed pipe.
+    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${cli}" train --help | true; echo "exit $\{PIPESTATUS[0]}"`], { encoding: 'utf8' });
+    expect(r.stderr).not.toMatch(/EPIPE|Unhandled/);
+    expect(r.stdout.trim()).toBe('exit 0');
+  });
+
   it('exits 2 with one line for bad usage', () => {
     for (const args of [['train', '--epochs', '0'], ['train', '--model', 'resnet'], ['train', '--bogus'], ['frobnicate'], ['train', '--optimizer', 'nadam'], ['train', '--backend', 'gpu'], ['train', '--validation', '2']]) {
       const r = convkit(args);
