@@ -192,6 +192,20 @@ describe('a 6-class RGB task from HDF5 files, with a scaler and an architecture 
     expect(JSON.parse(readFileSync(join(smooth, 'run.json'), 'utf8')).settings.labelSmoothing).toBe(0.2);
   });
 
+  it('--lr-schedule multistep drops the rate by --lr-decay after each milestone epoch, and a resume stays on it', () => {
+    const run = join(dir, 'signs-multistep');
+    const flags = ['--data', trainFile, '--test', testFile, '--model', arch, '--batch-size', '8', '--lr', '0.01', '--lr-schedule', 'multistep', '--milestones', '1,3', '--lr-decay', '0.5'];
+    const t = convkit(['train', ...flags, '--epochs', '2', '--out', run]);
+    expect(t.status, t.stderr).toBe(0);
+    expect(t.stderr).toMatch(/adam lr 0.01 ×0.5 after epoch\(s\) 1, 3,/);
+    expect(JSON.parse(readFileSync(join(run, 'run.json'), 'utf8')).settings.milestones).toEqual([1, 3]);
+    const r = convkit(['train', '--resume', run, '--epochs', '4', '--quiet']);
+    expect(r.status, r.stderr).toBe(0);
+    const rates = JSON.parse(readFileSync(join(run, 'history.json'), 'utf8')).epochs.map((e: { learningRate: number }) => e.learningRate);
+    // An epoch logs the rate after its last step (torch's get_last_lr() at the epoch's end): epoch 1 ends on the drop at milestone 1.
+    expect(rates.map((v: number) => v.toPrecision(6))).toEqual(['0.00500000', '0.00500000', '0.00250000', '0.00250000']);
+  });
+
   it('refuses images that do not fit the model, naming both shapes', () => {
     const gray = join(dir, 'gray.npy');
     writeFileSync(gray, data.encodeNpy(new Uint8Array(2 * 16 * 16), [2, 16, 16]));

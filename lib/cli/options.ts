@@ -30,6 +30,7 @@ export interface Flags {
   'lr-decay'?: string;
   'lr-schedule'?: string;
   'warmup-epochs'?: string;
+  milestones?: string;
   'weight-decay'?: string;
   'label-smoothing'?: string;
   tta?: 'none' | 'flip';

@@ -38,17 +38,36 @@ export function labelSmoothingFlag(flags: Flags): number {
   return v;
 }
 
-export function scheduleFlags(flags: Flags, epochs: number): { lrSchedule?: 'step' | 'cosine' | 'onecycle'; warmupEpochs?: number } {
+/**
+ * --milestones E1,E2,...: increasing epochs after which --lr-schedule multistep
+ * multiplies the rate by --lr-decay. One at or past the run's end never fires
+ * (as in torch's MultiStepLR), and serves a run that a resume extends.
+ */
+function parseMilestones(raw: string | undefined): number[] {
+  if (raw === undefined) throw new UsageError('--lr-schedule multistep needs --milestones E1,E2,... (the epochs after which the rate drops, e.g. 30,45)');
+  const m = raw.split(',').map((v) => Number(v.trim()));
+  const bad = m.findIndex((v, i) => !Number.isInteger(v) || v < 1 || (i > 0 && v <= m[i - 1]));
+  if (bad >= 0) throw new UsageError(`--milestones must be increasing whole epochs of 1 or more (e.g. 30,45), got '${raw}'`);
+  return m;
+}
+
+type ScheduleSettings = { lrSchedule?: 'step' | 'cosine' | 'onecycle' | 'multistep'; warmupEpochs?: number; milestones?: number[]; lrDecay?: number };
+
+export function scheduleFlags(flags: Flags, epochs: number): ScheduleSettings {
   const kind = flags['lr-schedule'] ?? 'step';
-  if (kind !== 'step' && kind !== 'cosine' && kind !== 'onecycle') throw new UsageError(`--lr-schedule must be step, cosine or onecycle, got '${kind}'`);
-  if (kind === 'step' || kind === 'onecycle') {
-    if (flags['warmup-epochs'] !== undefined) throw new UsageError(`--warmup-epochs goes with --lr-schedule cosine${kind === 'onecycle' ? ' (one cycle warms up by itself)' : ''}`);
-    if (kind === 'onecycle' && flags['lr-decay'] !== undefined) throw new UsageError('--lr-decay goes with --lr-schedule step; one cycle anneals by itself');
-    return kind === 'onecycle' ? { lrSchedule: 'onecycle' } : {};
+  if (kind !== 'step' && kind !== 'cosine' && kind !== 'onecycle' && kind !== 'multistep') throw new UsageError(`--lr-schedule must be step, cosine, onecycle or multistep, got '${kind}'`);
+  if (kind !== 'multistep' && flags.milestones !== undefined) throw new UsageError('--milestones goes with --lr-schedule multistep');
+  if (kind !== 'cosine' && flags['warmup-epochs'] !== undefined) throw new UsageError(`--warmup-epochs goes with --lr-schedule cosine${kind === 'onecycle' ? ' (one cycle warms up by itself)' : ''}`);
+  if (kind === 'step') return {};
+  if (kind === 'multistep') {
+    // torch's MultiStepLR: gamma (here --lr-decay) defaults to 0.1.
+    const gamma = num(flags, 'lr-decay') ?? 0.1;
+    if (!(gamma > 0)) throw new UsageError(`--lr-decay must be positive, got '${flags['lr-decay']}'`);
+    return { lrSchedule: 'multistep', milestones: parseMilestones(flags.milestones), lrDecay: gamma };
   }
-  if (flags['lr-decay'] !== undefined) throw new UsageError('--lr-decay goes with --lr-schedule step; cosine decays to 0 by itself');
+  if (flags['lr-decay'] !== undefined) throw new UsageError(`--lr-decay goes with --lr-schedule step or multistep; ${kind === 'onecycle' ? 'one cycle anneals' : 'cosine decays to 0'} by itself`);
+  if (kind === 'onecycle') return { lrSchedule: 'onecycle' };
   const warmupEpochs = flags['warmup-epochs'] === undefined ? 0 : int(flags, 'warmup-epochs', 0, 0);
   if (warmupEpochs >= epochs) throw new UsageError(`--warmup-epochs ${warmupEpochs} leaves no epoch of the ${epochs} to decay over`);
   return { lrSchedule: 'cosine', warmupEpochs };
 }
-

@@ -13,7 +13,7 @@ import { clearRun, holdsRun, recoverRunDir, saveGeneration } from '../formats/ru
 import { lockRunDir } from '../formats/run-lock.js';
 import { jsonBytes, writeFileAtomic } from '../formats/atomic.js';
 import type { Model } from '../models/model.js';
-import { cosineDecay, createOptimizer, oneCycle, type Optimizer, type OptimizerName, type Schedule, stepDecay } from '../optim/optimizers.js';
+import { cosineDecay, createOptimizer, multiStepDecay, oneCycle, type Optimizer, type OptimizerName, type Schedule, stepDecay } from '../optim/optimizers.js';
 import type { Callbacks, EpochSums, History } from '../models/train.js';
 import { type Analysis, writeReport } from '../viz/report.js';
 import { EventWriter } from '../viz/tensorboard.js';
@@ -33,7 +33,7 @@ export function tensorboardImages(writer: EventWriter, analysis: Analysis, class
   );
 }
 
-/** The learning-rate schedule a run's settings ask for: --lr-decay stepped per epoch, or cosine or one-cycle over the whole run (per batch). */
+/** The learning-rate schedule a run's settings ask for: --lr-decay stepped per epoch or at milestone epochs, or cosine or one-cycle over the whole run (per batch). */
 function runSchedule(settings: RunSettings, batchesPerEpoch: number): Schedule | undefined {
   // One cycle peaks at --lr, PyTorch's OneCycleLR(max_lr) over every batch of the run.
   if (settings.lrSchedule === 'onecycle') return oneCycle({ totalSteps: Math.max(2, settings.epochs * batchesPerEpoch) });
@@ -41,6 +41,7 @@ function runSchedule(settings: RunSettings, batchesPerEpoch: number): Schedule |
     const warmupSteps = (settings.warmupEpochs ?? 0) * batchesPerEpoch;
     return cosineDecay({ decaySteps: settings.epochs * batchesPerEpoch - warmupSteps, warmupSteps });
   }
+  if (settings.lrSchedule === 'multistep') return multiStepDecay({ milestones: settings.milestones!.map((e) => e * batchesPerEpoch), gamma: settings.lrDecay });
   return settings.lrDecay === 1 ? undefined : stepDecay({ every: batchesPerEpoch, factor: settings.lrDecay });
 }
 
@@ -58,9 +59,11 @@ export interface RunSettings extends DataSettings {
   optimizer: OptimizerName;
   learningRate: number;
   lrDecay: number;
-  /** 'cosine': cosine decay over all epochs, after warmupEpochs of linear warm-up; 'onecycle': PyTorch's OneCycleLR peaking at the rate; absent or 'step': lrDecay per epoch. */
-  lrSchedule?: 'step' | 'cosine' | 'onecycle';
+  /** 'cosine': cosine decay over all epochs, after warmupEpochs of linear warm-up; 'onecycle': PyTorch's OneCycleLR peaking at the rate; 'multistep': lrDecay after each milestone epoch; absent or 'step': lrDecay per epoch. */
+  lrSchedule?: 'step' | 'cosine' | 'onecycle' | 'multistep';
   warmupEpochs?: number;
+  /** With 'multistep': the epochs after which the rate is multiplied by lrDecay (torch's MultiStepLR). */
+  milestones?: number[];
   /** L2 weight decay of the optimizer (0: none; runs recorded before it have none). */
   weightDecay?: number;
   /** Label smoothing of the cross-entropy (0: none; runs recorded before it have none). */
@@ -117,7 +120,7 @@ export function settingsFromFlags(given: Flags): RunSettings {
 }
 
 /** Flags that set what a run is; a resume keeps them. */
-const RUN_FLAGS = ['model', 'init', 'freeze', 'skip-bad-images', 'dataset', 'data', 'test', 'test-split', 'resize', 'scaler', 'batch-size', 'optimizer', 'lr', 'lr-decay', 'lr-schedule', 'warmup-epochs', 'weight-decay', 'label-smoothing', 'seed', 'validation', 'limit', 'class-weight', 'shift', 'flip'] as const;
+const RUN_FLAGS = ['model', 'init', 'freeze', 'skip-bad-images', 'dataset', 'data', 'test', 'test-split', 'resize', 'scaler', 'batch-size', 'optimizer', 'lr', 'lr-decay', 'lr-schedule', 'milestones', 'warmup-epochs', 'weight-decay', 'label-smoothing', 'seed', 'validation', 'limit', 'class-weight', 'shift', 'flip'] as const;
 
 /** Settings of the run being resumed; --epochs may extend it. */
 export function settingsFromRun(dir: string, flags: Flags): RunSettings {
@@ -243,7 +246,7 @@ export async function train(flags: Flags): Promise<void> {
   const validation = settings.validation ?? (prepared.val ? { x: prepared.val.x, y: prepared.val.y } : undefined);
   const i = info();
   const modelName = ownEntry(ZOO, settings.model) ? settings.model : model.name;
-  say(`training ${modelName} (${model.countParams().toLocaleString('en-US')} parameters, input ${model.inputShape.join('×')}, ${ds.classes.length} classes${model.outputUnits === 1 ? ', one sigmoid output' : ''}) on ${trainCount.toLocaleString('en-US')} images: ${settings.epochs} epoch(s), batch ${settings.batchSize}, ${settings.optimizer} lr ${settings.learningRate}${settings.lrSchedule === 'onecycle' ? ', one cycle' : settings.lrSchedule === 'cosine' ? `, cosine decay${settings.warmupEpochs ? ` after ${settings.warmupEpochs} warm-up epoch(s)` : ''}` : settings.lrDecay !== 1 ? ` ×${settings.lrDecay} per epoch` : ''}${settings.weightDecay ? `, weight decay ${settings.weightDecay}` : ''}${settings.labelSmoothing ? `, label smoothing ${settings.labelSmoothing}` : ''}${settings.classWeight ? `, class weights ${settings.classWeight === 'balanced' ? 'balanced' : settings.classWeight.join(',')}` : ''}${settings.augment ? `, augmented (${[settings.augment.shift ? `shifts up to ${settings.augment.shift} px` : '', settings.augment.flip ? 'flips' : ''].filter(Boolean).join(', ')})` : ''}, backend ${i.backend}${i.backend === 'native' ? ` (${i.isa}, ${i.threads} threads)` : ''}`);
+  say(`training ${modelName} (${model.countParams().toLocaleString('en-US')} parameters, input ${model.inputShape.join('×')}, ${ds.classes.length} classes${model.outputUnits === 1 ? ', one sigmoid output' : ''}) on ${trainCount.toLocaleString('en-US')} images: ${settings.epochs} epoch(s), batch ${settings.batchSize}, ${settings.optimizer} lr ${settings.learningRate}${settings.lrSchedule === 'onecycle' ? ', one cycle' : settings.lrSchedule === 'cosine' ? `, cosine decay${settings.warmupEpochs ? ` after ${settings.warmupEpochs} warm-up epoch(s)` : ''}` : settings.lrSchedule === 'multistep' ? ` ×${settings.lrDecay} after epoch(s) ${settings.milestones!.join(', ')}` : settings.lrDecay !== 1 ? ` ×${settings.lrDecay} per epoch` : ''}${settings.weightDecay ? `, weight decay ${settings.weightDecay}` : ''}${settings.labelSmoothing ? `, label smoothing ${settings.labelSmoothing}` : ''}${settings.classWeight ? `, class weights ${settings.classWeight === 'balanced' ? 'balanced' : settings.classWeight.join(',')}` : ''}${settings.augment ? `, augmented (${[settings.augment.shift ? `shifts up to ${settings.augment.shift} px` : '', settings.augment.flip ? 'flips' : ''].filter(Boolean).join(', ')})` : ''}, backend ${i.backend}${i.backend === 'native' ? ` (${i.isa}, ${i.threads} threads)` : ''}`);
   const record = { settings, source: ds.source, ...(dataDir ? { dataDir: resolve(dataDir) } : {}), backend: i };
   const checkpointMeta = {
     zoo: modelName, dataset: settings.dataset ?? settings.data ?? '', classes: JSON.stringify(ds.classes), [PREPROCESSING_KEY]: JSON.stringify(prepared.preprocessing),

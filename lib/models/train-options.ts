@@ -46,6 +46,7 @@ export interface EpochLogs {
   accuracy: number;
   valLoss?: number;
   valAccuracy?: number;
+  /** The rate after the epoch's last step, which the next batch uses (torch's scheduler.get_last_lr() printed at the epoch's end). */
   learningRate: number;
   seconds: number;
   imagesPerSecond: number;
