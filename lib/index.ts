@@ -32,6 +32,7 @@ export type { LayerOptions, Parameter, SampleShape } from './nn/layers/layer.js'
 export { modelFromConfig } from './models/from-config.js';
 export { NonFiniteError } from './models/train.js';
 export { modelCheckpoint, reduceLROnPlateau, terminateOnNaN } from './models/callbacks.js';
+export { weightAverage, type WeightAverage, type WeightAverageOptions } from './models/ema.js';
 export type { ModelCheckpointOptions, ReduceLROnPlateauOptions } from './models/callbacks.js';
 export type { FitOptions, History, EpochLogs, CallbackEpochLogs, BatchLogs, Callbacks, EarlyStopping, EvaluateOptions, EvaluateResult, PredictOptions, TestTimeAugmentation, Monitor, EpochSums } from './models/train.js';
 export { SGD, Adam, AdamW, Adagrad, RMSprop, Optimizer, stepDecay, multiStepDecay, cosineDecay, exponentialDecay, oneCycle, createOptimizer, optimizerFromConfig, registerOptimizer } from './optim/optimizers.js';
