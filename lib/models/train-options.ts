@@ -2,7 +2,8 @@
 // here), their logs and history, and the model they drive.
 import { checkBoolean, checkOneOf, checkOptions, checkPositiveInt } from '../core/check.js';
 import { ConvkitError } from '../core/errors.js';
-import type { Augmentation, ClassWeight } from '../data/sampling.js';
+import type { Augmentation } from '../data/augment.js';
+import type { ClassWeight } from '../data/sampling.js';
 import type { Loss, LossSpec } from '../nn/losses.js';
 import type { MetricFunction } from '../nn/batch-metrics.js';
 import type { Optimizer, OptimizerName } from '../optim/optimizers.js';

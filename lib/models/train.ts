@@ -2,7 +2,8 @@ import { checkBoolean, checkFunction, didYouMean, checkNonNegativeInt, checkNumb
 import { ShapeError, ValueError, describe, formatShape } from '../core/errors.js';
 import { BatchGatherer, type LabelArray, checkBatchSize } from '../data/batches.js';
 import { split, takeRows } from '../data/transforms.js';
-import { WeightedSampler, augmentBatch, classWeights, mirrorImagesInto } from '../data/sampling.js';
+import { WeightedSampler, classWeights } from '../data/sampling.js';
+import { augmentBatch, mirrorImagesInto } from '../data/augment.js';
 import type { Loss } from '../nn/losses.js';
 import { type BatchMetric, resolveMetrics } from '../nn/batch-metrics.js';
 import { type ResolvedTargets, type Targets, resolveTargets } from './targets.js';
@@ -255,10 +256,13 @@ export async function fit(model: TrainableModel, xIn: Tensor, yIn: Targets, opti
   if (options.classWeight !== undefined && !y.labels) throw new ValueError(`${op}: classWeight needs integer class labels; y is a tensor of target rows`);
   const labels = options.classWeight === undefined ? null : y.labels;
   const sampler = labels ? new WeightedSampler(labels, classWeights(options.classWeight, labels, model.outputUnits === 1 ? 2 : model.outputUnits, op)) : null;
-  const augment = options.augment === undefined ? null : checkOptions(options.augment, ['shift', 'flip'], op, 'augment');
+  const augment = options.augment === undefined ? null : checkOptions(options.augment, ['shift', 'padMode', 'flip', 'cutout'], op, 'augment');
   if (augment) {
-    if (augment.shift !== undefined) checkNumber(augment.shift, 'augment.shift', op, { integer: true, min: 0, max: Math.max(x.shape[1], x.shape[2]) - 1 });
+    const reflected = augment.padMode !== undefined && checkOneOf(augment.padMode, ['zero', 'reflect'] as const, 'augment.padMode', op) === 'reflect';
+    // A reflection stays inside the image only for shifts smaller than its sides.
+    if (augment.shift !== undefined) checkNumber(augment.shift, 'augment.shift', op, { integer: true, min: 0, max: (reflected ? Math.min : Math.max)(x.shape[1], x.shape[2]) - 1 });
     if (augment.flip !== undefined) checkBoolean(augment.flip, 'augment.flip', op);
+    if (augment.cutout !== undefined) checkNumber(augment.cutout, 'augment.cutout', op, { integer: true, min: 0, max: Math.max(x.shape[1], x.shape[2]) });
     if (x.rank !== 4) throw new ValueError(`${op}: augment needs images [N, H, W, C], x is ${formatShape(x.shape)}`);
   }
   const augmentRandom = new Random(); // reseeded per batch

@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { data, FormatError, layers, sequential, Tensor, ValueError, zooModel } from '../../lib/index.js';
 import { loadDataFile, roleOf } from '../../lib/data/files.js';
-import { augmentBatch, classWeights, WeightedSampler } from '../../lib/data/sampling.js';
+import { classWeights, WeightedSampler } from '../../lib/data/sampling.js';
+import { augmentBatch } from '../../lib/data/augment.js';
 import { Random } from '../../lib/core/random.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'datafiles-'));
@@ -145,7 +146,7 @@ describe('class weights are a weighted sampler', () => {
     const y = Int32Array.from({ length: 12 }, (_, i) => i % 3);
     const h = await model.fit(x, y, { epochs: 2, batchSize: 4, verbose: 0, classWeight: [1, 2, 3], augment: { shift: 1, flip: true } });
     expect(h.loss).toHaveLength(2);
-    await expect(model.fit(x, y, { verbose: 0, augment: { shfit: 1 } as never })).rejects.toThrow(/unknown option 'shfit'; did you mean 'shift'\? \(fit's augment takes 'shift', 'flip'\)/);
+    await expect(model.fit(x, y, { verbose: 0, augment: { shfit: 1 } as never })).rejects.toThrow(/unknown option 'shfit'; did you mean 'shift'\? \(fit's augment takes 'shift', 'padMode', 'flip', 'cutout'\)/);
     await expect(model.fit(x, y, { verbose: 0, classWeight: 'equal' as never })).rejects.toThrow(ValueError);
   });
 });
@@ -188,6 +189,46 @@ describe('augmentBatch', () => {
     expect(outcomes.has('4,5,6,7,8,9,0,0,0')).toBe(true); // up by one
     expect(outcomes.has('1,2,3,4,5,6,7,8,9')).toBe(true); // unchanged
     for (const values of outcomes.values()) expect(values.every((v) => v === 0 || image.includes(v))).toBe(true);
+  });
+
+  it("padMode 'reflect' and cutout equal their definitions: reflected indices, then a zeroed square clipped at the edges", () => {
+    const [n, h, w, c, shift, cutout] = [3, 5, 6, 2, 3, 3];
+    const reflect = (i: number, size: number) => (i < 0 ? -i : i >= size ? 2 * (size - 1) - i : i);
+    for (let seed = 0; seed < 60; seed++) {
+      const input = Float32Array.from({ length: n * h * w * c }, (_, i) => i + 1);
+      const x = Float32Array.from(input);
+      augmentBatch(x, n, h, w, c, { shift, padMode: 'reflect', flip: true, cutout }, new Random(seed));
+      const draws = new Random(seed);
+      for (let b = 0; b < n; b++) {
+        const dy = draws.int(2 * shift + 1) - shift;
+        const dx = draws.int(2 * shift + 1) - shift;
+        const flip = draws.next() < 0.5;
+        const cy = draws.int(h) - (cutout >> 1);
+        const cx = draws.int(w) - (cutout >> 1);
+        for (let y = 0; y < h; y++)
+          for (let xx = 0; xx < w; xx++)
+            for (let ch = 0; ch < c; ch++) {
+              // m is the image, mirrored when flipped; a mirrored image shifts the other way.
+              const my = reflect(y - dy, h);
+              const mx = reflect(xx - (flip ? -dx : dx), w);
+              const sx = flip ? w - 1 - mx : mx;
+              const cut = y >= cy && y < cy + cutout && xx >= cx && xx < cx + cutout;
+              const expected = cut ? 0 : input[((b * h + my) * w + sx) * c + ch];
+              expect(x[((b * h + y) * w + xx) * c + ch], `seed ${seed} image ${b} (${dy}, ${dx}, ${flip}, cut at ${cy},${cx}) at ${y},${xx},${ch}`).toBe(expected);
+            }
+      }
+    }
+  });
+
+  it('fit refuses a reflected shift as large as a side, and unknown pad modes', async () => {
+    const model = sequential([layers.flatten(), layers.dense({ units: 2 })], { inputShape: [4, 6, 1], seed: 1 });
+    const x = new Tensor(new Float32Array(2 * 24), [2, 4, 6, 1]);
+    const y = Int32Array.from([0, 1]);
+    await expect(model.fit(x, y, { epochs: 1, verbose: 0, augment: { shift: 4, padMode: 'reflect' } })).rejects.toThrow(/augment.shift must be .*3/);
+    // @ts-expect-error not a pad mode
+    await expect(model.fit(x, y, { epochs: 1, verbose: 0, augment: { shift: 1, padMode: 'wrap' } })).rejects.toThrow(/augment.padMode/);
+    await expect(model.fit(x, y, { epochs: 1, verbose: 0, augment: { cutout: 7 } })).rejects.toThrow(/augment.cutout/);
+    await model.fit(x, y, { epochs: 1, verbose: 0, augment: { shift: 4, cutout: 6 } }); // zeros may shift a whole side out
   });
 });
 
