@@ -63,6 +63,7 @@ export function program(run: (work: () => Promise<unknown>) => void): Command {
       .option('--shift <pixels>', 'augment: shift each training image by up to N pixels at random')
       .option('--skip-bad-images', 'with --data of an image folder: leave out images that cannot be decoded (each is named) instead of stopping')
       .option('--flip', 'augment: mirror training images left-right at random (not for digits or letters)')
+      .option('--augment <parts>', 'augment with parts joined by commas: crop:N (a random crop of the image padded by N px; crop:N:reflect pads with its reflection), flip, cutout:N (zero an N×N square); instead of --shift and --flip')
       .option('--epochs <n>', `passes over the training set (default ${DEFAULTS.epochs})`)
       .option('--batch-size <n>', `images per step (default ${DEFAULTS.batchSize})`)
       .addOption(new Option('--optimizer <name>', `optimizer (default ${DEFAULTS.optimizer})`).choices(OPTIMIZER_NAMES))

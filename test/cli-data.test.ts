@@ -206,6 +206,18 @@ describe('a 6-class RGB task from HDF5 files, with a scaler and an architecture 
     expect(rates.map((v: number) => v.toPrecision(6))).toEqual(['0.00500000', '0.00500000', '0.00250000', '0.00250000']);
   });
 
+  it('--augment crop:2:reflect,flip,cutout:4 trains with that pipeline, recorded in run.json and kept by a resume', () => {
+    const run = join(dir, 'signs-augment');
+    const t = convkit(['train', '--data', trainFile, '--test', testFile, '--model', arch, '--batch-size', '8', '--epochs', '1', '--augment', 'crop:2:reflect,flip,cutout:4', '--out', run]);
+    expect(t.status, t.stderr).toBe(0);
+    expect(t.stderr).toMatch(/augmented \(shifts up to 2 px \(reflected\), flips, cutout 4×4\)/);
+    expect(JSON.parse(readFileSync(join(run, 'run.json'), 'utf8')).settings.augment).toEqual({ shift: 2, padMode: 'reflect', flip: true, cutout: 4 });
+    expect(convkit(['train', '--resume', run, '--epochs', '2', '--augment', 'flip']).stderr).toMatch(/--augment cannot change when resuming/);
+    const r = convkit(['train', '--resume', run, '--epochs', '2']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/cutout 4×4/);
+  });
+
   it('refuses images that do not fit the model, naming both shapes', () => {
     const gray = join(dir, 'gray.npy');
     writeFileSync(gray, data.encodeNpy(new Uint8Array(2 * 16 * 16), [2, 16, 16]));

@@ -31,6 +31,7 @@ export interface Flags {
   'lr-schedule'?: string;
   'warmup-epochs'?: string;
   milestones?: string;
+  augment?: string;
   'weight-decay'?: string;
   'label-smoothing'?: string;
   tta?: 'none' | 'flip';

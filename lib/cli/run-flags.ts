@@ -1,5 +1,6 @@
 // The parsers of convkit train's run flags: sizes, class weights, fractions,
 // weight decay, label smoothing and the learning-rate schedule.
+import type { Augmentation } from '../data/augment.js';
 import type { ClassWeight } from '../data/sampling.js';
 import { type Flags, int, num, UsageError } from './options.js';
 
@@ -29,6 +30,35 @@ export function weightDecayFlag(flags: Flags): number {
   const v = num(flags, 'weight-decay') ?? 0;
   if (!(v >= 0 && v < 1)) throw new UsageError(`--weight-decay must be in [0, 1), got '${flags['weight-decay']}'`);
   return v;
+}
+
+/**
+ * --augment crop:4[:reflect],flip,cutout:8 as fit's augment: crop:N is a random
+ * crop of the image padded by N pixels (zeros, or its reflection), the same as
+ * a shift of up to N; flip mirrors at random; cutout:N zeroes an N×N square.
+ */
+export function parseAugment(raw: string): Augmentation {
+  const out: Augmentation = {};
+  const wrong = (why: string) => new UsageError(`--augment ${why}; give parts such as crop:4, crop:4:reflect, flip, cutout:8 joined by commas, got '${raw}'`);
+  const count = (v: string | undefined, part: string) => {
+    const n = Number(v);
+    if (v === undefined || !Number.isInteger(n) || n < 1) throw wrong(`${part} needs a whole number of pixels of 1 or more`);
+    return n;
+  };
+  for (const part of raw.split(',').map((p) => p.trim())) {
+    const [name, value, mode, ...rest] = part.split(':');
+    if (rest.length) throw wrong(`'${part}' has too many fields`);
+    const seen = name === 'crop' || name === 'shift' ? 'shift' : name;
+    if (seen in out) throw wrong(`names ${name} twice`);
+    if (name === 'crop' || name === 'shift') {
+      out.shift = count(value, name);
+      if (mode !== undefined && mode !== 'zero' && mode !== 'reflect') throw wrong(`pads with zero or reflect, not '${mode}'`);
+      if (mode === 'reflect') out.padMode = 'reflect';
+    } else if (name === 'flip' && value === undefined) out.flip = true;
+    else if (name === 'cutout' && mode === undefined) out.cutout = count(value, 'cutout');
+    else throw wrong(`has no part '${part}'`);
+  }
+  return out;
 }
 
 /** --label-smoothing: torch's CrossEntropyLoss(label_smoothing); 0 (none) when absent. */

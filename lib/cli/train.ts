@@ -22,7 +22,7 @@ import { ZOO, ZOO_NAMES } from '../models/zoo.js';
 import { SoftmaxCrossEntropy } from '../nn/losses.js';
 import { applyRuntime, DEFAULTS, type Flags, int, Interrupted, num, UsageError } from './options.js';
 import { checkOutputs } from './outputs.js';
-import { parseClassWeight, parseFraction, parseSize, labelSmoothingFlag, scheduleFlags, weightDecayFlag } from './run-flags.js';
+import { parseAugment, parseClassWeight, parseFraction, parseSize, labelSmoothingFlag, scheduleFlags, weightDecayFlag } from './run-flags.js';
 import { classLabel } from '../viz/charts.js';
 import { reportAccuracy, summaryTable } from './shared.js';
 import { buildModel, type DataSettings, initialModel, loadTaskData, modelSetting, prepareTask } from './task.js';
@@ -44,6 +44,10 @@ function runSchedule(settings: RunSettings, batchesPerEpoch: number): Schedule |
   }
   if (settings.lrSchedule === 'multistep') return multiStepDecay({ milestones: settings.milestones!.map((e) => e * batchesPerEpoch), gamma: settings.lrDecay });
   return settings.lrDecay === 1 ? undefined : stepDecay({ every: batchesPerEpoch, factor: settings.lrDecay });
+}
+
+function describeAugment(a: Augmentation): string {
+  return [a.shift ? `shifts up to ${a.shift} px${a.padMode === 'reflect' ? ' (reflected)' : ''}` : '', a.flip ? 'flips' : '', a.cutout ? `cutout ${a.cutout}×${a.cutout}` : ''].filter(Boolean).join(', ');
 }
 
 /** The run's optimizer: the API's own (createOptimizer) with the run's schedule. */
@@ -93,6 +97,7 @@ export function settingsFromFlags(given: Flags): RunSettings {
   const optimizer = (flags.optimizer ?? DEFAULTS.optimizer) as OptimizerName;
   if (!OPTIMIZER_NAMES.includes(optimizer)) throw new UsageError(`--optimizer must be one of ${OPTIMIZER_NAMES.join(', ')}, got '${optimizer}'`);
   const shift = flags.shift === undefined ? 0 : int(flags, 'shift', 0, 0);
+  if (flags.augment !== undefined && (flags.shift !== undefined || flags.flip)) throw new UsageError('--augment already says how to shift and flip; give it alone, without --shift or --flip');
   const labelSmoothing = labelSmoothingFlag(flags);
   return {
     model: modelSetting(model),
@@ -114,14 +119,14 @@ export function settingsFromFlags(given: Flags): RunSettings {
     validation: parseFraction(flags.validation, 'validation'),
     limit: flags.limit === undefined ? null : int(flags, 'limit', 1),
     classWeight: parseClassWeight(flags['class-weight']),
-    augment: shift > 0 || flags.flip ? { shift, flip: Boolean(flags.flip) } : null,
+    augment: flags.augment !== undefined ? parseAugment(flags.augment) : shift > 0 || flags.flip ? { shift, flip: Boolean(flags.flip) } : null,
     ...(flags['skip-bad-images'] ? { skipBadImages: true } : {}),
     ...(flags.init !== undefined ? { init: resolve(flags.init), ...(flags.freeze !== undefined ? { freeze: flags.freeze } : {}) } : {}),
   };
 }
 
 /** Flags that set what a run is; a resume keeps them. */
-const RUN_FLAGS = ['model', 'init', 'freeze', 'skip-bad-images', 'dataset', 'data', 'test', 'test-split', 'resize', 'scaler', 'batch-size', 'optimizer', 'lr', 'lr-decay', 'lr-schedule', 'milestones', 'warmup-epochs', 'weight-decay', 'label-smoothing', 'seed', 'validation', 'limit', 'class-weight', 'shift', 'flip'] as const;
+const RUN_FLAGS = ['model', 'init', 'freeze', 'skip-bad-images', 'dataset', 'data', 'test', 'test-split', 'resize', 'scaler', 'batch-size', 'optimizer', 'lr', 'lr-decay', 'lr-schedule', 'milestones', 'warmup-epochs', 'weight-decay', 'label-smoothing', 'seed', 'validation', 'limit', 'class-weight', 'shift', 'flip', 'augment'] as const;
 
 /** Settings of the run being resumed; --epochs may extend it. */
 export function settingsFromRun(dir: string, flags: Flags): RunSettings {
@@ -247,7 +252,7 @@ export async function train(flags: Flags): Promise<void> {
   const validation = settings.validation ?? (prepared.val ? { x: prepared.val.x, y: prepared.val.y } : undefined);
   const i = info();
   const modelName = ownEntry(ZOO, settings.model) ? settings.model : model.name;
-  say(`training ${modelName} (${model.countParams().toLocaleString('en-US')} parameters, input ${model.inputShape.join('×')}, ${ds.classes.length} classes${model.outputUnits === 1 ? ', one sigmoid output' : ''}) on ${trainCount.toLocaleString('en-US')} images: ${settings.epochs} epoch(s), batch ${settings.batchSize}, ${settings.optimizer} lr ${settings.learningRate}${settings.lrSchedule === 'onecycle' ? ', one cycle' : settings.lrSchedule === 'cosine' ? `, cosine decay${settings.warmupEpochs ? ` after ${settings.warmupEpochs} warm-up epoch(s)` : ''}` : settings.lrSchedule === 'multistep' ? ` ×${settings.lrDecay} after epoch(s) ${settings.milestones!.join(', ')}` : settings.lrDecay !== 1 ? ` ×${settings.lrDecay} per epoch` : ''}${settings.weightDecay ? `, weight decay ${settings.weightDecay}` : ''}${settings.labelSmoothing ? `, label smoothing ${settings.labelSmoothing}` : ''}${settings.classWeight ? `, class weights ${settings.classWeight === 'balanced' ? 'balanced' : settings.classWeight.join(',')}` : ''}${settings.augment ? `, augmented (${[settings.augment.shift ? `shifts up to ${settings.augment.shift} px` : '', settings.augment.flip ? 'flips' : ''].filter(Boolean).join(', ')})` : ''}, backend ${i.backend}${i.backend === 'native' ? ` (${i.isa}, ${i.threads} threads)` : ''}`);
+  say(`training ${modelName} (${model.countParams().toLocaleString('en-US')} parameters, input ${model.inputShape.join('×')}, ${ds.classes.length} classes${model.outputUnits === 1 ? ', one sigmoid output' : ''}) on ${trainCount.toLocaleString('en-US')} images: ${settings.epochs} epoch(s), batch ${settings.batchSize}, ${settings.optimizer} lr ${settings.learningRate}${settings.lrSchedule === 'onecycle' ? ', one cycle' : settings.lrSchedule === 'cosine' ? `, cosine decay${settings.warmupEpochs ? ` after ${settings.warmupEpochs} warm-up epoch(s)` : ''}` : settings.lrSchedule === 'multistep' ? ` ×${settings.lrDecay} after epoch(s) ${settings.milestones!.join(', ')}` : settings.lrDecay !== 1 ? ` ×${settings.lrDecay} per epoch` : ''}${settings.weightDecay ? `, weight decay ${settings.weightDecay}` : ''}${settings.labelSmoothing ? `, label smoothing ${settings.labelSmoothing}` : ''}${settings.classWeight ? `, class weights ${settings.classWeight === 'balanced' ? 'balanced' : settings.classWeight.join(',')}` : ''}${settings.augment ? `, augmented (${describeAugment(settings.augment)})` : ''}, backend ${i.backend}${i.backend === 'native' ? ` (${i.isa}, ${i.threads} threads)` : ''}`);
   const record = { settings, source: ds.source, ...(dataDir ? { dataDir: resolve(dataDir) } : {}), backend: i };
   const checkpointMeta = {
     zoo: modelName, dataset: settings.dataset ?? settings.data ?? '', classes: JSON.stringify(ds.classes), [PREPROCESSING_KEY]: JSON.stringify(prepared.preprocessing),
