@@ -28,6 +28,9 @@ const runtimeOptions = (cmd: Command) =>
     .addOption(new Option('--backend <name>', 'native or reference (default: native when the addon loads)').choices(['native', 'reference']))
     .option('--threads <n>', 'native threads (default: $CONVKIT_NUM_THREADS, else all cores)');
 
+const ttaOption = (what: string) =>
+  new Option('--tta <kind>', `test-time augmentation: flip scores each ${what} by the mean logits of it and its mirror (not for digits)`).choices(['none', 'flip']);
+
 const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
 
 export function program(run: (work: () => Promise<unknown>) => void): Command {
@@ -74,7 +77,7 @@ export function program(run: (work: () => Promise<unknown>) => void): Command {
       .option('--warmup-epochs <n>', 'with --lr-schedule cosine: first raise the rate linearly from near 0 to --lr over N epochs (default 0)')
       .option('--weight-decay <f>', 'L2 weight decay: adds F times each weight to its gradient (default 0)')
       .option('--label-smoothing <f>', "train toward (1 - F) on the true class and F/classes on every class, as torch's CrossEntropyLoss(label_smoothing) (default 0)")
-      .addOption(new Option('--tta <kind>', "test-time augmentation: flip scores each test image by the mean logits of it and its mirror (not for digits)").choices(['none', 'flip']))
+      .addOption(ttaOption('test image'))
       .option('--validation <f>', 'hold out this fraction of the training set for validation (default: none)')
       .option('--limit <n>', 'train on the first N training images only')
       .option('--seed <n>', `seed for weights and shuffling (default ${DEFAULTS.seed})`)
@@ -111,7 +114,7 @@ export function program(run: (work: () => Promise<unknown>) => void): Command {
       .option('--data-dir <dir>', "folder with the data set's files")
       .option('--data <path>', 'evaluate on this data file instead (its test arrays, else all of it)')
       .option('--batch-size <n>', 'images per batch (default 256)')
-      .addOption(new Option('--tta <kind>', "test-time augmentation: flip scores each test image by the mean logits of it and its mirror (not for digits)").choices(['none', 'flip']))
+      .addOption(ttaOption('test image'))
       .option('--quiet', 'no per-class table')
       .option('--json', 'print the results as one JSON object on stdout'),
   )
@@ -126,7 +129,7 @@ export function program(run: (work: () => Promise<unknown>) => void): Command {
       .requiredOption('--input <file>', 'images: .npz or .h5 (the test arrays, else the only ones), .npy, IDX or .csv; bytes are scaled to [0, 1], floats taken as they are; the checkpoint\'s resize and scaler are applied')
       .option('--csv <file>', 'write ID,Label rows there (default: stdout)')
       .option('--probabilities', 'add each class\'s probability (P0, P1, ...; P1 alone for one sigmoid output)')
-      .addOption(new Option('--tta <kind>', "test-time augmentation: flip scores each image by the mean logits of it and its mirror (not for digits)").choices(['none', 'flip']))
+      .addOption(ttaOption('image'))
       .option('--json', 'print the predictions as JSON on stdout'),
   )
     .addHelpText('after', examples('convkit predict --checkpoint runs/a --input digits.npy --csv predictions.csv', 'convkit predict --checkpoint runs/xray --input xray.npz --csv predictions.csv --probabilities'))

@@ -91,9 +91,7 @@ export function scheduleFlags(flags: Flags, epochs: number): ScheduleSettings {
   if (kind === 'step') return {};
   if (kind === 'multistep') {
     // torch's MultiStepLR: gamma (here --lr-decay) defaults to 0.1.
-    const gamma = num(flags, 'lr-decay') ?? 0.1;
-    if (!(gamma > 0)) throw new UsageError(`--lr-decay must be positive, got '${flags['lr-decay']}'`);
-    return { lrSchedule: 'multistep', milestones: parseMilestones(flags.milestones), lrDecay: gamma };
+    return { lrSchedule: 'multistep', milestones: parseMilestones(flags.milestones), lrDecay: num(flags, 'lr-decay') ?? 0.1 };
   }
   if (flags['lr-decay'] !== undefined) throw new UsageError(`--lr-decay goes with --lr-schedule step or multistep; ${kind === 'onecycle' ? 'one cycle anneals' : 'cosine decays to 0'} by itself`);
   if (kind === 'onecycle') return { lrSchedule: 'onecycle' };
